@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+/** `bhyve-agent`: the one command that runs on a bhyve host. */
+import { UserError, runMain } from "./errors.js";
+import { renderCommand } from "./render.js";
+import { validateCommand } from "./validate.js";
+import { AGENT_VERSION } from "./version.js";
+
+const USAGE = `usage: bhyve-agent COMMAND [ARGS]
+
+commands:
+  validate FILE|-   check a desired-state document (YAML or JSON); one "path: message" line per problem
+  render FILE|-     print the loader.conf settings and each guest's bhyve argv as JSON
+  version           print the agent version
+`;
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  validate: validateCommand,
+  render: renderCommand,
+  version: async () => {
+    process.stdout.write(`${AGENT_VERSION}\n`);
+    return 0;
+  },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    process.stdout.write(USAGE);
+    return name === undefined ? 64 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) throw new UserError(`bhyve-agent: unknown command "${name}"\n${USAGE}`, "E_USAGE", 64);
+  return command(args);
+}
+
+await runMain(main);

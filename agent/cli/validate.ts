@@ -1,0 +1,25 @@
+import { checkDocumentText } from "../spec/document.js";
+import { formatProblems } from "../spec/problems.js";
+import { UserError } from "./errors.js";
+import { readInput } from "./read-input.js";
+
+/** `bhyve-agent validate FILE|-`: exit 0 when the document is valid, else 1 with one `path: message` per line. */
+export async function validateCommand(args: string[]): Promise<number> {
+  const file = singleInput(args, "validate");
+  const result = checkDocumentText(await readInput(file));
+  if (!result.ok) {
+    process.stderr.write(`${formatProblems(result.problems)}\n`);
+    return 1;
+  }
+  const s = result.state;
+  process.stdout.write(`${file === "-" ? "document" : file}: valid (${s.ppt.length} reserved device(s), ${s.guests.length} guest(s))\n`);
+  return 0;
+}
+
+/** The one FILE or `-` argument the document commands take. */
+export function singleInput(args: string[], command: string): string {
+  if (args.length !== 1 || (args[0]!.startsWith("-") && args[0] !== "-")) {
+    throw new UserError(`usage: bhyve-agent ${command} FILE|-`, "E_USAGE", 64);
+  }
+  return args[0]!;
+}

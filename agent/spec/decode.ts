@@ -1,0 +1,317 @@
+/**
+ * Decoding a parsed desired-state document (plain data from YAML or JSON) into the typed model.
+ * Every field is checked and every problem is collected; a field that fails is left out of the
+ * draft so that the cross-field rules (validate.ts) can still run on everything else.
+ */
+import { parsePciAddress, type PciAddress } from "./pci-address.js";
+import { at, type ProblemList } from "./problems.js";
+import { parseSize } from "./size.js";
+import {
+  DISK_TYPES,
+  GUEST_STATES,
+  NIC_MODELS,
+  RESTART_POLICIES,
+  type AmdviSetting,
+  type DesiredState,
+  type HostSettings,
+} from "./types.js";
+
+/** A model object whose fields may be missing because they failed to decode. */
+export type Draft<T> = {
+  -readonly [K in keyof T]?: T[K] extends readonly (infer U)[] ? (U extends object ? readonly Draft<U>[] : T[K]) : T[K];
+};
+
+/** The decoded document: host settings are always complete (a bad field falls back to its default). */
+export interface DraftState {
+  host: HostSettings;
+  ppt: Draft<DesiredState["ppt"][number]>[];
+  guests: Draft<DesiredState["guests"][number]>[];
+}
+
+/** Guest names: what bhyve, /dev/vmm and file names under the agent's state directory all accept. */
+export const GUEST_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$/;
+/** Interface names: at most 15 characters (IFNAMSIZ 16 with the NUL), as ifconfig(8) allows. */
+export const IFNAME = /^[A-Za-z][A-Za-z0-9_.]{0,14}$/;
+const MAC = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/;
+
+/** Lowest and highest guest slot a device may take: 0 is the host bridge, 31 the LPC bridge. */
+export const FIRST_DEVICE_SLOT = 1;
+/** See {@link FIRST_DEVICE_SLOT}. */
+export const LAST_DEVICE_SLOT = 30;
+
+const MIN_MEMORY = 128 * 2 ** 20;
+const MIB = 2 ** 20;
+
+/** Describes a value for an error message. */
+function describe(v: unknown): string {
+  if (v === null) return "nothing (null)";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "a mapping";
+  if (typeof v === "string") return `the string ${JSON.stringify(v)}`;
+  if (typeof v === "number") return `the number ${v}`;
+  return String(v);
+}
+
+function isMapping(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Field readers bound to one mapping and its path; each records its own problem and returns undefined on failure. */
+class Fields {
+  constructor(
+    private readonly obj: Record<string, unknown>,
+    readonly path: string,
+    private readonly problems: ProblemList,
+  ) {}
+
+  /** Reports keys that are not in `allowed`, and missing `required` keys. */
+  keys(allowed: readonly string[], required: readonly string[] = []): void {
+    for (const key of Object.keys(this.obj)) {
+      if (!allowed.includes(key)) {
+        this.problems.add(at(this.path, key), `unknown key; expected one of: ${allowed.join(", ")}`);
+      }
+    }
+    for (const key of required) {
+      if (this.obj[key] === undefined || this.obj[key] === null) this.problems.add(at(this.path, key), "is required");
+    }
+  }
+
+  /** The raw value, with null treated as absent. */
+  raw(key: string): unknown {
+    const v = this.obj[key];
+    return v === null ? undefined : v;
+  }
+
+  fail(key: string, message: string): undefined {
+    this.problems.add(at(this.path, key), message);
+    return undefined;
+  }
+
+  string(key: string): string | undefined {
+    const v = this.raw(key);
+    if (v === undefined) return undefined;
+    if (typeof v !== "string") return this.fail(key, `expected a string, got ${describe(v)}`);
+    return v;
+  }
+
+  int(key: string, min: number, max: number): number | undefined {
+    const v = this.raw(key);
+    if (v === undefined) return undefined;
+    if (typeof v !== "number" || !Number.isInteger(v)) return this.fail(key, `expected a whole number, got ${describe(v)}`);
+    if (v < min || v > max) return this.fail(key, `${v} is out of range (${min}-${max})`);
+    return v;
+  }
+
+  bool(key: string): boolean | undefined {
+    const v = this.raw(key);
+    if (v === undefined) return undefined;
+    if (typeof v !== "boolean") return this.fail(key, `expected true or false, got ${describe(v)}`);
+    return v;
+  }
+
+  oneOf<T extends string>(key: string, choices: readonly T[]): T | undefined {
+    const v = this.raw(key);
+    if (v === undefined) return undefined;
+    if (typeof v !== "string" || !(choices as readonly string[]).includes(v)) {
+      return this.fail(key, `expected one of ${choices.join(", ")}, got ${describe(v)}`);
+    }
+    return v as T;
+  }
+
+  /** An absolute path that can stand inside a bhyve option (bhyve splits options at commas). */
+  hostPath(key: string): string | undefined {
+    const v = this.string(key);
+    if (v === undefined) return undefined;
+    if (!v.startsWith("/")) return this.fail(key, `"${v}" is not an absolute path`);
+    if (v.includes(",")) return this.fail(key, `"${v}" contains a comma, which bhyve would read as an option separator`);
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f\s]/.test(v)) return this.fail(key, `"${v}" contains white space or control characters`);
+    if (v.split("/").includes("..")) return this.fail(key, `"${v}" contains "..", write the path without it`);
+    return v;
+  }
+
+  /** A list; each item is handed to `item` with its path. */
+  list<T>(key: string, item: (value: unknown, path: string) => T): T[] {
+    const v = this.raw(key);
+    if (v === undefined) return [];
+    if (!Array.isArray(v)) {
+      this.fail(key, `expected a list, got ${describe(v)}`);
+      return [];
+    }
+    return v.map((value, i) => item(value, at(at(this.path, key), i)));
+  }
+
+  /** The decoded value, or `fallback` when the key is absent (a present but bad value stays undefined). */
+  orDefault<T>(key: string, decoded: T | undefined, fallback: T): T | undefined {
+    return this.raw(key) === undefined ? fallback : decoded;
+  }
+
+  slot(key: string): number | undefined {
+    const v = this.int(key, 0, 31);
+    if (v === 0) return this.fail(key, "slot 0 is reserved for the host bridge");
+    if (v === 31) return this.fail(key, "slot 31 is reserved for the LPC bridge");
+    return v;
+  }
+
+  pciAddress(key: string): PciAddress | undefined {
+    const v = this.string(key);
+    if (v === undefined) return undefined;
+    const r = parsePciAddress(v);
+    if (!r.ok) return this.fail(key, r.reason);
+    return r.address;
+  }
+
+  pciId(key: string): number | undefined {
+    const v = this.raw(key);
+    if (v === undefined) return undefined;
+    const n = typeof v === "string" && /^0x[0-9a-fA-F]{1,4}$/.test(v) ? parseInt(v, 16) : v;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > 0xffff) {
+      return this.fail(key, `expected a 16-bit PCI id such as 0x10de, got ${describe(v)}`);
+    }
+    return n;
+  }
+}
+
+function mapping(value: unknown, path: string, problems: ProblemList): Fields | undefined {
+  if (!isMapping(value)) {
+    problems.add(path || "document", `expected a mapping, got ${describe(value)}`);
+    return undefined;
+  }
+  return new Fields(value, path, problems);
+}
+
+const HOST_KEYS = ["vmm_load", "amdvi_enable", "require_iommu", "require_nested_paging"] as const;
+
+function decodeHost(value: unknown, problems: ProblemList): HostSettings {
+  const defaults: HostSettings = { vmmLoad: true, amdviEnable: "auto", requireIommu: true, requireNestedPaging: true };
+  if (value === undefined || value === null) return defaults;
+  const f = mapping(value, "host", problems);
+  if (!f) return defaults;
+  f.keys(HOST_KEYS);
+  let amdvi: AmdviSetting | undefined;
+  const rawAmdvi = f.raw("amdvi_enable");
+  if (rawAmdvi === "auto" || typeof rawAmdvi === "boolean") amdvi = rawAmdvi;
+  else if (rawAmdvi !== undefined) f.fail("amdvi_enable", `expected auto, true or false, got ${describe(rawAmdvi)}`);
+  return {
+    vmmLoad: f.bool("vmm_load") ?? defaults.vmmLoad,
+    amdviEnable: amdvi ?? defaults.amdviEnable,
+    requireIommu: f.bool("require_iommu") ?? defaults.requireIommu,
+    requireNestedPaging: f.bool("require_nested_paging") ?? defaults.requireNestedPaging,
+  };
+}
+
+function decodePpt(value: unknown, path: string, problems: ProblemList): DraftState["ppt"][number] {
+  const f = mapping(value, path, problems);
+  if (!f) return {};
+  f.keys(["device", "vendor_id", "device_id", "bind"], ["device"]);
+  return {
+    device: f.pciAddress("device"),
+    vendorId: f.pciId("vendor_id"),
+    deviceId: f.pciId("device_id"),
+    bind: f.orDefault("bind", f.oneOf("bind", ["live", "boot"] as const), "boot"),
+  };
+}
+
+function decodeDisk(value: unknown, path: string, problems: ProblemList): NonNullable<DraftState["guests"][number]["disks"]>[number] {
+  const f = mapping(value, path, problems);
+  if (!f) return {};
+  f.keys(["path", "type", "slot"], ["path"]);
+  return {
+    path: f.hostPath("path"),
+    type: f.orDefault("type", f.oneOf("type", DISK_TYPES), "virtio-blk"),
+    slot: f.slot("slot"),
+  };
+}
+
+function decodeNic(value: unknown, path: string, problems: ProblemList): NonNullable<DraftState["guests"][number]["nics"]>[number] {
+  const f = mapping(value, path, problems);
+  if (!f) return {};
+  f.keys(["tap", "model", "mac", "slot"], ["tap"]);
+  let tap = f.string("tap");
+  if (tap !== undefined && !IFNAME.test(tap)) {
+    tap = f.fail("tap", `"${tap}" is not an interface name (a letter, then letters, digits, _ or .; at most 15 characters)`);
+  }
+  let mac = f.string("mac");
+  if (mac !== undefined) {
+    if (!MAC.test(mac)) {
+      mac = f.fail("mac", `"${mac}" is not a MAC address; write six hex pairs separated by colons (58:9c:fc:00:00:01)`);
+    } else if (parseInt(mac.slice(0, 2), 16) & 1) {
+      mac = f.fail("mac", `"${mac}" is a multicast address (lowest bit of the first byte set); a NIC needs a unicast MAC`);
+    } else {
+      mac = mac.toLowerCase();
+    }
+  }
+  return {
+    tap,
+    model: f.orDefault("model", f.oneOf("model", NIC_MODELS), "virtio-net"),
+    mac,
+    slot: f.slot("slot"),
+  };
+}
+
+function decodePassthru(value: unknown, path: string, problems: ProblemList): NonNullable<DraftState["guests"][number]["passthru"]>[number] {
+  const f = mapping(value, path, problems);
+  if (!f) return {};
+  f.keys(["device", "slot", "function", "rom"], ["device", "slot"]);
+  const device = f.pciAddress("device");
+  let fn = f.int("function", 0, 7);
+  if (fn === undefined && f.raw("function") === undefined && device !== undefined) {
+    if (device.function > 7) {
+      f.fail("function", `the host function ${device.function} (ARI) cannot be a guest function; set function to 0-7`);
+    } else {
+      fn = device.function;
+    }
+  }
+  return { device, slot: f.slot("slot"), function: fn, rom: f.hostPath("rom") };
+}
+
+const GUEST_KEYS = [
+  "name", "cpus", "memory", "bootrom", "wired", "disks", "nics", "passthru", "state", "restart", "start_order",
+] as const;
+
+function decodeGuest(value: unknown, path: string, problems: ProblemList): DraftState["guests"][number] {
+  const f = mapping(value, path, problems);
+  if (!f) return {};
+  f.keys(GUEST_KEYS, ["name", "cpus", "memory"]);
+  let name = f.string("name");
+  if (name !== undefined && !GUEST_NAME.test(name)) {
+    name = f.fail("name", `"${name}" is not a guest name: 1-31 characters, letters, digits, _ . -, starting with a letter or digit`);
+  }
+  let memory: number | undefined;
+  const rawMemory = f.raw("memory");
+  if (rawMemory !== undefined) {
+    const r = typeof rawMemory === "string" || typeof rawMemory === "number" ? parseSize(rawMemory) : undefined;
+    if (!r) f.fail("memory", `expected a size such as 32G, got ${describe(rawMemory)}`);
+    else if (!r.ok) f.fail("memory", r.reason);
+    else if (r.bytes < MIN_MEMORY) f.fail("memory", `${rawMemory} is below the smallest guest, 128M`);
+    else if (r.bytes % MIB !== 0) f.fail("memory", `${rawMemory} is not a whole number of megabytes`);
+    else memory = r.bytes;
+  }
+  const passthru = f.list("passthru", (v, p) => decodePassthru(v, p, problems));
+  return {
+    name,
+    cpus: f.int("cpus", 1, 4096),
+    memory,
+    bootrom: f.hostPath("bootrom"),
+    wired: f.orDefault("wired", f.bool("wired"), passthru.length > 0),
+    disks: f.list("disks", (v, p) => decodeDisk(v, p, problems)),
+    nics: f.list("nics", (v, p) => decodeNic(v, p, problems)),
+    passthru,
+    state: f.orDefault("state", f.oneOf("state", GUEST_STATES), "running"),
+    restart: f.orDefault("restart", f.oneOf("restart", RESTART_POLICIES), "on-reboot"),
+    startOrder: f.orDefault("start_order", f.int("start_order", -1_000_000, 1_000_000), 0),
+  };
+}
+
+/** Decodes plain data (as parsed from YAML or JSON) into a draft, recording every problem. */
+export function decodeDocument(data: unknown, problems: ProblemList): DraftState {
+  if (data === undefined || data === null) return { host: decodeHost(undefined, problems), ppt: [], guests: [] };
+  const f = mapping(data, "", problems);
+  if (!f) return { host: decodeHost(undefined, problems), ppt: [], guests: [] };
+  f.keys(["host", "ppt", "guests"]);
+  return {
+    host: decodeHost(f.raw("host"), problems),
+    ppt: f.list("ppt", (v, p) => decodePpt(v, p, problems)),
+    guests: f.list("guests", (v, p) => decodeGuest(v, p, problems)),
+  };
+}

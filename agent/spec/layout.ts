@@ -1,0 +1,106 @@
+/**
+ * Guest PCI slot plan. Passthrough functions and explicitly placed disks and NICs keep the slots
+ * the document gives; the rest are placed deterministically: disks from slot 4 and NICs from
+ * slot 15 (vm-bhyve's plan), each taking the lowest free slot at or above its start and wrapping
+ * to slot 1 when it runs out. Separate starting points keep NIC slots (and so guest interface
+ * names such as enp0s15) stable when a disk is added.
+ */
+import type { Draft } from "./decode.js";
+import { FIRST_DEVICE_SLOT, LAST_DEVICE_SLOT } from "./decode.js";
+import { formatBsf } from "./pci-address.js";
+import { at, type ProblemList } from "./problems.js";
+import type { Disk, Guest, Nic, Passthru } from "./types.js";
+
+/** First slot tried for disks without a slot. */
+export const DISK_SLOT_START = 4;
+/** First slot tried for NICs without a slot. */
+export const NIC_SLOT_START = 15;
+
+/** One occupied guest slot/function. */
+export type SlotEntry =
+  | { readonly kind: "passthru"; readonly slot: number; readonly function: number; readonly index: number; readonly item: Passthru }
+  | { readonly kind: "disk"; readonly slot: number; readonly function: 0; readonly index: number; readonly item: Disk }
+  | { readonly kind: "nic"; readonly slot: number; readonly function: 0; readonly index: number; readonly item: Nic };
+
+function label(e: SlotEntry): string {
+  if (e.kind === "passthru") return `passthru[${e.index}] (${formatBsf(e.item.device)})`;
+  if (e.kind === "disk") return `disks[${e.index}] (${e.item.path})`;
+  return `nics[${e.index}] (${e.item.tap})`;
+}
+
+/**
+ * Places every device of a guest. Items whose own fields failed to decode are skipped (their
+ * problems are already recorded). Collisions and exhausted slots are added to `problems`.
+ * The result is ordered by slot and function.
+ */
+export function layoutGuest(guest: Draft<Guest>, path: string, problems: ProblemList): SlotEntry[] {
+  const entries: SlotEntry[] = [];
+  const bySlot = new Map<number, SlotEntry[]>();
+  const place = (e: SlotEntry): void => {
+    entries.push(e);
+    bySlot.set(e.slot, [...(bySlot.get(e.slot) ?? []), e]);
+  };
+
+  (guest.passthru ?? []).forEach((p, index) => {
+    if (p.device === undefined || p.slot === undefined || p.function === undefined) return;
+    const clash = bySlot.get(p.slot)?.find((e) => e.function === p.function);
+    if (clash) {
+      problems.add(at(at(at(path, "passthru"), index), "slot"),
+        `slot ${p.slot} function ${p.function} is already taken by ${label(clash)}`);
+      return;
+    }
+    place({ kind: "passthru", slot: p.slot, function: p.function, index, item: p as Passthru });
+  });
+
+  for (const [slot, list] of bySlot) {
+    if (!list.some((e) => e.function === 0)) {
+      const first = list[0]!;
+      problems.add(at(at(at(path, "passthru"), first.index), "function"),
+        `slot ${slot} has no function 0, so the guest will not see ${list.map(label).join(", ")}; ` +
+        "give one device of the slot function 0");
+    }
+  }
+
+  // Disks and NICs whose own fields decoded; explicit slots are honoured first, then the rest are placed.
+  type Emulated =
+    | { kind: "disk"; key: "disks"; index: number; item: Disk; start: number }
+    | { kind: "nic"; key: "nics"; index: number; item: Nic; start: number };
+  const emulated: Emulated[] = [
+    ...(guest.disks ?? []).flatMap((d, index) =>
+      d.path !== undefined && d.type !== undefined ? [{ kind: "disk" as const, key: "disks" as const, index, item: d as Disk, start: DISK_SLOT_START }] : []),
+    ...(guest.nics ?? []).flatMap((n, index) =>
+      n.tap !== undefined && n.model !== undefined ? [{ kind: "nic" as const, key: "nics" as const, index, item: n as Nic, start: NIC_SLOT_START }] : []),
+  ];
+  const entryAt = (e: Emulated, slot: number): SlotEntry =>
+    e.kind === "disk"
+      ? { kind: "disk", slot, function: 0, index: e.index, item: e.item }
+      : { kind: "nic", slot, function: 0, index: e.index, item: e.item };
+
+  for (const e of emulated) {
+    if (e.item.slot === undefined) continue;
+    const clash = bySlot.get(e.item.slot);
+    if (clash) {
+      problems.add(at(at(at(path, e.key), e.index), "slot"), `slot ${e.item.slot} is already taken by ${label(clash[0]!)}`);
+      continue;
+    }
+    place(entryAt(e, e.item.slot));
+  }
+  for (const e of emulated) {
+    if (e.item.slot !== undefined) continue;
+    const slot = freeSlot(bySlot, e.start);
+    if (slot === undefined) {
+      problems.add(at(at(path, e.key), e.index),
+        `no free guest PCI slot left (slots ${FIRST_DEVICE_SLOT}-${LAST_DEVICE_SLOT} are all in use)`);
+      continue;
+    }
+    place(entryAt(e, slot));
+  }
+
+  return entries.sort((a, b) => a.slot - b.slot || a.function - b.function);
+}
+
+function freeSlot(bySlot: ReadonlyMap<number, unknown>, start: number): number | undefined {
+  for (let s = start; s <= LAST_DEVICE_SLOT; s++) if (!bySlot.has(s)) return s;
+  for (let s = FIRST_DEVICE_SLOT; s < start; s++) if (!bySlot.has(s)) return s;
+  return undefined;
+}

@@ -1,0 +1,124 @@
+/**
+ * What a desired state turns into on the host: the loader.conf settings the agent manages and the
+ * argv of bhyve and bhyveload for each guest. Deterministic, so that a plan shows exactly the
+ * command line that will run and a reviewer can read it.
+ */
+import { layoutGuest, type SlotEntry } from "./layout.js";
+import { comparePciAddress, formatBsf, type PciAddress } from "./pci-address.js";
+import { ProblemList, SpecError } from "./problems.js";
+import { formatSize } from "./size.js";
+import type { DesiredState, Guest, HostContext } from "./types.js";
+
+/** Kernel environment values are limited to 128 characters (KENV_MVALLEN), see vmm(4). */
+export const LOADER_VALUE_MAX = 128;
+/** The only variables vmm_is_pptdev() reads, in order; there is no pptdevs4. */
+export const PPTDEVS_VARIABLES = ["pptdevs", "pptdevs2", "pptdevs3"] as const;
+
+/** Absolute tool paths, relative to the host root. */
+export const BHYVE = "/usr/sbin/bhyve";
+/** See {@link BHYVE}. */
+export const BHYVELOAD = "/usr/sbin/bhyveload";
+
+/**
+ * Packs devices, in bus/slot/function order, into as few space-separated values of at most
+ * {@link LOADER_VALUE_MAX} characters as possible. `fits` is false when more than three are needed.
+ */
+export function packPptdevs(devices: readonly PciAddress[]): { values: string[]; fits: boolean } {
+  const values: string[] = [];
+  let current = "";
+  for (const token of [...devices].sort(comparePciAddress).map(formatBsf)) {
+    if (current && current.length + 1 + token.length <= LOADER_VALUE_MAX) {
+      current += ` ${token}`;
+    } else {
+      if (current) values.push(current);
+      current = token;
+    }
+  }
+  if (current) values.push(current);
+  return { values, fits: values.length <= PPTDEVS_VARIABLES.length };
+}
+
+/**
+ * The loader.conf variables the agent owns, in the order they are written: `vmm_load`, the
+ * pptdevs variables that are needed, and `hw.vmm.amdvi.enable` when it is set explicitly or the
+ * host is known to be AMD (the tunable defaults to 0, which blocks passthrough on AMD).
+ */
+export function renderLoaderConf(state: DesiredState, ctx: HostContext = {}): Array<[string, string]> {
+  const out: Array<[string, string]> = [["vmm_load", state.host.vmmLoad ? "YES" : "NO"]];
+  const { values, fits } = packPptdevs(state.ppt.map((p) => p.device));
+  if (!fits) {
+    throw new SpecError([{ path: "ppt", message: `${state.ppt.length} devices do not fit in pptdevs, pptdevs2 and pptdevs3` }]);
+  }
+  values.forEach((v, i) => out.push([PPTDEVS_VARIABLES[i]!, v]));
+  const amdvi = state.host.amdviEnable;
+  if (amdvi === true || (amdvi === "auto" && ctx.cpuVendor === "amd")) out.push(["hw.vmm.amdvi.enable", "1"]);
+  else if (amdvi === false) out.push(["hw.vmm.amdvi.enable", "0"]);
+  return out;
+}
+
+/** The guest's devices in slot order; throws if the guest cannot be laid out (validation prevents that). */
+export function guestSlots(guest: Guest): SlotEntry[] {
+  const problems = new ProblemList();
+  const entries = layoutGuest(guest, "guest", problems);
+  if (!problems.empty) throw new SpecError(problems.items);
+  return entries;
+}
+
+function slotArg(e: SlotEntry): string {
+  switch (e.kind) {
+    case "passthru":
+      return `${e.slot}:${e.function},passthru,${formatBsf(e.item.device)}${e.item.rom ? `,rom=${e.item.rom}` : ""}`;
+    case "disk":
+      return `${e.slot}:0,${e.item.type},${e.item.path}`;
+    case "nic":
+      return `${e.slot}:0,${e.item.model},${e.item.tap}${e.item.mac ? `,mac=${e.item.mac}` : ""}`;
+  }
+}
+
+/**
+ * bhyve's argv for a guest. `-A -H -P` as vm-bhyve passes them (ACPI tables, which 13.x needs
+ * asked for; yield the vCPU on HLT; exit on PAUSE), `-S` for wired memory (mandatory with
+ * passthrough), host bridge at slot 0, LPC at 31, the VM name last.
+ */
+export function renderBhyveArgv(guest: Guest): string[] {
+  const argv = [BHYVE, "-c", String(guest.cpus), "-m", formatSize(guest.memory)];
+  if (guest.wired) argv.push("-S");
+  argv.push("-A", "-H", "-P", "-s", "0,hostbridge");
+  for (const e of guestSlots(guest)) argv.push("-s", slotArg(e));
+  argv.push("-s", "31,lpc");
+  if (guest.bootrom) argv.push("-l", `bootrom,${guest.bootrom}`);
+  argv.push(guest.name);
+  return argv;
+}
+
+/**
+ * bhyveload's argv for a guest that has no bootrom: same memory size as bhyve (bhyveload creates
+ * the memory segments, so `-S` must match), loading from the first disk. Null with a bootrom.
+ */
+export function renderBhyveloadArgv(guest: Guest): string[] | null {
+  if (guest.bootrom) return null;
+  const disk = guest.disks[0];
+  if (!disk) throw new SpecError([{ path: "guest.disks", message: "bhyveload needs a disk" }]);
+  const argv = [BHYVELOAD, "-m", formatSize(guest.memory)];
+  if (guest.wired) argv.push("-S");
+  argv.push("-d", disk.path, guest.name);
+  return argv;
+}
+
+/** The JSON that `bhyve-agent render` prints. */
+export interface RenderedState {
+  loader_conf: Record<string, string>;
+  guests: Record<string, string[]>;
+  bhyveload: Record<string, string[]>;
+}
+
+/** Renders everything the host will be given for a valid state. */
+export function renderState(state: DesiredState, ctx: HostContext = {}): RenderedState {
+  const out: RenderedState = { loader_conf: Object.fromEntries(renderLoaderConf(state, ctx)), guests: {}, bhyveload: {} };
+  for (const g of state.guests) {
+    out.guests[g.name] = renderBhyveArgv(g);
+    const load = renderBhyveloadArgv(g);
+    if (load) out.bhyveload[g.name] = load;
+  }
+  return out;
+}

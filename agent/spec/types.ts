@@ -1,0 +1,128 @@
+import type { PciAddress } from "./pci-address.js";
+
+/** `auto` means: enable the AMD IOMMU when the host turns out to be AMD. */
+export type AmdviSetting = "auto" | boolean;
+
+/** `live` binds now with devctl and in loader.conf for the next boot; `boot` only in loader.conf. */
+export type BindMode = "live" | "boot";
+
+/** Guest disk emulations bhyve offers for a block device or image file. */
+export const DISK_TYPES = ["virtio-blk", "nvme", "ahci-hd", "ahci-cd"] as const;
+/** One of {@link DISK_TYPES}. */
+export type DiskType = (typeof DISK_TYPES)[number];
+
+/** Guest NIC emulations bhyve offers on a tap interface. */
+export const NIC_MODELS = ["virtio-net", "e1000"] as const;
+/** One of {@link NIC_MODELS}. */
+export type NicModel = (typeof NIC_MODELS)[number];
+
+/** Whether the guest should be running. */
+export const GUEST_STATES = ["running", "stopped"] as const;
+/** One of {@link GUEST_STATES}. */
+export type GuestState = (typeof GUEST_STATES)[number];
+
+/**
+ * What the monitor does when bhyve exits: `on-reboot` restarts only after a guest reboot (exit 0),
+ * `always` also after a crash (with backoff), `never` leaves the guest stopped.
+ */
+export const RESTART_POLICIES = ["always", "on-reboot", "never"] as const;
+/** One of {@link RESTART_POLICIES}. */
+export type RestartPolicy = (typeof RESTART_POLICIES)[number];
+
+/** Host-wide settings. */
+export interface HostSettings {
+  /** Load vmm.ko from loader.conf (needed for pptdevs to take effect). Default true. */
+  readonly vmmLoad: boolean;
+  /** Set `hw.vmm.amdvi.enable`. Default `auto`. */
+  readonly amdviEnable: AmdviSetting;
+  /** Refuse passthrough guests when no usable IOMMU is found. Default true. */
+  readonly requireIommu: boolean;
+  /** Refuse guests when the CPU lacks EPT / NPT. Default true. */
+  readonly requireNestedPaging: boolean;
+}
+
+/** A PCI function reserved for passthrough (bound to ppt). */
+export interface PptReservation {
+  readonly device: PciAddress;
+  /** Refuse to bind when the hardware at `device` has another vendor id. */
+  readonly vendorId?: number;
+  /** Refuse to bind when the hardware at `device` has another device id. */
+  readonly deviceId?: number;
+  /** Default `boot`. */
+  readonly bind: BindMode;
+}
+
+/** A guest disk. */
+export interface Disk {
+  readonly path: string;
+  readonly type: DiskType;
+  /** Guest PCI slot; allocated when absent. */
+  readonly slot?: number;
+}
+
+/** A guest NIC on a host tap interface. */
+export interface Nic {
+  readonly tap: string;
+  readonly model: NicModel;
+  /** Fixed MAC; bhyve derives one from the VM name and slot when absent. */
+  readonly mac?: string;
+  /** Guest PCI slot; allocated when absent. */
+  readonly slot?: number;
+}
+
+/** A host PCI function handed to the guest. */
+export interface Passthru {
+  readonly device: PciAddress;
+  /** Guest PCI slot (1-30). */
+  readonly slot: number;
+  /** Guest PCI function (0-7); defaults to the host function. */
+  readonly function: number;
+  /** Option ROM file exposed as the device's expansion ROM (e.g. a GPU VBIOS dump). */
+  readonly rom?: string;
+}
+
+/** One bhyve guest. */
+export interface Guest {
+  readonly name: string;
+  readonly cpus: number;
+  /** Bytes. */
+  readonly memory: number;
+  /** UEFI firmware path; absent means boot with bhyveload. */
+  readonly bootrom?: string;
+  /** Wire guest memory (`-S`). Forced on by passthrough; default: on exactly when there is passthrough. */
+  readonly wired: boolean;
+  readonly disks: readonly Disk[];
+  readonly nics: readonly Nic[];
+  readonly passthru: readonly Passthru[];
+  /** Default `running`. */
+  readonly state: GuestState;
+  /** Default `on-reboot`. */
+  readonly restart: RestartPolicy;
+  /** Lower starts first; ties start in name order. Default 0. */
+  readonly startOrder: number;
+}
+
+/** One host's desired state, decoded and with defaults applied. */
+export interface DesiredState {
+  readonly host: HostSettings;
+  readonly ppt: readonly PptReservation[];
+  readonly guests: readonly Guest[];
+}
+
+/** What the agent knows about the host, for the checks that depend on it. All optional. */
+export interface HostContext {
+  readonly cpuVendor?: "intel" | "amd" | "other";
+  /** `vm.max_user_wired` in bytes. */
+  readonly maxUserWired?: number;
+  /** PCI inventory from pciconf. */
+  readonly pci?: readonly HostPciFunction[];
+}
+
+/** The facts about one host PCI function that validation needs. */
+export interface HostPciFunction {
+  readonly address: PciAddress;
+  readonly vendorId: number;
+  readonly deviceId: number;
+  /** PCI header type without the multi-function bit: 0 endpoint, 1 PCI bridge, 2 CardBus bridge. */
+  readonly headerType: number;
+}

@@ -1,0 +1,204 @@
+/**
+ * The cross-field rules of a desired state, as a table: each rule looks at the whole draft (and,
+ * on the agent, at what is known about the host) and adds every problem it finds.
+ */
+import { decodeDocument, type DraftState } from "./decode.js";
+import { layoutGuest } from "./layout.js";
+import { formatBsf, sameDevice, samePciAddress } from "./pci-address.js";
+import { ProblemList, at, type Problem } from "./problems.js";
+import { packPptdevs, PPTDEVS_VARIABLES, LOADER_VALUE_MAX } from "./render.js";
+import { formatSize } from "./size.js";
+import type { DesiredState, HostContext } from "./types.js";
+
+type Rule = (s: DraftState, problems: ProblemList, ctx: HostContext) => void;
+
+const guestPath = (i: number): string => at("guests", i);
+const hex = (n: number): string => `0x${n.toString(16).padStart(4, "0")}`;
+
+/** Passthrough uses in document order, with where they sit. */
+function passthruUses(s: DraftState) {
+  return s.guests.flatMap((g, gi) =>
+    (g.passthru ?? []).flatMap((p, pi) =>
+      p.device ? [{ guest: g.name ?? `guests[${gi}]`, gi, pi, device: p.device, path: at(at(at(guestPath(gi), "passthru"), pi), "device") }] : [],
+    ),
+  );
+}
+
+const uniqueGuestNames: Rule = (s, problems) => {
+  const seen = new Map<string, number>();
+  s.guests.forEach((g, i) => {
+    if (g.name === undefined) return;
+    const first = seen.get(g.name);
+    if (first !== undefined) problems.add(at(guestPath(i), "name"), `duplicate guest name "${g.name}" (also guests[${first}])`);
+    else seen.set(g.name, i);
+  });
+};
+
+const uniqueReservations: Rule = (s, problems) => {
+  s.ppt.forEach((p, i) => {
+    if (!p.device) return;
+    const first = s.ppt.findIndex((q) => q.device && samePciAddress(q.device, p.device!));
+    if (first < i) problems.add(at(at("ppt", i), "device"), `${formatBsf(p.device)} is already reserved in ppt[${first}]`);
+  });
+};
+
+const reservationsNeedVmm: Rule = (s, problems) => {
+  if (s.ppt.length > 0 && !s.host.vmmLoad) {
+    problems.add("host.vmm_load", "must be true when devices are reserved: ppt is part of vmm.ko, and pptdevs only " +
+      "takes effect when vmm loads from loader.conf");
+  }
+};
+
+const reservationsFitLoaderConf: Rule = (s, problems) => {
+  const devices = s.ppt.flatMap((p) => (p.device ? [p.device] : []));
+  const { values, fits } = packPptdevs(devices);
+  if (!fits) {
+    problems.add("ppt", `${devices.length} devices need ${values.length} loader variables of at most ${LOADER_VALUE_MAX} ` +
+      `characters, but the kernel reads only ${PPTDEVS_VARIABLES.join(", ")}; reserve fewer devices on this host`);
+  }
+};
+
+const passthruReserved: Rule = (s, problems) => {
+  for (const u of passthruUses(s)) {
+    if (!s.ppt.some((p) => p.device && samePciAddress(p.device, u.device))) {
+      problems.add(u.path, `${formatBsf(u.device)} is not reserved on this host; add it to ppt`);
+    }
+  }
+};
+
+const passthruOnce: Rule = (s, problems) => {
+  const uses = passthruUses(s);
+  uses.forEach((u, i) => {
+    const first = uses.find((v, j) => j < i && samePciAddress(v.device, u.device));
+    if (!first) return;
+    problems.add(u.path, first.gi === u.gi
+      ? `${formatBsf(u.device)} is already passed to this guest in passthru[${first.pi}]`
+      : `${formatBsf(u.device)} is already passed to guest ${first.guest}`);
+  });
+};
+
+const multiFunctionTogether: Rule = (s, problems) => {
+  const uses = passthruUses(s);
+  uses.forEach((u, i) => {
+    const earlier = uses.slice(0, i);
+    if (earlier.some((v) => samePciAddress(v.device, u.device))) return; // passthruOnce reports it
+    const other = earlier.find((v) => v.gi !== u.gi && sameDevice(v.device, u.device));
+    if (!other) return;
+    problems.add(u.path, `${formatBsf(u.device)} is a function of the device at ${u.device.bus}/${u.device.slot}, ` +
+      `whose function ${formatBsf(other.device)} is passed to guest ${other.guest}; pass all functions of a device ` +
+      "to the same guest (FreeBSD assigns functions one by one, and functions of one device are not isolated from each other)");
+  });
+};
+
+const guestSlots: Rule = (s, problems) => {
+  s.guests.forEach((g, i) => layoutGuest(g, guestPath(i), problems));
+};
+
+const wiredForPassthru: Rule = (s, problems) => {
+  s.guests.forEach((g, i) => {
+    if ((g.passthru ?? []).length > 0 && g.wired === false) {
+      problems.add(at(guestPath(i), "wired"), "must be true for a guest with passthrough: bhyve refuses passthrough " +
+        "unless guest memory is wired (-S)");
+    }
+  });
+};
+
+const bootable: Rule = (s, problems) => {
+  s.guests.forEach((g, i) => {
+    if (g.bootrom === undefined && g.disks !== undefined && g.disks.length === 0) {
+      problems.add(at(guestPath(i), "disks"), "a guest without a bootrom boots with bhyveload, which needs a disk to " +
+        "load from; add a disk or set bootrom");
+    }
+  });
+};
+
+const uniqueNicSettings: Rule = (s, problems) => {
+  for (const key of ["tap", "mac"] as const) {
+    const seen = new Map<string, string>();
+    s.guests.forEach((g, gi) => {
+      (g.nics ?? []).forEach((n, ni) => {
+        const value = n[key];
+        if (value === undefined) return;
+        const owner = g.name ?? guestPath(gi);
+        const first = seen.get(value);
+        if (first !== undefined) {
+          problems.add(at(at(at(guestPath(gi), "nics"), ni), key),
+            `${value} is already used by ${first === owner ? "another NIC of this guest" : `guest ${first}`}`);
+        } else {
+          seen.set(value, owner);
+        }
+      });
+    });
+  }
+};
+
+const matchesHostInventory: Rule = (s, problems, ctx) => {
+  if (!ctx.pci) return;
+  s.ppt.forEach((p, i) => {
+    if (!p.device) return;
+    const path = at("ppt", i);
+    const hw = ctx.pci!.find((f) => samePciAddress(f.address, p.device!));
+    if (!hw) {
+      problems.add(at(path, "device"), `there is no PCI device at ${formatBsf(p.device)} on this host`);
+      return;
+    }
+    if (hw.headerType !== 0) {
+      problems.add(at(path, "device"), `${formatBsf(p.device)} is a bridge (header type ${hw.headerType}); ` +
+        "only endpoints can be bound to ppt");
+    }
+    if (p.vendorId !== undefined && p.vendorId !== hw.vendorId) {
+      problems.add(at(path, "vendor_id"), `expected ${hex(p.vendorId)}, but the device at ${formatBsf(p.device)} has ${hex(hw.vendorId)}`);
+    }
+    if (p.deviceId !== undefined && p.deviceId !== hw.deviceId) {
+      problems.add(at(path, "device_id"), `expected ${hex(p.deviceId)}, but the device at ${formatBsf(p.device)} has ${hex(hw.deviceId)}`);
+    }
+  });
+};
+
+const wiredWithinLimit: Rule = (s, problems, ctx) => {
+  if (ctx.maxUserWired === undefined) return;
+  let total = 0;
+  const order = s.guests
+    .map((g, i) => ({ g, i }))
+    .filter(({ g }) => g.wired === true && g.state === "running" && g.memory !== undefined)
+    .sort((a, b) => (a.g.startOrder ?? 0) - (b.g.startOrder ?? 0) || (a.g.name ?? "").localeCompare(b.g.name ?? ""));
+  for (const { g, i } of order) {
+    total += g.memory!;
+    if (total > ctx.maxUserWired) {
+      problems.add(at(guestPath(i), "memory"), `wired memory of the running guests reaches ${formatSize(total)} with ` +
+        `this guest, over the host's vm.max_user_wired of ${formatSize(ctx.maxUserWired)}; raise vm.max_user_wired ` +
+        "or give the wired guests less memory");
+      return;
+    }
+  }
+};
+
+/** Every rule, in the order their problems are reported. */
+const RULES: readonly Rule[] = [
+  uniqueGuestNames,
+  uniqueReservations,
+  reservationsNeedVmm,
+  reservationsFitLoaderConf,
+  matchesHostInventory,
+  passthruReserved,
+  passthruOnce,
+  multiFunctionTogether,
+  guestSlots,
+  wiredForPassthru,
+  bootable,
+  uniqueNicSettings,
+  wiredWithinLimit,
+];
+
+/** Result of checking a document: the decoded state, or every problem. */
+export type CheckResult = { ok: true; state: DesiredState } | { ok: false; problems: readonly Problem[] };
+
+/** Decodes and validates plain document data; `ctx` adds the checks that need host facts. */
+export function checkDocumentData(data: unknown, ctx: HostContext = {}): CheckResult {
+  const problems = new ProblemList();
+  const draft = decodeDocument(data, problems);
+  for (const rule of RULES) rule(draft, problems, ctx);
+  if (!problems.empty) return { ok: false, problems: problems.items };
+  // With no problem recorded, every field decoded, so the draft is complete.
+  return { ok: true, state: draft as DesiredState };
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+/** `cdktf-bhyve`: the operator's command, run where `cdktf deploy` runs. */
+import { UserError, runMain } from "../../agent/cli/errors.js";
+import { demoCommand } from "./demo.js";
+
+const USAGE = `usage: cdktf-bhyve COMMAND
+
+commands:
+  demo    show the embedded GPU host example as a reviewer sees it, and a mistake being refused
+  bench   benchmarks (not built yet)
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name] = argv;
+  switch (name) {
+    case "demo":
+      return demoCommand();
+    case "bench":
+      process.stdout.write("not yet: the benchmarks are not built yet\n");
+      return 0;
+    case undefined:
+      process.stdout.write(USAGE);
+      return 64;
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(USAGE);
+      return 0;
+    default:
+      throw new UserError(`cdktf-bhyve: unknown command "${name}"\n${USAGE}`, "E_USAGE", 64);
+  }
+}
+
+await runMain(main);
