@@ -277,6 +277,7 @@ function decodeGuest(value: unknown, path: string, problems: ProblemList): Draft
   if (name !== undefined && !GUEST_NAME.test(name)) {
     name = f.fail("name", `"${name}" is not a guest name: 1-31 characters, letters, digits, _ . -, starting with a letter or digit`);
   }
+  const cpus = f.int("cpus", 1, 4096);
   let memory: number | undefined;
   const rawMemory = f.raw("memory");
   if (rawMemory !== undefined) {
@@ -287,15 +288,18 @@ function decodeGuest(value: unknown, path: string, problems: ProblemList): Draft
     else if (r.bytes % MIB !== 0) f.fail("memory", `${rawMemory} is not a whole number of megabytes`);
     else memory = r.bytes;
   }
+  const bootrom = f.hostPath("bootrom");
+  const disks = f.list("disks", (v, p) => decodeDisk(v, p, problems));
+  const nics = f.list("nics", (v, p) => decodeNic(v, p, problems));
   const passthru = f.list("passthru", (v, p) => decodePassthru(v, p, problems));
   return {
     name,
-    cpus: f.int("cpus", 1, 4096),
+    cpus,
     memory,
-    bootrom: f.hostPath("bootrom"),
+    bootrom,
     wired: f.orDefault("wired", f.bool("wired"), passthru.length > 0),
-    disks: f.list("disks", (v, p) => decodeDisk(v, p, problems)),
-    nics: f.list("nics", (v, p) => decodeNic(v, p, problems)),
+    disks,
+    nics,
     passthru,
     state: f.orDefault("state", f.oneOf("state", GUEST_STATES), "running"),
     restart: f.orDefault("restart", f.oneOf("restart", RESTART_POLICIES), "on-reboot"),

@@ -18,7 +18,7 @@ export function parseDocumentText(text: string): { ok: true; data: unknown } | {
   if (Buffer.byteLength(text, "utf8") > MAX_DOCUMENT_BYTES) {
     return { ok: false, problems: [{ path: "document", message: `is larger than ${MAX_DOCUMENT_BYTES} bytes` }] };
   }
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     return {
       ok: false,

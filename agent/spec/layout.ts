@@ -52,7 +52,9 @@ export function layoutGuest(guest: Draft<Guest>, path: string, problems: Problem
     place({ kind: "passthru", slot: p.slot, function: p.function, index, item: p as Passthru });
   });
 
-  for (const [slot, list] of bySlot) {
+  // With a passthru entry that did not decode, a slot may look empty only because of it: skip the check.
+  const allDecoded = (guest.passthru ?? []).every((p) => p.device !== undefined && p.slot !== undefined && p.function !== undefined);
+  for (const [slot, list] of allDecoded ? bySlot : []) {
     if (!list.some((e) => e.function === 0)) {
       const first = list[0]!;
       problems.add(at(at(at(path, "passthru"), first.index), "function"),

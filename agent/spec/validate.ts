@@ -59,6 +59,8 @@ const reservationsFitLoaderConf: Rule = (s, problems) => {
 };
 
 const passthruReserved: Rule = (s, problems) => {
+  // A reservation whose address did not decode may be the one a guest refers to: do not guess.
+  if (s.ppt.some((p) => p.device === undefined)) return;
   for (const u of passthruUses(s)) {
     if (!s.ppt.some((p) => p.device && samePciAddress(p.device, u.device))) {
       problems.add(u.path, `${formatBsf(u.device)} is not reserved on this host; add it to ppt`);
@@ -114,19 +116,18 @@ const bootable: Rule = (s, problems) => {
 
 const uniqueNicSettings: Rule = (s, problems) => {
   for (const key of ["tap", "mac"] as const) {
-    const seen = new Map<string, string>();
+    const seen = new Map<string, number>();
     s.guests.forEach((g, gi) => {
       (g.nics ?? []).forEach((n, ni) => {
         const value = n[key];
         if (value === undefined) return;
-        const owner = g.name ?? guestPath(gi);
         const first = seen.get(value);
-        if (first !== undefined) {
-          problems.add(at(at(at(guestPath(gi), "nics"), ni), key),
-            `${value} is already used by ${first === owner ? "another NIC of this guest" : `guest ${first}`}`);
-        } else {
-          seen.set(value, owner);
+        if (first === undefined) {
+          seen.set(value, gi);
+          return;
         }
+        const owner = first === gi ? "another NIC of this guest" : `guest ${s.guests[first]!.name ?? guestPath(first)}`;
+        problems.add(at(at(at(guestPath(gi), "nics"), ni), key), `${value} is already used by ${owner}`);
       });
     });
   }

@@ -1,0 +1,139 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import {
+  checkDocumentData,
+  checkDocumentText,
+  LOADER_VALUE_MAX,
+  packPptdevs,
+  parsePciAddress,
+  renderBhyveArgv,
+  renderBhyveloadArgv,
+  renderLoaderConf,
+  renderState,
+  type DesiredState,
+  type PciAddress,
+} from "../../../agent/spec/index.js";
+import { repoPath } from "../../helpers.js";
+
+function example(): DesiredState {
+  const r = checkDocumentText(readFileSync(repoPath("examples/gpu-host/host.yaml"), "utf8"));
+  assert.ok(r.ok);
+  return r.state;
+}
+
+function state(doc: unknown): DesiredState {
+  const r = checkDocumentData(doc);
+  assert.ok(r.ok, JSON.stringify(r));
+  return r.state;
+}
+
+const addr = (t: string): PciAddress => {
+  const r = parsePciAddress(t);
+  assert.ok(r.ok);
+  return r.address;
+};
+
+test("pptdevs: sorted, space separated, each value at most 128 characters, filled in order", () => {
+  const devices = Array.from({ length: 30 }, (_, i) => addr(`${100 + (i >> 3)}/${10 + (i & 7)}/${i & 7}`)).reverse();
+  const { values, fits } = packPptdevs(devices);
+  assert.ok(fits);
+  assert.equal(values.length, 3);
+  for (const v of values) assert.ok(v.length <= LOADER_VALUE_MAX, `${v.length}: ${v}`);
+  assert.equal(values[0]!.split(" ").length, 14, "14 tokens of 8 characters fill 125 of 128 characters");
+  assert.equal(values[0]!.length, 125);
+  const all = values.join(" ").split(" ");
+  assert.equal(all.length, 30);
+  assert.equal(all[0], "100/10/0");
+  assert.equal(all[29], "103/15/5");
+  assert.ok(!/ {2}|^ | $/.test(values.join("\n")), "single spaces only: vmm_is_pptdev() splits at each space");
+});
+
+test("pptdevs: a value of exactly 128 characters stays in one variable", () => {
+  // 12 tokens of 9 characters (ARI functions) and 11 spaces make 119; one 8-character token more makes 128.
+  const devices = [
+    ...Array.from({ length: 12 }, (_, i) => addr(`${200 + i}/0/${100 + i}`)),
+    addr("250/10/1"),
+  ];
+  const { values } = packPptdevs(devices);
+  assert.equal(values.length, 1);
+  assert.equal(values[0]!.length, 128);
+  const { values: more } = packPptdevs([...devices, addr("251/0/0")]);
+  assert.equal(more.length, 2);
+  assert.equal(more[1], "251/0/0");
+});
+
+test("loader.conf settings: vmm_load, pptdevs, and the AMD IOMMU switch when it applies", () => {
+  const s = example();
+  assert.deepEqual(renderLoaderConf(s), [["vmm_load", "YES"], ["pptdevs", "3/0/0 3/0/1 4/0/1"]]);
+  assert.deepEqual(renderLoaderConf(s, { cpuVendor: "intel" }), [["vmm_load", "YES"], ["pptdevs", "3/0/0 3/0/1 4/0/1"]]);
+  assert.deepEqual(renderLoaderConf(s, { cpuVendor: "amd" }).at(-1), ["hw.vmm.amdvi.enable", "1"]);
+  assert.deepEqual(renderLoaderConf(state({ host: { amdvi_enable: true } })), [["vmm_load", "YES"], ["hw.vmm.amdvi.enable", "1"]]);
+  assert.deepEqual(renderLoaderConf(state({ host: { amdvi_enable: false } }), { cpuVendor: "amd" }),
+    [["vmm_load", "YES"], ["hw.vmm.amdvi.enable", "0"]]);
+  assert.deepEqual(renderLoaderConf(state({ host: { vmm_load: false } })), [["vmm_load", "NO"]]);
+});
+
+test("the order of reservations in the document does not change pptdevs", () => {
+  const doc = { ppt: [{ device: "4/0/1" }, { device: "3/0/1" }, { device: "pci0:3:0:0" }] };
+  assert.deepEqual(renderLoaderConf(state(doc)), [["vmm_load", "YES"], ["pptdevs", "3/0/0 3/0/1 4/0/1"]]);
+});
+
+test("bhyve argv of a UEFI passthrough guest", () => {
+  const ml1 = example().guests.find((g) => g.name === "ml1")!;
+  assert.deepEqual(renderBhyveArgv(ml1), [
+    "/usr/sbin/bhyve", "-c", "8", "-m", "32G", "-S", "-A", "-H", "-P",
+    "-s", "0,hostbridge",
+    "-s", "4:0,nvme,/dev/zvol/zroot/vm/ml1",
+    "-s", "6:0,passthru,3/0/0",
+    "-s", "6:1,passthru,3/0/1",
+    "-s", "15:0,virtio-net,tap0,mac=58:9c:fc:00:00:01",
+    "-s", "31,lpc",
+    "-l", "bootrom,/usr/local/share/uefi-firmware/BHYVE_UEFI.fd",
+    "ml1",
+  ]);
+  assert.equal(renderBhyveloadArgv(ml1), null);
+});
+
+test("bhyve and bhyveload argv of a bhyveload guest: -S on both, same memory", () => {
+  const fw1 = example().guests.find((g) => g.name === "fw1")!;
+  const argv = renderBhyveArgv(fw1);
+  assert.ok(argv.includes("-S"));
+  assert.ok(argv.includes("7:0,passthru,4/0/1"));
+  assert.ok(!argv.includes("-l"));
+  assert.deepEqual(renderBhyveloadArgv(fw1), ["/usr/sbin/bhyveload", "-m", "2G", "-S", "-d", "/dev/zvol/zroot/vm/fw1", "fw1"]);
+});
+
+test("no -S without passthrough or wired; slots allocated from 4 (disks) and 15 (NICs) around passthrough", () => {
+  const s = state({
+    ppt: [{ device: "3/0/0" }],
+    guests: [
+      { name: "plain", cpus: 1, memory: "512M", disks: [{ path: "/vm/a" }, { path: "/vm/b", type: "ahci-cd" }], nics: [{ tap: "tap5", model: "e1000" }] },
+      { name: "gpu", cpus: 2, memory: "4G", bootrom: "/fw/BHYVE_UEFI.fd", passthru: [{ device: "3/0/0", slot: 4 }],
+        disks: [{ path: "/vm/c" }, { path: "/vm/d", slot: 15 }], nics: [{ tap: "tap6" }] },
+    ],
+  });
+  const plain = renderBhyveArgv(s.guests[0]!);
+  assert.ok(!plain.includes("-S"));
+  assert.deepEqual(plain.filter((_, i) => plain[i - 1] === "-s"), ["0,hostbridge", "4:0,virtio-blk,/vm/a", "5:0,ahci-cd,/vm/b", "15:0,e1000,tap5", "31,lpc"]);
+  assert.equal(plain.at(-1), "plain");
+  const gpu = renderBhyveArgv(s.guests[1]!);
+  assert.deepEqual(gpu.filter((_, i) => gpu[i - 1] === "-s"),
+    ["0,hostbridge", "4:0,passthru,3/0/0", "5:0,virtio-blk,/vm/c", "15:0,virtio-blk,/vm/d", "16:0,virtio-net,tap6", "31,lpc"]);
+});
+
+test("a guest with every slot taken is refused, naming the device that found none", () => {
+  const disks = Array.from({ length: 30 }, (_, i) => ({ path: `/vm/d${i}` }));
+  const r = checkDocumentData({ guests: [{ name: "full", cpus: 1, memory: "1G", disks, nics: [{ tap: "tap0" }] }] });
+  assert.ok(!r.ok);
+  assert.deepEqual(r.problems.map((p) => p.path), ["guests[0].nics[0]"]);
+  assert.match(r.problems[0]!.message, /no free guest PCI slot left/);
+});
+
+test("renderState is the JSON of the render command", () => {
+  const out = renderState(example());
+  assert.deepEqual(Object.keys(out), ["loader_conf", "guests", "bhyveload"]);
+  assert.deepEqual(Object.keys(out.guests), ["ml1", "fw1"]);
+  assert.deepEqual(Object.keys(out.bhyveload), ["fw1"]);
+  assert.deepEqual(out.loader_conf, { vmm_load: "YES", pptdevs: "3/0/0 3/0/1 4/0/1" });
+});

@@ -1,0 +1,296 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { checkDocumentData, checkDocumentText, formatProblems, type HostContext } from "../../../agent/spec/index.js";
+import { clone, repoPath } from "../../helpers.js";
+import { readFileSync } from "node:fs";
+
+/** A valid document: GPU + audio to ml1, NIC port to fw1. */
+const BASE = {
+  host: { vmm_load: true, amdvi_enable: "auto" },
+  ppt: [
+    { device: "3/0/0", vendor_id: 0x10de, device_id: 0x1e07, bind: "boot" },
+    { device: "3/0/1", bind: "boot" },
+    { device: "4/0/1", bind: "live" },
+  ],
+  guests: [
+    {
+      name: "ml1", cpus: 8, memory: "32G", bootrom: "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd",
+      disks: [{ path: "/dev/zvol/zroot/ml1", type: "nvme" }],
+      nics: [{ tap: "tap0", model: "virtio-net", mac: "58:9c:fc:00:00:01" }],
+      passthru: [{ device: "3/0/0", slot: 6 }, { device: "3/0/1", slot: 6 }],
+      state: "running", restart: "always", start_order: 10,
+    },
+    {
+      name: "fw1", cpus: 2, memory: "2G",
+      disks: [{ path: "/dev/zvol/zroot/fw1" }],
+      nics: [{ tap: "tap1" }],
+      passthru: [{ device: "4/0/1", slot: 7, function: 0 }],
+    },
+  ],
+};
+type Doc = typeof BASE & Record<string, any>;
+
+function problems(mutate: (d: any) => void, ctx: HostContext = {}): string[] {
+  const d = clone(BASE) as Doc;
+  mutate(d);
+  const r = checkDocumentData(d, ctx);
+  return r.ok ? [] : formatProblems(r.problems).split("\n");
+}
+
+/** Asserts the mutation yields exactly one problem line matching `expected`. */
+function refuses(mutate: (d: any) => void, expected: RegExp | string, ctx: HostContext = {}): void {
+  const got = problems(mutate, ctx);
+  assert.equal(got.length, 1, `expected one problem, got:\n${got.join("\n")}`);
+  if (typeof expected === "string") assert.equal(got[0], expected);
+  else assert.match(got[0]!, expected);
+}
+
+test("the base document and the gpu-host example are valid", () => {
+  assert.deepEqual(problems(() => {}), []);
+  const r = checkDocumentText(readFileSync(repoPath("examples/gpu-host/host.yaml"), "utf8"));
+  assert.ok(r.ok, r.ok ? "" : formatProblems(r.problems));
+});
+
+test("defaults are applied", () => {
+  const r = checkDocumentData({ guests: [{ name: "a", cpus: 1, memory: "1G", disks: [{ path: "/vm/a.img" }] }] });
+  assert.ok(r.ok);
+  assert.deepEqual(r.state.host, { vmmLoad: true, amdviEnable: "auto", requireIommu: true, requireNestedPaging: true });
+  const g = r.state.guests[0]!;
+  assert.equal(g.state, "running");
+  assert.equal(g.restart, "on-reboot");
+  assert.equal(g.startOrder, 0);
+  assert.equal(g.wired, false);
+  assert.equal(g.disks[0]!.type, "virtio-blk");
+  assert.equal(g.memory, 2 ** 30);
+  const withPassthru = checkDocumentData(clone(BASE));
+  assert.ok(withPassthru.ok);
+  assert.equal(withPassthru.state.ppt[1]!.bind, "boot");
+  assert.equal(withPassthru.state.guests[1]!.wired, true, "passthrough makes memory wired by default");
+  assert.equal(withPassthru.state.guests[0]!.passthru[1]!.function, 1, "function defaults to the host function");
+  assert.equal(withPassthru.state.guests[1]!.nics[0]!.model, "virtio-net");
+  assert.deepEqual(checkDocumentData(null), { ok: true, state: { host: r.state.host, ppt: [], guests: [] } });
+});
+
+describe("shape: keys and types, each named by its path", () => {
+  test("unknown keys at every level", () => {
+    refuses((d) => (d.hosts = {}), /^hosts: unknown key; expected one of: host, ppt, guests$/);
+    refuses((d) => (d.host.vmm = true), /^host\.vmm: unknown key/);
+    refuses((d) => (d.ppt[0].driver = "ppt"), /^ppt\[0\]\.driver: unknown key/);
+    refuses((d) => (d.guests[0].ram = "1G"), /^guests\[0\]\.ram: unknown key/);
+    refuses((d) => (d.guests[0].disks[0].size = 1), /^guests\[0\]\.disks\[0\]\.size: unknown key/);
+    refuses((d) => (d.guests[0].nics[0].bridge = "bridge0"), /^guests\[0\]\.nics\[0\]\.bridge: unknown key/);
+    refuses((d) => (d.guests[0].passthru[0].func = 0), /^guests\[0\]\.passthru\[0\]\.func: unknown key/);
+  });
+
+  test("wrong types", () => {
+    refuses((d) => (d.guests[0].cpus = "8"), 'guests[0].cpus: expected a whole number, got the string "8"');
+    refuses((d) => (d.host.vmm_load = "yes"), 'host.vmm_load: expected true or false, got the string "yes"');
+    refuses((d) => (d.host.amdvi_enable = "on"), /^host\.amdvi_enable: expected auto, true or false/);
+    refuses((d) => (d.guests[0].memory = ["32G"]), "guests[0].memory: expected a size such as 32G, got a list");
+    refuses((d) => (d.guests[1].state = "paused"), /^guests\[1\]\.state: expected one of running, stopped/);
+    refuses((d) => (d.guests[1].restart = "on-failure"), /^guests\[1\]\.restart: expected one of always, on-reboot, never/);
+    refuses((d) => (d.guests[0].disks[0].type = "virtio-scsi"), /^guests\[0\]\.disks\[0\]\.type: expected one of/);
+    refuses((d) => (d.guests[0].nics[0].model = "rtl8139"), /^guests\[0\]\.nics\[0\]\.model: expected one of/);
+    refuses((d) => (d.ppt[2].bind = "now"), /^ppt\[2\]\.bind: expected one of live, boot/);
+    refuses((d) => (d.guests = { ml1: {} }), "guests: expected a list, got a mapping");
+    refuses((d) => (d.ppt[0] = "3/0/0"), 'ppt[0]: expected a mapping, got the string "3/0/0"');
+    refuses((d) => (d.guests[0].start_order = 1.5), /^guests\[0\]\.start_order: expected a whole number/);
+    const top = checkDocumentData([1, 2]);
+    assert.ok(!top.ok);
+    assert.equal(formatProblems(top.problems), "document: expected a mapping, got a list");
+  });
+
+  test("required keys", () => {
+    refuses((d) => delete d.guests[1].memory, "guests[1].memory: is required");
+    refuses((d) => delete d.ppt[1].device, "ppt[1].device: is required");
+    refuses((d) => delete d.guests[0].passthru[1].slot, "guests[0].passthru[1].slot: is required");
+    refuses((d) => delete d.guests[1].disks[0].path, "guests[1].disks[0].path: is required");
+    refuses((d) => delete d.guests[1].nics[0].tap, "guests[1].nics[0].tap: is required");
+  });
+
+  test("names, counts and sizes", () => {
+    refuses((d) => (d.guests[1].name = "fw 1"), /^guests\[1\]\.name: "fw 1" is not a guest name/);
+    refuses((d) => (d.guests[1].name = "-fw1"), /^guests\[1\]\.name: "-fw1" is not a guest name/);
+    refuses((d) => (d.guests[1].name = "a".repeat(32)), /is not a guest name/);
+    assert.deepEqual(problems((d) => (d.guests[1].name = "a".repeat(31))), []);
+    refuses((d) => (d.guests[1].cpus = 0), "guests[1].cpus: 0 is out of range (1-4096)");
+    refuses((d) => (d.guests[1].memory = "64M"), "guests[1].memory: 64M is below the smallest guest, 128M");
+    assert.deepEqual(problems((d) => (d.guests[1].memory = "128M")), []);
+    refuses((d) => (d.guests[1].memory = 134217729 + 2 ** 20), /is not a whole number of megabytes/);
+    refuses((d) => (d.guests[1].memory = "2GB"), /^guests\[1\]\.memory: "2GB" is not a size/);
+  });
+
+  test("MAC addresses: syntax and unicast", () => {
+    refuses((d) => (d.guests[0].nics[0].mac = "58:9c:fc:00:00"), /is not a MAC address/);
+    refuses((d) => (d.guests[0].nics[0].mac = "58-9c-fc-00-00-01"), /is not a MAC address/);
+    refuses((d) => (d.guests[0].nics[0].mac = "01:00:5e:00:00:01"), /is a multicast address/);
+    const r = checkDocumentData({ ...clone(BASE), guests: [{ ...clone(BASE.guests[0]!), nics: [{ tap: "tap0", mac: "58:9C:FC:00:00:0A" }] }] });
+    assert.ok(r.ok);
+    assert.equal(r.state.guests[0]!.nics[0]!.mac, "58:9c:fc:00:00:0a");
+  });
+
+  test("interface names", () => {
+    refuses((d) => (d.guests[1].nics[0].tap = "tap 1"), /^guests\[1\]\.nics\[0\]\.tap: "tap 1" is not an interface name/);
+    refuses((d) => (d.guests[1].nics[0].tap = "t".repeat(16)), /is not an interface name/);
+  });
+
+  test("host paths must be absolute and fit in a bhyve option", () => {
+    refuses((d) => (d.guests[0].bootrom = "BHYVE_UEFI.fd"), /^guests\[0\]\.bootrom: "BHYVE_UEFI\.fd" is not an absolute path/);
+    refuses((d) => (d.guests[0].disks[0].path = "/vm/a,b.img"), /contains a comma/);
+    refuses((d) => (d.guests[0].disks[0].path = "/vm/a b.img"), /white space or control characters/);
+    refuses((d) => (d.guests[0].disks[0].path = "/vm/../etc/x"), /contains "\.\."/);
+    refuses((d) => (d.guests[0].passthru[0].rom = "/vm/rom,x"), /^guests\[0\]\.passthru\[0\]\.rom: .*comma/);
+  });
+
+  test("device addresses", () => {
+    refuses((d) => (d.ppt[0].device = "3:0:0"), /^ppt\[0\]\.device: "3:0:0" is not a PCI address/);
+    refuses((d) => (d.ppt[0].device = 3), /^ppt\[0\]\.device: expected a string, got the number 3/);
+    refuses((d) => (d.ppt[0].vendor_id = 0x10000), /^ppt\[0\]\.vendor_id: expected a 16-bit PCI id/);
+    const r = checkDocumentData({ ...clone(BASE), ppt: [{ device: "pci0:3:0:0", vendor_id: "0x10de" }, ...clone(BASE.ppt).slice(1)] });
+    assert.ok(r.ok);
+    assert.equal(r.state.ppt[0]!.vendorId, 0x10de);
+  });
+
+  test("guest slots and functions in range; 0 and 31 reserved", () => {
+    refuses((d) => (d.guests[1].passthru[0].slot = 0), "guests[1].passthru[0].slot: slot 0 is reserved for the host bridge");
+    refuses((d) => (d.guests[1].passthru[0].slot = 31), "guests[1].passthru[0].slot: slot 31 is reserved for the LPC bridge");
+    refuses((d) => (d.guests[1].passthru[0].slot = 32), "guests[1].passthru[0].slot: 32 is out of range (0-31)");
+    refuses((d) => (d.guests[1].passthru[0].function = 8), "guests[1].passthru[0].function: 8 is out of range (0-7)");
+    refuses((d) => (d.guests[0].disks[0].slot = 31), "guests[0].disks[0].slot: slot 31 is reserved for the LPC bridge");
+  });
+
+  test("an ARI host function needs an explicit guest function", () => {
+    const base = clone(BASE);
+    base.ppt.push({ device: "5/0/21", bind: "boot" });
+    base.guests[1]!.passthru.push({ device: "5/0/21", slot: 8 } as any);
+    const r = checkDocumentData(base);
+    assert.ok(!r.ok);
+    assert.equal(formatProblems(r.problems),
+      "guests[1].passthru[1].function: the host function 21 (ARI) cannot be a guest function; set function to 0-7");
+    (base.guests[1]!.passthru[1] as any).function = 0;
+    assert.ok(checkDocumentData(base).ok);
+  });
+});
+
+describe("rules across the document", () => {
+  test("every problem is reported at once", () => {
+    const got = problems((d) => {
+      d.guests[0].cpus = 0;
+      d.guests[1].name = "ml1";
+      d.guests[1].nics[0].tap = "tap0";
+      d.guests[0].passthru[0].slot = 31;
+      d.ppt[2].bind = "later";
+      d.surprise = 1;
+    });
+    assert.deepEqual(got, [
+      "surprise: unknown key; expected one of: host, ppt, guests",
+      "ppt[2].bind: expected one of live, boot, got the string \"later\"",
+      "guests[0].cpus: 0 is out of range (1-4096)",
+      "guests[0].passthru[0].slot: slot 31 is reserved for the LPC bridge",
+      'guests[1].name: duplicate guest name "ml1" (also guests[0])',
+      "guests[1].nics[0].tap: tap0 is already used by guest ml1",
+    ]);
+  });
+
+  test("a passthru device must be reserved on the host", () => {
+    refuses((d) => d.ppt.splice(2, 1), "guests[1].passthru[0].device: 4/0/1 is not reserved on this host; add it to ppt");
+  });
+
+  test("a device is passed to one guest only", () => {
+    refuses((d) => (d.guests[1].passthru[0] = { device: "3/0/0", slot: 7 }),
+      "guests[1].passthru[0].device: 3/0/0 is already passed to guest ml1");
+    refuses((d) => d.guests[0].passthru.push({ device: "3/0/0", slot: 7 }),
+      "guests[0].passthru[2].device: 3/0/0 is already passed to this guest in passthru[0]");
+  });
+
+  test("the functions of a multi-function device stay in one guest", () => {
+    refuses((d) => {
+      d.guests[0].passthru.pop();
+      d.guests[1].passthru.push({ device: "3/0/1", slot: 8, function: 0 });
+    }, /^guests\[1\]\.passthru\[1\]\.device: 3\/0\/1 is a function of the device at 3\/0, whose function 3\/0\/0 is passed to guest ml1; pass all functions/);
+  });
+
+  test("slot and function collisions between passthru, disks and NICs", () => {
+    refuses((d) => (d.guests[0].passthru[1].function = 0),
+      "guests[0].passthru[1].slot: slot 6 function 0 is already taken by passthru[0] (3/0/0)");
+    refuses((d) => (d.guests[0].disks[0].slot = 6), "guests[0].disks[0].slot: slot 6 is already taken by passthru[0] (3/0/0)");
+    refuses((d) => {
+      d.guests[0].disks[0].slot = 9;
+      d.guests[0].nics[0].slot = 9;
+    }, "guests[0].nics[0].slot: slot 9 is already taken by disks[0] (/dev/zvol/zroot/ml1)");
+  });
+
+  test("a passthru slot needs a function 0", () => {
+    refuses((d) => {
+      d.guests[0].passthru.shift();
+      d.ppt.shift();
+    }, /^guests\[0\]\.passthru\[0\]\.function: slot 6 has no function 0, so the guest will not see passthru\[0\] \(3\/0\/1\)/);
+  });
+
+  test("passthrough needs wired memory", () => {
+    refuses((d) => (d.guests[1].wired = false), /^guests\[1\]\.wired: must be true for a guest with passthrough/);
+    const r = checkDocumentData({ guests: [{ name: "a", cpus: 1, memory: "1G", wired: true, disks: [{ path: "/vm/a" }] }] });
+    assert.ok(r.ok);
+    assert.equal(r.state.guests[0]!.wired, true, "wired can be asked for without passthrough");
+  });
+
+  test("a guest without bootrom needs a disk for bhyveload", () => {
+    refuses((d) => (d.guests[1].disks = []), /^guests\[1\]\.disks: a guest without a bootrom boots with bhyveload, which needs a disk/);
+    assert.deepEqual(problems((d) => (d.guests[0].disks = [])), [], "a UEFI guest may have no disk (network boot)");
+  });
+
+  test("duplicates: reservations, taps, MACs", () => {
+    refuses((d) => d.ppt.push({ device: "pci0:3:0:0" }), "ppt[3].device: 3/0/0 is already reserved in ppt[0]");
+    refuses((d) => d.guests[0].nics.push({ tap: "tap0" }), "guests[0].nics[1].tap: tap0 is already used by another NIC of this guest");
+    refuses((d) => (d.guests[1].nics[0].mac = "58:9c:fc:00:00:01"), "guests[1].nics[0].mac: 58:9c:fc:00:00:01 is already used by guest ml1");
+  });
+
+  test("reservations need vmm loaded from loader.conf", () => {
+    refuses((d) => (d.host.vmm_load = false), /^host\.vmm_load: must be true when devices are reserved/);
+    const r = checkDocumentData({ host: { vmm_load: false } });
+    assert.ok(r.ok);
+  });
+
+  test("more reservations than pptdevs, pptdevs2 and pptdevs3 hold", () => {
+    const many = (n: number) => (d: any) => {
+      d.ppt = Array.from({ length: n }, (_, i) => ({ device: `${100 + (i >> 3)}/${(i >> 1) % 4 + 10}/${i % 8}` }));
+      d.guests = [];
+    };
+    assert.deepEqual(problems(many(42)), []);
+    refuses(many(43), /^ppt: 43 devices need 4 loader variables of at most 128 characters, but the kernel reads only pptdevs, pptdevs2, pptdevs3/);
+  });
+});
+
+describe("rules that need host facts", () => {
+  const inventory: HostContext = {
+    cpuVendor: "intel",
+    maxUserWired: 40 * 2 ** 30,
+    pci: [
+      { address: { bus: 3, slot: 0, function: 0 }, vendorId: 0x10de, deviceId: 0x1e07, headerType: 0 },
+      { address: { bus: 3, slot: 0, function: 1 }, vendorId: 0x10de, deviceId: 0x10f7, headerType: 0 },
+      { address: { bus: 4, slot: 0, function: 1 }, vendorId: 0x8086, deviceId: 0x1521, headerType: 0 },
+      { address: { bus: 0, slot: 1, function: 0 }, vendorId: 0x8086, deviceId: 0x0e02, headerType: 1 },
+    ],
+  };
+
+  test("the base document fits the host", () => {
+    assert.deepEqual(problems(() => {}, inventory), []);
+  });
+
+  test("a reserved device must exist and be an endpoint with the expected ids", () => {
+    refuses((d) => d.ppt.push({ device: "9/0/0" }), /^ppt\[3\]\.device: there is no PCI device at 9\/0\/0 on this host/, inventory);
+    refuses((d) => d.ppt.push({ device: "0/1/0" }), /^ppt\[3\]\.device: 0\/1\/0 is a bridge \(header type 1\); only endpoints/, inventory);
+    refuses((d) => (d.ppt[0].vendor_id = 0x1002), "ppt[0].vendor_id: expected 0x1002, but the device at 3/0/0 has 0x10de", inventory);
+    refuses((d) => (d.ppt[0].device_id = 0x1eb8), "ppt[0].device_id: expected 0x1eb8, but the device at 3/0/0 has 0x1e07", inventory);
+  });
+
+  test("wired memory of running guests stays under vm.max_user_wired", () => {
+    refuses((d) => (d.guests[1].memory = "9G"),
+      /^guests\[0\]\.memory: wired memory of the running guests reaches 41G with this guest, over the host's vm\.max_user_wired of 40G/,
+      inventory);
+    assert.deepEqual(problems((d) => {
+      d.guests[1].memory = "9G";
+      d.guests[0].state = "stopped";
+    }, inventory), [], "stopped guests wire nothing");
+  });
+});
