@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { test } from "node:test";
+import { repoPath } from "./helpers.js";
+
+const pkg = JSON.parse(readFileSync(repoPath("package.json"), "utf8"));
+
+test("the top level holds exactly the agreed entries (besides dotfiles, the lock file and build output)", () => {
+  const ignored = new Set(["node_modules", "dist", "cdktf.out", "package-lock.json"]);
+  const entries = readdirSync(repoPath(".")).filter((e) => !e.startsWith(".") && !ignored.has(e)).sort();
+  assert.deepEqual(entries, ["README.md", "agent", "cdktf.json", "examples", "native", "package.json", "provider", "test", "tsconfig.json"]);
+});
+
+test("package.json: name, ESM, Node 20, the two commands, TypeScript pinned to 5.9, the four scripts", () => {
+  assert.equal(pkg.name, "cdktf-bhyve");
+  assert.equal(pkg.type, "module");
+  assert.equal(pkg.engines.node, ">=20");
+  assert.deepEqual(Object.keys(pkg.bin).sort(), ["bhyve-agent", "cdktf-bhyve"]);
+  assert.equal(pkg.devDependencies.typescript, "~5.9");
+  for (const s of ["build", "test", "demo", "bench"]) assert.equal(typeof pkg.scripts[s], "string", s);
+  assert.match(pkg.scripts.test, /--test-reporter=tap/);
+  assert.match(pkg.scripts.test, /--import tsx/);
+});
+
+test("tsconfig is strict ESM (NodeNext)", () => {
+  const ts = JSON.parse(readFileSync(repoPath("tsconfig.json"), "utf8"));
+  assert.equal(ts.compilerOptions.strict, true);
+  assert.equal(ts.compilerOptions.module, "NodeNext");
+});
+
+test(".ci/run is executable and ends with the README's test command", () => {
+  const ci = readFileSync(repoPath(".ci/run"), "utf8");
+  assert.ok(statSync(repoPath(".ci/run")).mode & 0o100);
+  assert.match(ci, /set -euo pipefail/);
+  assert.match(ci, /^npm test$/m);
+  const readme = readFileSync(repoPath("README.md"), "utf8");
+  assert.match(readme, /npm install && npm test/);
+  assert.match(readme, /npm install && npm run demo/);
+});
+
+test("agent/spec and agent/parse stay pure: no fs, child_process or network imports", () => {
+  for (const dir of ["agent/spec", "agent/parse"]) {
+    for (const f of readdirSync(repoPath(dir))) {
+      const src = readFileSync(repoPath(`${dir}/${f}`), "utf8");
+      assert.ok(!/from "node:(fs|child_process|net|http|https|dgram|fs\/promises)"/.test(src), `${dir}/${f} imports I/O`);
+    }
+  }
+});
