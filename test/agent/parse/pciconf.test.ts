@@ -31,6 +31,15 @@ test("pciconf -lv (13+ format, spaces after the selector): every entry with its 
   assert.equal(entries.find((e) => e.name === "ioapic0")!.subclassName, "interrupt controller");
 });
 
+test("a GPU and its audio function owned by ppt, as a blog printed them (one-space indents)", () => {
+  const { entries, unparsed } = parsePciconf(fixture("pciconf/radeon-rx9060xt-ppt.lv.txt"));
+  assert.deepEqual(unparsed, []);
+  assert.deepEqual(entries.map((e) => [e.name, e.driver, e.device, e.classCode, e.vendorId, e.deviceId, e.deviceName, e.subclassName]), [
+    ["ppt0", "ppt", "3/0/0", 0x030000, 0x1002, 0x7590, "Navi 44 [Radeon RX 9060 XT]", "VGA"],
+    ["ppt1", "ppt", "3/0/1", 0x040300, 0x1002, 0xab40, "Navi 48 HDMI/DP Audio Controller", "HDA"],
+  ]);
+});
+
 test("13+ format with tabs, ppt-owned devices, buses above 99", () => {
   const { entries } = parsePciconf(fixture("pciconf/public-examples-13.l.txt"));
   assert.deepEqual(entries.map((e) => [e.name, e.driver, e.device, e.vendorId, e.deviceId, e.subvendorId, e.subdeviceId]), [
