@@ -2,6 +2,7 @@
 /** `bhyve-agent`: the one command that runs on a bhyve host. */
 import { UserError, runMain } from "./errors.js";
 import { renderCommand } from "./render.js";
+import { sandboxCommand } from "./sandbox.js";
 import { validateCommand } from "./validate.js";
 import { AGENT_VERSION } from "./version.js";
 
@@ -10,12 +11,14 @@ const USAGE = `usage: bhyve-agent COMMAND [ARGS]
 commands:
   validate FILE|-   check a desired-state document (YAML or JSON); one "path: message" line per problem
   render FILE|-     print the loader.conf settings and each guest's bhyve argv as JSON
+  sandbox ...       sandbox FreeBSD hosts for tests and the demo (create, profiles, reboot, guest, destroy)
   version           print the agent version
 `;
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   validate: validateCommand,
   render: renderCommand,
+  sandbox: sandboxCommand,
   version: async () => {
     process.stdout.write(`${AGENT_VERSION}\n`);
     return 0;

@@ -57,8 +57,8 @@ function classify(text: string): Omit<LoaderConfLine, "text" | "eol"> {
   return { kind: "assignment", name: m[1]!, value: m[2] ?? m[3] ?? m[4]!, quoted };
 }
 
-/** Parses loader.conf text. Throws {@link LoaderConfError} when the managed block's markers are broken. */
-export function parseLoaderConf(text: string): LoaderConf {
+/** The lines of loader.conf text, classified, without looking at the managed block's markers. */
+export function parseLoaderConfLines(text: string): LoaderConfLine[] {
   const lines: LoaderConfLine[] = [];
   const re = /([^\n]*)(\n|$)/g;
   for (let m = re.exec(text); m && (m[0] !== "" || m.index < text.length); m = re.exec(text)) {
@@ -71,6 +71,19 @@ export function parseLoaderConf(text: string): LoaderConf {
     lines.push({ text: body, eol, ...classify(body) });
     if (eol === "") break;
   }
+  return lines;
+}
+
+/** What the loader sets from the file: each assigned name with its last value (markers do not matter to it). */
+export function loaderEnvironment(text: string): Map<string, string> {
+  const env = new Map<string, string>();
+  for (const l of parseLoaderConfLines(text)) if (l.kind === "assignment") env.set(l.name!, l.value!);
+  return env;
+}
+
+/** Parses loader.conf text. Throws {@link LoaderConfError} when the managed block's markers are broken. */
+export function parseLoaderConf(text: string): LoaderConf {
+  const lines = parseLoaderConfLines(text);
   const begins = lines.flatMap((l, i) => (l.text.trim().startsWith(BEGIN_PREFIX) ? [i] : []));
   const ends = lines.flatMap((l, i) => (l.text.trim() === MANAGED_END ? [i] : []));
   if (begins.length === 0 && ends.length === 0) return { lines, managed: null };

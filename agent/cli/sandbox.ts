@@ -1,0 +1,60 @@
+/** `bhyve-agent sandbox create|profiles|reboot|guest|destroy`: sandbox FreeBSD hosts for tests and the demo. */
+import { GUEST_ACTIONS, type GuestAction } from "../sandbox/machine.js";
+import { createSandbox, destroySandbox, guestAction, rebootSandbox, SandboxError } from "../sandbox/host.js";
+import { PROFILES } from "../sandbox/profiles.js";
+import { UserError } from "./errors.js";
+
+const USAGE = `usage: bhyve-agent sandbox create DIR --profile NAME
+       bhyve-agent sandbox profiles
+       bhyve-agent sandbox reboot DIR
+       bhyve-agent sandbox guest DIR NAME ${Object.keys(GUEST_ACTIONS).join("|")}
+       bhyve-agent sandbox destroy DIR`;
+
+function usage(): never {
+  throw new UserError(USAGE, "E_USAGE", 64);
+}
+
+/** Runs a sandbox subcommand. */
+export async function sandboxCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  try {
+    switch (sub) {
+      case "profiles":
+        if (rest.length) usage();
+        for (const p of PROFILES) process.stdout.write(`${p.name.padEnd(10)} ${p.summary}\n`);
+        return 0;
+      case "create": {
+        const at = rest.indexOf("--profile");
+        const profile = at >= 0 ? rest[at + 1] : undefined;
+        const dirs = rest.filter((_, i) => i !== at && i !== at + 1);
+        if (!profile || dirs.length !== 1) usage();
+        const m = createSandbox(dirs[0]!, profile);
+        process.stdout.write(`${dirs[0]}: sandbox host "${m.profile}" created\n`);
+        return 0;
+      }
+      case "reboot": {
+        if (rest.length !== 1) usage();
+        const m = await rebootSandbox(rest[0]!);
+        const ppt = m.pci.filter((f) => f.driver === "ppt").map((f) => `${f.bus}/${f.slot}/${f.function}`);
+        process.stdout.write(`${rest[0]}: rebooted (boot ${m.bootCount}); vmm ${m.vmmLoaded ? "loaded" : "not loaded"}; ppt: ${ppt.join(" ") || "none"}\n`);
+        return 0;
+      }
+      case "guest": {
+        const [dir, name, action] = rest;
+        if (rest.length !== 3 || !(action! in GUEST_ACTIONS)) usage();
+        const code = await guestAction(dir!, name!, action as GuestAction);
+        process.stdout.write(`${name}: bhyve exited with ${code} (${action})\n`);
+        return 0;
+      }
+      case "destroy":
+        if (rest.length !== 1) usage();
+        await destroySandbox(rest[0]!);
+        return 0;
+      default:
+        return usage();
+    }
+  } catch (err) {
+    if (err instanceof SandboxError) throw new UserError(`sandbox ${sub}: ${err.message}`, err.code);
+    throw err;
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * Sandbox hosts as a whole: create one from a profile, reboot it, make a guest exit, destroy it.
+ * A sandbox host is a directory laid out like a FreeBSD root whose tools are simulators.
+ */
+import { execFileSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { boot } from "./kernel.js";
+import { CONTROL_SIGNAL, GUEST_ACTIONS, initMachine, machineProfile, PAGE_SIZE, processAlive, readMachine, sandboxPaths, updateMachine, type GuestAction, type MachineState } from "./machine.js";
+import { dmesgBootText } from "./output.js";
+import { findProfile, PROFILES } from "./profiles.js";
+import { TOOL_PATHS } from "./tool-paths.js";
+import { runningPid } from "./vm.js";
+
+/** A sandbox operation that cannot be done, with a stable code. */
+export class SandboxError extends Error {
+  constructor(message: string, readonly code: string) {
+    super(message);
+    this.name = "SandboxError";
+  }
+}
+
+/** The loader.conf a fresh FreeBSD install with a ZFS root has (bsdinstall writes it). */
+export const STOCK_LOADER_CONF = 'kern.geom.label.disk_ident.enable="0"\nkern.geom.label.gptid.enable="0"\ncryptodev_load="YES"\nzfs_load="YES"\n';
+
+/** Disk volumes every sandbox host has, under dev/zvol/zroot/vm/. */
+export const SANDBOX_VOLUMES = ["ml1", "fw1", "web1", "db1", "disk0", "disk1", "disk2", "disk3"];
+
+/** UEFI firmware files as the edk2-bhyve package installs them. */
+export const FIRMWARE_DIR = "usr/local/share/uefi-firmware";
+
+/** The bundled simulator script: beside this bundle in dist/, or dist/ of the repository when run from source. */
+export function defaultToolScript(): string {
+  const here = fileURLToPath(import.meta.url);
+  return here.endsWith(".mjs") ? join(dirname(here), "sandbox-tool.mjs") : resolve(dirname(here), "../../dist/sandbox-tool.mjs");
+}
+
+/** Options for {@link createSandbox}. */
+export interface CreateOptions {
+  /** The simulator bundle; default {@link defaultToolScript}. */
+  readonly toolScript?: string;
+  /** The node executable the tools run with; default this process's. */
+  readonly node?: string;
+}
+
+/** Lays out a sandbox host in `dir` (which must not exist or be empty) and boots it. */
+export function createSandbox(dir: string, profileName: string, opts: CreateOptions = {}): MachineState {
+  const profile = findProfile(profileName);
+  if (!profile) throw new SandboxError(`unknown profile "${profileName}"; profiles: ${PROFILES.map((p) => p.name).join(", ")}`, "E_PROFILE");
+  const root = resolve(dir);
+  if (existsSync(root) && readdirSync(root).length > 0) throw new SandboxError(`${root} exists and is not empty`, "E_EXISTS");
+  const node = opts.node ?? process.execPath;
+  const script = resolve(opts.toolScript ?? defaultToolScript());
+  if (!existsSync(script)) throw new SandboxError(`the simulator bundle ${script} is missing; run "npm run build"`, "E_NO_BUNDLE");
+  const shebang = `#!${node} ${script}\n`;
+  if (/\s/.test(node) || /\s/.test(script) || shebang.length > 255) {
+    throw new SandboxError(`cannot write a #! line for ${node} and ${script} (white space, or over 255 characters)`, "E_SHEBANG");
+  }
+  for (const d of ["boot", "dev/vmm", "dev/zvol/zroot/vm", "var/run", "var/db", "var/log", FIRMWARE_DIR, "sbin", "usr/sbin", "usr/local/etc"]) {
+    mkdirSync(join(root, d), { recursive: true });
+  }
+  for (const rel of Object.values(TOOL_PATHS)) {
+    writeFileSync(join(root, rel), shebang);
+    chmodSync(join(root, rel), 0o755);
+  }
+  writeFileSync(join(root, "boot/loader.conf"), STOCK_LOADER_CONF);
+  for (const v of SANDBOX_VOLUMES) writeFileSync(join(root, "dev/zvol/zroot/vm", v), "");
+  for (const f of ["BHYVE_UEFI.fd", "BHYVE_UEFI_CODE.fd", "BHYVE_UEFI_VARS.fd"]) {
+    writeFileSync(join(root, FIRMWARE_DIR, f), `sandbox stand-in for edk2-bhyve ${f}\n`);
+  }
+  const freePages = Math.floor((profile.memoryBytes - 2 ** 30) / PAGE_SIZE);
+  const m: MachineState = {
+    profile: profile.name,
+    bootCount: 0,
+    bootedAt: "",
+    kenv: {},
+    modules: [],
+    vmmLoaded: false,
+    iommuInitialized: false,
+    // vm_pageout's default: four fifths of the pages free at boot.
+    maxUserWiredPages: Math.floor((4 * freePages) / 5),
+    pci: profile.pci.map((f) => ({ ...f, driver: null, unit: 0, fixedDriver: null })),
+    vms: {},
+    messages: [],
+  };
+  boot(m, profile, STOCK_LOADER_CONF, new Date().toISOString());
+  initMachine(root, m);
+  writeFileSync(sandboxPaths(root).dmesgBoot, dmesgBootText(m, profile));
+  return m;
+}
+
+/** PIDs of every process the sandbox runs (bhyve processes of its VMs). */
+export function sandboxPids(m: MachineState): number[] {
+  return Object.values(m.vms).flatMap((vm) => {
+    const pid = runningPid(vm);
+    return pid === null ? [] : [pid];
+  });
+}
+
+/** True when the process is gone or only a zombie waiting for its parent (ps shows state Z on FreeBSD and Linux). */
+function gone(pid: number): boolean {
+  if (!processAlive(pid)) return true;
+  try {
+    return execFileSync("/bin/ps", ["-o", "stat=", "-p", String(pid)], { encoding: "utf8" }).trim().startsWith("Z");
+  } catch {
+    return true; // ps exits 1 when there is no such process
+  }
+}
+
+async function killAndWait(pids: number[], timeoutMs = 5000): Promise<void> {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  const deadline = Date.now() + timeoutMs;
+  // Poll asynchronously: when the processes are our own children, our event loop must run to reap them.
+  while (pids.some((pid) => !gone(pid))) {
+    if (Date.now() > deadline) throw new SandboxError(`processes ${pids.filter((p) => !gone(p)).join(", ")} did not stop`, "E_STUCK");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A reboot: guests die, /dev/vmm empties, loader.conf is read again (vmm_load, pptdevs*, tunables). */
+export async function rebootSandbox(dir: string): Promise<MachineState> {
+  const root = resolve(dir);
+  await killAndWait(sandboxPids(readMachine(root)));
+  const loaderConf = existsSync(sandboxPaths(root).loaderConf) ? readFileSync(sandboxPaths(root).loaderConf, "utf8") : "";
+  const m = updateMachine(root, (mm) => {
+    boot(mm, machineProfile(mm), loaderConf, new Date().toISOString());
+    return mm;
+  });
+  const devVmm = sandboxPaths(root).devVmm;
+  for (const f of readdirSync(devVmm)) rmSync(join(devVmm, f), { force: true });
+  writeFileSync(sandboxPaths(root).dmesgBoot, dmesgBootText(m, machineProfile(m)));
+  return m;
+}
+
+/** Makes a running sandbox guest exit as bhyve does for `action`; resolves with its exit code. */
+export async function guestAction(dir: string, name: string, action: GuestAction, timeoutMs = 5000): Promise<number> {
+  const root = resolve(dir);
+  const pid = updateMachine(root, (m) => {
+    const vm = m.vms[name];
+    const running = vm ? runningPid(vm) : null;
+    if (!vm || running === null) throw new SandboxError(`guest ${name} is not running on ${root}`, "E_NOT_RUNNING");
+    vm.request = action;
+    return running;
+  });
+  process.kill(pid, CONTROL_SIGNAL);
+  const deadline = Date.now() + timeoutMs;
+  while (processAlive(pid)) {
+    if (Date.now() > deadline) throw new SandboxError(`guest ${name} (pid ${pid}) did not exit within ${timeoutMs} ms`, "E_STUCK");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return GUEST_ACTIONS[action];
+}
+
+/** Stops every process of the sandbox, by PID, and removes its tree. Refuses a directory that is not a sandbox. */
+export async function destroySandbox(dir: string): Promise<void> {
+  const root = resolve(dir);
+  if (!existsSync(sandboxPaths(root).state)) throw new SandboxError(`${root} is not a sandbox host; not removing it`, "E_NOT_SANDBOX");
+  await killAndWait(sandboxPids(readMachine(root)));
+  rmSync(root, { recursive: true, force: true });
+}

@@ -1,0 +1,142 @@
+/**
+ * What the simulated kernel does with the machine state: boot from loader.conf, probe drivers
+ * (ppt's right of refusal for devices listed in pptdevs), load vmm.ko, and decide whether the
+ * IOMMU can be used. Pure functions on the state; the simulators do the I/O.
+ */
+import { loaderEnvironment } from "../parse/loader-conf.js";
+import { PAGE_SIZE, type MachinePciFunction, type MachineState } from "./machine.js";
+import type { Profile } from "./profiles.js";
+
+/** `B/S/F` of a function. */
+export function bsf(f: { bus: number; slot: number; function: number }): string {
+  return `${f.bus}/${f.slot}/${f.function}`;
+}
+
+/** `pci0:B:S:F` of a function. */
+export function selector(f: { bus: number; slot: number; function: number }): string {
+  return `pci0:${f.bus}:${f.slot}:${f.function}`;
+}
+
+/** An endpoint (header type 0): the only kind ppt_probe() accepts. */
+export function isEndpoint(f: { header: number }): boolean {
+  return (f.header & 0x7f) === 0;
+}
+
+/** C's sscanf("%d/%d/%d"): leading white space and sign allowed, stops at the first mismatch. */
+function scanBsf(token: string): [number, number, number] | null {
+  const m = /^\s*([+-]?\d+)\/\s*([+-]?\d+)\/\s*([+-]?\d+)/.exec(token);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : null;
+}
+
+/**
+ * vmm_is_pptdev(): true when pptdevs, pptdevs2 or pptdevs3 lists the function. Tokens are split at
+ * each single space; a token that does not scan as three decimals matches nothing (typos are
+ * silent, as on FreeBSD); the domain is not compared.
+ */
+export function isPptdev(kenv: Readonly<Record<string, string>>, f: { bus: number; slot: number; function: number }): boolean {
+  for (const name of ["pptdevs", "pptdevs2", "pptdevs3"]) {
+    const value = kenv[name];
+    if (value === undefined) continue;
+    for (const token of value.split(" ")) {
+      const t = scanBsf(token);
+      if (t && t[0] === f.bus && t[1] === f.slot && t[2] === f.function) return true;
+    }
+  }
+  return false;
+}
+
+/** The driver that wins the probe for a function now, or null. */
+export function probeDriver(m: MachineState, f: MachinePciFunction): string | null {
+  const hostDriver = f.driverNeedsVmm && !m.vmmLoaded ? null : f.hostDriver;
+  if (f.fixedDriver !== null) {
+    if (f.fixedDriver === "ppt") return m.vmmLoaded && isEndpoint(f) ? "ppt" : null;
+    return f.fixedDriver === hostDriver ? hostDriver : null;
+  }
+  if (m.vmmLoaded && isEndpoint(f) && isPptdev(m.kenv, f)) return "ppt";
+  return hostDriver;
+}
+
+/** Attaches `driver` (or detaches, for null) with the lowest free unit number, as devclass does. */
+export function setDriver(m: MachineState, f: MachinePciFunction, driver: string | null): void {
+  f.driver = driver;
+  f.unit = 0;
+  if (driver === null) return;
+  const used = new Set(m.pci.filter((o) => o !== f && o.driver === driver).map((o) => o.unit));
+  while (used.has(f.unit)) f.unit++;
+}
+
+/** True when some VM holds the function (ppt_detach() then returns EBUSY). */
+export function heldByVm(m: MachineState, f: MachinePciFunction): string | undefined {
+  return Object.values(m.vms).find((vm) => vm.ppt.includes(bsf(f)))?.name;
+}
+
+/** Loads vmm.ko: refuses on CPUs vmx_init/svm_init reject; then unattached devices are probed again. */
+export function loadVmm(m: MachineState, profile: Profile): { ok: true } | { ok: false; kernelMessage: string } {
+  if (m.vmmLoaded) return { ok: true };
+  if (!profile.cpu.vmmLoads) {
+    const msg = profile.cpu.vmmLoadError ?? "vmm_init: failed";
+    m.messages.push(msg, "module_register_init: MOD_LOAD (vmm, 0xffffffff82a3e6c0, 0) error 6");
+    return { ok: false, kernelMessage: msg };
+  }
+  m.vmmLoaded = true;
+  // Devices already attached keep their driver: only unattached ones are probed again (vmm(4)).
+  for (const f of m.pci) if (f.driver === null) setDriver(m, f, probeDriver(m, f));
+  return { ok: true };
+}
+
+/** Whether passthrough can use the IOMMU, and if not why (as the kernel would tell). */
+export function iommuState(m: MachineState, profile: Profile): { usable: true } | { usable: false; reason: string; kernelMessage?: string } {
+  if (m.kenv["hw.vmm.iommu.enable"] === "0") return { usable: false, reason: "hw.vmm.iommu.enable is 0" };
+  if (profile.cpu.vendor === "intel") {
+    return profile.acpiTables.includes("DMAR") ? { usable: true } : { usable: false, reason: "no ACPI DMAR table" };
+  }
+  if (!profile.acpiTables.includes("IVRS")) return { usable: false, reason: "no ACPI IVRS table" };
+  if (amdviEnabled(m) !== 1) {
+    return {
+      usable: false,
+      reason: "hw.vmm.amdvi.enable is 0",
+      kernelMessage: `bhyve: Found ${profile.amdviUnits} AMD-Vi/IOMMU device(s), use hw.vmm.amdvi.enable=1 to enable pass-through.`,
+    };
+  }
+  return { usable: true };
+}
+
+/** `hw.vmm.amdvi.enable`, from the tunable or its legacy alias `hw.vmm.amdvi_enable`; default 0. */
+export function amdviEnabled(m: MachineState): number {
+  const v = m.kenv["hw.vmm.amdvi.enable"] ?? m.kenv["hw.vmm.amdvi_enable"];
+  return v !== undefined && /^\s*[+-]?\d+/.test(v) && parseInt(v, 10) !== 0 ? 1 : 0;
+}
+
+/** Pages wired by VMs now. */
+export function wiredPages(m: MachineState): number {
+  return Object.values(m.vms).reduce((n, vm) => n + (vm.wired ? Math.ceil(vm.memoryBytes / PAGE_SIZE) : 0), 0);
+}
+
+/**
+ * A boot: the loader reads loader.conf (later lines win), vmm.ko loads first when `vmm_load` is
+ * YES so that ppt gets the right of refusal, every device is probed, VMs are gone.
+ */
+export function boot(m: MachineState, profile: Profile, loaderConf: string, now: string): void {
+  const kenv: Record<string, string> = {};
+  const modules: string[] = [];
+  let vmmLoad = false;
+  for (const [name, value] of loaderEnvironment(loaderConf)) {
+    if (!name.endsWith("_load")) kenv[name] = value;
+    else if (name === "vmm_load") vmmLoad = value.toLowerCase() === "yes";
+    else if (value.toLowerCase() === "yes") modules.push(name.slice(0, -"_load".length));
+  }
+  m.modules = modules;
+  m.kenv = kenv;
+  m.bootCount += 1;
+  m.bootedAt = now;
+  m.vms = {};
+  m.messages = [];
+  m.iommuInitialized = false;
+  m.vmmLoaded = false;
+  for (const f of m.pci) {
+    f.fixedDriver = null;
+    f.driver = null;
+  }
+  if (vmmLoad) loadVmm(m, profile);
+  for (const f of m.pci) setDriver(m, f, probeDriver(m, f));
+}

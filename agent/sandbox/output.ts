@@ -1,0 +1,169 @@
+/**
+ * What the simulated tools print, in the formats freebsd-bhyve.md records: pciconf `-l`/`-lv`
+ * (13+ and pre-13), `-r` words, sysctl `name: value`, kldstat's table, acpidump's table headers,
+ * and a dmesg.boot with identcpu's feature lines.
+ */
+import { amdviEnabled, selector, wiredPages } from "./kernel.js";
+import { PAGE_SIZE, type MachinePciFunction, type MachineState } from "./machine.js";
+import type { Profile } from "./profiles.js";
+
+const hex = (n: number, width: number): string => n.toString(16).padStart(width, "0");
+
+/** The name pciconf shows: driver and unit, or `none` with its own running count. */
+export function pciconfNames(m: MachineState): Map<MachinePciFunction, string> {
+  const names = new Map<MachinePciFunction, string>();
+  let none = 0;
+  for (const f of sortedPci(m)) names.set(f, f.driver === null ? `none${none++}` : `${f.driver}${f.unit}`);
+  return names;
+}
+
+/** Functions in the order the PCI bus enumerates them. */
+export function sortedPci(m: MachineState): MachinePciFunction[] {
+  return [...m.pci].sort((a, b) => a.bus - b.bus || a.slot - b.slot || a.function - b.function);
+}
+
+/** One `pciconf -l` line (and with `verbose`, the `-v` lines after it). */
+export function pciconfLine(f: MachinePciFunction, name: string, oldFormat: boolean, verbose: boolean): string {
+  const sel = `${name}@pci0:${f.bus}:${f.slot}:${f.function}:`;
+  const fields = oldFormat
+    ? `class=0x${hex(f.classCode, 6)} card=0x${hex(f.subdeviceId, 4)}${hex(f.subvendorId, 4)} chip=0x${hex(f.deviceId, 4)}${hex(f.vendorId, 4)} rev=0x${hex(f.revision, 2)} hdr=0x${hex(f.header, 2)}`
+    : `class=0x${hex(f.classCode, 6)} rev=0x${hex(f.revision, 2)} hdr=0x${hex(f.header, 2)} vendor=0x${hex(f.vendorId, 4)} device=0x${hex(f.deviceId, 4)} subvendor=0x${hex(f.subvendorId, 4)} subdevice=0x${hex(f.subdeviceId, 4)}`;
+  let out = `${sel}\t${fields}\n`;
+  if (verbose) {
+    out += `    vendor     = '${f.vendorName}'\n    device     = '${f.deviceName}'\n    class      = ${f.className}\n`;
+    if (f.subclassName) out += `    subclass   = ${f.subclassName}\n`;
+  }
+  return out;
+}
+
+/** A dword of the function's configuration space (the registers passthrough code reads). */
+export function configDword(f: MachinePciFunction, offset: number): number {
+  switch (offset & ~3) {
+    case 0x00: return ((f.deviceId << 16) | f.vendorId) >>> 0;
+    case 0x04: return 0x00100406;
+    case 0x08: return ((f.classCode << 8) | f.revision) >>> 0;
+    case 0x0c: return (f.header << 16) >>> 0;
+    case 0x2c: return ((f.subdeviceId << 16) | f.subvendorId) >>> 0;
+    case 0x34: return 0x40;
+    default: return 0;
+  }
+}
+
+/** A sysctl node: its value as sysctl prints it, and whether it can be set at run time. */
+export interface SysctlNode {
+  readonly value: string;
+  readonly access: "ro" | "rw" | "tunable";
+}
+
+/** Every sysctl the sandbox answers, in sysctl's order (sorted by name). */
+export function sysctlTree(m: MachineState, p: Profile): Map<string, SysctlNode> {
+  const t = new Map<string, SysctlNode>();
+  const ro = (name: string, value: string | number): void => void t.set(name, { value: String(value), access: "ro" });
+  ro("kern.ostype", "FreeBSD");
+  ro("kern.osrelease", p.osrelease);
+  ro("kern.boottime", `{ sec = ${Math.floor(Date.parse(m.bootedAt) / 1000)}, usec = 0 } ${new Date(m.bootedAt).toUTCString()}`);
+  ro("hw.machine", "amd64");
+  ro("hw.model", p.cpu.model.trim());
+  ro("hw.ncpu", p.cpu.ncpu);
+  ro("hw.pagesize", PAGE_SIZE);
+  ro("hw.physmem", p.memoryBytes - 512 * 2 ** 20);
+  ro("hw.realmem", p.memoryBytes);
+  t.set("vm.max_user_wired", { value: String(m.maxUserWiredPages), access: "rw" });
+  ro("vm.stats.vm.v_user_wire_count", wiredPages(m));
+  for (const f of m.pci) {
+    if (f.driver === null) continue;
+    const node = `dev.${f.driver}.${f.unit}`;
+    ro(`${node}.%desc`, f.driver === "ppt" ? "" : f.deviceName);
+    ro(`${node}.%driver`, f.driver);
+    ro(`${node}.%location`, `slot=${f.slot} function=${f.function} dbsf=${selector(f)}`);
+    ro(`${node}.%pnpinfo`, `vendor=0x${hex(f.vendorId, 4)} device=0x${hex(f.deviceId, 4)} subvendor=0x${hex(f.subvendorId, 4)} subdevice=0x${hex(f.subdeviceId, 4)} class=0x${hex(f.classCode, 6)}`);
+    ro(`${node}.%parent`, `pci${f.bus}`);
+  }
+  if (m.vmmLoaded) {
+    const intel = p.cpu.vendor === "intel";
+    const vtx = new Set(p.cpu.virtLine.split(","));
+    const tunable = (name: string, value: string | number): void => void t.set(name, { value: String(value), access: "tunable" });
+    tunable("hw.vmm.maxcpu", p.cpu.ncpu);
+    tunable("hw.vmm.iommu.enable", m.kenv["hw.vmm.iommu.enable"] === "0" ? 0 : 1);
+    ro("hw.vmm.iommu.initialized", m.iommuInitialized ? 1 : 0);
+    ro("hw.vmm.ppt.devices", m.pci.filter((f) => f.driver === "ppt").length);
+    ro("hw.vmm.vmx.initialized", intel ? 1 : 0);
+    ro("hw.vmm.vmx.cap.halt_exit", intel && vtx.has("HLT") ? 1 : 0);
+    ro("hw.vmm.vmx.cap.pause_exit", intel && vtx.has("PAUSE") ? 1 : 0);
+    ro("hw.vmm.vmx.cap.monitor_trap", intel && vtx.has("MTF") ? 1 : 0);
+    ro("hw.vmm.vmx.cap.unrestricted_guest", intel && p.cpu.unrestrictedGuest ? 1 : 0);
+    ro("hw.vmm.vmx.cap.posted_interrupts", intel && vtx.has("PostIntr") ? 1 : 0);
+    ro("hw.vmm.vmx.cap.virtual_interrupt_delivery", intel && vtx.has("VID") ? 1 : 0);
+    // Registered on both vendors; on Intel it keeps its initial value (freebsd-bhyve.md §5).
+    ro("hw.vmm.svm.features", intel ? 0xffffffff : (p.cpu.svmFeatures ?? 0));
+    ro("hw.vmm.svm.num_asids", intel ? 0 : (p.cpu.svmAsids ?? 0));
+    tunable("hw.vmm.amdvi.enable", amdviEnabled(m));
+    ro("hw.vmm.amdvi.count", intel ? 0 : p.amdviUnits);
+  }
+  return new Map([...t].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** `kldstat` table rows: id, name, size. */
+export function kldstatRows(m: MachineState): Array<{ id: number; refs: number; address: string; size: number; name: string }> {
+  const sizes: Record<string, number> = { kernel: 0x1f41500, "zfs.ko": 0x5e3a08, "cryptodev.ko": 0x7808, "vmm.ko": 0x3dee30 };
+  let addr = 0xffffffff80200000n;
+  return ["kernel", ...loadedModules(m)].map((name, i) => {
+    const size = sizes[name] ?? 0x8000;
+    const row = { id: i + 1, refs: name === "kernel" ? 23 : 1, address: `0x${addr.toString(16)}`, size, name };
+    addr += BigInt(size + 0xfff) & ~0xfffn;
+    return row;
+  });
+}
+
+/** Files loaded besides the kernel: the `*_load="YES"` modules of the boot, then vmm.ko. */
+export function loadedModules(m: MachineState): string[] {
+  const mods = m.modules.map((name) => `${name}.ko`);
+  if (m.vmmLoaded) mods.push("vmm.ko");
+  return mods;
+}
+
+/** `acpidump -t` for the profile: the RSDP, then every table header as acpi_print_sdt() prints it. */
+export function acpidumpText(p: Profile): string {
+  const { oemId, tableId, creatorId } = p.acpiOem;
+  let out = `/*\n  RSD PTR: OEM=${oemId}, ACPI_Rev=2.0x (2)\n\tXSDT=0x000000007a5b10a8, length=36, cksum=163\n */\n`;
+  const lengths: Record<string, number> = { XSDT: 36 + 8 * p.acpiTables.length, RSDT: 36 + 4 * p.acpiTables.length, FACP: 276, APIC: 2262, MCFG: 60, HPET: 56, DMAR: 1014, IVRS: 464 };
+  p.acpiTables.forEach((sig, i) => {
+    out += `/*\n  ${sig}: Length=${lengths[sig] ?? 64}, Revision=${sig === "XSDT" || sig === "RSDT" ? 1 : 2}, Checksum=${(37 * (i + 1)) % 256},\n`;
+    out += `\tOEMID=${oemId}, OEM Table ID=${tableId}, OEM Revision=0x1,\n\tCreator ID=${creatorId}, Creator Revision=0x1000013\n`;
+    if (sig === "DMAR") out += "\tHost Address Width=46\n\tFlags={INTR_REMAP}\n\n\tType=DRHD\n\tLength=24\n\tFlags={INCLUDE_ALL}\n\tSegment=0\n\tAddress=0x00000000fbffc000\n";
+    out += " */\n";
+  });
+  return out;
+}
+
+/** /var/run/dmesg.boot for a boot: banner, identcpu's CPU block, memory, driver attach lines. */
+export function dmesgBootText(m: MachineState, p: Profile): string {
+  const intel = p.cpu.vendor === "intel";
+  const lines = [
+    "---<<BOOT>>---",
+    "Copyright (c) 1992-2025 The FreeBSD Project.",
+    "Copyright (c) 1979, 1980, 1983, 1986, 1988, 1989, 1991, 1992, 1993, 1994",
+    "\tThe Regents of the University of California. All rights reserved.",
+    "FreeBSD is a registered trademark of The FreeBSD Foundation.",
+    `FreeBSD ${p.osrelease} GENERIC amd64`,
+    `CPU: ${p.cpu.model} (${p.cpu.mhz}-MHz K8-class CPU)`,
+    `  Origin="${p.cpu.origin}"  Id=0x${intel ? "50657" : "830f10"}  Family=0x${intel ? "6" : "17"}  Model=0x${intel ? "55" : "31"}  Stepping=${intel ? "7" : "0"}`,
+    "  Features=0xbfebfbff<FPU,VME,DE,PSE,TSC,MSR,PAE,MCE,CX8,APIC,SEP,MTRR,PGE,MCA,CMOV,PAT,PSE36,CLFLUSH,DTS,ACPI,MMX,FXSR,SSE,SSE2,SS,HTT,TM,PBE>",
+    intel
+      ? "  Features2=0x7ffefbff<SSE3,PCLMULQDQ,DTES64,MON,DS_CPL,VMX,SMX,EST,TM2,SSSE3,SDBG,FMA,CX16,xTPR,PDCM,PCID,DCA,SSE4.1,SSE4.2,x2APIC,MOVBE,POPCNT,TSCDLT,AESNI,XSAVE,OSXSAVE,AVX,F16C,RDRAND>"
+      : "  AMD Features2=0x75c237ff<LAHF,CMP,SVM,ExtAPIC,CR8,ABM,SSE4A,MAS,Prefetch,OSVW,IBS,SKINIT,WDT,TCE,Topology,PCXC,PNXC,DBE,PL2I,MWAITX,ADMSKX>",
+    `  ${intel ? "VT-x" : "SVM"}: ${p.cpu.virtLine}`,
+    "  TSC: P-state invariant, performance statistics",
+    `real memory  = ${p.memoryBytes} (${p.memoryBytes / 2 ** 20} MB)`,
+    `avail memory = ${p.memoryBytes - 2 ** 30} (${(p.memoryBytes - 2 ** 30) / 2 ** 20} MB)`,
+    `FreeBSD/SMP: Multiprocessor System Detected: ${p.cpu.ncpu} CPUs`,
+    ...m.messages.filter((l) => l.startsWith("vmx_init") || l.startsWith("svm_init") || l.startsWith("module_register_init")),
+  ];
+  for (const f of sortedPci(m)) {
+    if (f.driver === "ppt") lines.push(`ppt${f.unit} at device ${f.slot}.${f.function} on pci${f.bus}`);
+    else if (f.driver !== null) lines.push(`${f.driver}${f.unit}: <${f.deviceName}> at device ${f.slot}.${f.function} on pci${f.bus}`);
+    else if (f.bus !== 0) lines.push(`pci${f.bus}: <${f.className}${f.subclassName ? `, ${f.subclassName}` : ""}> at device ${f.slot}.${f.function} (no driver attached)`);
+  }
+  lines.push("Trying to mount root from zfs:zroot/ROOT/default []...");
+  return `${lines.join("\n")}\n`;
+}

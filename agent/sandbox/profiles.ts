@@ -1,0 +1,212 @@
+/**
+ * Machine profiles for sandbox hosts: the CPU, firmware tables, PCI inventory and memory of a
+ * kind of FreeBSD host. Values follow freebsd-bhyve.md: dmesg feature lines as identcpu.c prints
+ * them, `hw.vmm.*` as vmm.ko registers them, pciconf ids of real devices.
+ */
+
+/** One PCI function of a profile. */
+export interface ProfilePciFunction {
+  readonly bus: number;
+  readonly slot: number;
+  readonly function: number;
+  readonly vendorId: number;
+  readonly deviceId: number;
+  readonly subvendorId: number;
+  readonly subdeviceId: number;
+  readonly classCode: number;
+  readonly revision: number;
+  /** Header type byte: bit 7 = multi-function, low bits 0 endpoint / 1 PCI bridge. */
+  readonly header: number;
+  /** The driver that claims the function at boot, or null when none does. */
+  readonly hostDriver: string | null;
+  /** The host driver lives in vmm.ko (the AMD-Vi PCI function), so it attaches only with vmm loaded. */
+  readonly driverNeedsVmm?: boolean;
+  readonly vendorName: string;
+  readonly deviceName: string;
+  readonly className: string;
+  readonly subclassName?: string;
+}
+
+/** A kind of host. */
+export interface Profile {
+  readonly name: string;
+  readonly summary: string;
+  /** `kern.osrelease`, e.g. `14.3-RELEASE`. */
+  readonly osrelease: string;
+  /** Pre-13 pciconf prints `card=`/`chip=` instead of vendor=/device=/… */
+  readonly oldPciconf: boolean;
+  readonly cpu: {
+    readonly vendor: "intel" | "amd";
+    readonly origin: "GenuineIntel" | "AuthenticAMD";
+    readonly model: string;
+    readonly mhz: string;
+    readonly ncpu: number;
+    /** The `VT-x:` or `SVM:` line after the label, as dmesg.boot prints it. */
+    readonly virtLine: string;
+    /** vmx_init/svm_init accept the CPU: vmm.ko loads. */
+    readonly vmmLoads: boolean;
+    /** Why vmm.ko refuses to load, as the kernel prints it. */
+    readonly vmmLoadError?: string;
+    readonly unrestrictedGuest: boolean;
+    /** CPUID 0x8000000A EDX as `hw.vmm.svm.features` reports it on AMD. */
+    readonly svmFeatures?: number;
+    readonly svmAsids?: number;
+  };
+  readonly memoryBytes: number;
+  /** ACPI tables `acpidump -t` lists, in order. */
+  readonly acpiTables: readonly string[];
+  readonly acpiOem: { readonly oemId: string; readonly tableId: string; readonly creatorId: string };
+  /** Number of AMD-Vi units (IVHD entries) when the profile has an IVRS table. */
+  readonly amdviUnits: number;
+  readonly pci: readonly ProfilePciFunction[];
+}
+
+const GiB = 2 ** 30;
+
+function fn(
+  bsf: string,
+  ids: [number, number, number, number],
+  classCode: number,
+  header: number,
+  hostDriver: string | null,
+  names: [string, string, string, string?],
+  extra: Partial<ProfilePciFunction> = {},
+): ProfilePciFunction {
+  const [bus, slot, func] = bsf.split("/").map(Number) as [number, number, number];
+  return {
+    bus, slot, function: func,
+    vendorId: ids[0], deviceId: ids[1], subvendorId: ids[2], subdeviceId: ids[3],
+    classCode, revision: extra.revision ?? 0, header, hostDriver,
+    vendorName: names[0], deviceName: names[1], className: names[2],
+    ...(names[3] ? { subclassName: names[3] } : {}),
+    ...extra,
+  };
+}
+
+const INTEL = "Intel Corporation";
+const NVIDIA = "NVIDIA Corporation";
+
+/** Chipset functions most Intel servers show: host bridge, a root port, LPC and SATA. */
+function intelPlatform(rootPortDevice: number): ProfilePciFunction[] {
+  return [
+    fn("0/0/0", [0x8086, 0x2020, 0x15d9, 0x095d], 0x060000, 0x00, "hostb", [INTEL, "Sky Lake-E DMI3 Registers", "bridge", "HOST-PCI"], { revision: 0x04 }),
+    fn("0/1/0", [0x8086, rootPortDevice, 0x0000, 0x0000], 0x060400, 0x01, "pcib", [INTEL, "Sky Lake-E PCI Express Root Port A", "bridge", "PCI-PCI"], { revision: 0x04 }),
+    fn("0/31/0", [0x8086, 0xa1cb, 0x15d9, 0x095d], 0x060100, 0x80, "isab", [INTEL, "C620 Series Chipset Family LPC/eSPI Controller", "bridge", "PCI-ISA"], { revision: 0x09 }),
+    fn("0/31/2", [0x8086, 0xa1a1, 0x15d9, 0x095d], 0x058000, 0x00, null, [INTEL, "C620 Series Chipset Family Power Management Controller", "memory"], { revision: 0x09 }),
+    fn("0/17/5", [0x8086, 0xa1d2, 0x15d9, 0x095d], 0x010601, 0x00, "ahci", [INTEL, "C620 Series Chipset Family SSATA Controller [AHCI mode]", "mass storage", "SATA"], { revision: 0x09 }),
+  ];
+}
+
+/** A GPU with its HDMI audio function, a two-port I350 and an NVMe drive, at the buses the examples use. */
+function passthroughCards(gpuBus: number, nicBus: number, nvmeBus: number): ProfilePciFunction[] {
+  return [
+    fn(`${gpuBus}/0/0`, [0x10de, 0x1e07, 0x10de, 0x12fa], 0x030000, 0x80, "vgapci", [NVIDIA, "TU102 [GeForce RTX 2080 Ti Rev. A]", "display", "VGA"], { revision: 0xa1 }),
+    fn(`${gpuBus}/0/1`, [0x10de, 0x10f7, 0x10de, 0x12fa], 0x040300, 0x00, "hdac", [NVIDIA, "TU102 High Definition Audio Controller", "multimedia", "HDA"], { revision: 0xa1 }),
+    fn(`${nicBus}/0/0`, [0x8086, 0x1521, 0x15d9, 0x1521], 0x020000, 0x80, "igb", [INTEL, "I350 Gigabit Network Connection", "network", "ethernet"], { revision: 0x01 }),
+    fn(`${nicBus}/0/1`, [0x8086, 0x1521, 0x15d9, 0x1521], 0x020000, 0x00, "igb", [INTEL, "I350 Gigabit Network Connection", "network", "ethernet"], { revision: 0x01 }),
+    fn(`${nvmeBus}/0/0`, [0x144d, 0xa808, 0x144d, 0xa801], 0x010802, 0x00, "nvme", ["Samsung Electronics Co Ltd", "NVMe SSD Controller SM981/PM981/PM983", "mass storage", "NVM"]),
+  ];
+}
+
+const INTEL_VTX_FULL = "PAT,HLT,MTF,PAUSE,EPT,UG,VPID,VID,PostIntr";
+
+/** Every profile, by name. */
+export const PROFILES: readonly Profile[] = [
+  {
+    name: "intel-vtd",
+    summary: "FreeBSD 14.3, Xeon with VT-x (EPT, UG) and VT-d (DMAR); GPU+audio at 3/0/0-1, two-port I350 at 4/0/0-1, NVMe at 5/0/0; 64 GiB",
+    osrelease: "14.3-RELEASE",
+    oldPciconf: false,
+    cpu: {
+      vendor: "intel", origin: "GenuineIntel", model: "Intel(R) Xeon(R) Silver 4214 CPU @ 2.20GHz", mhz: "2200.00", ncpu: 24,
+      virtLine: INTEL_VTX_FULL, vmmLoads: true, unrestrictedGuest: true,
+    },
+    memoryBytes: 64 * GiB,
+    acpiTables: ["XSDT", "FACP", "APIC", "MCFG", "HPET", "DMAR"],
+    acpiOem: { oemId: "SUPERM", tableId: "SMCI--MB", creatorId: "INTL" },
+    amdviUnits: 0,
+    pci: [...intelPlatform(0x2030), ...passthroughCards(3, 4, 5)],
+  },
+  {
+    name: "amd-vi",
+    summary: "FreeBSD 14.3, EPYC with SVM (NP, NRIP) and AMD-Vi (IVRS, 4 units); hw.vmm.amdvi.enable is 0 until loader.conf sets it; GPU+audio at 3/0/0-1, I350 at 4/0/0-1, NVMe at 5/0/0; 64 GiB",
+    osrelease: "14.3-RELEASE",
+    oldPciconf: false,
+    cpu: {
+      vendor: "amd", origin: "AuthenticAMD", model: "AMD EPYC 7502P 32-Core Processor               ", mhz: "2495.45", ncpu: 64,
+      virtLine: "NP,NRIP,VClean,AFlush,DAssist,NAsids=32768", vmmLoads: true, unrestrictedGuest: true,
+      svmFeatures: 0x0001bcff, svmAsids: 32768,
+    },
+    memoryBytes: 64 * GiB,
+    acpiTables: ["XSDT", "FACP", "APIC", "MCFG", "HPET", "IVRS"],
+    acpiOem: { oemId: "AMD", tableId: "ETHANOLX", creatorId: "AMD" },
+    amdviUnits: 4,
+    pci: [
+      fn("0/0/0", [0x1022, 0x1480, 0x1022, 0x1480], 0x060000, 0x00, "hostb", ["Advanced Micro Devices, Inc. [AMD]", "Starship/Matisse Root Complex", "bridge", "HOST-PCI"]),
+      fn("0/0/2", [0x1022, 0x1481, 0x1022, 0x1481], 0x080600, 0x00, "amdiommu", ["Advanced Micro Devices, Inc. [AMD]", "Starship/Matisse IOMMU", "base peripheral", "IOMMU"], { driverNeedsVmm: true }),
+      fn("0/1/1", [0x1022, 0x1483, 0x0000, 0x0000], 0x060400, 0x01, "pcib", ["Advanced Micro Devices, Inc. [AMD]", "Starship/Matisse GPP Bridge", "bridge", "PCI-PCI"]),
+      fn("0/20/3", [0x1022, 0x790e, 0x1022, 0x790e], 0x060100, 0x80, "isab", ["Advanced Micro Devices, Inc. [AMD]", "FCH LPC Bridge", "bridge", "PCI-ISA"], { revision: 0x51 }),
+      ...passthroughCards(3, 4, 5),
+    ],
+  },
+  {
+    name: "no-iommu",
+    summary: "FreeBSD 14.3, Core i5 desktop with VT-x (EPT, UG) but no DMAR table (VT-d off in firmware); GPU at 1/0/0, Realtek NIC at 2/0/0; 16 GiB",
+    osrelease: "14.3-RELEASE",
+    oldPciconf: false,
+    cpu: {
+      vendor: "intel", origin: "GenuineIntel", model: "Intel(R) Core(TM) i5-8500 CPU @ 3.00GHz", mhz: "3000.00", ncpu: 6,
+      virtLine: "PAT,HLT,MTF,PAUSE,EPT,UG,VPID", vmmLoads: true, unrestrictedGuest: true,
+    },
+    memoryBytes: 16 * GiB,
+    acpiTables: ["XSDT", "FACP", "APIC", "MCFG", "HPET"],
+    acpiOem: { oemId: "ALASKA", tableId: "A M I", creatorId: "AMI" },
+    amdviUnits: 0,
+    pci: [
+      fn("0/0/0", [0x8086, 0x3ec2, 0x1462, 0x7b46], 0x060000, 0x00, "hostb", [INTEL, "8th Gen Core Processor Host Bridge/DRAM Registers", "bridge", "HOST-PCI"], { revision: 0x07 }),
+      fn("0/1/0", [0x8086, 0x1901, 0x0000, 0x0000], 0x060400, 0x01, "pcib", [INTEL, "6th-10th Gen Core Processor PCIe Controller (x16)", "bridge", "PCI-PCI"], { revision: 0x07 }),
+      fn("1/0/0", [0x10de, 0x1c82, 0x1043, 0x85d1], 0x030000, 0x80, "vgapci", [NVIDIA, "GP107 [GeForce GTX 1050 Ti]", "display", "VGA"], { revision: 0xa1 }),
+      fn("1/0/1", [0x10de, 0x0fb9, 0x1043, 0x85d1], 0x040300, 0x00, "hdac", [NVIDIA, "GP107GL High Definition Audio Controller", "multimedia", "HDA"], { revision: 0xa1 }),
+      fn("2/0/0", [0x10ec, 0x8168, 0x1462, 0x7b46], 0x020000, 0x00, "re", ["Realtek Semiconductor Co., Ltd.", "RTL8111/8168/8211/8411 PCI Express Gigabit Ethernet Controller", "network", "ethernet"], { revision: 0x15 }),
+    ],
+  },
+  {
+    name: "no-ept",
+    summary: "FreeBSD 14.3, Core 2 Quad with VT-x but no EPT: vmm.ko refuses to load; NIC at 2/0/0; 8 GiB",
+    osrelease: "14.3-RELEASE",
+    oldPciconf: false,
+    cpu: {
+      vendor: "intel", origin: "GenuineIntel", model: "Intel(R) Core(TM)2 Quad CPU    Q9550  @ 2.83GHz", mhz: "2833.33", ncpu: 4,
+      virtLine: "HLT,PAUSE", vmmLoads: false, unrestrictedGuest: false,
+      vmmLoadError: "vmx_init: processor does not support desired secondary processor-based controls",
+    },
+    memoryBytes: 8 * GiB,
+    acpiTables: ["RSDT", "FACP", "APIC", "HPET", "MCFG"],
+    acpiOem: { oemId: "INTEL", tableId: "DG45ID", creatorId: "MSFT" },
+    amdviUnits: 0,
+    pci: [
+      fn("0/0/0", [0x8086, 0x2e20, 0x8086, 0x5044], 0x060000, 0x00, "hostb", [INTEL, "4 Series Chipset DRAM Controller", "bridge", "HOST-PCI"], { revision: 0x03 }),
+      fn("2/0/0", [0x8086, 0x10d3, 0x8086, 0xa01f], 0x020000, 0x00, "em", [INTEL, "82574L Gigabit Network Connection", "network", "ethernet"]),
+    ],
+  },
+  {
+    name: "freebsd12",
+    summary: "FreeBSD 12.4 (pre-13 pciconf format), Xeon with VT-x (EPT, UG) and VT-d; GPU+audio at 3/0/0-1, I350 at 4/0/0-1; 32 GiB",
+    osrelease: "12.4-RELEASE",
+    oldPciconf: true,
+    cpu: {
+      vendor: "intel", origin: "GenuineIntel", model: "Intel(R) Xeon(R) CPU E5-2650 v2 @ 2.60GHz", mhz: "2593.80", ncpu: 16,
+      virtLine: INTEL_VTX_FULL, vmmLoads: true, unrestrictedGuest: true,
+    },
+    memoryBytes: 32 * GiB,
+    acpiTables: ["XSDT", "FACP", "APIC", "MCFG", "DMAR"],
+    acpiOem: { oemId: "HP", tableId: "ProLiant", creatorId: "HP" },
+    amdviUnits: 0,
+    pci: [...intelPlatform(0x0e02), ...passthroughCards(3, 4, 5).slice(0, 4)],
+  },
+];
+
+/** Finds a profile by name. */
+export function findProfile(name: string): Profile | undefined {
+  return PROFILES.find((p) => p.name === name);
+}

@@ -1,0 +1,50 @@
+/**
+ * Entry point of every simulated tool. Each tool in a sandbox tree is a file whose first line is
+ * `#!<node> <this bundle>`, so the kernel runs node with this script and the tool's own path,
+ * from which the tool's name and the sandbox root follow. No shell is involved.
+ */
+import { resolve, sep } from "node:path";
+import { TOOL_PATHS, type ToolName } from "./tool-paths.js";
+import { acpidump } from "./tools/acpidump.js";
+import { bhyve } from "./tools/bhyve.js";
+import { bhyvectl } from "./tools/bhyvectl.js";
+import { bhyveload } from "./tools/bhyveload.js";
+import { devctl } from "./tools/devctl.js";
+import { kldload } from "./tools/kldload.js";
+import { kldstat } from "./tools/kldstat.js";
+import { pciconf } from "./tools/pciconf.js";
+import { sysctl } from "./tools/sysctl.js";
+import type { Tool } from "./tools/tool.js";
+
+const TOOLS: Record<ToolName, Tool> = { sysctl, kldstat, kldload, pciconf, devctl, acpidump, bhyve, bhyvectl, bhyveload };
+
+async function main(): Promise<number> {
+  const self = process.argv[2];
+  if (!self) {
+    process.stderr.write("sandbox-tool: run through a tool of a sandbox host (e.g. DIR/sbin/sysctl)\n");
+    return 64;
+  }
+  const path = resolve(self);
+  const entry = (Object.entries(TOOL_PATHS) as Array<[ToolName, string]>).find(([, rel]) => path.endsWith(`${sep}${rel}`));
+  if (!entry) {
+    process.stderr.write(`sandbox-tool: ${path} is not a tool of a sandbox host\n`);
+    return 64;
+  }
+  const [name, rel] = entry;
+  const root = path.slice(0, -(rel.length + 1)) || sep;
+  const io = {
+    root,
+    args: process.argv.slice(3),
+    out: (s: string) => void process.stdout.write(s),
+    err: (s: string) => void process.stderr.write(s),
+  };
+  try {
+    return await TOOLS[name](io);
+  } catch (err) {
+    // A simulator bug or a broken sandbox: say so in one line, as a C tool's err(3) would.
+    process.stderr.write(`${name}: ${(err as Error).message}\n`);
+    return 71;
+  }
+}
+
+process.exitCode = await main();

@@ -1,0 +1,78 @@
+/** Sandbox hosts for tests: each in its own temporary directory, destroyed (processes by PID) afterwards. */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createSandbox, destroySandbox } from "../../../agent/sandbox/host.js";
+import { readMachine, type MachineState } from "../../../agent/sandbox/machine.js";
+import { TOOL_PATHS, type ToolName } from "../../../agent/sandbox/tool-paths.js";
+
+/** What a tool run printed and returned. */
+export interface ToolRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A sandbox host made for one test. */
+export class TestSandbox {
+  readonly root: string;
+  private readonly children = new Set<ChildProcess>();
+
+  constructor(profile: string) {
+    const parent = mkdtempSync(join(tmpdir(), "cdktf-bhyve-sandbox-"));
+    this.root = join(parent, "host");
+    createSandbox(this.root, profile);
+  }
+
+  /** Runs a tool to completion (argv array, no shell). */
+  run(tool: ToolName, args: string[]): ToolRun {
+    const r = spawnSync(join(this.root, TOOL_PATHS[tool]), args, { encoding: "utf8", timeout: 20_000 });
+    if (r.error) throw r.error;
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /** Starts a tool that keeps running (bhyve); resolves once it has started; `exit` resolves with its status. */
+  start(tool: ToolName, args: string[]): { child: ChildProcess; exit: Promise<{ code: number | null; stderr: string }> } {
+    const child = spawn(join(this.root, TOOL_PATHS[tool]), args, { stdio: ["ignore", "ignore", "pipe"] });
+    this.children.add(child);
+    let stderr = "";
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exit = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+      child.on("exit", (code) => {
+        this.children.delete(child);
+        resolve({ code, stderr });
+      }),
+    );
+    return { child, exit };
+  }
+
+  /** Waits until the VM has a running bhyve recorded (or the deadline passes). */
+  async waitRunning(name: string, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.machine().vms[name]?.process) {
+      if (Date.now() > deadline) throw new Error(`guest ${name} did not start`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  machine(): MachineState {
+    return readMachine(this.root);
+  }
+
+  /** Stops what the test started, by PID, and removes the tree. */
+  async destroy(): Promise<void> {
+    for (const c of this.children) {
+      try {
+        if (c.pid) process.kill(c.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    await destroySandbox(this.root);
+    rmSync(join(this.root, ".."), { recursive: true, force: true });
+  }
+}
+
+/** The UEFI firmware path every profile has. */
+export const UEFI = "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd";
