@@ -18,6 +18,7 @@ export interface ToolRun {
 export class TestSandbox {
   readonly root: string;
   private readonly children = new Set<ChildProcess>();
+  private destroyed = false;
 
   constructor(profile: string) {
     const parent = mkdtempSync(join(tmpdir(), "cdktf-bhyve-sandbox-"));
@@ -62,6 +63,8 @@ export class TestSandbox {
 
   /** Stops what the test started, by PID, and removes the tree. */
   async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
     for (const c of this.children) {
       try {
         if (c.pid) process.kill(c.pid, "SIGKILL");

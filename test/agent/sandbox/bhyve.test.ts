@@ -1,0 +1,175 @@
+import assert from "node:assert/strict";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { guestAction, rebootSandbox, STOCK_LOADER_CONF } from "../../../agent/sandbox/host.js";
+import { PAGE_SIZE } from "../../../agent/sandbox/machine.js";
+import { TestSandbox, UEFI } from "./sandbox-helpers.js";
+
+const BASE = ["-A", "-H", "-P", "-s", "0,hostbridge", "-s", "31,lpc"];
+const uefi = (name: string, ...extra: string[]): string[] => ["-c", "2", "-m", "2G", ...BASE, "-l", `bootrom,${UEFI}`, ...extra, name];
+
+async function withPptBoot(sb: TestSandbox, pptdevs: string, extra = ""): Promise<void> {
+  writeFileSync(join(sb.root, "boot/loader.conf"), `${STOCK_LOADER_CONF}vmm_load="YES"\npptdevs="${pptdevs}"\n${extra}`);
+  await rebootSandbox(sb.root);
+}
+
+describe("bhyve refuses what FreeBSD's bhyve refuses, with its messages and exit codes", () => {
+  const sb = new TestSandbox("intel-vtd");
+  before(() => withPptBoot(sb, "3/0/0 3/0/1"));
+  after(() => sb.destroy());
+
+  const cases: Array<[string, string[], number, string]> = [
+    ["passthru without -S", uefi("a1", "-s", "6,passthru,3/0/0"), 4, "passthru requires guest memory to be wired\n"],
+    ["a device not owned by ppt", uefi("a2", "-S", "-s", "6,passthru,4/0/1"), 4, "PCI device at 4/0/1 is not using the ppt(4) driver\n"],
+    ["a device that does not exist", uefi("a3", "-S", "-s", "6,passthru,9/0/0"), 4, "PCI device at 9/0/0 is not using the ppt(4) driver\n"],
+    ["no bootrom and no VM from bhyveload", ["-c", "1", "-m", "1G", ...BASE, "a4"], 4, "virtual machine cannot be booted\n"],
+    ["a missing bootrom", ["-c", "1", "-m", "1G", ...BASE, "-l", "bootrom,/usr/local/share/uefi-firmware/NOPE.fd", "a5"], 4,
+      'Error opening bootrom "/usr/local/share/uefi-firmware/NOPE.fd": No such file or directory\n'],
+    ["a missing disk", uefi("a6", "-s", "4,virtio-blk,/dev/zvol/zroot/vm/nope"), 4,
+      "Could not open backing file: No such file or directory\ndevice emulation initialization error: No such file or directory\n"],
+    ["a slot used twice", uefi("a7", "-s", "4,virtio-blk,/dev/zvol/zroot/vm/disk0", "-s", "4,nvme,/dev/zvol/zroot/vm/disk1"), 4, "pci slot 0:4:0 already occupied!\n"],
+    ["an unknown emulation", uefi("a8", "-s", "4,virtio-gpu"), 4, 'pci slot 0:4:0: unknown device "virtio-gpu"\n'],
+    ["a bad memory size", ["-m", "2X", ...BASE, "a9"], 64, "bhyve: invalid memsize '2X'\n"],
+    ["a bad slot", uefi("a10", "-s", "32,virtio-rnd"), 4, "Invalid PCI slot 32\n"],
+  ];
+  for (const [what, args, status, stderr] of cases) {
+    test(what, () => {
+      const r = sb.run("bhyve", args);
+      assert.equal(r.status, status);
+      assert.equal(r.stderr, stderr);
+    });
+  }
+
+  test("a VM created by a failed start stays in /dev/vmm until bhyvectl --destroy", () => {
+    assert.ok(existsSync(join(sb.root, "dev/vmm/a4")));
+    assert.equal(sb.run("bhyvectl", ["--vm=a4", "--destroy"]).status, 0);
+    assert.ok(!existsSync(join(sb.root, "dev/vmm/a4")));
+    const again = sb.run("bhyvectl", ["--vm=a4", "--destroy"]);
+    assert.equal(again.status, 1);
+    assert.equal(again.stderr, "vm_open: a4 could not be opened: No such file or directory\n");
+  });
+
+  test("usage errors exit 1 with the usage text", () => {
+    const r = sb.run("bhyve", ["-c", "1"]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^Usage: bhyve /);
+  });
+});
+
+describe("a running sandbox guest", () => {
+  const sb = new TestSandbox("intel-vtd");
+  before(() => withPptBoot(sb, "3/0/0 3/0/1 4/0/1"));
+  after(() => sb.destroy());
+
+  test("holds its devices and wired memory, and SIGTERM powers it off (exit 1); the VM stays", async () => {
+    const g = sb.start("bhyve", uefi("gpu", "-S", "-s", "6:0,passthru,3/0/0", "-s", "6:1,passthru,3/0/1"));
+    await sb.waitRunning("gpu");
+    const vm = sb.machine().vms.gpu!;
+    assert.deepEqual(vm.ppt, ["3/0/0", "3/0/1"]);
+    assert.equal(vm.process!.pid, g.child.pid, "the bhyve process is the one that was started (no wrapper in between)");
+    assert.equal(sb.run("sysctl", ["-n", "vm.stats.vm.v_user_wire_count"]).stdout, `${(2 * 2 ** 30) / PAGE_SIZE}\n`);
+    assert.equal(sb.run("sysctl", ["-n", "hw.vmm.iommu.initialized"]).stdout, "1\n");
+    const other = sb.run("bhyve", uefi("thief", "-S", "-s", "6,passthru,3/0/0"));
+    assert.equal(other.stderr, "PCI device at 3/0/0 is not using the ppt(4) driver\n", "EBUSY: another VM holds it");
+    // Memory is set up before devices: the failed VM stays, its memory wired, until destroyed.
+    assert.equal(sb.run("sysctl", ["-n", "vm.stats.vm.v_user_wire_count"]).stdout, `${(4 * 2 ** 30) / PAGE_SIZE}\n`);
+    assert.equal(sb.run("bhyvectl", ["--vm=thief", "--destroy"]).status, 0);
+    const twice = sb.run("bhyve", uefi("gpu", "-S"));
+    assert.equal(twice.stderr, "vm_reinit: Device busy\n");
+    process.kill(g.child.pid!, "SIGTERM");
+    assert.equal((await g.exit).code, 1);
+    const after = sb.machine().vms.gpu!;
+    assert.equal(after.process, null);
+    assert.deepEqual(after.lastExit && after.lastExit.code, 1);
+    assert.ok(existsSync(join(sb.root, "dev/vmm/gpu")));
+    assert.equal(sb.run("sysctl", ["-n", "vm.stats.vm.v_user_wire_count"]).stdout, `${(2 * 2 ** 30) / PAGE_SIZE}\n`, "still wired until destroyed");
+    const restart = sb.start("bhyve", uefi("gpu", "-S", "-s", "6:0,passthru,3/0/0", "-s", "6:1,passthru,3/0/1"));
+    await sb.waitRunning("gpu");
+    assert.equal(sb.run("bhyvectl", ["--vm=gpu", "--force-poweroff"]).status, 0);
+    assert.equal((await restart.exit).code, 1, "bhyvectl --force-poweroff: exit 1");
+    assert.equal(sb.run("bhyvectl", ["--vm=gpu", "--destroy"]).status, 0);
+    assert.equal(sb.run("sysctl", ["-n", "vm.stats.vm.v_user_wire_count"]).stdout, "0\n");
+  });
+
+  for (const [action, code] of [["reboot", 0], ["poweroff", 1], ["halt", 2], ["triple-fault", 3], ["crash", 4]] as const) {
+    test(`sandbox guest ${action}: bhyve exits ${code}`, async () => {
+      const g = sb.start("bhyve", uefi(`g-${action}`));
+      await sb.waitRunning(`g-${action}`);
+      assert.equal(await guestAction(sb.root, `g-${action}`, action), code);
+      assert.equal((await g.exit).code, code);
+      assert.equal(sb.machine().vms[`g-${action}`]!.lastExit!.code, code);
+    });
+  }
+
+  test("bhyvectl --force-reset: exit 0; --destroy under a running bhyve: exit 4", async () => {
+    const g = sb.start("bhyve", uefi("r1"));
+    await sb.waitRunning("r1");
+    sb.run("bhyvectl", ["--vm=r1", "--force-reset"]);
+    assert.equal((await g.exit).code, 0);
+    const g2 = sb.start("bhyve", uefi("r1"));
+    await sb.waitRunning("r1");
+    assert.equal(sb.run("bhyvectl", ["--vm=r1", "--destroy"]).status, 0);
+    const exit = await g2.exit;
+    assert.equal(exit.code, 4);
+    assert.equal(exit.stderr, "vm_run error -1, errno 6\n");
+    assert.equal(sb.machine().vms.r1, undefined);
+  });
+
+  test("-D destroys the VM when the guest powers off", async () => {
+    const g = sb.start("bhyve", uefi("d1", "-D"));
+    await sb.waitRunning("d1");
+    process.kill(g.child.pid!, "SIGTERM");
+    assert.equal((await g.exit).code, 1);
+    assert.equal(sb.machine().vms.d1, undefined);
+    assert.ok(!existsSync(join(sb.root, "dev/vmm/d1")));
+  });
+
+  test("a guest that is not running cannot be acted on", async () => {
+    await assert.rejects(guestAction(sb.root, "ghost", "reboot"), /guest ghost is not running/);
+  });
+});
+
+describe("bhyveload, then bhyve without a bootrom", () => {
+  const sb = new TestSandbox("intel-vtd");
+  before(() => withPptBoot(sb, "4/0/1"));
+  after(() => sb.destroy());
+
+  test("bhyveload creates and sets up the VM; bhyve then boots it; -S must match", async () => {
+    const bad = sb.run("bhyveload", ["-m", "1G", "-S", "-d", "/dev/zvol/zroot/vm/none", "fw1"]);
+    assert.equal(bad.status, 1);
+    assert.equal(bad.stderr, "bhyveload: Could not open backing file: /dev/zvol/zroot/vm/none: No such file or directory\n");
+    const load = sb.run("bhyveload", ["-m", "1G", "-S", "-d", "/dev/zvol/zroot/vm/fw1", "fw1"]);
+    assert.equal(load.status, 0, load.stderr);
+    assert.ok(existsSync(join(sb.root, "dev/vmm/fw1")));
+    const mismatch = sb.run("bhyve", ["-c", "1", "-m", "1G", ...BASE, "-s", "4,virtio-blk,/dev/zvol/zroot/vm/fw1", "fw1"]);
+    assert.equal(mismatch.stderr, "Unable to setup memory (17)\n", "bhyveload wired the memory, bhyve did not ask for -S");
+    const g = sb.start("bhyve", ["-c", "1", "-m", "1G", "-S", ...BASE, "-s", "4,virtio-blk,/dev/zvol/zroot/vm/fw1", "-s", "7,passthru,4/0/1", "fw1"]);
+    await sb.waitRunning("fw1");
+    assert.deepEqual(sb.machine().vms.fw1!.ppt, ["4/0/1"]);
+    process.kill(g.child.pid!, "SIGTERM");
+    assert.equal((await g.exit).code, 1);
+    assert.equal(sb.run("bhyvectl", ["--vm=fw1", "--destroy"]).status, 0);
+    const fresh = sb.run("bhyve", ["-c", "1", "-m", "1G", "-S", ...BASE, "fw1"]);
+    assert.equal(fresh.stderr, "virtual machine cannot be booted\n", "without bhyveload first there is nothing to boot");
+  });
+});
+
+describe("wired memory counts against vm.max_user_wired", () => {
+  const sb = new TestSandbox("no-iommu");
+  after(() => sb.destroy());
+
+  test("a wired guest over the limit fails; unwired guests do not count", async () => {
+    assert.equal(sb.run("sysctl", ["vm.max_user_wired=524288"]).status, 0); // 2 GiB
+    const a = sb.start("bhyve", ["-c", "1", "-m", "1536M", "-S", ...BASE, "-l", `bootrom,${UEFI}`, "w1"]);
+    await sb.waitRunning("w1");
+    const b = sb.run("bhyve", ["-c", "1", "-m", "1G", "-S", ...BASE, "-l", `bootrom,${UEFI}`, "w2"]);
+    assert.equal(b.status, 4);
+    assert.equal(b.stderr, "Unable to setup memory (12)\n");
+    const c = sb.start("bhyve", ["-c", "1", "-m", "4G", ...BASE, "-l", `bootrom,${UEFI}`, "w3"]);
+    await sb.waitRunning("w3");
+    process.kill(a.child.pid!, "SIGTERM");
+    process.kill(c.child.pid!, "SIGTERM");
+    await Promise.all([a.exit, c.exit]);
+  });
+});
