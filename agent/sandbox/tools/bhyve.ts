@@ -178,8 +178,19 @@ function recordExit(root: string, name: string, code: number, destroyOnPoweroff:
 
 /** Runs the simulated bhyve; resolves with its exit status once the guest stops. */
 export function bhyve(io: ToolIO): number | Promise<number> {
+  // The handlers go in before the VM is recorded as running and stay: a signal sent as soon as the
+  // state shows the process must find them (SIGTERM's default action would kill us without an exit
+  // status). Until the guest "runs", signals are only remembered.
+  const early: string[] = [];
+  let dispatch = (sig: string): void => void early.push(sig);
+  const onTerm = (): void => dispatch("SIGTERM");
+  const onControl = (): void => dispatch(CONTROL_SIGNAL);
+  process.on("SIGTERM", onTerm);
+  process.on(CONTROL_SIGNAL, onControl);
   const setup = setUp(io);
   if (!setup.ok) {
+    process.off("SIGTERM", onTerm);
+    process.off(CONTROL_SIGNAL, onControl);
     (setup.status === 0 ? io.out : io.err)(setup.message);
     return setup.status;
   }
@@ -196,12 +207,13 @@ export function bhyve(io: ToolIO): number | Promise<number> {
       recordExit(io.root, name, code, destroyOnPoweroff);
       resolve(code);
     };
-    process.on("SIGTERM", () => finish(GUEST_ACTIONS.poweroff));
-    process.on(CONTROL_SIGNAL, () => {
+    dispatch = (sig) => {
+      if (sig === "SIGTERM") return finish(GUEST_ACTIONS.poweroff);
       const vm = readMachine(io.root).vms[name];
       // bhyvectl --destroy removes the VM under the running process: its vCPUs fail (ENXIO).
       if (!vm || vm.request === "destroyed") finish(4, "vm_run error -1, errno 6\n");
       else if (vm.request) finish(GUEST_ACTIONS[vm.request]);
-    });
+    };
+    for (const sig of early) dispatch(sig);
   });
 }
