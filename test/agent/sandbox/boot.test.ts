@@ -94,6 +94,23 @@ describe("AMD-Vi: hw.vmm.amdvi.enable is 0 until loader.conf sets it", () => {
     assert.equal(sb.run("sysctl", ["-n", "hw.vmm.amdvi.enable"]).stdout, "1\n");
   });
 
+  test("passthrough fails while hw.vmm.amdvi.enable is 0, with vmm's hint in the kernel messages, and works once it is 1", async () => {
+    setLoaderConf(sb, 'vmm_load="YES"\npptdevs="4/0/1"\n');
+    await rebootSandbox(sb.root);
+    const args = ["-c", "1", "-m", "1G", "-S", "-s", "0,hostbridge", "-s", "5,passthru,4/0/1", "-s", "31,lpc", "-l", `bootrom,${UEFI}`];
+    const r = sb.run("bhyve", [...args, "nic0"]);
+    assert.equal(r.status, 4);
+    assert.equal(r.stderr, "PCI device at 4/0/1 is not using the ppt(4) driver\n");
+    assert.deepEqual(sb.machine().messages, ["bhyve: Found 4 AMD-Vi/IOMMU device(s), use hw.vmm.amdvi.enable=1 to enable pass-through."]);
+    setLoaderConf(sb, 'vmm_load="YES"\npptdevs="4/0/1"\nhw.vmm.amdvi.enable="1"\n');
+    await rebootSandbox(sb.root);
+    const g = sb.start("bhyve", [...args, "nic0"]);
+    await sb.waitRunning("nic0");
+    assert.deepEqual(sb.machine().vms.nic0!.ppt, ["4/0/1"]);
+    process.kill(g.child.pid!, "SIGTERM");
+    assert.equal((await g.exit).code, 1);
+  });
+
   test("tunables cannot be set at run time", () => {
     const r = sb.run("sysctl", ["hw.vmm.amdvi.enable=1"]);
     assert.equal(r.status, 1);
@@ -102,6 +119,21 @@ describe("AMD-Vi: hw.vmm.amdvi.enable is 0 until loader.conf sets it", () => {
     assert.equal(w.status, 0, w.stderr);
     assert.match(w.stdout, /^vm\.max_user_wired: \d+ -> 1000\n$/);
     assert.equal(sb.run("sysctl", ["-n", "vm.max_user_wired"]).stdout, "1000\n");
+  });
+});
+
+describe("hw.vmm.iommu.enable=0 turns passthrough off", () => {
+  const sb = new TestSandbox("intel-vtd");
+  after(() => sb.destroy());
+
+  test("the tunable shows, devices still bind, and bhyve cannot assign them", async () => {
+    setLoaderConf(sb, 'vmm_load="YES"\npptdevs="4/0/1"\nhw.vmm.iommu.enable="0"\n');
+    await rebootSandbox(sb.root);
+    assert.equal(sb.run("sysctl", ["-n", "hw.vmm.iommu.enable"]).stdout, "0\n");
+    assert.equal(drivers(sb)["4/0/1"], "ppt0");
+    const r = sb.run("bhyve", ["-c", "1", "-m", "1G", "-S", "-s", "0,hostbridge", "-s", "5,passthru,4/0/1", "-s", "31,lpc", "-l", `bootrom,${UEFI}`, "g"]);
+    assert.equal(r.status, 4);
+    assert.equal(r.stderr, "PCI device at 4/0/1 is not using the ppt(4) driver\n");
   });
 });
 
