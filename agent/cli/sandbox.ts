@@ -1,13 +1,13 @@
 /** `bhyve-agent sandbox create|profiles|reboot|guest|destroy`: sandbox FreeBSD hosts for tests and the demo. */
 import { GUEST_ACTIONS, type GuestAction } from "../sandbox/machine.js";
-import { createSandbox, destroySandbox, guestAction, rebootSandbox, SandboxError } from "../sandbox/host.js";
+import { createSandbox, destroySandbox, guestAction, ignoreAcpi, rebootSandbox, SandboxError } from "../sandbox/host.js";
 import { PROFILES } from "../sandbox/profiles.js";
 import { UserError } from "./errors.js";
 
 const USAGE = `usage: bhyve-agent sandbox create DIR --profile NAME
        bhyve-agent sandbox profiles
        bhyve-agent sandbox reboot DIR
-       bhyve-agent sandbox guest DIR NAME ${Object.keys(GUEST_ACTIONS).join("|")}
+       bhyve-agent sandbox guest DIR NAME ${Object.keys(GUEST_ACTIONS).join("|")}|ignore-acpi
        bhyve-agent sandbox destroy DIR`;
 
 function usage(): never {
@@ -41,6 +41,11 @@ export async function sandboxCommand(args: string[]): Promise<number> {
       }
       case "guest": {
         const [dir, name, action] = rest;
+        if (rest.length === 3 && action === "ignore-acpi") {
+          ignoreAcpi(dir!, name!);
+          process.stdout.write(`${name}: the guest now ignores the ACPI power button\n`);
+          return 0;
+        }
         if (rest.length !== 3 || !(action! in GUEST_ACTIONS)) usage();
         const code = await guestAction(dir!, name!, action as GuestAction);
         process.stdout.write(`${name}: bhyve exited with ${code} (${action})\n`);

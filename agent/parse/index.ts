@@ -4,3 +4,5 @@ export * from "./sysctl.js";
 export * from "./acpidump.js";
 export * from "./dmesg-boot.js";
 export * from "./loader-conf.js";
+export * from "./cpuid.js";
+export * from "./monitor-files.js";

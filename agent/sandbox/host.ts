@@ -158,6 +158,15 @@ export async function guestAction(dir: string, name: string, action: GuestAction
   return GUEST_ACTIONS[action];
 }
 
+/** Makes a running guest ignore the ACPI power button, as a guest without ACPI support does. */
+export function ignoreAcpi(dir: string, name: string): void {
+  updateMachine(resolve(dir), (m) => {
+    const vm = m.vms[name];
+    if (!vm || runningPid(vm) === null) throw new SandboxError(`guest ${name} is not running on ${resolve(dir)}`, "E_NOT_RUNNING");
+    vm.ignoresAcpi = true;
+  });
+}
+
 /** Stops every process of the sandbox, by PID, and removes its tree. Refuses a directory that is not a sandbox. */
 export async function destroySandbox(dir: string): Promise<void> {
   const root = resolve(dir);

@@ -32,6 +32,8 @@ export interface MachineVm {
   /** A control request for the running bhyve (reboot, poweroff, …), read by it on SIGUSR1. */
   request: GuestAction | "destroyed" | null;
   lastExit: { code: number | null; signal: string | null; at: string } | null;
+  /** The guest OS ignores the ACPI power button (SIGTERM to bhyve does nothing). */
+  ignoresAcpi?: boolean;
 }
 
 /** How `sandbox guest` can make a running guest exit. */

@@ -208,8 +208,8 @@ export function bhyve(io: ToolIO): number | Promise<number> {
       resolve(code);
     };
     dispatch = (sig) => {
-      if (sig === "SIGTERM") return finish(GUEST_ACTIONS.poweroff);
       const vm = readMachine(io.root).vms[name];
+      if (sig === "SIGTERM") return vm?.ignoresAcpi ? undefined : finish(GUEST_ACTIONS.poweroff);
       // bhyvectl --destroy removes the VM under the running process: its vCPUs fail (ENXIO).
       if (!vm || vm.request === "destroyed") finish(4, "vm_run error -1, errno 6\n");
       else if (vm.request) finish(GUEST_ACTIONS[vm.request]);

@@ -1,0 +1,869 @@
+/*
+ * bhyve-monitor: one small process per guest that owns the guest's bhyve for its whole life, so
+ * that the agent (a short-lived process started over SSH) can come and go without losing the
+ * guest, its exit status or its console output.
+ *
+ *   bhyve-monitor [-f] SPECDIR
+ *
+ * SPECDIR holds what the agent rendered, in forms C reads without a parser library:
+ *   bhyve.argv, bhyveload.argv (optional), destroy.argv, poweroff.argv
+ *       argv vectors, each argument terminated by a NUL byte; argv[0] is an absolute path.
+ *   monitor.conf
+ *       key=value lines: name, restart (always|on-reboot|never), run_dir, log_file, vm_dev,
+ *       stop_timeout_ms, kill_timeout_ms, helper_timeout_ms, backoff_initial_ms, backoff_max_ms,
+ *       crash_limit, crash_window_s, log_max_bytes.
+ *
+ * It writes run_dir/monitor.pid (locked with flock, so that a second monitor for the guest is
+ * refused), run_dir/status (key=value, replaced atomically), run_dir/events (one line per event),
+ * and the guest's console output to log_file (rotated to log_file.0 at log_max_bytes).
+ *
+ * bhyve(8) exit status decides what happens next: 0 (reboot) runs the guest again unless restart
+ * is never; 1 (poweroff) and 2 (halt) stop; 3 (triple fault), 4 (error) and death by a signal run
+ * it again only with restart=always, after an exponential backoff, and give up as "crashed" after
+ * crash_limit failures within crash_window_s. SIGTERM asks the guest to power off (SIGTERM to
+ * bhyve is the ACPI power button), then after stop_timeout_ms runs the poweroff command
+ * (bhyvectl --force-poweroff), then SIGKILL after kill_timeout_ms. Whenever the monitor stops for
+ * good it runs the destroy command (bhyvectl --destroy), because a VM outlives its bhyve process
+ * and keeps its wired memory and passthrough devices until destroyed.
+ *
+ * Portable POSIX; runs on FreeBSD in production and on Linux in tests.
+ */
+#if defined(__linux__)
+#define _GNU_SOURCE
+#endif
+
+#include <sys/types.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EX_USAGE 64
+#define EX_DATAERR 65
+#define EX_TEMPFAIL 75
+#define EX_OSERR 71
+
+#define MAX_ARGS 512
+#define MAX_FILE (256 * 1024)
+#define MAX_FAILURES 64
+
+struct argvec {
+	char *buf;
+	char *argv[MAX_ARGS + 1];
+	int argc;
+};
+
+struct config {
+	char name[256];
+	char restart[16];
+	char run_dir[PATH_MAX];
+	char log_file[PATH_MAX];
+	char vm_dev[PATH_MAX];
+	long stop_timeout_ms;
+	long kill_timeout_ms;
+	long helper_timeout_ms;
+	long backoff_initial_ms;
+	long backoff_max_ms;
+	long crash_limit;
+	long crash_window_s;
+	long log_max_bytes;
+};
+
+static struct config cfg;
+static struct argvec bhyve_cmd, load_cmd, destroy_cmd, poweroff_cmd;
+static int have_load;
+
+static int sig_pipe[2] = { -1, -1 };
+static int log_pipe[2] = { -1, -1 };
+static int log_fd = -1;
+static int events_fd = -1;
+static int pid_fd = -1;
+static char pid_path[PATH_MAX], status_path[PATH_MAX], events_path[PATH_MAX];
+
+static volatile sig_atomic_t stop_requested;
+
+/* What the status file says. */
+static struct {
+	const char *state;
+	const char *reason;
+	pid_t bhyve_pid;
+	long restarts;
+	char started_at[32];
+	int last_code;		/* -1 when none */
+	int last_signal;	/* 0 when none */
+	char last_at[32];
+} st = { "starting", "", 0, 0, "", -1, 0, "" };
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+iso_now(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%03dZ", (int)(ts.tv_nsec / 1000000));
+}
+
+static const char *
+signame(int sig)
+{
+	static char other[16];
+
+	switch (sig) {
+	case SIGHUP: return "SIGHUP";
+	case SIGINT: return "SIGINT";
+	case SIGQUIT: return "SIGQUIT";
+	case SIGILL: return "SIGILL";
+	case SIGABRT: return "SIGABRT";
+	case SIGFPE: return "SIGFPE";
+	case SIGKILL: return "SIGKILL";
+	case SIGBUS: return "SIGBUS";
+	case SIGSEGV: return "SIGSEGV";
+	case SIGPIPE: return "SIGPIPE";
+	case SIGALRM: return "SIGALRM";
+	case SIGTERM: return "SIGTERM";
+	case SIGUSR1: return "SIGUSR1";
+	case SIGUSR2: return "SIGUSR2";
+	default:
+		snprintf(other, sizeof(other), "SIG%d", sig);
+		return other;
+	}
+}
+
+static void
+write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Appends to the guest log, rotating it to log_file.0 when it would pass log_max_bytes. */
+static void
+log_write(const char *buf, size_t len)
+{
+	struct stat sb;
+	char old[PATH_MAX + 2];
+
+	if (log_fd < 0)
+		return;
+	if (cfg.log_max_bytes > 0 && fstat(log_fd, &sb) == 0 &&
+	    sb.st_size + (off_t)len > cfg.log_max_bytes && sb.st_size > 0) {
+		snprintf(old, sizeof(old), "%s.0", cfg.log_file);
+		rename(cfg.log_file, old);
+		close(log_fd);
+		log_fd = open(cfg.log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		if (log_fd < 0)
+			return;
+	}
+	if (cfg.log_max_bytes > 0 && (long)len > cfg.log_max_bytes) {
+		buf += len - (size_t)cfg.log_max_bytes;
+		len = (size_t)cfg.log_max_bytes;
+	}
+	write_all(log_fd, buf, len);
+}
+
+/* A line of the monitor's own in the guest log. */
+static void
+log_note(const char *fmt, ...)
+{
+	char line[1024], stamp[32];
+	int n;
+	va_list ap;
+
+	iso_now(stamp, sizeof(stamp));
+	n = snprintf(line, sizeof(line), "%s bhyve-monitor: ", stamp);
+	va_start(ap, fmt);
+	n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof(line) - 1)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	log_write(line, (size_t)n);
+}
+
+/* One line in the events file: time, event, then key=value fields. */
+static void
+event(const char *what, const char *fmt, ...)
+{
+	char line[1024], stamp[32];
+	int n;
+	va_list ap;
+
+	iso_now(stamp, sizeof(stamp));
+	n = snprintf(line, sizeof(line), "%s event=%s", stamp, what);
+	if (fmt != NULL && *fmt != '\0') {
+		line[n++] = ' ';
+		va_start(ap, fmt);
+		n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	if (n >= (int)sizeof(line) - 1)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	if (events_fd >= 0)
+		write_all(events_fd, line, (size_t)n);
+}
+
+/* Replaces the status file atomically: write a temporary file, fsync, rename. */
+static void
+write_status(void)
+{
+	char tmp[PATH_MAX + 8], buf[2048], stamp[32], code[16] = "";
+	int fd, n;
+
+	iso_now(stamp, sizeof(stamp));
+	if (st.last_code >= 0)
+		snprintf(code, sizeof(code), "%d", st.last_code);
+	n = snprintf(buf, sizeof(buf),
+	    "name=%s\nstate=%s\nreason=%s\nmonitor_pid=%ld\nbhyve_pid=%ld\nrestarts=%ld\n"
+	    "started_at=%s\nlast_exit_code=%s\nlast_exit_signal=%s\nlast_exit_at=%s\nupdated_at=%s\n",
+	    cfg.name, st.state, st.reason, (long)getpid(), (long)st.bhyve_pid, st.restarts,
+	    st.started_at, code, st.last_signal ? signame(st.last_signal) : "", st.last_at, stamp);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", status_path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	write_all(fd, buf, (size_t)n);
+	fsync(fd);
+	close(fd);
+	rename(tmp, status_path);
+}
+
+static void
+set_state(const char *state, const char *reason)
+{
+	st.state = state;
+	st.reason = reason;
+	write_status();
+}
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+	char c = sig == SIGCHLD ? 'C' : 'T';
+
+	if (sig != SIGCHLD)
+		stop_requested = 1;
+	(void)write(sig_pipe[1], &c, 1);
+	errno = saved;
+}
+
+static int
+set_flags(int fd, int fdflags, int flflags)
+{
+	int f = fcntl(fd, F_GETFD);
+
+	if (f < 0 || fcntl(fd, F_SETFD, f | fdflags) < 0)
+		return -1;
+	f = fcntl(fd, F_GETFL);
+	if (f < 0 || fcntl(fd, F_SETFL, f | flflags) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+read_file(const char *dir, const char *file, char **out, size_t *len)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+	int fd;
+	ssize_t n;
+	size_t got = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &sb) != 0 || sb.st_size > MAX_FILE) {
+		close(fd);
+		errno = EFBIG;
+		return -1;
+	}
+	*out = malloc((size_t)sb.st_size + 1);
+	if (*out == NULL) {
+		close(fd);
+		return -1;
+	}
+	while (got < (size_t)sb.st_size) {
+		n = read(fd, *out + got, (size_t)sb.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	(*out)[got] = '\0';
+	*len = got;
+	return 0;
+}
+
+/* Reads a NUL-separated argv file; argv[0] must be an absolute path (no PATH search, no shell). */
+static int
+read_argv(const char *dir, const char *file, struct argvec *av)
+{
+	size_t len, i, start = 0;
+
+	if (read_file(dir, file, &av->buf, &len) != 0)
+		return -1;
+	av->argc = 0;
+	for (i = 0; i < len; i++) {
+		if (av->buf[i] != '\0')
+			continue;
+		if (av->argc == MAX_ARGS) {
+			errno = E2BIG;
+			return -1;
+		}
+		av->argv[av->argc++] = av->buf + start;
+		start = i + 1;
+	}
+	av->argv[av->argc] = NULL;
+	if (av->argc == 0 || start != len || av->argv[0][0] != '/') {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_long(const char *v, long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtol(v, &end, 10);
+	return errno == 0 && end != v && *end == '\0' && *out >= 0 ? 0 : -1;
+}
+
+static int
+copy_str(char *dst, size_t size, const char *v)
+{
+	if (strlen(v) >= size)
+		return -1;
+	strcpy(dst, v);
+	return 0;
+}
+
+static int
+read_config(const char *dir)
+{
+	char *buf, *line, *next, *eq;
+	size_t len;
+	int bad = 0;
+
+	if (read_file(dir, "monitor.conf", &buf, &len) != 0)
+		return -1;
+	cfg.stop_timeout_ms = 30000;
+	cfg.kill_timeout_ms = 5000;
+	cfg.helper_timeout_ms = 60000;
+	cfg.backoff_initial_ms = 1000;
+	cfg.backoff_max_ms = 60000;
+	cfg.crash_limit = 5;
+	cfg.crash_window_s = 300;
+	cfg.log_max_bytes = 1024 * 1024;
+	strcpy(cfg.restart, "on-reboot");
+	for (line = buf; line != NULL && *line != '\0'; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		if (*line == '\0' || *line == '#')
+			continue;
+		eq = strchr(line, '=');
+		if (eq == NULL) {
+			bad = 1;
+			continue;
+		}
+		*eq++ = '\0';
+		if (strcmp(line, "name") == 0) bad |= copy_str(cfg.name, sizeof(cfg.name), eq);
+		else if (strcmp(line, "restart") == 0) bad |= copy_str(cfg.restart, sizeof(cfg.restart), eq);
+		else if (strcmp(line, "run_dir") == 0) bad |= copy_str(cfg.run_dir, sizeof(cfg.run_dir), eq);
+		else if (strcmp(line, "log_file") == 0) bad |= copy_str(cfg.log_file, sizeof(cfg.log_file), eq);
+		else if (strcmp(line, "vm_dev") == 0) bad |= copy_str(cfg.vm_dev, sizeof(cfg.vm_dev), eq);
+		else if (strcmp(line, "stop_timeout_ms") == 0) bad |= parse_long(eq, &cfg.stop_timeout_ms);
+		else if (strcmp(line, "kill_timeout_ms") == 0) bad |= parse_long(eq, &cfg.kill_timeout_ms);
+		else if (strcmp(line, "helper_timeout_ms") == 0) bad |= parse_long(eq, &cfg.helper_timeout_ms);
+		else if (strcmp(line, "backoff_initial_ms") == 0) bad |= parse_long(eq, &cfg.backoff_initial_ms);
+		else if (strcmp(line, "backoff_max_ms") == 0) bad |= parse_long(eq, &cfg.backoff_max_ms);
+		else if (strcmp(line, "crash_limit") == 0) bad |= parse_long(eq, &cfg.crash_limit);
+		else if (strcmp(line, "crash_window_s") == 0) bad |= parse_long(eq, &cfg.crash_window_s);
+		else if (strcmp(line, "log_max_bytes") == 0) bad |= parse_long(eq, &cfg.log_max_bytes);
+		else bad = 1;
+	}
+	free(buf);
+	if (bad || cfg.name[0] == '\0' || cfg.run_dir[0] != '/' || cfg.log_file[0] != '/' ||
+	    cfg.crash_limit < 1 || cfg.backoff_initial_ms < 1 ||
+	    (strcmp(cfg.restart, "always") != 0 && strcmp(cfg.restart, "on-reboot") != 0 &&
+	    strcmp(cfg.restart, "never") != 0)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Starts a command with its output going to the log pipe; returns its pid. */
+static pid_t
+spawn(struct argvec *av)
+{
+	pid_t pid = fork();
+	int devnull, sig;
+	sigset_t none;
+
+	if (pid != 0)
+		return pid;
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	devnull = open("/dev/null", O_RDONLY);
+	if (devnull >= 0) {
+		dup2(devnull, STDIN_FILENO);
+		if (devnull != STDIN_FILENO)
+			close(devnull);
+	}
+	dup2(log_pipe[1], STDOUT_FILENO);
+	dup2(log_pipe[1], STDERR_FILENO);
+	execv(av->argv[0], av->argv);
+	dprintf(STDERR_FILENO, "bhyve-monitor: cannot run %s: %s\n", av->argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* Copies whatever the children wrote into the log. */
+static void
+drain_log(void)
+{
+	char buf[8192];
+	ssize_t n;
+
+	for (;;) {
+		n = read(log_pipe[0], buf, sizeof(buf));
+		if (n > 0) {
+			log_write(buf, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		return;
+	}
+}
+
+static void
+drain_signals(void)
+{
+	char buf[64];
+
+	while (read(sig_pipe[0], buf, sizeof(buf)) > 0)
+		;
+}
+
+/* Waits up to timeout_ms (or for ever with -1) for a signal or child output. */
+static void
+wait_events(long timeout_ms)
+{
+	struct pollfd fds[2];
+
+	fds[0].fd = sig_pipe[0];
+	fds[0].events = POLLIN;
+	fds[1].fd = log_pipe[0];
+	fds[1].events = POLLIN;
+	if (timeout_ms > INT_MAX)
+		timeout_ms = INT_MAX;
+	if (poll(fds, 2, (int)timeout_ms) > 0) {
+		if (fds[1].revents & POLLIN)
+			drain_log();
+		if (fds[0].revents & POLLIN)
+			drain_signals();
+	}
+}
+
+/*
+ * Runs a helper command (bhyveload, bhyvectl) to completion, killing it after helper_timeout_ms.
+ * Returns its wait status, or -1 when it could not be started.
+ */
+static int
+run_helper(struct argvec *av, const char *what)
+{
+	pid_t pid = spawn(av);
+	long deadline = now_ms() + cfg.helper_timeout_ms;
+	int status;
+	pid_t r;
+
+	if (pid < 0) {
+		event(what, "error=\"fork: %s\"", strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (now_ms() >= deadline) {
+			kill(pid, SIGKILL);
+			log_note("%s did not finish within %ld ms; killed", what, cfg.helper_timeout_ms);
+			deadline = now_ms() + 60000;
+		}
+		wait_events(50);
+	}
+	drain_log();
+	if (WIFEXITED(status))
+		event(what, "pid=%ld code=%d", (long)pid, WEXITSTATUS(status));
+	else
+		event(what, "pid=%ld signal=%s", (long)pid, signame(WTERMSIG(status)));
+	return status;
+}
+
+static void
+destroy_vm(void)
+{
+	run_helper(&destroy_cmd, "destroy");
+}
+
+/* Runs bhyve until it exits; handles SIGTERM (power button, then force-poweroff, then SIGKILL). */
+static int
+run_bhyve(long *ran_ms)
+{
+	long started = now_ms(), deadline = -1;
+	int status, stage = 0;	/* 0 running, 1 power button sent, 2 force-poweroff sent, 3 killed */
+	pid_t pid, r;
+	char started_iso[32], ended_iso[32];
+
+	iso_now(started_iso, sizeof(started_iso));
+	pid = spawn(&bhyve_cmd);
+	if (pid < 0) {
+		event("start", "error=\"fork: %s\"", strerror(errno));
+		return -1;
+	}
+	st.bhyve_pid = pid;
+	copy_str(st.started_at, sizeof(st.started_at), started_iso);
+	event("start", "pid=%ld restarts=%ld", (long)pid, st.restarts);
+	set_state("running", "");
+	for (;;) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR) {
+			status = -1;
+			break;
+		}
+		if (stop_requested && stage == 0) {
+			kill(pid, SIGTERM);
+			event("stop", "pid=%ld action=acpi-poweroff timeout_ms=%ld", (long)pid, cfg.stop_timeout_ms);
+			set_state("stopping", "requested");
+			stage = 1;
+			deadline = now_ms() + cfg.stop_timeout_ms;
+		} else if (stage == 1 && now_ms() >= deadline) {
+			event("stop", "pid=%ld action=force-poweroff", (long)pid);
+			run_helper(&poweroff_cmd, "poweroff");
+			stage = 2;
+			deadline = now_ms() + cfg.kill_timeout_ms;
+		} else if (stage == 2 && now_ms() >= deadline) {
+			event("stop", "pid=%ld action=kill", (long)pid);
+			kill(pid, SIGKILL);
+			stage = 3;
+			deadline = -1;
+		}
+		wait_events(deadline < 0 ? (stop_requested && stage == 0 ? 0 : -1) : deadline - now_ms());
+	}
+	drain_log();
+	*ran_ms = now_ms() - started;
+	iso_now(ended_iso, sizeof(ended_iso));
+	st.bhyve_pid = 0;
+	copy_str(st.last_at, sizeof(st.last_at), ended_iso);
+	if (status != -1 && WIFEXITED(status)) {
+		st.last_code = WEXITSTATUS(status);
+		st.last_signal = 0;
+		event("exit", "pid=%ld code=%d started=%s ended=%s", (long)pid, st.last_code, started_iso, ended_iso);
+	} else if (status != -1) {
+		st.last_code = -1;
+		st.last_signal = WTERMSIG(status);
+		event("exit", "pid=%ld signal=%s started=%s ended=%s", (long)pid, signame(st.last_signal), started_iso, ended_iso);
+	}
+	return status;
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Locks run_dir/monitor.pid; a second monitor for the same guest is refused. */
+static int
+lock_pidfile(void)
+{
+	char buf[32];
+	ssize_t n;
+
+	pid_fd = open(pid_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (pid_fd < 0) {
+		fprintf(stderr, "bhyve-monitor: %s: %s\n", pid_path, strerror(errno));
+		return EX_OSERR;
+	}
+	if (flock(pid_fd, LOCK_EX | LOCK_NB) != 0) {
+		n = pread(pid_fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		fprintf(stderr, "bhyve-monitor: guest %s is already monitored (pid %s)\n", cfg.name, buf);
+		return EX_TEMPFAIL;
+	}
+	return 0;
+}
+
+static void
+write_pidfile(void)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+
+	if (ftruncate(pid_fd, 0) == 0)
+		(void)pwrite(pid_fd, buf, (size_t)n, 0);
+	fsync(pid_fd);
+}
+
+/*
+ * Detaches from the caller: a new session, no controlling terminal, not a child of the agent.
+ * The caller gets its exit status only once the daemon has written its pid file.
+ */
+static int
+daemonize(void)
+{
+	int ready[2], devnull;
+	pid_t pid;
+	char c;
+
+	if (pipe(ready) != 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0) {
+		close(ready[1]);
+		while (read(ready[0], &c, 1) < 0 && errno == EINTR)
+			;
+		waitpid(pid, NULL, 0);
+		_exit(c == 'R' ? 0 : EX_OSERR);
+	}
+	close(ready[0]);
+	if (setsid() < 0)
+		_exit(EX_OSERR);
+	pid = fork();
+	if (pid < 0)
+		_exit(EX_OSERR);
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") != 0)
+		_exit(EX_OSERR);
+	devnull = open("/dev/null", O_RDWR);
+	if (devnull >= 0) {
+		dup2(devnull, STDIN_FILENO);
+		dup2(devnull, STDOUT_FILENO);
+		dup2(devnull, STDERR_FILENO);
+		if (devnull > STDERR_FILENO)
+			close(devnull);
+	}
+	write_pidfile();
+	c = 'R';
+	write_all(ready[1], &c, 1);
+	close(ready[1]);
+	return 0;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: bhyve-monitor [-f] SPECDIR\n");
+	exit(EX_USAGE);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *spec;
+	int foreground = 0, ch, rc, status;
+	long failures[MAX_FAILURES], ran_ms = 0, backoff, now;
+	int nfail = 0, i, j;
+	const char *final_state = "stopped", *final_reason = "";
+
+	while ((ch = getopt(argc, argv, "f")) != -1) {
+		if (ch == 'f')
+			foreground = 1;
+		else
+			usage();
+	}
+	if (argc - optind != 1)
+		usage();
+	spec = argv[optind];
+	if (read_config(spec) != 0) {
+		fprintf(stderr, "bhyve-monitor: %s/monitor.conf: %s\n", spec, strerror(errno));
+		return EX_DATAERR;
+	}
+	if (read_argv(spec, "bhyve.argv", &bhyve_cmd) != 0 ||
+	    read_argv(spec, "destroy.argv", &destroy_cmd) != 0 ||
+	    read_argv(spec, "poweroff.argv", &poweroff_cmd) != 0) {
+		fprintf(stderr, "bhyve-monitor: %s: an argv file is missing or not NUL-separated with an absolute program path: %s\n",
+		    spec, strerror(errno));
+		return EX_DATAERR;
+	}
+	have_load = read_argv(spec, "bhyveload.argv", &load_cmd) == 0;
+	if (!have_load && errno != ENOENT) {
+		fprintf(stderr, "bhyve-monitor: %s/bhyveload.argv: %s\n", spec, strerror(errno));
+		return EX_DATAERR;
+	}
+	snprintf(pid_path, sizeof(pid_path), "%s/monitor.pid", cfg.run_dir);
+	snprintf(status_path, sizeof(status_path), "%s/status", cfg.run_dir);
+	snprintf(events_path, sizeof(events_path), "%s/events", cfg.run_dir);
+	if ((rc = lock_pidfile()) != 0)
+		return rc;
+	log_fd = open(cfg.log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	events_fd = open(events_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (log_fd < 0 || events_fd < 0) {
+		fprintf(stderr, "bhyve-monitor: cannot open the log or events file: %s\n", strerror(errno));
+		return EX_OSERR;
+	}
+	if (pipe(sig_pipe) != 0 || pipe(log_pipe) != 0 ||
+	    set_flags(sig_pipe[0], FD_CLOEXEC, O_NONBLOCK) != 0 || set_flags(sig_pipe[1], FD_CLOEXEC, O_NONBLOCK) != 0 ||
+	    set_flags(log_pipe[0], FD_CLOEXEC, O_NONBLOCK) != 0 || set_flags(log_pipe[1], FD_CLOEXEC, 0) != 0) {
+		fprintf(stderr, "bhyve-monitor: pipe: %s\n", strerror(errno));
+		return EX_OSERR;
+	}
+	if (!foreground && daemonize() != 0) {
+		fprintf(stderr, "bhyve-monitor: cannot detach: %s\n", strerror(errno));
+		return EX_OSERR;
+	}
+	if (foreground)
+		write_pidfile();
+#ifdef __FreeBSD__
+	setproctitle("%s", cfg.name);
+#endif
+	install_signals();
+	event("monitor-start", "monitor_pid=%ld restart=%s", (long)getpid(), cfg.restart);
+	set_state("starting", "");
+
+	while (!stop_requested) {
+		if (cfg.vm_dev[0] != '\0' && access(cfg.vm_dev, F_OK) == 0)
+			destroy_vm();	/* a stale VM of this name: bhyve would reuse it */
+		if (have_load && !stop_requested) {
+			status = run_helper(&load_cmd, "bhyveload");
+			if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+				st.last_code = status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+				st.last_signal = status != -1 && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+				iso_now(st.last_at, sizeof(st.last_at));
+				ran_ms = 0;
+				goto failed;
+			}
+		}
+		if (stop_requested)
+			break;
+		status = run_bhyve(&ran_ms);
+		if (stop_requested) {
+			final_reason = "requested";
+			break;
+		}
+		if (status != -1 && WIFEXITED(status)) {
+			switch (WEXITSTATUS(status)) {
+			case 0:
+				if (strcmp(cfg.restart, "never") == 0) {
+					final_reason = "reboot";
+					goto done;
+				}
+				st.restarts++;
+				event("restart", "reason=reboot");
+				continue;
+			case 1:
+				final_reason = "poweroff";
+				goto done;
+			case 2:
+				final_reason = "halt";
+				goto done;
+			default:
+				break;
+			}
+		}
+failed:
+		final_reason = st.last_signal ? "signal" : st.last_code == 3 ? "triple-fault" : "error";
+		if (strcmp(cfg.restart, "always") != 0)
+			break;
+		now = now_ms();
+		failures[nfail % MAX_FAILURES] = now;
+		nfail++;
+		for (i = 0, j = 0; i < nfail && i < MAX_FAILURES; i++)
+			if (now - failures[i] <= cfg.crash_window_s * 1000)
+				j++;
+		if (j >= cfg.crash_limit) {
+			final_state = "crashed";
+			final_reason = "crash-loop";
+			event("crash-loop", "failures=%d window_s=%ld", j, cfg.crash_window_s);
+			break;
+		}
+		backoff = cfg.backoff_initial_ms;
+		for (i = 1; i < j && backoff < cfg.backoff_max_ms; i++)
+			backoff *= 2;
+		if (backoff > cfg.backoff_max_ms)
+			backoff = cfg.backoff_max_ms;
+		event("backoff", "delay_ms=%ld failures=%d ran_ms=%ld", backoff, j, ran_ms);
+		set_state("backoff", final_reason);
+		for (now = now_ms() + backoff; !stop_requested && now_ms() < now;)
+			wait_events(now - now_ms());
+		if (stop_requested) {
+			final_reason = "requested";
+			break;
+		}
+		st.restarts++;
+		event("restart", "reason=%s", st.last_signal ? "signal" : "error");
+	}
+	if (stop_requested && final_reason[0] == '\0')
+		final_reason = "requested";
+done:
+	set_state("stopping", final_reason);
+	destroy_vm();
+	drain_log();
+	event("monitor-exit", "state=%s reason=%s", final_state, final_reason);
+	set_state(final_state, final_reason);
+	unlink(pid_path);
+	return 0;
+}

@@ -1,0 +1,105 @@
+/** Runs bhyve-monitor against a sandbox host: spec written by the agent's own writer, real processes. */
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { monitorExecutable } from "../../agent/host/native.js";
+import { DEFAULT_MONITOR_POLICY, renderMonitorSpec, writeMonitorSpec, type MonitorPaths, type MonitorPolicy } from "../../agent/guests/monitor-spec.js";
+import { parseMonitorEvents, parseMonitorStatus, type MonitorEvent } from "../../agent/parse/monitor-files.js";
+import { processAlive } from "../../agent/sandbox/machine.js";
+import { checkDocumentData } from "../../agent/spec/validate.js";
+import type { Guest } from "../../agent/spec/types.js";
+
+/** Fast timings for tests. */
+export const TEST_POLICY: Omit<MonitorPolicy, "restart"> = {
+  ...DEFAULT_MONITOR_POLICY,
+  stopTimeoutMs: 300,
+  killTimeoutMs: 300,
+  helperTimeoutMs: 10_000,
+  backoffInitialMs: 20,
+  backoffMaxMs: 80,
+  crashLimit: 3,
+  crashWindowS: 60,
+};
+
+/** A guest from document data (validated as the agent would). */
+export function guest(doc: Record<string, unknown>): Guest {
+  const r = checkDocumentData({ ppt: (doc.passthru as Array<{ device: string }> | undefined)?.map((p) => ({ device: p.device })) ?? [], guests: [doc] });
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  return r.state.guests[0]!;
+}
+
+/** One monitored guest. */
+export class MonitoredGuest {
+  readonly paths: MonitorPaths;
+  private readonly base: string;
+
+  constructor(readonly root: string, readonly guest: Guest, readonly policy: MonitorPolicy) {
+    this.base = mkdtempSync(join(tmpdir(), `cdktf-bhyve-monitor-${guest.name}-`));
+    this.paths = { root, specDir: join(this.base, "spec"), runDir: join(this.base, "run"), logFile: join(this.base, "console.log") };
+    writeMonitorSpec(this.paths, renderMonitorSpec(guest, this.paths, policy));
+  }
+
+  /** Starts the monitor detached (it daemonizes); returns its exit status and output. */
+  start(): { status: number | null; stderr: string } {
+    const r = spawnSync(monitorExecutable()!, [this.paths.specDir], { encoding: "utf8", timeout: 10_000 });
+    return { status: r.status, stderr: r.stderr };
+  }
+
+  get pid(): number | null {
+    const f = join(this.paths.runDir, "monitor.pid");
+    return existsSync(f) ? Number(readFileSync(f, "utf8").trim()) : null;
+  }
+
+  status(): Record<string, string> {
+    const f = join(this.paths.runDir, "status");
+    return existsSync(f) ? parseMonitorStatus(readFileSync(f, "utf8")) : {};
+  }
+
+  events(): MonitorEvent[] {
+    const f = join(this.paths.runDir, "events");
+    return existsSync(f) ? parseMonitorEvents(readFileSync(f, "utf8")) : [];
+  }
+
+  log(): string {
+    return existsSync(this.paths.logFile) ? readFileSync(this.paths.logFile, "utf8") : "";
+  }
+
+  /** Waits until `check` holds on the status, or fails with what the status and events were. */
+  async waitFor(check: (s: Record<string, string>) => boolean, what: string, timeoutMs = 10_000): Promise<Record<string, string>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const s = this.status();
+      if (check(s)) return s;
+      if (Date.now() > deadline) {
+        throw new Error(`timed out waiting for ${what}; status ${JSON.stringify(s)}; events:\n${this.events().map((e) => `${e.event} ${JSON.stringify(e.fields)}`).join("\n")}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Waits until the monitor process has exited. */
+  async waitExit(pid: number, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (processAlive(pid)) {
+      if (Date.now() > deadline) throw new Error(`monitor ${pid} did not exit`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Kills the monitor and its bhyve (by PID) if they still run, and removes its files. */
+  cleanup(): void {
+    const pid = this.pid;
+    if (pid && processAlive(pid)) process.kill(pid, "SIGKILL");
+    // Its bhyve outlives a killed monitor (as it would on a host); the sandbox's destroy stops it
+    // too, but this does not depend on the sandbox having recorded it yet.
+    const bhyve = Number(this.status().bhyve_pid);
+    if (bhyve > 0 && processAlive(bhyve)) process.kill(bhyve, "SIGKILL");
+    rmSync(this.base, { recursive: true, force: true });
+  }
+}
+
+/** Resident set size of a process in KiB, as ps(1) reports it (FreeBSD and Linux alike). */
+export function rssKiB(pid: number): number {
+  return Number(execFileSync("/bin/ps", ["-o", "rss=", "-p", String(pid)], { encoding: "utf8" }).trim());
+}
