@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 /** `bhyve-agent`: the one command that runs on a bhyve host. */
 import { UserError, runMain } from "./errors.js";
+import { factsCommand } from "./facts.js";
 import { renderCommand } from "./render.js";
 import { sandboxCommand } from "./sandbox.js";
 import { validateCommand } from "./validate.js";
-import { AGENT_VERSION } from "./version.js";
+import { AGENT_VERSION } from "../version.js";
 
 const USAGE = `usage: bhyve-agent COMMAND [ARGS]
 
 commands:
   validate FILE|-   check a desired-state document (YAML or JSON); one "path: message" line per problem
   render FILE|-     print the loader.conf settings and each guest's bhyve argv as JSON
+  facts [--root DIR] [--json]   host facts: nested paging, IOMMU, vmm, PCI devices, each with evidence
   sandbox ...       sandbox FreeBSD hosts for tests and the demo (create, profiles, reboot, guest, destroy)
   version           print the agent version
 `;
@@ -18,6 +20,7 @@ commands:
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   validate: validateCommand,
   render: renderCommand,
+  facts: factsCommand,
   sandbox: sandboxCommand,
   version: async () => {
     process.stdout.write(`${AGENT_VERSION}\n`);

@@ -1,0 +1,88 @@
+/**
+ * A lock file created with O_EXCL and holding the owner's PID; a lock whose owner no longer runs
+ * is taken over. Node has no flock(2): the agent's host lock uses the native addon's flock and
+ * falls back to this where the addon is not built; the sandbox always uses this.
+ */
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+
+/** Raised when the lock cannot be had before the deadline. */
+export class LockTimeoutError extends Error {
+  readonly code = "E_LOCK_TIMEOUT";
+  constructor(path: string, ms: number) {
+    super(`could not lock ${path} within ${ms} ms`);
+  }
+}
+
+/** True when a process with this PID exists (kill(pid, 0), as on FreeBSD). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** One attempt: a release function when the lock was taken, undefined when someone else holds it. */
+function tryAcquire(path: string): (() => void) | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, "wx", 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    let owner = NaN;
+    try {
+      owner = Number(readFileSync(path, "utf8"));
+    } catch {
+      return undefined; // released between our open and read: try again
+    }
+    if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // another waiter took it over first
+      }
+    }
+    return undefined;
+  }
+  try {
+    writeSync(fd, String(process.pid));
+  } finally {
+    closeSync(fd);
+  }
+  return () => unlinkSync(path);
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** Runs `fn` holding the lock at `path`, waiting (synchronously) up to `timeoutMs` (default 10 s). */
+export function withLock<T>(path: string, fn: () => T, timeoutMs = 10_000): T {
+  const deadline = Date.now() + timeoutMs;
+  let wait = 1;
+  for (;;) {
+    const release = tryAcquire(path);
+    if (release) {
+      try {
+        return fn();
+      } finally {
+        release();
+      }
+    }
+    if (Date.now() > deadline) throw new LockTimeoutError(path, timeoutMs);
+    Atomics.wait(sleeper, 0, 0, wait);
+    wait = Math.min(wait * 2, 20);
+  }
+}
+
+/** Takes the lock, waiting asynchronously up to `timeoutMs`; resolves with its release function. */
+export async function acquireLock(path: string, timeoutMs: number): Promise<() => void> {
+  const deadline = Date.now() + timeoutMs;
+  let wait = 5;
+  for (;;) {
+    const release = tryAcquire(path);
+    if (release) return release;
+    if (Date.now() > deadline) throw new LockTimeoutError(path, timeoutMs);
+    await new Promise((r) => setTimeout(r, wait));
+    wait = Math.min(wait * 2, 100);
+  }
+}
