@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /** `bhyve-agent`: the one command that runs on a bhyve host. */
 import { UserError, runMain } from "./errors.js";
+import { applyCommand, autostartCommand, statusCommand } from "./apply.js";
 import { factsCommand } from "./facts.js";
+import { rpcCommand } from "./rpc.js";
 import { renderCommand } from "./render.js";
 import { sandboxCommand } from "./sandbox.js";
 import { validateCommand } from "./validate.js";
@@ -12,7 +14,11 @@ const USAGE = `usage: bhyve-agent COMMAND [ARGS]
 commands:
   validate FILE|-   check a desired-state document (YAML or JSON); one "path: message" line per problem
   render FILE|-     print the loader.conf settings and each guest's bhyve argv as JSON
-  facts [--root DIR] [--json]   host facts: nested paging, IOMMU, vmm, PCI devices, each with evidence
+  facts [--root DIR] [--json]        host facts: nested paging, IOMMU, vmm, PCI devices, each with evidence
+  apply FILE|- [--root DIR] [--json] converge the host to a desired-state document
+  status [--root DIR] [--json]       guests, reserved devices, pending reboot
+  autostart [--root DIR]             at boot: converge to the stored desired state, guests in start_order
+  rpc [--root DIR]                   JSON-RPC 2.0 on stdin/stdout (the SSH forced command)
   sandbox ...       sandbox FreeBSD hosts for tests and the demo (create, profiles, reboot, guest, destroy)
   version           print the agent version
 `;
@@ -21,6 +27,10 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   validate: validateCommand,
   render: renderCommand,
   facts: factsCommand,
+  apply: applyCommand,
+  status: statusCommand,
+  autostart: autostartCommand,
+  rpc: rpcCommand,
   sandbox: sandboxCommand,
   version: async () => {
     process.stdout.write(`${AGENT_VERSION}\n`);

@@ -6,7 +6,7 @@
  * resolve them under their own root).
  */
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { BHYVE, renderBhyveArgv, renderBhyveloadArgv } from "../spec/render.js";
 import type { Guest, RestartPolicy } from "../spec/types.js";
 
@@ -99,6 +99,7 @@ export function renderMonitorSpec(guest: Guest, paths: MonitorPaths, policy: Mon
 export function writeMonitorSpec(paths: MonitorPaths, files: Record<string, Buffer>): void {
   mkdirSync(paths.specDir, { recursive: true, mode: 0o700 });
   mkdirSync(paths.runDir, { recursive: true, mode: 0o755 });
+  mkdirSync(dirname(paths.logFile), { recursive: true, mode: 0o755 });
   for (const [name, data] of Object.entries(files)) {
     const tmp = join(paths.specDir, `.${name}.tmp`);
     writeFileSync(tmp, data, { mode: 0o600 });

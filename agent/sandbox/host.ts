@@ -90,12 +90,24 @@ export function createSandbox(dir: string, profileName: string, opts: CreateOpti
   return m;
 }
 
-/** PIDs of every process the sandbox runs (bhyve processes of its VMs). */
-export function sandboxPids(m: MachineState): number[] {
-  return Object.values(m.vms).flatMap((vm) => {
+/** PIDs of the guest monitors that the agent runs for this sandbox (their pid files are inside its tree). */
+export function monitorPids(root: string): number[] {
+  const dir = join(root, "var/run/bhyve-agent/guests");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const f = join(dir, name, "monitor.pid");
+    const pid = existsSync(f) ? Number(readFileSync(f, "utf8").trim()) : NaN;
+    return Number.isInteger(pid) && pid > 0 && processAlive(pid) ? [pid] : [];
+  });
+}
+
+/** PIDs of every process the sandbox runs: guest monitors first (so that none restarts a guest), then bhyve processes. */
+export function sandboxPids(root: string, m: MachineState): number[] {
+  const bhyves = Object.values(m.vms).flatMap((vm) => {
     const pid = runningPid(vm);
     return pid === null ? [] : [pid];
   });
+  return [...monitorPids(root), ...bhyves];
 }
 
 /** True when the process is gone or only a zombie waiting for its parent (ps shows state Z on FreeBSD and Linux). */
@@ -124,10 +136,16 @@ async function killAndWait(pids: number[], timeoutMs = 5000): Promise<void> {
   }
 }
 
-/** A reboot: guests die, /dev/vmm empties, loader.conf is read again (vmm_load, pptdevs*, tunables). */
+/**
+ * A reboot: every process of the host dies (monitors, then guests), /dev/vmm empties, /var/run is
+ * cleaned (rc.d/cleanvar), loader.conf is read again (vmm_load, pptdevs*, tunables).
+ */
 export async function rebootSandbox(dir: string): Promise<MachineState> {
   const root = resolve(dir);
-  await killAndWait(sandboxPids(readMachine(root)));
+  await killAndWait(monitorPids(root));
+  await killAndWait(sandboxPids(root, readMachine(root)));
+  const varRun = join(root, "var/run");
+  for (const f of readdirSync(varRun)) rmSync(join(varRun, f), { recursive: true, force: true });
   const loaderConf = existsSync(sandboxPaths(root).loaderConf) ? readFileSync(sandboxPaths(root).loaderConf, "utf8") : "";
   const m = updateMachine(root, (mm) => {
     boot(mm, machineProfile(mm), loaderConf, new Date().toISOString());
@@ -171,6 +189,7 @@ export function ignoreAcpi(dir: string, name: string): void {
 export async function destroySandbox(dir: string): Promise<void> {
   const root = resolve(dir);
   if (!existsSync(sandboxPaths(root).state)) throw new SandboxError(`${root} is not a sandbox host; not removing it`, "E_NOT_SANDBOX");
-  await killAndWait(sandboxPids(readMachine(root)));
+  await killAndWait(monitorPids(root));
+  await killAndWait(sandboxPids(root, readMachine(root)));
   rmSync(root, { recursive: true, force: true });
 }

@@ -15,7 +15,9 @@
  *
  * It writes run_dir/monitor.pid (locked with flock, so that a second monitor for the guest is
  * refused), run_dir/status (key=value, replaced atomically), run_dir/events (one line per event),
- * and the guest's console output to log_file (rotated to log_file.0 at log_max_bytes).
+ * run_dir/bhyve.argv (the argv it runs, as read at its start: what is really running even if the
+ * spec is rewritten later), and the guest's console output to log_file (rotated to log_file.0 at
+ * log_max_bytes).
  *
  * bhyve(8) exit status decides what happens next: 0 (reboot) runs the guest again unless restart
  * is never; 1 (poweroff) and 2 (halt) stop; 3 (triple fault), 4 (error) and death by a signal run
@@ -259,6 +261,25 @@ write_status(void)
 	fsync(fd);
 	close(fd);
 	rename(tmp, status_path);
+}
+
+/* Records the argv this monitor runs (read once at its start), replacing the file atomically. */
+static void
+write_running_argv(void)
+{
+	char path[PATH_MAX + 16], tmp[PATH_MAX + 24];
+	int fd, i;
+
+	snprintf(path, sizeof(path), "%s/bhyve.argv", cfg.run_dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	for (i = 0; i < bhyve_cmd.argc; i++)
+		write_all(fd, bhyve_cmd.argv[i], strlen(bhyve_cmd.argv[i]) + 1);
+	fsync(fd);
+	close(fd);
+	rename(tmp, path);
 }
 
 static void
@@ -781,6 +802,7 @@ main(int argc, char **argv)
 	setproctitle("%s", cfg.name);
 #endif
 	install_signals();
+	write_running_argv();
 	event("monitor-start", "monitor_pid=%ld restart=%s", (long)getpid(), cfg.restart);
 	set_state("starting", "");
 

@@ -1,0 +1,73 @@
+import { checkDocumentText } from "../spec/document.js";
+import { formatProblems, SpecError } from "../spec/problems.js";
+import type { ConvergeResult } from "../engine/converge.js";
+import { applyDocument, autostart, status } from "../engine/service.js";
+import { UserError } from "./errors.js";
+import { hostOptions } from "./options.js";
+import { readInput } from "./read-input.js";
+
+/** The text form of a converge result. */
+export function formatResult(r: ConvergeResult): string {
+  const lines: string[] = [];
+  for (const c of r.changed) lines.push(`changed  ${c.what}: ${c.detail}`);
+  for (const c of r.pending) lines.push(`pending  ${c.what}: ${c.detail}`);
+  for (const c of r.refused) lines.push(`refused  ${c.what}: ${c.detail}`);
+  for (const w of r.warnings) lines.push(`warning  ${w}`);
+  if (!r.changed.length && !r.pending.length && !r.refused.length) lines.push("no changes: the host matches the desired state");
+  if (r.reboot_required) lines.push("reboot required: some of the desired state takes effect at the next boot");
+  return `${lines.join("\n")}\n`;
+}
+
+async function run(json: boolean, work: () => Promise<ConvergeResult>): Promise<number> {
+  let r: ConvergeResult;
+  try {
+    r = await work();
+  } catch (err) {
+    if (err instanceof SpecError) throw new UserError(formatProblems(err.problems), err.code);
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === "string" && /^E_/.test(code)) throw new UserError((err as Error).message, code);
+    throw err;
+  }
+  process.stdout.write(json ? `${JSON.stringify(r, null, 2)}\n` : formatResult(r));
+  return r.refused.length ? 1 : 0;
+}
+
+/** `bhyve-agent apply FILE|- [--root DIR] [--json]`: converge the host to a document. Exit 1 when something was refused. */
+export async function applyCommand(args: string[]): Promise<number> {
+  const usage = "usage: bhyve-agent apply FILE|- [--root DIR] [--json]";
+  const o = hostOptions(args, usage);
+  if (o.operands.length !== 1) throw new UserError(usage, "E_USAGE", 64);
+  const check = checkDocumentText(await readInput(o.operands[0]!));
+  if (!check.ok) throw new UserError(formatProblems(check.problems), "E_SPEC_INVALID");
+  return run(o.json, () => applyDocument(o.paths, check.state));
+}
+
+/** `bhyve-agent autostart [--root DIR]`: at boot, converge to the stored desired state, guests in start_order. */
+export async function autostartCommand(args: string[]): Promise<number> {
+  const usage = "usage: bhyve-agent autostart [--root DIR] [--json]";
+  const o = hostOptions(args, usage);
+  if (o.operands.length) throw new UserError(usage, "E_USAGE", 64);
+  return run(o.json, () => autostart(o.paths));
+}
+
+/** `bhyve-agent status [--root DIR] [--json]`. */
+export async function statusCommand(args: string[]): Promise<number> {
+  const usage = "usage: bhyve-agent status [--root DIR] [--json]";
+  const o = hostOptions(args, usage);
+  if (o.operands.length) throw new UserError(usage, "E_USAGE", 64);
+  const s = await status(o.paths);
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+    return 0;
+  }
+  const lines = ["GUEST            STATE      PID      RESTARTS  LAST EXIT"];
+  for (const g of s.guests) {
+    const last = g.last_exit ? (g.last_exit.signal ?? `exit ${g.last_exit.code}`) : "-";
+    lines.push(`${g.name.padEnd(16)} ${g.state.padEnd(10)} ${String(g.pid ?? "-").padEnd(8)} ${String(g.restarts).padEnd(9)} ${last}`);
+  }
+  lines.push("", "DEVICE     BOUND  DRIVER");
+  for (const p of s.ppt) lines.push(`${p.device.padEnd(10)} ${(p.bound ? "yes" : "no").padEnd(6)} ${p.driver ?? "none"}`);
+  lines.push("", s.reboot_required ? `reboot required: ${s.reboot_reasons.map((r) => `${r.what} (${r.detail})`).join("; ")}` : "no reboot pending");
+  process.stdout.write(`${lines.join("\n")}\n`);
+  return 0;
+}

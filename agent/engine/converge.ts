@@ -1,0 +1,270 @@
+/**
+ * Converging a host to a desired state, in the order that keeps the host safe: check everything
+ * first (the document, against the host's facts), then loader.conf, then guests that must stop
+ * (they may hold devices), then devices released, then devices bound live, then guests started in
+ * start order. Each step reports what it changed; what waits on a reboot is `pending`, what cannot
+ * be done is `refused`, with the reason. The caller holds the host lock.
+ */
+import { formatBsf, formatSelector, samePciAddress } from "../spec/pci-address.js";
+import { renderLoaderConf } from "../spec/render.js";
+import { SpecError } from "../spec/problems.js";
+import { toDocument } from "../spec/document.js";
+import { checkDocumentData } from "../spec/validate.js";
+import type { DesiredState, Guest } from "../spec/types.js";
+import { runTool } from "../host/exec.js";
+import { gatherFacts, hostContext, type HostFacts } from "../host/facts.js";
+import { currentManagedSettings, overridingLines, readLoaderConf, strayLines, writeManagedSettings } from "../host/loader-conf-store.js";
+import type { HostPaths } from "../host/paths.js";
+import { readAgentState, writeAgentState } from "../host/state.js";
+import { deleteGuest, GuestError, listGuestNames, monitorPaths, readGuest, readGuestEvents, specFor, specOnDisk, startGuest, stopGuest } from "../guests/lifecycle.js";
+import { writeMonitorSpec } from "../guests/monitor-spec.js";
+import { existsSync, readFileSync } from "node:fs";
+
+/** One thing done, waiting, or refused. */
+export interface ChangeItem {
+  readonly what: string;
+  readonly detail: string;
+}
+
+/** What a converge did. */
+export interface ConvergeResult {
+  changed: ChangeItem[];
+  /** Something in the desired state takes effect only after the host reboots. */
+  reboot_required: boolean;
+  /** Waiting on that reboot. */
+  pending: ChangeItem[];
+  /** Could not be done, with why; the rest was done. */
+  refused: ChangeItem[];
+  warnings: string[];
+}
+
+/** Options of a converge. */
+export interface ConvergeOptions {
+  /** How long a freshly started guest is watched for an early bhyve failure. Default 1500 ms. */
+  readonly settleMs?: number;
+}
+
+/** Reasons the host needs a reboot for the desired state, from facts alone (no change made). */
+export function rebootReasons(desired: DesiredState, facts: HostFacts): ChangeItem[] {
+  const out: ChangeItem[] = [];
+  for (const r of desired.ppt) {
+    const hw = facts.pci.find((p) => p.device === formatBsf(r.device));
+    if (hw && hw.driver !== "ppt" && r.bind === "boot") {
+      out.push({ what: `ppt ${formatBsf(r.device)}`, detail: `bound to ppt at the next boot (loader.conf pptdevs); now ${hw.driver ? `${hw.driver}${hw.unit}` : "unattached"}` });
+    }
+  }
+  const amdviWanted = desired.host.amdviEnable === true || (desired.host.amdviEnable === "auto" && facts.cpu.vendor === "amd");
+  if (amdviWanted && facts.iommu.kind === "amd-vi" && facts.vmm.loaded && !facts.iommu.enabled) {
+    out.push({ what: "host amdvi_enable", detail: "hw.vmm.amdvi.enable=1 is in loader.conf; AMD-Vi turns on at the next boot" });
+  }
+  return out;
+}
+
+/** Why the host cannot run `guest` now: a reason for `pending` (a reboot fixes it) or `refused`. */
+function blockers(guest: Guest, desired: DesiredState, facts: HostFacts, pendingReboot: ChangeItem[]): { pending: string[]; refused: string[] } {
+  const pending: string[] = [];
+  const refused: string[] = [];
+  const problem = (code: string): string | undefined => facts.problems.find((p) => p.code === code)?.message;
+  if (desired.host.requireNestedPaging && !facts.nested_paging.ok) {
+    refused.push(problem("E_NO_NESTED_PAGING") ?? problem("E_VMX_DISABLED") ?? problem("E_SVM_DISABLED") ?? problem("E_UNSUPPORTED_CPU") ?? "the host has no usable nested paging");
+  }
+  if (guest.bootrom && facts.nested_paging.unrestricted_guest === false) {
+    refused.push("a UEFI bootrom needs VT-x unrestricted guest, which this CPU lacks (bhyve: ROM boot failed)");
+  }
+  if (guest.passthru.length > 0) {
+    if (!facts.iommu.kind || facts.problems.some((p) => p.code === "E_IOMMU_DISABLED")) {
+      if (desired.host.requireIommu) refused.push(`passthrough needs an IOMMU: ${problem("E_NO_IOMMU") ?? problem("E_IOMMU_DISABLED")}`);
+    } else if (!facts.iommu.enabled) {
+      const amdvi = pendingReboot.find((p) => p.what === "host amdvi_enable");
+      if (amdvi) pending.push(`passthrough waits for AMD-Vi: ${amdvi.detail}`);
+      else refused.push(`passthrough needs the IOMMU enabled: ${problem("E_AMDVI_DISABLED") ?? "it is not"}`);
+    }
+    for (const p of guest.passthru) {
+      const hw = facts.pci.find((f) => f.device === formatBsf(p.device));
+      if (hw?.driver === "ppt") continue;
+      const waiting = pendingReboot.find((x) => x.what === `ppt ${formatBsf(p.device)}`);
+      if (waiting) pending.push(`${formatBsf(p.device)} is ${waiting.detail}`);
+      else refused.push(`${formatBsf(p.device)} is not bound to ppt (${hw ? (hw.driver ? `${hw.driver}${hw.unit}` : "unattached") : "absent"})`);
+    }
+  }
+  return { pending, refused };
+}
+
+/**
+ * Watches a just-started guest for `settleMs`: resolves with bhyve's (or bhyveload's) failure and
+ * its last log lines, or null when it is still running. Events before the first `skip` belong to
+ * earlier runs.
+ */
+async function earlyFailure(paths: HostPaths, name: string, skip: number, settleMs: number): Promise<string | null> {
+  const until = Date.now() + settleMs;
+  for (;;) {
+    const exit = readGuestEvents(paths, name).slice(skip).find((e) => e.event === "exit" || (e.event === "bhyveload" && e.fields.code !== "0"));
+    if (exit) {
+      const log = existsSync(paths.guestLog(name)) ? readFileSync(paths.guestLog(name), "utf8") : "";
+      const said = log.split("\n").filter((l) => l.trim() !== "" && !l.includes(" bhyve-monitor: ")).slice(-3).join(" / ");
+      const how = exit.fields.signal ? `was killed by ${exit.fields.signal}` : `exited ${exit.fields.code}`;
+      return `${exit.event === "bhyveload" ? "bhyveload" : "bhyve"} ${how}${said ? `: ${said}` : ""}`;
+    }
+    if (Date.now() >= until) return null;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** The argv in a spec's bhyve.argv file. */
+function specArgv(files: Record<string, Buffer>): string[] {
+  const parts = files["bhyve.argv"]!.toString("utf8").split("\0");
+  parts.pop();
+  return parts;
+}
+
+/** Converges the host under `paths` to `desired`. Throws SpecError (nothing changed) when the document does not fit the host. */
+export async function converge(paths: HostPaths, desired: DesiredState, opts: ConvergeOptions = {}): Promise<ConvergeResult> {
+  const result: ConvergeResult = { changed: [], reboot_required: false, pending: [], refused: [], warnings: [] };
+  const stored = readAgentState(paths);
+  const facts = await gatherFacts(paths);
+
+  // 1. The whole document against this host: device ids, bridges, wired memory. Nothing changes on failure.
+  const check = checkDocumentData(toDocument(desired), hostContext(facts));
+  if (!check.ok) throw new SpecError(check.problems);
+  const hostDrivers: Record<string, string> = { ...stored.hostDrivers };
+  for (const p of facts.pci) if (p.driver && p.driver !== "ppt") hostDrivers[p.device] = p.driver;
+  try {
+    await convergeChecked(paths, desired, stored.desired, hostDrivers, facts, result, opts);
+  } finally {
+    // What was asked is recorded even when a step failed half way: the next run converges from it.
+    writeAgentState(paths, { desired, hostDrivers });
+  }
+  return result;
+}
+
+async function convergeChecked(
+  paths: HostPaths,
+  desired: DesiredState,
+  previous: DesiredState,
+  hostDrivers: Record<string, string>,
+  initialFacts: HostFacts,
+  result: ConvergeResult,
+  opts: ConvergeOptions,
+): Promise<void> {
+  let facts = initialFacts;
+
+  // 2. loader.conf
+  const snap = readLoaderConf(paths);
+  const settings = renderLoaderConf(desired, { cpuVendor: facts.cpu.vendor });
+  const before = currentManagedSettings(snap);
+  if (writeManagedSettings(paths, snap, settings)) {
+    result.changed.push({ what: "loader.conf", detail: `managed block: ${settings.map(([k, v]) => `${k}="${v}"`).join(" ")}${before.length ? ` (was ${before.map(([k, v]) => `${k}="${v}"`).join(" ")})` : ""}` });
+  }
+  const stray = strayLines(snap);
+  if (stray.length) result.warnings.push(`loader.conf: lines edited by hand inside the managed block were replaced: ${stray.join(" | ")}`);
+  const overriding = overridingLines(readLoaderConf(paths), settings.map(([k]) => k));
+  if (overriding.length) {
+    result.warnings.push(`loader.conf: lines after the managed block override it at boot (the loader keeps the last value): ${overriding.join(" | ")}; remove them`);
+  }
+
+  // vmm.ko: loaded now when wanted (bhyve and live binding need it); the loader loads it at boot.
+  if (desired.host.vmmLoad && !facts.vmm.loaded && facts.nested_paging.ok) {
+    const r = await runTool(paths.tool("kldload"), ["vmm"]);
+    if (r.status === 0) result.changed.push({ what: "vmm.ko", detail: "loaded (kldload vmm)" });
+    else result.refused.push({ what: "vmm.ko", detail: `kldload vmm failed: ${r.stderr.trim()}` });
+    facts = await gatherFacts(paths);
+  }
+
+  // 3. Guests that stop or go away first: they may hold devices about to be released.
+  const desiredNames = new Set(desired.guests.map((g) => g.name));
+  for (const name of listGuestNames(paths).filter((n) => !desiredNames.has(n)).reverse()) {
+    await deleteGuest(paths, name);
+    result.changed.push({ what: `guest ${name}`, detail: "stopped and deleted (no longer in the desired state)" });
+  }
+  const byStartOrder = [...desired.guests].sort((a, b) => a.startOrder - b.startOrder || a.name.localeCompare(b.name));
+  for (const g of [...byStartOrder].reverse()) {
+    const rt = readGuest(paths, g.name);
+    const files = specFor(paths, g);
+    // The spec on disk, and the argv the monitor really launched, must both be what is desired now.
+    const same = specOnDisk(paths, g.name, files) && JSON.stringify(rt.argv) === JSON.stringify(specArgv(files));
+    if (rt.monitor_pid !== null && (g.state === "stopped" || !same)) {
+      await stopGuest(paths, g.name);
+      result.changed.push({ what: `guest ${g.name}`, detail: g.state === "stopped" ? "stopped" : "stopped to apply a changed configuration" });
+    }
+  }
+
+  // 4. Devices released: back to their host driver, refused while a guest still uses them.
+  const released = previous.ppt.filter((p) => !desired.ppt.some((q) => samePciAddress(q.device, p.device)));
+  for (const r of released) {
+    const dev = formatBsf(r.device);
+    const hw = facts.pci.find((p) => p.device === dev);
+    if (!hw || hw.driver !== "ppt") continue;
+    const user = listGuestNames(paths).map((n) => readGuest(paths, n)).find((rt) => (rt.pid !== null || rt.vm_exists) && rt.argv?.some((a) => a.endsWith(`,passthru,${dev}`) || a.includes(`,passthru,${dev},`)));
+    if (user) {
+      result.refused.push({ what: `ppt ${dev}`, detail: `cannot be released: guest ${user.name} uses it; stop the guest or remove the device from it first` });
+      continue;
+    }
+    const host = hostDrivers[dev];
+    const args = host ? ["set", "driver", "-f", formatSelector(r.device), host] : ["clear", "driver", "-f", formatSelector(r.device)];
+    const d = await runTool(paths.tool("devctl"), args);
+    facts = await gatherFacts(paths);
+    const now = facts.pci.find((p) => p.device === dev);
+    if (d.status === 0 && now?.driver !== "ppt") {
+      result.changed.push({ what: `ppt ${dev}`, detail: `released to ${now?.driver ? `${now.driver}${now.unit}` : "no driver"}` });
+    } else {
+      result.pending.push({ what: `ppt ${dev}`, detail: `returns to its host driver at the next boot${d.status !== 0 ? ` (devctl: ${d.stderr.trim()})` : ""}` });
+      result.reboot_required = true;
+    }
+  }
+
+  // 5. Devices bound live now (and in loader.conf for the next boot, done above).
+  for (const r of desired.ppt) {
+    const dev = formatBsf(r.device);
+    const hw = facts.pci.find((p) => p.device === dev);
+    if (!hw || hw.driver === "ppt" || r.bind !== "live") continue;
+    if (!facts.vmm.loaded) {
+      result.refused.push({ what: `ppt ${dev}`, detail: "cannot bind live: vmm.ko is not loaded (ppt is part of it)" });
+      continue;
+    }
+    const d = await runTool(paths.tool("devctl"), ["set", "driver", "-f", formatSelector(r.device), "ppt"]);
+    if (d.status === 0) result.changed.push({ what: `ppt ${dev}`, detail: `bound to ppt now (was ${hw.driver ? `${hw.driver}${hw.unit}` : "unattached"}), and in loader.conf for the next boot` });
+    else result.refused.push({ what: `ppt ${dev}`, detail: `devctl set driver -f ${formatSelector(r.device)} ppt failed: ${d.stderr.trim()}` });
+  }
+  facts = await gatherFacts(paths);
+  const reboot = rebootReasons(desired, facts);
+  for (const item of reboot) if (!result.pending.some((p) => p.what === item.what)) result.pending.push(item);
+  if (reboot.length) result.reboot_required = true;
+
+  // 6. Guests: specs written, running ones started in start order.
+  for (const g of byStartOrder) {
+    const files = specFor(paths, g);
+    const rt = readGuest(paths, g.name);
+    if (g.state === "stopped") {
+      if (!specOnDisk(paths, g.name, files)) {
+        if (rt.vm_exists && rt.monitor_pid === null) await stopGuest(paths, g.name);
+        writeMonitorSpec(monitorPaths(paths, g.name), files);
+        result.changed.push({ what: `guest ${g.name}`, detail: "configuration written (guest stays stopped)" });
+      }
+      continue;
+    }
+    if (rt.monitor_pid !== null) continue;
+    const b = blockers(g, desired, facts, result.pending);
+    if (b.refused.length) {
+      result.refused.push({ what: `guest ${g.name}`, detail: `not started: ${b.refused.join("; ")}` });
+      continue;
+    }
+    if (b.pending.length) {
+      result.pending.push({ what: `guest ${g.name}`, detail: `starts after the next boot: ${b.pending.join("; ")}` });
+      result.reboot_required = true;
+      continue;
+    }
+    if (rt.pid !== null || rt.vm_exists) await stopGuest(paths, g.name);
+    const eventsBefore = readGuestEvents(paths, g.name).length;
+    try {
+      await startGuest(paths, g);
+    } catch (err) {
+      if (!(err instanceof GuestError)) throw err;
+      result.refused.push({ what: `guest ${g.name}`, detail: err.message });
+      continue;
+    }
+    const failure = await earlyFailure(paths, g.name, eventsBefore, opts.settleMs ?? 1500);
+    if (failure) result.refused.push({ what: `guest ${g.name}`, detail: failure });
+    else result.changed.push({ what: `guest ${g.name}`, detail: rt.state === "missing" ? "created and started" : rt.state === "crashed" ? "started again after a crash loop" : "started" });
+  }
+
+}

@@ -1,0 +1,197 @@
+/**
+ * The agent's operations, shared by the RPC methods and the commands: each change edits the stored
+ * desired state, checks the whole of it, and converges the host under the host lock.
+ */
+import { formatBsf, parsePciAddress, samePciAddress } from "../spec/pci-address.js";
+import { SpecError } from "../spec/problems.js";
+import { toDocument } from "../spec/document.js";
+import { checkDocumentData } from "../spec/validate.js";
+import type { DesiredState, Guest, HostSettings, PptReservation } from "../spec/types.js";
+import { gatherFacts, type HostFacts } from "../host/facts.js";
+import { withHostLock } from "../host/host-lock.js";
+import { currentManagedSettings, readLoaderConf } from "../host/loader-conf-store.js";
+import type { HostPaths } from "../host/paths.js";
+import { readAgentState } from "../host/state.js";
+import { listGuestNames, readGuest, readGuestEvents, type GuestRuntime } from "../guests/lifecycle.js";
+import { converge, rebootReasons, type ConvergeOptions, type ConvergeResult } from "./converge.js";
+
+/** Decodes `data` as a whole desired-state document; SpecError with every problem otherwise. */
+export function decodeDesired(data: unknown): DesiredState {
+  const r = checkDocumentData(data);
+  if (!r.ok) throw new SpecError(r.problems);
+  return r.state;
+}
+
+async function change(paths: HostPaths, edit: (d: DesiredState) => DesiredState, opts?: ConvergeOptions): Promise<ConvergeResult> {
+  return withHostLock(paths, async () => {
+    const next = decodeDesired(toDocument(edit(readAgentState(paths).desired)));
+    return converge(paths, next, opts);
+  });
+}
+
+/** `host.apply`: the whole desired state. */
+export function applyDocument(paths: HostPaths, desired: DesiredState, opts?: ConvergeOptions): Promise<ConvergeResult> {
+  return change(paths, () => desired, opts);
+}
+
+/** `host.configure`: host settings only. */
+export function configureHost(paths: HostPaths, host: HostSettings, opts?: ConvergeOptions): Promise<ConvergeResult> {
+  return change(paths, (d) => ({ ...d, host }), opts);
+}
+
+/** `ppt.put`: adds or replaces one reservation. */
+export function putReservation(paths: HostPaths, r: PptReservation, opts?: ConvergeOptions): Promise<ConvergeResult> {
+  return change(paths, (d) => ({ ...d, ppt: [...d.ppt.filter((p) => !samePciAddress(p.device, r.device)), r] }), opts);
+}
+
+/** `ppt.delete`: releases one reservation (refused while a guest of the desired state uses it). */
+export function deleteReservation(paths: HostPaths, device: string, opts?: ConvergeOptions): Promise<ConvergeResult> {
+  const addr = parseAddress(device);
+  return change(paths, (d) => ({ ...d, ppt: d.ppt.filter((p) => !samePciAddress(p.device, addr)) }), opts);
+}
+
+/** `guest.put`: adds or replaces one guest. */
+export function putGuest(paths: HostPaths, g: Guest, opts?: ConvergeOptions): Promise<ConvergeResult> {
+  return change(paths, (d) => ({ ...d, guests: [...d.guests.filter((x) => x.name !== g.name), g] }), opts);
+}
+
+/** `guest.delete`: stops and deletes one guest of the desired state. */
+export function deleteGuestByName(paths: HostPaths, name: string, opts?: ConvergeOptions): Promise<ConvergeResult> {
+  return change(paths, (d) => ({ ...d, guests: d.guests.filter((x) => x.name !== name) }), opts);
+}
+
+/** `guest.start` / `guest.stop`: the desired state of one guest. */
+export function setGuestState(paths: HostPaths, name: string, state: Guest["state"], opts?: ConvergeOptions): Promise<ConvergeResult> {
+  return change(paths, (d) => {
+    if (!d.guests.some((g) => g.name === name)) throw new SpecError([{ path: "name", message: `there is no guest ${name} in the agent's desired state` }]);
+    return { ...d, guests: d.guests.map((g) => (g.name === name ? { ...g, state } : g)) };
+  }, opts);
+}
+
+/** `autostart`: converge to the stored desired state (at boot, guests start in start_order). */
+export function autostart(paths: HostPaths, opts?: ConvergeOptions): Promise<ConvergeResult> {
+  return change(paths, (d) => d, opts);
+}
+
+/** Parses a device address parameter; SpecError naming `device` otherwise. */
+export function parseAddress(device: string) {
+  const r = parsePciAddress(device);
+  if (!r.ok) throw new SpecError([{ path: "device", message: r.reason }]);
+  return r.address;
+}
+
+/** What `ppt.get` answers. */
+export interface ReservationView {
+  readonly device: string;
+  readonly reserved: boolean;
+  readonly bind: "live" | "boot" | null;
+  readonly vendor_id: number | null;
+  readonly device_id: number | null;
+  /** Bound to ppt now. */
+  readonly bound: boolean;
+  /** Driver now, e.g. `ppt0`, `igb1`, or null. */
+  readonly driver: string | null;
+  readonly in_loader_conf: boolean;
+  readonly reboot_required: boolean;
+  readonly used_by: string | null;
+  readonly hardware: { readonly vendor_id: string; readonly device_id: string; readonly name: string | null } | null;
+}
+
+function reservationView(device: string, desired: DesiredState, facts: HostFacts, pptdevs: string[], runtimes: GuestRuntime[]): ReservationView {
+  const addr = parseAddress(device);
+  const r = desired.ppt.find((p) => samePciAddress(p.device, addr));
+  const dev = formatBsf(addr);
+  const hw = facts.pci.find((p) => p.device === dev);
+  const user = runtimes.find((g) => (g.pid !== null || g.vm_exists) && g.argv?.some((a) => a.endsWith(`,passthru,${dev}`) || a.includes(`,passthru,${dev},`)));
+  return {
+    device: dev,
+    reserved: !!r,
+    bind: r?.bind ?? null,
+    vendor_id: r?.vendorId ?? null,
+    device_id: r?.deviceId ?? null,
+    bound: hw?.driver === "ppt",
+    driver: hw?.driver ? `${hw.driver}${hw.unit}` : null,
+    in_loader_conf: pptdevs.includes(dev),
+    reboot_required: rebootReasons(desired, facts).some((x) => x.what === `ppt ${dev}`),
+    used_by: user?.name ?? null,
+    hardware: hw ? { vendor_id: hw.vendor_id, device_id: hw.device_id, name: hw.device_name ?? null } : null,
+  };
+}
+
+function managedPptdevs(paths: HostPaths): string[] {
+  return currentManagedSettings(readLoaderConf(paths)).filter(([k]) => /^pptdevs[23]?$/.test(k)).flatMap(([, v]) => v.split(" "));
+}
+
+/** `ppt.get`: the reservation as stored and as the host has it. */
+export async function getReservation(paths: HostPaths, device: string): Promise<ReservationView> {
+  const facts = await gatherFacts(paths);
+  const runtimes = listGuestNames(paths).map((n) => readGuest(paths, n));
+  return reservationView(device, readAgentState(paths).desired, facts, managedPptdevs(paths), runtimes);
+}
+
+/** What `guest.get` answers: the runtime, the desired configuration, recent events. */
+export interface GuestView extends GuestRuntime {
+  readonly desired: Record<string, unknown> | null;
+  readonly created_by_agent: boolean;
+  readonly events: ReturnType<typeof readGuestEvents>;
+}
+
+/** `guest.get`. */
+export function getGuest(paths: HostPaths, name: string): GuestView {
+  const desired = readAgentState(paths).desired;
+  const g = desired.guests.find((x) => x.name === name);
+  const doc = g ? (toDocument({ ...desired, guests: [g] }).guests as Array<Record<string, unknown>>)[0]! : null;
+  return { ...readGuest(paths, name), desired: doc, created_by_agent: listGuestNames(paths).includes(name), events: readGuestEvents(paths, name).slice(-20) };
+}
+
+/** `guest.list`: every guest of the desired state and every guest with monitor files. */
+export function listGuests(paths: HostPaths): GuestRuntime[] {
+  const names = new Set([...readAgentState(paths).desired.guests.map((g) => g.name), ...listGuestNames(paths)]);
+  return [...names].sort().map((n) => readGuest(paths, n));
+}
+
+/** What `status` answers. */
+export interface StatusView {
+  readonly guests: Array<Pick<GuestRuntime, "name" | "state" | "pid" | "restarts" | "last_exit">>;
+  readonly ppt: Array<{ device: string; bound: boolean; driver: string | null }>;
+  readonly reboot_required: boolean;
+  readonly reboot_reasons: Array<{ what: string; detail: string }>;
+}
+
+/** `status`: guests, reservations, and whether a reboot is pending. */
+export async function status(paths: HostPaths): Promise<StatusView> {
+  const desired = readAgentState(paths).desired;
+  const facts = await gatherFacts(paths);
+  const reasons = rebootReasons(desired, facts);
+  return {
+    guests: listGuests(paths).map(({ name, state, pid, restarts, last_exit }) => ({ name, state, pid, restarts, last_exit })),
+    ppt: desired.ppt.map((r) => {
+      const hw = facts.pci.find((p) => p.device === formatBsf(r.device));
+      return { device: formatBsf(r.device), bound: hw?.driver === "ppt", driver: hw?.driver ? `${hw.driver}${hw.unit}` : null };
+    }),
+    reboot_required: reasons.length > 0,
+    reboot_reasons: reasons,
+  };
+}
+
+/** Checks a guest parameter: a single guest document, validated alone (the whole state is checked again before any change). */
+export function decodeGuest(data: unknown): Guest {
+  if (typeof data !== "object" || data === null || Array.isArray(data)) throw new SpecError([{ path: "guest", message: "expected a mapping" }]);
+  const passthru = (data as { passthru?: unknown }).passthru;
+  // Reservations are checked against the stored state later; here each passthru device is assumed reserved.
+  const ppt = Array.isArray(passthru) ? passthru.flatMap((p) => (p && typeof p === "object" && typeof (p as { device?: unknown }).device === "string" ? [{ device: (p as { device: string }).device }] : [])) : [];
+  const r = checkDocumentData({ ppt: dedupe(ppt), guests: [data] });
+  if (!r.ok) throw new SpecError(r.problems.filter((p) => !p.path.startsWith("ppt")).map((p) => ({ path: p.path.replace(/^guests\[0\]\.?/, "") || "guest", message: p.message })));
+  return r.state.guests[0]!;
+}
+
+function dedupe(ppt: Array<{ device: string }>): Array<{ device: string }> {
+  const seen = new Set<string>();
+  return ppt.filter((p) => {
+    const a = parsePciAddress(p.device);
+    const key = a.ok ? formatBsf(a.address) : p.device;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,192 @@
+/**
+ * Guests through bhyve-monitor: start (write the spec, start a detached monitor), stop (SIGTERM
+ * to the monitor: the guest's power button, then force-poweroff), delete (stop, destroy the VM,
+ * remove the monitor's files), and what is really there (the monitor's status and the argv it
+ * launched, checked against the processes that exist).
+ */
+import { execFile } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { parseMonitorEvents, parseMonitorStatus, type MonitorEvent } from "../parse/monitor-files.js";
+import type { Guest } from "../spec/types.js";
+import { runTool } from "../host/exec.js";
+import { monitorExecutable } from "../host/native.js";
+import type { HostPaths } from "../host/paths.js";
+import { processAlive } from "../host/pid-lock.js";
+import { readAgentConfig } from "../host/config.js";
+import { renderMonitorSpec, writeMonitorSpec, type MonitorPaths, type MonitorPolicy } from "./monitor-spec.js";
+
+/** A guest as it really is on the host. */
+export interface GuestRuntime {
+  readonly name: string;
+  /** running | starting | backoff | stopping (monitor alive); stopped | crashed (monitor gone); missing (never created or deleted). */
+  readonly state: "running" | "starting" | "backoff" | "stopping" | "stopped" | "crashed" | "missing";
+  readonly reason: string;
+  readonly monitor_pid: number | null;
+  readonly pid: number | null;
+  readonly restarts: number;
+  readonly last_exit: { readonly code: number | null; readonly signal: string | null; readonly at: string } | null;
+  /** The bhyve argv the monitor launched, or null when no monitor ran. */
+  readonly argv: string[] | null;
+  /** Whether a VM of this name exists in the kernel (/dev/vmm/NAME). */
+  readonly vm_exists: boolean;
+}
+
+/** A guest operation that failed, with a stable code. */
+export class GuestError extends Error {
+  constructor(message: string, readonly code: string) {
+    super(message);
+    this.name = "GuestError";
+  }
+}
+
+/** The monitor file locations of a guest. */
+export function monitorPaths(paths: HostPaths, name: string): MonitorPaths {
+  return { root: paths.root, specDir: paths.guestSpecDir(name), runDir: paths.guestRunDir(name), logFile: paths.guestLog(name) };
+}
+
+/** The monitor policy for a guest: its restart policy with the host's configured timings. */
+export function policyFor(paths: HostPaths, guest: Guest): MonitorPolicy {
+  return { ...readAgentConfig(paths).monitor, restart: guest.restart };
+}
+
+function readArgv(path: string): string[] | null {
+  if (!existsSync(path)) return null;
+  const parts = readFileSync(path, "utf8").split("\0");
+  parts.pop();
+  return parts;
+}
+
+function monitorPid(mp: MonitorPaths): number | null {
+  const f = join(mp.runDir, "monitor.pid");
+  if (!existsSync(f)) return null;
+  const pid = Number(readFileSync(f, "utf8").trim());
+  return Number.isInteger(pid) && pid > 0 && processAlive(pid) ? pid : null;
+}
+
+/** What is really there for a guest. */
+export function readGuest(paths: HostPaths, name: string): GuestRuntime {
+  const mp = monitorPaths(paths, name);
+  const vmExists = existsSync(join(paths.devVmm, name));
+  if (!existsSync(mp.specDir) && !existsSync(mp.runDir)) {
+    return { name, state: "missing", reason: "", monitor_pid: null, pid: null, restarts: 0, last_exit: null, argv: null, vm_exists: vmExists };
+  }
+  const statusFile = join(mp.runDir, "status");
+  const s = existsSync(statusFile) ? parseMonitorStatus(readFileSync(statusFile, "utf8")) : {};
+  const mon = monitorPid(mp);
+  const bhyve = Number(s.bhyve_pid ?? 0);
+  let state = (s.state ?? "stopped") as GuestRuntime["state"];
+  let reason = s.reason ?? "";
+  if (mon === null && !["stopped", "crashed"].includes(state)) {
+    // The monitor died without finishing (killed): whatever the file says, nothing supervises the guest.
+    state = "stopped";
+    reason = "monitor-died";
+  }
+  const lastCode = s.last_exit_code ? Number(s.last_exit_code) : null;
+  const lastSignal = s.last_exit_signal || null;
+  return {
+    name,
+    state,
+    reason,
+    monitor_pid: mon,
+    pid: bhyve > 0 && processAlive(bhyve) ? bhyve : null,
+    restarts: Number(s.restarts ?? 0),
+    last_exit: s.last_exit_at ? { code: lastCode, signal: lastSignal, at: s.last_exit_at } : null,
+    argv: readArgv(join(mp.runDir, "bhyve.argv")),
+    vm_exists: vmExists,
+  };
+}
+
+/** The monitor's event history of a guest. */
+export function readGuestEvents(paths: HostPaths, name: string): MonitorEvent[] {
+  const f = join(monitorPaths(paths, name).runDir, "events");
+  return existsSync(f) ? parseMonitorEvents(readFileSync(f, "utf8")) : [];
+}
+
+/** Names of the guests that have monitor files on this host. */
+export function listGuestNames(paths: HostPaths): string[] {
+  const dir = join(paths.dbDir, "guests");
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
+
+/** The spec files the monitor would get now; compare with {@link specOnDisk} to see a change. */
+export function specFor(paths: HostPaths, guest: Guest): Record<string, Buffer> {
+  return renderMonitorSpec(guest, monitorPaths(paths, guest.name), policyFor(paths, guest));
+}
+
+/** True when the spec on disk is exactly `files`. */
+export function specOnDisk(paths: HostPaths, name: string, files: Record<string, Buffer>): boolean {
+  const dir = paths.guestSpecDir(name);
+  if (!existsSync(dir)) return false;
+  const present = readdirSync(dir).filter((f) => !f.startsWith("."));
+  if (present.length !== Object.keys(files).length) return false;
+  return Object.entries(files).every(([f, data]) => existsSync(join(dir, f)) && readFileSync(join(dir, f)).equals(data));
+}
+
+function runMonitor(exe: string, specDir: string): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(exe, [specDir], { encoding: "utf8", timeout: 30_000, killSignal: "SIGKILL" }, (err, _stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : null) : 0;
+      resolve({ status: code, stderr });
+    });
+  });
+}
+
+/** Writes the guest's spec and starts its monitor (which detaches); no-op when a monitor runs. */
+export async function startGuest(paths: HostPaths, guest: Guest): Promise<void> {
+  const exe = monitorExecutable();
+  if (!exe) throw new GuestError("bhyve-monitor is not built (native/build/Release/bhyve-monitor is missing; npm install builds it)", "E_NO_MONITOR");
+  const mp = monitorPaths(paths, guest.name);
+  if (monitorPid(mp) !== null) return;
+  writeMonitorSpec(mp, specFor(paths, guest));
+  const r = await runMonitor(exe, mp.specDir);
+  if (r.status === 75) return; // another agent started it a moment ago
+  if (r.status !== 0) throw new GuestError(`could not start the monitor of guest ${guest.name}: ${r.stderr.trim() || `exit ${r.status}`}`, "E_MONITOR_START");
+}
+
+/** How long a stop may take: the guest's power-off time, force-poweroff, and the helpers. */
+export function stopDeadlineMs(policy: Omit<MonitorPolicy, "restart">): number {
+  return policy.stopTimeoutMs + policy.killTimeoutMs + 2 * policy.helperTimeoutMs + 5_000;
+}
+
+/** Stops the guest's monitor (graceful, then forced, then the VM is destroyed) and waits for it. */
+export async function stopGuest(paths: HostPaths, name: string, deadlineMs = stopDeadlineMs(readAgentConfig(paths).monitor)): Promise<void> {
+  const mp = monitorPaths(paths, name);
+  const pid = monitorPid(mp);
+  if (pid === null) {
+    await reapOrphan(paths, name);
+    return;
+  }
+  process.kill(pid, "SIGTERM");
+  const until = Date.now() + deadlineMs;
+  while (processAlive(pid)) {
+    if (Date.now() > until) throw new GuestError(`guest ${name}'s monitor (pid ${pid}) did not stop within ${deadlineMs} ms`, "E_STOP_TIMEOUT");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * A guest whose monitor was killed may leave its bhyve running and its VM in the kernel: power it
+ * off the way the monitor would have, then destroy the VM.
+ */
+async function reapOrphan(paths: HostPaths, name: string): Promise<void> {
+  const g = readGuest(paths, name);
+  if (g.pid !== null) {
+    process.kill(g.pid, "SIGTERM");
+    const until = Date.now() + readAgentConfig(paths).monitor.stopTimeoutMs;
+    while (processAlive(g.pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    if (processAlive(g.pid)) await runTool(paths.tool("bhyvectl"), ["--force-poweroff", `--vm=${name}`]);
+  }
+  if (existsSync(join(paths.devVmm, name))) await runTool(paths.tool("bhyvectl"), ["--destroy", `--vm=${name}`]);
+}
+
+/** Stops the guest, destroys its VM and removes its monitor files and log. */
+export async function deleteGuest(paths: HostPaths, name: string): Promise<void> {
+  await stopGuest(paths, name);
+  if (existsSync(join(paths.devVmm, name))) await runTool(paths.tool("bhyvectl"), ["--destroy", `--vm=${name}`]);
+  const mp = monitorPaths(paths, name);
+  rmSync(mp.specDir, { recursive: true, force: true });
+  rmSync(mp.runDir, { recursive: true, force: true });
+  rmSync(mp.logFile, { force: true });
+  rmSync(`${mp.logFile}.0`, { force: true });
+}

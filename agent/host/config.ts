@@ -1,0 +1,71 @@
+/**
+ * The agent's own configuration on the host: /usr/local/etc/bhyve-agent.conf under the agent root
+ * (YAML), owned by root and never written through the agent protocol. For now it tunes the guest
+ * monitors' timings; absent keys keep their defaults.
+ *
+ *   monitor:
+ *     stop_timeout_ms: 60000      # time a guest gets to power off after the ACPI power button
+ *     kill_timeout_ms: 10000      # after bhyvectl --force-poweroff, before SIGKILL
+ *     helper_timeout_ms: 120000   # longest bhyveload / bhyvectl run
+ *     backoff_initial_ms: 1000    # first restart delay after a crash (doubles each time)
+ *     backoff_max_ms: 60000
+ *     crash_limit: 5              # crashes within crash_window_s that stop the guest as crashed
+ *     crash_window_s: 600
+ *     log_max_bytes: 1048576      # guest console log size before it is rotated
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { parse } from "yaml";
+import { DEFAULT_MONITOR_POLICY, type MonitorPolicy } from "../guests/monitor-spec.js";
+import type { HostPaths } from "./paths.js";
+
+/** The configuration file is invalid; nothing is changed until it is fixed. */
+export class AgentConfigError extends Error {
+  readonly code = "E_CONFIG";
+}
+
+/** The agent configuration in force. */
+export interface AgentConfig {
+  readonly monitor: Omit<MonitorPolicy, "restart">;
+}
+
+const MONITOR_KEYS: Record<string, keyof Omit<MonitorPolicy, "restart">> = {
+  stop_timeout_ms: "stopTimeoutMs",
+  kill_timeout_ms: "killTimeoutMs",
+  helper_timeout_ms: "helperTimeoutMs",
+  backoff_initial_ms: "backoffInitialMs",
+  backoff_max_ms: "backoffMaxMs",
+  crash_limit: "crashLimit",
+  crash_window_s: "crashWindowS",
+  log_max_bytes: "logMaxBytes",
+};
+
+/** Path of the configuration file under the root. */
+export function agentConfigPath(paths: HostPaths): string {
+  return paths.at("/usr/local/etc/bhyve-agent.conf");
+}
+
+/** Reads the configuration (defaults when the file is absent). */
+export function readAgentConfig(paths: HostPaths): AgentConfig {
+  const file = agentConfigPath(paths);
+  if (!existsSync(file)) return { monitor: DEFAULT_MONITOR_POLICY };
+  let data: unknown;
+  try {
+    data = parse(readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new AgentConfigError(`${file}: ${(err as Error).message.split("\n")[0]}`);
+  }
+  if (data === null || data === undefined) return { monitor: DEFAULT_MONITOR_POLICY };
+  if (typeof data !== "object" || Array.isArray(data)) throw new AgentConfigError(`${file}: expected a mapping`);
+  const monitor: Record<string, number> = { ...DEFAULT_MONITOR_POLICY };
+  for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
+    if (key !== "monitor") throw new AgentConfigError(`${file}: ${key}: unknown key; expected monitor`);
+    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new AgentConfigError(`${file}: monitor: expected a mapping`);
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      const field = MONITOR_KEYS[k];
+      if (!field) throw new AgentConfigError(`${file}: monitor.${k}: unknown key; expected one of ${Object.keys(MONITOR_KEYS).join(", ")}`);
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 1) throw new AgentConfigError(`${file}: monitor.${k}: expected a whole number above 0`);
+      monitor[field] = v;
+    }
+  }
+  return { monitor: monitor as unknown as AgentConfig["monitor"] };
+}

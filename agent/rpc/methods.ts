@@ -1,0 +1,111 @@
+/**
+ * The RPC methods: a short list of typed messages, each checked before anything is touched.
+ * Params are JSON objects with snake_case keys, as in the desired-state document.
+ */
+import { checkDocumentData } from "../spec/validate.js";
+import { checkDocumentText } from "../spec/document.js";
+import { SpecError } from "../spec/problems.js";
+import type { HostPaths } from "../host/paths.js";
+import { gatherFacts } from "../host/facts.js";
+import { loadNativeProbe } from "../host/native.js";
+import { AGENT_VERSION } from "../version.js";
+import * as svc from "../engine/service.js";
+
+/** Version of the method set; bumped on incompatible changes. */
+export const PROTOCOL_VERSION = 1;
+
+/** Params that do not have the method's shape. */
+export class ParamsError extends Error {
+  readonly code = "E_INVALID_PARAMS";
+}
+
+type Params = Record<string, unknown>;
+type Method = (paths: HostPaths, params: Params) => Promise<unknown> | unknown;
+
+function only(params: Params, allowed: readonly string[]): void {
+  const extra = Object.keys(params).filter((k) => !allowed.includes(k));
+  if (extra.length) throw new ParamsError(`unknown parameter(s) ${extra.join(", ")}; expected ${allowed.join(", ") || "none"}`);
+}
+
+function str(params: Params, key: string): string {
+  const v = params[key];
+  if (typeof v !== "string" || v === "") throw new ParamsError(`parameter ${key} must be a non-empty string`);
+  return v;
+}
+
+function obj(params: Params, key: string): Record<string, unknown> {
+  const v = params[key];
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ParamsError(`parameter ${key} must be an object`);
+  return v as Record<string, unknown>;
+}
+
+/** Every method, by name. */
+export const METHODS: Record<string, Method> = {
+  "agent.hello": (paths, p) => {
+    only(p, []);
+    const native = loadNativeProbe();
+    return { version: AGENT_VERSION, protocol: PROTOCOL_VERSION, root: paths.root, native_probe: native.available ? { available: true } : { available: false, reason: native.reason }, methods: Object.keys(METHODS) };
+  },
+  "host.facts": (paths, p) => {
+    only(p, []);
+    return gatherFacts(paths);
+  },
+  "host.status": (paths, p) => {
+    only(p, []);
+    return svc.status(paths);
+  },
+  "host.configure": (paths, p) => {
+    only(p, ["host"]);
+    const r = checkDocumentData({ host: obj(p, "host") });
+    if (!r.ok) throw new SpecError(r.problems);
+    return svc.configureHost(paths, r.state.host);
+  },
+  "host.apply": (paths, p) => {
+    only(p, ["document"]);
+    const doc = p.document;
+    if (typeof doc === "string") {
+      const r = checkDocumentText(doc);
+      if (!r.ok) throw new SpecError(r.problems);
+      return svc.applyDocument(paths, r.state);
+    }
+    return svc.applyDocument(paths, svc.decodeDesired(obj(p, "document")));
+  },
+  "ppt.get": (paths, p) => {
+    only(p, ["device"]);
+    return svc.getReservation(paths, str(p, "device"));
+  },
+  "ppt.put": (paths, p) => {
+    only(p, ["reservation"]);
+    const r = checkDocumentData({ ppt: [obj(p, "reservation")] });
+    if (!r.ok) throw new SpecError(r.problems.map((x) => ({ path: x.path.replace(/^ppt\[0\]\.?/, "") || "reservation", message: x.message })));
+    return svc.putReservation(paths, r.state.ppt[0]!);
+  },
+  "ppt.delete": (paths, p) => {
+    only(p, ["device"]);
+    return svc.deleteReservation(paths, str(p, "device"));
+  },
+  "guest.get": (paths, p) => {
+    only(p, ["name"]);
+    return svc.getGuest(paths, str(p, "name"));
+  },
+  "guest.list": (paths, p) => {
+    only(p, []);
+    return svc.listGuests(paths);
+  },
+  "guest.put": (paths, p) => {
+    only(p, ["guest"]);
+    return svc.putGuest(paths, svc.decodeGuest(obj(p, "guest")));
+  },
+  "guest.delete": (paths, p) => {
+    only(p, ["name"]);
+    return svc.deleteGuestByName(paths, str(p, "name"));
+  },
+  "guest.start": (paths, p) => {
+    only(p, ["name"]);
+    return svc.setGuestState(paths, str(p, "name"), "running");
+  },
+  "guest.stop": (paths, p) => {
+    only(p, ["name"]);
+    return svc.setGuestState(paths, str(p, "name"), "stopped");
+  },
+};
