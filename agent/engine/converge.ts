@@ -5,7 +5,7 @@
  * start order. Each step reports what it changed; what waits on a reboot is `pending`, what cannot
  * be done is `refused`, with the reason. The caller holds the host lock.
  */
-import { formatBsf, formatSelector, samePciAddress } from "../spec/pci-address.js";
+import { formatBsf, formatSelector, type PciAddress } from "../spec/pci-address.js";
 import { renderLoaderConf } from "../spec/render.js";
 import { SpecError } from "../spec/problems.js";
 import { toDocument } from "../spec/document.js";
@@ -43,6 +43,11 @@ export interface ConvergeOptions {
   /** How long a freshly started guest is watched for an early bhyve failure. Default 1500 ms. */
   readonly settleMs?: number;
 }
+
+const deviceOf = (bsf: string): PciAddress => {
+  const [bus, slot, fn] = bsf.split("/").map(Number) as [number, number, number];
+  return { bus, slot, function: fn };
+};
 
 /** Reasons the host needs a reboot for the desired state, from facts alone (no change made). */
 export function rebootReasons(desired: DesiredState, facts: HostFacts): ChangeItem[] {
@@ -128,11 +133,15 @@ export async function converge(paths: HostPaths, desired: DesiredState, opts: Co
   if (!check.ok) throw new SpecError(check.problems);
   const hostDrivers: Record<string, string> = { ...stored.hostDrivers };
   for (const p of facts.pci) if (p.driver && p.driver !== "ppt") hostDrivers[p.device] = p.driver;
+  // Devices to give back: those the last desired state reserved and this one does not, and those
+  // an earlier run could not give back yet.
+  const releasing = new Set([...stored.releasing, ...stored.desired.ppt.map((p) => formatBsf(p.device))]);
+  for (const p of desired.ppt) releasing.delete(formatBsf(p.device));
   try {
-    await convergeChecked(paths, desired, stored.desired, hostDrivers, facts, result, opts);
+    await convergeChecked(paths, desired, releasing, hostDrivers, facts, result, opts);
   } finally {
     // What was asked is recorded even when a step failed half way: the next run converges from it.
-    writeAgentState(paths, { desired, hostDrivers });
+    writeAgentState(paths, { desired, hostDrivers, releasing: [...releasing].sort() });
   }
   return result;
 }
@@ -140,7 +149,7 @@ export async function converge(paths: HostPaths, desired: DesiredState, opts: Co
 async function convergeChecked(
   paths: HostPaths,
   desired: DesiredState,
-  previous: DesiredState,
+  releasing: Set<string>,
   hostDrivers: Record<string, string>,
   initialFacts: HostFacts,
   result: ConvergeResult,
@@ -189,25 +198,30 @@ async function convergeChecked(
   }
 
   // 4. Devices released: back to their host driver, refused while a guest still uses them.
-  const released = previous.ppt.filter((p) => !desired.ppt.some((q) => samePciAddress(q.device, p.device)));
-  for (const r of released) {
-    const dev = formatBsf(r.device);
+  for (const dev of [...releasing].sort()) {
+    const address = deviceOf(dev);
     const hw = facts.pci.find((p) => p.device === dev);
-    if (!hw || hw.driver !== "ppt") continue;
+    if (!hw || hw.driver !== "ppt") {
+      releasing.delete(dev);
+      continue;
+    }
     const user = listGuestNames(paths).map((n) => readGuest(paths, n)).find((rt) => (rt.pid !== null || rt.vm_exists) && rt.argv?.some((a) => a.endsWith(`,passthru,${dev}`) || a.includes(`,passthru,${dev},`)));
     if (user) {
       result.refused.push({ what: `ppt ${dev}`, detail: `cannot be released: guest ${user.name} uses it; stop the guest or remove the device from it first` });
       continue;
     }
     const host = hostDrivers[dev];
-    const args = host ? ["set", "driver", "-f", formatSelector(r.device), host] : ["clear", "driver", "-f", formatSelector(r.device)];
+    const args = host ? ["set", "driver", "-f", formatSelector(address), host] : ["clear", "driver", "-f", formatSelector(address)];
     const d = await runTool(paths.tool("devctl"), args);
     facts = await gatherFacts(paths);
     const now = facts.pci.find((p) => p.device === dev);
-    if (d.status === 0 && now?.driver !== "ppt") {
+    if (d.status !== 0) {
+      result.refused.push({ what: `ppt ${dev}`, detail: `cannot be released: devctl ${args.join(" ")} failed: ${d.stderr.trim()} (a VM that still exists holds its devices until it is destroyed)` });
+    } else if (now?.driver !== "ppt") {
+      releasing.delete(dev);
       result.changed.push({ what: `ppt ${dev}`, detail: `released to ${now?.driver ? `${now.driver}${now.unit}` : "no driver"}` });
     } else {
-      result.pending.push({ what: `ppt ${dev}`, detail: `returns to its host driver at the next boot${d.status !== 0 ? ` (devctl: ${d.stderr.trim()})` : ""}` });
+      result.pending.push({ what: `ppt ${dev}`, detail: "returns to its host driver at the next boot (the kernel environment still lists it in pptdevs)" });
       result.reboot_required = true;
     }
   }

@@ -1,0 +1,53 @@
+/** A sandbox host with the agent pointed at it, for agent tests. */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { HostPaths } from "../../agent/host/paths.js";
+import type { ConvergeResult } from "../../agent/engine/converge.js";
+import { applyDocument, decodeDesired } from "../../agent/engine/service.js";
+import { runBin, type RunResult } from "../cli-helpers.js";
+import { TestSandbox } from "./sandbox/sandbox-helpers.js";
+
+/** Monitor timings short enough for tests. */
+export const FAST_CONFIG = `monitor:
+  stop_timeout_ms: 500
+  kill_timeout_ms: 500
+  helper_timeout_ms: 5000
+  backoff_initial_ms: 20
+  backoff_max_ms: 100
+  crash_limit: 3
+  crash_window_s: 60
+`;
+
+/** A sandbox host and the agent's view of it. */
+export class AgentHost extends TestSandbox {
+  readonly paths: HostPaths;
+
+  constructor(profile: string) {
+    super(profile);
+    this.paths = new HostPaths(this.root);
+    mkdirSync(join(this.root, "usr/local/etc"), { recursive: true });
+    writeFileSync(join(this.root, "usr/local/etc/bhyve-agent.conf"), FAST_CONFIG);
+  }
+
+  /** Applies a document in this process. */
+  async apply(doc: unknown): Promise<ConvergeResult> {
+    return applyDocument(this.paths, decodeDesired(doc), { settleMs: 600 });
+  }
+
+  /** Runs the bhyve-agent command against this host. */
+  cli(args: string[], input?: string): RunResult {
+    return runBin("bhyve-agent", [...args, "--root", this.root], input);
+  }
+}
+
+/** The UEFI firmware path. */
+export const FW = "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd";
+
+/** Waits until `check()` is true. */
+export async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { gatherFacts } from "../../../agent/host/facts.js";
+import { HostPaths } from "../../../agent/host/paths.js";
+import { rebootSandbox, STOCK_LOADER_CONF } from "../../../agent/sandbox/host.js";
+import { TestSandbox } from "../sandbox/sandbox-helpers.js";
+
+async function bootWith(sb: TestSandbox, extra: string) {
+  writeFileSync(join(sb.root, "boot/loader.conf"), STOCK_LOADER_CONF + extra);
+  await rebootSandbox(sb.root);
+  return gatherFacts(new HostPaths(sb.root));
+}
+
+const codes = (f: { problems: Array<{ code: string }> }): string[] => f.problems.map((p) => p.code);
+
+describe("verdicts per sandbox profile, each with its evidence", () => {
+  const boxes: TestSandbox[] = [];
+  const box = (p: string): TestSandbox => {
+    const b = new TestSandbox(p);
+    boxes.push(b);
+    return b;
+  };
+  after(async () => {
+    for (const b of boxes) await b.destroy();
+  });
+
+  test("intel-vtd: ready once vmm.ko loads; EPT, unrestricted guest, VT-d", async () => {
+    const sb = box("intel-vtd");
+    const cold = await gatherFacts(new HostPaths(sb.root));
+    assert.equal(cold.passthru_ready, false);
+    assert.deepEqual(codes(cold), ["E_VMM_NOT_LOADED"]);
+    assert.match(cold.problems[0]!.message, /set vmm_load .* and reboot/);
+    const f = await bootWith(sb, 'vmm_load="YES"\n');
+    assert.equal(f.cpu.vendor, "intel");
+    assert.deepEqual([f.nested_paging.ok, f.nested_paging.kind, f.nested_paging.unrestricted_guest], [true, "ept", true]);
+    assert.deepEqual([f.iommu.kind, f.iommu.enabled, f.iommu.initialized], ["vt-d", true, false]);
+    assert.equal(f.vmm.loaded, true);
+    assert.equal(f.passthru_ready, true);
+    assert.deepEqual(f.problems, []);
+    assert.ok(f.nested_paging.evidence.some((e) => e.source === "/var/run/dmesg.boot" && /VT-x: .*EPT,UG/.test(e.said)));
+    assert.ok(f.nested_paging.evidence.some((e) => e.source === "sysctl hw.vmm.vmx.initialized" && e.said === "1"));
+    assert.ok(f.iommu.evidence.some((e) => e.source === "acpidump -t" && /DMAR/.test(e.said)));
+    assert.ok(f.cpu.evidence.some((e) => e.source === "cpuid" && /not used: the agent root is not \//.test(e.said)), "CPUID is not the sandbox's CPU");
+    assert.equal(f.memory.max_user_wired! % 4096, 0);
+    assert.ok(f.memory.max_user_wired! > 40 * 2 ** 30);
+    const gpu = f.pci.find((p) => p.device === "3/0/0")!;
+    assert.deepEqual([gpu.selector, gpu.driver, gpu.unit, gpu.vendor_id, gpu.device_id, gpu.class, gpu.bridge], ["pci0:3:0:0", "vgapci", 0, "0x10de", "0x1e07", "0x030000", false]);
+    assert.equal(f.pci.find((p) => p.device === "0/1/0")!.bridge, true);
+  });
+
+  test("amd-vi: not ready until amdvi_enable and a reboot, and says exactly that", async () => {
+    const sb = box("amd-vi");
+    const f = await bootWith(sb, 'vmm_load="YES"\n');
+    assert.deepEqual([f.cpu.vendor, f.nested_paging.ok, f.nested_paging.kind], ["amd", true, "npt"]);
+    assert.deepEqual([f.iommu.kind, f.iommu.enabled, f.passthru_ready], ["amd-vi", false, false]);
+    assert.deepEqual(f.problems, [{ code: "E_AMDVI_DISABLED", message: "AMD-Vi is present (ACPI IVRS, 4 unit(s)) but hw.vmm.amdvi.enable is 0: set amdvi_enable (hw.vmm.amdvi.enable=1 in loader.conf) and reboot" }]);
+    assert.ok(f.iommu.evidence.some((e) => e.source === "sysctl hw.vmm.amdvi.enable" && e.said === "0"));
+    const on = await bootWith(sb, 'vmm_load="YES"\nhw.vmm.amdvi.enable="1"\n');
+    assert.deepEqual([on.iommu.enabled, on.passthru_ready, on.problems], [true, true, []]);
+  });
+
+  test("no-iommu: not ready, no DMAR", async () => {
+    const f = await bootWith(box("no-iommu"), 'vmm_load="YES"\n');
+    assert.equal(f.passthru_ready, false);
+    assert.equal(f.nested_paging.ok, true);
+    assert.deepEqual(codes(f), ["E_NO_IOMMU"]);
+    assert.match(f.problems[0]!.message, /no DMAR ACPI table/);
+  });
+
+  test("no-ept: not ready, no EPT, vmm.ko cannot load", async () => {
+    const f = await bootWith(box("no-ept"), 'vmm_load="YES"\n');
+    assert.deepEqual([f.nested_paging.ok, f.vmm.loaded, f.passthru_ready], [false, false, false]);
+    assert.deepEqual(codes(f), ["E_NO_NESTED_PAGING", "E_NO_IOMMU"]);
+    assert.match(f.problems[0]!.message, /no EPT \(dmesg\.boot VT-x: HLT,PAUSE\)/);
+  });
+
+  test("freebsd12: the old pciconf format reads the same", async () => {
+    const f = await bootWith(box("freebsd12"), 'vmm_load="YES"\npptdevs="3/0/0"\n');
+    assert.equal(f.passthru_ready, true);
+    const gpu = f.pci.find((p) => p.device === "3/0/0")!;
+    assert.deepEqual([gpu.driver, gpu.vendor_id, gpu.device_id], ["ppt", "0x10de", "0x1e07"]);
+    assert.equal(f.os.release, "12.4-RELEASE");
+  });
+});
