@@ -1,7 +1,7 @@
 import { checkDocumentText } from "../spec/document.js";
 import { formatProblems, SpecError } from "../spec/problems.js";
 import type { ConvergeResult } from "../engine/converge.js";
-import { applyDocument, autostart, status } from "../engine/service.js";
+import { applyDocument, autostart, shutdownGuests, status } from "../engine/service.js";
 import { UserError } from "./errors.js";
 import { hostOptions } from "./options.js";
 import { readInput } from "./read-input.js";
@@ -48,6 +48,14 @@ export async function autostartCommand(args: string[]): Promise<number> {
   const o = hostOptions(args, usage);
   if (o.operands.length) throw new UserError(usage, "E_USAGE", 64);
   return run(o.json, () => autostart(o.paths));
+}
+
+/** `bhyve-agent shutdown [--root DIR]`: stop every guest (for the rc.d script at shutdown); the desired state is kept. */
+export async function shutdownCommand(args: string[]): Promise<number> {
+  const usage = "usage: bhyve-agent shutdown [--root DIR] [--json]";
+  const o = hostOptions(args, usage);
+  if (o.operands.length) throw new UserError(usage, "E_USAGE", 64);
+  return run(o.json, () => shutdownGuests(o.paths));
 }
 
 /** `bhyve-agent status [--root DIR] [--json]`. */

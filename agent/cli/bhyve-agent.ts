@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** `bhyve-agent`: the one command that runs on a bhyve host. */
 import { UserError, runMain } from "./errors.js";
-import { applyCommand, autostartCommand, statusCommand } from "./apply.js";
+import { applyCommand, autostartCommand, shutdownCommand, statusCommand } from "./apply.js";
 import { factsCommand } from "./facts.js";
 import { rpcCommand } from "./rpc.js";
 import { renderCommand } from "./render.js";
@@ -18,6 +18,7 @@ commands:
   apply FILE|- [--root DIR] [--json] converge the host to a desired-state document
   status [--root DIR] [--json]       guests, reserved devices, pending reboot
   autostart [--root DIR]             at boot: converge to the stored desired state, guests in start_order
+  shutdown [--root DIR]              at shutdown: stop every guest (the desired state is kept)
   rpc [--root DIR]                   JSON-RPC 2.0 on stdin/stdout (the SSH forced command)
   sandbox ...       sandbox FreeBSD hosts for tests and the demo (create, profiles, reboot, guest, destroy)
   version           print the agent version
@@ -30,6 +31,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   apply: applyCommand,
   status: statusCommand,
   autostart: autostartCommand,
+  shutdown: shutdownCommand,
   rpc: rpcCommand,
   sandbox: sandboxCommand,
   version: async () => {

@@ -244,7 +244,8 @@ async function convergeChecked(
   for (const item of reboot) if (!result.pending.some((p) => p.what === item.what)) result.pending.push(item);
   if (reboot.length) result.reboot_required = true;
 
-  // 6. Guests: specs written, running ones started in start order.
+  // 6. Guests: specs written, running ones started in start order, then watched together for an early failure.
+  const started: Array<{ g: Guest; before: number; was: string }> = [];
   for (const g of byStartOrder) {
     const files = specFor(paths, g);
     const rt = readGuest(paths, g.name);
@@ -268,17 +269,19 @@ async function convergeChecked(
       continue;
     }
     if (rt.pid !== null || rt.vm_exists) await stopGuest(paths, g.name);
-    const eventsBefore = readGuestEvents(paths, g.name).length;
+    const before = readGuestEvents(paths, g.name).length;
     try {
       await startGuest(paths, g);
+      started.push({ g, before, was: rt.state });
     } catch (err) {
       if (!(err instanceof GuestError)) throw err;
       result.refused.push({ what: `guest ${g.name}`, detail: err.message });
-      continue;
     }
-    const failure = await earlyFailure(paths, g.name, eventsBefore, opts.settleMs ?? 1500);
-    if (failure) result.refused.push({ what: `guest ${g.name}`, detail: failure });
-    else result.changed.push({ what: `guest ${g.name}`, detail: rt.state === "missing" ? "created and started" : rt.state === "crashed" ? "started again after a crash loop" : "started" });
   }
-
+  const failures = await Promise.all(started.map((s) => earlyFailure(paths, s.g.name, s.before, opts.settleMs ?? 1500)));
+  started.forEach(({ g, was }, i) => {
+    const failure = failures[i];
+    if (failure) result.refused.push({ what: `guest ${g.name}`, detail: failure });
+    else result.changed.push({ what: `guest ${g.name}`, detail: was === "missing" ? "created and started" : was === "crashed" ? "started again after a crash loop" : "started" });
+  });
 }

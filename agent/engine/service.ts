@@ -12,7 +12,7 @@ import { withHostLock } from "../host/host-lock.js";
 import { currentManagedSettings, readLoaderConf } from "../host/loader-conf-store.js";
 import type { HostPaths } from "../host/paths.js";
 import { readAgentState } from "../host/state.js";
-import { listGuestNames, readGuest, readGuestEvents, type GuestRuntime } from "../guests/lifecycle.js";
+import { listGuestNames, readGuest, readGuestEvents, stopGuest, type GuestRuntime } from "../guests/lifecycle.js";
 import { converge, rebootReasons, type ConvergeOptions, type ConvergeResult } from "./converge.js";
 
 /** Decodes `data` as a whole desired-state document; SpecError with every problem otherwise. */
@@ -22,10 +22,21 @@ export function decodeDesired(data: unknown): DesiredState {
   return r.state;
 }
 
-async function change(paths: HostPaths, edit: (d: DesiredState) => DesiredState, opts?: ConvergeOptions): Promise<ConvergeResult> {
+/**
+ * Edits the stored desired state and converges. `focus` names the item the caller sent (its path
+ * in the whole state, e.g. `ppt[2]`, and the parameter it came as), so that problems with it are
+ * reported against what the caller sent.
+ */
+async function change(paths: HostPaths, edit: (d: DesiredState) => DesiredState, opts?: ConvergeOptions, focus?: (d: DesiredState) => [string, string]): Promise<ConvergeResult> {
   return withHostLock(paths, async () => {
-    const next = decodeDesired(toDocument(edit(readAgentState(paths).desired)));
-    return converge(paths, next, opts);
+    const next = edit(readAgentState(paths).desired);
+    try {
+      return await converge(paths, decodeDesired(toDocument(next)), opts);
+    } catch (err) {
+      if (!(err instanceof SpecError) || !focus) throw err;
+      const [path, param] = focus(next);
+      throw new SpecError(err.problems.map((p) => (p.path === path || p.path.startsWith(`${path}.`) ? { ...p, path: param + p.path.slice(path.length) } : p)));
+    }
   });
 }
 
@@ -41,7 +52,7 @@ export function configureHost(paths: HostPaths, host: HostSettings, opts?: Conve
 
 /** `ppt.put`: adds or replaces one reservation. */
 export function putReservation(paths: HostPaths, r: PptReservation, opts?: ConvergeOptions): Promise<ConvergeResult> {
-  return change(paths, (d) => ({ ...d, ppt: [...d.ppt.filter((p) => !samePciAddress(p.device, r.device)), r] }), opts);
+  return change(paths, (d) => ({ ...d, ppt: [...d.ppt.filter((p) => !samePciAddress(p.device, r.device)), r] }), opts, (d) => [`ppt[${d.ppt.length - 1}]`, "reservation"]);
 }
 
 /** `ppt.delete`: releases one reservation (refused while a guest of the desired state uses it). */
@@ -52,7 +63,7 @@ export function deleteReservation(paths: HostPaths, device: string, opts?: Conve
 
 /** `guest.put`: adds or replaces one guest. */
 export function putGuest(paths: HostPaths, g: Guest, opts?: ConvergeOptions): Promise<ConvergeResult> {
-  return change(paths, (d) => ({ ...d, guests: [...d.guests.filter((x) => x.name !== g.name), g] }), opts);
+  return change(paths, (d) => ({ ...d, guests: [...d.guests.filter((x) => x.name !== g.name), g] }), opts, (d) => [`guests[${d.guests.length - 1}]`, "guest"]);
 }
 
 /** `guest.delete`: stops and deletes one guest of the desired state. */
@@ -71,6 +82,20 @@ export function setGuestState(paths: HostPaths, name: string, state: Guest["stat
 /** `autostart`: converge to the stored desired state (at boot, guests start in start_order). */
 export function autostart(paths: HostPaths, opts?: ConvergeOptions): Promise<ConvergeResult> {
   return change(paths, (d) => d, opts);
+}
+
+/** `shutdown`: stops every running guest in reverse start order, leaving the desired state as it is. */
+export function shutdownGuests(paths: HostPaths): Promise<ConvergeResult> {
+  return withHostLock(paths, async () => {
+    const result: ConvergeResult = { changed: [], reboot_required: false, pending: [], refused: [], warnings: [] };
+    const order = [...readAgentState(paths).desired.guests].sort((a, b) => b.startOrder - a.startOrder || b.name.localeCompare(a.name)).map((g) => g.name);
+    for (const name of [...new Set([...order, ...listGuestNames(paths)])]) {
+      if (readGuest(paths, name).monitor_pid === null) continue;
+      await stopGuest(paths, name);
+      result.changed.push({ what: `guest ${name}`, detail: "stopped for shutdown" });
+    }
+    return result;
+  });
 }
 
 /** Parses a device address parameter; SpecError naming `device` otherwise. */

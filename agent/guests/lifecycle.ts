@@ -159,7 +159,9 @@ export async function stopGuest(paths: HostPaths, name: string, deadlineMs = sto
   }
   process.kill(pid, "SIGTERM");
   const until = Date.now() + deadlineMs;
-  while (processAlive(pid)) {
+  // The monitor removes its pid file as its last act; after that it may linger as a zombie until
+  // init reaps it, which does not matter here.
+  while (monitorPid(mp) === pid) {
     if (Date.now() > until) throw new GuestError(`guest ${name}'s monitor (pid ${pid}) did not stop within ${deadlineMs} ms`, "E_STOP_TIMEOUT");
     await new Promise((r) => setTimeout(r, 20));
   }
