@@ -67,6 +67,14 @@ describe("apply on an Intel VT-d host: reservations, loader.conf, guests, reboot
     assert.equal((await h.apply(EXAMPLE)).changed.length, 0);
   });
 
+  test("a guest that reboots itself is restarted by its monitor; that is not drift", async () => {
+    await until(() => h.machine().vms.ml1?.process != null, "ml1 running");
+    await guestAction(h.root, "ml1", "reboot");
+    await until(() => readGuest(h.paths, "ml1").restarts === 1 && h.machine().vms.ml1?.process != null, "ml1 restarted");
+    assert.equal(readGuest(h.paths, "ml1").last_exit!.code, 0);
+    assert.deepEqual((await h.apply(EXAMPLE)).changed, []);
+  });
+
   test("drift heals: a guest powered off, a guest crashed into its crash loop, a hand edit in the block", async () => {
     await until(() => h.machine().vms.ml1?.process != null && h.machine().vms.fw1?.process != null, "both bhyves");
     await guestAction(h.root, "fw1", "poweroff");
@@ -74,7 +82,7 @@ describe("apply on an Intel VT-d host: reservations, loader.conf, guests, reboot
     for (let i = 0; i < 3; i++) {
       await until(() => h.machine().vms.ml1?.process != null, "ml1 running");
       await guestAction(h.root, "ml1", "crash");
-      await until(() => readGuest(h.paths, "ml1").restarts === i + 1 || readGuest(h.paths, "ml1").state === "crashed", "ml1 restart or crash loop");
+      await until(() => readGuest(h.paths, "ml1").restarts === i + 2 || readGuest(h.paths, "ml1").state === "crashed", "ml1 restart or crash loop");
     }
     await until(() => readGuest(h.paths, "ml1").state === "crashed", "ml1 crashed");
     const conf = readFileSync(join(h.root, "boot/loader.conf"), "utf8");
