@@ -1,1 +1,0 @@
-cmd_Release/bhyve_probe.node := ln -f "Release/obj.target/bhyve_probe.node" "Release/bhyve_probe.node" 2>/dev/null || (rm -rf "Release/bhyve_probe.node" && cp -af "Release/obj.target/bhyve_probe.node" "Release/bhyve_probe.node")

@@ -1,4 +1,0 @@
-cmd_Release/obj.target/bhyve-monitor/monitor/bhyve-monitor.o := cc -o Release/obj.target/bhyve-monitor/monitor/bhyve-monitor.o ../monitor/bhyve-monitor.c '-DNODE_GYP_MODULE_NAME=bhyve-monitor' '-DUSING_UV_SHARED=1' '-DUSING_V8_SHARED=1' '-DV8_DEPRECATION_WARNINGS=1' '-D_GLIBCXX_USE_CXX11_ABI=1' '-D_FILE_OFFSET_BITS=64' '-D_LARGEFILE_SOURCE' '-D__STDC_FORMAT_MACROS' '-DOPENSSL_NO_PINSHARED' '-DOPENSSL_THREADS' -I/usr/include/node -I/usr/src -I/usr/deps/openssl/config -I/usr/deps/openssl/openssl/include -I/usr/deps/uv/include -I/usr/deps/zlib -I/usr/deps/v8/include  -fPIC -pthread -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Wall -Wextra -O2 -m64 -O3 -fno-omit-frame-pointer  -MMD -MF ./Release/.deps/Release/obj.target/bhyve-monitor/monitor/bhyve-monitor.o.d.raw   -c
-Release/obj.target/bhyve-monitor/monitor/bhyve-monitor.o: \
- ../monitor/bhyve-monitor.c
-../monitor/bhyve-monitor.c:

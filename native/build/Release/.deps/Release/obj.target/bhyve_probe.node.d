@@ -1,1 +1,0 @@
-cmd_Release/obj.target/bhyve_probe.node := g++ -o Release/obj.target/bhyve_probe.node -shared -pthread -rdynamic -m64  -Wl,-soname=bhyve_probe.node -Wl,--start-group Release/obj.target/bhyve_probe/probe/probe.o -Wl,--end-group 
