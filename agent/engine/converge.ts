@@ -16,7 +16,7 @@ import { gatherFacts, hostContext, type HostFacts } from "../host/facts.js";
 import { currentManagedSettings, overridingLines, readLoaderConf, strayLines, writeManagedSettings } from "../host/loader-conf-store.js";
 import type { HostPaths } from "../host/paths.js";
 import { readAgentState, writeAgentState } from "../host/state.js";
-import { deleteGuest, GuestError, listGuestNames, monitorPaths, readGuest, readGuestEvents, specFor, specOnDisk, startGuest, stopGuest } from "../guests/lifecycle.js";
+import { deleteGuest, GuestError, hostArgv, listGuestNames, monitorPaths, readGuest, readGuestEvents, specFor, specOnDisk, startGuest, stopGuest } from "../guests/lifecycle.js";
 import { writeMonitorSpec } from "../guests/monitor-spec.js";
 import { existsSync, readFileSync } from "node:fs";
 
@@ -122,8 +122,17 @@ function specArgv(files: Record<string, Buffer>): string[] {
   return parts;
 }
 
+/**
+ * The managed block's settings for a desired state: none at all when the agent manages nothing on
+ * the host (so that a host given back is left as it was), else vmm_load, pptdevs*, amdvi.
+ */
+export function managedSettingsFor(desired: DesiredState, hostManaged: boolean, cpuVendor: HostFacts["cpu"]["vendor"]): Array<[string, string]> {
+  if (!hostManaged && desired.ppt.length === 0 && desired.guests.length === 0) return [];
+  return renderLoaderConf(desired, { cpuVendor });
+}
+
 /** Converges the host under `paths` to `desired`. Throws SpecError (nothing changed) when the document does not fit the host. */
-export async function converge(paths: HostPaths, desired: DesiredState, opts: ConvergeOptions = {}): Promise<ConvergeResult> {
+export async function converge(paths: HostPaths, desired: DesiredState, opts: ConvergeOptions = {}, hostManaged?: boolean): Promise<ConvergeResult> {
   const result: ConvergeResult = { changed: [], reboot_required: false, pending: [], refused: [], warnings: [] };
   const stored = readAgentState(paths);
   const facts = await gatherFacts(paths);
@@ -137,11 +146,12 @@ export async function converge(paths: HostPaths, desired: DesiredState, opts: Co
   // an earlier run could not give back yet.
   const releasing = new Set([...stored.releasing, ...stored.desired.ppt.map((p) => formatBsf(p.device))]);
   for (const p of desired.ppt) releasing.delete(formatBsf(p.device));
+  const managed = hostManaged ?? stored.hostManaged;
   try {
-    await convergeChecked(paths, desired, releasing, hostDrivers, facts, result, opts);
+    await convergeChecked(paths, desired, managed, releasing, hostDrivers, facts, result, opts);
   } finally {
     // What was asked is recorded even when a step failed half way: the next run converges from it.
-    writeAgentState(paths, { desired, hostDrivers, releasing: [...releasing].sort() });
+    writeAgentState(paths, { desired, hostDrivers, releasing: [...releasing].sort(), hostManaged: managed });
   }
   return result;
 }
@@ -149,6 +159,7 @@ export async function converge(paths: HostPaths, desired: DesiredState, opts: Co
 async function convergeChecked(
   paths: HostPaths,
   desired: DesiredState,
+  hostManaged: boolean,
   releasing: Set<string>,
   hostDrivers: Record<string, string>,
   initialFacts: HostFacts,
@@ -159,10 +170,11 @@ async function convergeChecked(
 
   // 2. loader.conf
   const snap = readLoaderConf(paths);
-  const settings = renderLoaderConf(desired, { cpuVendor: facts.cpu.vendor });
+  const settings = managedSettingsFor(desired, hostManaged, facts.cpu.vendor);
   const before = currentManagedSettings(snap);
   if (writeManagedSettings(paths, snap, settings)) {
-    result.changed.push({ what: "loader.conf", detail: `managed block: ${settings.map(([k, v]) => `${k}="${v}"`).join(" ")}${before.length ? ` (was ${before.map(([k, v]) => `${k}="${v}"`).join(" ")})` : ""}` });
+    const show = (s: Array<[string, string]>): string => s.map(([k, v]) => `${k}="${v}"`).join(" ");
+    result.changed.push({ what: "loader.conf", detail: settings.length ? `managed block: ${show(settings)}${before.length ? ` (was ${show(before)})` : ""}` : `managed block removed (was ${show(before)})` });
   }
   const stray = strayLines(snap);
   if (stray.length) result.warnings.push(`loader.conf: lines edited by hand inside the managed block were replaced: ${stray.join(" | ")}`);
@@ -172,7 +184,7 @@ async function convergeChecked(
   }
 
   // vmm.ko: loaded now when wanted (bhyve and live binding need it); the loader loads it at boot.
-  if (desired.host.vmmLoad && !facts.vmm.loaded && facts.nested_paging.ok) {
+  if (settings.length > 0 && desired.host.vmmLoad && !facts.vmm.loaded && facts.nested_paging.ok) {
     const r = await runTool(paths.tool("kldload"), ["vmm"]);
     if (r.status === 0) result.changed.push({ what: "vmm.ko", detail: "loaded (kldload vmm)" });
     else result.refused.push({ what: "vmm.ko", detail: `kldload vmm failed: ${r.stderr.trim()}` });
@@ -190,7 +202,7 @@ async function convergeChecked(
     const rt = readGuest(paths, g.name);
     const files = specFor(paths, g);
     // The spec on disk, and the argv the monitor really launched, must both be what is desired now.
-    const same = specOnDisk(paths, g.name, files) && JSON.stringify(rt.argv) === JSON.stringify(specArgv(files));
+    const same = specOnDisk(paths, g.name, files) && JSON.stringify(rt.argv) === JSON.stringify(hostArgv(paths, specArgv(files)));
     if (rt.monitor_pid !== null && (g.state === "stopped" || !same)) {
       await stopGuest(paths, g.name);
       result.changed.push({ what: `guest ${g.name}`, detail: g.state === "stopped" ? "stopped" : "stopped to apply a changed configuration" });

@@ -9,11 +9,11 @@ import { checkDocumentData } from "../spec/validate.js";
 import type { DesiredState, Guest, HostSettings, PptReservation } from "../spec/types.js";
 import { gatherFacts, type HostFacts } from "../host/facts.js";
 import { withHostLock } from "../host/host-lock.js";
-import { currentManagedSettings, readLoaderConf } from "../host/loader-conf-store.js";
+import { currentManagedSettings, readLoaderConf, strayLines } from "../host/loader-conf-store.js";
 import type { HostPaths } from "../host/paths.js";
 import { readAgentState } from "../host/state.js";
 import { listGuestNames, readGuest, readGuestEvents, stopGuest, type GuestRuntime } from "../guests/lifecycle.js";
-import { converge, rebootReasons, type ConvergeOptions, type ConvergeResult } from "./converge.js";
+import { converge, managedSettingsFor, rebootReasons, type ConvergeOptions, type ConvergeResult } from "./converge.js";
 
 /** Decodes `data` as a whole desired-state document; SpecError with every problem otherwise. */
 export function decodeDesired(data: unknown): DesiredState {
@@ -27,11 +27,11 @@ export function decodeDesired(data: unknown): DesiredState {
  * in the whole state, e.g. `ppt[2]`, and the parameter it came as), so that problems with it are
  * reported against what the caller sent.
  */
-async function change(paths: HostPaths, edit: (d: DesiredState) => DesiredState, opts?: ConvergeOptions, focus?: (d: DesiredState) => [string, string]): Promise<ConvergeResult> {
+async function change(paths: HostPaths, edit: (d: DesiredState) => DesiredState, opts?: ConvergeOptions, focus?: (d: DesiredState) => [string, string], hostManaged?: boolean): Promise<ConvergeResult> {
   return withHostLock(paths, async () => {
     const next = edit(readAgentState(paths).desired);
     try {
-      return await converge(paths, decodeDesired(toDocument(next)), opts);
+      return await converge(paths, decodeDesired(toDocument(next)), opts, hostManaged);
     } catch (err) {
       if (!(err instanceof SpecError) || !focus) throw err;
       const [path, param] = focus(next);
@@ -42,12 +42,44 @@ async function change(paths: HostPaths, edit: (d: DesiredState) => DesiredState,
 
 /** `host.apply`: the whole desired state. */
 export function applyDocument(paths: HostPaths, desired: DesiredState, opts?: ConvergeOptions): Promise<ConvergeResult> {
-  return change(paths, () => desired, opts);
+  return change(paths, () => desired, opts, undefined, true);
 }
 
 /** `host.configure`: host settings only. */
 export function configureHost(paths: HostPaths, host: HostSettings, opts?: ConvergeOptions): Promise<ConvergeResult> {
-  return change(paths, (d) => ({ ...d, host }), opts);
+  return change(paths, (d) => ({ ...d, host }), opts, undefined, true);
+}
+
+/** `host.release`: the host settings go back to their defaults and, with nothing else managed, the managed block leaves loader.conf. */
+export function releaseHost(paths: HostPaths, opts?: ConvergeOptions): Promise<ConvergeResult> {
+  return change(paths, (d) => ({ ...d, host: decodeDesired({}).host }), opts, undefined, false);
+}
+
+/** What `host.get` answers: the stored host settings, and whether loader.conf's managed block is what they render to. */
+export interface HostView {
+  readonly managed: boolean;
+  readonly host: Record<string, unknown>;
+  /** The block's settings as the file has them now. */
+  readonly loader_conf: Array<[string, string]>;
+  /** What the block should hold. */
+  readonly expected: Array<[string, string]>;
+  readonly loader_conf_in_sync: boolean;
+}
+
+/** `host.get`. */
+export async function getHost(paths: HostPaths): Promise<HostView> {
+  const state = readAgentState(paths);
+  const facts = await gatherFacts(paths);
+  const snap = readLoaderConf(paths);
+  const now = currentManagedSettings(snap);
+  const expected = managedSettingsFor(state.desired, state.hostManaged, facts.cpu.vendor);
+  return {
+    managed: state.hostManaged,
+    host: toDocument(state.desired).host as Record<string, unknown>,
+    loader_conf: now,
+    expected,
+    loader_conf_in_sync: JSON.stringify(now) === JSON.stringify(expected) && strayLines(snap).length === 0,
+  };
 }
 
 /** `ppt.put`: adds or replaces one reservation. */

@@ -57,6 +57,12 @@ function readArgv(path: string): string[] | null {
   return parts;
 }
 
+/** The argv with its program path as the host names it (the agent root taken off). */
+export function hostArgv(paths: HostPaths, argv: string[] | null): string[] | null {
+  if (!argv || paths.root === "/" || !argv[0]?.startsWith(`${paths.root}/`)) return argv;
+  return [argv[0].slice(paths.root.length), ...argv.slice(1)];
+}
+
 function monitorPid(mp: MonitorPaths): number | null {
   const f = join(mp.runDir, "monitor.pid");
   if (!existsSync(f)) return null;
@@ -92,7 +98,7 @@ export function readGuest(paths: HostPaths, name: string): GuestRuntime {
     pid: bhyve > 0 && processAlive(bhyve) ? bhyve : null,
     restarts: Number(s.restarts ?? 0),
     last_exit: s.last_exit_at ? { code: lastCode, signal: lastSignal, at: s.last_exit_at } : null,
-    argv: readArgv(join(mp.runDir, "bhyve.argv")),
+    argv: hostArgv(paths, readArgv(join(mp.runDir, "bhyve.argv"))),
     vm_exists: vmExists,
   };
 }

@@ -54,6 +54,14 @@ export const METHODS: Record<string, Method> = {
     only(p, []);
     return svc.status(paths);
   },
+  "host.get": (paths, p) => {
+    only(p, []);
+    return svc.getHost(paths);
+  },
+  "host.release": (paths, p) => {
+    only(p, []);
+    return svc.releaseHost(paths);
+  },
   "host.configure": (paths, p) => {
     only(p, ["host"]);
     const r = checkDocumentData({ host: obj(p, "host") });

@@ -3,3 +3,9 @@ declare module "*.yaml" {
   const text: string;
   export default text;
 }
+
+/** .proto files bundled as text by esbuild's `--loader:.proto=text`. */
+declare module "*.proto" {
+  const text: string;
+  export default text;
+}
