@@ -6,7 +6,10 @@
  */
 import { spawn } from "node:child_process";
 import { createHash, timingSafeEqual } from "node:crypto";
-import { Server, utils, type Connection, type ServerChannel } from "ssh2";
+import ssh2, { type Connection, type ServerChannel } from "ssh2";
+
+// ssh2 is CommonJS: its named exports are reached through the default export under Node's ESM.
+const { Server, utils } = ssh2;
 
 /** One served host. */
 export interface GatewayHost {

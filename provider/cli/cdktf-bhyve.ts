@@ -2,17 +2,21 @@
 /** `cdktf-bhyve`: the operator's command, run where `cdktf deploy` runs. */
 import { UserError, runMain } from "../../agent/cli/errors.js";
 import { demoCommand } from "./demo.js";
+import { installProviderCommand } from "./install-provider.js";
 
 const USAGE = `usage: cdktf-bhyve COMMAND
 
 commands:
-  demo    show the embedded GPU host example as a reviewer sees it, and a mistake being refused
-  bench   benchmarks (not built yet)
+  demo                          show the embedded GPU host example as a reviewer sees it, and a mistake being refused
+  install-provider [--mirror DIR]   install the Terraform provider into a filesystem mirror
+  bench                         benchmarks (not built yet)
 `;
 
 async function main(argv: string[]): Promise<number> {
-  const [name] = argv;
+  const [name, ...rest] = argv;
   switch (name) {
+    case "install-provider":
+      return installProviderCommand(rest);
     case "demo":
       return demoCommand();
     case "bench":

@@ -6,7 +6,11 @@
  * reconnects.
  */
 import { createHash } from "node:crypto";
-import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
+import ssh2, { type ClientChannel, type ConnectConfig } from "ssh2";
+
+// ssh2 is CommonJS: its named exports are reached through the default export under Node's ESM.
+const { Client } = ssh2;
+type Client = InstanceType<typeof Client>;
 
 /** The command run on the host. Fixed: nothing from configuration goes into it. */
 export const AGENT_COMMAND = "bhyve-agent rpc";

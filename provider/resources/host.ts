@@ -1,0 +1,159 @@
+/**
+ * bhyve_host: a host's own settings (vmm_load, amdvi_enable) and what it reports about itself.
+ * Read compares loader.conf's managed block with what the desired state renders to, so that a hand
+ * edit of the block shows as `loader_conf_in_sync: false -> true` in the plan; apply rewrites it.
+ */
+import type { BlockDef } from "../plugin/schema.js";
+import { DiagnosticError, type Diagnostic, type ObjectValue, type ResourceDef } from "../plugin/types.js";
+import { isUnknown, UNKNOWN, type Value } from "../plugin/values.js";
+import { resultDiagnostics, str, type AgentResult, type ProviderContext } from "./context.js";
+
+/** The address and host_key attributes every resource has. */
+export const CONNECTION_ATTRIBUTES = {
+  address: { type: "string", required: true, description: "The host's SSH address: host or host:port (port 22 by default). Changing it replaces the resource." },
+  host_key: { type: "string", required: true, description: "The host's SSH host key fingerprint, SHA256:... as ssh-keygen -l prints it. The connection is refused when the host offers another key." },
+} as const;
+
+const HOST_KEY = /^SHA256:[A-Za-z0-9+/]{43}$/;
+
+/** Diagnostics for address and host_key. */
+export function validateConnection(config: ObjectValue): Diagnostic[] {
+  const diags: Diagnostic[] = [];
+  const key = config.host_key;
+  if (typeof key === "string" && !HOST_KEY.test(key)) {
+    diags.push({ severity: "error", summary: "Invalid host_key", detail: `"${key}" is not a SHA256 fingerprint (SHA256: followed by 43 base64 characters, as ssh-keygen -lf prints)`, attribute: ["host_key"] });
+  }
+  const address = config.address;
+  if (typeof address === "string" && !/^(\[[0-9a-fA-F:]+\]|[^:\s/[\]]+)(:\d{1,5})?$/.test(address)) {
+    diags.push({ severity: "error", summary: "Invalid address", detail: `"${address}" is not host or host:port`, attribute: ["address"] });
+  }
+  return diags;
+}
+
+/** Keeps prior values for computed attributes when nothing changes, else marks them unknown. */
+export function carry(prior: ObjectValue | null, names: readonly string[], changed: boolean): ObjectValue {
+  const out: ObjectValue = {};
+  for (const n of names) out[n] = prior && !changed ? (prior[n] ?? null) : UNKNOWN;
+  return out;
+}
+
+/** True when the configurable attributes differ between prior state and the proposal. */
+export function differs(prior: ObjectValue | null, proposed: ObjectValue, names: readonly string[]): boolean {
+  if (!prior) return true;
+  return names.some((n) => JSON.stringify(prior[n]) !== JSON.stringify(proposed[n]) || isUnknown(proposed[n]));
+}
+
+const COMPUTED = ["agent_version", "cpu_vendor", "iommu", "nested_paging", "passthru_ready", "reboot_required", "problems"] as const;
+
+const schema: BlockDef = {
+  description: "A bhyve host: its loader.conf settings (vmm_load, the AMD IOMMU) and what its agent reports about it.",
+  attributes: {
+    id: { type: "string", computed: true, description: "The address." },
+    ...CONNECTION_ATTRIBUTES,
+    vmm_load: { type: "bool", optional: true, computed: true, description: "Load vmm.ko from loader.conf (needed for pptdevs). Default true." },
+    amdvi_enable: { type: "string", optional: true, computed: true, description: "hw.vmm.amdvi.enable: auto (on for AMD hosts), true or false. Default auto. Takes effect at the next boot." },
+    loader_conf_in_sync: { type: "bool", computed: true, description: "loader.conf's managed block is what the desired state renders to (false after a hand edit)." },
+    agent_version: { type: "string", computed: true, description: "bhyve-agent's version on the host." },
+    cpu_vendor: { type: "string", computed: true, description: "intel, amd or other." },
+    iommu: { type: "string", computed: true, description: "vt-d, amd-vi or none, with enabled/disabled." },
+    nested_paging: { type: "string", computed: true, description: "ept, npt, or none when the CPU lacks it." },
+    passthru_ready: { type: "bool", computed: true, description: "The host can run passthrough guests now." },
+    reboot_required: { type: "bool", computed: true, description: "Some desired state takes effect only after the host reboots." },
+    problems: { type: ["list", "string"], computed: true, description: "Why the host is not (fully) ready, each as CODE: message." },
+  },
+};
+
+function validate(config: ObjectValue): Diagnostic[] {
+  const diags = validateConnection(config);
+  const a = config.amdvi_enable;
+  if (typeof a === "string" && !["auto", "true", "false"].includes(a)) {
+    diags.push({ severity: "error", summary: "Invalid amdvi_enable", detail: `expected auto, true or false, got "${a}"`, attribute: ["amdvi_enable"] });
+  }
+  return diags;
+}
+
+async function observe(ctx: ProviderContext, address: string, hostKey: string): Promise<ObjectValue | null> {
+  const view = await ctx.call<{ managed: boolean; host: { vmm_load: boolean; amdvi_enable: "auto" | boolean }; loader_conf_in_sync: boolean }>(address, hostKey, "host.get");
+  if (!view.managed) return null;
+  const f = (await ctx.hostFacts(address, hostKey)) as {
+    agent: { version: string };
+    cpu: { vendor: string };
+    iommu: { kind: string | null; enabled: boolean };
+    nested_paging: { ok: boolean; kind: string | null };
+    passthru_ready: boolean;
+    problems: Array<{ code: string; message: string }>;
+  };
+  const status = await ctx.call<{ reboot_required: boolean }>(address, hostKey, "host.status");
+  return {
+    id: address,
+    address,
+    host_key: hostKey,
+    vmm_load: view.host.vmm_load,
+    amdvi_enable: String(view.host.amdvi_enable),
+    loader_conf_in_sync: view.loader_conf_in_sync,
+    agent_version: f.agent.version,
+    cpu_vendor: f.cpu.vendor,
+    iommu: f.iommu.kind ? `${f.iommu.kind} ${f.iommu.enabled ? "enabled" : "disabled"}` : "none",
+    nested_paging: f.nested_paging.ok ? (f.nested_paging.kind ?? "none") : "none",
+    passthru_ready: f.passthru_ready,
+    reboot_required: status.reboot_required,
+    problems: f.problems.map((p) => `${p.code}: ${p.message}`),
+  };
+}
+
+function hostParams(v: ObjectValue): Record<string, unknown> {
+  const amdvi = str(v.amdvi_enable) ?? "auto";
+  return { vmm_load: v.vmm_load ?? true, amdvi_enable: amdvi === "auto" ? "auto" : amdvi === "true" };
+}
+
+/** The bhyve_host resource. */
+export function hostResource(ctx: ProviderContext): ResourceDef {
+  return {
+    schema,
+    version: 0,
+    validate,
+    async plan(prior, proposed, config) {
+      const planned: ObjectValue = { ...proposed };
+      planned.id = proposed.address ?? UNKNOWN;
+      planned.vmm_load = config.vmm_load ?? true;
+      planned.amdvi_enable = config.amdvi_enable ?? "auto";
+      const changed = differs(prior, planned, ["vmm_load", "amdvi_enable", "host_key"]) || prior?.loader_conf_in_sync === false;
+      Object.assign(planned, carry(prior, COMPUTED, changed));
+      planned.loader_conf_in_sync = true;
+      const diags: Diagnostic[] = [];
+      if (prior && (prior.amdvi_enable !== planned.amdvi_enable || prior.vmm_load !== planned.vmm_load)) {
+        diags.push({ severity: "warning", summary: "Host settings take effect at the next boot", detail: `${planned.address}: vmm_load and amdvi_enable are read by the loader; the agent writes them to loader.conf now`, attribute: ["amdvi_enable"] });
+      }
+      return { planned, requiresReplace: prior && prior.address !== proposed.address ? [["address"]] : [], diagnostics: diags };
+    },
+    async apply(prior, planned) {
+      const target = planned ?? prior!;
+      const address = target.address as string;
+      const hostKey = target.host_key as string;
+      if (!planned) {
+        const r = await ctx.call<AgentResult>(address, hostKey, "host.release");
+        return { state: null, diagnostics: resultDiagnostics(r, address, (w) => w === "loader.conf") };
+      }
+      const r = await ctx.call<AgentResult>(address, hostKey, "host.configure", { host: hostParams(planned) });
+      const diags = resultDiagnostics(r, address, (w) => w === "loader.conf" || w === "vmm.ko");
+      const state = await observe(ctx, address, hostKey);
+      if (!state) throw new DiagnosticError("Host not managed after configure", `${address}: the agent does not report the host as managed`);
+      return { state, diagnostics: diags };
+    },
+    async read(state) {
+      return { state: await observe(ctx, state.address as string, state.host_key as string), diagnostics: [] };
+    },
+    async import(id) {
+      const state = await observe(ctx, id, ctx.importKey(id));
+      if (!state) throw new DiagnosticError("Host not managed", `the agent on ${id} has no host settings from Terraform to import; apply the resource instead`);
+      return { state, diagnostics: [] };
+    },
+  };
+}
+
+/** The value of the known string attribute `k`, or a diagnostic naming it. */
+export function requireString(v: ObjectValue, k: string): string {
+  const x = v[k] as Value;
+  if (typeof x !== "string") throw new DiagnosticError(`Missing ${k}`, `${k} must be known`, [k]);
+  return x;
+}

@@ -1,0 +1,141 @@
+/**
+ * bhyve_ppt_device: a PCI function reserved for passthrough. Read reports whether loader.conf still
+ * lists it (`bind` reads "none" when a hand edit removed it) and whether it is bound to ppt now; a
+ * `live` device that lost its binding plans `bound: false -> true`.
+ */
+import { formatBsf, parsePciAddress } from "../../agent/spec/pci-address.js";
+import type { BlockDef } from "../plugin/schema.js";
+import { DiagnosticError, type Diagnostic, type ObjectValue, type ResourceDef } from "../plugin/types.js";
+import { UNKNOWN } from "../plugin/values.js";
+import { resultDiagnostics, str, type AgentResult, type ProviderContext } from "./context.js";
+import { carry, CONNECTION_ATTRIBUTES, differs, validateConnection } from "./host.js";
+
+const schema: BlockDef = {
+  description: "A PCI function reserved for passthrough on a host: listed in pptdevs, and with bind = live also bound to ppt at once.",
+  attributes: {
+    id: { type: "string", computed: true, description: "ADDRESS/B/S/F." },
+    ...CONNECTION_ATTRIBUTES,
+    device: { type: "string", required: true, description: "B/S/F in decimal (3/0/0) or pci0:B:S:F. Changing it replaces the resource." },
+    vendor_id: { type: "string", optional: true, description: "Expected PCI vendor id (0x10de): the reservation is refused when the hardware differs." },
+    device_id: { type: "string", optional: true, description: "Expected PCI device id (0x1eb8)." },
+    bind: { type: "string", optional: true, computed: true, description: "live: bind to ppt now (devctl) and at boot; boot: at the next boot only (the host reports reboot_required). Default boot. Reads \"none\" when loader.conf no longer lists the device." },
+    driver: { type: "string", computed: true, description: "The driver that has the device now (ppt0, vgapci0, ...)." },
+    bound: { type: "bool", computed: true, description: "Bound to ppt now." },
+    description: { type: "string", computed: true, description: "The device's name from the PCI database." },
+  },
+};
+
+const ID = /^0x[0-9a-fA-F]{1,4}$/;
+
+/** Canonical B/S/F of a device attribute, or null when it is not one. */
+function canonical(device: string): string | null {
+  const r = parsePciAddress(device);
+  return r.ok ? formatBsf(r.address) : null;
+}
+
+function validate(config: ObjectValue): Diagnostic[] {
+  const diags = validateConnection(config);
+  if (typeof config.device === "string") {
+    const r = parsePciAddress(config.device);
+    if (!r.ok) diags.push({ severity: "error", summary: "Invalid device", detail: r.reason, attribute: ["device"] });
+  }
+  for (const k of ["vendor_id", "device_id"]) {
+    const v = config[k];
+    if (typeof v === "string" && !ID.test(v)) diags.push({ severity: "error", summary: `Invalid ${k}`, detail: `"${v}" is not a 16-bit id such as 0x10de`, attribute: [k] });
+  }
+  const b = config.bind;
+  if (typeof b === "string" && !["live", "boot"].includes(b)) diags.push({ severity: "error", summary: "Invalid bind", detail: `expected live or boot, got "${b}"`, attribute: ["bind"] });
+  return diags;
+}
+
+interface ReservationView {
+  device: string;
+  reserved: boolean;
+  bind: "live" | "boot" | null;
+  vendor_id: number | null;
+  device_id: number | null;
+  bound: boolean;
+  driver: string | null;
+  in_loader_conf: boolean;
+  hardware: { name: string | null } | null;
+}
+
+const hex = (n: number | null): string | null => (n === null ? null : `0x${n.toString(16).padStart(4, "0")}`);
+
+async function observe(ctx: ProviderContext, address: string, hostKey: string, device: string, prior?: ObjectValue): Promise<ObjectValue | null> {
+  const v = await ctx.call<ReservationView>(address, hostKey, "ppt.get", { device });
+  if (!v.reserved) return null;
+  // Keep the user's spelling of ids (0x10DE vs 0x10de) when they mean the same number.
+  const same = (k: "vendor_id" | "device_id", n: number | null): string | null =>
+    typeof prior?.[k] === "string" && n !== null && parseInt(prior[k] as string, 16) === n ? (prior[k] as string) : hex(n);
+  return {
+    id: `${address}/${v.device}`,
+    address,
+    host_key: hostKey,
+    device: prior && typeof prior.device === "string" && canonical(prior.device) === v.device ? prior.device : v.device,
+    vendor_id: same("vendor_id", v.vendor_id),
+    device_id: same("device_id", v.device_id),
+    bind: v.in_loader_conf ? v.bind : "none",
+    driver: v.driver ?? "none",
+    bound: v.bound,
+    description: v.hardware?.name ?? "",
+  };
+}
+
+/** The bhyve_ppt_device resource. */
+export function pptDeviceResource(ctx: ProviderContext): ResourceDef {
+  return {
+    schema,
+    version: 0,
+    validate,
+    async plan(prior, proposed, config) {
+      const planned: ObjectValue = { ...proposed };
+      // From the configuration: Terraform proposes the prior (read) value, which would hide a lost reservation.
+      planned.bind = config.bind ?? "boot";
+      planned.id = typeof proposed.address === "string" && typeof proposed.device === "string" ? `${proposed.address}/${canonical(proposed.device) ?? proposed.device}` : UNKNOWN;
+      const replace = !!prior && (prior.address !== proposed.address || (typeof proposed.device === "string" && canonical(prior.device as string) !== canonical(proposed.device)));
+      const changed = replace || differs(prior, planned, ["vendor_id", "device_id", "bind", "host_key"]);
+      Object.assign(planned, carry(prior, ["driver", "description"], changed));
+      // A live device must be bound now: a lost binding is drift that apply heals.
+      planned.bound = planned.bind === "live" ? true : prior && !changed ? prior.bound! : UNKNOWN;
+      if (prior && !replace && prior.bound === false && planned.bound === true) planned.driver = UNKNOWN;
+      const diags: Diagnostic[] = [];
+      if (planned.bind === "boot" && (!prior || prior.bind !== "boot")) {
+        diags.push({ severity: "warning", summary: "Reserved at the next boot", detail: `${planned.device}: bind = boot lists the device in pptdevs; it is bound to ppt when the host reboots`, attribute: ["bind"] });
+      }
+      return { planned, requiresReplace: replace ? [prior!.address !== proposed.address ? ["address"] : ["device"]] : [], diagnostics: diags };
+    },
+    async apply(prior, planned) {
+      const target = planned ?? prior!;
+      const address = target.address as string;
+      const hostKey = target.host_key as string;
+      const dev = canonical(target.device as string)!;
+      const concerns = (w: string): boolean => w === `ppt ${dev}` || w === "loader.conf" || w === "vmm.ko";
+      if (!planned) {
+        const r = await ctx.call<AgentResult>(address, hostKey, "ppt.delete", { device: dev });
+        return { state: null, diagnostics: resultDiagnostics(r, address, concerns) };
+      }
+      const reservation: Record<string, unknown> = { device: dev, bind: planned.bind };
+      if (str(planned.vendor_id)) reservation.vendor_id = planned.vendor_id;
+      if (str(planned.device_id)) reservation.device_id = planned.device_id;
+      const r = await ctx.call<AgentResult>(address, hostKey, "ppt.put", { reservation });
+      const diags = resultDiagnostics(r, address, concerns);
+      const state = await observe(ctx, address, hostKey, dev, planned);
+      if (!state) throw new DiagnosticError("Reservation missing after apply", `${address}: the agent does not list ${dev} as reserved`);
+      if (!diags.some((d) => d.severity === "error") && planned.bound === true && !state.bound) {
+        diags.push({ severity: "error", summary: `${dev} on ${address} is not bound to ppt`, detail: "the agent reported no refusal, yet the device is not on ppt; run terraform apply again" });
+      }
+      return { state, diagnostics: diags };
+    },
+    async read(state) {
+      return { state: await observe(ctx, state.address as string, state.host_key as string, canonical(state.device as string) ?? (state.device as string), state), diagnostics: [] };
+    },
+    async import(id) {
+      const m = /^(.+)\/(\d+\/\d+\/\d+)$/.exec(id);
+      if (!m) throw new DiagnosticError("Invalid import id", `expected ADDRESS/B/S/F (e.g. 10.0.0.5/3/0/0), got "${id}"`);
+      const state = await observe(ctx, m[1]!, ctx.importKey(m[1]!), m[2]!);
+      if (!state) throw new DiagnosticError("No such reservation", `${m[2]} is not reserved on ${m[1]}`);
+      return { state, diagnostics: [] };
+    },
+  };
+}
