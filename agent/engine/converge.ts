@@ -16,9 +16,8 @@ import { gatherFacts, hostContext, type HostFacts } from "../host/facts.js";
 import { currentManagedSettings, overridingLines, readLoaderConf, strayLines, writeManagedSettings } from "../host/loader-conf-store.js";
 import type { HostPaths } from "../host/paths.js";
 import { readAgentState, writeAgentState } from "../host/state.js";
-import { deleteGuest, GuestError, hostArgv, listGuestNames, monitorPaths, readGuest, readGuestEvents, specFor, specOnDisk, startGuest, stopGuest } from "../guests/lifecycle.js";
+import { deleteGuest, GuestError, hostArgv, listGuestNames, readIfPresent, monitorPaths, readGuest, readGuestEvents, specFor, specOnDisk, startGuest, stopGuest } from "../guests/lifecycle.js";
 import { writeMonitorSpec } from "../guests/monitor-spec.js";
-import { existsSync, readFileSync } from "node:fs";
 
 /** One thing done, waiting, or refused. */
 export interface ChangeItem {
@@ -105,7 +104,7 @@ async function earlyFailure(paths: HostPaths, name: string, skip: number, settle
   for (;;) {
     const exit = readGuestEvents(paths, name).slice(skip).find((e) => e.event === "exit" || (e.event === "bhyveload" && e.fields.code !== "0"));
     if (exit) {
-      const log = existsSync(paths.guestLog(name)) ? readFileSync(paths.guestLog(name), "utf8") : "";
+      const log = readIfPresent(paths.guestLog(name)) ?? "";
       const said = log.split("\n").filter((l) => l.trim() !== "" && !l.includes(" bhyve-monitor: ")).slice(-3).join(" / ");
       const how = exit.fields.signal ? `was killed by ${exit.fields.signal}` : `exited ${exit.fields.code}`;
       return `${exit.event === "bhyveload" ? "bhyveload" : "bhyve"} ${how}${said ? `: ${said}` : ""}`;

@@ -50,9 +50,23 @@ export function policyFor(paths: HostPaths, guest: Guest): MonitorPolicy {
   return { ...readAgentConfig(paths).monitor, restart: guest.restart };
 }
 
+/**
+ * A file's text, or null when it is not there. The monitor writes and removes its files while we
+ * read them (its pid file goes as its last act), so "exists, then read" would race.
+ */
+export function readIfPresent(path: string): string | null {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+}
+
 function readArgv(path: string): string[] | null {
-  if (!existsSync(path)) return null;
-  const parts = readFileSync(path, "utf8").split("\0");
+  const text = readIfPresent(path);
+  if (text === null) return null;
+  const parts = text.split("\0");
   parts.pop();
   return parts;
 }
@@ -64,9 +78,9 @@ export function hostArgv(paths: HostPaths, argv: string[] | null): string[] | nu
 }
 
 function monitorPid(mp: MonitorPaths): number | null {
-  const f = join(mp.runDir, "monitor.pid");
-  if (!existsSync(f)) return null;
-  const pid = Number(readFileSync(f, "utf8").trim());
+  const text = readIfPresent(join(mp.runDir, "monitor.pid"));
+  if (text === null) return null;
+  const pid = Number(text.trim());
   return Number.isInteger(pid) && pid > 0 && processAlive(pid) ? pid : null;
 }
 
@@ -77,8 +91,8 @@ export function readGuest(paths: HostPaths, name: string): GuestRuntime {
   if (!existsSync(mp.specDir) && !existsSync(mp.runDir)) {
     return { name, state: "missing", reason: "", monitor_pid: null, pid: null, restarts: 0, last_exit: null, argv: null, vm_exists: vmExists };
   }
-  const statusFile = join(mp.runDir, "status");
-  const s = existsSync(statusFile) ? parseMonitorStatus(readFileSync(statusFile, "utf8")) : {};
+  const statusText = readIfPresent(join(mp.runDir, "status"));
+  const s = statusText === null ? {} : parseMonitorStatus(statusText);
   const mon = monitorPid(mp);
   const bhyve = Number(s.bhyve_pid ?? 0);
   let state = (s.state ?? "stopped") as GuestRuntime["state"];
@@ -105,8 +119,8 @@ export function readGuest(paths: HostPaths, name: string): GuestRuntime {
 
 /** The monitor's event history of a guest. */
 export function readGuestEvents(paths: HostPaths, name: string): MonitorEvent[] {
-  const f = join(monitorPaths(paths, name).runDir, "events");
-  return existsSync(f) ? parseMonitorEvents(readFileSync(f, "utf8")) : [];
+  const text = readIfPresent(join(monitorPaths(paths, name).runDir, "events"));
+  return text === null ? [] : parseMonitorEvents(text);
 }
 
 /** Names of the guests that have monitor files on this host. */

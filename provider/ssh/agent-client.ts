@@ -143,6 +143,8 @@ export class AgentConnection {
     await new Promise<void>((resolve, reject) => {
       const fail = (err: Error & { level?: string }): void => {
         client.removeAllListeners("ready");
+        // ssh2 may report more errors while it tears down (e.g. "Connection lost before handshake").
+        client.on("error", () => {});
         client.end();
         if (offered !== null && offered !== this.hostKey) {
           reject(new AgentCallError(`the host key of ${this.address} does not match host_key: expected ${this.hostKey}, the host offered ${offered} (${offeredType}); if the host was reinstalled, check the new key and update host_key`, "E_HOST_KEY"));

@@ -25,6 +25,7 @@ function applyProcess(root: string, doc: unknown): { done: Promise<{ code: numbe
   child.stdin.end(JSON.stringify(doc));
   let stdout = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (stdout += d.toString()));
   const done = new Promise<{ code: number | null; stdout: string; ms: number }>((res) => child.on("exit", (code) => res({ code, stdout, ms: Date.now() - started })));
   return { done, pid: child.pid! };
 }

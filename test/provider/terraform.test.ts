@@ -1,0 +1,157 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { guestAction } from "../../agent/sandbox/host.js";
+import { makeTlsIdentity } from "../../provider/plugin/cert.js";
+import { repoPath } from "../helpers.js";
+import { until } from "../agent/agent-helpers.js";
+import { sshHost, sshKeyPair, TerraformDir, type SshHost } from "./tf-helpers.js";
+
+const user = sshKeyPair();
+const FW = "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd";
+
+describe("the provider through the real terraform CLI, against a sandbox host over SSH", () => {
+  let h: SshHost;
+  let tf: TerraformDir;
+  let original: string;
+  let conn: { address: string; host_key: string };
+  const config = (extra: Record<string, unknown> = {}, guestExtra: Record<string, unknown> = {}) => ({
+    terraform: { required_providers: { bhyve: { source: "cdktf-bhyve/bhyve", version: "0.1.0" } } },
+    provider: { bhyve: { ssh_private_key_file: join(tf.dir, "id_ed25519"), connect_timeout: "5s", host_keys: { [conn.address]: conn.host_key } } },
+    resource: {
+      bhyve_host: { h: { ...conn } },
+      bhyve_ppt_device: { nic: { ...conn, device: "4/0/1", bind: "live", vendor_id: "0x8086", device_id: "0x1521", depends_on: ["bhyve_host.h"] } },
+      bhyve_guest: { fw1: { ...conn, name: "fw1", cpus: 2, memory: "2G", bootrom: FW, disk: [{ path: "/dev/zvol/zroot/vm/fw1" }], passthru: [{ device: "4/0/1", slot: 7, function: 0 }], depends_on: ["bhyve_ppt_device.nic"], ...guestExtra } },
+      ...extra,
+    },
+  });
+  const plan = async () => tf.tf(["plan", "-detailed-exitcode", "-input=false"]);
+
+  before(async () => {
+    h = await sshHost("intel-vtd", user.publicKey, "127.0.1.21");
+    tf = new TerraformDir();
+    writeFileSync(join(tf.dir, "id_ed25519"), user.privateKey, { mode: 0o600 });
+    conn = { address: h.gateway.address, host_key: h.gateway.hostKeyFingerprint };
+    original = readFileSync(join(h.host.root, "boot/loader.conf"), "utf8");
+  });
+  after(async () => {
+    await h.gateway.close();
+    await h.host.destroy();
+    tf.cleanup();
+  });
+
+  test("init takes the provider from the filesystem mirror", async () => {
+    tf.config(config());
+    const r = await tf.tf(["init", "-input=false"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Installing cdktf-bhyve\/bhyve v0\.1\.0/);
+  });
+
+  test("apply creates the host settings, the live reservation and the guest; then a plan has nothing to do", async () => {
+    const r = await tf.tf(["apply", "-auto-approve", "-input=false"]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /Apply complete! Resources: 3 added, 0 changed, 0 destroyed\./);
+    assert.match(readFileSync(join(h.host.root, "boot/loader.conf"), "utf8"), /^pptdevs="4\/0\/1"$/m);
+    await until(() => h.host.machine().vms.fw1?.process != null, "fw1 running");
+    const p = await plan();
+    assert.equal(p.code, 0, p.stdout + p.stderr);
+    const show = await tf.tf(["state", "show", "bhyve_guest.fw1"]);
+    assert.match(show.stdout, /status\s+= "running"/);
+    assert.match(show.stdout, /"7:0,passthru,4\/0\/1",/);
+  });
+
+  const driftCases: Array<[string, () => Promise<void> | void, RegExp]> = [
+    ["a guest powered off from inside", () => guestAction(h.host.root, "fw1", "poweroff").then(() => {}), /state\s+= "stopped" -> "running"/],
+    ["a device unbound from ppt with devctl", async () => {
+      await guestAction(h.host.root, "fw1", "poweroff");
+      await until(() => !h.host.machine().vms.fw1, "fw1 gone");
+      assert.equal(h.host.run("devctl", ["set", "driver", "-f", "pci0:4:0:1", "igb"]).status, 0);
+    }, /bound\s+= false -> true/],
+    ["a managed loader.conf line edited by hand", () => {
+      const f = join(h.host.root, "boot/loader.conf");
+      writeFileSync(f, readFileSync(f, "utf8").replace('vmm_load="YES"', 'vmm_load="NO"'));
+    }, /loader_conf_in_sync\s+= false -> true/],
+    ["a guest deleted behind Terraform's back", () => {
+      const r = h.host.cli(["apply", "-", "--json"], JSON.stringify({ ppt: [{ device: "4/0/1", bind: "live", vendor_id: "0x8086", device_id: "0x1521" }] }));
+      assert.equal(r.status, 0, r.stderr);
+    }, /# bhyve_guest\.fw1 will be created/],
+  ];
+  for (const [what, cause, shows] of driftCases) {
+    test(`drift: ${what} shows in plan -detailed-exitcode (2), and apply heals it`, async () => {
+      await cause();
+      const p = await plan();
+      assert.equal(p.code, 2, p.stdout + p.stderr);
+      assert.match(p.stdout, shows);
+      const a = await tf.tf(["apply", "-auto-approve", "-input=false"]);
+      assert.equal(a.code, 0, a.stdout + a.stderr);
+      await until(() => h.host.machine().vms.fw1?.process != null, "fw1 running again");
+      const again = await plan();
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+    });
+  }
+
+  test("import: a guest, a reservation and the host, with the host key from the provider's host_keys", async () => {
+    for (const addr of ["bhyve_guest.fw1", "bhyve_ppt_device.nic", "bhyve_host.h"]) assert.equal((await tf.tf(["state", "rm", addr])).code, 0);
+    for (const [addr, id] of [["bhyve_host.h", conn.address], ["bhyve_ppt_device.nic", `${conn.address}/4/0/1`], ["bhyve_guest.fw1", `${conn.address}/fw1`]] as const) {
+      const r = await tf.tf(["import", "-input=false", addr, id]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+    }
+    const p = await plan();
+    assert.equal(p.code, 0, p.stdout + p.stderr);
+  });
+
+  test("a configuration mistake fails at plan, naming the attribute, before anything reaches the host", async () => {
+    tf.config(config({}, { passthru: [{ device: "4/0/1", slot: 31, function: 0 }] }));
+    const before = readFileSync(join(h.host.root, "boot/loader.conf"), "utf8");
+    const p = await plan();
+    assert.equal(p.code, 1);
+    assert.match(p.stderr, /Invalid guest configuration/);
+    assert.match(p.stderr, /passthru\[0\]\.slot: slot 31 is reserved for the LPC bridge/);
+    assert.match(p.stderr, /on main\.tf\.json line \d+, in resource\.bhyve_guest\.fw1/);
+    assert.equal(readFileSync(join(h.host.root, "boot/loader.conf"), "utf8"), before);
+    tf.config(config());
+  });
+
+  test("a wrong pinned host key: refused, the offered key shown, nothing changed", async () => {
+    tf.config(config({}, { host_key: "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", cpus: 4 }));
+    const a = await tf.tf(["apply", "-auto-approve", "-input=false"]);
+    assert.equal(a.code, 1);
+    assert.match(a.stderr, /Host key mismatch/);
+    assert.ok(a.stderr.replace(/\s+│?\s*/g, " ").includes(`the host offered ${conn.host_key}`), a.stderr);
+    tf.config(config());
+    assert.equal((await plan()).code, 0, "the guest was not changed");
+  });
+
+  test("destroy gives everything back: the device to igb, loader.conf byte for byte as it was", async () => {
+    const d = await tf.tf(["destroy", "-auto-approve", "-input=false"]);
+    assert.equal(d.code, 0, d.stdout + d.stderr);
+    assert.equal(readFileSync(join(h.host.root, "boot/loader.conf"), "utf8"), original);
+    const s = JSON.parse(h.host.cli(["status", "--json"]).stdout);
+    assert.deepEqual(s.guests, []);
+    assert.equal(h.host.machine().pci.find((f) => f.bus === 4 && f.function === 1)!.driver, "igb");
+  });
+});
+
+test("the provider starts and prints its handshake quickly", async (t) => {
+  const cookie = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [repoPath("dist/terraform-provider-bhyve.mjs")], {
+      env: { PATH: process.env.PATH, TF_PLUGIN_MAGIC_COOKIE: cookie, PLUGIN_PROTOCOL_VERSIONS: "5,6", PLUGIN_CLIENT_CERT: makeTlsIdentity().certPem },
+    });
+    const line = await new Promise<string>((resolve) => child.stdout.once("data", (d: Buffer) => resolve(d.toString())));
+    times.push(performance.now() - t0);
+    child.kill("SIGTERM");
+    assert.match(line, /^1\|6\|unix\|\/.+\/plugin\.sock\|grpc\|[A-Za-z0-9+/]{60,}\n$/);
+  }
+  t.diagnostic(`provider start to handshake: ${times.map((x) => x.toFixed(0)).join(", ")} ms`);
+  const refused = spawn(process.execPath, [repoPath("dist/terraform-provider-bhyve.mjs")], { env: { PATH: process.env.PATH } });
+  let err = "";
+  refused.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  const code = await new Promise((r) => refused.on("exit", r));
+  assert.equal(code, 1);
+  assert.match(err, /This binary is a plugin/);
+});
