@@ -9,6 +9,7 @@ const USAGE = `usage: cdktf-bhyve COMMAND
 commands:
   demo                          show the embedded GPU host example as a reviewer sees it, and a mistake being refused
   install-provider [--mirror DIR]   install the Terraform provider into a filesystem mirror
+  gen-bindings [DIR]            regenerate the L1 bindings from the provider's schema (development)
   bench                         benchmarks (not built yet)
 `;
 
@@ -17,6 +18,14 @@ async function main(argv: string[]): Promise<number> {
   switch (name) {
     case "install-provider":
       return installProviderCommand(rest);
+    case "gen-bindings": {
+      // A development command: regenerates provider/constructs/gen from the provider's schema.
+      const { generateBindings, writeBindings } = await import("../constructs/generate.js");
+      const out = rest[0] ?? "provider/constructs/gen";
+      writeBindings(out, await generateBindings());
+      process.stdout.write(`wrote the L1 bindings to ${out}\n`);
+      return 0;
+    }
     case "demo":
       return demoCommand();
     case "bench":

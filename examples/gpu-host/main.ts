@@ -1,0 +1,18 @@
+/**
+ * The GPU host example as a CDKTF app. The host comes from the environment:
+ *   BHYVE_HOST_ADDRESS     host or host:port            (default 127.0.1.11:22)
+ *   BHYVE_HOST_KEY         SHA256:... host key          (default: a placeholder; deploy needs the real one)
+ *   BHYVE_SSH_KEY_FILE     private key for the agent    (default ~/.ssh/id_ed25519)
+ */
+import { App } from "cdktf";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { GpuHostStack } from "./stack.js";
+
+const app = new App();
+new GpuHostStack(app, "gpu-host", {
+  address: process.env.BHYVE_HOST_ADDRESS ?? "127.0.1.11:22",
+  hostKey: process.env.BHYVE_HOST_KEY ?? "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+  sshPrivateKeyFile: process.env.BHYVE_SSH_KEY_FILE ?? join(homedir(), ".ssh", "id_ed25519"),
+});
+app.synth();

@@ -1,0 +1,1076 @@
+// https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest
+// generated from terraform resource schema
+
+import { Construct } from 'constructs';
+import * as cdktf from 'cdktf';
+
+// Configuration
+
+export interface GuestConfig extends cdktf.TerraformMetaArguments {
+  /**
+  * The host's SSH address: host or host:port (port 22 by default). Changing it replaces the resource.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#address Guest#address}
+  */
+  readonly address: string;
+  /**
+  * UEFI firmware (e.g. /usr/local/share/uefi-firmware/BHYVE_UEFI.fd). Without it the guest boots with bhyveload from its first disk.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#bootrom Guest#bootrom}
+  */
+  readonly bootrom?: string;
+  /**
+  * Virtual CPUs.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#cpus Guest#cpus}
+  */
+  readonly cpus: number;
+  /**
+  * The host's SSH host key fingerprint, SHA256:... as ssh-keygen -l prints it. The connection is refused when the host offers another key.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#host_key Guest#host_key}
+  */
+  readonly hostKey: string;
+  /**
+  * Memory: bytes or a size with K/M/G/T (32G). At least 128M.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#memory Guest#memory}
+  */
+  readonly memory: string;
+  /**
+  * The VM name: 1-31 of A-Z a-z 0-9 _ . -, starting with a letter or digit. Changing it replaces the guest.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#name Guest#name}
+  */
+  readonly name: string;
+  /**
+  * always (also after a crash, with backoff), on-reboot (only after a guest reboot) or never. Default on-reboot.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#restart Guest#restart}
+  */
+  readonly restart?: string;
+  /**
+  * Lower starts first at boot. Default 0.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#start_order Guest#start_order}
+  */
+  readonly startOrder?: number;
+  /**
+  * running or stopped. Default running. Reads stopped when the guest is not running (powered off, crashed).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#state Guest#state}
+  */
+  readonly state?: string;
+  /**
+  * disk block
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#disk Guest#disk}
+  */
+  readonly disk?: GuestDisk[] | cdktf.IResolvable;
+  /**
+  * nic block
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#nic Guest#nic}
+  */
+  readonly nic?: GuestNic[] | cdktf.IResolvable;
+  /**
+  * passthru block
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#passthru Guest#passthru}
+  */
+  readonly passthru?: GuestPassthru[] | cdktf.IResolvable;
+}
+export interface GuestDisk {
+  /**
+  * Host path of the disk (a zvol or an image file).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#path Guest#path}
+  */
+  readonly path: string;
+  /**
+  * Guest PCI slot; allocated from 4 when absent.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#slot Guest#slot}
+  */
+  readonly slot?: number;
+  /**
+  * virtio-blk (default), nvme, ahci-hd or ahci-cd.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#type Guest#type}
+  */
+  readonly type?: string;
+}
+
+export function guestDiskToTerraform(struct?: GuestDisk | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+    path: cdktf.stringToTerraform(struct!.path),
+    slot: cdktf.numberToTerraform(struct!.slot),
+    type: cdktf.stringToTerraform(struct!.type),
+  }
+}
+
+
+export function guestDiskToHclTerraform(struct?: GuestDisk | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+    path: {
+      value: cdktf.stringToHclTerraform(struct!.path),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    slot: {
+      value: cdktf.numberToHclTerraform(struct!.slot),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
+    },
+    type: {
+      value: cdktf.stringToHclTerraform(struct!.type),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+  };
+
+  // remove undefined attributes
+  return Object.fromEntries(Object.entries(attrs).filter(([_, value]) => value !== undefined && value.value !== undefined));
+}
+
+export class GuestDiskOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+  private resolvableValue?: cdktf.IResolvable;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  * @param complexObjectIndex the index of this item in the list
+  * @param complexObjectIsFromSet whether the list is wrapping a set (will add tolist() to be able to access an item via an index)
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string, complexObjectIndex: number, complexObjectIsFromSet: boolean) {
+    super(terraformResource, terraformAttribute, complexObjectIsFromSet, complexObjectIndex);
+  }
+
+  public get internalValue(): GuestDisk | cdktf.IResolvable | undefined {
+    if (this.resolvableValue) {
+      return this.resolvableValue;
+    }
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    if (this._path !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.path = this._path;
+    }
+    if (this._slot !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.slot = this._slot;
+    }
+    if (this._type !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.type = this._type;
+    }
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: GuestDisk | cdktf.IResolvable | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+      this.resolvableValue = undefined;
+      this._path = undefined;
+      this._slot = undefined;
+      this._type = undefined;
+    }
+    else if (cdktf.Tokenization.isResolvable(value)) {
+      this.isEmptyObject = false;
+      this.resolvableValue = value;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+      this.resolvableValue = undefined;
+      this._path = value.path;
+      this._slot = value.slot;
+      this._type = value.type;
+    }
+  }
+
+  // path - computed: false, optional: false, required: true
+  private _path?: string; 
+  public get path() {
+    return this.getStringAttribute('path');
+  }
+  public set path(value: string) {
+    this._path = value;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get pathInput() {
+    return this._path;
+  }
+
+  // slot - computed: false, optional: true, required: false
+  private _slot?: number; 
+  public get slot() {
+    return this.getNumberAttribute('slot');
+  }
+  public set slot(value: number) {
+    this._slot = value;
+  }
+  public resetSlot() {
+    this._slot = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get slotInput() {
+    return this._slot;
+  }
+
+  // type - computed: true, optional: true, required: false
+  private _type?: string; 
+  public get type() {
+    return this.getStringAttribute('type');
+  }
+  public set type(value: string) {
+    this._type = value;
+  }
+  public resetType() {
+    this._type = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get typeInput() {
+    return this._type;
+  }
+}
+
+export class GuestDiskList extends cdktf.ComplexList {
+  public internalValue? : GuestDisk[] | cdktf.IResolvable
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  * @param wrapsSet whether the list is wrapping a set (will add tolist() to be able to access an item via an index)
+  */
+  constructor(protected terraformResource: cdktf.IInterpolatingParent, protected terraformAttribute: string, protected wrapsSet: boolean) {
+    super(terraformResource, terraformAttribute, wrapsSet)
+  }
+
+  /**
+  * @param index the index of the item to return
+  */
+  public get(index: number): GuestDiskOutputReference {
+    return new GuestDiskOutputReference(this.terraformResource, this.terraformAttribute, index, this.wrapsSet);
+  }
+}
+export interface GuestNic {
+  /**
+  * Fixed MAC address.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#mac Guest#mac}
+  */
+  readonly mac?: string;
+  /**
+  * virtio-net (default) or e1000.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#model Guest#model}
+  */
+  readonly model?: string;
+  /**
+  * Guest PCI slot; allocated from 15 when absent.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#slot Guest#slot}
+  */
+  readonly slot?: number;
+  /**
+  * Host interface (tap0).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#tap Guest#tap}
+  */
+  readonly tap: string;
+}
+
+export function guestNicToTerraform(struct?: GuestNic | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+    mac: cdktf.stringToTerraform(struct!.mac),
+    model: cdktf.stringToTerraform(struct!.model),
+    slot: cdktf.numberToTerraform(struct!.slot),
+    tap: cdktf.stringToTerraform(struct!.tap),
+  }
+}
+
+
+export function guestNicToHclTerraform(struct?: GuestNic | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+    mac: {
+      value: cdktf.stringToHclTerraform(struct!.mac),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    model: {
+      value: cdktf.stringToHclTerraform(struct!.model),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    slot: {
+      value: cdktf.numberToHclTerraform(struct!.slot),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
+    },
+    tap: {
+      value: cdktf.stringToHclTerraform(struct!.tap),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+  };
+
+  // remove undefined attributes
+  return Object.fromEntries(Object.entries(attrs).filter(([_, value]) => value !== undefined && value.value !== undefined));
+}
+
+export class GuestNicOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+  private resolvableValue?: cdktf.IResolvable;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  * @param complexObjectIndex the index of this item in the list
+  * @param complexObjectIsFromSet whether the list is wrapping a set (will add tolist() to be able to access an item via an index)
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string, complexObjectIndex: number, complexObjectIsFromSet: boolean) {
+    super(terraformResource, terraformAttribute, complexObjectIsFromSet, complexObjectIndex);
+  }
+
+  public get internalValue(): GuestNic | cdktf.IResolvable | undefined {
+    if (this.resolvableValue) {
+      return this.resolvableValue;
+    }
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    if (this._mac !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.mac = this._mac;
+    }
+    if (this._model !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.model = this._model;
+    }
+    if (this._slot !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.slot = this._slot;
+    }
+    if (this._tap !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.tap = this._tap;
+    }
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: GuestNic | cdktf.IResolvable | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+      this.resolvableValue = undefined;
+      this._mac = undefined;
+      this._model = undefined;
+      this._slot = undefined;
+      this._tap = undefined;
+    }
+    else if (cdktf.Tokenization.isResolvable(value)) {
+      this.isEmptyObject = false;
+      this.resolvableValue = value;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+      this.resolvableValue = undefined;
+      this._mac = value.mac;
+      this._model = value.model;
+      this._slot = value.slot;
+      this._tap = value.tap;
+    }
+  }
+
+  // mac - computed: false, optional: true, required: false
+  private _mac?: string; 
+  public get mac() {
+    return this.getStringAttribute('mac');
+  }
+  public set mac(value: string) {
+    this._mac = value;
+  }
+  public resetMac() {
+    this._mac = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get macInput() {
+    return this._mac;
+  }
+
+  // model - computed: true, optional: true, required: false
+  private _model?: string; 
+  public get model() {
+    return this.getStringAttribute('model');
+  }
+  public set model(value: string) {
+    this._model = value;
+  }
+  public resetModel() {
+    this._model = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get modelInput() {
+    return this._model;
+  }
+
+  // slot - computed: false, optional: true, required: false
+  private _slot?: number; 
+  public get slot() {
+    return this.getNumberAttribute('slot');
+  }
+  public set slot(value: number) {
+    this._slot = value;
+  }
+  public resetSlot() {
+    this._slot = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get slotInput() {
+    return this._slot;
+  }
+
+  // tap - computed: false, optional: false, required: true
+  private _tap?: string; 
+  public get tap() {
+    return this.getStringAttribute('tap');
+  }
+  public set tap(value: string) {
+    this._tap = value;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get tapInput() {
+    return this._tap;
+  }
+}
+
+export class GuestNicList extends cdktf.ComplexList {
+  public internalValue? : GuestNic[] | cdktf.IResolvable
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  * @param wrapsSet whether the list is wrapping a set (will add tolist() to be able to access an item via an index)
+  */
+  constructor(protected terraformResource: cdktf.IInterpolatingParent, protected terraformAttribute: string, protected wrapsSet: boolean) {
+    super(terraformResource, terraformAttribute, wrapsSet)
+  }
+
+  /**
+  * @param index the index of the item to return
+  */
+  public get(index: number): GuestNicOutputReference {
+    return new GuestNicOutputReference(this.terraformResource, this.terraformAttribute, index, this.wrapsSet);
+  }
+}
+export interface GuestPassthru {
+  /**
+  * Host B/S/F (3/0/0), reserved with a bhyve_ppt_device.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#device Guest#device}
+  */
+  readonly device: string;
+  /**
+  * Guest PCI function (0-7); defaults to the host function.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#function Guest#function}
+  */
+  readonly function?: number;
+  /**
+  * Option ROM file (a GPU VBIOS dump).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#rom Guest#rom}
+  */
+  readonly rom?: string;
+  /**
+  * Guest PCI slot (1-30).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#slot Guest#slot}
+  */
+  readonly slot: number;
+}
+
+export function guestPassthruToTerraform(struct?: GuestPassthru | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+    device: cdktf.stringToTerraform(struct!.device),
+    function: cdktf.numberToTerraform(struct!.function),
+    rom: cdktf.stringToTerraform(struct!.rom),
+    slot: cdktf.numberToTerraform(struct!.slot),
+  }
+}
+
+
+export function guestPassthruToHclTerraform(struct?: GuestPassthru | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+    device: {
+      value: cdktf.stringToHclTerraform(struct!.device),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    function: {
+      value: cdktf.numberToHclTerraform(struct!.function),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
+    },
+    rom: {
+      value: cdktf.stringToHclTerraform(struct!.rom),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    slot: {
+      value: cdktf.numberToHclTerraform(struct!.slot),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
+    },
+  };
+
+  // remove undefined attributes
+  return Object.fromEntries(Object.entries(attrs).filter(([_, value]) => value !== undefined && value.value !== undefined));
+}
+
+export class GuestPassthruOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+  private resolvableValue?: cdktf.IResolvable;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  * @param complexObjectIndex the index of this item in the list
+  * @param complexObjectIsFromSet whether the list is wrapping a set (will add tolist() to be able to access an item via an index)
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string, complexObjectIndex: number, complexObjectIsFromSet: boolean) {
+    super(terraformResource, terraformAttribute, complexObjectIsFromSet, complexObjectIndex);
+  }
+
+  public get internalValue(): GuestPassthru | cdktf.IResolvable | undefined {
+    if (this.resolvableValue) {
+      return this.resolvableValue;
+    }
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    if (this._device !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.device = this._device;
+    }
+    if (this._function !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.function = this._function;
+    }
+    if (this._rom !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.rom = this._rom;
+    }
+    if (this._slot !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.slot = this._slot;
+    }
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: GuestPassthru | cdktf.IResolvable | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+      this.resolvableValue = undefined;
+      this._device = undefined;
+      this._function = undefined;
+      this._rom = undefined;
+      this._slot = undefined;
+    }
+    else if (cdktf.Tokenization.isResolvable(value)) {
+      this.isEmptyObject = false;
+      this.resolvableValue = value;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+      this.resolvableValue = undefined;
+      this._device = value.device;
+      this._function = value.function;
+      this._rom = value.rom;
+      this._slot = value.slot;
+    }
+  }
+
+  // device - computed: false, optional: false, required: true
+  private _device?: string; 
+  public get device() {
+    return this.getStringAttribute('device');
+  }
+  public set device(value: string) {
+    this._device = value;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get deviceInput() {
+    return this._device;
+  }
+
+  // function - computed: true, optional: true, required: false
+  private _function?: number; 
+  public get function() {
+    return this.getNumberAttribute('function');
+  }
+  public set function(value: number) {
+    this._function = value;
+  }
+  public resetFunction() {
+    this._function = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get functionInput() {
+    return this._function;
+  }
+
+  // rom - computed: false, optional: true, required: false
+  private _rom?: string; 
+  public get rom() {
+    return this.getStringAttribute('rom');
+  }
+  public set rom(value: string) {
+    this._rom = value;
+  }
+  public resetRom() {
+    this._rom = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get romInput() {
+    return this._rom;
+  }
+
+  // slot - computed: false, optional: false, required: true
+  private _slot?: number; 
+  public get slot() {
+    return this.getNumberAttribute('slot');
+  }
+  public set slot(value: number) {
+    this._slot = value;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get slotInput() {
+    return this._slot;
+  }
+}
+
+export class GuestPassthruList extends cdktf.ComplexList {
+  public internalValue? : GuestPassthru[] | cdktf.IResolvable
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  * @param wrapsSet whether the list is wrapping a set (will add tolist() to be able to access an item via an index)
+  */
+  constructor(protected terraformResource: cdktf.IInterpolatingParent, protected terraformAttribute: string, protected wrapsSet: boolean) {
+    super(terraformResource, terraformAttribute, wrapsSet)
+  }
+
+  /**
+  * @param index the index of the item to return
+  */
+  public get(index: number): GuestPassthruOutputReference {
+    return new GuestPassthruOutputReference(this.terraformResource, this.terraformAttribute, index, this.wrapsSet);
+  }
+}
+
+/**
+* Represents a {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest bhyve_guest}
+*/
+export class Guest extends cdktf.TerraformResource {
+
+  // =================
+  // STATIC PROPERTIES
+  // =================
+  public static readonly tfResourceType = "bhyve_guest";
+
+  // ==============
+  // STATIC Methods
+  // ==============
+  /**
+  * Generates CDKTF code for importing a Guest resource upon running "cdktf plan <stack-name>"
+  * @param scope The scope in which to define this construct
+  * @param importToId The construct id used in the generated config for the Guest to import
+  * @param importFromId The id of the existing Guest that should be imported. Refer to the {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#import import section} in the documentation of this resource for the id to use
+  * @param provider? Optional instance of the provider where the Guest to import is found
+  */
+  public static generateConfigForImport(scope: Construct, importToId: string, importFromId: string, provider?: cdktf.TerraformProvider) {
+        return new cdktf.ImportableResource(scope, importToId, { terraformResourceType: "bhyve_guest", importId: importFromId, provider });
+      }
+
+  // ===========
+  // INITIALIZER
+  // ===========
+
+  /**
+  * Create a new {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest bhyve_guest} Resource
+  *
+  * @param scope The scope in which to define this construct
+  * @param id The scoped construct ID. Must be unique amongst siblings in the same scope
+  * @param options GuestConfig
+  */
+  public constructor(scope: Construct, id: string, config: GuestConfig) {
+    super(scope, id, {
+      terraformResourceType: 'bhyve_guest',
+      terraformGeneratorMetadata: {
+        providerName: 'bhyve',
+        providerVersion: '0.1.0'
+      },
+      provider: config.provider,
+      dependsOn: config.dependsOn,
+      count: config.count,
+      lifecycle: config.lifecycle,
+      provisioners: config.provisioners,
+      connection: config.connection,
+      forEach: config.forEach
+    });
+    this._address = config.address;
+    this._bootrom = config.bootrom;
+    this._cpus = config.cpus;
+    this._hostKey = config.hostKey;
+    this._memory = config.memory;
+    this._name = config.name;
+    this._restart = config.restart;
+    this._startOrder = config.startOrder;
+    this._state = config.state;
+    this._disk.internalValue = config.disk;
+    this._nic.internalValue = config.nic;
+    this._passthru.internalValue = config.passthru;
+  }
+
+  // ==========
+  // ATTRIBUTES
+  // ==========
+
+  // address - computed: false, optional: false, required: true
+  private _address?: string; 
+  public get address() {
+    return this.getStringAttribute('address');
+  }
+  public set address(value: string) {
+    this._address = value;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get addressInput() {
+    return this._address;
+  }
+
+  // argv - computed: true, optional: false, required: false
+  public get argv() {
+    return this.getListAttribute('argv');
+  }
+
+  // bootrom - computed: false, optional: true, required: false
+  private _bootrom?: string; 
+  public get bootrom() {
+    return this.getStringAttribute('bootrom');
+  }
+  public set bootrom(value: string) {
+    this._bootrom = value;
+  }
+  public resetBootrom() {
+    this._bootrom = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get bootromInput() {
+    return this._bootrom;
+  }
+
+  // command_line - computed: true, optional: false, required: false
+  public get commandLine() {
+    return this.getListAttribute('command_line');
+  }
+
+  // cpus - computed: false, optional: false, required: true
+  private _cpus?: number; 
+  public get cpus() {
+    return this.getNumberAttribute('cpus');
+  }
+  public set cpus(value: number) {
+    this._cpus = value;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get cpusInput() {
+    return this._cpus;
+  }
+
+  // host_key - computed: false, optional: false, required: true
+  private _hostKey?: string; 
+  public get hostKey() {
+    return this.getStringAttribute('host_key');
+  }
+  public set hostKey(value: string) {
+    this._hostKey = value;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get hostKeyInput() {
+    return this._hostKey;
+  }
+
+  // id - computed: true, optional: false, required: false
+  public get id() {
+    return this.getStringAttribute('id');
+  }
+
+  // memory - computed: false, optional: false, required: true
+  private _memory?: string; 
+  public get memory() {
+    return this.getStringAttribute('memory');
+  }
+  public set memory(value: string) {
+    this._memory = value;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get memoryInput() {
+    return this._memory;
+  }
+
+  // name - computed: false, optional: false, required: true
+  private _name?: string; 
+  public get name() {
+    return this.getStringAttribute('name');
+  }
+  public set name(value: string) {
+    this._name = value;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get nameInput() {
+    return this._name;
+  }
+
+  // restart - computed: true, optional: true, required: false
+  private _restart?: string; 
+  public get restart() {
+    return this.getStringAttribute('restart');
+  }
+  public set restart(value: string) {
+    this._restart = value;
+  }
+  public resetRestart() {
+    this._restart = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get restartInput() {
+    return this._restart;
+  }
+
+  // restarts - computed: true, optional: false, required: false
+  public get restarts() {
+    return this.getNumberAttribute('restarts');
+  }
+
+  // start_order - computed: true, optional: true, required: false
+  private _startOrder?: number; 
+  public get startOrder() {
+    return this.getNumberAttribute('start_order');
+  }
+  public set startOrder(value: number) {
+    this._startOrder = value;
+  }
+  public resetStartOrder() {
+    this._startOrder = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get startOrderInput() {
+    return this._startOrder;
+  }
+
+  // state - computed: true, optional: true, required: false
+  private _state?: string; 
+  public get state() {
+    return this.getStringAttribute('state');
+  }
+  public set state(value: string) {
+    this._state = value;
+  }
+  public resetState() {
+    this._state = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get stateInput() {
+    return this._state;
+  }
+
+  // status - computed: true, optional: false, required: false
+  public get status() {
+    return this.getStringAttribute('status');
+  }
+
+  // disk - computed: false, optional: true, required: false
+  private _disk = new GuestDiskList(this, "disk", false);
+  public get disk() {
+    return this._disk;
+  }
+  public putDisk(value: GuestDisk[] | cdktf.IResolvable) {
+    this._disk.internalValue = value;
+  }
+  public resetDisk() {
+    this._disk.internalValue = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get diskInput() {
+    return this._disk.internalValue;
+  }
+
+  // nic - computed: false, optional: true, required: false
+  private _nic = new GuestNicList(this, "nic", false);
+  public get nic() {
+    return this._nic;
+  }
+  public putNic(value: GuestNic[] | cdktf.IResolvable) {
+    this._nic.internalValue = value;
+  }
+  public resetNic() {
+    this._nic.internalValue = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get nicInput() {
+    return this._nic.internalValue;
+  }
+
+  // passthru - computed: false, optional: true, required: false
+  private _passthru = new GuestPassthruList(this, "passthru", false);
+  public get passthru() {
+    return this._passthru;
+  }
+  public putPassthru(value: GuestPassthru[] | cdktf.IResolvable) {
+    this._passthru.internalValue = value;
+  }
+  public resetPassthru() {
+    this._passthru.internalValue = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get passthruInput() {
+    return this._passthru.internalValue;
+  }
+
+  // =========
+  // SYNTHESIS
+  // =========
+
+  protected synthesizeAttributes(): { [name: string]: any } {
+    return {
+      address: cdktf.stringToTerraform(this._address),
+      bootrom: cdktf.stringToTerraform(this._bootrom),
+      cpus: cdktf.numberToTerraform(this._cpus),
+      host_key: cdktf.stringToTerraform(this._hostKey),
+      memory: cdktf.stringToTerraform(this._memory),
+      name: cdktf.stringToTerraform(this._name),
+      restart: cdktf.stringToTerraform(this._restart),
+      start_order: cdktf.numberToTerraform(this._startOrder),
+      state: cdktf.stringToTerraform(this._state),
+      disk: cdktf.listMapper(guestDiskToTerraform, true)(this._disk.internalValue),
+      nic: cdktf.listMapper(guestNicToTerraform, true)(this._nic.internalValue),
+      passthru: cdktf.listMapper(guestPassthruToTerraform, true)(this._passthru.internalValue),
+    };
+  }
+
+  protected synthesizeHclAttributes(): { [name: string]: any } {
+    const attrs = {
+      address: {
+        value: cdktf.stringToHclTerraform(this._address),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      bootrom: {
+        value: cdktf.stringToHclTerraform(this._bootrom),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      cpus: {
+        value: cdktf.numberToHclTerraform(this._cpus),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "number",
+      },
+      host_key: {
+        value: cdktf.stringToHclTerraform(this._hostKey),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      memory: {
+        value: cdktf.stringToHclTerraform(this._memory),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      name: {
+        value: cdktf.stringToHclTerraform(this._name),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      restart: {
+        value: cdktf.stringToHclTerraform(this._restart),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      start_order: {
+        value: cdktf.numberToHclTerraform(this._startOrder),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "number",
+      },
+      state: {
+        value: cdktf.stringToHclTerraform(this._state),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      disk: {
+        value: cdktf.listMapperHcl(guestDiskToHclTerraform, true)(this._disk.internalValue),
+        isBlock: true,
+        type: "list",
+        storageClassType: "GuestDiskList",
+      },
+      nic: {
+        value: cdktf.listMapperHcl(guestNicToHclTerraform, true)(this._nic.internalValue),
+        isBlock: true,
+        type: "list",
+        storageClassType: "GuestNicList",
+      },
+      passthru: {
+        value: cdktf.listMapperHcl(guestPassthruToHclTerraform, true)(this._passthru.internalValue),
+        isBlock: true,
+        type: "list",
+        storageClassType: "GuestPassthruList",
+      },
+    };
+
+    // remove undefined attributes
+    return Object.fromEntries(Object.entries(attrs).filter(([_, value]) => value !== undefined && value.value !== undefined ))
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * cdktf.out/passthru.md: on every synth, the passthrough of every host in words a reviewer reads:
+ * each reserved device, the guest and slot it goes to, the pptdevs lines loader.conf will get, and
+ * each guest's bhyve command line. A pull request that changes passthrough changes this file.
+ */
+import { App, Aspects, TerraformStack, Token, type IAspect } from "cdktf";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { IConstruct } from "constructs";
+import { checkDocumentData } from "../../../agent/spec/validate.js";
+import { renderBhyveArgv, renderLoaderConf } from "../../../agent/spec/render.js";
+import { formatBsf } from "../../../agent/spec/pci-address.js";
+import { BhyveHost } from "./host.js";
+
+const registered = new WeakSet<TerraformStack>();
+
+function cell(v: unknown): string {
+  const s = typeof v === "string" && Token.isUnresolved(v) ? "(known at apply)" : String(v ?? "");
+  return s.replace(/\|/g, "\\|");
+}
+
+/** The report's text for the hosts of an app. */
+export function passthruReport(hosts: readonly BhyveHost[]): string {
+  const lines = ["# Passthrough", "", "Written by cdktf-bhyve at every synth. Review it like code: it is what the hosts will be given.", ""];
+  if (hosts.length === 0) lines.push("No bhyve hosts in this app.");
+  for (const h of hosts) {
+    lines.push(`## ${cell(h.address)} (${h.node.path})`, "");
+    if (h.devices.length === 0) lines.push("No devices reserved.", "");
+    else {
+      lines.push("| Device | Vendor:Device | Bind | Guest | Guest slot |", "|---|---|---|---|---|");
+      for (const d of h.devices) {
+        const uses = h.guests.flatMap((g) => (g.props.passthru ?? []).filter((p) => (typeof p.device === "string" ? p.device === d.bsf || p.device === d.device : p.device === d)).map((p) => ({ g, p })));
+        const fn = (p: { function?: number }) => (p.function !== undefined ? p.function : Number(d.bsf.split("/")[2] ?? 0));
+        const guest = uses.map(({ g }) => cell(g.name)).join(", ") || "(unused)";
+        const slot = uses.map(({ p }) => `${p.slot}:${fn(p)}`).join(", ") || "-";
+        const ids = d.toDocument();
+        lines.push(`| ${cell(d.bsf)} | ${cell(ids.vendor_id ?? "-")}:${cell(ids.device_id ?? "-")} | ${d.props.bind ?? "boot"} | ${guest} | ${slot} |`);
+      }
+      lines.push("");
+    }
+    const r = checkDocumentData(h.toDocument());
+    if (!r.ok) {
+      lines.push("**Not valid**: synth fails with:", "", ...r.problems.map((p) => `- \`${p.path}\`: ${p.message}`), "");
+      continue;
+    }
+    lines.push("loader.conf (managed block; `hw.vmm.amdvi.enable` is added on AMD hosts):", "", "```");
+    for (const [k, v] of renderLoaderConf(r.state)) lines.push(`${k}="${v}"`);
+    lines.push("```", "");
+    for (const g of r.state.guests) {
+      const pt = g.passthru.map((p) => `${formatBsf(p.device)} at ${p.slot}:${p.function}`).join(", ");
+      lines.push(`Guest \`${g.name}\`${pt ? ` (passthrough: ${pt})` : ""}:`, "", "```", renderBhyveArgv(g).join(" "), "```", "");
+    }
+  }
+  return `${lines.join("\n").trimEnd()}\n`;
+}
+
+class ReportAspect implements IAspect {
+  constructor(private readonly app: App) {}
+
+  visit(node: IConstruct): void {
+    if (!(node instanceof TerraformStack)) return;
+    const hosts = this.app.node.findAll().filter((c): c is BhyveHost => c instanceof BhyveHost);
+    mkdirSync(this.app.outdir, { recursive: true });
+    writeFileSync(join(this.app.outdir, "passthru.md"), passthruReport(hosts));
+  }
+}
+
+/** Makes the host's stack write the app's passthru.md when it synthesizes (once per stack). */
+export function attachReport(host: BhyveHost): void {
+  const app = App.of(host);
+  const stack = TerraformStack.of(host);
+  if (!(app instanceof App) || registered.has(stack)) return;
+  registered.add(stack);
+  Aspects.of(stack).add(new ReportAspect(app));
+}

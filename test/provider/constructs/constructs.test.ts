@@ -1,0 +1,211 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { App, TerraformStack, TerraformVariable, Testing } from "cdktf";
+import { BhyveHost, BhyveProvider, Guest, type GuestProps } from "cdktf-bhyve";
+import { checkDocumentData } from "../../../agent/spec/validate.js";
+import { checkDocumentText } from "../../../agent/spec/document.js";
+import { GpuHostStack } from "../../../examples/gpu-host/stack.js";
+import { FleetStack } from "../../../examples/fleet/stack.js";
+import { parseInventory } from "../../../examples/fleet/inventory.js";
+import { generateBindings, readTree } from "../../../provider/constructs/generate.js";
+import { repoPath } from "../../helpers.js";
+import { TerraformDir } from "../tf-helpers.js";
+import { providerSchemaJson } from "../../../provider/constructs/schema-json.js";
+import { PROVIDER_VERSION } from "../../../provider/version.js";
+
+const KEY = "SHA256:Oq4PqC+Jy1ByjMHQ1Wih/YYrLeJ+3E3nmO2pHRlsC78";
+const FW = "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd";
+
+function stackWithHost() {
+  const outdir = mkdtempSync(join(tmpdir(), "cdktf-bhyve-synth-"));
+  const app = new App({ outdir });
+  const stack = new TerraformStack(app, "s");
+  new BhyveProvider(stack, "bhyve", { sshPrivateKeyFile: "/k" });
+  const host = new BhyveHost(stack, "h1", { address: "127.0.1.2:22", hostKey: KEY });
+  return { app, stack, host, outdir };
+}
+
+/** Synthesizes with validations on; returns the validation lines, or [] when it passed. */
+function synthErrors(stack: TerraformStack): string[] {
+  try {
+    Testing.synth(stack, true);
+    return [];
+  } catch (err) {
+    return (err as Error).message.split("\n").filter((l) => l.startsWith("  [")).map((l) => l.trim());
+  }
+}
+
+const guest = (host: BhyveHost, over: Partial<GuestProps> = {}): GuestProps => ({ host, name: "g1", cpus: 2, memory: "2G", bootrom: FW, ...over });
+
+describe("synth-time validation: every spec rule, named by construct path and field", () => {
+  test("a valid host synthesizes, and a guest depends on the host and the reservations it uses", () => {
+    const { stack, host } = stackWithHost();
+    const gpu = host.reservePpt("gpu", { device: "3/0/0" });
+    host.reservePpt("audio", { device: "pci0:3:0:1" });
+    host.reservePpt("unused", { device: "5/0/0" });
+    new Guest(stack, "g1", guest(host, { passthru: [{ device: gpu, slot: 6 }, { device: "3/0/1", slot: 6 }] }));
+    assert.deepEqual(synthErrors(stack), []);
+    const json = JSON.parse(Testing.synth(stack, true));
+    const key = (type: string, fragment: string) => `${type}.${Object.keys(json.resource[type]).find((k) => k.includes(fragment))!}`;
+    const g = Object.values(json.resource.bhyve_guest)[0] as { depends_on: string[]; passthru: Array<{ device: string }> };
+    assert.deepEqual([...g.depends_on].sort(), [key("bhyve_host", "h1"), key("bhyve_ppt_device", "gpu"), key("bhyve_ppt_device", "audio")].sort(),
+      "the device given as a string is found among the host's reservations; the unused one is not a dependency");
+    assert.deepEqual(g.passthru.map((p) => p.device), ["3/0/0", "3/0/1"]);
+  });
+
+  const cases: Array<[string, (s: TerraformStack, h: BhyveHost) => void, string[]]> = [
+    ["two guests on one host given the same device", (s, h) => {
+      const gpu = h.reservePpt("gpu", { device: "3/0/0" });
+      new Guest(s, "a", guest(h, { name: "a", passthru: [{ device: gpu, slot: 6 }] }));
+      new Guest(s, "b", guest(h, { name: "b", passthru: [{ device: gpu, slot: 6 }] }));
+    }, ["[s/b] passthru[0].device: 3/0/0 is already passed to guest a"]],
+    ["a slot collision between passthrough and a disk", (s, h) => {
+      const nic = h.reservePpt("nic", { device: "4/0/0" });
+      new Guest(s, "a", guest(h, { name: "a", disks: [{ path: "/vm/a", slot: 6 }], passthru: [{ device: nic, slot: 6 }] }));
+    }, ["[s/a] disks[0].slot: slot 6 is already taken by passthru[0] (4/0/0)"]],
+    ["a passthrough device with no PptDevice on that host", (s, h) => {
+      new Guest(s, "a", guest(h, { name: "a", passthru: [{ device: "5/0/0", slot: 6 }] }));
+    }, ["[s/a] passthru[0].device: 5/0/0 is not reserved on this host; add it to ppt"]],
+    ["a multi-function device split across guests", (s, h) => {
+      const gpu = h.reservePpt("gpu", { device: "3/0/0" });
+      const audio = h.reservePpt("audio", { device: "3/0/1" });
+      new Guest(s, "a", guest(h, { name: "a", passthru: [{ device: gpu, slot: 6 }] }));
+      new Guest(s, "b", guest(h, { name: "b", passthru: [{ device: audio, slot: 6, function: 0 }] }));
+    }, ["[s/b] passthru[0].device: 3/0/1 is a function of the device at 3/0, whose function 3/0/0 is passed to guest a; pass all functions of a device to the same guest (FreeBSD assigns functions one by one, and functions of one device are not isolated from each other)"]],
+    ["too many reservations for pptdevs, pptdevs2 and pptdevs3", (_s, h) => {
+      for (let i = 0; i < 43; i++) h.reservePpt(`d${i}`, { device: `${100 + (i >> 3)}/${10 + ((i >> 1) % 4)}/${i % 8}` });
+    }, ["[s/h1] ppt: 43 devices need 4 loader variables of at most 128 characters, but the kernel reads only pptdevs, pptdevs2, pptdevs3; reserve fewer devices on this host"]],
+    ["bad names and addresses", (s, h) => {
+      h.reservePpt("bad", { device: "3:0:0" });
+      new Guest(s, "a", guest(h, { name: "no spaces please" }));
+    }, [
+      '[s/h1/bad] device: "3:0:0" is not a PCI address; write bus/slot/function in decimal (e.g. 3/0/0) or pci0:B:S:F',
+      '[s/a] name: "no spaces please" is not a guest name: 1-31 characters, letters, digits, _ . -, starting with a letter or digit',
+    ]],
+    ["a PptDevice of another host", (s, h) => {
+      const other = new BhyveHost(s, "h2", { address: "127.0.1.3:22", hostKey: KEY });
+      const d = other.reservePpt("gpu", { device: "3/0/0" });
+      new Guest(s, "a", guest(h, { name: "a", passthru: [{ device: d, slot: 6 }] }));
+    }, [
+      "[s/a] passthru[0].device: 3/0/0 is not reserved on this host; add it to ppt",
+      "[s/a] passthru[0].device: s/h2/gpu is reserved on host s/h2 (127.0.1.3:22), not on s/h1 (127.0.1.2:22)",
+    ]],
+    ["duplicate guest names and taps on one host", (s, h) => {
+      new Guest(s, "a", guest(h, { name: "web", nics: [{ tap: "tap0" }] }));
+      new Guest(s, "b", guest(h, { name: "web", nics: [{ tap: "tap0" }] }));
+    }, ['[s/b] name: duplicate guest name "web" (also guests[0])', "[s/b] nics[0].tap: tap0 is already used by guest web"]],
+  ];
+  for (const [what, build, expected] of cases) {
+    test(what, () => {
+      const { stack, host } = stackWithHost();
+      build(stack, host);
+      assert.deepEqual(synthErrors(stack).sort(), [...expected].sort());
+    });
+  }
+
+  test("a guest with values known only at apply is not guessed at; the others are still checked", () => {
+    const { stack, host } = stackWithHost();
+    const cpus = new TerraformVariable(stack, "cpus", { type: "number" }).numberValue;
+    new Guest(stack, "later", guest(host, { name: "later", cpus, passthru: [{ device: "9/0/0", slot: 31 }] }));
+    new Guest(stack, "now", guest(host, { name: "now", cpus: 0 }));
+    assert.deepEqual(synthErrors(stack), ["[s/now] cpus: 0 is out of range (1-4096)"]);
+  });
+});
+
+describe("cdktf.out/passthru.md", () => {
+  test("every synth writes the per-host table, the pptdevs lines and each guest's command line", () => {
+    const outdir = mkdtempSync(join(tmpdir(), "cdktf-bhyve-report-"));
+    try {
+      const app = new App({ outdir });
+      new GpuHostStack(app, "gpu-host", { address: "127.0.1.11:22", hostKey: KEY, sshPrivateKeyFile: "/k" });
+      app.synth();
+      const md = readFileSync(join(outdir, "passthru.md"), "utf8");
+      assert.match(md, /^\| 3\/0\/0 \| 0x10de:0x1e07 \| boot \| ml1 \| 6:0 \|$/m);
+      assert.match(md, /^\| 3\/0\/1 \| 0x10de:0x10f7 \| boot \| ml1 \| 6:1 \|$/m);
+      assert.match(md, /^\| 4\/0\/1 \| 0x8086:0x1521 \| live \| fw1 \| 7:0 \|$/m);
+      assert.match(md, /^pptdevs="3\/0\/0 3\/0\/1 4\/0\/1"$/m);
+      assert.match(md, /^\/usr\/sbin\/bhyve -c 8 -m 32G -S .* -s 6:0,passthru,3\/0\/0 -s 6:1,passthru,3\/0\/1 .* ml1$/m);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the examples", () => {
+  test("gpu-host: the CDKTF app and host.yaml are the same desired state", () => {
+    const app = Testing.app();
+    const s = new GpuHostStack(app, "gpu-host", { address: "127.0.1.11:22", hostKey: KEY, sshPrivateKeyFile: "/k" });
+    assert.deepEqual(synthErrors(s), []);
+    const fromApp = checkDocumentData(s.host.toDocument());
+    const fromYaml = checkDocumentText(readFileSync(repoPath("examples/gpu-host/host.yaml"), "utf8"));
+    assert.ok(fromApp.ok && fromYaml.ok);
+    assert.deepEqual(fromApp.state, fromYaml.state);
+  });
+
+  test("fleet: every host valid, names unique, the inventory checked", () => {
+    const inv = parseInventory({
+      sshPrivateKeyFile: "/k",
+      hosts: [
+        { name: "gpu1", address: "127.0.1.31:22", hostKey: KEY, role: "gpu", webGuests: 2 },
+        { name: "edge1", address: "127.0.1.32:22", hostKey: KEY, role: "edge", webGuests: 1 },
+        { name: "gen1", address: "127.0.1.33:22", hostKey: KEY, role: "general", webGuests: 3 },
+      ],
+    });
+    const s = new FleetStack(Testing.app(), "fleet", inv);
+    assert.deepEqual(synthErrors(s), []);
+    const json = JSON.parse(Testing.synth(s, true));
+    assert.equal(Object.keys(json.resource.bhyve_host).length, 3);
+    assert.equal(Object.keys(json.resource.bhyve_guest).length, 8);
+    assert.equal(Object.keys(json.resource.bhyve_ppt_device).length, 3);
+    assert.throws(() => parseInventory({ sshPrivateKeyFile: "/k", hosts: [{ name: "A", address: "x", hostKey: KEY, role: "gpu", webGuests: 1 }] }), /hosts\[0\] needs name \(lowercase\)/);
+  });
+
+  for (const dir of [".", "examples/fleet"]) {
+    test(`cdktf synth (the real CLI) of ${dir === "." ? "examples/gpu-host" : dir}`, async () => {
+      const home = mkdtempSync(join(tmpdir(), "cdktf-bhyve-home-"));
+      const out = mkdtempSync(join(tmpdir(), "cdktf-bhyve-out-"));
+      try {
+        const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+          execFile(repoPath("node_modules/.bin/cdktf"), ["synth", "--output", out], {
+            cwd: repoPath(dir), timeout: 120_000,
+            env: { PATH: process.env.PATH, HOME: home, CDKTF_HOME: home, CHECKPOINT_DISABLE: "1", DISABLE_VERSION_CHECK: "true", CI: "1" },
+          }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }));
+        });
+        assert.equal(r.code, 0, r.out);
+        assert.match(r.out, /Generated Terraform code for the stacks/);
+        assert.ok(readFileSync(join(out, "passthru.md"), "utf8").includes("# Passthrough"));
+      } finally {
+        rmSync(home, { recursive: true, force: true });
+        rmSync(out, { recursive: true, force: true });
+      }
+    });
+  }
+});
+
+describe("the L1 bindings", () => {
+  test("the schema they are generated from is the one the running provider reports to terraform", async () => {
+    const tf = new TerraformDir();
+    try {
+      tf.config({ terraform: { required_providers: { bhyve: { source: "cdktf-bhyve/bhyve", version: PROVIDER_VERSION } } } });
+      assert.equal((await tf.tf(["init", "-input=false"])).code, 0);
+      const r = await tf.tf(["providers", "schema", "-json"]);
+      assert.equal(r.code, 0, r.stderr);
+      const reported = JSON.parse(r.stdout);
+      const ours = providerSchemaJson();
+      assert.deepEqual(reported.provider_schemas, ours.provider_schemas);
+    } finally {
+      tf.cleanup();
+    }
+  });
+
+  test("regenerating them from the provider's schema gives exactly the files in the repository", async () => {
+    const fresh = await generateBindings();
+    const committed = readTree(repoPath("provider/constructs/gen"));
+    assert.deepEqual([...fresh.keys()].sort(), [...committed.keys()].sort());
+    for (const [file, text] of fresh) assert.equal(committed.get(file), text, `${file} differs: run npx cdktf-bhyve gen-bindings`);
+  });
+});
