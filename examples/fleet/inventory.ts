@@ -17,6 +17,8 @@ export interface InventoryHost {
 /** The fleet. */
 export interface Inventory {
   readonly sshPrivateKeyFile: string;
+  /** SSH user on every host. Default root. */
+  readonly sshUser?: string;
   readonly hosts: readonly InventoryHost[];
 }
 
@@ -30,6 +32,7 @@ function isHost(x: unknown): x is InventoryHost {
 export function parseInventory(data: unknown): Inventory {
   const d = data as Inventory;
   if (typeof d?.sshPrivateKeyFile !== "string") throw new Error("inventory: sshPrivateKeyFile must be a string");
+  if (d.sshUser !== undefined && (typeof d.sshUser !== "string" || d.sshUser === "")) throw new Error("inventory: sshUser must be a non-empty string");
   if (!Array.isArray(d.hosts) || d.hosts.length === 0) throw new Error("inventory: hosts must be a non-empty list");
   d.hosts.forEach((h, i) => {
     if (!isHost(h)) throw new Error(`inventory: hosts[${i}] needs name (lowercase), address, hostKey, role (gpu|edge|general) and webGuests (a count)`);

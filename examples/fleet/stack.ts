@@ -18,6 +18,7 @@ export class FleetStack extends TerraformStack {
     super(scope, id);
     new BhyveProvider(this, "bhyve", {
       sshPrivateKeyFile: inventory.sshPrivateKeyFile,
+      ...(inventory.sshUser ? { sshUser: inventory.sshUser } : {}),
       hostKeys: Object.fromEntries(inventory.hosts.map((h) => [h.address, h.hostKey])),
     });
     for (const spec of inventory.hosts) {

@@ -12,6 +12,8 @@ export interface Connection {
   readonly address: string;
   readonly hostKey: string;
   readonly sshPrivateKeyFile: string;
+  /** SSH user; default root. */
+  readonly sshUser?: string;
 }
 
 /** The GPU host stack. */
@@ -20,7 +22,7 @@ export class GpuHostStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, conn: Connection) {
     super(scope, id);
-    new BhyveProvider(this, "bhyve", { sshPrivateKeyFile: conn.sshPrivateKeyFile, hostKeys: { [conn.address]: conn.hostKey } });
+    new BhyveProvider(this, "bhyve", { sshPrivateKeyFile: conn.sshPrivateKeyFile, ...(conn.sshUser ? { sshUser: conn.sshUser } : {}), hostKeys: { [conn.address]: conn.hostKey } });
     const host = new BhyveHost(this, "gpu-host", { address: conn.address, hostKey: conn.hostKey, vmmLoad: true, amdviEnable: "auto" });
     this.host = host;
 
