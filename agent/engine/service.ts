@@ -66,8 +66,16 @@ export interface HostView {
   readonly loader_conf_in_sync: boolean;
 }
 
-/** `host.get`. */
-export async function getHost(paths: HostPaths): Promise<HostView> {
+/**
+ * `host.get`. Like every read that compares the stored desired state with the host, it holds the
+ * host lock: another session's change writes state.json and loader.conf one after the other, and a
+ * read between the two would report drift that is not there.
+ */
+export function getHost(paths: HostPaths): Promise<HostView> {
+  return withHostLock(paths, () => readHost(paths));
+}
+
+async function readHost(paths: HostPaths): Promise<HostView> {
   const state = readAgentState(paths);
   const facts = await gatherFacts(paths);
   const snap = readLoaderConf(paths);
@@ -179,11 +187,13 @@ function managedPptdevs(paths: HostPaths): string[] {
   return currentManagedSettings(readLoaderConf(paths)).filter(([k]) => /^pptdevs[23]?$/.test(k)).flatMap(([, v]) => v.split(" "));
 }
 
-/** `ppt.get`: the reservation as stored and as the host has it. */
-export async function getReservation(paths: HostPaths, device: string): Promise<ReservationView> {
-  const facts = await gatherFacts(paths);
-  const runtimes = listGuestNames(paths).map((n) => readGuest(paths, n));
-  return reservationView(device, readAgentState(paths).desired, facts, managedPptdevs(paths), runtimes);
+/** `ppt.get`: the reservation as stored and as the host has it (under the host lock, as {@link getHost}). */
+export function getReservation(paths: HostPaths, device: string): Promise<ReservationView> {
+  return withHostLock(paths, async () => {
+    const facts = await gatherFacts(paths);
+    const runtimes = listGuestNames(paths).map((n) => readGuest(paths, n));
+    return reservationView(device, readAgentState(paths).desired, facts, managedPptdevs(paths), runtimes);
+  });
 }
 
 /** What `guest.get` answers: the runtime, the desired configuration, recent events. */
@@ -215,8 +225,12 @@ export interface StatusView {
   readonly reboot_reasons: Array<{ what: string; detail: string }>;
 }
 
-/** `status`: guests, reservations, and whether a reboot is pending. */
-export async function status(paths: HostPaths): Promise<StatusView> {
+/** `status`: guests, reservations, and whether a reboot is pending (under the host lock, as {@link getHost}). */
+export function status(paths: HostPaths): Promise<StatusView> {
+  return withHostLock(paths, () => readStatus(paths));
+}
+
+async function readStatus(paths: HostPaths): Promise<StatusView> {
   const desired = readAgentState(paths).desired;
   const facts = await gatherFacts(paths);
   const reasons = rebootReasons(desired, facts);

@@ -19,6 +19,8 @@ export interface Inventory {
   readonly sshPrivateKeyFile: string;
   /** SSH user on every host. Default root. */
   readonly sshUser?: string;
+  /** How long to wait for a host's SSH handshake, e.g. "15s". Default 15s. */
+  readonly connectTimeout?: string;
   readonly hosts: readonly InventoryHost[];
 }
 
@@ -33,6 +35,7 @@ export function parseInventory(data: unknown): Inventory {
   const d = data as Inventory;
   if (typeof d?.sshPrivateKeyFile !== "string") throw new Error("inventory: sshPrivateKeyFile must be a string");
   if (d.sshUser !== undefined && (typeof d.sshUser !== "string" || d.sshUser === "")) throw new Error("inventory: sshUser must be a non-empty string");
+  if (d.connectTimeout !== undefined && (typeof d.connectTimeout !== "string" || !/^\d+(ms|s|m|h)$/.test(d.connectTimeout))) throw new Error('inventory: connectTimeout must be a duration such as "15s"');
   if (!Array.isArray(d.hosts) || d.hosts.length === 0) throw new Error("inventory: hosts must be a non-empty list");
   d.hosts.forEach((h, i) => {
     if (!isHost(h)) throw new Error(`inventory: hosts[${i}] needs name (lowercase), address, hostKey, role (gpu|edge|general) and webGuests (a count)`);

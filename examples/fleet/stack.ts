@@ -19,6 +19,7 @@ export class FleetStack extends TerraformStack {
     new BhyveProvider(this, "bhyve", {
       sshPrivateKeyFile: inventory.sshPrivateKeyFile,
       ...(inventory.sshUser ? { sshUser: inventory.sshUser } : {}),
+      ...(inventory.connectTimeout ? { connectTimeout: inventory.connectTimeout } : {}),
       hostKeys: Object.fromEntries(inventory.hosts.map((h) => [h.address, h.hostKey])),
     });
     for (const spec of inventory.hosts) {

@@ -34,12 +34,17 @@ export function explain(what: string, r: RunOutcome): string {
 }
 
 /** The fleet example pointed at sshd test hosts (gpu1, edge1, gen1 by their names). */
-export function fleetProject(fleet: SshdFleet, hosts: ReadonlyArray<{ host: SshdHost; role: "gpu" | "edge" | "general"; webGuests: number }>): { project: CdktfProject; workDir: string } {
+export function fleetProject(
+  fleet: SshdFleet,
+  hosts: ReadonlyArray<{ host: SshdHost; role: "gpu" | "edge" | "general"; webGuests: number; name?: string }>,
+  extra: { connectTimeout?: string } = {},
+): { project: CdktfProject; workDir: string } {
   const workDir = mkdtempSync(join(tmpdir(), "cdktf-bhyve-e2e-"));
   const inventory = {
     sshPrivateKeyFile: fleet.keyFile,
     sshUser: fleet.account.user,
-    hosts: hosts.map(({ host, role, webGuests }) => ({ name: host.name, address: host.address, hostKey: host.hostKeyFingerprint, role, webGuests })),
+    ...extra,
+    hosts: hosts.map(({ host, role, webGuests, name }) => ({ name: name ?? host.name, address: host.address, hostKey: host.hostKeyFingerprint, role, webGuests })),
   };
   writeFileSync(join(workDir, "inventory.json"), JSON.stringify(inventory, null, 1));
   const project = new CdktfProject({ main: repoPath("examples/fleet/main.ts"), workDir, env: { BHYVE_FLEET_INVENTORY: join(workDir, "inventory.json") } });

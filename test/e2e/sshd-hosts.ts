@@ -178,11 +178,22 @@ export class SshdHost {
     return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** Freezes sshd (SIGSTOP): connections are accepted by the kernel and never answered, like a hung host. */
+  freeze(): void {
+    if (this.child?.pid) process.kill(this.child.pid, "SIGSTOP");
+  }
+
+  /** Lets a frozen sshd run again. */
+  thaw(): void {
+    if (this.child?.pid) process.kill(this.child.pid, "SIGCONT");
+  }
+
   /** Stops sshd by its PID and waits for it; existing sessions end with their clients. */
   async stopSshd(): Promise<void> {
     const child = this.child;
     if (!child?.pid || !this.running) return;
     const gone = new Promise<void>((r) => child.once("exit", () => r()));
+    child.kill("SIGCONT");
     child.kill("SIGTERM");
     const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
     await gone;

@@ -6,7 +6,7 @@ import { after, describe, test } from "node:test";
 import { withHostLock } from "../../../agent/host/host-lock.js";
 import { parseLoaderConf, withManagedBlock } from "../../../agent/parse/loader-conf.js";
 import { renderLoaderConf } from "../../../agent/spec/render.js";
-import { decodeDesired } from "../../../agent/engine/service.js";
+import { decodeDesired, getHost, getReservation, status } from "../../../agent/engine/service.js";
 import { repoPath } from "../../helpers.js";
 import { AgentHost, FW } from "../agent-helpers.js";
 
@@ -50,6 +50,22 @@ describe("one change at a time", () => {
     const r = await (h as unknown as { pending: Promise<{ code: number | null; stdout: string }> }).pending;
     assert.equal(r.code, 0, r.stdout);
     assert.ok(applyFinishedAt >= releasedAt);
+  });
+
+  test("host.get, ppt.get and status wait for a change in progress (no half-written state is read)", async () => {
+    const settled: string[] = [];
+    let reads: Array<Promise<unknown>> = [];
+    await withHostLock(h.paths, async () => {
+      reads = [
+        getHost(h.paths).then(() => settled.push("host.get")),
+        getReservation(h.paths, "4/0/1").then(() => settled.push("ppt.get")),
+        status(h.paths).then(() => settled.push("status")),
+      ];
+      await new Promise((r) => setTimeout(r, 400));
+      assert.deepEqual(settled, [], "the reads wait while the lock is held");
+    });
+    await Promise.all(reads);
+    assert.deepEqual([...settled].sort(), ["host.get", "ppt.get", "status"]);
   });
 
   test("two applies at once: one after the other, never interleaved; the last one wins whole", async () => {
