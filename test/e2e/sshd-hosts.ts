@@ -119,9 +119,11 @@ export class SshdHost {
     return `${this.listen}:${this.port}`;
   }
 
-  /** The sshd log so far (sshd -e writes it to stderr). */
+  private readyAt = 0;
+
+  /** The sshd log since it was ready (sshd -e writes it to stderr); the readiness probe's connection is not in it. */
   get log(): string {
-    return this.stderr;
+    return this.stderr.slice(this.readyAt);
   }
 
   /** Writes the configuration and keys, starts sshd and waits for its banner. */
@@ -171,6 +173,9 @@ export class SshdHost {
       if (this.stderr.length < 1 << 20) this.stderr += d.toString();
     });
     await waitBanner(this.listen, this.port, child, () => this.stderr);
+    // The probe's connection ends with its own log lines; let them arrive before marking.
+    await new Promise((r) => setTimeout(r, 100));
+    this.readyAt = this.stderr.length;
   }
 
   /** Whether sshd is up. */
