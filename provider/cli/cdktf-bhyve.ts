@@ -7,7 +7,7 @@ import { installProviderCommand } from "./install-provider.js";
 const USAGE = `usage: cdktf-bhyve COMMAND
 
 commands:
-  demo                          show the embedded GPU host example as a reviewer sees it, and a mistake being refused
+  demo                          deploy examples/fleet to three sandbox hosts over SSH, show drift, heal it, destroy
   install-provider [--mirror DIR]   install the Terraform provider into a filesystem mirror
   gen-bindings [DIR]            regenerate the L1 bindings from the provider's schema (development)
   bench                         benchmarks (not built yet)

@@ -46,6 +46,7 @@ export class CdktfProject {
   readonly env: NodeJS.ProcessEnv;
 
   constructor(private readonly opts: ProjectOptions) {
+    mkdirSync(opts.workDir, { recursive: true });
     const require = createRequire(import.meta.url);
     const app = [process.execPath, require.resolve("tsx/cli"), opts.main];
     // cdktf runs "app" through a shell; refuse anything that a shell would split or expand.

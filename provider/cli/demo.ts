@@ -1,75 +1,240 @@
 /**
- * `cdktf-bhyve demo` on the embedded default: the GPU host example document, shown as a reviewer
- * sees it (loader.conf settings, reservations, each guest's bhyve command line), then a broken
- * variant of it, to show a mistake stopped before it reaches a host.
+ * `cdktf-bhyve demo`: the whole chain on this machine, in about a minute. Three sandbox FreeBSD
+ * hosts start behind an embedded SSH server (loopback only, each with its own host key, running
+ * the agent as a forced command would); the provider goes into a temporary filesystem mirror; the
+ * real cdktf CLI deploys examples/fleet; a fleet table shows what Terraform now knows; drift is made
+ * on two hosts, shown by `terraform plan -detailed-exitcode`, and healed by the next deploy; `cdktf
+ * destroy` puts every loader.conf back byte for byte; a broken desired state is refused before it
+ * reaches a host. Everything started is stopped by PID; any failed step makes the exit status 1.
  */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import ssh2 from "ssh2";
 import exampleDocument from "../../examples/gpu-host/host.yaml";
 import { checkDocumentText } from "../../agent/spec/document.js";
-import { formatBsf } from "../../agent/spec/pci-address.js";
 import { formatProblems } from "../../agent/spec/problems.js";
-import { guestSlots, renderBhyveArgv, renderBhyveloadArgv, renderLoaderConf } from "../../agent/spec/render.js";
-import { formatSize } from "../../agent/spec/size.js";
-import type { DesiredState } from "../../agent/spec/types.js";
+import { createSandbox, destroySandbox, guestAction } from "../../agent/sandbox/host.js";
+import { serveSandboxOverSsh, type GatewayHost } from "../../agent/sandbox/ssh-gateway.js";
+import { CdktfProject, type RunOutcome } from "./cdktf-project.js";
 
-const hex = (n: number | undefined): string => (n === undefined ? "-" : n.toString(16).padStart(4, "0"));
+const { utils } = ssh2;
+
+/** The package root: above dist/ for the bundle, two levels above this file from source. */
+function packageRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return here.endsWith("dist") ? resolve(here, "..") : resolve(here, "../..");
+}
+
+/** Short monitor timings, so stops and restarts in the demo take moments. */
+const DEMO_AGENT_CONF = `monitor:
+  stop_timeout_ms: 2000
+  kill_timeout_ms: 1000
+  backoff_initial_ms: 100
+  backoff_max_ms: 1000
+`;
+
+interface DemoHost {
+  readonly name: string;
+  readonly profile: string;
+  readonly role: "gpu" | "edge" | "general";
+  readonly webGuests: number;
+  readonly listen: string;
+  root: string;
+  gateway?: GatewayHost;
+  loaderConf?: string;
+}
+
+class StepFailed extends Error {}
+
+/** State of one stack as `terraform show -json` has it. */
+interface ShownResource {
+  type: string;
+  values: Record<string, unknown>;
+}
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   return rows.map((r) => `  ${r.map((cell, c) => cell.padEnd(widths[c]!)).join("  ")}`.trimEnd()).join("\n");
 }
 
-function describeState(state: DesiredState): string {
-  const lines: string[] = [];
-  lines.push("loader.conf settings the agent manages (inside its marked block):");
-  for (const [name, value] of renderLoaderConf(state)) lines.push(`  ${name}="${value}"`);
-  lines.push("", "devices reserved for passthrough:");
-  const rows = [["DEVICE", "VENDOR:DEVICE", "BIND", "GUEST", "GUEST SLOT"]];
-  for (const p of state.ppt) {
-    const users = state.guests.flatMap((g) =>
-      g.passthru.filter((t) => formatBsf(t.device) === formatBsf(p.device)).map((t) => [g.name, `${t.slot}:${t.function}`]),
-    );
-    const [guest, slot] = users[0] ?? ["(unused)", "-"];
-    rows.push([formatBsf(p.device), `${hex(p.vendorId)}:${hex(p.deviceId)}`, p.bind, guest!, slot!]);
+/**
+ * The fleet as Terraform's state has it: one row per host (in `names` order), then each host's
+ * problems (why it is not ready for passthrough, what waits for a reboot).
+ */
+export function fleetTable(resources: ShownResource[], names: Map<string, string>): string {
+  const rows = [["HOST", "ADDRESS", "PASSTHRU READY", "IOMMU", "REBOOT", "RESERVED DEVICES", "GUESTS"]];
+  const notes: string[] = [];
+  const of = (type: string) => resources.filter((r) => r.type === type);
+  const order = [...names.keys()];
+  const hosts = of("bhyve_host").sort((a, b) => order.indexOf(String(a.values.address)) - order.indexOf(String(b.values.address)));
+  for (const h of hosts) {
+    const address = String(h.values.address);
+    const name = names.get(address) ?? address;
+    const ppt = of("bhyve_ppt_device").filter((p) => p.values.address === address)
+      .sort((a, b) => String(a.values.device).localeCompare(String(b.values.device)))
+      .map((p) => `${p.values.device} ${p.values.bind}${p.values.bound ? " (ppt)" : ` (${p.values.driver ?? "-"})`}`);
+    const guests = of("bhyve_guest").filter((g) => g.values.address === address)
+      .sort((a, b) => String(a.values.name).localeCompare(String(b.values.name)))
+      .map((g) => `${g.values.name} ${g.values.status}`);
+    rows.push([name, address, h.values.passthru_ready ? "yes" : "no", String(h.values.iommu ?? "-"), h.values.reboot_required ? "yes" : "no",
+      ppt.join(", ") || "-", guests.join(", ") || "-"]);
+    for (const p of (h.values.problems as string[] | undefined) ?? []) notes.push(`  ${name}: ${p}`);
   }
-  lines.push(table(rows));
-  for (const g of [...state.guests].sort((a, b) => a.startOrder - b.startOrder || a.name.localeCompare(b.name))) {
-    lines.push("", `guest ${g.name}: ${g.cpus} vCPU, ${formatSize(g.memory)}${g.wired ? " wired" : ""}, ` +
-      `${g.bootrom ? "UEFI" : "bhyveload"}, ${g.state}, restart ${g.restart}, start order ${g.startOrder}`);
-    for (const e of guestSlots(g)) {
-      const what = e.kind === "passthru" ? `passthru ${formatBsf(e.item.device)}` : e.kind === "disk" ? `${e.item.type} ${e.item.path}` : `${e.item.model} ${e.item.tap}`;
-      lines.push(`  slot ${e.slot}:${e.function}  ${what}`);
-    }
-    const load = renderBhyveloadArgv(g);
-    if (load) lines.push(`  $ ${load.join(" ")}`);
-    lines.push(`  $ ${renderBhyveArgv(g).join(" ")}`);
-  }
-  return lines.join("\n");
+  return [table(rows), ...notes].join("\n");
 }
 
 /** Runs the demo; returns the exit code. */
 export async function demoCommand(): Promise<number> {
-  const out = (s: string): boolean => process.stdout.write(`${s}\n`);
-  out("cdktf-bhyve demo: the GPU host example (examples/gpu-host/host.yaml)\n");
-  const good = checkDocumentText(exampleDocument);
-  if (!good.ok) {
-    process.stderr.write(`the embedded example is invalid:\n${formatProblems(good.problems)}\n`);
-    return 1;
-  }
-  out(describeState(good.state));
+  const started = Date.now();
+  const say = (s: string): void => {
+    const t = ((Date.now() - started) / 1000).toFixed(1).padStart(5);
+    process.stdout.write(`[${t}s] ${s}\n`);
+  };
+  const show = (s: string): void => void process.stdout.write(`${s}\n`);
+  const root = packageRoot();
+  const work = mkdtempSync(join(tmpdir(), "cdktf-bhyve-demo-"));
+  const hosts: DemoHost[] = [
+    { name: "gpu1", profile: "intel-vtd", role: "gpu", webGuests: 1, listen: "127.0.1.31", root: "" },
+    { name: "edge1", profile: "intel-vtd", role: "edge", webGuests: 1, listen: "127.0.1.32", root: "" },
+    { name: "gen1", profile: "amd-vi", role: "general", webGuests: 2, listen: "127.0.1.33", root: "" },
+  ];
+  let stopping = false;
+  const stopAll = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    for (const h of hosts) {
+      await h.gateway?.close().catch(() => {});
+      if (h.root && existsSync(h.root)) await destroySandbox(h.root).catch(() => {});
+    }
+    rmSync(work, { recursive: true, force: true });
+  };
+  const onSignal = (): void => {
+    void stopAll().then(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
 
-  out("\nThe same document with two mistakes: the GPU's audio function handed to the second guest, and the");
-  out("first guest's disk moved into the GPU's slot. It is refused before anything reaches a host:\n");
-  const broken = exampleDocument
-    .replace("- { device: 3/0/0, slot: 6 }\n      - { device: 3/0/1, slot: 6 }", "- { device: 3/0/0, slot: 6 }")
-    .replace("- { device: 4/0/1, slot: 7, function: 0 }", "- { device: 4/0/1, slot: 7, function: 0 }\n      - { device: 3/0/1, slot: 8, function: 0 }")
-    .replace("type: nvme }", "type: nvme, slot: 6 }");
-  const bad = checkDocumentText(broken);
-  if (bad.ok) {
-    process.stderr.write("the broken variant was accepted; the demo expected it to be refused\n");
+  // Progress from cdktf/terraform: one line per resource event.
+  const progress = (chunk: string): void => {
+    for (const line of chunk.split("\n")) {
+      const l = line.replace(/^\S+\s{2,}/, "").trim();
+      if (/(Creation|Destruction|Modifications) complete|Apply complete|Destroy complete|^Error:|^Warning: (?!Incomplete lock)/.test(l)) show(`         ${l}`);
+    }
+  };
+  const check = (what: string, r: RunOutcome, ok: (r: RunOutcome) => boolean): RunOutcome => {
+    if (!ok(r)) {
+      process.stderr.write(`\n${what} failed (exit ${r.code}):\n${r.stdout.split("\n").slice(-40).join("\n")}\n${r.stderr}\n`);
+      throw new StepFailed(what);
+    }
+    return r;
+  };
+
+  try {
+    const tf = spawnSync("terraform", ["version"], { encoding: "utf8" });
+    if (tf.error || tf.status !== 0) {
+      process.stderr.write("the demo runs the real Terraform CLI, and `terraform` is not on PATH: install Terraform 1.5 or newer\n");
+      throw new StepFailed("terraform");
+    }
+    say(`${tf.stdout.split("\n")[0]}, ${process.execPath} ${process.version}`);
+    say(`scratch directory ${work} (removed at the end)`);
+    say(`starting ${hosts.length} sandbox FreeBSD hosts, each behind its own SSH server on loopback`);
+    const key = utils.generateKeyPairSync("ed25519");
+    const keyFile = join(work, "id_ed25519");
+    writeFileSync(keyFile, key.private, { mode: 0o600 });
+    for (const h of hosts) {
+      h.root = join(work, "hosts", h.name);
+      createSandbox(h.root, h.profile);
+      mkdirSync(join(h.root, "usr/local/etc"), { recursive: true });
+      writeFileSync(join(h.root, "usr/local/etc/bhyve-agent.conf"), DEMO_AGENT_CONF);
+      h.loaderConf = readFileSync(join(h.root, "boot/loader.conf"), "utf8");
+      h.gateway = await serveSandboxOverSsh(h.root, { host: h.listen, authorizedKey: key.public, agentArgv: [process.execPath, join(root, "dist/bhyve-agent.mjs")] });
+      show(`         ${h.name.padEnd(6)} ${h.profile.padEnd(10)} ssh://root@${h.gateway.address}  host key ${h.gateway.hostKeyFingerprint}`);
+    }
+    const inventory = {
+      sshPrivateKeyFile: keyFile,
+      sshUser: "root",
+      hosts: hosts.map((h) => ({ name: h.name, address: h.gateway!.address, hostKey: h.gateway!.hostKeyFingerprint, role: h.role, webGuests: h.webGuests })),
+    };
+    writeFileSync(join(work, "inventory.json"), JSON.stringify(inventory, null, 2));
+    const names = new Map(hosts.map((h) => [h.gateway!.address, h.name]));
+
+    say("installing the provider into a temporary filesystem mirror (no registry needed)");
+    const project = new CdktfProject({
+      main: join(root, "examples/fleet/main.ts"),
+      workDir: join(work, "project"),
+      env: { BHYVE_FLEET_INVENTORY: join(work, "inventory.json") },
+      onOutput: progress,
+    });
+
+    say("cdktf deploy examples/fleet (synth, terraform init, apply)");
+    check("cdktf deploy", await project.deploy(), (r) => r.code === 0);
+    const state = async (): Promise<ShownResource[]> => {
+      const r = check("terraform show", await project.terraform("fleet", ["show", "-json"]), (x) => x.code === 0);
+      const json = JSON.parse(r.stdout) as { values?: { root_module?: { resources?: ShownResource[] } } };
+      return json.values?.root_module?.resources ?? [];
+    };
+    say("the fleet, as Terraform's state has it:");
+    show(fleetTable(await state(), names));
+
+    say("no changes pending: terraform plan -detailed-exitcode");
+    const clean = check("terraform plan", await project.terraform("fleet", ["plan", "-detailed-exitcode"]), (r) => r.code === 0);
+    show(`         exit ${clean.code}: ${clean.stdout.match(/No changes\.[^\n]*/)?.[0] ?? ""}`);
+
+    say("drift: gen1-web0 is powered off from inside the guest; on edge1 someone drops the NIC port from pptdevs by hand");
+    const gen1 = hosts.find((h) => h.name === "gen1")!;
+    const edge1 = hosts.find((h) => h.name === "edge1")!;
+    await guestAction(gen1.root, "gen1-web0", "poweroff");
+    const lc = join(edge1.root, "boot/loader.conf");
+    writeFileSync(lc, readFileSync(lc, "utf8").replace(/^pptdevs=.*\n/m, ""));
+    const drift = check("terraform plan (drift)", await project.terraform("fleet", ["plan", "-detailed-exitcode"]), (r) => r.code === 2);
+    show(`         exit ${drift.code}: the plan shows it`);
+    for (const line of drift.stdout.split("\n")) {
+      // What changed; computed attributes that are merely re-read show as "(known after apply)".
+      if (/^\s+# bhyve_\S+ .*will be|^\s+~ \w+\s+= .* -> /.test(line) && !line.endsWith("(known after apply)")) show(`         ${line.trim()}`);
+    }
+
+    say("cdktf deploy again heals it");
+    check("cdktf deploy (heal)", await project.deploy(), (r) => r.code === 0);
+    const healed = check("terraform plan (after the heal)", await project.terraform("fleet", ["plan", "-detailed-exitcode"]), (r) => r.code === 0);
+    show(`         exit ${healed.code}: no changes`);
+    show(fleetTable(await state(), names));
+
+    say("cdktf destroy");
+    check("cdktf destroy", await project.destroy(), (r) => r.code === 0);
+    for (const h of hosts) {
+      const now = readFileSync(join(h.root, "boot/loader.conf"), "utf8");
+      if (now !== h.loaderConf) {
+        process.stderr.write(`${h.name}: loader.conf differs from the original after destroy\n`);
+        throw new StepFailed("destroy");
+      }
+    }
+    show(`         loader.conf of all ${hosts.length} hosts is back byte for byte; no guest is left`);
+
+    say("a mistake is stopped before it reaches a host: the GPU's audio function handed to a second guest, a disk put in the GPU's slot");
+    const broken = exampleDocument
+      .replace("- { device: 3/0/0, slot: 6 }\n      - { device: 3/0/1, slot: 6 }", "- { device: 3/0/0, slot: 6 }")
+      .replace("- { device: 4/0/1, slot: 7, function: 0 }", "- { device: 4/0/1, slot: 7, function: 0 }\n      - { device: 3/0/1, slot: 8, function: 0 }")
+      .replace("type: nvme }", "type: nvme, slot: 6 }");
+    const bad = checkDocumentText(broken);
+    if (bad.ok) {
+      process.stderr.write("the broken desired state was accepted; it should have been refused\n");
+      throw new StepFailed("validation");
+    }
+    show(formatProblems(bad.problems).replace(/^/gm, "         "));
+
+    say("stopping the hosts and SSH servers");
+    await stopAll();
+    say("demo finished");
+    return 0;
+  } catch (err) {
+    if (!(err instanceof StepFailed)) process.stderr.write(`demo failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    await stopAll();
     return 1;
+  } finally {
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
   }
-  out(formatProblems(bad.problems).replace(/^/gm, "  "));
-  out("\nDeploying this to hosts (sandbox hosts behind SSH, through Terraform) is not built yet; this demo covers");
-  out("the desired-state model: validation and what the host will be given.");
-  return 0;
 }
