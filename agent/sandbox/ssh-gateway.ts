@@ -15,6 +15,8 @@ const { Server, utils } = ssh2;
 export interface GatewayHost {
   readonly address: string;
   readonly hostKeyFingerprint: string;
+  /** The host's public key as a known_hosts line takes it (`ssh-ed25519 AAAA...`). */
+  readonly hostPublicKey: string;
   /** Agent processes started so far (one per SSH session). */
   readonly agentStarts: number;
   readonly connections: number;
@@ -103,6 +105,7 @@ export async function serveSandboxOverSsh(root: string, opts: GatewayOptions): P
   return {
     address: listenHost.includes(":") ? `[${listenHost}]:${port}` : `${listenHost}:${port}`,
     hostKeyFingerprint: `SHA256:${createHash("sha256").update(hostBlob).digest("base64").replace(/=+$/, "")}`,
+    hostPublicKey: `ssh-ed25519 ${hostBlob.toString("base64")}`,
     get agentStarts() {
       return agentStarts;
     },

@@ -10,7 +10,8 @@ commands:
   demo                          deploy examples/fleet to three sandbox hosts over SSH, show drift, heal it, destroy
   install-provider [--mirror DIR]   install the Terraform provider into a filesystem mirror
   gen-bindings [DIR]            regenerate the L1 bindings from the provider's schema (development)
-  bench                         benchmarks (not built yet)
+  bench [--quick] [--out FILE] [--runs N] [--hosts 1,5,20]
+                                how the cost grows with the fleet (to bench/results.json and a table)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -28,9 +29,10 @@ async function main(argv: string[]): Promise<number> {
     }
     case "demo":
       return demoCommand();
-    case "bench":
-      process.stdout.write("not yet: the benchmarks are not built yet\n");
-      return 0;
+    case "bench": {
+      const { benchCommand } = await import("./bench.js");
+      return benchCommand(rest);
+    }
     case undefined:
       process.stdout.write(USAGE);
       return 64;

@@ -8,33 +8,15 @@
  * reaches a host. Everything started is stopped by PID; any failed step makes the exit status 1.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import ssh2 from "ssh2";
+import { join } from "node:path";
 import exampleDocument from "../../examples/gpu-host/host.yaml";
 import { checkDocumentText } from "../../agent/spec/document.js";
 import { formatProblems } from "../../agent/spec/problems.js";
-import { createSandbox, destroySandbox, guestAction } from "../../agent/sandbox/host.js";
-import { serveSandboxOverSsh, type GatewayHost } from "../../agent/sandbox/ssh-gateway.js";
+import { guestAction } from "../../agent/sandbox/host.js";
 import { CdktfProject, type RunOutcome } from "./cdktf-project.js";
-
-const { utils } = ssh2;
-
-/** The package root: above dist/ for the bundle, two levels above this file from source. */
-function packageRoot(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  return here.endsWith("dist") ? resolve(here, "..") : resolve(here, "../..");
-}
-
-/** Short monitor timings, so stops and restarts in the demo take moments. */
-const DEMO_AGENT_CONF = `monitor:
-  stop_timeout_ms: 2000
-  kill_timeout_ms: 1000
-  backoff_initial_ms: 100
-  backoff_max_ms: 1000
-`;
+import { packageRoot, SandboxFleet } from "./sandbox-fleet.js";
 
 interface DemoHost {
   readonly name: string;
@@ -42,9 +24,6 @@ interface DemoHost {
   readonly role: "gpu" | "edge" | "general";
   readonly webGuests: number;
   readonly listen: string;
-  root: string;
-  gateway?: GatewayHost;
-  loaderConf?: string;
 }
 
 class StepFailed extends Error {}
@@ -97,18 +76,13 @@ export async function demoCommand(): Promise<number> {
   const root = packageRoot();
   const work = mkdtempSync(join(tmpdir(), "cdktf-bhyve-demo-"));
   const hosts: DemoHost[] = [
-    { name: "gpu1", profile: "intel-vtd", role: "gpu", webGuests: 1, listen: "127.0.1.31", root: "" },
-    { name: "edge1", profile: "intel-vtd", role: "edge", webGuests: 1, listen: "127.0.1.32", root: "" },
-    { name: "gen1", profile: "amd-vi", role: "general", webGuests: 2, listen: "127.0.1.33", root: "" },
+    { name: "gpu1", profile: "intel-vtd", role: "gpu", webGuests: 1, listen: "127.0.1.31" },
+    { name: "edge1", profile: "intel-vtd", role: "edge", webGuests: 1, listen: "127.0.1.32" },
+    { name: "gen1", profile: "amd-vi", role: "general", webGuests: 2, listen: "127.0.1.33" },
   ];
-  let stopping = false;
+  const fleet = new SandboxFleet(work);
   const stopAll = async (): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    for (const h of hosts) {
-      await h.gateway?.close().catch(() => {});
-      if (h.root && existsSync(h.root)) await destroySandbox(h.root).catch(() => {});
-    }
+    await fleet.stop();
     rmSync(work, { recursive: true, force: true });
   };
   const onSignal = (): void => {
@@ -141,25 +115,18 @@ export async function demoCommand(): Promise<number> {
     say(`${tf.stdout.split("\n")[0]}, ${process.execPath} ${process.version}`);
     say(`scratch directory ${work} (removed at the end)`);
     say(`starting ${hosts.length} sandbox FreeBSD hosts, each behind its own SSH server on loopback`);
-    const key = utils.generateKeyPairSync("ed25519");
-    const keyFile = join(work, "id_ed25519");
-    writeFileSync(keyFile, key.private, { mode: 0o600 });
-    for (const h of hosts) {
-      h.root = join(work, "hosts", h.name);
-      createSandbox(h.root, h.profile);
-      mkdirSync(join(h.root, "usr/local/etc"), { recursive: true });
-      writeFileSync(join(h.root, "usr/local/etc/bhyve-agent.conf"), DEMO_AGENT_CONF);
-      h.loaderConf = readFileSync(join(h.root, "boot/loader.conf"), "utf8");
-      h.gateway = await serveSandboxOverSsh(h.root, { host: h.listen, authorizedKey: key.public, agentArgv: [process.execPath, join(root, "dist/bhyve-agent.mjs")] });
+    for (const spec of hosts) {
+      const h = await fleet.add(spec);
       show(`         ${h.name.padEnd(6)} ${h.profile.padEnd(10)} ssh://root@${h.gateway.address}  host key ${h.gateway.hostKeyFingerprint}`);
     }
+    const byName = (name: string) => fleet.hosts.find((h) => h.name === name)!;
     const inventory = {
-      sshPrivateKeyFile: keyFile,
+      sshPrivateKeyFile: fleet.keyFile,
       sshUser: "root",
-      hosts: hosts.map((h) => ({ name: h.name, address: h.gateway!.address, hostKey: h.gateway!.hostKeyFingerprint, role: h.role, webGuests: h.webGuests })),
+      hosts: hosts.map((h) => ({ name: h.name, address: byName(h.name).gateway.address, hostKey: byName(h.name).gateway.hostKeyFingerprint, role: h.role, webGuests: h.webGuests })),
     };
     writeFileSync(join(work, "inventory.json"), JSON.stringify(inventory, null, 2));
-    const names = new Map(hosts.map((h) => [h.gateway!.address, h.name]));
+    const names = fleet.names();
 
     say("installing the provider into a temporary filesystem mirror (no registry needed)");
     const project = new CdktfProject({
@@ -184,8 +151,8 @@ export async function demoCommand(): Promise<number> {
     show(`         exit ${clean.code}: ${clean.stdout.match(/No changes\.[^\n]*/)?.[0] ?? ""}`);
 
     say("drift: gen1-web0 is powered off from inside the guest; on edge1 someone drops the NIC port from pptdevs by hand");
-    const gen1 = hosts.find((h) => h.name === "gen1")!;
-    const edge1 = hosts.find((h) => h.name === "edge1")!;
+    const gen1 = byName("gen1");
+    const edge1 = byName("edge1");
     await guestAction(gen1.root, "gen1-web0", "poweroff");
     const lc = join(edge1.root, "boot/loader.conf");
     writeFileSync(lc, readFileSync(lc, "utf8").replace(/^pptdevs=.*\n/m, ""));
@@ -204,7 +171,7 @@ export async function demoCommand(): Promise<number> {
 
     say("cdktf destroy");
     check("cdktf destroy", await project.destroy(), (r) => r.code === 0);
-    for (const h of hosts) {
+    for (const h of fleet.hosts) {
       const now = readFileSync(join(h.root, "boot/loader.conf"), "utf8");
       if (now !== h.loaderConf) {
         process.stderr.write(`${h.name}: loader.conf differs from the original after destroy\n`);

@@ -28,9 +28,10 @@ test("npm run demo: deploys the fleet over SSH, shows drift, heals it, destroys,
   assert.deepEqual(ps.split("\n").filter((l) => l.includes(work) && !/^\s*\d+\s+Z/.test(l)), []);
 });
 
-test("bench says it is not built yet; unknown commands are usage errors", () => {
-  const b = runBin("cdktf-bhyve", ["bench"]);
-  assert.equal(b.status, 0);
-  assert.match(b.stdout, /not yet/);
+test("bench refuses bad arguments; unknown commands are usage errors", () => {
+  const b = runBin("cdktf-bhyve", ["bench", "--hosts", "0"]);
+  assert.equal(b.status, 64);
+  assert.match(b.stderr, /--runs and --hosts take positive whole numbers/);
+  assert.equal(runBin("cdktf-bhyve", ["bench", "--nope"]).status, 64);
   assert.equal(runBin("cdktf-bhyve", ["nope"]).status, 64);
 });

@@ -1,0 +1,90 @@
+/**
+ * Sandbox hosts behind the embedded SSH server, for the demo and the benchmarks: each host a
+ * sandbox FreeBSD root with its own ssh2 server on a loopback address, running the agent as a
+ * forced command would. `stop()` closes the servers (killing agent sessions by PID) and destroys
+ * the sandboxes (killing monitors and bhyve by PID).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import ssh2 from "ssh2";
+import { createSandbox, destroySandbox } from "../../agent/sandbox/host.js";
+import { serveSandboxOverSsh, type GatewayHost } from "../../agent/sandbox/ssh-gateway.js";
+
+const { utils } = ssh2;
+
+/** The package root: above dist/ for the bundle, two levels above this file from source. */
+export function packageRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return here.endsWith("dist") ? resolve(here, "..") : resolve(here, "../..");
+}
+
+/** Short monitor timings, so stops and restarts take moments. */
+export const QUICK_AGENT_CONF = `monitor:
+  stop_timeout_ms: 2000
+  kill_timeout_ms: 1000
+  backoff_initial_ms: 100
+  backoff_max_ms: 1000
+`;
+
+/** One host to start. */
+export interface SandboxHostSpec {
+  readonly name: string;
+  readonly profile: string;
+  /** Loopback address to listen on (127.0.0.0/8). */
+  readonly listen: string;
+}
+
+/** A started host. */
+export interface SandboxHost extends SandboxHostSpec {
+  readonly root: string;
+  readonly gateway: GatewayHost;
+  /** loader.conf as the host was created. */
+  readonly loaderConf: string;
+}
+
+/** Started hosts and the operator's key. */
+export class SandboxFleet {
+  readonly hosts: SandboxHost[] = [];
+  readonly keyFile: string;
+  private readonly publicKey: string;
+  private stopped = false;
+
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+    const key = utils.generateKeyPairSync("ed25519");
+    this.keyFile = join(dir, "id_ed25519");
+    writeFileSync(this.keyFile, key.private, { mode: 0o600 });
+    this.publicKey = key.public;
+  }
+
+  /** Creates and serves one host. */
+  async add(spec: SandboxHostSpec): Promise<SandboxHost> {
+    const root = join(this.dir, "hosts", spec.name);
+    createSandbox(root, spec.profile);
+    mkdirSync(join(root, "usr/local/etc"), { recursive: true });
+    writeFileSync(join(root, "usr/local/etc/bhyve-agent.conf"), QUICK_AGENT_CONF);
+    const loaderConf = readFileSync(join(root, "boot/loader.conf"), "utf8");
+    // Recorded before the server starts, so that stop() finds the sandbox even if serving fails.
+    const partial = { ...spec, root, loaderConf } as SandboxHost;
+    this.hosts.push(partial);
+    const gateway = await serveSandboxOverSsh(root, { host: spec.listen, authorizedKey: this.publicKey, agentArgv: [process.execPath, join(packageRoot(), "dist/bhyve-agent.mjs")] });
+    Object.assign(partial, { gateway });
+    return partial;
+  }
+
+  /** Names by address, in the order the hosts were added. */
+  names(): Map<string, string> {
+    return new Map(this.hosts.map((h) => [h.gateway.address, h.name]));
+  }
+
+  /** Stops every server and sandbox by PID. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const h of this.hosts) {
+      await h.gateway?.close().catch(() => {});
+      if (existsSync(h.root)) await destroySandbox(h.root).catch(() => {});
+    }
+  }
+}
