@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+/**
+ * npm's install step for native/: runs the node-gyp that npm bundles on binding.gyp. When this
+ * Node's own headers are installed beside it (<prefix>/include/node, as Debian's nodejs, FreeBSD's
+ * node20 package and the official tarballs have them) and no nodedir is configured, they are used,
+ * so the build needs no download of the headers from nodejs.org.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+
+const args = ["rebuild", "--directory=native"];
+const prefix = dirname(dirname(process.execPath));
+if (!process.env.npm_config_nodedir && existsSync(join(prefix, "include", "node", "node_api.h"))) args.push(`--nodedir=${prefix}`);
+// npm names its bundled node-gyp in npm_config_node_gyp; otherwise it is on PATH during scripts.
+const gyp = process.env.npm_config_node_gyp;
+const r = gyp ? spawnSync(process.execPath, [gyp, ...args], { stdio: "inherit" }) : spawnSync("node-gyp", args, { stdio: "inherit" });
+if (r.error) {
+  process.stderr.write(`cannot run node-gyp: ${r.error.message}\n`);
+  process.exit(1);
+}
+process.exit(r.status ?? 1);
