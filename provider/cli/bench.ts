@@ -63,25 +63,41 @@ export interface BenchRun {
   notes: string[];
 }
 
-/** Peak resident memory (MiB) of the processes whose argv matches, sampled with ps while running. */
+/**
+ * Peak resident memory (MiB) of the processes whose argv matches, sampled with ps while running.
+ * ps runs asynchronously: this process also serves the hosts' SSH, which a blocking call would stall.
+ */
 class RssSampler {
   private timer: NodeJS.Timeout | undefined;
+  private busy = false;
   readonly peak = { provider: 0, agent_rpc: 0, monitor: 0 };
+
+  private record(text: string): void {
+    for (const line of text.split("\n")) {
+      const m = line.trim().match(/^(\d+)\s+(.*)$/);
+      if (!m) continue;
+      const mib = Number(m[1]) / 1024;
+      const args = m[2]!;
+      const kind = args.includes("terraform-provider-bhyve") ? "provider" : /bhyve-agent\.mjs rpc/.test(args) ? "agent_rpc" : /bhyve-monitor/.test(args) ? "monitor" : null;
+      if (kind && mib > this.peak[kind]) this.peak[kind] = Math.round(mib * 10) / 10;
+    }
+  }
 
   start(): void {
     const sample = (): void => {
-      const r = spawnSync("ps", ["-eo", "rss=,args="], { encoding: "utf8" });
-      for (const line of r.stdout.split("\n")) {
-        const m = line.trim().match(/^(\d+)\s+(.*)$/);
-        if (!m) continue;
-        const mib = Number(m[1]) / 1024;
-        const args = m[2]!;
-        const kind = args.includes("terraform-provider-bhyve") ? "provider" : /bhyve-agent\.mjs rpc/.test(args) ? "agent_rpc" : /bhyve-monitor/.test(args) ? "monitor" : null;
-        if (kind && mib > this.peak[kind]) this.peak[kind] = Math.round(mib * 10) / 10;
-      }
+      if (this.busy) return;
+      this.busy = true;
+      let text = "";
+      const ps = spawn("ps", ["-eo", "rss=,args="], { stdio: ["ignore", "pipe", "ignore"] });
+      ps.stdout.on("data", (d: Buffer) => (text += d.toString()));
+      ps.on("close", () => {
+        this.busy = false;
+        this.record(text);
+      });
+      ps.on("error", () => (this.busy = false));
     };
     sample();
-    this.timer = setInterval(sample, 200);
+    this.timer = setInterval(sample, 250);
   }
 
   stop(): void {
@@ -137,7 +153,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     else if (a === "--hosts") sizes = (args[++i] ?? "").split(",").map(Number);
     else throw new UserError(`bench: unknown argument ${a}\nusage: cdktf-bhyve bench [--quick] [--out FILE] [--runs N] [--hosts 1,5,20]`, "E_USAGE", 64);
   }
-  sizes ??= quick ? [1, 5] : [1, 5, 20];
+  sizes ??= quick ? [1, 3] : [1, 5, 20];
   runs ??= quick ? 1 : 3;
   if (!Number.isInteger(runs) || runs < 1 || sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 200)) throw new UserError("bench: --runs and --hosts take positive whole numbers (hosts at most 200)", "E_USAGE", 64);
   const tfv = spawnSync("terraform", ["version"], { encoding: "utf8" });
