@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { hasAcpiTable, parseAcpidump } from "../parse/acpidump.js";
 import { decodeCpuid, type CpuidView } from "../parse/cpuid.js";
+import { loaderEnvironment } from "../parse/loader-conf.js";
 import { parseDmesgBoot, type DmesgBoot } from "../parse/dmesg-boot.js";
 import { isBridge, parsePciconf, type PciconfEntry } from "../parse/pciconf.js";
 import { parseSysctl, sysctlInt } from "../parse/sysctl.js";
@@ -187,7 +188,11 @@ export async function gatherFacts(paths: HostPaths): Promise<HostFacts> {
     const count = sysctlInt(s.get("hw.vmm.amdvi.count")) ?? 0;
     iommuEnabled = !iommuOff && vmmLoaded && enabled && count >= 1;
     if (vmmLoaded && !enabled) {
-      problems.push({ code: "E_AMDVI_DISABLED", message: `AMD-Vi is present (ACPI IVRS, ${count} unit(s)) but hw.vmm.amdvi.enable is 0: set amdvi_enable (hw.vmm.amdvi.enable=1 in loader.conf) and reboot` });
+      // The tunable is read at boot: once loader.conf has it, only the reboot is left to do.
+      const text = existsSync(paths.loaderConf) ? readFileSync(paths.loaderConf, "utf8") : "";
+      const next = loaderEnvironment(text).get("hw.vmm.amdvi.enable");
+      const todo = next === "1" ? "loader.conf already sets hw.vmm.amdvi.enable=1: reboot the host" : "set amdvi_enable (hw.vmm.amdvi.enable=1 in loader.conf) and reboot";
+      problems.push({ code: "E_AMDVI_DISABLED", message: `AMD-Vi is present (ACPI IVRS, ${count} unit(s)) but hw.vmm.amdvi.enable is 0: ${todo}` });
     }
   }
   if (!iommuKind) {

@@ -57,6 +57,10 @@ describe("verdicts per sandbox profile, each with its evidence", () => {
     assert.deepEqual([f.iommu.kind, f.iommu.enabled, f.passthru_ready], ["amd-vi", false, false]);
     assert.deepEqual(f.problems, [{ code: "E_AMDVI_DISABLED", message: "AMD-Vi is present (ACPI IVRS, 4 unit(s)) but hw.vmm.amdvi.enable is 0: set amdvi_enable (hw.vmm.amdvi.enable=1 in loader.conf) and reboot" }]);
     assert.ok(f.iommu.evidence.some((e) => e.source === "sysctl hw.vmm.amdvi.enable" && e.said === "0"));
+    // Written but not yet booted: the message says only the reboot is left.
+    writeFileSync(join(sb.root, "boot/loader.conf"), 'vmm_load="YES"\nhw.vmm.amdvi.enable="1"\n');
+    const pending = await gatherFacts(new HostPaths(sb.root));
+    assert.deepEqual(pending.problems, [{ code: "E_AMDVI_DISABLED", message: "AMD-Vi is present (ACPI IVRS, 4 unit(s)) but hw.vmm.amdvi.enable is 0: loader.conf already sets hw.vmm.amdvi.enable=1: reboot the host" }]);
     const on = await bootWith(sb, 'vmm_load="YES"\nhw.vmm.amdvi.enable="1"\n');
     assert.deepEqual([on.iommu.enabled, on.passthru_ready, on.problems], [true, true, []]);
   });
