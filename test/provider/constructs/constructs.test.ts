@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import { App, TerraformStack, TerraformVariable, Testing } from "cdktf";
 import { BhyveHost, BhyveProvider, Guest, type GuestProps } from "cdktf-bhyve";
 import { checkDocumentData } from "../../../agent/spec/validate.js";
@@ -20,8 +20,13 @@ import { PROVIDER_VERSION } from "../../../provider/version.js";
 const KEY = "SHA256:Oq4PqC+Jy1ByjMHQ1Wih/YYrLeJ+3E3nmO2pHRlsC78";
 const FW = "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd";
 
+/** Synth output directories made by the tests, removed when the file's tests end. */
+const outdirs: string[] = [];
+after(() => outdirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 function stackWithHost() {
   const outdir = mkdtempSync(join(tmpdir(), "cdktf-bhyve-synth-"));
+  outdirs.push(outdir);
   const app = new App({ outdir });
   const stack = new TerraformStack(app, "s");
   new BhyveProvider(stack, "bhyve", { sshPrivateKeyFile: "/k" });
