@@ -18,12 +18,13 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { cpus, totalmem, tmpdir } from "node:os";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { guestAction } from "../../agent/sandbox/host.js";
 import { UserError } from "../../agent/cli/errors.js";
 import { CdktfProject, type RunOutcome } from "./cdktf-project.js";
 import { packageRoot, SandboxFleet, type SandboxHost } from "./sandbox-fleet.js";
+import { table } from "./table.js";
 
 const GUESTS_PER_HOST = 10;
 const PARALLELISM = 10;
@@ -290,13 +291,8 @@ export function renderTable(results: BenchRun[]): string {
       r.ratio_naive_over_ours === null ? "-" : `${r.ratio_naive_over_ours}x`, String(r.ssh_connections_per_host_per_command), String(r.agent_processes_per_host_per_command),
       `${r.rss_mib.provider ?? "-"}/${r.rss_mib.agent_rpc ?? "-"}/${r.rss_mib.monitor ?? "-"}`]);
   }
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
-  const lines = rows.map((row) => row.map((cell, c) => cell.padEnd(widths[c]!)).join("  ").trimEnd());
+  const lines = table(rows).split("\n");
   const notes = [...new Set(results.flatMap((r) => r.notes))].map((n) => `note: ${n}`);
   return `${[lines[0], "-".repeat(lines[0]!.length), ...lines.slice(1), "", "medians (min-max) over the runs; times in seconds", ...notes].join("\n")}\n`;
 }
 
-/** Reads a results file (for tests and tools). */
-export function readResults(path: string): { machine: Record<string, unknown>; runs: BenchRun[] } {
-  return JSON.parse(readFileSync(path, "utf8")) as { machine: Record<string, unknown>; runs: BenchRun[] };
-}

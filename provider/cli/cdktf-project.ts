@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { cliConfig, installProvider, providerBundle } from "./install-provider.js";
+import { installMirror } from "./install-provider.js";
 
 /** The outcome of one run. */
 export interface RunOutcome {
@@ -55,14 +55,13 @@ export class CdktfProject {
     const mirror = join(opts.workDir, "mirror");
     const home = join(opts.workDir, "home");
     mkdirSync(home, { recursive: true });
-    installProvider(mirror, providerBundle());
-    writeFileSync(join(mirror, "terraform.rc"), cliConfig(mirror));
+    const rc = installMirror(mirror);
     this.outDir = join(opts.workDir, "cdktf.out");
     this.env = {
       PATH: process.env.PATH,
       HOME: home,
       CDKTF_HOME: home,
-      TF_CLI_CONFIG_FILE: join(mirror, "terraform.rc"),
+      TF_CLI_CONFIG_FILE: rc,
       CDKTF_DISABLE_PLUGIN_CACHE_ENV: "true",
       CHECKPOINT_DISABLE: "1",
       DISABLE_VERSION_CHECK: "true",
@@ -73,11 +72,6 @@ export class CdktfProject {
       ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
       ...opts.env,
     };
-  }
-
-  /** The local state of a stack. */
-  statePath(stack: string): string {
-    return join(this.opts.workDir, `terraform.${stack}.tfstate`);
   }
 
   /** The directory of a synthesized stack. */

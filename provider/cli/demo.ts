@@ -17,6 +17,7 @@ import { formatProblems } from "../../agent/spec/problems.js";
 import { guestAction } from "../../agent/sandbox/host.js";
 import { CdktfProject, type RunOutcome } from "./cdktf-project.js";
 import { packageRoot, SandboxFleet } from "./sandbox-fleet.js";
+import { table } from "./table.js";
 
 interface DemoHost {
   readonly name: string;
@@ -32,11 +33,6 @@ class StepFailed extends Error {}
 interface ShownResource {
   type: string;
   values: Record<string, unknown>;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => `  ${r.map((cell, c) => cell.padEnd(widths[c]!)).join("  ")}`.trimEnd()).join("\n");
 }
 
 /**
@@ -62,7 +58,7 @@ export function fleetTable(resources: ShownResource[], names: Map<string, string
       ppt.join(", ") || "-", guests.join(", ") || "-"]);
     for (const p of (h.values.problems as string[] | undefined) ?? []) notes.push(`  ${name}: ${p}`);
   }
-  return [table(rows), ...notes].join("\n");
+  return [table(rows, "  "), ...notes].join("\n");
 }
 
 /** Runs the demo; returns the exit code. */

@@ -56,6 +56,14 @@ export function cliConfig(mirror: string): string {
 `;
 }
 
+/** Installs into `mirror` and writes `mirror/terraform.rc` for it; returns the config's path (for TF_CLI_CONFIG_FILE). */
+export function installMirror(mirror: string, bundle = providerBundle()): string {
+  installProvider(mirror, bundle);
+  const rc = join(mirror, "terraform.rc");
+  writeFileSync(rc, cliConfig(mirror));
+  return rc;
+}
+
 /** Runs the command. */
 export function installProviderCommand(args: string[]): number {
   const usage = "usage: cdktf-bhyve install-provider [--mirror DIR]";
@@ -64,12 +72,11 @@ export function installProviderCommand(args: string[]): number {
     if (args[i] === "--mirror" && args[i + 1]) mirror = resolve(args[++i]!);
     else throw new UserError(usage, "E_USAGE", 64);
   }
-  const target = mirror ?? join(homedir(), ".terraform.d", "plugins");
-  const exe = installProvider(target);
-  process.stdout.write(`installed ${exe}\n`);
-  if (mirror) {
-    writeFileSync(join(mirror, "terraform.rc"), cliConfig(mirror));
-    process.stdout.write(`wrote ${join(mirror, "terraform.rc")}: export TF_CLI_CONFIG_FILE=${join(mirror, "terraform.rc")}\n`);
+  if (!mirror) {
+    process.stdout.write(`installed ${installProvider(join(homedir(), ".terraform.d", "plugins"))}\n`);
+    return 0;
   }
+  const rc = installMirror(mirror);
+  process.stdout.write(`installed into ${mirror}\nwrote ${rc}: export TF_CLI_CONFIG_FILE=${rc}\n`);
   return 0;
 }

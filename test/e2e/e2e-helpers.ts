@@ -19,10 +19,11 @@ export interface HostSnapshot {
  */
 export function snapshot(h: SshdHost): HostSnapshot {
   const m = h.sandbox.machine();
-  const iommu = (f: { driver?: string | null }): boolean => /^(dmar|amdiommu|amdvi)/.test(f.driver ?? "");
+  // PCI class 08h/06h: an IOMMU unit (base system peripheral).
+  const iommu = (f: { classCode: number }): boolean => f.classCode >> 8 === 0x0806;
   return {
     loaderConf: readFileSync(join(h.sandbox.root, "boot/loader.conf"), "utf8"),
-    drivers: Object.fromEntries(m.pci.filter((f) => !iommu(f) && !(f.bus === 0 && f.slot === 0 && f.function === 2)).map((f) => [`${f.bus}/${f.slot}/${f.function}`, f.driver ?? "none"])),
+    drivers: Object.fromEntries(m.pci.filter((f) => !iommu(f)).map((f) => [`${f.bus}/${f.slot}/${f.function}`, f.driver ?? "none"])),
     vms: Object.keys(m.vms).sort(),
   };
 }

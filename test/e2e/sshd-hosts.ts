@@ -205,11 +205,6 @@ export class SshdHost {
     clearTimeout(timer);
   }
 
-  /** Starts sshd again on the same address and port (after {@link stopSshd}). */
-  async restartSshd(sshd: string): Promise<void> {
-    await this.launch(sshd);
-  }
-
   /**
    * Reboots the host as rc.d does on FreeBSD: `bhyve_agent` stops the guests at shutdown, the
    * kernel boots with loader.conf (boot-time pptdevs bound, live bindings lost), and `bhyve_agent`

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ssh2 from "ssh2";
 import { serveSandboxOverSsh, type GatewayHost } from "../../agent/sandbox/ssh-gateway.js";
-import { cliConfig, installProvider } from "../../provider/cli/install-provider.js";
+import { installMirror } from "../../provider/cli/install-provider.js";
 import { AgentHost } from "../agent/agent-helpers.js";
 import { repoPath } from "../helpers.js";
 
@@ -39,12 +39,11 @@ export class TerraformDir {
     this.dir = mkdtempSync(join(tmpdir(), "cdktf-bhyve-tf-"));
     const mirror = join(this.dir, "mirror");
     mkdirSync(join(this.dir, "work"));
-    installProvider(mirror, repoPath("dist/terraform-provider-bhyve.mjs"));
-    writeFileSync(join(mirror, "terraform.rc"), cliConfig(mirror));
+    const rc = installMirror(mirror, repoPath("dist/terraform-provider-bhyve.mjs"));
     this.env = {
       PATH: process.env.PATH,
       HOME: this.dir,
-      TF_CLI_CONFIG_FILE: join(mirror, "terraform.rc"),
+      TF_CLI_CONFIG_FILE: rc,
       CHECKPOINT_DISABLE: "1",
       TF_IN_AUTOMATION: "1",
       TF_INPUT: "0",
