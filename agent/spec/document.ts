@@ -2,6 +2,7 @@
  * The desired-state document as text: YAML 1.2 (JSON is a subset) with snake_case keys, and the
  * way back from the model to that shape.
  */
+import { createHash } from "node:crypto";
 import { parseDocument } from "yaml";
 import { formatBsf } from "./pci-address.js";
 import type { Problem } from "./problems.js";
@@ -81,4 +82,12 @@ export function toDocument(state: DesiredState): Record<string, unknown> {
       start_order: g.startOrder,
     })),
   };
+}
+
+/**
+ * The content hash of a state: SHA-256 (hex) of its canonical document as JSON. Two documents that
+ * mean the same (defaults written out or not, `3/0/0` or `pci0:3:0:0`) hash the same.
+ */
+export function documentHash(state: DesiredState): string {
+  return createHash("sha256").update(JSON.stringify(toDocument(state))).digest("hex");
 }

@@ -21,6 +21,8 @@ export interface Inventory {
   readonly sshUser?: string;
   /** How long to wait for a host's SSH handshake, e.g. "15s". Default 15s. */
   readonly connectTimeout?: string;
+  /** "provider" (the bhyve Terraform provider) or "push" (null_resource + `cdktf-bhyve push`). Default provider. */
+  readonly mode?: "provider" | "push";
   readonly hosts: readonly InventoryHost[];
 }
 
@@ -36,6 +38,7 @@ export function parseInventory(data: unknown): Inventory {
   if (typeof d?.sshPrivateKeyFile !== "string") throw new Error("inventory: sshPrivateKeyFile must be a string");
   if (d.sshUser !== undefined && (typeof d.sshUser !== "string" || d.sshUser === "")) throw new Error("inventory: sshUser must be a non-empty string");
   if (d.connectTimeout !== undefined && (typeof d.connectTimeout !== "string" || !/^\d+(ms|s|m|h)$/.test(d.connectTimeout))) throw new Error('inventory: connectTimeout must be a duration such as "15s"');
+  if (d.mode !== undefined && d.mode !== "provider" && d.mode !== "push") throw new Error('inventory: mode must be "provider" or "push"');
   if (!Array.isArray(d.hosts) || d.hosts.length === 0) throw new Error("inventory: hosts must be a non-empty list");
   d.hosts.forEach((h, i) => {
     if (!isHost(h)) throw new Error(`inventory: hosts[${i}] needs name (lowercase), address, hostKey, role (gpu|edge|general) and webGuests (a count)`);

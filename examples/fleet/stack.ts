@@ -5,7 +5,7 @@
  */
 import { TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import { BhyveHost, BhyveProvider, Guest } from "cdktf-bhyve";
+import { BhyveHost, BhyveProvider, BhyvePush, Guest } from "cdktf-bhyve";
 import type { Inventory } from "./inventory.js";
 
 const UEFI = "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd";
@@ -16,12 +16,13 @@ export class FleetStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, inventory: Inventory) {
     super(scope, id);
-    new BhyveProvider(this, "bhyve", {
+    const ssh = {
       sshPrivateKeyFile: inventory.sshPrivateKeyFile,
       ...(inventory.sshUser ? { sshUser: inventory.sshUser } : {}),
       ...(inventory.connectTimeout ? { connectTimeout: inventory.connectTimeout } : {}),
-      hostKeys: Object.fromEntries(inventory.hosts.map((h) => [h.address, h.hostKey])),
-    });
+    };
+    if (inventory.mode === "push") new BhyvePush(this, "bhyve", ssh);
+    else new BhyveProvider(this, "bhyve", { ...ssh, hostKeys: Object.fromEntries(inventory.hosts.map((h) => [h.address, h.hostKey])) });
     for (const spec of inventory.hosts) {
       const host = new BhyveHost(this, spec.name, { address: spec.address, hostKey: spec.hostKey });
       this.hosts.push(host);

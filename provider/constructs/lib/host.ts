@@ -4,7 +4,7 @@
  * desired state is checked with the agent's own spec model (the same rules the agent and the
  * provider apply), and every problem is reported against the construct and field at fault.
  */
-import { Token } from "cdktf";
+import { TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 import { Host } from "../gen/host/index.js";
 import { PptDevice as PptDeviceResource } from "../gen/ppt-device/index.js";
@@ -13,6 +13,10 @@ import { formatBsf, parsePciAddress } from "../../../agent/spec/pci-address.js";
 import { checkDocumentData } from "../../../agent/spec/validate.js";
 import type { Problem } from "../../../agent/spec/problems.js";
 import { attachReport } from "./report.js";
+import { attachDocuments } from "./documents.js";
+import { pushModeOf, registerHost } from "./mode.js";
+import { pushResource } from "./push.js";
+import type { Resource as NullResource } from "@cdktf/provider-null/lib/resource/index.js";
 
 /** Props of a {@link BhyveHost}. */
 export interface BhyveHostProps {
@@ -107,8 +111,14 @@ const concrete = (v: unknown): boolean => !(typeof v === "string" || typeof v ==
 
 /** A bhyve host: its settings, and the reservations and guests declared on it. */
 export class BhyveHost extends Construct {
-  /** The L1 bhyve_host resource. */
-  readonly resource: Host;
+  /** The L1 bhyve_host resource (undefined in push mode). */
+  readonly resource: Host | undefined;
+  /** In push mode, the null_resource that pushes this host's document (undefined otherwise). */
+  readonly pushResource: NullResource | undefined;
+  /** Marks hosts across copies of this module (the bundled and the source one). */
+  readonly isBhyveHost = true;
+  /** Whether the stack is in push mode. */
+  readonly push: boolean;
   readonly address: string;
   readonly hostKey: string;
   /** Reservations declared on this host, in order. */
@@ -121,14 +131,20 @@ export class BhyveHost extends Construct {
     super(scope, id);
     this.address = props.address;
     this.hostKey = props.hostKey;
-    this.resource = new Host(this, "host", {
+    const stack = TerraformStack.of(this);
+    registerHost(stack);
+    const mode = pushModeOf(stack);
+    this.push = mode !== undefined;
+    this.resource = mode ? undefined : new Host(this, "host", {
       address: props.address,
       hostKey: props.hostKey,
       ...(props.vmmLoad !== undefined ? { vmmLoad: props.vmmLoad } : {}),
       ...(props.amdviEnable !== undefined ? { amdviEnable: String(props.amdviEnable) } : {}),
     });
+    this.pushResource = mode ? pushResource(this, mode) : undefined;
     this.node.addValidation({ validate: () => this.problemsFor("host") });
     attachReport(this);
+    attachDocuments(this);
   }
 
   /** Reserves a device on this host (a PptDevice in this host's scope). */
@@ -167,14 +183,22 @@ export class BhyveHost extends Construct {
       if ((owner ?? "host") === who) out.push(`${field ? `${field}: ` : ""}${p.message}`);
     }
     if (who instanceof Guest) out.push(...who.crossHostProblems());
+    if (this.push) out.push(...this.pushProblems(who));
     return out;
+  }
+
+  /** Push mode sends a whole document at synth: every value must be known then. */
+  private pushProblems(who: "host" | PptDevice | Guest): string[] {
+    const why = "is known only at apply; push mode writes the whole document at synth, so every value must be known then (or use BhyveProvider)";
+    if (who === "host") return (["address", "hostKey"] as const).filter((k) => !concrete(this.props[k])).map((k) => `${k}: ${why}`);
+    return who.concrete ? [] : [`a value ${why}`];
   }
 }
 
 /** A PCI function reserved for passthrough on a host. */
 export class PptDevice extends Construct {
-  /** The L1 bhyve_ppt_device resource. */
-  readonly resource: PptDeviceResource;
+  /** The L1 bhyve_ppt_device resource (undefined in push mode: the host's document holds the reservation). */
+  readonly resource: PptDeviceResource | undefined;
   readonly host: BhyveHost;
   /** The device as given. */
   readonly device: string;
@@ -189,14 +213,14 @@ export class PptDevice extends Construct {
     this.bsf = a?.ok ? formatBsf(a.address) : props.device;
     const vendorId = idString(props.vendorId);
     const deviceId = idString(props.deviceId);
-    this.resource = new PptDeviceResource(this, "device", {
+    this.resource = props.host.push ? undefined : new PptDeviceResource(this, "device", {
       address: props.host.address,
       hostKey: props.host.hostKey,
       device: props.device,
       ...(vendorId !== undefined ? { vendorId } : {}),
       ...(deviceId !== undefined ? { deviceId } : {}),
       ...(props.bind !== undefined ? { bind: props.bind } : {}),
-      dependsOn: [props.host.resource],
+      dependsOn: props.host.resource ? [props.host.resource] : [],
     });
     props.host.devices.push(this);
     this.node.addValidation({ validate: () => this.host.problemsFor(this) });
@@ -218,8 +242,8 @@ export class PptDevice extends Construct {
 
 /** A bhyve guest on a host; it depends on the reservations it passes through. */
 export class Guest extends Construct {
-  /** The L1 bhyve_guest resource. */
-  readonly resource: GuestResource;
+  /** The L1 bhyve_guest resource (undefined in push mode: the host's document holds the guest). */
+  readonly resource: GuestResource | undefined;
   readonly host: BhyveHost;
   readonly name: string;
 
@@ -227,13 +251,13 @@ export class Guest extends Construct {
     super(scope, id);
     this.host = props.host;
     this.name = props.name;
-    const used = (props.passthru ?? []).flatMap((p) => (p.device instanceof PptDevice ? [p.device.resource] : []));
+    const used = (props.passthru ?? []).flatMap((p) => (p.device instanceof PptDevice && p.device.resource ? [p.device.resource] : []));
     const named = (props.passthru ?? []).flatMap((p) => {
       if (typeof p.device !== "string") return [];
       const d = props.host.devices.find((x) => x.bsf === p.device || x.device === p.device);
-      return d ? [d.resource] : [];
+      return d?.resource ? [d.resource] : [];
     });
-    this.resource = new GuestResource(this, "guest", {
+    this.resource = props.host.push ? undefined : new GuestResource(this, "guest", {
       address: props.host.address,
       hostKey: props.host.hostKey,
       name: props.name,
@@ -251,7 +275,7 @@ export class Guest extends Construct {
       ...(props.state !== undefined ? { state: props.state } : {}),
       ...(props.restart !== undefined ? { restart: props.restart } : {}),
       ...(props.startOrder !== undefined ? { startOrder: props.startOrder } : {}),
-      dependsOn: [props.host.resource, ...new Set([...used, ...named])],
+      dependsOn: [...(props.host.resource ? [props.host.resource] : []), ...new Set([...used, ...named])],
     });
     props.host.guests.push(this);
     this.node.addValidation({ validate: () => this.host.problemsFor(this) });

@@ -1,4 +1,6 @@
+import { TerraformStack } from "cdktf";
 import { Construct } from "constructs";
+import { registerProvider } from "./mode.js";
 import { BhyveProvider as ProviderResource } from "../gen/provider/index.js";
 
 /** Props of a {@link BhyveProvider}. */
@@ -26,6 +28,12 @@ export class BhyveProvider extends Construct {
 
   constructor(scope: Construct, id: string, props: BhyveProviderProps = {}) {
     super(scope, id);
+    registerProvider(TerraformStack.of(this), {
+      ...(props.sshUser !== undefined ? { user: props.sshUser } : {}),
+      ...(props.sshPrivateKeyFile !== undefined ? { privateKeyFile: props.sshPrivateKeyFile } : {}),
+      ...(props.connectTimeout !== undefined ? { connectTimeout: props.connectTimeout } : {}),
+      ...(props.commandTimeout !== undefined ? { commandTimeout: props.commandTimeout } : {}),
+    });
     this.provider = new ProviderResource(this, "provider", {
       ...(props.sshUser !== undefined ? { sshUser: props.sshUser } : {}),
       ...(props.sshPrivateKey !== undefined ? { sshPrivateKey: props.sshPrivateKey } : {}),

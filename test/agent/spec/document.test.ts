@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { checkDocumentData, checkDocumentText, formatProblems, MAX_DOCUMENT_BYTES, parseDocumentText, toDocument } from "../../../agent/spec/index.js";
+import { checkDocumentData, checkDocumentText, documentHash, formatProblems, MAX_DOCUMENT_BYTES, parseDocumentText, toDocument } from "../../../agent/spec/index.js";
 import { repoPath } from "../../helpers.js";
 
 const EXAMPLE = readFileSync(repoPath("examples/gpu-host/host.yaml"), "utf8");
@@ -62,4 +62,18 @@ test("an alias bomb is refused, not expanded", () => {
   for (let i = 1; i < 12; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(", ")}]`);
   const r = parseDocumentText(levels.join("\n"));
   assert.ok(!r.ok);
+});
+
+test("documentHash: the same meaning hashes the same, any change hashes differently", () => {
+  const state = (data: unknown) => {
+    const r = checkDocumentData(data);
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
+    return r.state;
+  };
+  const short = state({ ppt: [{ device: "3/0/0" }], guests: [{ name: "g", cpus: 1, memory: "1G", bootrom: "/fw", passthru: [{ device: "3/0/0", slot: 6 }] }] });
+  const long = state({ host: { vmm_load: true }, ppt: [{ device: "pci0:3:0:0", bind: "boot" }], guests: [{ name: "g", cpus: 1, memory: 1073741824, bootrom: "/fw", wired: true, state: "running", passthru: [{ device: "3/0/0", slot: 6, function: 0 }] }] });
+  assert.match(documentHash(short), /^[0-9a-f]{64}$/);
+  assert.equal(documentHash(short), documentHash(long));
+  const more = state({ ppt: [{ device: "3/0/0" }], guests: [{ name: "g", cpus: 2, memory: "1G", bootrom: "/fw", passthru: [{ device: "3/0/0", slot: 6 }] }] });
+  assert.notEqual(documentHash(more), documentHash(short));
 });
