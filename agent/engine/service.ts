@@ -4,7 +4,7 @@
  */
 import { formatBsf, parsePciAddress, samePciAddress } from "../spec/pci-address.js";
 import { SpecError } from "../spec/problems.js";
-import { toDocument } from "../spec/document.js";
+import { documentHash, toDocument } from "../spec/document.js";
 import { checkDocumentData } from "../spec/validate.js";
 import type { DesiredState, Guest, HostSettings, PptReservation } from "../spec/types.js";
 import { gatherFacts, type HostFacts } from "../host/facts.js";
@@ -53,6 +53,22 @@ export function configureHost(paths: HostPaths, host: HostSettings, opts?: Conve
 /** `host.release`: the host settings go back to their defaults and, with nothing else managed, the managed block leaves loader.conf. */
 export function releaseHost(paths: HostPaths, opts?: ConvergeOptions): Promise<ConvergeResult> {
   return change(paths, (d) => ({ ...d, host: decodeDesired({}).host }), opts, undefined, false);
+}
+
+/** What `host.document` answers: the whole stored desired state and its content hash. */
+export interface DocumentView {
+  readonly document: Record<string, unknown>;
+  readonly sha256: string;
+  /** Whether the host settings are managed (loader.conf has the agent's block). */
+  readonly managed: boolean;
+}
+
+/** `host.document` (under the host lock, as {@link getHost}). */
+export function getDocument(paths: HostPaths): Promise<DocumentView> {
+  return withHostLock(paths, async () => {
+    const state = readAgentState(paths);
+    return { document: toDocument(state.desired), sha256: documentHash(state.desired), managed: state.hostManaged };
+  });
 }
 
 /** What `host.get` answers: the stored host settings, and whether loader.conf's managed block is what they render to. */

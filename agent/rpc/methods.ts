@@ -58,6 +58,10 @@ export const METHODS: Record<string, Method> = {
     only(p, []);
     return svc.getHost(paths);
   },
+  "host.document": (paths, p) => {
+    only(p, []);
+    return svc.getDocument(paths);
+  },
   "host.release": (paths, p) => {
     only(p, []);
     return svc.releaseHost(paths);

@@ -8,6 +8,12 @@ const USAGE = `usage: cdktf-bhyve COMMAND
 
 commands:
   demo                          deploy examples/fleet to three sandbox hosts over SSH, show drift, heal it, destroy
+  push --doc FILE --address ADDR --host-key SHA256:... [--ssh-user U] [--ssh-key-file F]
+                                apply one host's desired-state document through its agent (push mode runs this)
+  status [--app DIR | --out DIR] [--stack NAME] [--json]
+                                every host of the app: readiness, devices, guests (no Terraform state needed)
+  drift [--app DIR | --out DIR] [--stack NAME] [--json]
+                                desired against actual on every host: exit 0 in sync, 2 drift, 1 error
   install-provider [--mirror DIR]   install the Terraform provider into a filesystem mirror
   gen-bindings [DIR]            regenerate the L1 bindings from the provider's schema (development)
   bench [--quick] [--out FILE] [--runs N] [--hosts 1,5,20]
@@ -26,6 +32,18 @@ async function main(argv: string[]): Promise<number> {
       writeBindings(out, await generateBindings());
       process.stdout.write(`wrote the L1 bindings to ${out}\n`);
       return 0;
+    }
+    case "push": {
+      const { pushCommand } = await import("./push.js");
+      return pushCommand(rest);
+    }
+    case "status": {
+      const { statusCommand } = await import("./fleet.js");
+      return statusCommand(rest);
+    }
+    case "drift": {
+      const { driftCommand } = await import("./fleet.js");
+      return driftCommand(rest);
     }
     case "demo":
       return demoCommand();

@@ -38,7 +38,7 @@ export function explain(what: string, r: RunOutcome): string {
 export function fleetProject(
   fleet: SshdFleet,
   hosts: ReadonlyArray<{ host: SshdHost; role: "gpu" | "edge" | "general"; webGuests: number; name?: string }>,
-  extra: { connectTimeout?: string } = {},
+  extra: { connectTimeout?: string; mode?: "provider" | "push" } = {},
 ): { project: CdktfProject; workDir: string } {
   const workDir = mkdtempSync(join(tmpdir(), "cdktf-bhyve-e2e-"));
   const inventory = {

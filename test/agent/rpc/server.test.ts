@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { repoPath } from "../../helpers.js";
+import { checkDocumentData, documentHash } from "../../../agent/spec/index.js";
 import { AgentHost, FW, until } from "../agent-helpers.js";
 
 /** An agent rpc process, as the SSH forced command runs it. */
@@ -107,6 +108,13 @@ describe("bhyve-agent rpc: many requests on one session, each checked", () => {
     assert.deepEqual(again.changed, []);
     const st = await s.ok("host.status");
     assert.equal(st.reboot_required, true);
+    // host.document hands back the whole stored state, canonical, with the hash push mode triggers on.
+    const doc = await s.ok("host.document");
+    assert.deepEqual(doc.document.ppt, [{ device: "3/0/0", bind: "boot" }]);
+    assert.deepEqual(doc.document.guests, []);
+    const checked = checkDocumentData(doc.document);
+    assert.ok(checked.ok);
+    assert.equal(doc.sha256, documentHash(checked.state));
   });
 
   test("errors have a stable code and say what to do; the session goes on", async () => {

@@ -1,0 +1,121 @@
+/**
+ * What `cdktf-bhyve status` and `drift` see on a host, and the comparison of a host's desired
+ * state (the synthesized document) with it. Pure code: the observation is fetched elsewhere.
+ *
+ * Two kinds of difference are reported, each with the field and both values:
+ * - the agent holds another desired state than the stack (pushed from elsewhere, or not pushed
+ *   yet): `ppt[4/0/1].bind`, `guests[web0].cpus`, ...;
+ * - the host is not in the stack's desired state: loader.conf's managed settings, a device's
+ *   driver, a guest's run state or the bhyve command line it runs.
+ */
+import { renderBhyveArgv } from "../../agent/spec/render.js";
+import { formatBsf } from "../../agent/spec/pci-address.js";
+import { toDocument } from "../../agent/spec/document.js";
+import type { DesiredState } from "../../agent/spec/types.js";
+
+/** A guest's runtime, as `guest.list` answers it. */
+export interface ObservedGuest {
+  readonly name: string;
+  readonly state: string;
+  readonly reason: string;
+  readonly pid: number | null;
+  readonly restarts: number;
+  readonly last_exit: { readonly code: number | null; readonly signal: string | null; readonly at: string } | null;
+  readonly argv: string[] | null;
+  readonly vm_exists: boolean;
+}
+
+/** What the agent reports about a host. */
+export interface Observation {
+  readonly agent: { readonly version: string; readonly protocol: number };
+  readonly document: { readonly document: Record<string, unknown>; readonly sha256: string; readonly managed: boolean };
+  readonly loader: { readonly loader_conf: Array<[string, string]>; readonly expected: Array<[string, string]>; readonly loader_conf_in_sync: boolean };
+  readonly facts: {
+    readonly passthru_ready: boolean;
+    readonly problems: ReadonlyArray<{ readonly code: string; readonly message: string }>;
+    readonly pci: ReadonlyArray<{ readonly device: string; readonly driver: string | null; readonly unit: number | null }>;
+  };
+  readonly reboot: { readonly reboot_required: boolean; readonly reboot_reasons: ReadonlyArray<{ readonly what: string; readonly detail: string }> };
+  readonly guests: readonly ObservedGuest[];
+}
+
+/** One difference: where, what the stack wants, what the host has. */
+export interface Difference {
+  readonly field: string;
+  readonly desired: string;
+  readonly actual: string;
+}
+
+const show = (v: unknown): string => (v === undefined ? "(absent)" : typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v));
+const RUNNING = new Set(["running", "starting", "backoff", "stopping"]);
+
+type Doc = Record<string, unknown>;
+
+/** Field-by-field differences of two items of the same kind. */
+function fieldDiffs(prefix: string, want: Doc, have: Doc): Difference[] {
+  const keys = [...new Set([...Object.keys(want), ...Object.keys(have)])];
+  return keys.filter((k) => JSON.stringify(want[k]) !== JSON.stringify(have[k])).map((k) => ({ field: `${prefix}.${k}`, desired: show(want[k]), actual: show(have[k]) }));
+}
+
+/** Keyed lists (ppt by device, guests by name): missing, extra and changed items. */
+function listDiffs(kind: string, key: string, want: Doc[], have: Doc[], describe: (d: Doc) => string): Difference[] {
+  const out: Difference[] = [];
+  const haveBy = new Map(have.map((d) => [String(d[key]), d]));
+  const wantBy = new Map(want.map((d) => [String(d[key]), d]));
+  for (const w of want) {
+    const h = haveBy.get(String(w[key]));
+    if (!h) out.push({ field: `${kind}[${w[key]}]`, desired: describe(w), actual: "(absent)" });
+    else out.push(...fieldDiffs(`${kind}[${w[key]}]`, w, h));
+  }
+  for (const h of have) if (!wantBy.has(String(h[key]))) out.push({ field: `${kind}[${h[key]}]`, desired: "(absent)", actual: describe(h) });
+  return out;
+}
+
+/** The agent's stored desired state against the stack's. */
+export function documentDifferences(desired: DesiredState, stored: Doc): Difference[] {
+  const want = toDocument(desired);
+  const host = fieldDiffs("host", want.host as Doc, (stored.host ?? {}) as Doc);
+  const ppt = listDiffs("ppt", "device", want.ppt as Doc[], (stored.ppt ?? []) as Doc[], (d) => `reserved (bind ${d.bind})`);
+  const guests = listDiffs("guests", "name", want.guests as Doc[], (stored.guests ?? []) as Doc[], (d) => `${d.cpus} CPU, ${d.memory}, ${d.state}`);
+  return [...host, ...ppt, ...guests];
+}
+
+/** The host against the stack's desired state. */
+export function hostDifferences(desired: DesiredState, o: Observation): Difference[] {
+  const out: Difference[] = [];
+  if (!o.loader.loader_conf_in_sync) {
+    const want = new Map(o.loader.expected);
+    const have = new Map(o.loader.loader_conf);
+    const keys = [...new Set([...want.keys(), ...have.keys()])];
+    const changed = keys.filter((k) => want.get(k) !== have.get(k));
+    for (const k of changed) out.push({ field: `loader.conf ${k}`, desired: show(want.get(k)), actual: show(have.get(k)) });
+    if (changed.length === 0) out.push({ field: "loader.conf", desired: "managed settings only in the agent's block", actual: "lines outside the block set them too" });
+  }
+  for (const r of desired.ppt) {
+    const dev = formatBsf(r.device);
+    const hw = o.facts.pci.find((p) => p.device === dev);
+    const driver = hw?.driver ? `${hw.driver}${hw.unit ?? ""}` : hw ? "(no driver)" : "(no such device)";
+    if (hw?.driver !== "ppt") out.push({ field: `ppt[${dev}].driver`, desired: r.bind === "live" ? "ppt" : "ppt (bound at boot: reboot the host)", actual: driver });
+  }
+  const byName = new Map(o.guests.map((g) => [g.name, g]));
+  for (const g of desired.guests) {
+    const r = byName.get(g.name);
+    const state = r?.state ?? "missing";
+    const why = r?.reason ? ` (${r.reason})` : "";
+    if (g.state === "running" && state !== "running") out.push({ field: `guests[${g.name}].state`, desired: "running", actual: `${state}${why}` });
+    else if (g.state === "stopped" && RUNNING.has(state)) out.push({ field: `guests[${g.name}].state`, desired: "stopped", actual: state });
+    if (g.state === "running" && state === "running" && r?.argv && JSON.stringify(r.argv) !== JSON.stringify(renderBhyveArgv(g))) {
+      out.push({ field: `guests[${g.name}].argv`, desired: renderBhyveArgv(g).join(" "), actual: r.argv.join(" ") });
+    }
+  }
+  const wanted = new Set(desired.guests.map((g) => g.name));
+  for (const r of o.guests) {
+    if (!wanted.has(r.name) && (RUNNING.has(r.state) || r.vm_exists)) out.push({ field: `guests[${r.name}]`, desired: "(absent)", actual: r.state });
+  }
+  return out;
+}
+
+/** Every difference: the stored document first (the cause), then the host (the effect). */
+export function differences(desired: DesiredState, o: Observation): Difference[] {
+  return [...documentDifferences(desired, o.document.document), ...hostDifferences(desired, o)];
+}

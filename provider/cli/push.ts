@@ -1,0 +1,63 @@
+/**
+ * `cdktf-bhyve push --doc FILE --address ADDR --host-key SHA256:...`: applies one host's whole
+ * desired-state document through the agent's `host.apply` and prints what changed. It is what push
+ * mode's local-exec provisioner runs, and works by hand the same way. The document is checked here
+ * first, so a broken one never reaches the host.
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { UserError } from "../../agent/cli/errors.js";
+import { checkDocumentText, documentHash, toDocument } from "../../agent/spec/document.js";
+import { formatProblems } from "../../agent/spec/problems.js";
+import { AgentCallError, AgentConnection } from "../ssh/agent-client.js";
+import type { AgentResult } from "../resources/context.js";
+import { clientOptions, sshFromFlags, SSH_OPTIONS } from "./ssh-options.js";
+
+const USAGE = `usage: cdktf-bhyve push --doc FILE --address HOST[:PORT] --host-key SHA256:...
+                        [--ssh-user USER] [--ssh-key-file FILE] [--connect-timeout 15s] [--command-timeout 10m]`;
+
+/** What a host.apply did, as lines for a person. */
+export function describeResult(r: AgentResult): string[] {
+  const lines = [
+    ...r.changed.map((c) => `  changed  ${c.what}: ${c.detail}`),
+    ...r.pending.map((c) => `  pending  ${c.what}: ${c.detail}`),
+    ...r.refused.map((c) => `  refused  ${c.what}: ${c.detail}`),
+    ...r.warnings.map((w) => `  warning  ${w}`),
+  ];
+  if (lines.length === 0) lines.push("  no changes: the host already had this document");
+  if (r.reboot_required) lines.push("  the host needs a reboot for the pending items");
+  return lines;
+}
+
+/** Runs `push`; 0 when the host took the whole document, 1 when anything was refused or failed. */
+export async function pushCommand(args: string[]): Promise<number> {
+  let v: Record<string, unknown>;
+  try {
+    v = parseArgs({ args, options: { doc: { type: "string" }, address: { type: "string" }, "host-key": { type: "string" }, ...SSH_OPTIONS }, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new UserError(`${(err as Error).message}\n${USAGE}`, "E_USAGE", 64);
+  }
+  const [file, address, hostKey] = [v.doc, v.address, v["host-key"]] as Array<string | undefined>;
+  if (!file || !address || !hostKey) throw new UserError(`push needs --doc, --address and --host-key\n${USAGE}`, "E_USAGE", 64);
+  if (!/^SHA256:[A-Za-z0-9+/]{43}$/.test(hostKey)) throw new UserError(`--host-key must be a SHA256:... fingerprint (ssh-keygen -lf KEY.pub), not "${hostKey}"`, "E_USAGE", 64);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UserError(`cannot read the document ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, "E_DOCUMENT");
+  }
+  const checked = checkDocumentText(text);
+  if (!checked.ok) throw new UserError(`${file} is not a valid desired-state document; nothing was sent to ${address}:\n${formatProblems(checked.problems)}`, "E_SPEC_INVALID");
+  const conn = new AgentConnection(address, hostKey, clientOptions(sshFromFlags(v)));
+  try {
+    const r = await conn.call<AgentResult>("host.apply", { document: toDocument(checked.state) });
+    process.stdout.write(`${address}: applied ${file} (sha256 ${documentHash(checked.state).slice(0, 12)})\n${describeResult(r).join("\n")}\n`);
+    return r.refused.length > 0 ? 1 : 0;
+  } catch (err) {
+    if (!(err instanceof AgentCallError)) throw err;
+    const why = err.problems?.length ? `the agent refused the document:\n${formatProblems(err.problems)}` : err.message;
+    throw new UserError(`${address}: push failed (${err.code}): ${why}`, err.code);
+  } finally {
+    conn.close();
+  }
+}
