@@ -12,8 +12,10 @@ import { dirname, join } from "node:path";
 const args = ["rebuild", "--directory=native"];
 const prefix = dirname(dirname(process.execPath));
 if (!process.env.npm_config_nodedir && existsSync(join(prefix, "include", "node", "node_api.h"))) args.push(`--nodedir=${prefix}`);
-// npm names its bundled node-gyp in npm_config_node_gyp; otherwise it is on PATH during scripts.
-const gyp = process.env.npm_config_node_gyp;
+// npm names its bundled node-gyp in npm_config_node_gyp during its scripts. Run by hand (as
+// bhyve-agent install does on a host), the node-gyp bundled with the npm beside this node is used.
+const besideNode = join(prefix, "lib", "node_modules", "npm", "node_modules", "node-gyp", "bin", "node-gyp.js");
+const gyp = process.env.npm_config_node_gyp || (existsSync(besideNode) ? besideNode : undefined);
 const r = gyp ? spawnSync(process.execPath, [gyp, ...args], { stdio: "inherit" }) : spawnSync("node-gyp", args, { stdio: "inherit" });
 if (r.error) {
   process.stderr.write(`cannot run node-gyp: ${r.error.message}\n`);

@@ -3,6 +3,7 @@
 import { UserError, runMain } from "./errors.js";
 import { applyCommand, autostartCommand, shutdownCommand, statusCommand } from "./apply.js";
 import { factsCommand } from "./facts.js";
+import { installCommand, rollbackCommand } from "./install.js";
 import { rpcCommand } from "./rpc.js";
 import { renderCommand } from "./render.js";
 import { sandboxCommand } from "./sandbox.js";
@@ -20,6 +21,9 @@ commands:
   autostart [--root DIR]             at boot: converge to the stored desired state, guests in start_order
   shutdown [--root DIR]              at shutdown: stop every guest (the desired state is kept)
   rpc [--root DIR]                   JSON-RPC 2.0 on stdin/stdout (the SSH forced command)
+  install --from DIR [--deploy-key FILE] [--root DIR]
+                                     install this agent from an upload (cdktf-bhyve bootstrap runs it)
+  rollback [--root DIR]              make the previous installed agent version current again
   sandbox ...       sandbox FreeBSD hosts for tests and the demo (create, profiles, reboot, guest, destroy)
   version           print the agent version
 `;
@@ -34,6 +38,8 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   shutdown: shutdownCommand,
   rpc: rpcCommand,
   sandbox: sandboxCommand,
+  install: installCommand,
+  rollback: rollbackCommand,
   version: async () => {
     process.stdout.write(`${AGENT_VERSION}\n`);
     return 0;

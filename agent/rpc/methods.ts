@@ -10,6 +10,8 @@ import { gatherFacts } from "../host/facts.js";
 import { loadNativeProbe } from "../host/native.js";
 import { AGENT_VERSION } from "../version.js";
 import * as svc from "../engine/service.js";
+import { withHostLock } from "../host/host-lock.js";
+import { installBundle, InstallError, installedVersions } from "../host/install.js";
 
 /** Version of the method set; bumped on incompatible changes. */
 export const PROTOCOL_VERSION = 1;
@@ -44,7 +46,19 @@ export const METHODS: Record<string, Method> = {
   "agent.hello": (paths, p) => {
     only(p, []);
     const native = loadNativeProbe();
-    return { version: AGENT_VERSION, protocol: PROTOCOL_VERSION, root: paths.root, native_probe: native.available ? { available: true } : { available: false, reason: native.reason }, methods: Object.keys(METHODS) };
+    return { version: AGENT_VERSION, protocol: PROTOCOL_VERSION, root: paths.root, executable: process.argv[1] ?? null, installed: installedVersions(paths).current, native_probe: native.available ? { available: true } : { available: false, reason: native.reason }, methods: Object.keys(METHODS) };
+  },
+  "agent.upgrade": async (paths, p) => {
+    only(p, ["bundle", "sha256", "version"]);
+    const sha = str(p, "sha256");
+    if (!/^[0-9a-fA-F]{64}$/.test(sha)) throw new ParamsError("parameter sha256 must be 64 hex digits");
+    const bundle = Buffer.from(str(p, "bundle"), "base64");
+    const version = p.version === undefined ? undefined : str(p, "version");
+    if (installedVersions(paths).current === null) {
+      throw new InstallError("this host's agent was not installed by bootstrap (no usr/local/libexec/bhyve-agent/current): run cdktf-bhyve bootstrap once", "E_NOT_INSTALLED");
+    }
+    const r = await withHostLock(paths, async () => installBundle(paths, bundle, sha, process.execPath, version));
+    return { ...r, running_version: AGENT_VERSION, note: "new sessions run the new version; running guests and their monitors are not touched" };
   },
   "host.facts": (paths, p) => {
     only(p, []);

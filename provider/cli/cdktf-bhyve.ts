@@ -14,6 +14,8 @@ commands:
                                 every host of the app: readiness, devices, guests (no Terraform state needed)
   drift [--app DIR | --out DIR] [--stack NAME] [--json]
                                 desired against actual on every host: exit 0 in sync, 2 drift, 1 error
+  bootstrap ADDRESS --host-key SHA256:... [--deploy-key FILE.pub] [--ssh-user U] [--ssh-key-file F]
+                                install the agent on a FreeBSD host over an administrator's SSH login
   install-provider [--mirror DIR]   install the Terraform provider into a filesystem mirror
   gen-bindings [DIR]            regenerate the L1 bindings from the provider's schema (development)
   bench [--quick] [--out FILE] [--runs N] [--hosts 1,5,20]
@@ -44,6 +46,10 @@ async function main(argv: string[]): Promise<number> {
     case "drift": {
       const { driftCommand } = await import("./fleet.js");
       return driftCommand(rest);
+    }
+    case "bootstrap": {
+      const { bootstrapCommand } = await import("./bootstrap.js");
+      return bootstrapCommand(rest);
     }
     case "demo":
       return demoCommand();

@@ -71,6 +71,56 @@ interface Pending {
   method: string;
 }
 
+/**
+ * Opens an SSH connection whose host key must match the pinned fingerprint (checked before the
+ * client authenticates); failures carry a code and say what to do.
+ */
+export async function connectPinned(address: string, hostKey: string, opts: ClientOptions): Promise<Client> {
+  const { host, port } = parseAddress(address);
+  const client = new Client();
+  let offered: string | null = null;
+  let offeredType = "";
+  const config: ConnectConfig = {
+    host,
+    port,
+    username: opts.auth.user,
+    readyTimeout: opts.connectTimeoutMs,
+    keepaliveInterval: 15_000,
+    keepaliveCountMax: 4,
+    hostVerifier: (key: Buffer) => {
+      offered = fingerprint(key);
+      offeredType = keyType(key);
+      return offered === hostKey;
+    },
+    ...(opts.auth.privateKey ? { privateKey: opts.auth.privateKey } : {}),
+    ...(opts.auth.agentSocket ? { agent: opts.auth.agentSocket } : {}),
+  };
+  await new Promise<void>((resolve, reject) => {
+    const fail = (err: Error & { level?: string }): void => {
+      client.removeAllListeners("ready");
+      // ssh2 may report more errors while it tears down (e.g. "Connection lost before handshake").
+      client.on("error", () => {});
+      client.end();
+      if (offered !== null && offered !== hostKey) {
+        reject(new AgentCallError(`the host key of ${address} does not match host_key: expected ${hostKey}, the host offered ${offered} (${offeredType}); if the host was reinstalled, check the new key and update host_key`, "E_HOST_KEY"));
+      } else if (err.level === "client-authentication") {
+        reject(new AgentCallError(`${address} refused the SSH login as ${opts.auth.user}: check ssh_user and the key (ssh_private_key, ssh_private_key_file or ssh_agent_socket)`, "E_AUTH"));
+      } else if (err.level === "client-timeout") {
+        reject(new AgentCallError(`${address} did not answer within ${Math.round(opts.connectTimeoutMs / 1000)} s (connect_timeout)`, "E_CONNECT_TIMEOUT"));
+      } else {
+        reject(new AgentCallError(`cannot connect to ${address}: ${err.message}`, "E_CONNECT"));
+      }
+    };
+    client.once("error", fail);
+    client.once("ready", () => {
+      client.removeListener("error", fail);
+      resolve();
+    });
+    client.connect(config);
+  });
+  return client;
+}
+
 /** One host's connection and agent channel. */
 export class AgentConnection {
   private client: Client | null = null;
@@ -121,48 +171,7 @@ export class AgentConnection {
   }
 
   private async open(): Promise<void> {
-    const { host, port } = parseAddress(this.address);
-    const client = new Client();
-    let offered: string | null = null;
-    let offeredType = "";
-    const config: ConnectConfig = {
-      host,
-      port,
-      username: this.opts.auth.user,
-      readyTimeout: this.opts.connectTimeoutMs,
-      keepaliveInterval: 15_000,
-      keepaliveCountMax: 4,
-      hostVerifier: (key: Buffer) => {
-        offered = fingerprint(key);
-        offeredType = keyType(key);
-        return offered === this.hostKey;
-      },
-      ...(this.opts.auth.privateKey ? { privateKey: this.opts.auth.privateKey } : {}),
-      ...(this.opts.auth.agentSocket ? { agent: this.opts.auth.agentSocket } : {}),
-    };
-    await new Promise<void>((resolve, reject) => {
-      const fail = (err: Error & { level?: string }): void => {
-        client.removeAllListeners("ready");
-        // ssh2 may report more errors while it tears down (e.g. "Connection lost before handshake").
-        client.on("error", () => {});
-        client.end();
-        if (offered !== null && offered !== this.hostKey) {
-          reject(new AgentCallError(`the host key of ${this.address} does not match host_key: expected ${this.hostKey}, the host offered ${offered} (${offeredType}); if the host was reinstalled, check the new key and update host_key`, "E_HOST_KEY"));
-        } else if (err.level === "client-authentication") {
-          reject(new AgentCallError(`${this.address} refused the SSH login as ${this.opts.auth.user}: check ssh_user and the key (ssh_private_key, ssh_private_key_file or ssh_agent_socket)`, "E_AUTH"));
-        } else if (err.level === "client-timeout") {
-          reject(new AgentCallError(`${this.address} did not answer within ${Math.round(this.opts.connectTimeoutMs / 1000)} s (connect_timeout)`, "E_CONNECT_TIMEOUT"));
-        } else {
-          reject(new AgentCallError(`cannot connect to ${this.address}: ${err.message}`, "E_CONNECT"));
-        }
-      };
-      client.once("error", fail);
-      client.once("ready", () => {
-        client.removeListener("error", fail);
-        resolve();
-      });
-      client.connect(config);
-    });
+    const client = await connectPinned(this.address, this.hostKey, this.opts);
     this.connects++;
     const channel = await new Promise<ClientChannel>((resolve, reject) => {
       client.exec(AGENT_COMMAND, (err, ch) => (err ? reject(new AgentCallError(`${this.address}: cannot start the agent: ${err.message}`, "E_EXEC")) : resolve(ch)));

@@ -19,6 +19,7 @@ import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { rebootSandbox } from "../../agent/sandbox/host.js";
 import { AgentHost } from "../agent/agent-helpers.js";
+import { shellCommand } from "../../agent/spec/shell-quote.js";
 import { repoPath } from "../helpers.js";
 import { sshKeyPair } from "../provider/tf-helpers.js";
 
@@ -57,10 +58,6 @@ export function sshdSkipReason(): string | undefined {
   return undefined;
 }
 
-/** One argv element quoted for the POSIX shell that runs a forced command. */
-function shQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 async function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -107,7 +104,12 @@ export class SshdHost {
   private child: ChildProcess | undefined;
   private stderr = "";
 
-  constructor(readonly name: string, profile: string, listen: string, private readonly user: string, private readonly clientPublicKey: string) {
+  /**
+   * `adminPublicKey`, when given, is a second key with no forced command: a full login, as an
+   * administrator has on a real host (bootstrap uses it). Keys the agent installs for the account
+   * go to the sandbox's root/.ssh/authorized_keys, which sshd reads too.
+   */
+  constructor(readonly name: string, profile: string, listen: string, private readonly user: string, private readonly clientPublicKey: string, private readonly adminPublicKey?: string) {
     if (!/^127\.\d+\.\d+\.\d+$/.test(listen)) throw new Error(`test hosts listen on loopback only, not ${listen}`);
     this.listen = listen;
     this.sandbox = new AgentHost(profile);
@@ -133,21 +135,23 @@ export class SshdHost {
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `${this.name}-host`, "-f", hostKey]);
     const blob = Buffer.from(readFileSync(`${hostKey}.pub`, "utf8").split(" ")[1]!, "base64");
     this.hostKeyFingerprint = `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
-    const command = [process.execPath, repoPath("dist/bhyve-agent.mjs"), "rpc", "--root", this.sandbox.root].map(shQuote).join(" ");
-    writeFileSync(join(this.dir, "authorized_keys"), `restrict,command="${command.replace(/"/g, '\\"')}" ${this.clientPublicKey.trim()}\n`);
+    const command = shellCommand([process.execPath, repoPath("dist/bhyve-agent.mjs"), "rpc", "--root", this.sandbox.root]);
+    const admin = this.adminPublicKey ? `${this.adminPublicKey.trim()}\n` : "";
+    writeFileSync(join(this.dir, "authorized_keys"), `restrict,command="${command.replace(/"/g, '\\"')}" ${this.clientPublicKey.trim()}\n${admin}`);
     chmodSync(join(this.dir, "authorized_keys"), 0o600);
     const config = [
       `ListenAddress ${this.listen}:${this.port}`,
       "AddressFamily inet",
       `HostKey ${hostKey}`,
       `PidFile ${join(this.dir, "sshd.pid")}`,
-      `AuthorizedKeysFile ${join(this.dir, "authorized_keys")}`,
+      `AuthorizedKeysFile ${join(this.dir, "authorized_keys")} ${join(this.sandbox.root, "root/.ssh/authorized_keys")}`,
       `AllowUsers ${this.user}`,
       "AuthenticationMethods publickey",
       "PubkeyAuthentication yes",
       "PasswordAuthentication no",
       "KbdInteractiveAuthentication no",
-      "PermitRootLogin forced-commands-only",
+      // A uid-0 account takes only forced commands, unless this host gives the administrator a full login.
+      `PermitRootLogin ${this.adminPublicKey ? "prohibit-password" : "forced-commands-only"}`,
       "UsePAM no",
       "StrictModes no",
       "AllowTcpForwarding no",
@@ -240,6 +244,8 @@ export class SshdHost {
 export interface HostSpec {
   readonly name: string;
   readonly profile: string;
+  /** Also accept the fleet's administrator key for a full login. */
+  readonly admin?: boolean;
 }
 
 /** N test hosts, one operator key, and the login account. */
@@ -247,6 +253,8 @@ export class SshdFleet {
   readonly hosts: SshdHost[] = [];
   readonly keyDir: string;
   readonly keyFile: string;
+  /** The administrator's key (a full login on hosts started with `admin`). */
+  readonly adminKeyFile: string;
   readonly account: ReturnType<typeof loginAccount>;
   private readonly onExit = (): void => this.hosts.forEach((h) => h.killNow());
 
@@ -257,6 +265,10 @@ export class SshdFleet {
     this.keyFile = join(this.keyDir, "id_ed25519");
     writeFileSync(this.keyFile, kp.privateKey, { mode: 0o600 });
     writeFileSync(`${this.keyFile}.pub`, kp.publicKey);
+    const admin = sshKeyPair();
+    this.adminKeyFile = join(this.keyDir, "admin_ed25519");
+    writeFileSync(this.adminKeyFile, admin.privateKey, { mode: 0o600 });
+    writeFileSync(`${this.adminKeyFile}.pub`, admin.publicKey);
     process.once("exit", this.onExit);
   }
 
@@ -270,7 +282,8 @@ export class SshdFleet {
     if (!sshd) throw new Error(sshdSkipReason());
     const started: SshdHost[] = [];
     for (const [i, s] of specs.entries()) {
-      const h = new SshdHost(s.name, s.profile, `127.0.1.${base + i}`, this.account.user, this.publicKey);
+      const adminKey = s.admin ? readFileSync(`${this.adminKeyFile}.pub`, "utf8") : undefined;
+      const h = new SshdHost(s.name, s.profile, `127.0.1.${base + i}`, this.account.user, this.publicKey, adminKey);
       this.hosts.push(h);
       await h.start(sshd);
       started.push(h);
