@@ -3,8 +3,12 @@
  * connections (one per host), host facts fetched once per host, and the mapping of agent errors to
  * diagnostics that name the attribute at fault.
  */
-import { readFileSync } from "node:fs";
-import { AgentCallError, AgentPool, type ClientOptions } from "../ssh/agent-client.js";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { AGENT_VERSION } from "../../agent/version.js";
+import { AgentCallError, AgentPool, type AgentConnection, type ClientOptions } from "../ssh/agent-client.js";
 import { DiagnosticError, type Diagnostic, type ObjectValue } from "../plugin/types.js";
 import { isUnknown, type Value } from "../plugin/values.js";
 
@@ -31,9 +35,29 @@ export function str(v: Value | undefined): string | undefined {
   return typeof v === "string" && v !== "" ? v : undefined;
 }
 
+/** The agent bundle that comes with this provider: beside the provider's bundle (dist/), or dist/ of the repository when run from source. */
+export function agentBundlePath(): string {
+  const here = fileURLToPath(import.meta.url);
+  return here.endsWith(".mjs") ? join(dirname(here), "bhyve-agent.mjs") : resolve(dirname(here), "../../dist/bhyve-agent.mjs");
+}
+
+/** Compares dotted version numbers (pre-release suffixes ignored): negative when a is older. */
+export function compareVersions(a: string, b: string): number {
+  const parts = (v: string) => v.split(/[-+]/)[0]!.split(".").map((x) => Number(x) || 0);
+  const [x, y] = [parts(a), parts(b)];
+  for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+  return 0;
+}
+
 /** The shared provider state. */
 export class ProviderContext {
   private pool: AgentPool | null = null;
+  /** Install this provider's agent on hosts that run an older one (agent_upgrade). */
+  private upgrade = false;
+  /** Per host: the agent version check, done once per process before the first call. */
+  private readonly checked = new Map<string, Promise<void>>();
+  /** Per host: what the version check has to say, handed out once. */
+  private readonly notices = new Map<string, Diagnostic>();
   private readonly facts = new Map<string, Promise<Record<string, unknown>>>();
   hostKeys: Record<string, string> = {};
 
@@ -68,7 +92,9 @@ export class ProviderContext {
       commandTimeoutMs: command!,
     };
     this.pool = new AgentPool(opts);
+    this.upgrade = config.agent_upgrade === true;
     this.facts.clear();
+    this.checked.clear();
     return diags;
   }
 
@@ -76,12 +102,49 @@ export class ProviderContext {
   async call<T>(address: string, hostKey: string, method: string, params: Record<string, unknown> = {}): Promise<T> {
     if (!this.pool) throw new DiagnosticError("Provider not configured", "the bhyve provider was used before its configuration was applied");
     try {
-      const result = await this.pool.get(address, hostKey).call<T>(method, params);
+      const result = await (await this.agent(address, hostKey)).call<T>(method, params);
       if (!method.endsWith(".get") && !method.endsWith(".facts") && !method.endsWith(".list") && method !== "host.status") this.facts.delete(address);
       return result;
     } catch (err) {
       throw toDiagnostic(err, address);
     }
+  }
+
+  /** The host's connection, after the agent's version was checked (and, when allowed, upgraded). */
+  private async agent(address: string, hostKey: string): Promise<AgentConnection> {
+    const conn = this.pool!.get(address, hostKey);
+    let check = this.checked.get(address);
+    if (!check) {
+      check = this.checkAgent(address, conn);
+      this.checked.set(address, check);
+      check.catch(() => this.checked.delete(address));
+    }
+    await check;
+    return conn;
+  }
+
+  private async checkAgent(address: string, conn: AgentConnection): Promise<void> {
+    const hello = await conn.call<{ version: string }>("agent.hello");
+    if (compareVersions(hello.version, AGENT_VERSION) >= 0) return;
+    if (!this.upgrade) {
+      this.notices.set(address, { severity: "warning", summary: `Older bhyve-agent on ${address}`, detail: `the host runs bhyve-agent ${hello.version}; this provider comes with ${AGENT_VERSION}. Set agent_upgrade = true in the provider configuration to install it over the agent protocol (the previous version is kept for bhyve-agent rollback), or run cdktf-bhyve bootstrap again.` });
+      return;
+    }
+    const path = agentBundlePath();
+    if (!existsSync(path)) throw new DiagnosticError(`Cannot upgrade the agent on ${address}`, `the agent bundle ${path} that comes with this provider is missing`);
+    const bundle = readFileSync(path);
+    const r = await conn.call<{ installed: string; previous: string | null }>("agent.upgrade", { bundle: bundle.toString("base64"), sha256: createHash("sha256").update(bundle).digest("hex"), version: AGENT_VERSION });
+    // The running agent process is the old one; the next call starts a session with the new one.
+    conn.close();
+    this.notices.set(address, { severity: "warning", summary: `Upgraded bhyve-agent on ${address}`, detail: `from ${hello.version} to ${r.installed}; ${r.previous ?? "the old version"} is kept for bhyve-agent rollback. Running guests were not touched.` });
+  }
+
+  /** What the agent version check had to say about a host (once per process). */
+  takeNotices(address: string): Diagnostic[] {
+    const n = this.notices.get(address);
+    if (!n) return [];
+    this.notices.delete(address);
+    return [n];
   }
 
   /** Host facts, fetched once per host per provider process (until a change on that host). */

@@ -55,7 +55,7 @@ export function hostFactsDataSource(ctx: ProviderContext): DataSourceDef {
           device: p.device, selector: p.selector, driver: p.driver ? `${p.driver}${p.unit}` : "none", vendor_id: p.vendor_id, device_id: p.device_id, class: p.class, name: p.device_name ?? "", bridge: p.bridge,
         })),
       };
-      return { state, diagnostics: [] };
+      return { state, diagnostics: ctx.takeNotices(address) };
     },
   };
 }

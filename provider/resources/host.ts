@@ -138,10 +138,11 @@ export function hostResource(ctx: ProviderContext): ResourceDef {
       const diags = resultDiagnostics(r, address, (w) => w === "loader.conf" || w === "vmm.ko");
       const state = await observe(ctx, address, hostKey);
       if (!state) throw new DiagnosticError("Host not managed after configure", `${address}: the agent does not report the host as managed`);
-      return { state, diagnostics: diags };
+      return { state, diagnostics: [...diags, ...ctx.takeNotices(address)] };
     },
     async read(state) {
-      return { state: await observe(ctx, state.address as string, state.host_key as string), diagnostics: [] };
+      const address = state.address as string;
+      return { state: await observe(ctx, address, state.host_key as string), diagnostics: ctx.takeNotices(address) };
     },
     async import(id) {
       const state = await observe(ctx, id, ctx.importKey(id));

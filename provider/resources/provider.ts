@@ -20,6 +20,7 @@ const schema: BlockDef = {
     connect_timeout: { type: "string", optional: true, description: "How long to wait for a host's SSH handshake. Default 15s." },
     command_timeout: { type: "string", optional: true, description: "How long one agent call may take. Default 10m." },
     host_keys: { type: ["map", "string"], optional: true, description: "Host key fingerprints by address, used by terraform import (resources carry their own host_key)." },
+    agent_upgrade: { type: "bool", optional: true, description: "When a host runs an older bhyve-agent than this provider's, install this provider's agent over the agent protocol (agent.upgrade; the previous version is kept for rollback; running guests are not touched). Default false: a warning says so." },
   },
 };
 

@@ -18,7 +18,8 @@ import { ShellSession } from "../../provider/ssh/shell-session.js";
 import { FW, until } from "../agent/agent-helpers.js";
 import { runBin } from "../cli-helpers.js";
 import { repoPath } from "../helpers.js";
-import { sshKeyPair } from "../provider/tf-helpers.js";
+import { sshKeyPair, TerraformDir } from "../provider/tf-helpers.js";
+import { PROVIDER_VERSION } from "../../provider/version.js";
 import { SshdFleet, sshdSkipReason, type SshdHost } from "./sshd-hosts.js";
 
 const skip = sshdSkipReason();
@@ -135,5 +136,33 @@ describe("bootstrap and agent.upgrade, end to end", { skip }, () => {
     assert.equal(rb.status, 0, rb.stderr);
     assert.match(rb.stdout, /^current: 0\.1\.0-[0-9a-f]{12} \(was 0\.1\.1-[0-9a-f]{12}, kept as previous\)$/m);
     assert.equal((await deployConnection().call<{ version: string }>("agent.hello")).version, "0.1.0");
+  });
+
+  test("the provider warns about an older agent, and upgrades it when agent_upgrade = true", async () => {
+    const current = readFileSync(repoPath("dist/bhyve-agent.mjs"), "utf8");
+    const older = Buffer.from(current.replace('var AGENT_VERSION = "0.1.0";', 'var AGENT_VERSION = "0.0.9";'));
+    await deployConnection().call("agent.upgrade", { bundle: older.toString("base64"), sha256: createHash("sha256").update(older).digest("hex") });
+    assert.equal((await deployConnection().call<{ version: string }>("agent.hello")).version, "0.0.9");
+    const tf = new TerraformDir();
+    try {
+      const config = (upgrade: boolean) => tf.config({
+        terraform: { required_providers: { bhyve: { source: "cdktf-bhyve/bhyve", version: PROVIDER_VERSION } } },
+        provider: { bhyve: { ssh_user: fleet.account.user, ssh_private_key_file: deployKey, agent_upgrade: upgrade } },
+        data: { bhyve_host_facts: { h: { address: host.address, host_key: host.hostKeyFingerprint } } },
+      });
+      config(false);
+      assert.equal((await tf.tf(["init", "-input=false"])).code, 0);
+      const warned = await tf.tf(["plan", "-input=false"]);
+      assert.equal(warned.code, 0, warned.stderr);
+      assert.match((warned.stdout + warned.stderr).replace(/\s+/g, " "), /Warning: Older bhyve-agent on \S+ .*runs bhyve-agent 0\.0\.9; this provider comes with 0\.1\.0\. Set agent_upgrade = true/);
+      assert.equal((await deployConnection().call<{ version: string }>("agent.hello")).version, "0.0.9", "nothing is installed unless allowed");
+      config(true);
+      const upgraded = await tf.tf(["plan", "-input=false"]);
+      assert.equal(upgraded.code, 0, upgraded.stderr);
+      assert.match((upgraded.stdout + upgraded.stderr).replace(/\s+/g, " "), /Warning: Upgraded bhyve-agent on \S+ .*from 0\.0\.9 to 0\.1\.0-[0-9a-f]{12}; 0\.0\.9-[0-9a-f]{12} is kept for bhyve-agent rollback/);
+      assert.equal((await deployConnection().call<{ version: string }>("agent.hello")).version, "0.1.0");
+    } finally {
+      tf.cleanup();
+    }
   });
 });

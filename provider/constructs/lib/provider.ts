@@ -19,6 +19,8 @@ export interface BhyveProviderProps {
   readonly commandTimeout?: string;
   /** Host key fingerprints by address, for terraform import. @default none */
   readonly hostKeys?: Record<string, string>;
+  /** Install this provider's bhyve-agent on hosts that run an older one (agent.upgrade). @default false: a warning says so */
+  readonly agentUpgrade?: boolean;
 }
 
 /** The bhyve provider (registry.terraform.io/cdktf-bhyve/bhyve). */
@@ -42,6 +44,7 @@ export class BhyveProvider extends Construct {
       ...(props.connectTimeout !== undefined ? { connectTimeout: props.connectTimeout } : {}),
       ...(props.commandTimeout !== undefined ? { commandTimeout: props.commandTimeout } : {}),
       ...(props.hostKeys !== undefined ? { hostKeys: props.hostKeys } : {}),
+      ...(props.agentUpgrade !== undefined ? { agentUpgrade: props.agentUpgrade } : {}),
     });
   }
 }

@@ -8,6 +8,12 @@ import * as cdktf from 'cdktf';
 
 export interface BhyveProviderConfig {
   /**
+  * When a host runs an older bhyve-agent than this provider's, install this provider's agent over the agent protocol (agent.upgrade; the previous version is kept for rollback; running guests are not touched). Default false: a warning says so.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs#agent_upgrade BhyveProvider#agent_upgrade}
+  */
+  readonly agentUpgrade?: boolean | cdktf.IResolvable;
+  /**
   * How long one agent call may take. Default 10m.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs#command_timeout BhyveProvider#command_timeout}
@@ -101,6 +107,7 @@ export class BhyveProvider extends cdktf.TerraformProvider {
       },
       terraformProviderSource: 'registry.terraform.io/cdktf-bhyve/bhyve'
     });
+    this._agentUpgrade = config.agentUpgrade;
     this._commandTimeout = config.commandTimeout;
     this._connectTimeout = config.connectTimeout;
     this._hostKeys = config.hostKeys;
@@ -114,6 +121,22 @@ export class BhyveProvider extends cdktf.TerraformProvider {
   // ==========
   // ATTRIBUTES
   // ==========
+
+  // agent_upgrade - computed: false, optional: true, required: false
+  private _agentUpgrade?: boolean | cdktf.IResolvable; 
+  public get agentUpgrade() {
+    return this._agentUpgrade;
+  }
+  public set agentUpgrade(value: boolean | cdktf.IResolvable | undefined) {
+    this._agentUpgrade = value;
+  }
+  public resetAgentUpgrade() {
+    this._agentUpgrade = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get agentUpgradeInput() {
+    return this._agentUpgrade;
+  }
 
   // command_timeout - computed: false, optional: true, required: false
   private _commandTimeout?: string; 
@@ -249,6 +272,7 @@ export class BhyveProvider extends cdktf.TerraformProvider {
 
   protected synthesizeAttributes(): { [name: string]: any } {
     return {
+      agent_upgrade: cdktf.booleanToTerraform(this._agentUpgrade),
       command_timeout: cdktf.stringToTerraform(this._commandTimeout),
       connect_timeout: cdktf.stringToTerraform(this._connectTimeout),
       host_keys: cdktf.hashMapper(cdktf.stringToTerraform)(this._hostKeys),
@@ -262,6 +286,12 @@ export class BhyveProvider extends cdktf.TerraformProvider {
 
   protected synthesizeHclAttributes(): { [name: string]: any } {
     const attrs = {
+      agent_upgrade: {
+        value: cdktf.booleanToHclTerraform(this._agentUpgrade),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "boolean",
+      },
       command_timeout: {
         value: cdktf.stringToHclTerraform(this._commandTimeout),
         isBlock: false,
