@@ -1,10 +1,12 @@
-import { checkDocumentText } from "../spec/document.js";
+import { checkDocumentText, toDocument } from "../spec/document.js";
 import { formatProblems, SpecError } from "../spec/problems.js";
 import type { ConvergeResult } from "../engine/converge.js";
 import { applyDocument, autostart, shutdownGuests, status } from "../engine/service.js";
 import { UserError } from "./errors.js";
 import { hostOptions } from "./options.js";
 import { readInput } from "./read-input.js";
+import { appendAudit, outcomeOf, requester } from "../host/audit.js";
+import type { HostPaths } from "../host/paths.js";
 
 /** The text form of a converge result. */
 export function formatResult(r: ConvergeResult): string {
@@ -18,11 +20,13 @@ export function formatResult(r: ConvergeResult): string {
   return `${lines.join("\n")}\n`;
 }
 
-async function run(json: boolean, work: () => Promise<ConvergeResult>): Promise<number> {
+async function run(json: boolean, work: () => Promise<ConvergeResult>, audit?: { paths: HostPaths; method: string; request: unknown }): Promise<number> {
   let r: ConvergeResult;
   try {
     r = await work();
+    if (audit) appendAudit(audit.paths, { ...requester(), method: audit.method, request: audit.request, ...outcomeOf(r, undefined) });
   } catch (err) {
+    if (audit) appendAudit(audit.paths, { ...requester(), method: audit.method, request: audit.request, ...outcomeOf(undefined, err) });
     if (err instanceof SpecError) throw new UserError(formatProblems(err.problems), err.code);
     const code = (err as { code?: unknown }).code;
     if (typeof code === "string" && /^E_/.test(code)) throw new UserError((err as Error).message, code);
@@ -39,7 +43,7 @@ export async function applyCommand(args: string[]): Promise<number> {
   if (o.operands.length !== 1) throw new UserError(usage, "E_USAGE", 64);
   const check = checkDocumentText(await readInput(o.operands[0]!));
   if (!check.ok) throw new UserError(formatProblems(check.problems), "E_SPEC_INVALID");
-  return run(o.json, () => applyDocument(o.paths, check.state));
+  return run(o.json, () => applyDocument(o.paths, check.state), { paths: o.paths, method: "apply", request: { document: toDocument(check.state) } });
 }
 
 /** `bhyve-agent autostart [--root DIR]`: at boot, converge to the stored desired state, guests in start_order. */
@@ -47,7 +51,7 @@ export async function autostartCommand(args: string[]): Promise<number> {
   const usage = "usage: bhyve-agent autostart [--root DIR] [--json]";
   const o = hostOptions(args, usage);
   if (o.operands.length) throw new UserError(usage, "E_USAGE", 64);
-  return run(o.json, () => autostart(o.paths));
+  return run(o.json, () => autostart(o.paths), { paths: o.paths, method: "autostart", request: {} });
 }
 
 /** `bhyve-agent shutdown [--root DIR]`: stop every guest (for the rc.d script at shutdown); the desired state is kept. */
@@ -55,7 +59,7 @@ export async function shutdownCommand(args: string[]): Promise<number> {
   const usage = "usage: bhyve-agent shutdown [--root DIR] [--json]";
   const o = hostOptions(args, usage);
   if (o.operands.length) throw new UserError(usage, "E_USAGE", 64);
-  return run(o.json, () => shutdownGuests(o.paths));
+  return run(o.json, () => shutdownGuests(o.paths), { paths: o.paths, method: "shutdown", request: {} });
 }
 
 /** `bhyve-agent status [--root DIR] [--json]`. */

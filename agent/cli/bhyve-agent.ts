@@ -4,6 +4,7 @@ import { UserError, runMain } from "./errors.js";
 import { applyCommand, autostartCommand, shutdownCommand, statusCommand } from "./apply.js";
 import { factsCommand } from "./facts.js";
 import { installCommand, rollbackCommand } from "./install.js";
+import { auditCommand, policyCommand } from "./policy.js";
 import { rpcCommand } from "./rpc.js";
 import { renderCommand } from "./render.js";
 import { sandboxCommand } from "./sandbox.js";
@@ -24,6 +25,8 @@ commands:
   install --from DIR [--deploy-key FILE] [--root DIR]
                                      install this agent from an upload (cdktf-bhyve bootstrap runs it)
   rollback [--root DIR]              make the previous installed agent version current again
+  policy [--root DIR] [--json]       the host policy in force and the devices the host protects
+  audit [--since T] [--root DIR] [--json]   the audit log of every change request
   sandbox ...       sandbox FreeBSD hosts for tests and the demo (create, profiles, reboot, guest, destroy)
   version           print the agent version
 `;
@@ -39,6 +42,8 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   rpc: rpcCommand,
   sandbox: sandboxCommand,
   install: installCommand,
+  policy: policyCommand,
+  audit: auditCommand,
   rollback: rollbackCommand,
   version: async () => {
     process.stdout.write(`${AGENT_VERSION}\n`);

@@ -13,6 +13,7 @@ import { installBundle, installDeployKey, InstallError, installLayout, installNa
 import type { HostPaths } from "../host/paths.js";
 import { UserError } from "./errors.js";
 import { hostOptions } from "./options.js";
+import { appendAudit, outcomeOf, requester } from "../host/audit.js";
 
 const USAGE = "usage: bhyve-agent install --from DIR [--deploy-key FILE] [--deploy-home /root] [--root DIR]";
 
@@ -57,9 +58,13 @@ export async function installCommand(args: string[]): Promise<number> {
   const o = hostOptions(rest, USAGE);
   if (!from || o.operands.length) throw new UserError(USAGE, "E_USAGE", 64);
   if (deployHome !== undefined && !deployHome.startsWith("/")) throw new UserError("--deploy-home must be an absolute path", "E_USAGE", 64);
+  const request = { from: resolve(from), deploy_key: deployKey !== undefined, deploy_home: deployHome ?? "/root" };
   try {
-    for (const line of await install(o.paths, resolve(from), deployKey && resolve(deployKey), deployHome)) process.stdout.write(`${line}\n`);
+    const lines = await install(o.paths, resolve(from), deployKey && resolve(deployKey), deployHome);
+    appendAudit(o.paths, { ...requester(), method: "install", request, outcome: "ok", changed: lines });
+    for (const line of lines) process.stdout.write(`${line}\n`);
   } catch (err) {
+    appendAudit(o.paths, { ...requester(), method: "install", request, ...outcomeOf(undefined, err) });
     if (err instanceof InstallError) throw new UserError(`install: ${err.message}`, err.code);
     throw err;
   }
@@ -72,6 +77,7 @@ export async function rollbackCommand(args: string[]): Promise<number> {
   if (o.operands.length) throw new UserError("usage: bhyve-agent rollback [--root DIR]", "E_USAGE", 64);
   try {
     const r = await withHostLock(o.paths, async () => rollback(o.paths));
+    appendAudit(o.paths, { ...requester(), method: "rollback", request: {}, outcome: "ok", changed: [r] });
     process.stdout.write(`current: ${r.current} (was ${r.previous}, kept as previous)\n`);
   } catch (err) {
     if (err instanceof InstallError) throw new UserError(`rollback: ${err.message}`, err.code);

@@ -1,6 +1,6 @@
 /** `bhyve-agent sandbox create|profiles|reboot|guest|destroy`: sandbox FreeBSD hosts for tests and the demo. */
 import { GUEST_ACTIONS, type GuestAction } from "../sandbox/machine.js";
-import { createSandbox, destroySandbox, guestAction, ignoreAcpi, rebootSandbox, SandboxError } from "../sandbox/host.js";
+import { createSandbox, destroySandbox, guestAction, ignoreAcpi, rebootSandbox, SandboxError, setSandboxNetwork } from "../sandbox/host.js";
 import { PROFILES } from "../sandbox/profiles.js";
 import { UserError } from "./errors.js";
 
@@ -8,6 +8,7 @@ const USAGE = `usage: bhyve-agent sandbox create DIR --profile NAME
        bhyve-agent sandbox profiles
        bhyve-agent sandbox reboot DIR
        bhyve-agent sandbox guest DIR NAME ${Object.keys(GUEST_ACTIONS).join("|")}|ignore-acpi
+       bhyve-agent sandbox network DIR --address A.B.C.D [--prefix N] [--lagg NIC,NIC | --bridge NIC,NIC]
        bhyve-agent sandbox destroy DIR`;
 
 function usage(): never {
@@ -49,6 +50,19 @@ export async function sandboxCommand(args: string[]): Promise<number> {
         if (rest.length !== 3 || !(action! in GUEST_ACTIONS)) usage();
         const code = await guestAction(dir!, name!, action as GuestAction);
         process.stdout.write(`${name}: bhyve exited with ${code} (${action})\n`);
+        return 0;
+      }
+      case "network": {
+        const [dir, ...opts] = rest;
+        const value = (flag: string): string | undefined => {
+          const i = opts.indexOf(flag);
+          return i >= 0 ? opts[i + 1] : undefined;
+        };
+        const address = value("--address");
+        if (!dir || !address || opts.length % 2 !== 0 || opts.some((o, i) => i % 2 === 0 && !["--address", "--prefix", "--lagg", "--bridge"].includes(o))) usage();
+        const list = (v: string | undefined) => (v ? v.split(",").filter(Boolean) : null);
+        const net = setSandboxNetwork(dir, { address, prefix: Number(value("--prefix") ?? 24), lagg: list(value("--lagg")), bridge: list(value("--bridge")) });
+        process.stdout.write(`${dir}: ${net.address}/${net.prefix} on ${net.lagg ? `lagg0 (${net.lagg.join(", ")})` : net.bridge ? `bridge0 (${net.bridge.join(", ")})` : "the management NIC"}\n`);
         return 0;
       }
       case "destroy":

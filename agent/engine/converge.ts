@@ -7,13 +7,14 @@
  */
 import { formatBsf, formatSelector, type PciAddress } from "../spec/pci-address.js";
 import { renderLoaderConf } from "../spec/render.js";
-import { SpecError } from "../spec/problems.js";
+import { PolicyError, SpecError } from "../spec/problems.js";
 import { toDocument } from "../spec/document.js";
 import { checkDocumentData } from "../spec/validate.js";
 import type { DesiredState, Guest } from "../spec/types.js";
 import { runTool } from "../host/exec.js";
 import { gatherFacts, hostContext, type HostFacts } from "../host/facts.js";
 import { currentManagedSettings, overridingLines, readLoaderConf, strayLines, writeManagedSettings } from "../host/loader-conf-store.js";
+import { policyProblems } from "./policy-gate.js";
 import type { HostPaths } from "../host/paths.js";
 import { readAgentState, writeAgentState } from "../host/state.js";
 import { deleteGuest, GuestError, hostArgv, listGuestNames, readIfPresent, monitorPaths, readGuest, readGuestEvents, specFor, specOnDisk, startGuest, stopGuest } from "../guests/lifecycle.js";
@@ -139,6 +140,9 @@ export async function converge(paths: HostPaths, desired: DesiredState, opts: Co
   // 1. The whole document against this host: device ids, bridges, wired memory. Nothing changes on failure.
   const check = checkDocumentData(toDocument(desired), hostContext(facts));
   if (!check.ok) throw new SpecError(check.problems);
+  // 2. The host's policy: paths, interfaces, devices (the ones the host depends on above all), limits.
+  const refusedByPolicy = await policyProblems(paths, desired, facts);
+  if (refusedByPolicy.length) throw new PolicyError(refusedByPolicy);
   const hostDrivers: Record<string, string> = { ...stored.hostDrivers };
   for (const p of facts.pci) if (p.driver && p.driver !== "ppt") hostDrivers[p.device] = p.driver;
   // Devices to give back: those the last desired state reserved and this one does not, and those

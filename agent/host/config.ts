@@ -1,7 +1,9 @@
 /**
  * The agent's own configuration on the host: /usr/local/etc/bhyve-agent.conf under the agent root
- * (YAML), owned by root and never written through the agent protocol. For now it tunes the guest
- * monitors' timings; absent keys keep their defaults.
+ * (YAML), owned by root and never written through the agent protocol. It tunes the guest monitors'
+ * timings and holds the host policy (agent/spec/policy.ts); absent keys keep their defaults. The
+ * file is refused unless it is owned by root (or by the user the agent runs as, in tests) and
+ * writable by its owner only.
  *
  *   monitor:
  *     stop_timeout_ms: 60000      # time a guest gets to power off after the ACPI power button
@@ -13,7 +15,8 @@
  *     crash_window_s: 600
  *     log_max_bytes: 1048576      # guest console log size before it is rotated
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { decodePolicy, DEFAULT_POLICY, type Policy } from "../spec/policy.js";
 import { parse } from "yaml";
 import { DEFAULT_MONITOR_POLICY, type MonitorPolicy } from "../guests/monitor-spec.js";
 import type { HostPaths } from "./paths.js";
@@ -26,6 +29,7 @@ export class AgentConfigError extends Error {
 /** The agent configuration in force. */
 export interface AgentConfig {
   readonly monitor: Omit<MonitorPolicy, "restart">;
+  readonly policy: Policy;
 }
 
 const MONITOR_KEYS: Record<string, keyof Omit<MonitorPolicy, "restart">> = {
@@ -47,18 +51,24 @@ export function agentConfigPath(paths: HostPaths): string {
 /** Reads the configuration (defaults when the file is absent). */
 export function readAgentConfig(paths: HostPaths): AgentConfig {
   const file = agentConfigPath(paths);
-  if (!existsSync(file)) return { monitor: DEFAULT_MONITOR_POLICY };
+  if (!existsSync(file)) return { monitor: DEFAULT_MONITOR_POLICY, policy: DEFAULT_POLICY };
+  const st = statSync(file);
+  const me = process.getuid?.() ?? 0;
+  if ((st.uid !== 0 && st.uid !== me) || (st.mode & 0o022) !== 0) {
+    throw new AgentConfigError(`${file} must be owned by root and writable by root only (it holds the host policy); it is owned by uid ${st.uid} with mode ${(st.mode & 0o777).toString(8)}: chown root ${file}; chmod 644 ${file}`);
+  }
   let data: unknown;
   try {
     data = parse(readFileSync(file, "utf8"));
   } catch (err) {
     throw new AgentConfigError(`${file}: ${(err as Error).message.split("\n")[0]}`);
   }
-  if (data === null || data === undefined) return { monitor: DEFAULT_MONITOR_POLICY };
+  if (data === null || data === undefined) return { monitor: DEFAULT_MONITOR_POLICY, policy: DEFAULT_POLICY };
   if (typeof data !== "object" || Array.isArray(data)) throw new AgentConfigError(`${file}: expected a mapping`);
   const monitor: Record<string, number> = { ...DEFAULT_MONITOR_POLICY };
   for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
-    if (key !== "monitor") throw new AgentConfigError(`${file}: ${key}: unknown key; expected monitor`);
+    if (key === "policy") continue;
+    if (key !== "monitor") throw new AgentConfigError(`${file}: ${key}: unknown key; expected monitor or policy`);
     if (typeof value !== "object" || value === null || Array.isArray(value)) throw new AgentConfigError(`${file}: monitor: expected a mapping`);
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       const field = MONITOR_KEYS[k];
@@ -67,5 +77,7 @@ export function readAgentConfig(paths: HostPaths): AgentConfig {
       monitor[field] = v;
     }
   }
-  return { monitor: monitor as unknown as AgentConfig["monitor"] };
+  const policy = decodePolicy((data as Record<string, unknown>).policy);
+  if (!policy.ok) throw new AgentConfigError(`${file}: ${policy.problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`);
+  return { monitor: monitor as unknown as AgentConfig["monitor"], policy: policy.policy };
 }

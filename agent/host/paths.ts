@@ -15,6 +15,11 @@ export const TOOLS = {
   bhyve: "/usr/sbin/bhyve",
   bhyvectl: "/usr/sbin/bhyvectl",
   bhyveload: "/usr/sbin/bhyveload",
+  ifconfig: "/sbin/ifconfig",
+  route: "/sbin/route",
+  mount: "/sbin/mount",
+  zpool: "/sbin/zpool",
+  camcontrol: "/sbin/camcontrol",
 } as const;
 
 /** Paths of one agent root. */

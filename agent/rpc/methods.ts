@@ -12,6 +12,8 @@ import { AGENT_VERSION } from "../version.js";
 import * as svc from "../engine/service.js";
 import { withHostLock } from "../host/host-lock.js";
 import { installBundle, InstallError, installedVersions } from "../host/install.js";
+import { readAgentConfig } from "../host/config.js";
+import { POLICY_FILE } from "../spec/policy.js";
 
 /** Version of the method set; bumped on incompatible changes. */
 export const PROTOCOL_VERSION = 1;
@@ -54,6 +56,9 @@ export const METHODS: Record<string, Method> = {
     if (!/^[0-9a-fA-F]{64}$/.test(sha)) throw new ParamsError("parameter sha256 must be 64 hex digits");
     const bundle = Buffer.from(str(p, "bundle"), "base64");
     const version = p.version === undefined ? undefined : str(p, "version");
+    if (!readAgentConfig(paths).policy.agentUpgrade) {
+      throw new InstallError(`this host's policy does not let the agent be upgraded over the agent protocol (policy agent_upgrade: false in ${POLICY_FILE}); set agent_upgrade: true there, or run cdktf-bhyve bootstrap with an administrator's login`, "E_POLICY");
+    }
     if (installedVersions(paths).current === null) {
       throw new InstallError("this host's agent was not installed by bootstrap (no usr/local/libexec/bhyve-agent/current): run cdktf-bhyve bootstrap once", "E_NOT_INSTALLED");
     }

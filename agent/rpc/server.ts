@@ -9,6 +9,10 @@ import { SpecError } from "../spec/problems.js";
 import { LoaderConfError } from "../parse/loader-conf.js";
 import type { HostPaths } from "../host/paths.js";
 import { METHODS, ParamsError } from "./methods.js";
+import { appendAudit, outcomeOf, requestForLog, requester } from "../host/audit.js";
+
+/** The methods that change the host: each call is written to the audit log with its outcome. */
+export const CHANGE_METHODS = new Set(["host.apply", "host.configure", "host.release", "ppt.put", "ppt.delete", "guest.put", "guest.delete", "guest.start", "guest.stop", "agent.upgrade"]);
 
 /** Longest request line: a maximal document (1 MiB) escaped into JSON, with room to spare. */
 export const MAX_LINE_BYTES = 4 * 1024 * 1024;
@@ -51,12 +55,24 @@ async function handle(paths: HostPaths, line: string): Promise<object | null> {
   if (typeof params !== "object" || params === null || Array.isArray(params)) {
     return { jsonrpc: "2.0", id, error: { code: -32602, message: "params must be an object", data: { code: "E_INVALID_PARAMS" } } };
   }
+  let result: unknown;
+  let failure: unknown;
   try {
-    const result = await method(paths, params as Record<string, unknown>);
-    return notification ? null : { jsonrpc: "2.0", id, result: result ?? null };
+    result = await method(paths, params as Record<string, unknown>);
   } catch (err) {
-    return notification ? null : { jsonrpc: "2.0", id, error: rpcError(err) };
+    failure = err ?? new Error("undefined thrown");
   }
+  if (CHANGE_METHODS.has(r.method)) {
+    try {
+      appendAudit(paths, { ...requester(), method: r.method, request: requestForLog(r.method, params as Record<string, unknown>), ...outcomeOf(result, failure) });
+    } catch (err) {
+      // The change is made; say loudly that it is not on record.
+      process.stderr.write(`bhyve-agent: cannot write the audit log: ${(err as Error).message}\n`);
+      if (failure === undefined) failure = Object.assign(new Error(`the change was made, but the audit log could not be written: ${(err as Error).message}`), { code: "E_AUDIT" });
+    }
+  }
+  if (notification) return null;
+  return failure === undefined ? { jsonrpc: "2.0", id, result: result ?? null } : { jsonrpc: "2.0", id, error: rpcError(failure) };
 }
 
 /** Serves requests from `input` until EOF; resolves when every answer is written. */

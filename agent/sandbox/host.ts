@@ -11,6 +11,7 @@ import { CONTROL_SIGNAL, GUEST_ACTIONS, initMachine, machineProfile, PAGE_SIZE, 
 import { dmesgBootText } from "./output.js";
 import { findProfile, PROFILES } from "./profiles.js";
 import { TOOL_PATHS } from "./tool-paths.js";
+import { nicInterfaces, type SandboxNet } from "./host-view.js";
 import { runningPid } from "./vm.js";
 
 /** A sandbox operation that cannot be done, with a stable code. */
@@ -88,6 +89,24 @@ export function createSandbox(dir: string, profileName: string, opts: CreateOpti
   initMachine(root, m);
   writeFileSync(sandboxPaths(root).dmesgBoot, dmesgBootText(m, profile));
   return m;
+}
+
+/**
+ * Sets the sandbox host's own network: its management address (and prefix length), optionally
+ * held by lagg0 or bridge0 over the NICs named. Test hosts behind sshd set the address they listen
+ * on, so that the agent finds its management connection on this host's NIC.
+ */
+export function setSandboxNetwork(root: string, net: SandboxNet): SandboxNet {
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(net.address) || net.address.split(".").some((o) => Number(o) > 255)) throw new SandboxError(`${net.address} is not an IPv4 address`, "E_NET");
+  if (!Number.isInteger(net.prefix) || net.prefix < 1 || net.prefix > 32) throw new SandboxError(`prefix ${net.prefix} is not 1-32`, "E_NET");
+  if (net.lagg && net.bridge) throw new SandboxError("use lagg0 or bridge0, not both", "E_NET");
+  return updateMachine(root, (m) => {
+    const nics = nicInterfaces(m).map((n) => n.name);
+    const unknown = [...(net.lagg ?? []), ...(net.bridge ?? [])].filter((n) => !nics.includes(n));
+    if (unknown.length) throw new SandboxError(`no such NIC: ${unknown.join(", ")}; NICs: ${nics.join(", ")}`, "E_NET");
+    m.net = net;
+    return net;
+  });
 }
 
 /** PIDs of the guest monitors that the agent runs for this sandbox (their pid files are inside its tree). */

@@ -64,7 +64,11 @@ export interface MachineState {
   vms: Record<string, MachineVm>;
   /** Kernel messages since boot (what dmesg(8) adds after dmesg.boot). */
   messages: string[];
+  /** The host's own network (ifconfig, route); absent: {@link DEFAULT_NET}. */
+  net?: SandboxNet;
 }
+
+import type { SandboxNet } from "./host-view.js";
 
 /** Page size of the simulated amd64 host. */
 export const PAGE_SIZE = 4096;

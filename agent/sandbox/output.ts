@@ -3,6 +3,7 @@
  * (13+ and pre-13), `-r` words, sysctl `name: value`, kldstat's table, acpidump's table headers,
  * and a dmesg.boot with identcpu's feature lines.
  */
+import { ahciChannels } from "./host-view.js";
 import { amdviEnabled, selector, wiredPages } from "./kernel.js";
 import { PAGE_SIZE, type MachinePciFunction, type MachineState } from "./machine.js";
 import type { Profile } from "./profiles.js";
@@ -78,6 +79,13 @@ export function sysctlTree(m: MachineState, p: Profile): Map<string, SysctlNode>
     ro(`${node}.%location`, `slot=${f.slot} function=${f.function} dbsf=${selector(f)}`);
     ro(`${node}.%pnpinfo`, `vendor=0x${hex(f.vendorId, 4)} device=0x${hex(f.deviceId, 4)} subvendor=0x${hex(f.subvendorId, 4)} subdevice=0x${hex(f.subdeviceId, 4)} class=0x${hex(f.classCode, 6)}`);
     ro(`${node}.%parent`, `pci${f.bus}`);
+  }
+  // AHCI channels are children of their controller, not PCI functions.
+  for (const ch of ahciChannels(m)) {
+    ro(`dev.ahcich.${ch.unit}.%desc`, "AHCI channel");
+    ro(`dev.ahcich.${ch.unit}.%driver`, "ahcich");
+    ro(`dev.ahcich.${ch.unit}.%location`, `channel=${ch.unit % 2}`);
+    ro(`dev.ahcich.${ch.unit}.%parent`, `ahci${ch.controller}`);
   }
   if (m.vmmLoaded) {
     const intel = p.cpu.vendor === "intel";

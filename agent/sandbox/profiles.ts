@@ -59,6 +59,14 @@ export interface Profile {
   /** Number of AMD-Vi units (IVHD entries) when the profile has an IVRS table. */
   readonly amdviUnits: number;
   readonly pci: readonly ProfilePciFunction[];
+  /** What the host itself runs on: the NIC of its management address and the disk of its root file system. */
+  readonly host: {
+    /** Interface that carries the host's own address (a PCI NIC's driver and unit, e.g. em0). */
+    readonly mgmtIf: string;
+    readonly rootFs: "zfs" | "ufs";
+    /** Partition of the root file system (zfs: the pool's vdev), e.g. ada0p4. ada sits on an ahci channel, nda on an nvme controller. */
+    readonly rootPartition: string;
+  };
 }
 
 const GiB = 2 ** 30;
@@ -94,6 +102,7 @@ function intelPlatform(rootPortDevice: number): ProfilePciFunction[] {
     fn("0/31/0", [0x8086, 0xa1cb, 0x15d9, 0x095d], 0x060100, 0x80, "isab", [INTEL, "C620 Series Chipset Family LPC/eSPI Controller", "bridge", "PCI-ISA"], { revision: 0x09 }),
     fn("0/31/2", [0x8086, 0xa1a1, 0x15d9, 0x095d], 0x058000, 0x00, null, [INTEL, "C620 Series Chipset Family Power Management Controller", "memory"], { revision: 0x09 }),
     fn("0/17/5", [0x8086, 0xa1d2, 0x15d9, 0x095d], 0x010601, 0x00, "ahci", [INTEL, "C620 Series Chipset Family SSATA Controller [AHCI mode]", "mass storage", "SATA"], { revision: 0x09 }),
+    fn("0/31/6", [0x8086, 0x15b7, 0x15d9, 0x095d], 0x020000, 0x00, "em", [INTEL, "Ethernet Connection (2) I219-LM", "network", "ethernet"]),
   ];
 }
 
@@ -126,6 +135,7 @@ export const PROFILES: readonly Profile[] = [
     acpiOem: { oemId: "SUPERM", tableId: "SMCI--MB", creatorId: "INTL" },
     amdviUnits: 0,
     pci: [...intelPlatform(0x2030), ...passthroughCards(3, 4, 5)],
+    host: { mgmtIf: "em0", rootFs: "zfs", rootPartition: "ada0p4" },
   },
   {
     name: "amd-vi",
@@ -147,7 +157,10 @@ export const PROFILES: readonly Profile[] = [
       fn("0/1/1", [0x1022, 0x1483, 0x0000, 0x0000], 0x060400, 0x01, "pcib", ["Advanced Micro Devices, Inc. [AMD]", "Starship/Matisse GPP Bridge", "bridge", "PCI-PCI"]),
       fn("0/20/3", [0x1022, 0x790e, 0x1022, 0x790e], 0x060100, 0x80, "isab", ["Advanced Micro Devices, Inc. [AMD]", "FCH LPC Bridge", "bridge", "PCI-ISA"], { revision: 0x51 }),
       ...passthroughCards(3, 4, 5),
+      fn("6/0/0", [0x10ec, 0x8168, 0x1458, 0xe000], 0x020000, 0x00, "re", ["Realtek Semiconductor Co., Ltd.", "RTL8111/8168/8211/8411 PCI Express Gigabit Ethernet Controller", "network", "ethernet"], { revision: 0x16 }),
+      fn("7/0/0", [0x1022, 0x7901, 0x1022, 0x7901], 0x010601, 0x00, "ahci", ["Advanced Micro Devices, Inc. [AMD]", "FCH SATA Controller [AHCI mode]", "mass storage", "SATA"], { revision: 0x51 }),
     ],
+    host: { mgmtIf: "re0", rootFs: "zfs", rootPartition: "ada0p4" },
   },
   {
     name: "no-iommu",
@@ -168,7 +181,9 @@ export const PROFILES: readonly Profile[] = [
       fn("1/0/0", [0x10de, 0x1c82, 0x1043, 0x85d1], 0x030000, 0x80, "vgapci", [NVIDIA, "GP107 [GeForce GTX 1050 Ti]", "display", "VGA"], { revision: 0xa1 }),
       fn("1/0/1", [0x10de, 0x0fb9, 0x1043, 0x85d1], 0x040300, 0x00, "hdac", [NVIDIA, "GP107GL High Definition Audio Controller", "multimedia", "HDA"], { revision: 0xa1 }),
       fn("2/0/0", [0x10ec, 0x8168, 0x1462, 0x7b46], 0x020000, 0x00, "re", ["Realtek Semiconductor Co., Ltd.", "RTL8111/8168/8211/8411 PCI Express Gigabit Ethernet Controller", "network", "ethernet"], { revision: 0x15 }),
+      fn("0/23/0", [0x8086, 0xa352, 0x1462, 0x7b46], 0x010601, 0x00, "ahci", [INTEL, "Cannon Lake PCH SATA AHCI Controller", "mass storage", "SATA"], { revision: 0x10 }),
     ],
+    host: { mgmtIf: "re0", rootFs: "zfs", rootPartition: "ada0p4" },
   },
   {
     name: "no-ept",
@@ -187,7 +202,9 @@ export const PROFILES: readonly Profile[] = [
     pci: [
       fn("0/0/0", [0x8086, 0x2e20, 0x8086, 0x5044], 0x060000, 0x00, "hostb", [INTEL, "4 Series Chipset DRAM Controller", "bridge", "HOST-PCI"], { revision: 0x03 }),
       fn("2/0/0", [0x8086, 0x10d3, 0x8086, 0xa01f], 0x020000, 0x00, "em", [INTEL, "82574L Gigabit Network Connection", "network", "ethernet"]),
+      fn("0/31/2", [0x8086, 0x3a22, 0x8086, 0x5044], 0x010601, 0x00, "ahci", [INTEL, "82801JI (ICH10 Family) SATA AHCI Controller", "mass storage", "SATA"]),
     ],
+    host: { mgmtIf: "em0", rootFs: "ufs", rootPartition: "ada0p2" },
   },
   {
     name: "freebsd12",
@@ -203,6 +220,7 @@ export const PROFILES: readonly Profile[] = [
     acpiOem: { oemId: "HP", tableId: "ProLiant", creatorId: "HP" },
     amdviUnits: 0,
     pci: [...intelPlatform(0x0e02), ...passthroughCards(3, 4, 5).slice(0, 4)],
+    host: { mgmtIf: "em0", rootFs: "ufs", rootPartition: "ada0p2" },
   },
 ];
 

@@ -9,6 +9,11 @@ export const TOOL_PATHS = {
   bhyve: "usr/sbin/bhyve",
   bhyvectl: "usr/sbin/bhyvectl",
   bhyveload: "usr/sbin/bhyveload",
+  ifconfig: "sbin/ifconfig",
+  route: "sbin/route",
+  mount: "sbin/mount",
+  zpool: "sbin/zpool",
+  camcontrol: "sbin/camcontrol",
 } as const;
 
 /** A simulated tool's name. */

@@ -14,10 +14,19 @@ export function formatProblems(problems: readonly Problem[]): string {
 /** Thrown when a document is not valid; carries every problem found, not only the first. */
 export class SpecError extends Error {
   /** Stable error code for callers that must branch on the kind of failure. */
-  readonly code = "E_SPEC_INVALID";
+  readonly code: string = "E_SPEC_INVALID";
   constructor(readonly problems: readonly Problem[]) {
     super(formatProblems(problems));
     this.name = "SpecError";
+  }
+}
+
+/** Thrown when a desired state breaks the host's policy; nothing is changed. */
+export class PolicyError extends SpecError {
+  override readonly code: string = "E_POLICY";
+  constructor(problems: readonly Problem[]) {
+    super(problems);
+    this.name = "PolicyError";
   }
 }
 

@@ -1,0 +1,71 @@
+/**
+ * `bhyve-agent policy`: the policy in force (the file's settings over the defaults) and the devices
+ * this host protects, with why. `bhyve-agent audit [--since T]`: the audit log, oldest first.
+ */
+import { stringify } from "yaml";
+import { agentConfigPath, readAgentConfig } from "../host/config.js";
+import { readAudit } from "../host/audit.js";
+import { protectedDevices, sessionAddresses } from "../host/protected.js";
+import { policyDocument } from "../spec/policy.js";
+import { UserError } from "./errors.js";
+import { hostOptions } from "./options.js";
+
+/** `bhyve-agent policy [--root DIR] [--json]`. */
+export async function policyCommand(args: string[]): Promise<number> {
+  const usage = "usage: bhyve-agent policy [--root DIR] [--json]";
+  const o = hostOptions(args, usage);
+  if (o.operands.length) throw new UserError(usage, "E_USAGE", 64);
+  let policy;
+  try {
+    policy = readAgentConfig(o.paths).policy;
+  } catch (err) {
+    throw new UserError((err as Error).message, "E_CONFIG");
+  }
+  const prot = await protectedDevices(o.paths, sessionAddresses());
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify({ file: agentConfigPath(o.paths), policy: policyDocument(policy), protected: prot.devices, notes: prot.notes }, null, 2)}\n`);
+    return 0;
+  }
+  const lines = [`# policy in force (${agentConfigPath(o.paths)} over the defaults)`, stringify({ policy: policyDocument(policy) }).trimEnd(), "", "# devices this host depends on: never reserved unless named in policy.ppt.take_protected"];
+  if (prot.devices.length === 0) lines.push("# (none found)");
+  for (const d of prot.devices) lines.push(`#   ${d.device} ${d.name}: ${d.why}${policy.ppt.takeProtected.includes(d.device) ? " [released by take_protected]" : ""}`);
+  for (const n of prot.notes) lines.push(`# note: ${n}`);
+  process.stdout.write(`${lines.join("\n")}\n`);
+  return 0;
+}
+
+/** "2026-11-30T10:00:00Z", or an age: 30m, 2h, 7d. */
+function parseSince(v: string): Date {
+  const age = /^(\d+)(s|m|h|d)$/.exec(v);
+  if (age) return new Date(Date.now() - Number(age[1]) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5 }[age[2] as "s" | "m" | "h" | "d"]);
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new UserError(`--since takes a time (2026-11-30T10:00:00Z) or an age (30m, 2h, 7d), not "${v}"`, "E_USAGE", 64);
+  return new Date(t);
+}
+
+/** `bhyve-agent audit [--since T] [--root DIR] [--json]`. */
+export async function auditCommand(args: string[]): Promise<number> {
+  const usage = "usage: bhyve-agent audit [--since TIME|AGE] [--root DIR] [--json]";
+  const rest = [...args];
+  const at = rest.indexOf("--since");
+  let since: Date | undefined;
+  if (at >= 0) {
+    const v = rest[at + 1];
+    if (!v) throw new UserError(usage, "E_USAGE", 64);
+    since = parseSince(v);
+    rest.splice(at, 2);
+  }
+  const o = hostOptions(rest, usage);
+  if (o.operands.length) throw new UserError(usage, "E_USAGE", 64);
+  const entries = readAudit(o.paths, since);
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+    return 0;
+  }
+  for (const e of entries) {
+    const who = e.via === "ssh" ? `${e.client}${e.key ? ` key ${e.key}` : ""}` : "console";
+    const what = e.outcome === "ok" ? `ok${e.changed?.length ? `, ${e.changed.length} change(s)` : ""}` : `${e.outcome} ${e.code ?? ""}${e.message ? `: ${e.message.split("\n")[0]}` : ""}${e.refused?.length ? `: ${JSON.stringify(e.refused)}` : ""}`;
+    process.stdout.write(`${e.time}  ${who}  ${e.method}  ${what}\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,58 @@
+/**
+ * Parsers for the host's own network: ifconfig(8) blocks (addresses, lagg ports, bridge members)
+ * and `route -n get` (the interface a destination leaves by). Pure functions from text.
+ */
+
+/** One interface as ifconfig prints it. */
+export interface IfconfigInterface {
+  readonly name: string;
+  readonly flags: readonly string[];
+  readonly inet: readonly string[];
+  readonly inet6: readonly string[];
+  /** lagg(4) ports (`laggport:` lines). */
+  readonly laggPorts: readonly string[];
+  /** if_bridge(4) members (`member:` lines). */
+  readonly bridgeMembers: readonly string[];
+}
+
+/** Parses `ifconfig -a` (or one interface's block). */
+export function parseIfconfig(text: string): IfconfigInterface[] {
+  const out: Array<{ name: string; flags: string[]; inet: string[]; inet6: string[]; laggPorts: string[]; bridgeMembers: string[] }> = [];
+  for (const line of text.split("\n")) {
+    const head = /^([A-Za-z0-9_.]+): flags=[0-9a-f]+<([^>]*)>/.exec(line);
+    if (head) {
+      out.push({ name: head[1]!, flags: head[2] ? head[2].split(",") : [], inet: [], inet6: [], laggPorts: [], bridgeMembers: [] });
+      continue;
+    }
+    const cur = out[out.length - 1];
+    if (!cur || !/^\s/.test(line)) continue;
+    const t = line.trim();
+    let m: RegExpExecArray | null;
+    if ((m = /^inet (\d+\.\d+\.\d+\.\d+)\b/.exec(t))) cur.inet.push(m[1]!);
+    else if ((m = /^inet6 ([0-9a-fA-F:.]+)(?:%\S+)?\b/.exec(t))) cur.inet6.push(m[1]!);
+    else if ((m = /^laggport: (\S+)/.exec(t))) cur.laggPorts.push(m[1]!);
+    else if ((m = /^member: (\S+)/.exec(t))) cur.bridgeMembers.push(m[1]!);
+  }
+  return out;
+}
+
+/** What `route -n get` says about a destination. */
+export interface RouteGet {
+  readonly destination: string | null;
+  readonly gateway: string | null;
+  readonly interface: string | null;
+  readonly flags: readonly string[];
+}
+
+/** Parses `route -n get DEST`. */
+export function parseRouteGet(text: string): RouteGet {
+  const field = (name: string): string | null => new RegExp(`^\\s*${name}: (.*)$`, "m").exec(text)?.[1]?.trim() ?? null;
+  const flags = /^\s*flags: <([^>]*)>/m.exec(text)?.[1];
+  return { destination: field("destination"), gateway: field("gateway"), interface: field("interface"), flags: flags ? flags.split(",") : [] };
+}
+
+/** The PCI address in a newbus `%location` value (`... dbsf=pci0:4:0:1 ...`), as B/S/F, or null. */
+export function locationBsf(location: string): string | null {
+  const m = /\bdbsf=pci(\d+):(\d+):(\d+):(\d+)\b/.exec(location);
+  return m && m[1] === "0" ? `${m[2]}/${m[3]}/${m[4]}` : null;
+}

@@ -1,0 +1,49 @@
+/**
+ * Parsers for where the root file system lives: mount(8) lines, zpool-status(8) vdevs and
+ * camcontrol(8) `devlist -v` buses. Pure functions from text.
+ */
+
+/** One mount(8) line. */
+export interface MountEntry {
+  readonly source: string;
+  readonly mountPoint: string;
+  readonly fsType: string;
+}
+
+/** Parses mount(8) without arguments (`SOURCE on MOUNTPOINT (TYPE, options...)`). */
+export function parseMount(text: string): MountEntry[] {
+  return text.split("\n").flatMap((l) => {
+    const m = /^(.+) on (\/\S*) \(([^,)]+)/.exec(l);
+    return m ? [{ source: m[1]!, mountPoint: m[2]!, fsType: m[3]! }] : [];
+  });
+}
+
+/** The leaf devices of a pool in `zpool status -P` (paths under /dev), in order. */
+export function parseZpoolDevices(text: string): string[] {
+  const config = text.split(/^config:\s*$/m)[1]?.split(/^errors:/m)[0] ?? "";
+  return config.split("\n").flatMap((l) => {
+    const m = /^\s+(\/dev\/\S+)\s+\S+/.exec(l);
+    return m ? [m[1]!] : [];
+  });
+}
+
+/** The disk a partition or slice is on: ada0p4 → ada0, da1s1a → da1, nda0 → nda0. */
+export function diskOf(device: string): string {
+  return device.replace(/^\/dev\//, "").replace(/(p\d+|s\d+[a-h]?)$/, "");
+}
+
+/** The controller (`ahcich0`, `nvme0`, ...) of each CAM peripheral in `camcontrol devlist -v`. */
+export function parseCamDevlist(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let controller: string | null = null;
+  for (const l of text.split("\n")) {
+    const bus = /^scbus-?\d+ on (\S+) bus \d+:/.exec(l);
+    if (bus) {
+      controller = bus[1]!;
+      continue;
+    }
+    const periph = /\(([^)]*)\)\s*$/.exec(l);
+    if (periph && controller) for (const p of periph[1]!.split(",")) if (p && !/^pass\d+$/.test(p)) out.set(p, controller);
+  }
+  return out;
+}

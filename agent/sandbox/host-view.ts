@@ -1,0 +1,157 @@
+/**
+ * What the sandbox host itself runs on, as its tools show it: network interfaces (the PCI NICs
+ * attached to their drivers, lo0, and an optional lagg0 or bridge0 holding the management address),
+ * routes, the root file system, its ZFS pool, and the CAM buses that hold its disks. Formats follow
+ * FreeBSD 13/14's ifconfig(8), route(8) `get`, mount(8), zpool-status(8) -P and camcontrol(8)
+ * `devlist -v`; a NIC bound to ppt has no interface, as on FreeBSD.
+ */
+import type { MachinePciFunction, MachineState } from "./machine.js";
+import type { Profile } from "./profiles.js";
+
+/** NIC drivers whose attached functions are network interfaces. */
+const NIC_DRIVERS = new Set(["em", "igb", "ix", "ixl", "re", "bge", "bce", "vtnet", "mlx5_core", "cxgbe"]);
+
+/** The network settings of a sandbox host (machine.json `net`). */
+export interface SandboxNet {
+  /** The host's management address. */
+  address: string;
+  /** Prefix length of its subnet. */
+  prefix: number;
+  /** NICs aggregated into lagg0, which then holds the address. */
+  lagg: string[] | null;
+  /** NICs in bridge0, which then holds the address. */
+  bridge: string[] | null;
+}
+
+/** The management address when none was set: TEST-NET-1 (RFC 5737), only ever printed, never contacted. */
+export const DEFAULT_NET: SandboxNet = { address: "192.0.2.10", prefix: 24, lagg: null, bridge: null };
+
+/** The machine's network settings (defaults for machines made before they existed). */
+export function machineNet(m: MachineState, _p?: Profile): SandboxNet {
+  return m.net ?? DEFAULT_NET;
+}
+
+const hex2 = (n: number): string => n.toString(16).padStart(2, "0");
+const mask = (prefix: number): number => (prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0);
+const toInt = (a: string): number => a.split(".").reduce((v, o) => ((v << 8) | Number(o)) >>> 0, 0);
+const toAddr = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join(".");
+
+/** NIC interfaces now (driver+unit), in PCI order. */
+export function nicInterfaces(m: MachineState): Array<{ name: string; fn: MachinePciFunction }> {
+  return m.pci.filter((f) => f.driver !== null && NIC_DRIVERS.has(f.driver)).map((f) => ({ name: `${f.driver}${f.unit}`, fn: f }));
+}
+
+/** The interface that holds the management address. */
+export function mgmtInterface(m: MachineState, p: Profile): string {
+  const net = machineNet(m, p);
+  return net.lagg ? "lagg0" : net.bridge ? "bridge0" : p.host.mgmtIf;
+}
+
+function ether(f: MachinePciFunction): string {
+  return `58:9c:fc:${hex2(f.bus)}:${hex2(f.slot)}:${hex2(f.function + 1)}`;
+}
+
+function inetLine(net: SandboxNet): string {
+  const m = mask(net.prefix);
+  const bcast = (toInt(net.address) & m) | (~m >>> 0);
+  return `\tinet ${net.address} netmask 0x${m.toString(16).padStart(8, "0")} broadcast ${toAddr(bcast >>> 0)}\n`;
+}
+
+/** ifconfig(8) blocks by interface name, in the order `ifconfig -a` prints them. */
+export function ifconfigBlocks(m: MachineState, p: Profile): Array<[string, string]> {
+  const net = machineNet(m, p);
+  const holder = mgmtInterface(m, p);
+  const up = "flags=1008843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST,LOWER_UP> metric 0 mtu 1500\n";
+  const blocks: Array<[string, string]> = [];
+  for (const { name, fn } of nicInterfaces(m)) {
+    let b = `${name}: ${up}\toptions=4e524bb<RXCSUM,TXCSUM,VLAN_MTU,VLAN_HWTAGGING,JUMBO_MTU,VLAN_HWCSUM,LRO,WOL_MAGIC,VLAN_HWFILTER,VLAN_HWTSO,RXCSUM_IPV6,TXCSUM_IPV6,NOMAP>\n\tether ${ether(fn)}\n`;
+    if (name === holder) b += inetLine(net);
+    b += "\tmedia: Ethernet autoselect (1000baseT <full-duplex>)\n\tstatus: active\n\tnd6 options=29<PERFORMNUD,IFDISABLED,AUTO_LINKLOCAL>\n";
+    blocks.push([name, b]);
+  }
+  blocks.push(["lo0", "lo0: flags=1008049<UP,LOOPBACK,RUNNING,MULTICAST,LOWER_UP> metric 0 mtu 16384\n\toptions=680003<RXCSUM,TXCSUM,LINKSTATE,RXCSUM_IPV6,TXCSUM_IPV6>\n\tinet 127.0.0.1 netmask 0xff000000\n\tgroups: lo\n\tnd6 options=21<PERFORMNUD,AUTO_LINKLOCAL>\n"]);
+  const present = new Set(nicInterfaces(m).map((n) => n.name));
+  if (net.lagg) {
+    const first = nicInterfaces(m).find((n) => n.name === net.lagg![0]);
+    let b = `lagg0: ${up}\toptions=4e500bb<RXCSUM,TXCSUM,VLAN_MTU,VLAN_HWTAGGING,JUMBO_MTU,VLAN_HWCSUM,RXCSUM_IPV6,TXCSUM_IPV6,NOMAP>\n\tether ${first ? ether(first.fn) : "58:9c:fc:00:00:00"}\n${inetLine(net)}\tlaggproto lacp lagghash l2,l3,l4\n`;
+    for (const port of net.lagg.filter((x) => present.has(x))) b += `\tlaggport: ${port} flags=1c<ACTIVE,COLLECTING,DISTRIBUTING>\n`;
+    b += "\tgroups: lagg\n\tmedia: Ethernet autoselect\n\tstatus: active\n\tnd6 options=29<PERFORMNUD,IFDISABLED,AUTO_LINKLOCAL>\n";
+    blocks.push(["lagg0", b]);
+  }
+  if (net.bridge) {
+    let b = `bridge0: ${up}\tether 58:9c:fc:10:ff:d2\n${inetLine(net)}\tid 00:00:00:00:00:00 priority 32768 hellotime 2 fwddelay 15\n\tmaxage 20 holdcnt 6 proto rstp maxaddr 2000 timeout 1200\n\troot id 00:00:00:00:00:00 priority 32768 ifcost 0 port 0\n`;
+    net.bridge.filter((x) => present.has(x)).forEach((member, i) => {
+      b += `\tmember: ${member} flags=143<LEARNING,DISCOVER,AUTOEDGE,AUTOPTP>\n\t        port ${i + 1} priority 128 path cost 20000\n`;
+    });
+    b += "\tgroups: bridge\n\tnd6 options=9<PERFORMNUD,IFDISABLED>\n";
+    blocks.push(["bridge0", b]);
+  }
+  return blocks;
+}
+
+/** `route -n get DEST`, or null when there is no route (the host has no default route without its NIC). */
+export function routeGet(m: MachineState, p: Profile, dest: string): string | null {
+  const net = machineNet(m, p);
+  const holder = mgmtInterface(m, p);
+  const holderUp = holder !== p.host.mgmtIf || nicInterfaces(m).some((n) => n.name === holder);
+  const tail = " recvpipe  sendpipe  ssthresh  rtt,msec    mtu        weight    expire\n";
+  const out = (to: string, destination: string, maskText: string | null, gateway: string | null, iface: string, flags: string, mtu: number): string =>
+    `   route to: ${to}\ndestination: ${destination}\n${maskText ? `       mask: ${maskText}\n` : ""}${gateway ? `    gateway: ${gateway}\n` : ""}        fib: 0\n  interface: ${iface}\n      flags: <${flags}>\n${tail}       0         0         0         0  ${String(mtu).padStart(5)}         1         0 \n`;
+  const m32 = mask(net.prefix);
+  const subnet = toAddr((toInt(net.address) & m32) >>> 0);
+  if (dest === net.address) return out(dest, dest, null, null, "lo0", "UP,HOST,DONE,STATIC,PINNED", 16384);
+  if (dest !== "default" && /^127\./.test(dest)) return out(dest, "127.0.0.1", null, null, "lo0", "UP,HOST,DONE,STATIC,PINNED", 16384);
+  if (!holderUp) return null;
+  if (dest !== "default" && /^\d+\.\d+\.\d+\.\d+$/.test(dest) && ((toInt(dest) & m32) >>> 0) === toInt(subnet)) {
+    return out(dest, subnet, toAddr(m32), null, holder, "UP,DONE,PINNED", 1500);
+  }
+  const gw = toAddr(((toInt(subnet) + 1) >>> 0));
+  return out(dest === "default" ? "default" : dest, "default", "default", gw, holder, "UP,GATEWAY,DONE,STATIC", 1500);
+}
+
+/** mount(8) without arguments. */
+export function mountText(p: Profile): string {
+  const root = p.host.rootFs === "zfs" ? "zroot/ROOT/default on / (zfs, local, noatime, nfsv4acls)" : `/dev/${p.host.rootPartition} on / (ufs, local, soft-updates, journaled soft-updates)`;
+  const rest = p.host.rootFs === "zfs"
+    ? ["devfs on /dev (devfs)", "/dev/gpt/efiboot0 on /boot/efi (msdosfs, local)", "zroot/tmp on /tmp (zfs, local, noatime, nosuid, nfsv4acls)", "zroot/usr/home on /usr/home (zfs, local, noatime, nfsv4acls)", "zroot/var/log on /var/log (zfs, local, noatime, noexec, nosuid, nfsv4acls)", "zroot on /zroot (zfs, local, noatime, nfsv4acls)"]
+    : ["devfs on /dev (devfs)"];
+  return `${[root, ...rest].join("\n")}\n`;
+}
+
+/** zpool-status(8) of the root pool with full device paths (-P), or null for another pool. */
+export function zpoolStatus(p: Profile, pool: string): string | null {
+  if (p.host.rootFs !== "zfs" || pool !== "zroot") return null;
+  const dev = `/dev/${p.host.rootPartition}`;
+  const w = Math.max(12, dev.length + 4);
+  const row = (name: string, indent: string): string => `\t${indent}${name.padEnd(w - indent.length)}ONLINE       0     0     0\n`;
+  return `  pool: zroot\n state: ONLINE\nconfig:\n\n\t${"NAME".padEnd(w)}STATE     READ WRITE CKSUM\n${row("zroot", "")}${row(dev, "  ")}\nerrors: No known data errors\n`;
+}
+
+/** The disk (without partition) the root file system is on, e.g. ada0. */
+export function rootDisk(p: Profile): string {
+  return p.host.rootPartition.replace(/(p\d+|s\d+[a-h]?)$/, "");
+}
+
+/** AHCI channels (`ahcichN`), two per attached ahci controller, with the controller's unit. */
+export function ahciChannels(m: MachineState): Array<{ unit: number; controller: number }> {
+  return m.pci.filter((f) => f.driver === "ahci").flatMap((f, i) => [0, 1].map((c) => ({ unit: i * 2 + c, controller: f.unit })));
+}
+
+/** camcontrol(8) `devlist -v`: a bus per AHCI channel and per NVMe controller; the root disk on the first channel of its kind. */
+export function camcontrolDevlist(m: MachineState, p: Profile): string {
+  const disk = rootDisk(p);
+  let bus = 0;
+  let pass = 0;
+  let text = "";
+  const none = (b: number): string => `<>                                   at scbus${b} target -1 lun ffffffff ()\n`;
+  for (const ch of ahciChannels(m)) {
+    text += `scbus${bus} on ahcich${ch.unit} bus 0:\n`;
+    if (ch.unit === 0 && disk === "ada0") text += `<Samsung SSD 860 EVO 500GB RVT04B6Q>  at scbus${bus} target 0 lun 0 (pass${pass++},ada0)\n`;
+    text += none(bus++);
+  }
+  let nda = 0;
+  for (const f of m.pci.filter((x) => x.driver === "nvme")) {
+    text += `scbus${bus} on nvme${f.unit} bus 0:\n<Samsung SSD 970 EVO Plus 1TB 2B2QEXM7>  at scbus${bus} target 0 lun 1 (pass${pass++},nda${nda++})\n${none(bus++)}`;
+  }
+  return `${text}scbus-1 on xpt0 bus 0:\n<>                                   at scbus-1 target -1 lun ffffffff (xpt0)\n`;
+}

@@ -1,0 +1,99 @@
+/**
+ * ifconfig(8), route(8) `get`, mount(8), zpool(8) `status` and camcontrol(8) `devlist`: the
+ * read-only views of the host's own network and root disk (agent/sandbox/host-view.ts has the
+ * formats). Anything else these tools can do is refused with usage, as nothing here needs it.
+ */
+import { machineProfile, readMachine } from "../machine.js";
+import { camcontrolDevlist, ifconfigBlocks, mountText, routeGet, zpoolStatus } from "../host-view.js";
+import { getopt, getoptComplaint, type ToolIO } from "./tool.js";
+
+/** Simulated ifconfig: `ifconfig [-a]` and `ifconfig IFNAME`. */
+export function ifconfig(io: ToolIO): number {
+  const g = getopt(io.args, "al");
+  if ("bad" in g) {
+    io.err(`${getoptComplaint("ifconfig", g)}usage: ifconfig [-a] [interface]\n`);
+    return 1;
+  }
+  const m = readMachine(io.root);
+  const blocks = ifconfigBlocks(m, machineProfile(m));
+  if (new Map(g.opts).has("l")) {
+    io.out(`${blocks.map(([n]) => n).join(" ")}\n`);
+    return 0;
+  }
+  if (g.operands.length === 0) {
+    io.out(blocks.map(([, b]) => b).join(""));
+    return 0;
+  }
+  const name = g.operands[0]!;
+  const b = blocks.find(([n]) => n === name);
+  if (!b) {
+    io.err(`ifconfig: interface ${name} does not exist\n`);
+    return 1;
+  }
+  io.out(b[1]);
+  return 0;
+}
+
+/** Simulated route: `route [-n] get DEST` (alias `show`). */
+export function route(io: ToolIO): number {
+  const g = getopt(io.args, "46dnqtv");
+  const usage = "usage: route [-46dnqtv] command [[modifiers] args]\n";
+  if ("bad" in g) {
+    io.err(getoptComplaint("route", g) + usage);
+    return 1;
+  }
+  const [cmd, ...rest] = g.operands;
+  if ((cmd !== "get" && cmd !== "show") || rest.length !== 1) {
+    io.err(usage);
+    return 1;
+  }
+  const m = readMachine(io.root);
+  const text = routeGet(m, machineProfile(m), rest[0]!);
+  if (text === null) {
+    io.err(`route: route has not been found\n`);
+    return 1;
+  }
+  io.out(text);
+  return 0;
+}
+
+/** Simulated mount: without arguments, the mounted file systems. */
+export function mount(io: ToolIO): number {
+  if (io.args.length > 0 && !(io.args.length === 1 && io.args[0] === "-p")) {
+    io.err("mount: the sandbox shows mounts only (mount with no arguments)\n");
+    return 1;
+  }
+  const m = readMachine(io.root);
+  io.out(mountText(machineProfile(m)));
+  return 0;
+}
+
+/** Simulated zpool: `zpool status [-P] POOL`. */
+export function zpool(io: ToolIO): number {
+  const [cmd, ...rest] = io.args;
+  if (cmd !== "status") {
+    io.err("usage: zpool command args ...\n");
+    return 2;
+  }
+  const pools = rest.filter((a) => !a.startsWith("-"));
+  const m = readMachine(io.root);
+  const text = zpoolStatus(machineProfile(m), pools[0] ?? "zroot");
+  if (text === null) {
+    io.err(`cannot open '${pools[0] ?? "zroot"}': no such pool\n`);
+    return 1;
+  }
+  io.out(text);
+  return 0;
+}
+
+/** Simulated camcontrol: `camcontrol devlist [-v]`. */
+export function camcontrol(io: ToolIO): number {
+  if (io.args[0] !== "devlist") {
+    io.err("usage: camcontrol <command> [device id][generic args][command args]\n");
+    return 1;
+  }
+  const m = readMachine(io.root);
+  const text = camcontrolDevlist(m, machineProfile(m));
+  io.out(io.args.includes("-v") ? text : text.split("\n").filter((l) => l.startsWith("<") && !l.startsWith("<>")).map((l) => `${l}\n`).join(""));
+  return 0;
+}

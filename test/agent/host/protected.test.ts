@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { protectedDevices } from "../../../agent/host/protected.js";
+import { setSandboxNetwork } from "../../../agent/sandbox/host.js";
+import { readAudit } from "../../../agent/host/audit.js";
+import { AgentHost, FAST_CONFIG } from "../agent-helpers.js";
+
+const brief = (r: Awaited<ReturnType<typeof protectedDevices>>) => r.devices.map((d) => `${d.device} ${d.name}`);
+
+describe("the devices a host depends on, found with its own tools", () => {
+  const hosts: AgentHost[] = [];
+  const host = (profile: string) => {
+    const h = new AgentHost(profile);
+    hosts.push(h);
+    return h;
+  };
+  after(async () => {
+    for (const h of hosts) await h.destroy();
+  });
+
+  test("intel-vtd: the NIC holding the session's local address, and the root pool's AHCI controller", async () => {
+    const h = host("intel-vtd");
+    const r = await protectedDevices(h.paths, { client: "192.0.2.50", local: "192.0.2.10" });
+    assert.deepEqual(brief(r), ["0/31/6 em0", "0/17/5 ahci0"]);
+    assert.equal(r.devices[0]!.why, "it carries the agent's management connection (em0 holds 192.0.2.10, the address this SSH session came in on)");
+    assert.equal(r.devices[1]!.why, "it is the storage controller of the root file system (zroot/ROOT/default is on ada0, behind ahcich0 on ahci0)");
+    assert.deepEqual(r.notes, []);
+  });
+
+  test("a lagg carries the address: every port is protected, other NICs are not", async () => {
+    const h = host("intel-vtd");
+    setSandboxNetwork(h.root, { address: "192.0.2.10", prefix: 24, lagg: ["em0", "igb0"], bridge: null });
+    const r = await protectedDevices(h.paths, { client: "192.0.2.50", local: "192.0.2.10" });
+    assert.deepEqual(brief(r), ["0/31/6 em0", "4/0/0 igb0", "0/17/5 ahci0"]);
+    assert.match(r.devices[1]!.why, /^igb0 is in the same lagg\/bridge as lagg0: it carries the agent's management connection \(lagg0 holds 192\.0\.2\.10/);
+  });
+
+  test("a bridge carries the address: its member NICs; the local address on no interface: the route back to the client", async () => {
+    const h = host("intel-vtd");
+    setSandboxNetwork(h.root, { address: "192.0.2.10", prefix: 24, lagg: null, bridge: ["igb1"] });
+    assert.deepEqual(brief(await protectedDevices(h.paths, { client: "192.0.2.50", local: "192.0.2.10" })), ["4/0/1 igb1", "0/17/5 ahci0"]);
+    const viaRoute = await protectedDevices(h.paths, { client: "192.0.2.77", local: "198.51.100.9" });
+    assert.match(viaRoute.devices[0]!.why, /bridge0 is the route back to the SSH client 192\.0\.2\.77/);
+  });
+
+  test("outside an SSH session: the default route's NIC; amd-vi and a UFS root on FreeBSD 12", async () => {
+    const amd = host("amd-vi");
+    const r = await protectedDevices(amd.paths, null);
+    assert.deepEqual(brief(r), ["6/0/0 re0", "7/0/0 ahci0"]);
+    assert.equal(r.devices[0]!.why, "it carries the host's default route (re0)");
+    const old = host("freebsd12");
+    assert.deepEqual(brief(await protectedDevices(old.paths, null)), ["0/31/6 em0", "0/17/5 ahci0"]);
+  });
+
+  test("converge refuses the management NIC before changing anything; take_protected lets it go", async () => {
+    const h = host("intel-vtd");
+    const conf = join(h.root, "boot/loader.conf");
+    const before = readFileSync(conf, "utf8");
+    await assert.rejects(h.apply({ ppt: [{ device: "0/31/6", bind: "live" }] }), (e: Error & { code?: string; problems?: Array<{ path: string; message: string }> }) =>
+      e.code === "E_POLICY" && e.problems![0]!.path === "ppt[0].device" && /0\/31\/6 \(em0\) is protected: it carries the host's default route \(em0\)/.test(e.problems![0]!.message));
+    assert.equal(readFileSync(conf, "utf8"), before, "loader.conf untouched");
+    assert.equal(h.machine().pci.find((f) => f.bus === 0 && f.slot === 31 && f.function === 6)!.driver, "em");
+    writeFileSync(join(h.root, "usr/local/etc/bhyve-agent.conf"), `${FAST_CONFIG}policy:\n  ppt:\n    take_protected: [0/31/6]\n`);
+    const r = await h.apply({ ppt: [{ device: "0/31/6", bind: "live" }] });
+    assert.deepEqual(r.refused, []);
+    assert.equal(h.machine().pci.find((f) => f.bus === 0 && f.slot === 31 && f.function === 6)!.driver, "ppt");
+  });
+
+  test("the policy file must be root's alone; `bhyve-agent policy` prints it with the protected devices; the CLI's changes are audited", async () => {
+    const h = host("intel-vtd");
+    const file = join(h.root, "usr/local/etc/bhyve-agent.conf");
+    writeFileSync(file, `${FAST_CONFIG}policy:\n  max_guests: 3\n  disk_prefixes: [/vm/]\n`);
+    const shown = h.cli(["policy"]);
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.match(shown.stdout, /^ {2}max_guests: 3$/m);
+    assert.match(shown.stdout, /^ {2}disk_prefixes:\n {4}- \/vm\/$/m);
+    assert.match(shown.stdout, /^ {4}- \/usr\/local\/share\/uefi-firmware\/$/m, "defaults are shown too");
+    assert.match(shown.stdout, /^# {3}0\/31\/6 em0: it carries the host's default route \(em0\)$/m);
+    assert.match(shown.stdout, /^# {3}0\/17\/5 ahci0: it is the storage controller of the root file system/m);
+    const refused = h.cli(["apply", "-"], JSON.stringify({ guests: [{ name: "g", cpus: 1, memory: "1G", disks: [{ path: "/dev/zvol/zroot/vm/disk0" }] }] }));
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /guests\[0\]\.disks\[0\]\.path: \/dev\/zvol\/zroot\/vm\/disk0 is outside the allowed disk paths \(policy disk_prefixes: \/vm\//);
+    const log = readAudit(h.paths);
+    assert.equal(log.length, 1);
+    assert.deepEqual([log[0]!.via, log[0]!.method, log[0]!.outcome, log[0]!.code], ["console", "apply", "refused", "E_POLICY"]);
+    chmodSync(file, 0o666);
+    const loose = h.cli(["policy"]);
+    assert.equal(loose.status, 1);
+    assert.match(loose.stderr, /bhyve-agent\.conf must be owned by root and writable by root only .* mode 666/);
+  });
+});

@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { locationBsf, parseIfconfig, parseRouteGet } from "../../../agent/parse/network.js";
+import { diskOf, parseCamDevlist, parseMount, parseZpoolDevices } from "../../../agent/parse/storage.js";
+import { fixture } from "../../helpers.js";
+
+test("ifconfig: a lagg's address and ports", () => {
+  const [lagg] = parseIfconfig(fixture("network/lagg-em0-igb0.ifconfig.txt"));
+  assert.equal(lagg!.name, "lagg0");
+  assert.deepEqual(lagg!.inet, ["10.0.0.105", "10.0.0.205", "10.0.0.204", "10.0.0.203"]);
+  assert.deepEqual(lagg!.laggPorts, ["em0", "igb0"]);
+  assert.ok(lagg!.flags.includes("UP"));
+});
+
+test("ifconfig: a bridge's members, and a tap with no address", () => {
+  const ifs = parseIfconfig(fixture("network/bridge-tap0-igb0.ifconfig.txt"));
+  assert.deepEqual(ifs.map((i) => i.name), ["tap0", "bridge0"]);
+  assert.deepEqual(ifs[0]!.inet, []);
+  assert.deepEqual(ifs[1]!.bridgeMembers, ["tap0", "igb0"]);
+  assert.deepEqual(ifs[1]!.inet, ["192.168.30.1"]);
+});
+
+test("route -n get: interface, gateway, flags", () => {
+  const r = parseRouteGet(fixture("network/constructed-route-get-default.txt"));
+  assert.deepEqual(r, { destination: "default", gateway: "192.0.2.1", interface: "igb0", flags: ["UP", "GATEWAY", "DONE", "STATIC"] });
+  assert.equal(parseRouteGet("route: route has not been found\n").interface, null);
+});
+
+test("%location: the dbsf of domain 0, nothing else", () => {
+  assert.equal(locationBsf("slot=0 function=1 dbsf=pci0:4:0:1 handle=\\_SB_.PCI0.BR3A"), "4/0/1");
+  assert.equal(locationBsf("channel=0"), null);
+  assert.equal(locationBsf("dbsf=pci1:4:0:1"), null);
+});
+
+test("camcontrol devlist -v: each disk's controller", () => {
+  const a = parseCamDevlist(fixture("storage/areca-truenas.devlist-v.txt"));
+  assert.equal(a.get("da0"), "arcmsr0");
+  assert.equal(a.get("da14"), "arcmsr0");
+  assert.equal(a.has("pass15"), false, "pass devices are not disks");
+  assert.equal(a.get("xpt0"), "xpt0");
+  const b = parseCamDevlist(fixture("storage/ahci-nvme.devlist-v.txt"));
+  assert.equal(b.get("ada0"), "ahcich0");
+  assert.equal(b.get("nda0"), "nvme0");
+});
+
+test("mount and zpool status -P: the root's source, the pool's leaf devices, the disks", () => {
+  const root = parseMount(fixture("storage/constructed-mount-zfs-root.txt")).find((m) => m.mountPoint === "/");
+  assert.deepEqual(root, { source: "zroot/ROOT/default", mountPoint: "/", fsType: "zfs" });
+  const devs = parseZpoolDevices(fixture("storage/constructed-zpool-status-P-mirror.txt"));
+  assert.deepEqual(devs, ["/dev/ada0p4", "/dev/ada1p4"]);
+  assert.deepEqual(["/dev/ada0p4", "da1s1a", "nda0", "/dev/gpt/rootfs"].map(diskOf), ["ada0", "da1", "nda0", "gpt/rootfs"]);
+});

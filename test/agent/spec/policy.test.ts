@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { checkDocumentData } from "../../../agent/spec/validate.js";
+import { checkPolicy, decodePolicy, DEFAULT_POLICY, policyDocument, type Policy, type PolicyContext } from "../../../agent/spec/policy.js";
+
+const FW = "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd";
+const state = (doc: unknown) => {
+  const r = checkDocumentData(doc);
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
+  return r.state;
+};
+const ctx: PolicyContext = {
+  protected: [{ device: "0/31/6", name: "em0", why: "it carries the agent's management connection" }, { device: "0/17/5", name: "ahci0", why: "it is the storage controller of the root file system" }],
+  hardware: new Map([["3/0/0", { vendor: "10de", device: "1e07" }], ["4/0/0", { vendor: "8086", device: "1521" }], ["0/31/6", { vendor: "8086", device: "15b7" }], ["0/17/5", { vendor: "8086", device: "a1d2" }]]),
+  physicalMemory: 64 * 2 ** 30,
+};
+const policy = (data: unknown): Policy => {
+  const r = decodePolicy(data);
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
+  return r.policy;
+};
+
+test("the defaults: zvols, /vm, the edk2 firmware directory, tap/vmnet, 64 guests, 80% wired, no upgrades", () => {
+  assert.deepEqual(policyDocument(policy(undefined)), {
+    disk_prefixes: ["/dev/zvol/", "/vm/"], bootrom_prefixes: ["/usr/local/share/uefi-firmware/", "/vm/"], taps: ["tap*", "vmnet*"],
+    ppt: { allow: [], deny: [], take_protected: [] }, max_guests: 64, max_wired_percent: 80, agent_upgrade: false,
+  });
+  assert.deepEqual(checkPolicy(state({ guests: [{ name: "g", cpus: 1, memory: "1G", bootrom: FW, disks: [{ path: "/dev/zvol/zroot/g" }], nics: [{ tap: "tap3" }] }] }), DEFAULT_POLICY, ctx), []);
+});
+
+test("a bad policy file is refused with the key at fault", () => {
+  const r = decodePolicy({ disk_prefixes: ["relative/"], taps: "tap*", ppt: { allow: ["nonsense"], take_protected: ["8086:15b7"] }, max_wired_percent: 120, extra: 1 });
+  assert.equal(r.ok, false);
+  assert.deepEqual(!r.ok && r.problems.map((p) => p.path), ["policy.extra", "policy.disk_prefixes[0]", "policy.taps", "policy.ppt.allow[0]", "policy.ppt.take_protected[0]", "policy.max_wired_percent"]);
+});
+
+test("paths outside the prefixes (a sibling directory with the same start too) are refused naming the rule and the value", () => {
+  const s = state({ guests: [{ name: "g", cpus: 1, memory: "1G", bootrom: "/boot/kernel/fw.fd", disks: [{ path: "/dev/ada0" }, { path: "/vmstore/a.img" }, { path: "/vm/ok.img" }], passthru: [], nics: [{ tap: "em0" }] }] });
+  const p = checkPolicy(s, DEFAULT_POLICY, ctx);
+  assert.deepEqual(p.map((x) => x.path), ["guests[0].disks[0].path", "guests[0].disks[1].path", "guests[0].bootrom", "guests[0].nics[0].tap"]);
+  assert.match(p[0]!.message, /^\/dev\/ada0 is outside the allowed disk paths \(policy disk_prefixes: \/dev\/zvol\/, \/vm\/ in \/usr\/local\/etc\/bhyve-agent\.conf\)$/);
+  assert.match(p[3]!.message, /em0 is not an allowed guest interface \(policy taps: tap\*, vmnet\*/);
+});
+
+test("protected devices are refused with why and how to override; take_protected by address releases them", () => {
+  const s = state({ ppt: [{ device: "0/31/6" }, { device: "pci0:0:17:5" }, { device: "3/0/0" }] });
+  const p = checkPolicy(s, DEFAULT_POLICY, ctx);
+  assert.deepEqual(p.map((x) => x.path), ["ppt[0].device", "ppt[1].device"]);
+  assert.equal(p[0]!.message, '0/31/6 (em0) is protected: it carries the agent\'s management connection. Taking it from the host could cut it off or stop it; to reserve it anyway, add "0/31/6" to policy ppt.take_protected in /usr/local/etc/bhyve-agent.conf');
+  assert.deepEqual(checkPolicy(s, policy({ ppt: { take_protected: ["0/31/6", "pci0:0:17:5"] } }), ctx), []);
+});
+
+test("ppt allow and deny by address or vendor:device", () => {
+  const s = state({ ppt: [{ device: "3/0/0" }, { device: "4/0/0" }] });
+  const deny = checkPolicy(s, policy({ ppt: { deny: ["8086:*"] } }), ctx);
+  assert.deepEqual(deny.map((x) => [x.path, x.message]), [["ppt[1].device", "4/0/0 (8086:1521) may not be reserved on this host (policy ppt.deny: 8086:* in /usr/local/etc/bhyve-agent.conf)"]]);
+  const allow = checkPolicy(s, policy({ ppt: { allow: ["10de:1e07"] } }), ctx);
+  assert.deepEqual(allow.map((x) => x.path), ["ppt[1].device"]);
+  assert.match(allow[0]!.message, /is not among the devices this host allows to reserve \(policy ppt\.allow: 10de:1e07/);
+  assert.deepEqual(checkPolicy(s, policy({ ppt: { allow: ["10de:*", "4/0/0"] } }), ctx), []);
+});
+
+test("guest count and wired memory limits", () => {
+  const guests = Array.from({ length: 3 }, (_, i) => ({ name: `g${i}`, cpus: 1, memory: "20G", bootrom: FW, wired: true }));
+  const s = state({ guests });
+  const p = checkPolicy(s, policy({ max_guests: 2, max_wired_percent: 50 }), ctx);
+  assert.deepEqual(p.map((x) => [x.path, x.message]), [
+    ["guests", "3 guests are more than this host allows (policy max_guests: 2 in /usr/local/etc/bhyve-agent.conf)"],
+    ["guests", "the guests wire 60.0 GiB, more than 50% of this host's 64.0 GiB of memory (32.0 GiB; policy max_wired_percent: 50 in /usr/local/etc/bhyve-agent.conf)"],
+  ]);
+  assert.deepEqual(checkPolicy(state({ guests: guests.map((g) => ({ ...g, wired: false })) }), policy({ max_wired_percent: 10 }), ctx), [], "memory that is not wired does not count");
+});
