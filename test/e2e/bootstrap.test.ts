@@ -118,6 +118,10 @@ describe("bootstrap and agent.upgrade, end to end", { skip }, () => {
     const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
     const call = (params: Record<string, unknown>) => c.call<{ version: string; installed: string; changed: boolean; previous: string }>("agent.upgrade", params);
 
+    // The host's policy decides whether a deploy key may replace the agent; by default it may not.
+    await assert.rejects(call({ bundle: newer.toString("base64"), sha256: sha(newer) }), (e: AgentCallError) => e.code === "E_POLICY" && /policy agent_upgrade: false/.test(e.message));
+    const conf = join(host.sandbox.root, "usr/local/etc/bhyve-agent.conf");
+    writeFileSync(conf, `${readFileSync(conf, "utf8")}policy:\n  agent_upgrade: true\n`);
     await assert.rejects(call({ bundle: newer.toString("base64"), sha256: sha(Buffer.from("other")) }), (e: AgentCallError) => e.code === "E_CHECKSUM" && /nothing was installed/.test(e.message));
     const broken = Buffer.from("this is not javascript(");
     await assert.rejects(call({ bundle: broken.toString("base64"), sha256: sha(broken) }), (e: AgentCallError) => e.code === "E_BUNDLE_BROKEN");

@@ -17,7 +17,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { createConnection, createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import { rebootSandbox } from "../../agent/sandbox/host.js";
+import { rebootSandbox, setSandboxNetwork } from "../../agent/sandbox/host.js";
 import { AgentHost } from "../agent/agent-helpers.js";
 import { shellCommand } from "../../agent/spec/shell-quote.js";
 import { repoPath } from "../helpers.js";
@@ -162,9 +162,13 @@ export class SshdHost {
       "PrintLastLog no",
       "MaxStartups 100:30:200",
       "LogLevel VERBOSE",
+      // The agent's audit log records the key each session came in with (SSH_USER_AUTH).
+      "ExposeAuthInfo yes",
       "",
     ].join("\n");
     writeFileSync(join(this.dir, "sshd_config"), config);
+    // The host's management NIC holds the address sshd listens on, as on a real host.
+    setSandboxNetwork(this.sandbox.root, { address: this.listen, prefix: 24, lagg: null, bridge: null });
     // sshd running as root wants its privilege separation directory (the init script makes it).
     if (userInfo().uid === 0 && sshd.startsWith("/usr/sbin") && !existsSync("/run/sshd")) mkdirSync("/run/sshd", { mode: 0o755 });
     await this.launch(sshd);
