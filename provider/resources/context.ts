@@ -190,6 +190,8 @@ export function toDiagnostic(err: unknown, address: string, mapPath?: PathMapper
       E_PROTOCOL: "Agent protocol mismatch",
       E_SPEC_INVALID: "Invalid configuration for this host",
       E_LOCKED: "Another change is running on the host",
+      E_POLICY: "Refused by the host's policy",
+      E_CONFIG: "The host's bhyve-agent.conf is invalid",
     };
     const detail = err.problems?.length ? err.problems.map((p) => `${p.path}: ${p.message}`).join("\n") : err.message;
     const attr = first && mapPath ? mapPath(first.path) : undefined;

@@ -4,6 +4,8 @@
  * it was, loader.conf byte for byte.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { repoPath } from "../helpers.js";
 import { after, before, describe, test } from "node:test";
 import { until } from "../agent/agent-helpers.js";
 import { explain, fleetProject, gpuHostProject, removeWork, snapshot, type HostSnapshot } from "./e2e-helpers.js";
@@ -53,6 +55,15 @@ describe("cdktf deploy of examples/fleet to three sshd hosts", { skip }, () => {
     const r = await project.terraform("fleet", ["plan", "-detailed-exitcode"]);
     assert.equal(r.code, 0, explain("terraform plan", r));
     assert.match(r.stdout, /No changes/);
+  });
+
+  test("the state-free drift gate agrees in provider mode: in sync (exit 0), from the same synth output", async () => {
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      execFile(process.execPath, [repoPath("dist/cdktf-bhyve.mjs"), "drift", "--out", project.outDir], { timeout: 60_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, out: stdout + stderr }));
+    });
+    assert.equal(r.code, 0, r.out);
+    assert.equal(r.out.match(/\): in sync$/gm)?.length, 3, r.out);
   });
 
   test("destroy: every host as it was, loader.conf byte for byte", async () => {
