@@ -27,7 +27,7 @@ export interface SandboxNet {
 export const DEFAULT_NET: SandboxNet = { address: "192.0.2.10", prefix: 24, lagg: null, bridge: null };
 
 /** The machine's network settings (defaults for machines made before they existed). */
-export function machineNet(m: MachineState, _p?: Profile): SandboxNet {
+export function machineNet(m: MachineState): SandboxNet {
   return m.net ?? DEFAULT_NET;
 }
 
@@ -43,7 +43,7 @@ export function nicInterfaces(m: MachineState): Array<{ name: string; fn: Machin
 
 /** The interface that holds the management address. */
 export function mgmtInterface(m: MachineState, p: Profile): string {
-  const net = machineNet(m, p);
+  const net = machineNet(m);
   return net.lagg ? "lagg0" : net.bridge ? "bridge0" : p.host.mgmtIf;
 }
 
@@ -59,7 +59,7 @@ function inetLine(net: SandboxNet): string {
 
 /** ifconfig(8) blocks by interface name, in the order `ifconfig -a` prints them. */
 export function ifconfigBlocks(m: MachineState, p: Profile): Array<[string, string]> {
-  const net = machineNet(m, p);
+  const net = machineNet(m);
   const holder = mgmtInterface(m, p);
   const up = "flags=1008843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST,LOWER_UP> metric 0 mtu 1500\n";
   const blocks: Array<[string, string]> = [];
@@ -91,7 +91,7 @@ export function ifconfigBlocks(m: MachineState, p: Profile): Array<[string, stri
 
 /** `route -n get DEST`, or null when there is no route (the host has no default route without its NIC). */
 export function routeGet(m: MachineState, p: Profile, dest: string): string | null {
-  const net = machineNet(m, p);
+  const net = machineNet(m);
   const holder = mgmtInterface(m, p);
   const holderUp = holder !== p.host.mgmtIf || nicInterfaces(m).some((n) => n.name === holder);
   const tail = " recvpipe  sendpipe  ssthresh  rtt,msec    mtu        weight    expire\n";

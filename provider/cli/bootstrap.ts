@@ -16,7 +16,7 @@ import { UserError } from "../../agent/cli/errors.js";
 import { AgentCallError } from "../ssh/agent-client.js";
 import { ShellSession } from "../ssh/shell-session.js";
 import { packageRoot } from "./sandbox-fleet.js";
-import { clientOptions, sshFromFlags, SSH_OPTIONS } from "./ssh-options.js";
+import { clientOptions, requireHostKey, sshFromFlags, SSH_OPTIONS } from "./ssh-options.js";
 
 const USAGE = `usage: cdktf-bhyve bootstrap ADDRESS --host-key SHA256:... [--deploy-key FILE.pub] [--deploy-home /root]
                         [--node /usr/local/bin/node] [--root /] [--ssh-user USER] [--ssh-key-file FILE] [--connect-timeout 15s]
@@ -77,7 +77,7 @@ export async function bootstrapCommand(args: string[]): Promise<number> {
   const [address, ...extra] = parsed.positionals;
   const hostKey = v["host-key"];
   if (!address || extra.length || !hostKey) throw new UserError(`bootstrap needs ADDRESS and --host-key\n${USAGE}`, "E_USAGE", 64);
-  if (!/^SHA256:[A-Za-z0-9+/]{43}$/.test(hostKey)) throw new UserError(`--host-key must be a SHA256:... fingerprint (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on the host's console)`, "E_USAGE", 64);
+  requireHostKey(hostKey);
   const root = v.root ?? "/";
   const node = v.node ?? "/usr/local/bin/node";
   const home = v["deploy-home"] ?? "/root";

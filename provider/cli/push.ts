@@ -11,7 +11,7 @@ import { checkDocumentText, documentHash, toDocument } from "../../agent/spec/do
 import { formatProblems } from "../../agent/spec/problems.js";
 import { AgentCallError, AgentConnection } from "../ssh/agent-client.js";
 import type { AgentResult } from "../resources/context.js";
-import { clientOptions, sshFromFlags, SSH_OPTIONS } from "./ssh-options.js";
+import { clientOptions, requireHostKey, sshFromFlags, SSH_OPTIONS } from "./ssh-options.js";
 
 const USAGE = `usage: cdktf-bhyve push --doc FILE --address HOST[:PORT] --host-key SHA256:...
                         [--ssh-user USER] [--ssh-key-file FILE] [--connect-timeout 15s] [--command-timeout 10m]`;
@@ -39,7 +39,7 @@ export async function pushCommand(args: string[]): Promise<number> {
   }
   const [file, address, hostKey] = [v.doc, v.address, v["host-key"]] as Array<string | undefined>;
   if (!file || !address || !hostKey) throw new UserError(`push needs --doc, --address and --host-key\n${USAGE}`, "E_USAGE", 64);
-  if (!/^SHA256:[A-Za-z0-9+/]{43}$/.test(hostKey)) throw new UserError(`--host-key must be a SHA256:... fingerprint (ssh-keygen -lf KEY.pub), not "${hostKey}"`, "E_USAGE", 64);
+  requireHostKey(hostKey);
   let text: string;
   try {
     text = readFileSync(file, "utf8");

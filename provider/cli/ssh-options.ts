@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { UserError } from "../../agent/cli/errors.js";
 import { parseDuration } from "../resources/context.js";
+import { HOST_KEY } from "../resources/host.js";
 import type { ClientOptions } from "../ssh/agent-client.js";
 
 /** The settings as given, each optional. */
@@ -61,4 +62,10 @@ export function clientOptions(...layers: SshSettings[]): ClientOptions {
     connectTimeoutMs: connect,
     commandTimeoutMs: command,
   };
+}
+
+/** Checks a --host-key value: a SHA256 fingerprint, read on the host's console. */
+export function requireHostKey(value: string): string {
+  if (!HOST_KEY.test(value)) throw new UserError(`--host-key must be a SHA256:... fingerprint (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on the host's console), not "${value}"`, "E_USAGE", 64);
+  return value;
 }

@@ -14,7 +14,8 @@ export const CONNECTION_ATTRIBUTES = {
   host_key: { type: "string", required: true, description: "The host's SSH host key fingerprint, SHA256:... as ssh-keygen -l prints it. The connection is refused when the host offers another key." },
 } as const;
 
-const HOST_KEY = /^SHA256:[A-Za-z0-9+/]{43}$/;
+/** An SSH host key fingerprint as ssh-keygen -l prints it for SHA-256. */
+export const HOST_KEY = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
 /** Diagnostics for address and host_key. */
 export function validateConnection(config: ObjectValue): Diagnostic[] {
