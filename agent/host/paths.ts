@@ -20,6 +20,8 @@ export const TOOLS = {
   mount: "/sbin/mount",
   zpool: "/sbin/zpool",
   camcontrol: "/sbin/camcontrol",
+  glabel: "/sbin/glabel",
+  gmirror: "/sbin/gmirror",
 } as const;
 
 /** Paths of one agent root. */

@@ -9,13 +9,13 @@
  *   -n get CLIENT`); plus the default route's interface (`route -n get default`); a lagg or bridge
  *   expands to its ports or members → each NIC's PCI location (`sysctl -n dev.DRIVER.UNIT.%location`);
  * - root disk: `mount` → the root's source (a ZFS dataset → its pool's vdevs, `zpool status -P`)
- *   → the disk → its controller (`camcontrol devlist -v` for CAM disks, `dev.nvd.N.%parent` for
+ *   → through GEOM labels and mirrors (`glabel status`, `gmirror status`) → the disk → its controller (`camcontrol devlist -v` for CAM disks, `dev.nvd.N.%parent` for
  *   nvd) → up the newbus tree (`%parent`) to the PCI function (`%location`).
  *
  * What cannot be determined is said in `notes`, never guessed.
  */
 import { locationBsf, parseIfconfig, parseRouteGet, type IfconfigInterface } from "../parse/network.js";
-import { diskOf, parseCamDevlist, parseMount, parseZpoolDevices } from "../parse/storage.js";
+import { diskOf, parseCamDevlist, parseGeomStatus, parseMount, parseZpoolDevices } from "../parse/storage.js";
 import { runTool } from "./exec.js";
 import type { HostPaths } from "./paths.js";
 
@@ -128,12 +128,30 @@ async function rootDevices(paths: HostPaths, notes: string[]): Promise<Protected
     devices = root.source.startsWith("/dev/") ? [root.source] : [];
     if (devices.length === 0) notes.push(`the root file system comes from ${root.source}: its controller is not known`);
   }
-  const disks = [...new Set(devices.map(diskOf))];
-  const labelled = disks.filter((d) => d.includes("/"));
-  if (labelled.length) notes.push(`root disk names ${labelled.join(", ")} are labels (gpt/, gptid/, mirror/): their controller is not known; name it in the policy's ppt.deny`);
+  const geom = new Map<string, Map<string, string[]>>();
+  const components = async (name: string): Promise<string[] | undefined> => {
+    const cls = name.startsWith("mirror/") ? "gmirror" : "glabel";
+    if (!geom.has(cls)) {
+      const r = await runTool(paths.tool(cls), ["status"]);
+      geom.set(cls, r.status === 0 ? parseGeomStatus(r.stdout) : new Map());
+    }
+    return geom.get(cls)!.get(name);
+  };
+  // A label or mirror (gpt/rootfs, gptid/…, mirror/gm0) stands for the partitions or disks under it.
+  const toDisks = async (name: string, depth: number): Promise<string[]> => {
+    const d = diskOf(name);
+    if (!d.includes("/")) return [d];
+    const under = depth < 3 ? await components(d) : undefined;
+    if (!under?.length) {
+      notes.push(`the root file system is on ${d}, which neither glabel nor gmirror resolves to a disk: its controller is not known; name it in the policy's ppt.deny`);
+      return [];
+    }
+    return (await Promise.all(under.map((c) => toDisks(c, depth + 1)))).flat();
+  };
+  const disks = [...new Set((await Promise.all(devices.map((dev) => toDisks(dev, 0)))).flat())];
   let cam: Map<string, string> | null = null;
   const out: ProtectedDevice[] = [];
-  for (const disk of disks.filter((d) => !d.includes("/"))) {
+  for (const disk of disks) {
     let controller: string | null = null;
     if (/^nvd\d+$/.test(disk)) controller = await sysctlValue(paths, `dev.nvd.${disk.slice(3)}.%parent`);
     else {

@@ -27,9 +27,34 @@ export function parseZpoolDevices(text: string): string[] {
   });
 }
 
-/** The disk a partition or slice is on: ada0p4 → ada0, da1s1a → da1, nda0 → nda0. */
+/** The disk a partition or slice is on: ada0p4 → ada0, da1s1a → da1, ada0p4.eli → ada0, nda0 → nda0; a label (gpt/…) stays as it is. */
 export function diskOf(device: string): string {
-  return device.replace(/^\/dev\//, "").replace(/(p\d+|s\d+[a-h]?)$/, "");
+  const name = device.replace(/^\/dev\//, "").replace(/\.eli$/, "");
+  return name.includes("/") ? name : name.replace(/(p\d+|s\d+[a-h]?)$/, "");
+}
+
+/**
+ * The components of each GEOM provider in `glabel status` or `gmirror status` (`Name Status
+ * Components`, the name right-aligned; a mirror's further components on lines of their own),
+ * without their parenthesised state.
+ */
+export function parseGeomStatus(text: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let current: string[] | null = null;
+  for (const line of text.split("\n")) {
+    const cols = line.trim().split(/\s+/).filter(Boolean);
+    if (cols.length === 0 || (cols[0] === "Name" && cols[1] === "Status")) continue;
+    const component = (c: string[]): string[] => (c.length && !c[0]!.startsWith("(") ? [c[0]!] : []);
+    // A mirror's further component: "ada1p2 (ACTIVE)" alone on its line.
+    if (current && (cols.length === 1 || cols[1]!.startsWith("("))) {
+      current.push(...component(cols));
+      continue;
+    }
+    if (cols.length < 3) continue;
+    current = component(cols.slice(2));
+    out.set(cols[0]!, current);
+  }
+  return out;
 }
 
 /** The controller (`ahcich0`, `nvme0`, ...) of each CAM peripheral in `camcontrol devlist -v`. */

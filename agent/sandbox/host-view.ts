@@ -109,9 +109,23 @@ export function routeGet(m: MachineState, p: Profile, dest: string): string | nu
   return out(dest === "default" ? "default" : dest, "default", "default", gw, holder, "UP,GATEWAY,DONE,STATIC", 1500);
 }
 
+/** The device name the root is mounted or pooled by: its GEOM label when it has one, else the partition. */
+function rootProvider(p: Profile): string {
+  return p.host.rootLabel ?? p.host.rootPartition;
+}
+
+/** glabel(8) `status`: the EFI partition's and the root partition's labels, name column right-aligned. */
+export function glabelStatus(p: Profile): string {
+  const disk = rootDisk(p);
+  const rows: Array<[string, string]> = [["gpt/efiboot0", `${disk}p1`]];
+  if (p.host.rootLabel) rows.push([p.host.rootLabel, p.host.rootPartition]);
+  const w = Math.max(4, ...rows.map(([n]) => n.length));
+  return `${"Name".padStart(w)}  Status  Components\n${rows.map(([n, c]) => `${n.padStart(w)}     N/A  ${c}\n`).join("")}`;
+}
+
 /** mount(8) without arguments. */
 export function mountText(p: Profile): string {
-  const root = p.host.rootFs === "zfs" ? "zroot/ROOT/default on / (zfs, local, noatime, nfsv4acls)" : `/dev/${p.host.rootPartition} on / (ufs, local, soft-updates, journaled soft-updates)`;
+  const root = p.host.rootFs === "zfs" ? "zroot/ROOT/default on / (zfs, local, noatime, nfsv4acls)" : `/dev/${rootProvider(p)} on / (ufs, local, soft-updates, journaled soft-updates)`;
   const rest = p.host.rootFs === "zfs"
     ? ["devfs on /dev (devfs)", "/dev/gpt/efiboot0 on /boot/efi (msdosfs, local)", "zroot/tmp on /tmp (zfs, local, noatime, nosuid, nfsv4acls)", "zroot/usr/home on /usr/home (zfs, local, noatime, nfsv4acls)", "zroot/var/log on /var/log (zfs, local, noatime, noexec, nosuid, nfsv4acls)", "zroot on /zroot (zfs, local, noatime, nfsv4acls)"]
     : ["devfs on /dev (devfs)"];
@@ -121,7 +135,7 @@ export function mountText(p: Profile): string {
 /** zpool-status(8) of the root pool with full device paths (-P), or null for another pool. */
 export function zpoolStatus(p: Profile, pool: string): string | null {
   if (p.host.rootFs !== "zfs" || pool !== "zroot") return null;
-  const dev = `/dev/${p.host.rootPartition}`;
+  const dev = `/dev/${rootProvider(p)}`;
   const w = Math.max(12, dev.length + 4);
   const row = (name: string, indent: string): string => `\t${indent}${name.padEnd(w - indent.length)}ONLINE       0     0     0\n`;
   return `  pool: zroot\n state: ONLINE\nconfig:\n\n\t${"NAME".padEnd(w)}STATE     READ WRITE CKSUM\n${row("zroot", "")}${row(dev, "  ")}\nerrors: No known data errors\n`;

@@ -66,6 +66,8 @@ export interface Profile {
     readonly rootFs: "zfs" | "ufs";
     /** Partition of the root file system (zfs: the pool's vdev), e.g. ada0p4. ada sits on an ahci channel, nda on an nvme controller. */
     readonly rootPartition: string;
+    /** The GEOM label the root is mounted or pooled by (gpt/rootfs, gptid/…), when not the partition itself. */
+    readonly rootLabel?: string;
   };
 }
 
@@ -160,7 +162,7 @@ export const PROFILES: readonly Profile[] = [
       fn("6/0/0", [0x10ec, 0x8168, 0x1458, 0xe000], 0x020000, 0x00, "re", ["Realtek Semiconductor Co., Ltd.", "RTL8111/8168/8211/8411 PCI Express Gigabit Ethernet Controller", "network", "ethernet"], { revision: 0x16 }),
       fn("7/0/0", [0x1022, 0x7901, 0x1022, 0x7901], 0x010601, 0x00, "ahci", ["Advanced Micro Devices, Inc. [AMD]", "FCH SATA Controller [AHCI mode]", "mass storage", "SATA"], { revision: 0x51 }),
     ],
-    host: { mgmtIf: "re0", rootFs: "zfs", rootPartition: "ada0p4" },
+    host: { mgmtIf: "re0", rootFs: "zfs", rootPartition: "ada0p4", rootLabel: "gptid/4fbd0a5e-8ad6-11ee-9f0e-a8a1590c3f12" },
   },
   {
     name: "no-iommu",
@@ -220,7 +222,7 @@ export const PROFILES: readonly Profile[] = [
     acpiOem: { oemId: "HP", tableId: "ProLiant", creatorId: "HP" },
     amdviUnits: 0,
     pci: [...intelPlatform(0x0e02), ...passthroughCards(3, 4, 5).slice(0, 4)],
-    host: { mgmtIf: "em0", rootFs: "ufs", rootPartition: "ada0p2" },
+    host: { mgmtIf: "em0", rootFs: "ufs", rootPartition: "ada0p2", rootLabel: "gpt/rootfs" },
   },
 ];
 

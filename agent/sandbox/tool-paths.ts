@@ -14,6 +14,8 @@ export const TOOL_PATHS = {
   mount: "sbin/mount",
   zpool: "sbin/zpool",
   camcontrol: "sbin/camcontrol",
+  glabel: "sbin/glabel",
+  gmirror: "sbin/gmirror",
 } as const;
 
 /** A simulated tool's name. */

@@ -1,10 +1,11 @@
 /**
- * ifconfig(8), route(8) `get`, mount(8), zpool(8) `status` and camcontrol(8) `devlist`: the
+ * ifconfig(8), route(8) `get`, mount(8), zpool(8) `status`, camcontrol(8) `devlist`, glabel(8) and
+ * gmirror(8) `status`: the
  * read-only views of the host's own network and root disk (agent/sandbox/host-view.ts has the
  * formats). Anything else these tools can do is refused with usage, as nothing here needs it.
  */
 import { machineProfile, readMachine } from "../machine.js";
-import { camcontrolDevlist, ifconfigBlocks, mountText, routeGet, zpoolStatus } from "../host-view.js";
+import { camcontrolDevlist, glabelStatus, ifconfigBlocks, mountText, routeGet, zpoolStatus } from "../host-view.js";
 import { getopt, getoptComplaint, type ToolIO } from "./tool.js";
 
 /** Simulated ifconfig: `ifconfig [-a]` and `ifconfig IFNAME`. */
@@ -95,5 +96,25 @@ export function camcontrol(io: ToolIO): number {
   const m = readMachine(io.root);
   const text = camcontrolDevlist(m, machineProfile(m));
   io.out(io.args.includes("-v") ? text : text.split("\n").filter((l) => l.startsWith("<") && !l.startsWith("<>")).map((l) => `${l}\n`).join(""));
+  return 0;
+}
+
+/** Simulated glabel: `glabel status`, the labels of the root disk's partitions. */
+export function glabel(io: ToolIO): number {
+  if (io.args[0] !== "status") {
+    io.err("usage: glabel status [-ags] [name ...]\n");
+    return 1;
+  }
+  const m = readMachine(io.root);
+  io.out(glabelStatus(machineProfile(m)));
+  return 0;
+}
+
+/** Simulated gmirror: `gmirror status`; the sandbox hosts have no mirrors, so it prints nothing. */
+export function gmirror(io: ToolIO): number {
+  if (io.args[0] !== "status") {
+    io.err("usage: gmirror status [-ags] [name ...]\n");
+    return 1;
+  }
   return 0;
 }

@@ -45,13 +45,17 @@ describe("the devices a host depends on, found with its own tools", () => {
     assert.match(viaRoute.devices[0]!.why, /bridge0 is the route back to the SSH client 192\.0\.2\.77/);
   });
 
-  test("outside an SSH session: the default route's NIC; amd-vi and a UFS root on FreeBSD 12", async () => {
+  test("outside an SSH session: the default route's NIC; amd-vi with its pool on a gptid label, and a UFS root on a gpt label on FreeBSD 12", async () => {
     const amd = host("amd-vi");
     const r = await protectedDevices(amd.paths, null);
     assert.deepEqual(brief(r), ["6/0/0 re0", "7/0/0 ahci0"]);
     assert.equal(r.devices[0]!.why, "it carries the host's default route (re0)");
+    assert.equal(r.devices[1]!.why, "it is the storage controller of the root file system (zroot/ROOT/default is on ada0, behind ahcich0 on ahci0)", "the pool's vdev is a gptid label, resolved with glabel");
     const old = host("freebsd12");
-    assert.deepEqual(brief(await protectedDevices(old.paths, null)), ["0/31/6 em0", "0/17/5 ahci0"]);
+    const o = await protectedDevices(old.paths, null);
+    assert.deepEqual(brief(o), ["0/31/6 em0", "0/17/5 ahci0"]);
+    assert.equal(o.devices[1]!.why, "it is the storage controller of the root file system (/dev/gpt/rootfs is on ada0, behind ahcich0 on ahci0)");
+    assert.deepEqual(o.notes, []);
   });
 
   test("converge refuses the management NIC before changing anything; take_protected lets it go", async () => {

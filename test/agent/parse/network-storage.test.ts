@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { locationBsf, parseIfconfig, parseRouteGet } from "../../../agent/parse/network.js";
-import { diskOf, parseCamDevlist, parseMount, parseZpoolDevices } from "../../../agent/parse/storage.js";
+import { diskOf, parseCamDevlist, parseGeomStatus, parseMount, parseZpoolDevices } from "../../../agent/parse/storage.js";
 import { fixture } from "../../helpers.js";
 
 test("ifconfig: a lagg's address and ports", () => {
@@ -49,4 +49,13 @@ test("mount and zpool status -P: the root's source, the pool's leaf devices, the
   const devs = parseZpoolDevices(fixture("storage/constructed-zpool-status-P-mirror.txt"));
   assert.deepEqual(devs, ["/dev/ada0p4", "/dev/ada1p4"]);
   assert.deepEqual(["/dev/ada0p4", "da1s1a", "nda0", "/dev/gpt/rootfs"].map(diskOf), ["ada0", "da1", "nda0", "gpt/rootfs"]);
+});
+
+test("glabel/gmirror status: each provider's components, without their state", () => {
+  const labels = parseGeomStatus(fixture("storage/gptid-ufsid.glabel-status.txt"));
+  assert.deepEqual([...labels], [["gptid/42844e2c-f7f5-11e5-bd68-0cc47a0a8d4c", ["ada3p2"]], ["ufsid/486b6fc38d330916", ["ad4s1d"]]]);
+  const mirrors = parseGeomStatus(fixture("storage/constructed-gmirror-graid-status.txt"));
+  assert.deepEqual([...mirrors], [["mirror/gm0", ["ada0p2", "ada1p2"]], ["raid/r0", ["ada0", "ada1"]]]);
+  assert.equal(diskOf("/dev/ada0p4.eli"), "ada0", "a geli provider is on its partition's disk");
+  assert.equal(diskOf("/dev/gpt/rootfs"), "gpt/rootfs");
 });
