@@ -6,6 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import { createHash, timingSafeEqual } from "node:crypto";
+import { ed25519KeyPair } from "./ssh-keys.js";
 import ssh2, { type Connection, type ServerChannel } from "ssh2";
 
 // ssh2 is CommonJS: its named exports are reached through the default export under Node's ESM.
@@ -45,7 +46,7 @@ function isLoopback(host: string): boolean {
 export async function serveSandboxOverSsh(root: string, opts: GatewayOptions): Promise<GatewayHost> {
   const listenHost = opts.host ?? "127.0.0.1";
   if (!isLoopback(listenHost)) throw new Error(`the sandbox SSH gateway listens on loopback only, not ${listenHost}`);
-  const hostKey = utils.generateKeyPairSync("ed25519");
+  const hostKey = ed25519KeyPair();
   const parsedHost = utils.parseKey(hostKey.private);
   if (parsedHost instanceof Error) throw parsedHost;
   const hostBlob = (Array.isArray(parsedHost) ? parsedHost[0]! : parsedHost).getPublicSSH();

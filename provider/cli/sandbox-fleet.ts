@@ -7,11 +7,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import ssh2 from "ssh2";
+import { ed25519KeyPair } from "../../agent/sandbox/ssh-keys.js";
 import { createSandbox, destroySandbox } from "../../agent/sandbox/host.js";
 import { serveSandboxOverSsh, type GatewayHost } from "../../agent/sandbox/ssh-gateway.js";
-
-const { utils } = ssh2;
 
 /** The package root: above dist/ for the bundle, two levels above this file from source. */
 export function packageRoot(): string {
@@ -52,7 +50,7 @@ export class SandboxFleet {
 
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
-    const key = utils.generateKeyPairSync("ed25519");
+    const key = ed25519KeyPair();
     this.keyFile = join(dir, "id_ed25519");
     writeFileSync(this.keyFile, key.private, { mode: 0o600 });
     this.publicKey = key.public;

@@ -3,17 +3,15 @@ import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import ssh2 from "ssh2";
 import { serveSandboxOverSsh, type GatewayHost } from "../../agent/sandbox/ssh-gateway.js";
+import { ed25519KeyPair } from "../../agent/sandbox/ssh-keys.js";
 import { installMirror } from "../../provider/cli/install-provider.js";
 import { AgentHost } from "../agent/agent-helpers.js";
 import { repoPath } from "../helpers.js";
 
-const { utils } = ssh2;
-
 /** A user's SSH key pair. */
 export function sshKeyPair(): { privateKey: string; publicKey: string } {
-  const kp = utils.generateKeyPairSync("ed25519");
+  const kp = ed25519KeyPair();
   return { privateKey: kp.private, publicKey: kp.public };
 }
 
