@@ -12,19 +12,10 @@ import { withHostLock } from "../host/host-lock.js";
 import { installBundle, installDeployKey, InstallError, installLayout, installNative, installRcScript, installWrapper, rollback } from "../host/install.js";
 import type { HostPaths } from "../host/paths.js";
 import { UserError } from "./errors.js";
-import { hostOptions } from "./options.js";
+import { hostOptions, takeOption } from "./options.js";
 import { appendAudit, outcomeOf, requester } from "../host/audit.js";
 
 const USAGE = "usage: bhyve-agent install --from DIR [--deploy-key FILE] [--deploy-home /root] [--root DIR]";
-
-function take(args: string[], flag: string): string | undefined {
-  const i = args.indexOf(flag);
-  if (i < 0) return undefined;
-  const v = args[i + 1];
-  if (!v || v.startsWith("--")) throw new UserError(`${flag} needs a value\n${USAGE}`, "E_USAGE", 64);
-  args.splice(i, 2);
-  return v;
-}
 
 /** Runs the install steps; returns one line per step. */
 export async function install(paths: HostPaths, from: string, deployKey?: string, deployHome = "/root"): Promise<string[]> {
@@ -52,9 +43,9 @@ export async function install(paths: HostPaths, from: string, deployKey?: string
 /** `bhyve-agent install`. */
 export async function installCommand(args: string[]): Promise<number> {
   const rest = [...args];
-  const from = take(rest, "--from");
-  const deployKey = take(rest, "--deploy-key");
-  const deployHome = take(rest, "--deploy-home");
+  const from = takeOption(rest, "--from", USAGE);
+  const deployKey = takeOption(rest, "--deploy-key", USAGE);
+  const deployHome = takeOption(rest, "--deploy-home", USAGE);
   const o = hostOptions(rest, USAGE);
   if (!from || o.operands.length) throw new UserError(USAGE, "E_USAGE", 64);
   if (deployHome !== undefined && !deployHome.startsWith("/")) throw new UserError("--deploy-home must be an absolute path", "E_USAGE", 64);

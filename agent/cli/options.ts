@@ -28,3 +28,13 @@ export function hostOptions(args: readonly string[], usage: string): HostOptions
   }
   return { paths: new HostPaths(root), json, operands };
 }
+
+/** Removes `flag VALUE` from `args` and returns VALUE (undefined when the flag is absent); a flag without a value is a usage error. */
+export function takeOption(args: string[], flag: string, usage: string): string | undefined {
+  const i = args.indexOf(flag);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  if (!v || v.startsWith("--")) throw new UserError(`${flag} needs a value\n${usage}`, "E_USAGE", 64);
+  args.splice(i, 2);
+  return v;
+}

@@ -8,7 +8,7 @@ import { readAudit } from "../host/audit.js";
 import { protectedDevices, sessionAddresses } from "../host/protected.js";
 import { policyDocument } from "../spec/policy.js";
 import { UserError } from "./errors.js";
-import { hostOptions } from "./options.js";
+import { hostOptions, takeOption } from "./options.js";
 
 /** `bhyve-agent policy [--root DIR] [--json]`. */
 export async function policyCommand(args: string[]): Promise<number> {
@@ -47,14 +47,8 @@ function parseSince(v: string): Date {
 export async function auditCommand(args: string[]): Promise<number> {
   const usage = "usage: bhyve-agent audit [--since TIME|AGE] [--root DIR] [--json]";
   const rest = [...args];
-  const at = rest.indexOf("--since");
-  let since: Date | undefined;
-  if (at >= 0) {
-    const v = rest[at + 1];
-    if (!v) throw new UserError(usage, "E_USAGE", 64);
-    since = parseSince(v);
-    rest.splice(at, 2);
-  }
+  const sinceText = takeOption(rest, "--since", usage);
+  const since = sinceText === undefined ? undefined : parseSince(sinceText);
   const o = hostOptions(rest, usage);
   if (o.operands.length) throw new UserError(usage, "E_USAGE", 64);
   const entries = readAudit(o.paths, since);

@@ -102,7 +102,9 @@ async function networkDevices(paths: HostPaths, session: SessionAddresses | null
   const out: ProtectedDevice[] = [];
   for (const [iface, why] of reasons) {
     for (const nic of physicalNics(all, iface)) {
-      if (all.find((x) => x.name === nic)?.laggPorts.length || all.find((x) => x.name === nic)?.bridgeMembers.length) continue;
+      const i = all.find((x) => x.name === nic);
+      // A lagg or bridge itself has no PCI location; its ports and members are listed on their own.
+      if (i && (i.laggPorts.length || i.bridgeMembers.length)) continue;
       const pci = await pciOf(paths, nic);
       if (pci) out.push({ device: pci.bsf, name: nic, why: nic === iface ? why : `${nic} is in the same lagg/bridge as ${iface}: ${why}` });
     }

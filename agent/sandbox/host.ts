@@ -4,13 +4,13 @@
  */
 import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import { boot } from "./kernel.js";
 import { CONTROL_SIGNAL, GUEST_ACTIONS, initMachine, machineProfile, PAGE_SIZE, processAlive, readMachine, sandboxPaths, updateMachine, type GuestAction, type MachineState } from "./machine.js";
 import { dmesgBootText } from "./output.js";
 import { findProfile, PROFILES } from "./profiles.js";
 import { TOOL_PATHS } from "./tool-paths.js";
+import { distFile } from "../package-files.js";
 import { nicInterfaces, type SandboxNet } from "./host-view.js";
 import { runningPid } from "./vm.js";
 
@@ -33,8 +33,7 @@ export const FIRMWARE_DIR = "usr/local/share/uefi-firmware";
 
 /** The bundled simulator script: beside this bundle in dist/, or dist/ of the repository when run from source. */
 export function defaultToolScript(): string {
-  const here = fileURLToPath(import.meta.url);
-  return here.endsWith(".mjs") ? join(dirname(here), "sandbox-tool.mjs") : resolve(dirname(here), "../../dist/sandbox-tool.mjs");
+  return distFile("sandbox-tool.mjs");
 }
 
 /** Options for {@link createSandbox}. */

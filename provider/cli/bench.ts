@@ -23,7 +23,8 @@ import { dirname, join, resolve } from "node:path";
 import { guestAction } from "../../agent/sandbox/host.js";
 import { UserError } from "../../agent/cli/errors.js";
 import { CdktfProject, type RunOutcome } from "./cdktf-project.js";
-import { packageRoot, SandboxFleet, type SandboxHost } from "./sandbox-fleet.js";
+import { packageRoot } from "../../agent/package-files.js";
+import { SandboxFleet, type SandboxHost } from "./sandbox-fleet.js";
 import { table } from "./table.js";
 
 const GUESTS_PER_HOST = 10;

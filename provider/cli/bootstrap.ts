@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import { UserError } from "../../agent/cli/errors.js";
 import { AgentCallError } from "../ssh/agent-client.js";
 import { ShellSession } from "../ssh/shell-session.js";
-import { packageRoot } from "./sandbox-fleet.js";
+import { packageRoot } from "../../agent/package-files.js";
 import { clientOptions, requireHostKey, sshFromFlags, SSH_OPTIONS } from "./ssh-options.js";
 
 const USAGE = `usage: cdktf-bhyve bootstrap ADDRESS --host-key SHA256:... [--deploy-key FILE.pub] [--deploy-home /root]

@@ -16,7 +16,8 @@ import { checkDocumentText } from "../../agent/spec/document.js";
 import { formatProblems } from "../../agent/spec/problems.js";
 import { guestAction } from "../../agent/sandbox/host.js";
 import { CdktfProject, type RunOutcome } from "./cdktf-project.js";
-import { packageRoot, SandboxFleet } from "./sandbox-fleet.js";
+import { packageRoot } from "../../agent/package-files.js";
+import { SandboxFleet } from "./sandbox-fleet.js";
 import { table } from "./table.js";
 
 interface DemoHost {

@@ -39,6 +39,12 @@ export interface Observation {
   readonly guests: readonly ObservedGuest[];
 }
 
+/** The driver and unit a device is attached to now (igb1, ppt0); null when it has none or is not there. */
+export function attachedDriver(o: Observation, device: string): string | null {
+  const hw = o.facts.pci.find((p) => p.device === device);
+  return hw?.driver ? `${hw.driver}${hw.unit ?? ""}` : null;
+}
+
 /** One difference: where, what the stack wants, what the host has. */
 export interface Difference {
   readonly field: string;
@@ -94,7 +100,7 @@ export function hostDifferences(desired: DesiredState, o: Observation): Differen
   for (const r of desired.ppt) {
     const dev = formatBsf(r.device);
     const hw = o.facts.pci.find((p) => p.device === dev);
-    const driver = hw?.driver ? `${hw.driver}${hw.unit ?? ""}` : hw ? "(no driver)" : "(no such device)";
+    const driver = attachedDriver(o, dev) ?? (hw ? "(no driver)" : "(no such device)");
     if (hw?.driver !== "ppt") out.push({ field: `ppt[${dev}].driver`, desired: r.bind === "live" ? "ppt" : "ppt (bound at boot: reboot the host)", actual: driver });
   }
   const byName = new Map(o.guests.map((g) => [g.name, g]));

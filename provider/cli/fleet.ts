@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { UserError } from "../../agent/cli/errors.js";
 import { formatBsf } from "../../agent/spec/pci-address.js";
 import { AgentCallError, AgentConnection } from "../ssh/agent-client.js";
-import { differences, type Difference, type Observation } from "./fleet-compare.js";
+import { attachedDriver, differences, type Difference, type Observation } from "./fleet-compare.js";
 import { readTargets, synthApp, type FleetHost } from "./fleet-targets.js";
 import { clientOptions, sshFromFlags, SSH_OPTIONS, type SshSettings } from "./ssh-options.js";
 import { table } from "./table.js";
@@ -106,8 +106,7 @@ export function statusTable(hosts: readonly FleetHost[], outcomes: readonly Outc
     const ready = ob.facts.passthru_ready ? "yes" : `no: ${ob.facts.problems[0]?.code ?? "?"}`;
     const devices = h.desired.ppt.map((r) => {
       const dev = formatBsf(r.device);
-      const hw = ob.facts.pci.find((p) => p.device === dev);
-      return [dev, r.bind, hw?.driver ? `${hw.driver}${hw.unit ?? ""}` : "-"];
+      return [dev, r.bind, attachedDriver(ob, dev) ?? "-"];
     });
     const names = [...new Set([...h.desired.guests.map((g) => g.name), ...ob.guests.map((g) => g.name)])];
     const guests = names.map((n) => {
@@ -146,8 +145,8 @@ export async function statusCommand(args: string[]): Promise<number> {
         reboot_reasons: ob.reboot.reboot_reasons,
         devices: h.desired.ppt.map((r) => {
           const dev = formatBsf(r.device);
-          const hw = ob.facts.pci.find((p) => p.device === dev);
-          return { device: dev, bind: r.bind, driver: hw?.driver ? `${hw.driver}${hw.unit ?? ""}` : null, bound: hw?.driver === "ppt" };
+          const driver = attachedDriver(ob, dev);
+          return { device: dev, bind: r.bind, driver, bound: /^ppt\d*$/.test(driver ?? "") };
         }),
         guests: ob.guests.map(({ name, state, reason, pid, restarts, last_exit }) => ({ name, state, reason, pid, restarts, last_exit })),
       };

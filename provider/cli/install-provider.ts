@@ -8,9 +8,9 @@
  */
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import { UserError } from "../../agent/cli/errors.js";
+import { distFile } from "../../agent/package-files.js";
 import { PROVIDER_VERSION } from "../version.js";
 
 /** Terraform's name for this platform (linux_amd64, freebsd_amd64, darwin_arm64, ...). */
@@ -22,8 +22,7 @@ export function terraformPlatform(): string {
 
 /** The bundled provider next to this bundle (dist/), or dist/ of the repository when run from source. */
 export function providerBundle(): string {
-  const here = fileURLToPath(import.meta.url);
-  return here.endsWith(".mjs") ? join(dirname(here), "terraform-provider-bhyve.mjs") : resolve(dirname(here), "../../dist/terraform-provider-bhyve.mjs");
+  return distFile("terraform-provider-bhyve.mjs");
 }
 
 /** Installs into `mirror`; returns the executable's path. */

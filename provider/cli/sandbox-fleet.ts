@@ -5,17 +5,11 @@
  * the sandboxes (killing monitors and bhyve by PID).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { distFile } from "../../agent/package-files.js";
 import { ed25519KeyPair } from "../../agent/sandbox/ssh-keys.js";
 import { createSandbox, destroySandbox } from "../../agent/sandbox/host.js";
 import { serveSandboxOverSsh, type GatewayHost } from "../../agent/sandbox/ssh-gateway.js";
-
-/** The package root: above dist/ for the bundle, two levels above this file from source. */
-export function packageRoot(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  return here.endsWith("dist") ? resolve(here, "..") : resolve(here, "../..");
-}
 
 /** Short monitor timings, so stops and restarts take moments. */
 export const QUICK_AGENT_CONF = `monitor:
@@ -66,7 +60,7 @@ export class SandboxFleet {
     // Recorded before the server starts, so that stop() finds the sandbox even if serving fails.
     const partial = { ...spec, root, loaderConf } as SandboxHost;
     this.hosts.push(partial);
-    const gateway = await serveSandboxOverSsh(root, { host: spec.listen, authorizedKey: this.publicKey, agentArgv: [process.execPath, join(packageRoot(), "dist/bhyve-agent.mjs")] });
+    const gateway = await serveSandboxOverSsh(root, { host: spec.listen, authorizedKey: this.publicKey, agentArgv: [process.execPath, distFile("bhyve-agent.mjs")] });
     Object.assign(partial, { gateway });
     return partial;
   }

@@ -5,9 +5,8 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { AGENT_VERSION } from "../../agent/version.js";
+import { distFile } from "../../agent/package-files.js";
 import { AgentCallError, AgentPool, type AgentConnection, type ClientOptions } from "../ssh/agent-client.js";
 import { DiagnosticError, type Diagnostic, type ObjectValue } from "../plugin/types.js";
 import { isUnknown, type Value } from "../plugin/values.js";
@@ -37,8 +36,7 @@ export function str(v: Value | undefined): string | undefined {
 
 /** The agent bundle that comes with this provider: beside the provider's bundle (dist/), or dist/ of the repository when run from source. */
 export function agentBundlePath(): string {
-  const here = fileURLToPath(import.meta.url);
-  return here.endsWith(".mjs") ? join(dirname(here), "bhyve-agent.mjs") : resolve(dirname(here), "../../dist/bhyve-agent.mjs");
+  return distFile("bhyve-agent.mjs");
 }
 
 /** Compares dotted version numbers (pre-release suffixes ignored): negative when a is older. */

@@ -10,7 +10,6 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { IConstruct } from "constructs";
 import { documentHash, toDocument } from "../../../agent/spec/document.js";
-import { checkDocumentData } from "../../../agent/spec/validate.js";
 import type { DesiredState } from "../../../agent/spec/types.js";
 import { pushModeOf, sshOf } from "./mode.js";
 import type { BhyveHost } from "./host.js";
@@ -59,7 +58,7 @@ export function documentFile(host: BhyveHost): string {
 
 /** The checked state of a host's document, or null while it has problems (synth fails on them). */
 export function hostState(host: BhyveHost): DesiredState | null {
-  const r = checkDocumentData(host.toDocument());
+  const r = host.check();
   return r.ok ? r.state : null;
 }
 

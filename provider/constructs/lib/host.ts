@@ -10,7 +10,7 @@ import { Host } from "../gen/host/index.js";
 import { PptDevice as PptDeviceResource } from "../gen/ppt-device/index.js";
 import { Guest as GuestResource } from "../gen/guest/index.js";
 import { formatBsf, parsePciAddress } from "../../../agent/spec/pci-address.js";
-import { checkDocumentData } from "../../../agent/spec/validate.js";
+import { checkDocumentData, type CheckResult } from "../../../agent/spec/validate.js";
 import type { Problem } from "../../../agent/spec/problems.js";
 import { attachReport } from "./report.js";
 import { attachDocuments } from "./documents.js";
@@ -125,7 +125,7 @@ export class BhyveHost extends Construct {
   readonly devices: PptDevice[] = [];
   /** Guests declared on this host, in order. */
   readonly guests: Guest[] = [];
-  private checked: Problem[] | null = null;
+  private checked: { readonly items: number; readonly result: CheckResult } | null = null;
 
   constructor(scope: Construct, id: string, readonly props: BhyveHostProps) {
     super(scope, id);
@@ -167,16 +167,25 @@ export class BhyveHost extends Construct {
     };
   }
 
-  /** Problems of the whole host, computed once per synth and handed out to the construct at fault. */
+  /**
+   * The spec check of this host's whole document, shared by the validations, the passthru report,
+   * the documents and push mode. Props are read-only, so the result holds until another
+   * reservation or guest is declared on the host.
+   */
+  check(): CheckResult {
+    const items = this.devices.length + this.guests.length;
+    if (this.checked?.items !== items) this.checked = { items, result: checkDocumentData(this.toDocument()) };
+    return this.checked.result;
+  }
+
+  /** Problems of the whole host, handed out to the construct at fault. */
   problemsFor(who: "host" | PptDevice | Guest): string[] {
-    if (!this.checked) {
-      const r = checkDocumentData(this.toDocument());
-      this.checked = r.ok ? [] : [...r.problems];
-    }
+    const r = this.check();
+    const problems: readonly Problem[] = r.ok ? [] : r.problems;
     const devices = this.devices.filter((d) => d.concrete);
     const guests = this.guests.filter((g) => g.concrete);
     const out: string[] = [];
-    for (const p of this.checked) {
+    for (const p of problems) {
       const m = /^(ppt|guests)\[(\d+)\]\.?(.*)$/.exec(p.path);
       const owner = m ? (m[1] === "ppt" ? devices[Number(m[2])] : guests[Number(m[2])]) : undefined;
       const field = m ? m[3]! : p.path;

@@ -7,7 +7,6 @@ import { App, Aspects, TerraformStack, Token, type IAspect } from "cdktf";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { IConstruct } from "constructs";
-import { checkDocumentData } from "../../../agent/spec/validate.js";
 import { renderBhyveArgv, renderLoaderConf } from "../../../agent/spec/render.js";
 import { formatBsf } from "../../../agent/spec/pci-address.js";
 import { BhyveHost } from "./host.js";
@@ -38,7 +37,7 @@ export function passthruReport(hosts: readonly BhyveHost[]): string {
       }
       lines.push("");
     }
-    const r = checkDocumentData(h.toDocument());
+    const r = h.check();
     if (!r.ok) {
       lines.push("**Not valid**: synth fails with:", "", ...r.problems.map((p) => `- \`${p.path}\`: ${p.message}`), "");
       continue;
