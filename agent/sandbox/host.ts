@@ -176,7 +176,7 @@ export async function rebootSandbox(dir: string): Promise<MachineState> {
 }
 
 /** Makes a running sandbox guest exit as bhyve does for `action`; resolves with its exit code. */
-export async function guestAction(dir: string, name: string, action: GuestAction, timeoutMs = 5000): Promise<number> {
+export async function guestAction(dir: string, name: string, action: GuestAction, timeoutMs = 60_000): Promise<number> {
   const root = resolve(dir);
   const pid = updateMachine(root, (m) => {
     const vm = m.vms[name];

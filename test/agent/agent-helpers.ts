@@ -43,8 +43,11 @@ export class AgentHost extends TestSandbox {
 /** The UEFI firmware path. */
 export const FW = "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd";
 
-/** Waits until `check()` is true. */
-export async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+/**
+ * Waits until `check()` is true. The deadline only bounds a failure: it is generous (a minute) so
+ * that a slow or busy machine (a second copy of the suite running beside this one) cannot eat it.
+ */
+export async function until(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -21,6 +21,14 @@ describe("drift on a deployed gpu-host, shown by the plan and healed by apply", 
   let project: ReturnType<typeof gpuHostProject>["project"];
   const plan = () => project.terraform("gpu-host", ["plan", "-detailed-exitcode"]);
   const running = (name: string): boolean => host.sandbox.machine().vms[name]?.process != null;
+  // A VM outlives its bhyve process and holds its passthru devices until the monitor destroys it.
+  const destroyed = (name: string): boolean => host.sandbox.machine().vms[name] === undefined;
+  /** Powers `name` off from inside once it runs, and waits until its monitor has destroyed the VM. */
+  const powerOff = async (name: string): Promise<void> => {
+    await until(() => running(name), `${name} running`);
+    await guestAction(host.sandbox.root, name, "poweroff");
+    await until(() => destroyed(name), `${name} powered off and its VM destroyed`);
+  };
 
   before(async () => {
     [host] = (await fleet.start([{ name: "drift", profile: "intel-vtd" }], 41)) as [SshdHost];
@@ -45,12 +53,11 @@ describe("drift on a deployed gpu-host, shown by the plan and healed by apply", 
       writeFileSync(f, readFileSync(f, "utf8").replace('pptdevs="3/0/0 3/0/1 4/0/1"', 'pptdevs="3/0/0 3/0/1"'));
     }, [/loader_conf_in_sync\s+= false -> true/]],
     ["a device unbound from ppt with devctl", async () => {
-      await guestAction(host.sandbox.root, "fw1", "poweroff");
-      await until(() => !running("fw1"), "fw1 off");
+      await powerOff("fw1");
       const r = host.sandbox.run("devctl", ["set", "driver", "-f", "pci0:4:0:1", "igb"]);
       assert.equal(r.status, 0, r.stderr);
     }, [/bound\s+= false -> true/, /state\s+= "stopped" -> "running"/]],
-    ["a guest powered off from inside", () => guestAction(host.sandbox.root, "fw1", "poweroff").then(() => until(() => !running("fw1"), "fw1 off")), [/# bhyve_guest\.fw1_guest_\w+ will be updated in-place/, /state\s+= "stopped" -> "running"/]],
+    ["a guest powered off from inside", () => powerOff("fw1"), [/# bhyve_guest\.fw1_guest_\w+ will be updated in-place/, /state\s+= "stopped" -> "running"/]],
     ["a guest crashed into crash-loop", async () => {
       // ml1 restarts always; the monitor gives up after crash_limit crashes within the window.
       for (let i = 0; i < 3; i++) {
@@ -60,9 +67,10 @@ describe("drift on a deployed gpu-host, shown by the plan and healed by apply", 
       }
       await until(() => /crash/.test(readFileSync(join(host.sandbox.root, "var/run/bhyve-agent/guests/ml1/status"), "utf8")), "ml1 in crash-loop");
     }, [/# bhyve_guest\.ml1_guest_\w+ will be updated in-place/, /status\s+= "crash[\w-]*" -> \(known after apply\)/]],
-    ["a guest killed (SIGKILL to its bhyve)", () => {
+    ["a guest killed (SIGKILL to its bhyve)", async () => {
+      await until(() => running("fw1"), "fw1 running");
       process.kill(bhyvePid("fw1"), "SIGKILL");
-      return until(() => !running("fw1"), "fw1 gone");
+      await until(() => !running("fw1"), "fw1 gone");
     }, [/# bhyve_guest\.fw1_guest_\w+ will be updated in-place/, /status\s+= "(crashed|stopped)" -> \(known after apply\)/]],
     ["a guest deleted behind Terraform's back", () => {
       const r = host.sandbox.cli(["rpc"], `${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "guest.delete", params: { name: "fw1" } })}\n`);

@@ -66,14 +66,14 @@ describe("faults, end to end", { skip }, () => {
     const { project, workDir } = fleetProject(fleet, [
       { host: other, role: "general", webGuests: 1 },
       { host: hung, role: "general", webGuests: 1 },
-    ], { connectTimeout: "3s" });
+    ], { connectTimeout: "20s" });
     works.push(workDir);
     const hungBefore = snapshot(hung);
     hung.freeze();
     try {
       const r = await project.deploy();
       assert.notEqual(r.code, 0, explain("cdktf deploy", r));
-      assert.match(r.stdout + r.stderr, new RegExp(`${hung.address.replace(/\./g, "\\.")} did not answer within 3 s \\(connect_timeout\\)`));
+      assert.match(r.stdout + r.stderr, new RegExp(`${hung.address.replace(/\./g, "\\.")} did not answer within 20 s \\(connect_timeout\\)`));
       await until(() => other.sandbox.machine().vms["other-web0"]?.process != null, "other-web0 running");
       assert.match(snapshot(other).loaderConf, /^vmm_load="YES"$/m);
     } finally {

@@ -71,7 +71,7 @@ async function freePort(host: string): Promise<number> {
 }
 
 /** Resolves once something on host:port sends an SSH banner. */
-async function waitBanner(host: string, port: number, child: ChildProcess, log: () => string, timeoutMs = 10_000): Promise<void> {
+async function waitBanner(host: string, port: number, child: ChildProcess, log: () => string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`sshd exited before it listened:\n${log()}`);
