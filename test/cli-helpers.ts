@@ -10,11 +10,11 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs `dist/<bin>.mjs` with `args`, optional stdin, a 30 s deadline. */
+/** Runs `dist/<bin>.mjs` with `args`, optional stdin, a 2 min deadline (it bounds only a failure). */
 export function runBin(bin: "bhyve-agent" | "cdktf-bhyve", args: string[], input?: string): RunResult {
   const path = repoPath(`dist/${bin}.mjs`);
   if (!existsSync(path)) throw new Error(`${path} is missing: run "npm run build" first (npm test does)`);
-  const r = spawnSync(process.execPath, [path, ...args], { input: input ?? "", encoding: "utf8", timeout: 30_000, cwd: repoPath(".") });
+  const r = spawnSync(process.execPath, [path, ...args], { input: input ?? "", encoding: "utf8", timeout: 120_000, cwd: repoPath(".") });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -5,7 +5,7 @@ import { applyDocument, autostart, shutdownGuests, status } from "../engine/serv
 import { UserError } from "./errors.js";
 import { hostOptions } from "./options.js";
 import { readInput } from "./read-input.js";
-import { appendAudit, outcomeOf, requester } from "../host/audit.js";
+import { audited } from "../host/audit.js";
 import type { HostPaths } from "../host/paths.js";
 
 /** The text form of a converge result. */
@@ -23,10 +23,8 @@ export function formatResult(r: ConvergeResult): string {
 async function run(json: boolean, work: () => Promise<ConvergeResult>, audit?: { paths: HostPaths; method: string; request: unknown }): Promise<number> {
   let r: ConvergeResult;
   try {
-    r = await work();
-    if (audit) appendAudit(audit.paths, { ...requester(), method: audit.method, request: audit.request, ...outcomeOf(r, undefined) });
+    r = audit ? await audited(audit.paths, audit.method, audit.request, work) : await work();
   } catch (err) {
-    if (audit) appendAudit(audit.paths, { ...requester(), method: audit.method, request: audit.request, ...outcomeOf(undefined, err) });
     if (err instanceof SpecError) throw new UserError(formatProblems(err.problems), err.code);
     const code = (err as { code?: unknown }).code;
     if (typeof code === "string" && /^E_/.test(code)) throw new UserError((err as Error).message, code);

@@ -31,7 +31,8 @@ commands:
   version           print the agent version
 `;
 
-const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+/** The commands, by name: a Map, so that no argument reaches an inherited property (`constructor`, `__proto__`, ...). */
+const COMMANDS = new Map<string, (args: string[]) => Promise<number>>(Object.entries({
   validate: validateCommand,
   render: renderCommand,
   facts: factsCommand,
@@ -49,7 +50,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
     process.stdout.write(`${AGENT_VERSION}\n`);
     return 0;
   },
-};
+}));
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
@@ -57,8 +58,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return name === undefined ? 64 : 0;
   }
-  const command = COMMANDS[name];
-  if (!command) throw new UserError(`bhyve-agent: unknown command "${name}"\n${USAGE}`, "E_USAGE", 64);
+  const command = COMMANDS.get(name);
+  if (!command) throw new UserError(`bhyve-agent: unknown command ${JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}…` : name)}\n${USAGE}`, "E_USAGE", 64);
   return command(args);
 }
 

@@ -10,8 +10,17 @@ export class UserError extends Error {
   }
 }
 
-/** Runs a CLI main function: user errors print their message, bugs keep their stack. */
+/**
+ * Runs a CLI main function: user errors print their message, bugs keep their stack. A reader that
+ * went away (EPIPE on stdout or stderr, e.g. `apply | head -1` or a closed SSH channel) never
+ * crashes the command: what it does is done and audited, and it exits quietly.
+ */
 export async function runMain(main: (argv: string[]) => Promise<number>): Promise<void> {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code !== "EPIPE" && err.code !== "ERR_STREAM_DESTROYED") throw err;
+    });
+  }
   try {
     process.exitCode = await main(process.argv.slice(2));
   } catch (err) {

@@ -13,7 +13,7 @@ import { installBundle, installDeployKey, InstallError, installLayout, installNa
 import type { HostPaths } from "../host/paths.js";
 import { UserError } from "./errors.js";
 import { hostOptions, takeOption } from "./options.js";
-import { appendAudit, outcomeOf, requester } from "../host/audit.js";
+import { audited, AuditError } from "../host/audit.js";
 
 const USAGE = "usage: bhyve-agent install --from DIR [--deploy-key FILE] [--deploy-home /root] [--root DIR]";
 
@@ -51,12 +51,11 @@ export async function installCommand(args: string[]): Promise<number> {
   if (deployHome !== undefined && !deployHome.startsWith("/")) throw new UserError("--deploy-home must be an absolute path", "E_USAGE", 64);
   const request = { from: resolve(from), deploy_key: deployKey !== undefined, deploy_home: deployHome ?? "/root" };
   try {
-    const lines = await install(o.paths, resolve(from), deployKey && resolve(deployKey), deployHome);
-    appendAudit(o.paths, { ...requester(), method: "install", request, outcome: "ok", changed: lines });
-    for (const line of lines) process.stdout.write(`${line}\n`);
+    const { changed } = await audited(o.paths, "install", request, async () => ({ changed: await install(o.paths, resolve(from), deployKey && resolve(deployKey), deployHome) }));
+    for (const line of changed) process.stdout.write(`${line}\n`);
   } catch (err) {
-    appendAudit(o.paths, { ...requester(), method: "install", request, ...outcomeOf(undefined, err) });
     if (err instanceof InstallError) throw new UserError(`install: ${err.message}`, err.code);
+    if (err instanceof AuditError) throw new UserError(`install: ${err.message}`, err.code);
     throw err;
   }
   return 0;
@@ -67,11 +66,10 @@ export async function rollbackCommand(args: string[]): Promise<number> {
   const o = hostOptions(args, "usage: bhyve-agent rollback [--root DIR]");
   if (o.operands.length) throw new UserError("usage: bhyve-agent rollback [--root DIR]", "E_USAGE", 64);
   try {
-    const r = await withHostLock(o.paths, async () => rollback(o.paths));
-    appendAudit(o.paths, { ...requester(), method: "rollback", request: {}, outcome: "ok", changed: [r] });
+    const r = (await audited(o.paths, "rollback", {}, async () => ({ changed: [await withHostLock(o.paths, async () => rollback(o.paths))] }))).changed[0]!;
     process.stdout.write(`current: ${r.current} (was ${r.previous}, kept as previous)\n`);
   } catch (err) {
-    if (err instanceof InstallError) throw new UserError(`rollback: ${err.message}`, err.code);
+    if (err instanceof InstallError || err instanceof AuditError) throw new UserError(`rollback: ${err.message}`, err.code);
     throw err;
   }
   return 0;

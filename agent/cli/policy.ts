@@ -4,7 +4,7 @@
  */
 import { stringify } from "yaml";
 import { agentConfigPath, readAgentConfig } from "../host/config.js";
-import { readAudit } from "../host/audit.js";
+import { printable, readAudit } from "../host/audit.js";
 import { protectedDevices, sessionAddresses } from "../host/protected.js";
 import { policyDocument } from "../spec/policy.js";
 import { UserError } from "./errors.js";
@@ -58,8 +58,13 @@ export async function auditCommand(args: string[]): Promise<number> {
   }
   for (const e of entries) {
     const who = e.via === "ssh" ? `${e.client}${e.key ? ` key ${e.key}` : ""}` : "console";
-    const what = e.outcome === "ok" ? `ok${e.changed?.length ? `, ${e.changed.length} change(s)` : ""}` : `${e.outcome} ${e.code ?? ""}${e.message ? `: ${e.message.split("\n")[0]}` : ""}${e.refused?.length ? `: ${JSON.stringify(e.refused)}` : ""}`;
-    process.stdout.write(`${e.time}  ${who}  ${e.method}  ${what}\n`);
+    const what = e.outcome === "ok"
+      ? `ok${e.changed?.length ? `, ${e.changed.length} change(s)` : ""}`
+      : e.outcome === "pending"
+        ? "pending: no outcome on record (the agent stopped during the change)"
+        : `${e.outcome} ${e.code ?? ""}${e.message ? `: ${e.message.split("\n")[0]}` : ""}${e.refused?.length ? `: ${JSON.stringify(e.refused)}` : ""}`;
+    // Everything in an entry may come from a request: escape it for the terminal.
+    process.stdout.write(`${printable(`${e.time}  ${who}  ${e.method}  ${what}`)}\n`);
   }
   return 0;
 }

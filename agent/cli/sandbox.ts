@@ -47,7 +47,7 @@ export async function sandboxCommand(args: string[]): Promise<number> {
           process.stdout.write(`${name}: the guest now ignores the ACPI power button\n`);
           return 0;
         }
-        if (rest.length !== 3 || !(action! in GUEST_ACTIONS)) usage();
+        if (rest.length !== 3 || !Object.hasOwn(GUEST_ACTIONS, action!)) usage();
         const code = await guestAction(dir!, name!, action as GuestAction);
         process.stdout.write(`${name}: bhyve exited with ${code} (${action})\n`);
         return 0;

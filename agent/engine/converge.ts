@@ -7,7 +7,7 @@
  */
 import { formatBsf, formatSelector, type PciAddress } from "../spec/pci-address.js";
 import { renderLoaderConf } from "../spec/render.js";
-import { PolicyError, SpecError } from "../spec/problems.js";
+import { ForeignVmError, PolicyError, SpecError } from "../spec/problems.js";
 import { toDocument } from "../spec/document.js";
 import { checkDocumentData } from "../spec/validate.js";
 import type { DesiredState, Guest } from "../spec/types.js";
@@ -48,6 +48,24 @@ const deviceOf = (bsf: string): PciAddress => {
   const [bus, slot, fn] = bsf.split("/").map(Number) as [number, number, number];
   return { bus, slot, function: fn };
 };
+
+const gib = (n: number): string => `${(n / 2 ** 30).toFixed(1)} GiB`;
+
+/** Guests that this host could never run, whatever else happens: more vCPUs than vmm allows, more memory than the host has. */
+export function hostLimitProblems(desired: DesiredState, facts: HostFacts): Array<{ path: string; message: string }> {
+  const out: Array<{ path: string; message: string }> = [];
+  desired.guests.forEach((g, i) => {
+    const max = facts.cpu.max_vcpus;
+    if (max !== null && g.cpus > max) {
+      out.push({ path: `guests[${i}].cpus`, message: `${g.cpus} vCPUs is more than this host allows one guest: ${max} (${facts.vmm.loaded ? "hw.vmm.maxcpu" : "hw.ncpu, the default of hw.vmm.maxcpu"}); bhyve would fail in vm_set_topology` });
+    }
+    const phys = facts.memory.physical;
+    if (phys !== null && g.memory > phys) {
+      out.push({ path: `guests[${i}].memory`, message: `${gib(g.memory)} is more than this host's physical memory, ${gib(phys)} (hw.physmem)` });
+    }
+  });
+  return out;
+}
 
 /** Reasons the host needs a reboot for the desired state, from facts alone (no change made). */
 export function rebootReasons(desired: DesiredState, facts: HostFacts): ChangeItem[] {
@@ -140,9 +158,17 @@ export async function converge(paths: HostPaths, desired: DesiredState, opts: Co
   // 1. The whole document against this host: device ids, bridges, wired memory. Nothing changes on failure.
   const check = checkDocumentData(toDocument(desired), hostContext(facts));
   if (!check.ok) throw new SpecError(check.problems);
+  const overLimits = hostLimitProblems(desired, facts);
+  if (overLimits.length) throw new SpecError(overLimits);
   // 2. The host's policy: paths, interfaces, devices (the ones the host depends on above all), limits.
   const refusedByPolicy = await policyProblems(paths, desired, facts);
   if (refusedByPolicy.length) throw new PolicyError(refusedByPolicy);
+  // 3. Only the agent's own VMs: a desired guest whose name a foreign VM holds is refused whole.
+  const foreign = desired.guests.flatMap((g, i) => (readGuest(paths, g.name).vm_foreign ? [{
+    path: `guests[${i}].name`,
+    message: `a VM named ${g.name} already runs on this host and the agent did not create it (started by hand or by another tool); the agent never stops, destroys or reinitialises it. Rename the guest, or stop and destroy that VM yourself (bhyvectl --destroy --vm=${g.name}) if it is not needed`,
+  }] : []));
+  if (foreign.length) throw new ForeignVmError(foreign);
   const hostDrivers: Record<string, string> = { ...stored.hostDrivers };
   for (const p of facts.pci) if (p.driver && p.driver !== "ppt") hostDrivers[p.device] = p.driver;
   // Devices to give back: those the last desired state reserved and this one does not, and those

@@ -3,7 +3,7 @@
  * desired state, checks the whole of it, and converges the host under the host lock.
  */
 import { formatBsf, parsePciAddress, samePciAddress } from "../spec/pci-address.js";
-import { PolicyError, SpecError } from "../spec/problems.js";
+import { SpecError } from "../spec/problems.js";
 import { documentHash, toDocument } from "../spec/document.js";
 import { checkDocumentData } from "../spec/validate.js";
 import type { DesiredState, Guest, HostSettings, PptReservation } from "../spec/types.js";
@@ -36,7 +36,8 @@ async function change(paths: HostPaths, edit: (d: DesiredState) => DesiredState,
       if (!(err instanceof SpecError) || !focus) throw err;
       const [path, param] = focus(next);
       const mapped = err.problems.map((p) => (p.path === path || p.path.startsWith(`${path}.`) ? { ...p, path: param + p.path.slice(path.length) } : p));
-      throw err instanceof PolicyError ? new PolicyError(mapped) : new SpecError(mapped);
+      // The same kind of error (policy, foreign VM, ...), with the caller's paths.
+      throw new (err.constructor as new (problems: typeof mapped) => SpecError)(mapped);
     }
   });
 }

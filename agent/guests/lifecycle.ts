@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseMonitorEvents, parseMonitorStatus, type MonitorEvent } from "../parse/monitor-files.js";
 import type { Guest } from "../spec/types.js";
+import { GUEST_NAME } from "../spec/decode.js";
 import { runTool } from "../host/exec.js";
 import { monitorExecutable } from "../host/native.js";
 import type { HostPaths } from "../host/paths.js";
@@ -30,6 +31,8 @@ export interface GuestRuntime {
   readonly argv: string[] | null;
   /** Whether a VM of this name exists in the kernel (/dev/vmm/NAME). */
   readonly vm_exists: boolean;
+  /** A VM of this name exists that the agent did not create (by hand, vm-bhyve, ...): never stopped, destroyed or reinitialised. */
+  readonly vm_foreign: boolean;
 }
 
 /** A guest operation that failed, with a stable code. */
@@ -84,12 +87,24 @@ function monitorPid(mp: MonitorPaths): number | null {
   return Number.isInteger(pid) && pid > 0 && processAlive(pid) ? pid : null;
 }
 
+/**
+ * Whether the VM named `name` (if one exists) is the agent's own: its monitor wrote the owner
+ * file (guests/NAME/vm.owned in the run directory) before it first ran bhyveload or bhyve, and
+ * removes it once the VM is destroyed for good; /var/run is emptied at boot as /dev/vmm is, so the
+ * file lives exactly as long as the VM can. A guest whose monitor runs now (started by an agent
+ * from before the owner file) is the agent's too. Anything else is foreign.
+ */
+export function vmOwned(paths: HostPaths, name: string): boolean {
+  return existsSync(paths.guestOwnerFile(name)) || monitorPid(monitorPaths(paths, name)) !== null;
+}
+
 /** What is really there for a guest. */
 export function readGuest(paths: HostPaths, name: string): GuestRuntime {
   const mp = monitorPaths(paths, name);
   const vmExists = existsSync(join(paths.devVmm, name));
+  const vmForeign = vmExists && !vmOwned(paths, name);
   if (!existsSync(mp.specDir) && !existsSync(mp.runDir)) {
-    return { name, state: "missing", reason: "", monitor_pid: null, pid: null, restarts: 0, last_exit: null, argv: null, vm_exists: vmExists };
+    return { name, state: "missing", reason: "", monitor_pid: null, pid: null, restarts: 0, last_exit: null, argv: null, vm_exists: vmExists, vm_foreign: vmForeign };
   }
   const statusText = readIfPresent(join(mp.runDir, "status"));
   const s = statusText === null ? {} : parseMonitorStatus(statusText);
@@ -114,6 +129,7 @@ export function readGuest(paths: HostPaths, name: string): GuestRuntime {
     last_exit: s.last_exit_at ? { code: lastCode, signal: lastSignal, at: s.last_exit_at } : null,
     argv: hostArgv(paths, readArgv(join(mp.runDir, "bhyve.argv"))),
     vm_exists: vmExists,
+    vm_foreign: vmForeign,
   };
 }
 
@@ -126,7 +142,8 @@ export function readGuestEvents(paths: HostPaths, name: string): MonitorEvent[] 
 /** Names of the guests that have monitor files on this host. */
 export function listGuestNames(paths: HostPaths): string[] {
   const dir = join(paths.dbDir, "guests");
-  return existsSync(dir) ? readdirSync(dir).sort() : [];
+  // Only entries that are guest names: anything else in the directory is not the agent's to touch.
+  return existsSync(dir) ? readdirSync(dir).filter((n) => GUEST_NAME.test(n)).sort() : [];
 }
 
 /** The spec files the monitor would get now; compare with {@link specOnDisk} to see a change. */
@@ -161,8 +178,12 @@ export async function startGuest(paths: HostPaths, guest: Guest): Promise<void> 
   writeMonitorSpec(mp, specFor(paths, guest));
   const r = await runMonitor(exe, mp.specDir);
   if (r.status === 75) return; // another agent started it a moment ago
+  if (r.status === MONITOR_FOREIGN_VM) throw new GuestError(r.stderr.trim().replace(/^bhyve-monitor: /, "") || `a VM named ${guest.name} exists that the agent did not create; not touching it`, "E_FOREIGN_VM");
   if (r.status !== 0) throw new GuestError(`could not start the monitor of guest ${guest.name}: ${r.stderr.trim() || `exit ${r.status}`}`, "E_MONITOR_START");
 }
+
+/** The monitor's exit status when the guest's VM exists and is not the agent's (EX_CONFIG). */
+export const MONITOR_FOREIGN_VM = 78;
 
 /** How long a stop may take: the guest's power-off time, force-poweroff, and the helpers. */
 export function stopDeadlineMs(policy: Omit<MonitorPolicy, "restart">): number {
@@ -189,10 +210,13 @@ export async function stopGuest(paths: HostPaths, name: string, deadlineMs = sto
 
 /**
  * A guest whose monitor was killed may leave its bhyve running and its VM in the kernel: power it
- * off the way the monitor would have, then destroy the VM.
+ * off the way the monitor would have, then destroy the VM. Only the agent's own VM: a foreign VM
+ * of the same name, and a pid from the status file whose VM is gone (the pid may be another
+ * process's by now), are left alone.
  */
 async function reapOrphan(paths: HostPaths, name: string): Promise<void> {
   const g = readGuest(paths, name);
+  if (!g.vm_exists || g.vm_foreign) return;
   if (g.pid !== null) {
     process.kill(g.pid, "SIGTERM");
     const until = Date.now() + readAgentConfig(paths).monitor.stopTimeoutMs;
@@ -202,13 +226,19 @@ async function reapOrphan(paths: HostPaths, name: string): Promise<void> {
   if (existsSync(join(paths.devVmm, name))) await runTool(paths.tool("bhyvectl"), ["--destroy", `--vm=${name}`]);
 }
 
-/** Stops the guest, destroys its VM and removes its monitor files and log. */
+/**
+ * Stops the guest, destroys its VM (only the agent's own) and removes the guest's directories.
+ * A VM of the agent's that cannot be destroyed keeps its files (its owner file above all), so that
+ * the next run still knows it as the agent's.
+ */
 export async function deleteGuest(paths: HostPaths, name: string): Promise<void> {
   await stopGuest(paths, name);
-  if (existsSync(join(paths.devVmm, name))) await runTool(paths.tool("bhyvectl"), ["--destroy", `--vm=${name}`]);
-  const mp = monitorPaths(paths, name);
-  rmSync(mp.specDir, { recursive: true, force: true });
-  rmSync(mp.runDir, { recursive: true, force: true });
-  rmSync(mp.logFile, { force: true });
-  rmSync(`${mp.logFile}.0`, { force: true });
+  const foreign = readGuest(paths, name).vm_foreign;
+  if (!foreign && existsSync(join(paths.devVmm, name))) {
+    const r = await runTool(paths.tool("bhyvectl"), ["--destroy", `--vm=${name}`]);
+    if (existsSync(join(paths.devVmm, name))) throw new GuestError(`guest ${name}'s VM could not be destroyed: ${r.stderr.trim() || `bhyvectl exit ${r.status}`}`, "E_DESTROY");
+  }
+  rmSync(paths.guestSpecDir(name), { recursive: true, force: true });
+  rmSync(paths.guestRunDir(name), { recursive: true, force: true });
+  rmSync(paths.guestLogDir(name), { recursive: true, force: true });
 }

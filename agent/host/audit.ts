@@ -4,8 +4,15 @@
  * fingerprint, as sshd passes them: SSH_CONNECTION, and SSH_USER_AUTH when sshd has
  * `ExposeAuthInfo yes`; or the console), the request and the outcome. Appends are single
  * O_APPEND writes, so sessions running at once do not interleave lines.
+ *
+ * A change request is on record before it is made: `beginAudit` appends a line with who asked,
+ * the method, and the request's size and SHA-256 (outcome `pending`), and a request whose line
+ * cannot be written is refused. `finishAudit` appends the outcome under the same id; the request's
+ * parameters are kept only for a request that was carried out, so refused or invalid requests
+ * (anybody's garbage) cost a line each, not their size. Guests' files never live in this
+ * directory's top level (they are under guests/NAME/), so no guest name can reach the log.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { HostPaths } from "./paths.js";
@@ -22,13 +29,17 @@ export interface Requester {
 /** One line of the audit log. */
 export interface AuditEntry {
   readonly time: string;
+  /** Joins a request's line to its outcome's line. */
+  readonly id?: string;
+  /** When the outcome was written. */
+  readonly finished?: string;
   readonly via: Requester["via"];
   readonly client: string | null;
   readonly key: string | null;
   readonly method: string;
   readonly request: unknown;
-  /** ok: done; refused: nothing or not everything was done, with why; error: it failed. */
-  readonly outcome: "ok" | "refused" | "error";
+  /** ok: done; refused: nothing or not everything was done, with why; error: it failed; pending: no outcome on record (the agent stopped during the change). */
+  readonly outcome: "ok" | "refused" | "error" | "pending";
   readonly code?: string;
   readonly message?: string;
   readonly changed?: unknown[];
@@ -71,17 +82,58 @@ export function requestForLog(method: string, params: Record<string, unknown>): 
   return { bytes: text.length, sha256: createHash("sha256").update(text).digest("hex"), note: "request larger than 64 KiB, logged by its hash" };
 }
 
-/** Appends one entry. A log that cannot be written fails the request's answer loudly, not silently. */
-export function appendAudit(paths: HostPaths, entry: Omit<AuditEntry, "time">): void {
+/** The audit log could not be written. */
+export class AuditError extends Error {
+  readonly code = "E_AUDIT";
+}
+
+/** A request by its size and hash only. */
+export function requestDigest(text: string): { bytes: number; sha256: string } {
+  const bytes = Buffer.from(text, "utf8");
+  return { bytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") };
+}
+
+function appendLine(paths: HostPaths, line: Record<string, unknown>): void {
   mkdirSync(paths.logDir, { recursive: true, mode: 0o750 });
-  appendFileSync(auditLogPath(paths), `${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`, { mode: 0o640 });
+  appendFileSync(auditLogPath(paths), `${JSON.stringify(line)}\n`, { mode: 0o640 });
+}
+
+/** Puts a change request on record before it is made; returns the id its outcome is written under. Throws when the log cannot be written: refuse the change then. */
+export function beginAudit(paths: HostPaths, entry: Pick<AuditEntry, "via" | "client" | "key" | "method"> & { request: { bytes: number; sha256: string } }): string {
+  const id = randomBytes(8).toString("hex");
+  appendLine(paths, { time: new Date().toISOString(), id, ...entry, outcome: "pending" });
+  return id;
+}
+
+/** Appends the outcome of the request `id`; `request` (the parameters) only for a request that was carried out. */
+export function finishAudit(paths: HostPaths, id: string, method: string, request: unknown, outcome: ReturnType<typeof outcomeOf>): void {
+  appendLine(paths, { time: new Date().toISOString(), id, method, ...(request !== undefined && outcome.code === undefined ? { request } : {}), ...outcome, end: true });
+}
+
+/** Runs one change with its request on record first and its outcome after (the console commands). */
+export async function audited<T>(paths: HostPaths, method: string, request: unknown, work: () => Promise<T>): Promise<T> {
+  let id: string;
+  try {
+    id = beginAudit(paths, { ...requester(), method, request: requestDigest(JSON.stringify(request)) });
+  } catch (err) {
+    throw new AuditError(`refused: the audit log ${auditLogPath(paths)} cannot be written (${(err as Error).message}); nothing was changed`);
+  }
+  let result: T;
+  try {
+    result = await work();
+  } catch (err) {
+    finishAudit(paths, id, method, undefined, outcomeOf(undefined, err));
+    throw err;
+  }
+  finishAudit(paths, id, method, requestForLog(method, (request ?? {}) as Record<string, unknown>), outcomeOf(result, undefined));
+  return result;
 }
 
 /** The outcome fields of a finished change: a converge result, or the error that stopped it. */
 export function outcomeOf(result: unknown, err: unknown): Pick<AuditEntry, "outcome" | "code" | "message" | "changed" | "refused"> {
   if (err !== undefined) {
     const code = (err as { code?: unknown })?.code;
-    const refusal = typeof code === "string" && /^E_(SPEC_INVALID|POLICY|INVALID_PARAMS|CHECKSUM|VERSION_MISMATCH|BUNDLE_BROKEN|NOT_INSTALLED|LOCKED)$/.test(code);
+    const refusal = typeof code === "string" && /^E_(SPEC_INVALID|POLICY|FOREIGN_VM|EMPTY_DOCUMENT|INVALID_PARAMS|CHECKSUM|VERSION_MISMATCH|BUNDLE_BROKEN|NOT_INSTALLED|LOCKED|STATE)$/.test(code);
     return { outcome: refusal ? "refused" : "error", code: typeof code === "string" ? code : "E_INTERNAL", message: (err as Error)?.message ?? String(err) };
   }
   const r = result as { changed?: unknown[]; refused?: unknown[] } | null;
@@ -89,17 +141,43 @@ export function outcomeOf(result: unknown, err: unknown): Pick<AuditEntry, "outc
   return { outcome: refused.length ? "refused" : "ok", ...(Array.isArray(r?.changed) ? { changed: r!.changed } : {}), ...(refused.length ? { refused } : {}) };
 }
 
-/** Reads the log (entries at or after `since`); a torn last line (a crash mid-write) is skipped. */
+/**
+ * Reads the log (entries at or after `since`), each request joined with its outcome; a request
+ * without one stays `pending`. A torn last line (a crash mid-write) is skipped.
+ */
 export function readAudit(paths: HostPaths, since?: Date): AuditEntry[] {
   const file = auditLogPath(paths);
   if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8").split("\n").flatMap((l) => {
-    if (!l.trim()) return [];
+  const entries: AuditEntry[] = [];
+  const open = new Map<string, number>();
+  for (const l of readFileSync(file, "utf8").split("\n")) {
+    if (!l.trim()) continue;
+    let e: AuditEntry & { end?: boolean };
     try {
-      const e = JSON.parse(l) as AuditEntry;
-      return !since || Date.parse(e.time) >= since.getTime() ? [e] : [];
+      e = JSON.parse(l) as AuditEntry & { end?: boolean };
     } catch {
-      return [];
+      continue;
     }
+    if (typeof e !== "object" || e === null || typeof e.time !== "string") continue;
+    if (e.end === true && typeof e.id === "string") {
+      const i = open.get(e.id);
+      if (i === undefined) continue;
+      open.delete(e.id);
+      const { end: _end, time, id: _id, method: _m, ...rest } = e;
+      entries[i] = { ...entries[i]!, ...rest, finished: time };
+      continue;
+    }
+    if (typeof e.id === "string") open.set(e.id, entries.length);
+    entries.push(e);
+  }
+  return since ? entries.filter((e) => Date.parse(e.time) >= since.getTime()) : entries;
+}
+
+/** Text from the log made safe for a terminal: control, bidirectional and zero-width characters escaped. */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g, (c) => {
+    const n = c.charCodeAt(0);
+    return n < 0x100 ? `\\x${n.toString(16).padStart(2, "0")}` : `\\u${n.toString(16).padStart(4, "0")}`;
   });
 }

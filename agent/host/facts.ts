@@ -54,7 +54,8 @@ export interface PciFact {
 export interface HostFacts {
   readonly agent: { readonly version: string; readonly root: string; readonly native_probe: { readonly available: boolean; readonly reason?: string } };
   readonly os: { readonly release: string | null };
-  readonly cpu: { readonly vendor: "intel" | "amd" | "other"; readonly model: string | null; readonly hypervisor: boolean | null; readonly evidence: Evidence[] };
+  /** ncpu: hw.ncpu; max_vcpus: the most vCPUs one guest may have (hw.vmm.maxcpu once vmm is loaded, else its default, hw.ncpu). */
+  readonly cpu: { readonly vendor: "intel" | "amd" | "other"; readonly model: string | null; readonly hypervisor: boolean | null; readonly ncpu: number | null; readonly max_vcpus: number | null; readonly evidence: Evidence[] };
   readonly nested_paging: { readonly ok: boolean; readonly kind: "ept" | "npt" | null; readonly unrestricted_guest: boolean | null; readonly evidence: Evidence[] };
   readonly iommu: { readonly kind: "vt-d" | "amd-vi" | null; readonly enabled: boolean; readonly initialized: boolean | null; readonly evidence: Evidence[] };
   readonly vmm: { readonly loaded: boolean; readonly evidence: Evidence[] };
@@ -65,7 +66,7 @@ export interface HostFacts {
 }
 
 const SYSCTLS = [
-  "kern.osrelease", "hw.model", "hw.pagesize", "hw.physmem", "vm.max_user_wired", "vm.stats.vm.v_user_wire_count",
+  "kern.osrelease", "hw.model", "hw.ncpu", "hw.vmm.maxcpu", "hw.pagesize", "hw.physmem", "vm.max_user_wired", "vm.stats.vm.v_user_wire_count",
   "hw.vmm.vmx.initialized", "hw.vmm.vmx.cap.unrestricted_guest", "hw.vmm.iommu.enable", "hw.vmm.iommu.initialized",
   "hw.vmm.amdvi.enable", "hw.vmm.amdvi.count", "hw.vmm.ppt.devices",
 ];
@@ -210,7 +211,14 @@ export async function gatherFacts(paths: HostPaths): Promise<HostFacts> {
   return {
     agent: { version: AGENT_VERSION, root: paths.root, native_probe: native.available ? { available: true } : { available: false, reason: native.reason } },
     os: { release: s.get("kern.osrelease") ?? null },
-    cpu: { vendor, model: s.get("hw.model") ?? dmesg.cpuModel ?? null, hypervisor: cpuid ? cpuid.hypervisor : null, evidence: cpuEvidence },
+    cpu: {
+      vendor,
+      model: s.get("hw.model") ?? dmesg.cpuModel ?? null,
+      hypervisor: cpuid ? cpuid.hypervisor : null,
+      ncpu: sysctlInt(s.get("hw.ncpu")) ?? null,
+      max_vcpus: sysctlInt(s.get("hw.vmm.maxcpu")) ?? sysctlInt(s.get("hw.ncpu")) ?? null,
+      evidence: cpuEvidence,
+    },
     nested_paging: { ok: npOk, kind, unrestricted_guest: ug, evidence: npEvidence },
     iommu: { kind: iommuKind, enabled: iommuEnabled, initialized: s.has("hw.vmm.iommu.initialized") ? s.get("hw.vmm.iommu.initialized") === "1" : null, evidence: iommuEvidence },
     vmm: { loaded: vmmLoaded, evidence: vmmEvidence },

@@ -3,6 +3,13 @@
  * at the real FreeBSD paths. In production the root is `/`; a sandbox host is just another root.
  */
 import { join } from "node:path";
+import { GUEST_NAME } from "../spec/decode.js";
+
+/** `base/guests/NAME`, for a checked guest name only: no name from a request reaches another path. */
+function guestDir(base: string, name: string): string {
+  if (!GUEST_NAME.test(name)) throw Object.assign(new Error(`${JSON.stringify(name.slice(0, 40))} is not a guest name`), { code: "E_INVALID_NAME" });
+  return join(base, "guests", name);
+}
 
 /** Tools the agent runs, by absolute path (no PATH search, no shell). */
 export const TOOLS = {
@@ -66,13 +73,27 @@ export class HostPaths {
   get logDir(): string {
     return this.at("/var/log/bhyve-agent");
   }
+  /**
+   * Each guest's files live in directories of its own, `guests/NAME/` under the agent's state,
+   * run and log directories: nothing of a guest is created or removed outside them, and no guest
+   * name can reach the agent's own files (state.json, host.lock, audit.log). Guest names are
+   * checked before they get here (1-31 of [A-Za-z0-9_.-], not starting with . or -).
+   */
   guestSpecDir(name: string): string {
-    return join(this.dbDir, "guests", name);
+    return guestDir(this.dbDir, name);
   }
   guestRunDir(name: string): string {
-    return join(this.runDir, "guests", name);
+    return guestDir(this.runDir, name);
   }
+  guestLogDir(name: string): string {
+    return guestDir(this.logDir, name);
+  }
+  /** bhyve's and the monitor's output for the guest (rotated to `.0` beside it). */
   guestLog(name: string): string {
-    return join(this.logDir, `${name}.log`);
+    return join(this.guestLogDir(name), "bhyve.log");
+  }
+  /** Present while a VM of the guest's name exists that the agent's monitor created (see lifecycle.ts). */
+  guestOwnerFile(name: string): string {
+    return join(this.guestRunDir(name), "vm.owned");
   }
 }

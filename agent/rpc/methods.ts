@@ -14,6 +14,7 @@ import { withHostLock } from "../host/host-lock.js";
 import { installBundle, InstallError, installedVersions } from "../host/install.js";
 import { readAgentConfig } from "../host/config.js";
 import { POLICY_FILE } from "../spec/policy.js";
+import { GUEST_NAME } from "../spec/decode.js";
 
 /** Version of the method set; bumped on incompatible changes. */
 export const PROTOCOL_VERSION = 1;
@@ -28,12 +29,34 @@ type Method = (paths: HostPaths, params: Params) => Promise<unknown> | unknown;
 
 function only(params: Params, allowed: readonly string[]): void {
   const extra = Object.keys(params).filter((k) => !allowed.includes(k));
-  if (extra.length) throw new ParamsError(`unknown parameter(s) ${extra.join(", ")}; expected ${allowed.join(", ") || "none"}`);
+  if (extra.length) throw new ParamsError(`unknown parameter(s) ${extra.slice(0, 5).map((k) => shown(k, 32)).join(", ")}${extra.length > 5 ? ` and ${extra.length - 5} more` : ""}; expected ${allowed.join(", ") || "none"}`);
 }
 
 function str(params: Params, key: string): string {
   const v = params[key];
   if (typeof v !== "string" || v === "") throw new ParamsError(`parameter ${key} must be a non-empty string`);
+  return v;
+}
+
+/** A value for a message: quoted and escaped, and cut short when long, so hostile input never floods or forges an answer. */
+export function shown(value: string, max = 64): string {
+  return JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value);
+}
+
+/** A guest name parameter, checked with the same rule as a guest's `name` in guest.put. */
+function guestName(params: Params): string {
+  const v = params.name;
+  if (typeof v !== "string" || !GUEST_NAME.test(v)) {
+    throw new SpecError([{ path: "name", message: `${typeof v === "string" ? shown(v) : "the value"} is not a guest name: 1-31 characters, letters, digits, _ . -, starting with a letter or digit` }]);
+  }
+  return v;
+}
+
+/** A PCI device parameter (`B/S/F` or `pciD:B:S:F`), checked with the same parser as a reservation's device in ppt.put. */
+function device(params: Params): string {
+  const v = params.device;
+  if (typeof v !== "string" || v.length > 32) throw new SpecError([{ path: "device", message: `${typeof v === "string" ? shown(v) : "the value"} is not a PCI address: expected B/S/F (decimal) or pciD:B:S:F` }]);
+  svc.parseAddress(v);
   return v;
 }
 
@@ -43,12 +66,12 @@ function obj(params: Params, key: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-/** Every method, by name. */
-export const METHODS: Record<string, Method> = {
+/** Every method, by name: a Map, so that no name from a request reaches an inherited property. */
+export const METHODS: ReadonlyMap<string, Method> = new Map<string, Method>(Object.entries({
   "agent.hello": (paths, p) => {
     only(p, []);
     const native = loadNativeProbe();
-    return { version: AGENT_VERSION, protocol: PROTOCOL_VERSION, root: paths.root, executable: process.argv[1] ?? null, installed: installedVersions(paths).current, native_probe: native.available ? { available: true } : { available: false, reason: native.reason }, methods: Object.keys(METHODS) };
+    return { version: AGENT_VERSION, protocol: PROTOCOL_VERSION, root: paths.root, executable: process.argv[1] ?? null, installed: installedVersions(paths).current, native_probe: native.available ? { available: true } : { available: false, reason: native.reason }, methods: [...METHODS.keys()] };
   },
   "agent.upgrade": async (paths, p) => {
     only(p, ["bundle", "sha256", "version"]);
@@ -103,7 +126,7 @@ export const METHODS: Record<string, Method> = {
   },
   "ppt.get": (paths, p) => {
     only(p, ["device"]);
-    return svc.getReservation(paths, str(p, "device"));
+    return svc.getReservation(paths, device(p));
   },
   "ppt.put": (paths, p) => {
     only(p, ["reservation"]);
@@ -113,11 +136,11 @@ export const METHODS: Record<string, Method> = {
   },
   "ppt.delete": (paths, p) => {
     only(p, ["device"]);
-    return svc.deleteReservation(paths, str(p, "device"));
+    return svc.deleteReservation(paths, device(p));
   },
   "guest.get": (paths, p) => {
     only(p, ["name"]);
-    return svc.getGuest(paths, str(p, "name"));
+    return svc.getGuest(paths, guestName(p));
   },
   "guest.list": (paths, p) => {
     only(p, []);
@@ -129,14 +152,14 @@ export const METHODS: Record<string, Method> = {
   },
   "guest.delete": (paths, p) => {
     only(p, ["name"]);
-    return svc.deleteGuestByName(paths, str(p, "name"));
+    return svc.deleteGuestByName(paths, guestName(p));
   },
   "guest.start": (paths, p) => {
     only(p, ["name"]);
-    return svc.setGuestState(paths, str(p, "name"), "running");
+    return svc.setGuestState(paths, guestName(p), "running");
   },
   "guest.stop": (paths, p) => {
     only(p, ["name"]);
-    return svc.setGuestState(paths, str(p, "name"), "stopped");
+    return svc.setGuestState(paths, guestName(p), "stopped");
   },
-};
+}));

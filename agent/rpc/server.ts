@@ -4,12 +4,15 @@
  * Errors carry a stable `data.code` and a message that says what to do; a bug answers
  * E_INTERNAL and keeps its stack on stderr.
  */
+import { randomBytes } from "node:crypto";
+import { appendFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { SpecError } from "../spec/problems.js";
 import { LoaderConfError } from "../parse/loader-conf.js";
 import type { HostPaths } from "../host/paths.js";
-import { METHODS, ParamsError } from "./methods.js";
-import { appendAudit, outcomeOf, requestForLog, requester } from "../host/audit.js";
+import { METHODS, ParamsError, shown } from "./methods.js";
+import { beginAudit, finishAudit, outcomeOf, requestDigest, requestForLog, requester } from "../host/audit.js";
 
 /** The methods that change the host: each call is written to the audit log with its outcome. */
 export const CHANGE_METHODS = new Set(["host.apply", "host.configure", "host.release", "ppt.put", "ppt.delete", "guest.put", "guest.delete", "guest.start", "guest.stop", "agent.upgrade"]);
@@ -23,15 +26,36 @@ interface RpcError {
   data: { code: string; problems?: unknown };
 }
 
+/**
+ * Where a bug's details go: the agent's error log on the host (never the answer, which a client
+ * of the deploy key reads); stderr when even that cannot be written.
+ */
+function recordBug(paths: HostPaths | undefined, err: unknown): string {
+  const ref = randomBytes(4).toString("hex");
+  const text = `${new Date().toISOString()} ${ref} ${(err as Error)?.stack ?? String(err)}\n`;
+  try {
+    if (!paths) throw new Error("no agent root");
+    mkdirSync(paths.logDir, { recursive: true, mode: 0o750 });
+    appendFileSync(join(paths.logDir, "errors.log"), text, { mode: 0o640 });
+  } catch {
+    process.stderr.write(`bhyve-agent: internal error ${text}`);
+  }
+  return ref;
+}
+
 /** Maps an error to its JSON-RPC error object. */
-export function rpcError(err: unknown): RpcError {
+export function rpcError(err: unknown, paths?: HostPaths): RpcError {
   if (err instanceof SpecError) return { code: -32602, message: err.message, data: { code: err.code, problems: err.problems } };
   if (err instanceof ParamsError) return { code: -32602, message: err.message, data: { code: err.code } };
   if (err instanceof LoaderConfError) return { code: -32000, message: err.message, data: { code: err.code } };
   const code = (err as { code?: unknown })?.code;
   if (err instanceof Error && typeof code === "string" && /^E_[A-Z_]+$/.test(code)) return { code: -32000, message: err.message, data: { code } };
-  process.stderr.write(`bhyve-agent: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
-  return { code: -32603, message: `internal error: ${(err as Error)?.message ?? String(err)}`, data: { code: "E_INTERNAL" } };
+  const ref = recordBug(paths, err);
+  return { code: -32603, message: `internal error (reference ${ref}): the agent could not finish this request; its details are in var/log/bhyve-agent/errors.log on the host`, data: { code: "E_INTERNAL" } };
+}
+
+function invalid(id: string | number | null, message: string, code = "E_INVALID_REQUEST"): object {
+  return { jsonrpc: "2.0", id, error: { code: -32600, message, data: { code } } };
 }
 
 async function handle(paths: HostPaths, line: string): Promise<object | null> {
@@ -41,43 +65,72 @@ async function handle(paths: HostPaths, line: string): Promise<object | null> {
   } catch (err) {
     return { jsonrpc: "2.0", id: null, error: { code: -32700, message: `parse error: ${(err as Error).message}`, data: { code: "E_PARSE" } } };
   }
+  if (typeof req !== "object" || req === null || Array.isArray(req)) return invalid(null, "invalid request: expected {\"jsonrpc\": \"2.0\", \"id\", \"method\", \"params\"}");
   const r = req as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
-  const id = typeof r?.id === "string" || typeof r?.id === "number" ? r.id : null;
-  const notification = typeof r === "object" && r !== null && !("id" in r);
-  if (typeof r !== "object" || r === null || r.jsonrpc !== "2.0" || typeof r.method !== "string") {
-    return { jsonrpc: "2.0", id, error: { code: -32600, message: "invalid request: expected {\"jsonrpc\": \"2.0\", \"id\", \"method\", \"params\"}", data: { code: "E_INVALID_REQUEST" } } };
+  // JSON-RPC 2.0: an id is a string, a number or null; a request without one is a notification,
+  // which is carried out and never answered, not even with an error.
+  const notification = !Object.hasOwn(r, "id");
+  const idOk = notification || r.id === null || typeof r.id === "string" || (typeof r.id === "number" && Number.isFinite(r.id));
+  const id = idOk && !notification ? (r.id as string | number | null) : null;
+  if (!idOk) return invalid(null, "invalid request: id must be a string, a number or null");
+  if (r.jsonrpc !== "2.0" || typeof r.method !== "string") {
+    return notification ? null : invalid(id, "invalid request: expected {\"jsonrpc\": \"2.0\", \"id\", \"method\", \"params\"}");
   }
-  const method = METHODS[r.method];
+  const name = r.method;
+  const method = METHODS.get(name);
   if (!method) {
-    return { jsonrpc: "2.0", id, error: { code: -32601, message: `no method ${r.method}; methods: ${Object.keys(METHODS).join(", ")}`, data: { code: "E_NO_METHOD" } } };
+    if (notification) return null;
+    return { jsonrpc: "2.0", id, error: { code: -32601, message: `no method ${shown(name)}; methods: ${[...METHODS.keys()].join(", ")}`, data: { code: "E_NO_METHOD" } } };
   }
   const params = r.params === undefined ? {} : r.params;
   if (typeof params !== "object" || params === null || Array.isArray(params)) {
-    return { jsonrpc: "2.0", id, error: { code: -32602, message: "params must be an object", data: { code: "E_INVALID_PARAMS" } } };
+    return notification ? null : { jsonrpc: "2.0", id, error: { code: -32602, message: "params must be an object", data: { code: "E_INVALID_PARAMS" } } };
+  }
+  const p = params as Record<string, unknown>;
+  // A change is on record before it is made: when the audit log cannot be written, it is refused.
+  let entry: string | null = null;
+  if (CHANGE_METHODS.has(name)) {
+    try {
+      entry = beginAudit(paths, { ...requester(), method: name, request: requestDigest(line) });
+    } catch (err) {
+      process.stderr.write(`bhyve-agent: cannot write the audit log: ${(err as Error).message}\n`);
+      if (notification) return null;
+      return { jsonrpc: "2.0", id, error: { code: -32000, message: `refused: the audit log cannot be written (${(err as Error).message}); nothing was changed`, data: { code: "E_AUDIT" } } };
+    }
   }
   let result: unknown;
   let failure: unknown;
   try {
-    result = await method(paths, params as Record<string, unknown>);
+    result = await method(paths, p);
   } catch (err) {
     failure = err ?? new Error("undefined thrown");
   }
-  if (CHANGE_METHODS.has(r.method)) {
+  if (entry !== null) {
     try {
-      appendAudit(paths, { ...requester(), method: r.method, request: requestForLog(r.method, params as Record<string, unknown>), ...outcomeOf(result, failure) });
+      finishAudit(paths, entry, name, failure === undefined ? requestForLog(name, p) : undefined, outcomeOf(result, failure));
     } catch (err) {
-      // The change is made; say loudly that it is not on record.
+      // The change is made and its request is on record; say loudly that its outcome is not.
       process.stderr.write(`bhyve-agent: cannot write the audit log: ${(err as Error).message}\n`);
-      if (failure === undefined) failure = Object.assign(new Error(`the change was made, but the audit log could not be written: ${(err as Error).message}`), { code: "E_AUDIT" });
+      if (failure === undefined) failure = Object.assign(new Error(`the change was made and its request is in the audit log, but its outcome could not be written: ${(err as Error).message}`), { code: "E_AUDIT" });
     }
   }
   if (notification) return null;
-  return failure === undefined ? { jsonrpc: "2.0", id, result: result ?? null } : { jsonrpc: "2.0", id, error: rpcError(failure) };
+  return failure === undefined ? { jsonrpc: "2.0", id, result: result ?? null } : { jsonrpc: "2.0", id, error: rpcError(failure, paths) };
 }
 
 /** Serves requests from `input` until EOF; resolves when every answer is written. */
 export async function serve(paths: HostPaths, input: Readable, output: Writable): Promise<void> {
-  const write = (o: object): Promise<void> => new Promise((res) => (output.write(`${JSON.stringify(o)}\n`) ? res() : output.once("drain", res)));
+  // A client that went away (EPIPE) must not stop the session half way: answers to nobody are
+  // dropped, and every request already read is carried out and audited.
+  output.on("error", () => {});
+  const write = (o: object): Promise<void> =>
+    new Promise((res) => {
+      if (output.destroyed || !output.writable) return res();
+      if (output.write(`${JSON.stringify(o)}\n`)) return res();
+      output.once("drain", res);
+      output.once("close", res);
+      output.once("error", res);
+    });
   let pending: Buffer = Buffer.alloc(0);
   let skipping = false;
   for await (const chunk of input as AsyncIterable<Buffer>) {

@@ -30,6 +30,15 @@ export class PolicyError extends SpecError {
   }
 }
 
+/** Thrown when a desired guest's name is held by a VM that the agent did not create; nothing is changed. */
+export class ForeignVmError extends SpecError {
+  override readonly code: string = "E_FOREIGN_VM";
+  constructor(problems: readonly Problem[]) {
+    super(problems);
+    this.name = "ForeignVmError";
+  }
+}
+
 /** Collects problems while a document is decoded and checked. */
 export class ProblemList {
   readonly items: Problem[] = [];

@@ -80,3 +80,36 @@ test("the rc.d script is valid sh and follows rc.subr's conventions", () => {
   assert.match(text, /"\$\{bhyve_agent_program\}" autostart/);
   assert.match(text, /^run_rc_command "\$1"$/m);
 });
+
+describe("bhyve-agent: hostile command names and a reader that goes away", () => {
+  const h = new AgentHost("intel-vtd");
+  after(() => h.destroy());
+
+  test("inherited property names are unknown commands (exit 64), never a stack", () => {
+    for (const name of ["constructor", "toString", "hasOwnProperty", "valueOf", "__proto__", "__defineSetter__"]) {
+      const r = h.cli([name]);
+      assert.equal(r.status, 64, `${name}: ${r.stderr}`);
+      assert.match(r.stderr, /unknown command/);
+      assert.ok(!/^\s+at /m.test(r.stderr), r.stderr);
+    }
+    const g = h.cli(["sandbox", "guest", h.root, "x", "constructor"]);
+    assert.equal(g.status, 64, g.stderr);
+  });
+
+  test("apply whose stdout is closed (EPIPE) finishes the change, audits it and exits without a crash", async () => {
+    const { spawn } = await import("node:child_process");
+    const doc = JSON.stringify({ guests: [{ name: "piped", cpus: 1, memory: "512M", bootrom: FW }] });
+    const child = spawn(process.execPath, [repoPath("dist/bhyve-agent.mjs"), "apply", "-", "--root", h.root], { stdio: ["pipe", "pipe", "pipe"] });
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdin.end(doc);
+    const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+    assert.equal(code, 0, stderr);
+    assert.ok(!/internal error|^\s+at /m.test(stderr), stderr);
+    await until(() => h.machine().vms.piped?.process != null, "the guest runs");
+    const audit = h.cli(["audit", "--json"]);
+    const entries = JSON.parse(audit.stdout) as Array<{ method: string; outcome: string }>;
+    assert.deepEqual(entries.map((e) => [e.method, e.outcome]), [["apply", "ok"]]);
+  });
+});

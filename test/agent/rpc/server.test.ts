@@ -3,6 +3,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { repoPath } from "../../helpers.js";
 import { checkDocumentData, documentHash } from "../../../agent/spec/index.js";
+import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { AgentHost, FW, until } from "../agent-helpers.js";
 
 /** An agent rpc process, as the SSH forced command runs it. */
@@ -32,6 +34,11 @@ class RpcSession {
       this.waiters.push((l) => resolve(JSON.parse(l)));
       this.child.stdin.write(`${line}\n`);
     });
+  }
+
+  /** Sends a line that gets no answer (a notification). */
+  send(line: string): void {
+    this.child.stdin.write(`${line}\n`);
   }
 
   call(method: string, params?: unknown): Promise<any> {
@@ -126,7 +133,7 @@ describe("bhyve-agent rpc: many requests on one session, each checked", () => {
     assert.deepEqual([unknown.error.code, unknown.error.data.code], [-32601, "E_NO_METHOD"]);
     const params = await s.call("ppt.get", { device: "3/0/0", extra: 1 });
     assert.deepEqual([params.error.code, params.error.data.code], [-32602, "E_INVALID_PARAMS"]);
-    assert.match(params.error.message, /unknown parameter\(s\) extra/);
+    assert.match(params.error.message, /unknown parameter\(s\) "extra"/);
     const parse = await s.raw("{not json");
     assert.deepEqual([parse.id, parse.error.code, parse.error.data.code], [null, -32700, "E_PARSE"]);
     const req = await s.raw(JSON.stringify({ id: 9, method: "agent.hello" }));
@@ -142,5 +149,111 @@ describe("bhyve-agent rpc: many requests on one session, each checked", () => {
 
   test("the session ends at EOF with exit 0", async () => {
     assert.equal(await s.end(), 0);
+  });
+});
+
+describe("bhyve-agent rpc: dispatch and names from a hostile client", () => {
+  const h = new AgentHost("intel-vtd");
+  let s: RpcSession;
+  before(() => (s = new RpcSession(h.root)));
+  after(async () => {
+    s.child.kill("SIGKILL");
+    await h.destroy();
+  });
+
+  test("inherited property names are unknown methods (-32601), never answered or crashed", async () => {
+    for (const name of ["constructor", "toString", "hasOwnProperty", "valueOf", "__proto__", "__defineGetter__", "isPrototypeOf"]) {
+      const r = await s.call(name);
+      assert.deepEqual([r.error?.code, r.error?.data?.code], [-32601, "E_NO_METHOD"], name);
+      assert.doesNotMatch(r.error.message, /at |\.ts|\.mjs/, "no stack");
+    }
+  });
+
+  test("notifications (no id) get no answer; bad ids are invalid requests", async () => {
+    s.send(JSON.stringify({ jsonrpc: "2.0", method: "agent.hello" }));
+    s.send(JSON.stringify({ jsonrpc: "2.0", method: "no.such.method" }));
+    s.send(JSON.stringify({ jsonrpc: "2.0", method: "guest.get", params: { name: "../x" } }));
+    const next = await s.call("agent.hello");
+    assert.equal(typeof next.id, "number", "the next answer is the call's own");
+    assert.equal(next.result.protocol, 1);
+    const obj = await s.raw(JSON.stringify({ jsonrpc: "2.0", id: { a: 1 }, method: "agent.hello" }));
+    assert.deepEqual([obj.id, obj.error.data.code], [null, "E_INVALID_REQUEST"]);
+    const arr = await s.raw("[1,2]");
+    assert.deepEqual([arr.id, arr.error.data.code], [null, "E_INVALID_REQUEST"]);
+  });
+
+  test("guest names and devices are checked as guest.put and ppt.put check them, by every method", async () => {
+    const outside = join(h.root, "..", "outside");
+    mkdirSync(outside, { recursive: true });
+    for (const method of ["guest.get", "guest.delete", "guest.start", "guest.stop"]) {
+      for (const name of ["../../../../etc/passwd", "../outside", "a/b", ".hidden", "x".repeat(100_000), "nul\u0000byte", "", 7]) {
+        const r = await s.call(method, { name });
+        assert.equal(r.error?.data?.code, "E_SPEC_INVALID", `${method} ${JSON.stringify(String(name).slice(0, 20))}`);
+        assert.equal(r.error.data.problems[0].path, "name");
+        assert.ok(r.error.message.length < 300, "the message quotes a long name cut short");
+        assert.ok(!r.error.message.includes(h.root), "no host path in the answer");
+      }
+    }
+    for (const method of ["ppt.get", "ppt.delete"]) {
+      for (const device of ["../../x", "9/99/9", "x".repeat(100_000), "3/0/0\u0000", "pci1:3:0:0"]) {
+        const r = await s.call(method, { device });
+        assert.equal(r.error?.data?.code, "E_SPEC_INVALID", `${method} ${device.slice(0, 20)}`);
+        assert.equal(r.error.data.problems[0].path, "device");
+        assert.ok(r.error.message.length < 300);
+      }
+    }
+  });
+
+  test("a change request is on the audit log before it is made, and refused when the log cannot be written", async () => {
+    const log = join(h.paths.logDir, "audit.log");
+    const ok = await s.ok("host.configure", { host: { vmm_load: true } });
+    assert.ok(ok.changed.length > 0);
+    const lines = readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const last2 = lines.slice(-2);
+    assert.equal(last2[0].outcome, "pending", "the request line comes first");
+    assert.deepEqual(Object.keys(last2[0].request).sort(), ["bytes", "sha256"]);
+    assert.equal(last2[1].id, last2[0].id);
+    assert.equal(last2[1].outcome, "ok");
+    assert.deepEqual(last2[1].request, { host: { vmm_load: true } }, "a change carried out keeps its parameters");
+    // The log cannot be written: the change is refused and nothing happens.
+    const conf = readFileSync(h.paths.loaderConf, "utf8");
+    const saved = readFileSync(log);
+    rmSync(log);
+    mkdirSync(log);
+    try {
+      const r = await s.call("host.configure", { host: { vmm_load: false } });
+      assert.equal(r.error?.data?.code, "E_AUDIT");
+      assert.match(r.error.message, /nothing was changed/);
+      assert.equal(readFileSync(h.paths.loaderConf, "utf8"), conf, "loader.conf untouched");
+    } finally {
+      rmSync(log, { recursive: true });
+      mkdirSync(h.paths.logDir, { recursive: true });
+      const { writeFileSync } = await import("node:fs");
+      writeFileSync(log, saved);
+    }
+  });
+
+  test("refused requests are recorded by size and hash, not by their parameters", async () => {
+    const log = join(h.paths.logDir, "audit.log");
+    const before = statSync(log).size;
+    for (let i = 0; i < 20; i++) {
+      const r = await s.call("guest.put", { guest: { name: "bad name", cpus: 1, memory: "1G", junk: "y".repeat(50_000) } });
+      assert.equal(r.error.data.code, "E_SPEC_INVALID");
+    }
+    const grown = statSync(log).size - before;
+    assert.ok(grown < 20 * 600, `20 refused 50 KB requests added ${grown} bytes`);
+    const last = readFileSync(log, "utf8").trim().split("\n").slice(-2).map((l) => JSON.parse(l));
+    assert.equal(last[0].request.bytes > 50_000, true);
+    assert.equal(last[1].outcome, "refused");
+    assert.equal(last[1].request, undefined);
+  });
+
+  test("bhyve-agent audit escapes control characters from requests", () => {
+    const r = h.cli(["rpc"], `${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "guest.put", params: { guest: { name: "ok1", cpus: 1, memory: "1G", bootrom: "/x\u001b[2J\u202e" } } })}\n`);
+    assert.equal(r.status, 0, r.stderr);
+    const a = h.cli(["audit"]);
+    assert.equal(a.status, 0, a.stderr);
+    assert.doesNotMatch(a.stdout, /[\u0000-\u0008\u000b-\u001f\u007f\u202e]/, "no raw control or bidi characters");
+    assert.match(a.stdout, /\\x1b\[2J\\u202e/, "shown escaped");
   });
 });

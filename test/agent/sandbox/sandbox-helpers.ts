@@ -49,7 +49,7 @@ export class TestSandbox {
   }
 
   /** Waits until the VM has a running bhyve recorded (or the deadline passes). */
-  async waitRunning(name: string, timeoutMs = 10_000): Promise<void> {
+  async waitRunning(name: string, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!this.machine().vms[name]?.process) {
       if (Date.now() > deadline) throw new Error(`guest ${name} did not start`);
