@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { parseMonitorEvents, parseMonitorStatus, type MonitorEvent } from "../parse/monitor-files.js";
 import type { Guest } from "../spec/types.js";
 import { runTool } from "../host/exec.js";
-import { monitorExecutable } from "../host/native.js";
+import { lockedPid, monitorExecutable } from "../host/native.js";
 import type { HostPaths } from "../host/paths.js";
 import { processAlive } from "../host/pid-lock.js";
 import { readAgentConfig } from "../host/config.js";
@@ -77,11 +77,12 @@ export function hostArgv(paths: HostPaths, argv: string[] | null): string[] | nu
   return [argv[0].slice(paths.root.length), ...argv.slice(1)];
 }
 
+/**
+ * The guest's monitor, or null when none runs. monitor.pid counts only while it is locked (the
+ * monitor holds its flock for its whole life): a stale file's PID may name an unrelated process.
+ */
 function monitorPid(mp: MonitorPaths): number | null {
-  const text = readIfPresent(join(mp.runDir, "monitor.pid"));
-  if (text === null) return null;
-  const pid = Number(text.trim());
-  return Number.isInteger(pid) && pid > 0 && processAlive(pid) ? pid : null;
+  return lockedPid(join(mp.runDir, "monitor.pid"), "bhyve-monitor");
 }
 
 /** What is really there for a guest. */
