@@ -954,7 +954,7 @@ write_pidfile(void)
 static int
 daemonize(void)
 {
-	int ready[2], devnull, status;
+	int ready[2], devnull, status = 0;
 	pid_t pid;
 	ssize_t n;
 	char c = '\0';
