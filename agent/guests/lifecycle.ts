@@ -11,7 +11,7 @@ import { parseMonitorEvents, parseMonitorStatus, type MonitorEvent } from "../pa
 import type { Guest } from "../spec/types.js";
 import { GUEST_NAME } from "../spec/decode.js";
 import { runTool } from "../host/exec.js";
-import { monitorExecutable } from "../host/native.js";
+import { lockedPid, monitorExecutable } from "../host/native.js";
 import type { HostPaths } from "../host/paths.js";
 import { processAlive } from "../host/pid-lock.js";
 import { readAgentConfig } from "../host/config.js";
@@ -80,11 +80,12 @@ export function hostArgv(paths: HostPaths, argv: string[] | null): string[] | nu
   return [argv[0].slice(paths.root.length), ...argv.slice(1)];
 }
 
+/**
+ * The guest's monitor, or null when none runs. monitor.pid counts only while it is locked (the
+ * monitor holds its flock for its whole life): a stale file's PID may name an unrelated process.
+ */
 function monitorPid(mp: MonitorPaths): number | null {
-  const text = readIfPresent(join(mp.runDir, "monitor.pid"));
-  if (text === null) return null;
-  const pid = Number(text.trim());
-  return Number.isInteger(pid) && pid > 0 && processAlive(pid) ? pid : null;
+  return lockedPid(join(mp.runDir, "monitor.pid"), "bhyve-monitor");
 }
 
 /**

@@ -5,7 +5,7 @@
  * under the agent root; paths inside the guest's options stay host paths (a sandbox's tools
  * resolve them under their own root).
  */
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { BHYVE, renderBhyveArgv, renderBhyveloadArgv } from "../spec/render.js";
 import type { Guest, RestartPolicy } from "../spec/types.js";
@@ -42,6 +42,14 @@ export const DEFAULT_MONITOR_POLICY: Omit<MonitorPolicy, "restart"> = {
   crashWindowS: 600,
   logMaxBytes: 1024 * 1024,
 };
+
+/**
+ * The file in a guest's run directory that marks the kernel VM of the guest's name as the agent's
+ * own: the monitor writes it before it first runs bhyveload or bhyve, touches (destroys, runs) a VM
+ * only while it exists, and removes it once its final destroy has left no VM. A VM without it is
+ * someone else's. The run directory is cleared at boot, as /dev/vmm is.
+ */
+export const OWNER_FILE = "vm.owned";
 
 /** Where one guest's monitor keeps its files. */
 export interface MonitorPaths {
@@ -81,6 +89,7 @@ export function renderMonitorSpec(guest: Guest, paths: MonitorPaths, policy: Mon
     ["run_dir", paths.runDir],
     ["log_file", paths.logFile],
     ["vm_dev", rooted(paths.root, `/dev/vmm/${guest.name}`)],
+    ["owner_file", join(paths.runDir, OWNER_FILE)],
     ["stop_timeout_ms", policy.stopTimeoutMs],
     ["kill_timeout_ms", policy.killTimeoutMs],
     ["helper_timeout_ms", policy.helperTimeoutMs],
@@ -95,14 +104,39 @@ export function renderMonitorSpec(guest: Guest, paths: MonitorPaths, policy: Mon
   return files;
 }
 
-/** Writes the spec files, each atomically, creating the spec and run directories. */
-export function writeMonitorSpec(paths: MonitorPaths, files: Record<string, Buffer>): void {
-  mkdirSync(paths.specDir, { recursive: true, mode: 0o700 });
-  mkdirSync(paths.runDir, { recursive: true, mode: 0o755 });
-  mkdirSync(dirname(paths.logFile), { recursive: true, mode: 0o755 });
-  for (const [name, data] of Object.entries(files)) {
-    const tmp = join(paths.specDir, `.${name}.tmp`);
-    writeFileSync(tmp, data, { mode: 0o600 });
-    renameSync(tmp, join(paths.specDir, name));
+/** Makes a directory (and its parents) and gives the directory itself exactly `mode`. */
+function directory(path: string, mode: number): void {
+  mkdirSync(path, { recursive: true, mode });
+  chmodSync(path, mode);
+}
+
+/**
+ * Replaces a file atomically: a fresh temporary file beside it (a leftover one is removed first; it
+ * is created exclusively and never through a symbolic link), written, fsynced, renamed over it.
+ */
+export function writeFileAtomic(dir: string, name: string, data: Buffer, mode = 0o600): void {
+  const tmp = join(dir, `.${name}.tmp`);
+  rmSync(tmp, { force: true });
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  try {
+    for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw err;
   }
+  closeSync(fd);
+  renameSync(tmp, join(dir, name));
+}
+
+/**
+ * Writes the spec files, each atomically, creating the spec directory (0700: only root reads what
+ * the monitor will run), the run directory and the log directory (0750).
+ */
+export function writeMonitorSpec(paths: MonitorPaths, files: Record<string, Buffer>): void {
+  directory(paths.specDir, 0o700);
+  directory(paths.runDir, 0o750);
+  directory(dirname(paths.logFile), 0o750);
+  for (const [name, data] of Object.entries(files)) writeFileAtomic(paths.specDir, name, data);
 }

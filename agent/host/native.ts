@@ -1,12 +1,15 @@
 /**
  * The native pieces, found where `npm install` built them (native/build/Release): the probe addon
- * (CPUID, flock) and the bhyve-monitor executable. The agent works without the addon, with fewer
- * pieces of evidence, and says so; it cannot run guests without the monitor.
+ * (CPUID, flock) and the bhyve-monitor executable, and whether a locked pid file is live. The
+ * agent works without the addon, with fewer pieces of evidence, and says so; it cannot run guests
+ * without the monitor.
  */
-import { existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { processAlive } from "./pid-lock.js";
 
 /** CPUID registers of one leaf. */
 export interface CpuidRegs {
@@ -59,4 +62,49 @@ export function loadNativeProbe(): NativeProbeResult {
 export function monitorExecutable(): string | null {
   const path = join(nativeBuildDir(), "bhyve-monitor");
   return existsSync(path) ? path : null;
+}
+
+/**
+ * The PID in a pid file that its owner keeps flock(2)ed for its whole life (as bhyve-monitor does
+ * with monitor.pid), or null when the file is missing, empty, or stale: a pid file nobody holds
+ * locked names a process that is gone, and its number may by now belong to an unrelated process,
+ * which must never get a signal meant for the owner.
+ *
+ * The check takes a shared lock without waiting and drops it at once: shared, so that two agents
+ * checking at the same moment do not take each other for the owner (an owner starting in that
+ * instant retries its exclusive lock). Without the native addon there is no flock(2) in Node: the
+ * PID then counts only when a process with that PID runs a program named `command` (ps -o comm).
+ */
+export function lockedPid(path: string, command: string): number | null {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+  try {
+    const native = loadNativeProbe();
+    if (native.available) {
+      if (native.probe.flock(fd, "shared", true)) {
+        native.probe.flock(fd, "unlock");
+        return null;
+      }
+    }
+    const pid = Number(readFileSync(fd, "utf8").trim());
+    if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) return null;
+    if (!native.available && processCommand(pid) !== command) return null;
+    return pid;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The command name of a running process (ps -o comm=, on FreeBSD and Linux alike), or null. */
+function processCommand(pid: number): string | null {
+  try {
+    return execFileSync("/bin/ps", ["-o", "comm=", "-p", String(pid)], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return null;
+  }
 }

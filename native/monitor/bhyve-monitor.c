@@ -10,14 +10,30 @@
  *       argv vectors, each argument terminated by a NUL byte; argv[0] is an absolute path.
  *   monitor.conf
  *       key=value lines: name, restart (always|on-reboot|never), run_dir, log_file, vm_dev,
- *       stop_timeout_ms, kill_timeout_ms, helper_timeout_ms, backoff_initial_ms, backoff_max_ms,
- *       crash_limit, crash_window_s, log_max_bytes.
+ *       owner_file, stop_timeout_ms, kill_timeout_ms, helper_timeout_ms, backoff_initial_ms,
+ *       backoff_max_ms, crash_limit, crash_window_s, log_max_bytes.
  *
- * It writes run_dir/monitor.pid (locked with flock, so that a second monitor for the guest is
- * refused), run_dir/status (key=value, replaced atomically), run_dir/events (one line per event),
- * run_dir/bhyve.argv (the argv it runs, as read at its start: what is really running even if the
- * spec is rewritten later), and the guest's console output to log_file (rotated to log_file.0 at
- * log_max_bytes).
+ * It writes run_dir/monitor.pid (locked with flock for the monitor's whole life, so that a second
+ * monitor for the guest is refused, and so that a reader can tell a live pid file from a stale one:
+ * the pid in it counts only while it is locked), run_dir/status (key=value, replaced atomically),
+ * run_dir/events (one line per event), run_dir/bhyve.argv (the argv it runs, as read at its start:
+ * what is really running even if the spec is rewritten later), and the guest's console output to
+ * log_file (rotated to log_file.0 at log_max_bytes). A missing run_dir is made 0700, a missing log
+ * directory 0750; files replaced atomically are written to a fresh temporary file (O_EXCL,
+ * O_NOFOLLOW), fsynced and renamed.
+ *
+ * VM ownership: owner_file (the agent puts it in run_dir, which is cleared at boot as /dev/vmm is)
+ * marks the kernel VM named vm_dev as this guest's. Before anything creates or touches the VM, the
+ * monitor checks: a VM that exists without the owner file belongs to someone else, and the monitor
+ * leaves it alone (no destroy, no bhyveload, no bhyve), records state stopped, reason foreign-vm,
+ * and exits 78 (EX_CONFIG) with a message on stderr when it finds this before detaching. Otherwise
+ * it writes the owner file (name=NAME, created=TIME) before the first bhyveload or bhyve. It runs
+ * the destroy command only while the owner file exists, and removes the file once its final
+ * destroy has left no VM behind.
+ *
+ * bhyve, bhyveload and bhyvectl run with PATH=/sbin:/bin:/usr/sbin:/usr/bin and the caller's
+ * locale variables (LANG, LC_*) only, and with no descriptors but 0-2; the monitor drops any other
+ * inherited descriptor and environment variable as it starts.
  *
  * bhyve(8) exit status decides what happens next: 0 (reboot) runs the guest again unless restart
  * is never; 1 (poweroff) and 2 (halt) stop; 3 (triple fault), 4 (error) and death by a signal run
@@ -27,6 +43,9 @@
  * (bhyvectl --force-poweroff), then SIGKILL after kill_timeout_ms. Whenever the monitor stops for
  * good it runs the destroy command (bhyvectl --destroy), because a VM outlives its bhyve process
  * and keeps its wired memory and passthrough devices until destroyed.
+ *
+ * Exit status: 0 once detached (or, with -f, when it stopped), 64 usage, 65 bad spec, 71 system
+ * error, 73 the owner file cannot be written, 75 the guest is already monitored, 78 a foreign VM.
  *
  * Portable POSIX; runs on FreeBSD in production and on Linux in tests.
  */
@@ -52,10 +71,32 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "deadline.h"
+
+/* closefrom(2): FreeBSD (8.0 and later) and the other BSDs, glibc 2.34 and later. */
+#if defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || defined(__DragonFly__) || \
+    (defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34)))
+#define HAVE_CLOSEFROM 1
+#endif
+
 #define EX_USAGE 64
 #define EX_DATAERR 65
-#define EX_TEMPFAIL 75
 #define EX_OSERR 71
+#define EX_CANTCREAT 73
+#define EX_TEMPFAIL 75
+#define EX_CONFIG 78
+
+/* poll(2) without a deadline. */
+#define WAIT_FOREVER (-1)
+
+#define FOREIGN_VM_MSG "a VM named %s exists that the agent did not create; not touching it " \
+	"(rename the guest, or stop that VM yourself)"
+
+/* The PATH the monitor and its children get. */
+#define CLEAN_PATH "PATH=/sbin:/bin:/usr/sbin:/usr/bin"
+#define MAX_ENV 32
+
+extern char **environ;
 
 #define MAX_ARGS 512
 #define MAX_FILE (256 * 1024)
@@ -63,6 +104,7 @@
 
 struct argvec {
 	char *buf;
+	size_t len;
 	char *argv[MAX_ARGS + 1];
 	int argc;
 };
@@ -73,6 +115,7 @@ struct config {
 	char run_dir[PATH_MAX];
 	char log_file[PATH_MAX];
 	char vm_dev[PATH_MAX];
+	char owner_file[PATH_MAX];
 	long stop_timeout_ms;
 	long kill_timeout_ms;
 	long helper_timeout_ms;
@@ -95,6 +138,9 @@ static int pid_fd = -1;
 static char pid_path[PATH_MAX], status_path[PATH_MAX], events_path[PATH_MAX];
 
 static volatile sig_atomic_t stop_requested;
+
+/* PATH and the locale: the whole environment of the monitor and of what it runs. */
+static char *clean_env[MAX_ENV + 1];
 
 /* What the status file says. */
 static struct {
@@ -156,7 +202,7 @@ signame(int sig)
 	}
 }
 
-static void
+static int
 write_all(int fd, const char *buf, size_t len)
 {
 	while (len > 0) {
@@ -164,11 +210,48 @@ write_all(int fd, const char *buf, size_t len)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return;
+			return -1;
 		}
 		buf += n;
 		len -= (size_t)n;
 	}
+	return 0;
+}
+
+/*
+ * Replaces path with buf atomically: a temporary file beside it (a leftover one is removed first,
+ * then it is created with O_EXCL|O_NOFOLLOW, so that nothing planted under that name is followed
+ * or reused), written, fsynced, then renamed over path. Returns 0, or -1 with errno set.
+ */
+static int
+write_atomic(const char *path, const char *buf, size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	int fd, saved;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (unlink(tmp) != 0 && errno != ENOENT)
+		return -1;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, buf, len) != 0 || fsync(fd) != 0) {
+		saved = errno;
+		close(fd);
+		unlink(tmp);
+		errno = saved;
+		return -1;
+	}
+	if (close(fd) != 0 || rename(tmp, path) != 0) {
+		saved = errno;
+		unlink(tmp);
+		errno = saved;
+		return -1;
+	}
+	return 0;
 }
 
 /* Appends to the guest log, rotating it to log_file.0 when it would pass log_max_bytes. */
@@ -185,7 +268,7 @@ log_write(const char *buf, size_t len)
 		snprintf(old, sizeof(old), "%s.0", cfg.log_file);
 		rename(cfg.log_file, old);
 		close(log_fd);
-		log_fd = open(cfg.log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		log_fd = open(cfg.log_file, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
 		if (log_fd < 0)
 			return;
 	}
@@ -193,7 +276,7 @@ log_write(const char *buf, size_t len)
 		buf += len - (size_t)cfg.log_max_bytes;
 		len = (size_t)cfg.log_max_bytes;
 	}
-	write_all(log_fd, buf, len);
+	(void)write_all(log_fd, buf, len);
 }
 
 /* A line of the monitor's own in the guest log. */
@@ -235,15 +318,15 @@ event(const char *what, const char *fmt, ...)
 		n = (int)sizeof(line) - 2;
 	line[n++] = '\n';
 	if (events_fd >= 0)
-		write_all(events_fd, line, (size_t)n);
+		(void)write_all(events_fd, line, (size_t)n);
 }
 
-/* Replaces the status file atomically: write a temporary file, fsync, rename. */
+/* Replaces the status file atomically. */
 static void
 write_status(void)
 {
-	char tmp[PATH_MAX + 8], buf[2048], stamp[32], code[16] = "";
-	int fd, n;
+	char buf[2048], stamp[32], code[16] = "";
+	int n;
 
 	iso_now(stamp, sizeof(stamp));
 	if (st.last_code >= 0)
@@ -253,33 +336,19 @@ write_status(void)
 	    "started_at=%s\nlast_exit_code=%s\nlast_exit_signal=%s\nlast_exit_at=%s\nupdated_at=%s\n",
 	    cfg.name, st.state, st.reason, (long)getpid(), (long)st.bhyve_pid, st.restarts,
 	    st.started_at, code, st.last_signal ? signame(st.last_signal) : "", st.last_at, stamp);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", status_path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return;
-	write_all(fd, buf, (size_t)n);
-	fsync(fd);
-	close(fd);
-	rename(tmp, status_path);
+	if (n >= (int)sizeof(buf))
+		n = (int)sizeof(buf) - 1;
+	(void)write_atomic(status_path, buf, (size_t)n, 0644);
 }
 
 /* Records the argv this monitor runs (read once at its start), replacing the file atomically. */
 static void
 write_running_argv(void)
 {
-	char path[PATH_MAX + 16], tmp[PATH_MAX + 24];
-	int fd, i;
+	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/bhyve.argv", cfg.run_dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return;
-	for (i = 0; i < bhyve_cmd.argc; i++)
-		write_all(fd, bhyve_cmd.argv[i], strlen(bhyve_cmd.argv[i]) + 1);
-	fsync(fd);
-	close(fd);
-	rename(tmp, path);
+	if (snprintf(path, sizeof(path), "%s/bhyve.argv", cfg.run_dir) < (int)sizeof(path))
+		(void)write_atomic(path, bhyve_cmd.buf, bhyve_cmd.len, 0644);
 }
 
 static void
@@ -360,6 +429,7 @@ read_argv(const char *dir, const char *file, struct argvec *av)
 
 	if (read_file(dir, file, &av->buf, &len) != 0)
 		return -1;
+	av->len = len;
 	av->argc = 0;
 	for (i = 0; i < len; i++) {
 		if (av->buf[i] != '\0')
@@ -398,12 +468,47 @@ copy_str(char *dst, size_t size, const char *v)
 	return 0;
 }
 
+/* What is wrong with monitor.conf, for the message: the key, and what it should be. */
+static char conf_problem[320];
+
+static void
+conf_bad(const char *key, const char *what)
+{
+	if (conf_problem[0] == '\0')
+		snprintf(conf_problem, sizeof(conf_problem), "%s: %s", key, what);
+}
+
 static int
 read_config(const char *dir)
 {
+	static const struct {
+		const char *key;
+		long *value;
+	} numbers[] = {
+		{ "stop_timeout_ms", &cfg.stop_timeout_ms },
+		{ "kill_timeout_ms", &cfg.kill_timeout_ms },
+		{ "helper_timeout_ms", &cfg.helper_timeout_ms },
+		{ "backoff_initial_ms", &cfg.backoff_initial_ms },
+		{ "backoff_max_ms", &cfg.backoff_max_ms },
+		{ "crash_limit", &cfg.crash_limit },
+		{ "crash_window_s", &cfg.crash_window_s },
+		{ "log_max_bytes", &cfg.log_max_bytes },
+	};
+	static const struct {
+		const char *key;
+		char *value;
+		size_t size;
+	} strings[] = {
+		{ "name", cfg.name, sizeof(cfg.name) },
+		{ "restart", cfg.restart, sizeof(cfg.restart) },
+		{ "run_dir", cfg.run_dir, sizeof(cfg.run_dir) },
+		{ "log_file", cfg.log_file, sizeof(cfg.log_file) },
+		{ "vm_dev", cfg.vm_dev, sizeof(cfg.vm_dev) },
+		{ "owner_file", cfg.owner_file, sizeof(cfg.owner_file) },
+	};
 	char *buf, *line, *next, *eq;
-	size_t len;
-	int bad = 0;
+	size_t len, i;
+	int known;
 
 	if (read_file(dir, "monitor.conf", &buf, &len) != 0)
 		return -1;
@@ -424,34 +529,101 @@ read_config(const char *dir)
 			continue;
 		eq = strchr(line, '=');
 		if (eq == NULL) {
-			bad = 1;
+			conf_bad(line, "a line without key=value");
 			continue;
 		}
 		*eq++ = '\0';
-		if (strcmp(line, "name") == 0) bad |= copy_str(cfg.name, sizeof(cfg.name), eq);
-		else if (strcmp(line, "restart") == 0) bad |= copy_str(cfg.restart, sizeof(cfg.restart), eq);
-		else if (strcmp(line, "run_dir") == 0) bad |= copy_str(cfg.run_dir, sizeof(cfg.run_dir), eq);
-		else if (strcmp(line, "log_file") == 0) bad |= copy_str(cfg.log_file, sizeof(cfg.log_file), eq);
-		else if (strcmp(line, "vm_dev") == 0) bad |= copy_str(cfg.vm_dev, sizeof(cfg.vm_dev), eq);
-		else if (strcmp(line, "stop_timeout_ms") == 0) bad |= parse_long(eq, &cfg.stop_timeout_ms);
-		else if (strcmp(line, "kill_timeout_ms") == 0) bad |= parse_long(eq, &cfg.kill_timeout_ms);
-		else if (strcmp(line, "helper_timeout_ms") == 0) bad |= parse_long(eq, &cfg.helper_timeout_ms);
-		else if (strcmp(line, "backoff_initial_ms") == 0) bad |= parse_long(eq, &cfg.backoff_initial_ms);
-		else if (strcmp(line, "backoff_max_ms") == 0) bad |= parse_long(eq, &cfg.backoff_max_ms);
-		else if (strcmp(line, "crash_limit") == 0) bad |= parse_long(eq, &cfg.crash_limit);
-		else if (strcmp(line, "crash_window_s") == 0) bad |= parse_long(eq, &cfg.crash_window_s);
-		else if (strcmp(line, "log_max_bytes") == 0) bad |= parse_long(eq, &cfg.log_max_bytes);
-		else bad = 1;
+		known = 0;
+		for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+			if (strcmp(line, strings[i].key) != 0)
+				continue;
+			known = 1;
+			if (copy_str(strings[i].value, strings[i].size, eq) != 0)
+				conf_bad(line, "too long");
+		}
+		for (i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
+			if (strcmp(line, numbers[i].key) != 0)
+				continue;
+			known = 1;
+			if (parse_long(eq, numbers[i].value) != 0)
+				conf_bad(line, "expected a whole number, 0 or more");
+		}
+		if (!known)
+			conf_bad(line, "unknown key");
 	}
 	free(buf);
-	if (bad || cfg.name[0] == '\0' || cfg.run_dir[0] != '/' || cfg.log_file[0] != '/' ||
-	    cfg.crash_limit < 1 || cfg.backoff_initial_ms < 1 ||
-	    (strcmp(cfg.restart, "always") != 0 && strcmp(cfg.restart, "on-reboot") != 0 &&
-	    strcmp(cfg.restart, "never") != 0)) {
+	if (cfg.name[0] == '\0')
+		conf_bad("name", "missing");
+	if (cfg.run_dir[0] != '/')
+		conf_bad("run_dir", "missing or not an absolute path");
+	if (cfg.log_file[0] != '/')
+		conf_bad("log_file", "missing or not an absolute path");
+	if (cfg.vm_dev[0] != '/')
+		conf_bad("vm_dev", "missing or not an absolute path");
+	if (cfg.owner_file[0] != '/')
+		conf_bad("owner_file", "missing or not an absolute path");
+	if (cfg.crash_limit < 1)
+		conf_bad("crash_limit", "must be 1 or more");
+	if (cfg.backoff_initial_ms < 1)
+		conf_bad("backoff_initial_ms", "must be 1 or more");
+	if (strcmp(cfg.restart, "always") != 0 && strcmp(cfg.restart, "on-reboot") != 0 &&
+	    strcmp(cfg.restart, "never") != 0)
+		conf_bad("restart", "expected always, on-reboot or never");
+	if (conf_problem[0] != '\0') {
 		errno = EINVAL;
 		return -1;
 	}
 	return 0;
+}
+
+/* Closes every descriptor from lowfd up. */
+static void
+close_from(int lowfd)
+{
+#ifdef HAVE_CLOSEFROM
+	closefrom(lowfd);
+#else
+	long max = sysconf(_SC_OPEN_MAX);
+	int fd;
+
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (fd = lowfd; fd < max; fd++)
+		(void)close(fd);
+#endif
+}
+
+/* Makes sure 0-2 are open (on /dev/null), so that no file the monitor opens lands there. */
+static void
+standard_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) < 0)
+			_exit(EX_OSERR);
+	}
+}
+
+/* Keeps PATH (a fixed one) and the locale (LANG, LC_*) of the environment, nothing else. */
+static void
+clean_environment(void)
+{
+	static char path[] = CLEAN_PATH;
+	char **e;
+	int n = 0;
+
+	clean_env[n++] = path;
+	for (e = environ; e != NULL && *e != NULL && n < MAX_ENV; e++) {
+		if (strchr(*e, '=') == NULL)
+			continue;
+		if (strncmp(*e, "LANG=", 5) == 0 || strncmp(*e, "LC_", 3) == 0)
+			clean_env[n++] = *e;
+	}
+	clean_env[n] = NULL;
+	environ = clean_env;
 }
 
 /* Starts a command with its output going to the log pipe; returns its pid. */
@@ -477,7 +649,8 @@ spawn(struct argvec *av)
 	}
 	dup2(log_pipe[1], STDOUT_FILENO);
 	dup2(log_pipe[1], STDERR_FILENO);
-	execv(av->argv[0], av->argv);
+	close_from(STDERR_FILENO + 1);
+	execve(av->argv[0], av->argv, clean_env);
 	dprintf(STDERR_FILENO, "bhyve-monitor: cannot run %s: %s\n", av->argv[0], strerror(errno));
 	_exit(127);
 }
@@ -510,9 +683,12 @@ drain_signals(void)
 		;
 }
 
-/* Waits up to timeout_ms (or for ever with -1) for a signal or child output. */
+/*
+ * Waits for a signal or child output, up to timeout_ms: WAIT_FOREVER, or a timeout from ms_until(),
+ * which is never negative.
+ */
 static void
-wait_events(long timeout_ms)
+wait_events(int timeout_ms)
 {
 	struct pollfd fds[2];
 
@@ -520,9 +696,9 @@ wait_events(long timeout_ms)
 	fds[0].events = POLLIN;
 	fds[1].fd = log_pipe[0];
 	fds[1].events = POLLIN;
-	if (timeout_ms > INT_MAX)
-		timeout_ms = INT_MAX;
-	if (poll(fds, 2, (int)timeout_ms) > 0) {
+	if (timeout_ms < 0 && timeout_ms != WAIT_FOREVER)
+		timeout_ms = 0;
+	if (poll(fds, 2, timeout_ms) > 0) {
 		if (fds[1].revents & POLLIN)
 			drain_log();
 		if (fds[0].revents & POLLIN)
@@ -538,8 +714,8 @@ static int
 run_helper(struct argvec *av, const char *what)
 {
 	pid_t pid = spawn(av);
-	long deadline = now_ms() + cfg.helper_timeout_ms;
-	int status;
+	long deadline = deadline_after(now_ms(), cfg.helper_timeout_ms);
+	int status, t;
 	pid_t r;
 
 	if (pid < 0) {
@@ -555,9 +731,10 @@ run_helper(struct argvec *av, const char *what)
 		if (now_ms() >= deadline) {
 			kill(pid, SIGKILL);
 			log_note("%s did not finish within %ld ms; killed", what, cfg.helper_timeout_ms);
-			deadline = now_ms() + 60000;
+			deadline = deadline_after(now_ms(), 60000);
 		}
-		wait_events(50);
+		t = ms_until(deadline, now_ms());
+		wait_events(t < 50 ? t : 50);
 	}
 	drain_log();
 	if (WIFEXITED(status))
@@ -567,10 +744,69 @@ run_helper(struct argvec *av, const char *what)
 	return status;
 }
 
-static void
-destroy_vm(void)
+/* True when something exists at vm_dev (or it cannot be told: then it counts as there). */
+static int
+vm_exists(void)
 {
+	struct stat sb;
+
+	return lstat(cfg.vm_dev, &sb) == 0 || errno != ENOENT;
+}
+
+/* True when the owner file is there: the VM at vm_dev, if any, is this guest's. */
+static int
+vm_owned(void)
+{
+	struct stat sb;
+
+	return lstat(cfg.owner_file, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+enum claim { CLAIM_OK, CLAIM_FOREIGN, CLAIM_ERROR };
+
+/*
+ * Before anything creates or touches the VM: with the owner file there the VM is ours; a VM without
+ * it belongs to someone else; with neither, the owner file is written (so that the VM bhyveload or
+ * bhyve creates next is marked as ours). CLAIM_ERROR leaves errno set.
+ */
+static enum claim
+claim_vm(void)
+{
+	char buf[sizeof(cfg.name) + 64], stamp[32];
+	int n;
+
+	if (vm_owned())
+		return CLAIM_OK;
+	if (vm_exists())
+		return CLAIM_FOREIGN;
+	iso_now(stamp, sizeof(stamp));
+	n = snprintf(buf, sizeof(buf), "name=%s\ncreated=%s\n", cfg.name, stamp);
+	return write_atomic(cfg.owner_file, buf, (size_t)n, 0644) == 0 ? CLAIM_OK : CLAIM_ERROR;
+}
+
+/* Says, in the guest log and the events, that the VM is someone else's. */
+static void
+report_foreign_vm(void)
+{
+	log_note(FOREIGN_VM_MSG, cfg.name);
+	event("foreign-vm", "vm_dev=%s", cfg.vm_dev);
+}
+
+/*
+ * Runs the destroy command, only while the owner file marks the VM as ours. The final destroy
+ * (when the monitor stops for good) removes the owner file once no VM is left.
+ */
+static void
+destroy_vm(int final)
+{
+	if (!vm_owned()) {
+		if (vm_exists())
+			log_note("not destroying VM %s: %s is missing, so it is not this guest's", cfg.name, cfg.owner_file);
+		return;
+	}
 	run_helper(&destroy_cmd, "destroy");
+	if (final && !vm_exists() && unlink(cfg.owner_file) != 0 && errno != ENOENT)
+		log_note("cannot remove %s: %s", cfg.owner_file, strerror(errno));
 }
 
 /* Runs bhyve until it exits; handles SIGTERM (power button, then force-poweroff, then SIGKILL). */
@@ -605,19 +841,22 @@ run_bhyve(long *ran_ms)
 			event("stop", "pid=%ld action=acpi-poweroff timeout_ms=%ld", (long)pid, cfg.stop_timeout_ms);
 			set_state("stopping", "requested");
 			stage = 1;
-			deadline = now_ms() + cfg.stop_timeout_ms;
+			deadline = deadline_after(now_ms(), cfg.stop_timeout_ms);
 		} else if (stage == 1 && now_ms() >= deadline) {
 			event("stop", "pid=%ld action=force-poweroff", (long)pid);
 			run_helper(&poweroff_cmd, "poweroff");
 			stage = 2;
-			deadline = now_ms() + cfg.kill_timeout_ms;
+			deadline = deadline_after(now_ms(), cfg.kill_timeout_ms);
 		} else if (stage == 2 && now_ms() >= deadline) {
 			event("stop", "pid=%ld action=kill", (long)pid);
 			kill(pid, SIGKILL);
 			stage = 3;
 			deadline = -1;
 		}
-		wait_events(deadline < 0 ? (stop_requested && stage == 0 ? 0 : -1) : deadline - now_ms());
+		if (deadline >= 0)
+			wait_events(ms_until(deadline, now_ms()));
+		else
+			wait_events(stop_requested && stage == 0 ? 0 : WAIT_FOREVER);
 	}
 	drain_log();
 	*ran_ms = now_ms() - started;
@@ -653,24 +892,44 @@ install_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* Locks run_dir/monitor.pid; a second monitor for the same guest is refused. */
+/*
+ * Locks run_dir/monitor.pid; a second monitor for the same guest is refused. A reader that probes
+ * the lock (the agent takes a shared lock for an instant to tell a stale file from a live one) can
+ * hold it for a moment, so a refusal is only final after a few tries. The file is emptied as soon
+ * as the lock is ours: a pid left in it by a monitor that was killed must not be read as ours.
+ */
 static int
 lock_pidfile(void)
 {
 	char buf[32];
 	ssize_t n;
+	int tries;
 
-	pid_fd = open(pid_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	pid_fd = open(pid_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (pid_fd < 0) {
 		fprintf(stderr, "bhyve-monitor: %s: %s\n", pid_path, strerror(errno));
 		return EX_OSERR;
 	}
-	if (flock(pid_fd, LOCK_EX | LOCK_NB) != 0) {
+	for (tries = 0; flock(pid_fd, LOCK_EX | LOCK_NB) != 0; tries++) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK) {
+			fprintf(stderr, "bhyve-monitor: %s: flock: %s\n", pid_path, strerror(errno));
+			return EX_OSERR;
+		}
+		if (tries < 10) {
+			(void)poll(NULL, 0, 10);
+			continue;
+		}
 		n = pread(pid_fd, buf, sizeof(buf) - 1, 0);
 		buf[n > 0 ? n : 0] = '\0';
 		buf[strcspn(buf, "\n")] = '\0';
 		fprintf(stderr, "bhyve-monitor: guest %s is already monitored (pid %s)\n", cfg.name, buf);
 		return EX_TEMPFAIL;
+	}
+	if (ftruncate(pid_fd, 0) != 0) {
+		fprintf(stderr, "bhyve-monitor: %s: %s\n", pid_path, strerror(errno));
+		return EX_OSERR;
 	}
 	return 0;
 }
@@ -688,14 +947,17 @@ write_pidfile(void)
 
 /*
  * Detaches from the caller: a new session, no controlling terminal, not a child of the agent.
- * The caller gets its exit status only once the daemon has written its pid file.
+ * The caller gets its exit status only once the daemon has written its pid file: 0 when the daemon
+ * said it is ready, otherwise (the pipe reached its end first) a failure, with the intermediate
+ * child's exit status when that one failed.
  */
 static int
 daemonize(void)
 {
-	int ready[2], devnull;
+	int ready[2], devnull, status = 0;
 	pid_t pid;
-	char c;
+	ssize_t n;
+	char c = '\0';
 
 	if (pipe(ready) != 0)
 		return -1;
@@ -704,10 +966,19 @@ daemonize(void)
 		return -1;
 	if (pid > 0) {
 		close(ready[1]);
-		while (read(ready[0], &c, 1) < 0 && errno == EINTR)
+		do
+			n = read(ready[0], &c, 1);
+		while (n < 0 && errno == EINTR);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
-		waitpid(pid, NULL, 0);
-		_exit(c == 'R' ? 0 : EX_OSERR);
+		if (n == 1 && c == 'R')
+			_exit(0);
+		if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+			fprintf(stderr, "bhyve-monitor: could not detach (exit %d)\n", WEXITSTATUS(status));
+			_exit(WEXITSTATUS(status));
+		}
+		fprintf(stderr, "bhyve-monitor: the monitor of guest %s ended before it was ready\n", cfg.name);
+		_exit(EX_OSERR);
 	}
 	close(ready[0]);
 	if (setsid() < 0)
@@ -729,9 +1000,19 @@ daemonize(void)
 	}
 	write_pidfile();
 	c = 'R';
-	write_all(ready[1], &c, 1);
+	(void)write_all(ready[1], &c, 1);
 	close(ready[1]);
 	return 0;
+}
+
+/* Makes a directory the monitor needs when it is missing (its parent must exist). */
+static int
+ensure_dir(const char *path, mode_t mode)
+{
+	if (mkdir(path, mode) == 0 || errno == EEXIST)
+		return 0;
+	fprintf(stderr, "bhyve-monitor: cannot create %s: %s\n", path, strerror(errno));
+	return -1;
 }
 
 static void
@@ -746,9 +1027,15 @@ main(int argc, char **argv)
 {
 	const char *spec;
 	int foreground = 0, ch, rc, status;
-	long failures[MAX_FAILURES], ran_ms = 0, backoff, now;
+	long failures[MAX_FAILURES], ran_ms = 0, backoff, now, end;
 	int nfail = 0, i, j;
 	const char *final_state = "stopped", *final_reason = "";
+	char log_dir[PATH_MAX], *slash;
+
+	/* Nothing inherited but 0-2 and PATH/locale, before anything else is opened or run. */
+	close_from(STDERR_FILENO + 1);
+	standard_fds();
+	clean_environment();
 
 	while ((ch = getopt(argc, argv, "f")) != -1) {
 		if (ch == 'f')
@@ -760,7 +1047,7 @@ main(int argc, char **argv)
 		usage();
 	spec = argv[optind];
 	if (read_config(spec) != 0) {
-		fprintf(stderr, "bhyve-monitor: %s/monitor.conf: %s\n", spec, strerror(errno));
+		fprintf(stderr, "bhyve-monitor: %s/monitor.conf: %s\n", spec, conf_problem[0] != '\0' ? conf_problem : strerror(errno));
 		return EX_DATAERR;
 	}
 	if (read_argv(spec, "bhyve.argv", &bhyve_cmd) != 0 ||
@@ -775,25 +1062,53 @@ main(int argc, char **argv)
 		fprintf(stderr, "bhyve-monitor: %s/bhyveload.argv: %s\n", spec, strerror(errno));
 		return EX_DATAERR;
 	}
-	snprintf(pid_path, sizeof(pid_path), "%s/monitor.pid", cfg.run_dir);
-	snprintf(status_path, sizeof(status_path), "%s/status", cfg.run_dir);
-	snprintf(events_path, sizeof(events_path), "%s/events", cfg.run_dir);
+	if (snprintf(pid_path, sizeof(pid_path), "%s/monitor.pid", cfg.run_dir) >= (int)sizeof(pid_path) ||
+	    snprintf(status_path, sizeof(status_path), "%s/status", cfg.run_dir) >= (int)sizeof(status_path) ||
+	    snprintf(events_path, sizeof(events_path), "%s/events", cfg.run_dir) >= (int)sizeof(events_path)) {
+		fprintf(stderr, "bhyve-monitor: %s/monitor.conf: run_dir: too long\n", spec);
+		return EX_DATAERR;
+	}
+	copy_str(log_dir, sizeof(log_dir), cfg.log_file);
+	slash = strrchr(log_dir, '/');
+	if (slash != NULL && slash != log_dir)
+		*slash = '\0';
+	if (ensure_dir(cfg.run_dir, 0700) != 0 || (slash != log_dir && ensure_dir(log_dir, 0750) != 0))
+		return EX_OSERR;
 	if ((rc = lock_pidfile()) != 0)
 		return rc;
-	log_fd = open(cfg.log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	events_fd = open(events_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	log_fd = open(cfg.log_file, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
+	events_fd = open(events_path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (log_fd < 0 || events_fd < 0) {
 		fprintf(stderr, "bhyve-monitor: cannot open the log or events file: %s\n", strerror(errno));
+		unlink(pid_path);
 		return EX_OSERR;
+	}
+	/* Whose VM is it? Decided here, before detaching, so that the caller gets the answer. */
+	switch (claim_vm()) {
+	case CLAIM_OK:
+		break;
+	case CLAIM_FOREIGN:
+		fprintf(stderr, "bhyve-monitor: " FOREIGN_VM_MSG "\n", cfg.name);
+		report_foreign_vm();
+		event("monitor-exit", "state=stopped reason=foreign-vm");
+		set_state("stopped", "foreign-vm");
+		unlink(pid_path);
+		return EX_CONFIG;
+	case CLAIM_ERROR:
+		fprintf(stderr, "bhyve-monitor: cannot write %s: %s\n", cfg.owner_file, strerror(errno));
+		unlink(pid_path);
+		return EX_CANTCREAT;
 	}
 	if (pipe(sig_pipe) != 0 || pipe(log_pipe) != 0 ||
 	    set_flags(sig_pipe[0], FD_CLOEXEC, O_NONBLOCK) != 0 || set_flags(sig_pipe[1], FD_CLOEXEC, O_NONBLOCK) != 0 ||
 	    set_flags(log_pipe[0], FD_CLOEXEC, O_NONBLOCK) != 0 || set_flags(log_pipe[1], FD_CLOEXEC, 0) != 0) {
 		fprintf(stderr, "bhyve-monitor: pipe: %s\n", strerror(errno));
+		unlink(pid_path);
 		return EX_OSERR;
 	}
 	if (!foreground && daemonize() != 0) {
 		fprintf(stderr, "bhyve-monitor: cannot detach: %s\n", strerror(errno));
+		unlink(pid_path);
 		return EX_OSERR;
 	}
 	if (foreground)
@@ -807,8 +1122,22 @@ main(int argc, char **argv)
 	set_state("starting", "");
 
 	while (!stop_requested) {
-		if (cfg.vm_dev[0] != '\0' && access(cfg.vm_dev, F_OK) == 0)
-			destroy_vm();	/* a stale VM of this name: bhyve would reuse it */
+		/* Checked again before each run: the VM may have been replaced while none ran. */
+		switch (claim_vm()) {
+		case CLAIM_OK:
+			break;
+		case CLAIM_FOREIGN:
+			report_foreign_vm();
+			final_reason = "foreign-vm";
+			goto done;
+		case CLAIM_ERROR:
+			log_note("cannot write %s: %s", cfg.owner_file, strerror(errno));
+			event("owner-file", "error=\"%s\"", strerror(errno));
+			final_reason = "error";
+			goto done;
+		}
+		if (vm_exists())
+			destroy_vm(0);	/* a stale VM of this guest: bhyve would reuse it */
 		if (have_load && !stop_requested) {
 			status = run_helper(&load_cmd, "bhyveload");
 			if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -854,7 +1183,7 @@ failed:
 		failures[nfail % MAX_FAILURES] = now;
 		nfail++;
 		for (i = 0, j = 0; i < nfail && i < MAX_FAILURES; i++)
-			if (now - failures[i] <= cfg.crash_window_s * 1000)
+			if (cfg.crash_window_s > LONG_MAX / 1000 || now - failures[i] <= cfg.crash_window_s * 1000)
 				j++;
 		if (j >= cfg.crash_limit) {
 			final_state = "crashed";
@@ -864,13 +1193,13 @@ failed:
 		}
 		backoff = cfg.backoff_initial_ms;
 		for (i = 1; i < j && backoff < cfg.backoff_max_ms; i++)
-			backoff *= 2;
+			backoff = doubled_capped(backoff, cfg.backoff_max_ms);
 		if (backoff > cfg.backoff_max_ms)
 			backoff = cfg.backoff_max_ms;
 		event("backoff", "delay_ms=%ld failures=%d ran_ms=%ld", backoff, j, ran_ms);
 		set_state("backoff", final_reason);
-		for (now = now_ms() + backoff; !stop_requested && now_ms() < now;)
-			wait_events(now - now_ms());
+		for (end = deadline_after(now_ms(), backoff); !stop_requested && now_ms() < end;)
+			wait_events(ms_until(end, now_ms()));
 		if (stop_requested) {
 			final_reason = "requested";
 			break;
@@ -882,10 +1211,10 @@ failed:
 		final_reason = "requested";
 done:
 	set_state("stopping", final_reason);
-	destroy_vm();
+	destroy_vm(1);
 	drain_log();
 	event("monitor-exit", "state=%s reason=%s", final_state, final_reason);
 	set_state(final_state, final_reason);
 	unlink(pid_path);
-	return 0;
+	return strcmp(final_reason, "foreign-vm") == 0 ? EX_CONFIG : 0;
 }

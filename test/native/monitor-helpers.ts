@@ -1,5 +1,5 @@
 /** Runs bhyve-monitor against a sandbox host: spec written by the agent's own writer, real processes. */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawnSync, type StdioOptions } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -34,16 +34,23 @@ export class MonitoredGuest {
   readonly paths: MonitorPaths;
   private readonly base: string;
 
-  constructor(readonly root: string, readonly guest: Guest, readonly policy: MonitorPolicy) {
+  /** `logDir`: put the guest log in a directory of its own under the base (default: the base itself). */
+  constructor(readonly root: string, readonly guest: Guest, readonly policy: MonitorPolicy, opts: { logDir?: string } = {}) {
     this.base = mkdtempSync(join(tmpdir(), `cdktf-bhyve-monitor-${guest.name}-`));
-    this.paths = { root, specDir: join(this.base, "spec"), runDir: join(this.base, "run"), logFile: join(this.base, "console.log") };
+    const logFile = opts.logDir ? join(this.base, opts.logDir, "console.log") : join(this.base, "console.log");
+    this.paths = { root, specDir: join(this.base, "spec"), runDir: join(this.base, "run"), logFile };
     writeMonitorSpec(this.paths, renderMonitorSpec(guest, this.paths, policy));
   }
 
   /** Starts the monitor detached (it daemonizes); returns its exit status and output. */
-  start(): { status: number | null; stderr: string } {
-    const r = spawnSync(monitorExecutable()!, [this.paths.specDir], { encoding: "utf8", timeout: 10_000 });
+  start(opts: { env?: NodeJS.ProcessEnv; stdio?: StdioOptions } = {}): { status: number | null; stderr: string } {
+    const r = spawnSync(monitorExecutable()!, [this.paths.specDir], { encoding: "utf8", timeout: 10_000, ...opts });
     return { status: r.status, stderr: r.stderr };
+  }
+
+  /** The owner file the monitor keeps while the VM is this guest's. */
+  get ownerFile(): string {
+    return join(this.paths.runDir, "vm.owned");
   }
 
   get pid(): number | null {
