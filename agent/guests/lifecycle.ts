@@ -152,13 +152,27 @@ export function specFor(paths: HostPaths, guest: Guest): Record<string, Buffer> 
   return renderMonitorSpec(guest, monitorPaths(paths, guest.name), policyFor(paths, guest));
 }
 
-/** True when the spec on disk is exactly `files`. */
+/**
+ * Spec files compare byte for byte, except monitor.conf's `owner_file` and `log_file` lines: they
+ * follow from the guest's name alone and say where the monitor keeps its files, not how the guest
+ * runs, so a spec written by an agent from before the guest directories must not restart a running
+ * guest at the first converge after an upgrade (its running monitor counts as the owner; the next
+ * start writes the whole spec anew).
+ */
+function sameSpecFile(file: string, onDisk: Buffer, wanted: Buffer): boolean {
+  if (onDisk.equals(wanted)) return true;
+  if (file !== "monitor.conf") return false;
+  const strip = (b: Buffer): string => b.toString("utf8").split("\n").filter((l) => !l.startsWith("owner_file=") && !l.startsWith("log_file=")).join("\n");
+  return strip(onDisk) === strip(wanted);
+}
+
+/** True when the spec on disk is `files` (see {@link sameSpecFile}). */
 export function specOnDisk(paths: HostPaths, name: string, files: Record<string, Buffer>): boolean {
   const dir = paths.guestSpecDir(name);
   if (!existsSync(dir)) return false;
   const present = readdirSync(dir).filter((f) => !f.startsWith("."));
   if (present.length !== Object.keys(files).length) return false;
-  return Object.entries(files).every(([f, data]) => existsSync(join(dir, f)) && readFileSync(join(dir, f)).equals(data));
+  return Object.entries(files).every(([f, data]) => existsSync(join(dir, f)) && sameSpecFile(f, readFileSync(join(dir, f)), data));
 }
 
 function runMonitor(exe: string, specDir: string): Promise<{ status: number | null; stderr: string }> {

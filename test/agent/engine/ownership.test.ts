@@ -4,7 +4,7 @@
  * a guest of the agent's whose VM outlived its monitor is still the agent's to reap.
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { readGuest, vmOwned } from "../../../agent/guests/lifecycle.js";
@@ -50,6 +50,13 @@ describe("ownership: only the agent's own VMs", () => {
     assert.deepEqual(r.refused, []);
     await until(() => h.machine().vms.mine?.process != null, "mine running");
     assert.ok(vmOwned(h.paths, "mine"));
+    assert.ok(existsSync(h.paths.guestOwnerFile("mine")), "the monitor wrote the owner file");
+    // A spec from an agent before the guest directories (no owner_file, the log beside audit.log) does not restart the guest.
+    const conf = join(h.paths.guestSpecDir("mine"), "monitor.conf");
+    const old = readFileSync(conf, "utf8").split("\n").filter((l) => !l.startsWith("owner_file=")).map((l) => (l.startsWith("log_file=") ? `log_file=${h.paths.logDir}/mine.log` : l)).join("\n");
+    writeFileSync(conf, old);
+    const same = await h.apply({ guests: [guest("mine")] });
+    assert.deepEqual(same.changed, [], "no restart for where the monitor keeps its files");
     const d = await h.apply({ guests: [] });
     assert.deepEqual(d.changed.map((c) => c.what), ["guest mine"]);
     assert.equal(h.machine().vms.mine, undefined, "its VM destroyed");
