@@ -1,5 +1,7 @@
 /** Shared test helpers. */
+import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
 /** Absolute path of a file under the repository root. */
@@ -15,4 +17,33 @@ export function fixture(rel: string): string {
 /** A deep copy of plain data, to mutate in a test. */
 export function clone<T>(v: T): T {
   return structuredClone(v);
+}
+
+/** True when the run is a CI run (CI=true, as CI services set it). */
+export function isCi(env: NodeJS.ProcessEnv = process.env): boolean {
+  return /^(true|1)$/i.test(env.CI ?? "");
+}
+
+/**
+ * The options of a suite (or test) that needs something this machine may lack: pass `reason`
+ * (why it cannot run here, e.g. sshdSkipReason()) or undefined when it can. With a reason:
+ * - under CI=true, a test named after the suite fails with the reason, so the run fails (CI must
+ *   run every end-to-end, terraform and native suite); the suite itself is skipped;
+ * - elsewhere, a skipped test named after the suite counts it in the run's summary ("# skipped")
+ *   and prints a `# <suite> skipped: <reason>` diagnostic; the suite is skipped.
+ * Call it at the top level of a test file (it declares that test there).
+ */
+export function prerequisite(suite: string, reason: string | undefined, env: NodeJS.ProcessEnv = process.env): { skip?: string } {
+  if (!reason) return {};
+  if (isCi(env)) {
+    test(`prerequisite missing for "${suite}"`, () => {
+      assert.fail(`"${suite}" cannot run: ${reason}; under CI=true every end-to-end, terraform and native suite must run`);
+    });
+  } else {
+    test(`prerequisite missing for "${suite}"`, (t) => {
+      t.diagnostic(`"${suite}" skipped: ${reason}`);
+      t.skip(reason);
+    });
+  }
+  return { skip: reason };
 }

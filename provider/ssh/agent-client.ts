@@ -2,7 +2,8 @@
  * The provider's way to a host: one SSH connection per host per provider process (ssh2), the
  * host key checked against the pinned fingerprint before authentication, one channel running the
  * agent (`bhyve-agent rpc`, or whatever the host's forced command runs), many JSON-RPC requests on
- * it, each with a deadline. A dropped connection fails the calls in flight; the next call
+ * it, each with a deadline. A dropped connection (E_DISCONNECTED), an answer that breaks the
+ * protocol (E_PROTOCOL) or close() (E_CLOSED) fails the calls in flight at once; the next call
  * reconnects.
  */
 import { createHash } from "node:crypto";
@@ -64,13 +65,6 @@ export function parseAddress(address: string): { host: string; port: number } {
   return { host: m[1]!, port };
 }
 
-interface Pending {
-  resolve: (v: unknown) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
-  method: string;
-}
-
 /**
  * Opens an SSH connection whose host key must match the pinned fingerprint (checked before the
  * client authenticates); failures carry a code and say what to do.
@@ -121,14 +115,166 @@ export async function connectPinned(address: string, hostKey: string, opts: Clie
   return client;
 }
 
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+  method: string;
+}
+
+/** At most this much of a line the client could not use is quoted in the error. */
+const QUOTED_CHARS = 200;
+
+function quote(text: string): string {
+  return JSON.stringify(text.length > QUOTED_CHARS ? `${text.slice(0, QUOTED_CHARS)}…` : text);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The JSON-RPC side of one agent channel: numbers the requests, writes them as lines, reads the
+ * agent's newline-delimited answers from the raw byte stream (chunks may split a line or a UTF-8
+ * character anywhere) and settles each call by its id, or fails it at its deadline.
+ *
+ * What the agent sends must be JSON-RPC answers to requests in flight: a line that is not UTF-8
+ * JSON, an answer to an id this client never sent (or already settled), or an answer with neither
+ * result nor error fails every call in flight with E_PROTOCOL and calls `onBroken`, so the owner
+ * drops the connection. A late answer to a call that timed out is expected and ignored. An
+ * `id: null` error (the agent could not read a request) fails every call in flight with the
+ * agent's code. Blank lines are ignored. After {@link fail}, every call is refused.
+ */
+export class AgentRpc {
+  private readonly pending = new Map<number, Pending>();
+  /** Calls that timed out: the agent still answers them, later. */
+  private readonly abandoned = new Set<number>();
+  private nextId = 1;
+  /** Bytes of the line not yet ended by a newline. */
+  private partial: Buffer[] = [];
+  private failure: ((method: string) => AgentCallError) | null = null;
+  private readonly utf8 = new TextDecoder("utf-8", { fatal: true });
+
+  constructor(
+    readonly address: string,
+    private readonly write: (line: string) => void,
+    private readonly onBroken: (err: AgentCallError) => void = () => {},
+  ) {}
+
+  /** Calls not yet answered. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** True once the stream is given up ({@link fail}, a protocol error). */
+  get failed(): boolean {
+    return this.failure !== null;
+  }
+
+  /** Sends one request; settles with its answer, or fails at `timeoutMs` (E_TIMEOUT). */
+  call<T>(method: string, params: Record<string, unknown>, timeoutMs: number): Promise<T> {
+    if (this.failure) return Promise.reject(this.failure(method));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        this.abandoned.add(id);
+        reject(new AgentCallError(`the agent on ${this.address} did not answer ${method} within ${Math.round(timeoutMs / 1000)} s (command_timeout)`, "E_TIMEOUT"));
+      }, timeoutMs);
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer, method });
+      this.write(`${JSON.stringify({ jsonrpc: "2.0", id, method, params })}\n`);
+    });
+  }
+
+  /** Bytes from the agent's stdout, as they come. */
+  receive(chunk: Buffer): void {
+    let start = 0;
+    for (let nl = chunk.indexOf(10, start); nl >= 0 && !this.failure; nl = chunk.indexOf(10, start)) {
+      const tail = chunk.subarray(start, nl);
+      const bytes = this.partial.length ? Buffer.concat([...this.partial, tail]) : tail;
+      this.partial = [];
+      start = nl + 1;
+      this.line(bytes);
+    }
+    if (this.failure) this.partial = [];
+    else if (start < chunk.length) this.partial.push(chunk.subarray(start));
+  }
+
+  /** Fails every call in flight with the error `make` builds for its method, and every later call. */
+  fail(make: (method: string) => AgentCallError): void {
+    if (this.failure) return;
+    this.failure = make;
+    this.partial = [];
+    const calls = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of calls) {
+      clearTimeout(p.timer);
+      p.reject(make(p.method));
+    }
+  }
+
+  private line(bytes: Buffer): void {
+    let text: string;
+    try {
+      text = this.utf8.decode(bytes);
+    } catch {
+      return this.broken(`sent a line that is not UTF-8 (${bytes.length} bytes)`);
+    }
+    if (text.endsWith("\r")) text = text.slice(0, -1);
+    if (text.trim() === "") return;
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      return this.broken(`sent a line that is not JSON: ${quote(text)} (does a login script or the forced command on the host write to stdout?)`);
+    }
+    if (!isRecord(msg)) return this.broken(`sent ${quote(text)} where a JSON-RPC answer was expected`);
+    const { id, error } = msg;
+    if (id === null && isRecord(error)) {
+      const data = isRecord(error.data) ? error.data : {};
+      const code = typeof data.code === "string" ? data.code : "E_PROTOCOL";
+      const why = typeof error.message === "string" ? error.message : quote(text);
+      const make = (method: string): AgentCallError => new AgentCallError(`the agent on ${this.address} could not read a request (${why}) while ${method} was in flight; the connection is dropped and the next call reconnects`, code);
+      this.fail(make);
+      this.onBroken(make("a call"));
+      return;
+    }
+    const p = typeof id === "number" ? this.pending.get(id) : undefined;
+    if (!p) {
+      if (typeof id === "number" && this.abandoned.delete(id)) return;
+      return this.broken(`answered a request this client did not send or already had an answer to (id ${JSON.stringify(id) ?? "missing"})`);
+    }
+    if (!("result" in msg) && !isRecord(error)) return this.broken(`answered ${p.method} with neither a result nor an error: ${quote(text)}`);
+    this.pending.delete(id as number);
+    clearTimeout(p.timer);
+    if (isRecord(error)) {
+      const data = isRecord(error.data) ? (error.data as { code?: unknown; problems?: Array<{ path: string; message: string }> }) : {};
+      p.reject(new AgentCallError(typeof error.message === "string" ? error.message : quote(text), typeof data.code === "string" ? data.code : "E_AGENT", Array.isArray(data.problems) ? data.problems : undefined));
+    } else {
+      p.resolve(msg.result);
+    }
+  }
+
+  private broken(detail: string): void {
+    const message = `the agent on ${this.address} ${detail}; the connection is dropped and the next call reconnects`;
+    this.fail((method) => new AgentCallError(`${message} (${method} was in flight)`, "E_PROTOCOL"));
+    this.onBroken(new AgentCallError(message, "E_PROTOCOL"));
+  }
+}
+
 /** One host's connection and agent channel. */
 export class AgentConnection {
   private client: Client | null = null;
   private channel: ClientChannel | null = null;
+  /** The agent channel's RPC, once agent.hello said the protocol is ours. */
+  private rpc: AgentRpc | null = null;
+  /** The RPC of a connection being opened (agent.hello in flight). */
+  private opening: AgentRpc | null = null;
   private connecting: Promise<void> | null = null;
-  private pending = new Map<number, Pending>();
-  private nextId = 1;
-  private buffer = "";
+  /** Bumped by {@link close}: a connection being opened before it is given up. */
+  private epoch = 0;
+  /** Fails the SSH handshake in progress (set while it runs). */
+  private abortOpening: (() => void) | null = null;
   /** What agent.hello said on the current connection. */
   hello: { version: string; protocol: number; root: string } | null = null;
   /** Connections opened so far (the benchmarks count them). */
@@ -140,28 +286,27 @@ export class AgentConnection {
     private readonly opts: ClientOptions,
   ) {}
 
-  /** Calls an agent method; connects first when needed. */
-  async call<T = unknown>(method: string, params: Record<string, unknown> = {}, timeoutMs = this.opts.commandTimeoutMs): Promise<T> {
-    await this.connect();
-    return this.send<T>(method, params, timeoutMs);
+  /** Calls sent on the current connection and not yet answered. */
+  get inFlight(): number {
+    return this.rpc?.inFlight ?? 0;
   }
 
-  private send<T>(method: string, params: Record<string, unknown>, timeoutMs: number): Promise<T> {
-    const channel = this.channel;
-    if (!channel) return Promise.reject(new AgentCallError(`not connected to ${this.address}`, "E_DISCONNECTED"));
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new AgentCallError(`the agent on ${this.address} did not answer ${method} within ${Math.round(timeoutMs / 1000)} s (command_timeout)`, "E_TIMEOUT"));
-      }, timeoutMs);
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer, method });
-      channel.write(`${JSON.stringify({ jsonrpc: "2.0", id, method, params })}\n`);
-    });
+  /** Calls an agent method; connects first when needed. */
+  async call<T = unknown>(method: string, params: Record<string, unknown> = {}, timeoutMs = this.opts.commandTimeoutMs): Promise<T> {
+    const epoch = this.epoch;
+    await this.connect();
+    if (this.epoch !== epoch) throw this.closedError(method);
+    if (!this.rpc) throw new AgentCallError(`the connection to ${this.address} was lost before ${method} was sent; the next call reconnects`, "E_DISCONNECTED");
+    return this.rpc.call<T>(method, params, timeoutMs);
+  }
+
+  /** The error of a call (or of opening the connection) cut short by {@link close}. */
+  private closedError(during: string): AgentCallError {
+    return new AgentCallError(`the connection to ${this.address} was closed by the provider (it is stopping, or reconnecting) during ${during}; whether the host carried out a change shows at the next plan`, "E_CLOSED");
   }
 
   private connect(): Promise<void> {
-    if (this.channel) return Promise.resolve();
+    if (this.rpc) return Promise.resolve();
     if (!this.connecting) {
       this.connecting = this.open().finally(() => {
         this.connecting = null;
@@ -171,68 +316,99 @@ export class AgentConnection {
   }
 
   private async open(): Promise<void> {
-    const client = await connectPinned(this.address, this.hostKey, this.opts);
+    const epoch = this.epoch;
+    const pinned = connectPinned(this.address, this.hostKey, this.opts);
+    // close() during the handshake fails the opening at once; the connection, if it comes, is ended.
+    const closed = new Promise<never>((_resolve, reject) => (this.abortOpening = () => reject(this.closedError("the connection's opening"))));
+    let client: Client;
+    try {
+      client = await Promise.race([pinned, closed]);
+    } catch (err) {
+      if (this.epoch !== epoch) pinned.then((c) => c.end(), () => {});
+      throw err;
+    } finally {
+      this.abortOpening = null;
+    }
     this.connects++;
+    let rpc: AgentRpc | null = null;
+    let stderr = "";
+    const drop = (make: (method: string) => AgentCallError): void => {
+      rpc?.fail(make);
+      if (rpc && (this.rpc === rpc || this.opening === rpc)) {
+        this.rpc = null;
+        this.opening = null;
+        this.channel = null;
+        this.client = null;
+        this.hello = null;
+      }
+      client.end();
+    };
+    const lost = (why: string): void =>
+      drop((method) => new AgentCallError(`the connection to ${this.address} was lost during ${method} (${why})${stderr.trim() ? `; the agent said: ${stderr.trim()}` : ""}; the next call reconnects`, "E_DISCONNECTED"));
+    client.on("close", () => lost("the SSH connection closed"));
+    client.on("error", (e) => lost(e.message));
+    if (this.epoch !== epoch) {
+      client.end();
+      throw this.closedError("the connection's opening");
+    }
     const channel = await new Promise<ClientChannel>((resolve, reject) => {
       client.exec(AGENT_COMMAND, (err, ch) => (err ? reject(new AgentCallError(`${this.address}: cannot start the agent: ${err.message}`, "E_EXEC")) : resolve(ch)));
+    }).catch((err: unknown) => {
+      client.end();
+      throw err;
     });
+    if (this.epoch !== epoch) {
+      client.end();
+      throw this.closedError("the connection's opening");
+    }
+    const opened = new AgentRpc(this.address, (line) => void channel.write(line), (err) => drop(() => err));
+    rpc = opened;
+    this.opening = opened;
     this.client = client;
     this.channel = channel;
-    this.buffer = "";
-    let stderr = "";
     channel.stderr.on("data", (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-4000);
     });
-    channel.on("data", (d: Buffer) => this.receive(d.toString("utf8")));
-    const lost = (why: string): void => {
-      if (this.channel !== channel) return;
-      this.channel = null;
-      this.client = null;
-      this.hello = null;
-      client.end();
-      for (const [id, p] of this.pending) {
-        clearTimeout(p.timer);
-        p.reject(new AgentCallError(`the connection to ${this.address} was lost during ${p.method} (${why})${stderr.trim() ? `; the agent said: ${stderr.trim()}` : ""}; the next call reconnects`, "E_DISCONNECTED"));
-        this.pending.delete(id);
-      }
-    };
+    channel.on("data", (d: Buffer) => opened.receive(d));
     channel.on("close", () => lost("the agent's channel closed"));
-    client.on("close", () => lost("the SSH connection closed"));
-    client.on("error", (e) => lost(e.message));
-    const hello = await this.send<{ version: string; protocol: number; root: string }>("agent.hello", {}, this.opts.commandTimeoutMs);
-    if (hello.protocol !== AGENT_PROTOCOL) {
-      this.close();
-      throw new AgentCallError(`the agent on ${this.address} speaks protocol ${hello.protocol} (bhyve-agent ${hello.version}); this provider speaks protocol ${AGENT_PROTOCOL}: install the bhyve-agent that comes with this provider on the host`, "E_PROTOCOL");
-    }
-    this.hello = hello;
-  }
-
-  private receive(text: string): void {
-    this.buffer += text;
-    for (let nl = this.buffer.indexOf("\n"); nl >= 0; nl = this.buffer.indexOf("\n")) {
-      const line = this.buffer.slice(0, nl);
-      this.buffer = this.buffer.slice(nl + 1);
-      let msg: { id?: number; result?: unknown; error?: { message: string; data?: { code?: string; problems?: Array<{ path: string; message: string }> } } };
-      try {
-        msg = JSON.parse(line);
-      } catch {
-        continue;
+    channel.on("error", (e: Error) => lost(e.message));
+    try {
+      const hello = await opened.call<{ version: string; protocol: number; root: string }>("agent.hello", {}, this.opts.commandTimeoutMs);
+      if (this.opening !== opened) throw this.closedError("agent.hello");
+      if (!isRecord(hello) || typeof hello.protocol !== "number" || typeof hello.version !== "string") {
+        throw new AgentCallError(`the agent on ${this.address} answered agent.hello with ${quote(JSON.stringify(hello) ?? "nothing")}, not its version and protocol: is the forced command on the host bhyve-agent rpc?`, "E_PROTOCOL");
       }
-      const p = typeof msg.id === "number" ? this.pending.get(msg.id) : undefined;
-      if (!p) continue;
-      this.pending.delete(msg.id!);
-      clearTimeout(p.timer);
-      if (msg.error) p.reject(new AgentCallError(msg.error.message, msg.error.data?.code ?? "E_AGENT", msg.error.data?.problems));
-      else p.resolve(msg.result);
+      if (hello.protocol !== AGENT_PROTOCOL) {
+        throw new AgentCallError(`the agent on ${this.address} speaks protocol ${hello.protocol} (bhyve-agent ${hello.version}); this provider speaks protocol ${AGENT_PROTOCOL}: install the bhyve-agent that comes with this provider on the host`, "E_PROTOCOL");
+      }
+      this.opening = null;
+      this.rpc = opened;
+      this.hello = hello;
+    } catch (err) {
+      // No other call runs on a connection before its hello: only the connection goes.
+      drop(() => (err instanceof AgentCallError ? err : new AgentCallError(String(err), "E_PROTOCOL")));
+      throw err;
     }
   }
 
-  /** Closes the connection (calls in flight fail). */
+  /**
+   * Closes the connection: every call in flight, and a connection being opened, fail at once
+   * with E_CLOSED. The next call opens a new connection.
+   */
   close(): void {
-    this.channel?.end();
-    this.client?.end();
+    this.epoch++;
+    const calls = [this.rpc, this.opening];
+    const channel = this.channel;
+    const client = this.client;
+    this.rpc = null;
+    this.opening = null;
     this.channel = null;
     this.client = null;
+    this.hello = null;
+    for (const rpc of calls) rpc?.fail((method) => this.closedError(method));
+    this.abortOpening?.();
+    channel?.end();
+    client?.end();
   }
 }
 

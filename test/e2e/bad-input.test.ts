@@ -9,13 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CdktfProject } from "../../provider/cli/cdktf-project.js";
-import { repoPath } from "../helpers.js";
+import { prerequisite, repoPath } from "../helpers.js";
 import { explain, gpuHostProject, removeWork, snapshot, type HostSnapshot } from "./e2e-helpers.js";
 import { SshdFleet, sshdSkipReason, type SshdHost } from "./sshd-hosts.js";
 
 const skip = sshdSkipReason();
 
-describe("bad input never reaches a host", { skip }, () => {
+describe("bad input never reaches a host", prerequisite("bad input never reaches a host", skip), () => {
   const fleet = new SshdFleet();
   const works: string[] = [];
   let host: SshdHost;

@@ -17,7 +17,7 @@ import { AgentCallError, AgentConnection } from "../../provider/ssh/agent-client
 import { ShellSession } from "../../provider/ssh/shell-session.js";
 import { FW, until } from "../agent/agent-helpers.js";
 import { runBin } from "../cli-helpers.js";
-import { repoPath } from "../helpers.js";
+import { prerequisite, repoPath } from "../helpers.js";
 import { sshKeyPair, TerraformDir } from "../provider/tf-helpers.js";
 import { PROVIDER_VERSION } from "../../provider/version.js";
 import { SshdFleet, sshdSkipReason, type SshdHost } from "./sshd-hosts.js";
@@ -30,7 +30,7 @@ interface Ran {
   stderr: string;
 }
 
-describe("bootstrap and agent.upgrade, end to end", { skip }, () => {
+describe("bootstrap and agent.upgrade, end to end", prerequisite("bootstrap and agent.upgrade, end to end", skip), () => {
   const fleet = new SshdFleet();
   let host: SshdHost;
   const keys = mkdtempSync(join(tmpdir(), "cdktf-bhyve-deploy-"));

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { repoPath } from "../helpers.js";
+import { prerequisite, repoPath } from "../helpers.js";
 import { after, before, describe, test } from "node:test";
 import { until } from "../agent/agent-helpers.js";
 import { explain, fleetProject, gpuHostProject, removeWork, snapshot, type HostSnapshot } from "./e2e-helpers.js";
@@ -13,7 +13,7 @@ import { SshdFleet, sshdSkipReason, type SshdHost } from "./sshd-hosts.js";
 
 const skip = sshdSkipReason();
 
-describe("cdktf deploy of examples/fleet to three sshd hosts", { skip }, () => {
+describe("cdktf deploy of examples/fleet to three sshd hosts", prerequisite("cdktf deploy of examples/fleet to three sshd hosts", skip), () => {
   const fleet = new SshdFleet();
   let hosts: SshdHost[] = [];
   let work = "";
@@ -73,7 +73,7 @@ describe("cdktf deploy of examples/fleet to three sshd hosts", { skip }, () => {
   });
 });
 
-describe("cdktf deploy of examples/gpu-host to one sshd host", { skip }, () => {
+describe("cdktf deploy of examples/gpu-host to one sshd host", prerequisite("cdktf deploy of examples/gpu-host to one sshd host", skip), () => {
   const fleet = new SshdFleet();
   let host: SshdHost;
   let work = "";

@@ -10,11 +10,12 @@ import { after, before, describe, test } from "node:test";
 import { guestAction, rebootSandbox } from "../../agent/sandbox/host.js";
 import { until } from "../agent/agent-helpers.js";
 import { explain, gpuHostProject, removeWork, snapshot } from "./e2e-helpers.js";
+import { prerequisite } from "../helpers.js";
 import { SshdFleet, sshdSkipReason, type SshdHost } from "./sshd-hosts.js";
 
 const skip = sshdSkipReason();
 
-describe("drift on a deployed gpu-host, shown by the plan and healed by apply", { skip }, () => {
+describe("drift on a deployed gpu-host, shown by the plan and healed by apply", prerequisite("drift on a deployed gpu-host, shown by the plan and healed by apply", skip), () => {
   const fleet = new SshdFleet();
   let host: SshdHost;
   let work = "";

@@ -12,6 +12,7 @@ import { STOCK_LOADER_CONF } from "../../agent/sandbox/host.js";
 import { until } from "../agent/agent-helpers.js";
 import type { RunOutcome } from "../../provider/cli/cdktf-project.js";
 import { explain, fleetProject, gpuHostProject, removeWork, snapshot } from "./e2e-helpers.js";
+import { prerequisite } from "../helpers.js";
 import { SshdFleet, sshdSkipReason, type SshdHost } from "./sshd-hosts.js";
 import { TcpCutter } from "./tcp-cutter.js";
 
@@ -28,7 +29,7 @@ function flat(r: RunOutcome): string {
   return (r.stdout + r.stderr).replace(/\s+/g, " ");
 }
 
-describe("faults, end to end", { skip }, () => {
+describe("faults, end to end", prerequisite("faults, end to end", skip), () => {
   const fleet = new SshdFleet();
   const works: string[] = [];
   let gpu: SshdHost;

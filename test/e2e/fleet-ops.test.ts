@@ -14,7 +14,7 @@ import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { guestAction } from "../../agent/sandbox/host.js";
 import { until } from "../agent/agent-helpers.js";
-import { repoPath } from "../helpers.js";
+import { prerequisite, repoPath } from "../helpers.js";
 import { explain, fleetProject, removeWork } from "./e2e-helpers.js";
 import { SshdFleet, sshdSkipReason, type SshdHost } from "./sshd-hosts.js";
 
@@ -32,7 +32,7 @@ interface Ran {
   ms: number;
 }
 
-describe("push mode, status and the drift gate, end to end", { skip }, () => {
+describe("push mode, status and the drift gate, end to end", prerequisite("push mode, status and the drift gate, end to end", skip), () => {
   const fleet = new SshdFleet();
   let gpu: SshdHost;
   let edge: SshdHost;

@@ -14,11 +14,12 @@ import { readAudit } from "../../agent/host/audit.js";
 import { HostPaths } from "../../agent/host/paths.js";
 import { AgentCallError, AgentConnection } from "../../provider/ssh/agent-client.js";
 import { FAST_CONFIG, FW } from "../agent/agent-helpers.js";
+import { prerequisite } from "../helpers.js";
 import { SshdFleet, sshdSkipReason, type SshdHost } from "./sshd-hosts.js";
 
 const skip = sshdSkipReason();
 
-describe("host safety through the deploy key", { skip }, () => {
+describe("host safety through the deploy key", prerequisite("host safety through the deploy key", skip), () => {
   const fleet = new SshdFleet();
   let host: SshdHost;
   let conn: AgentConnection;

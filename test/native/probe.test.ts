@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { loadNativeProbe, monitorExecutable } from "../../agent/host/native.js";
 import { decodeCpuid } from "../../agent/parse/cpuid.js";
+import { prerequisite } from "../helpers.js";
 
 const native = loadNativeProbe();
 
@@ -13,7 +14,8 @@ test("npm install built the addon and the monitor", () => {
   assert.ok(monitorExecutable(), "native/build/Release/bhyve-monitor");
 });
 
-test("cpuid agrees with what the kernel says about this CPU", { skip: process.platform !== "linux" && "compares with Linux's /proc/cpuinfo" }, () => {
+const CPUID_TEST = "cpuid agrees with what the kernel says about this CPU";
+test(CPUID_TEST, prerequisite(CPUID_TEST, process.platform === "linux" ? undefined : "compares with Linux's /proc/cpuinfo"), () => {
   assert.ok(native.available);
   const { probe } = native;
   assert.equal(probe.cpuidAvailable, process.arch === "x64" || process.arch === "ia32");

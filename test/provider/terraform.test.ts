@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { guestAction } from "../../agent/sandbox/host.js";
@@ -134,7 +134,7 @@ describe("the provider through the real terraform CLI, against a sandbox host ov
   });
 });
 
-test("the provider starts and prints its handshake quickly", async (t) => {
+test("the provider prints Terraform's go-plugin handshake naming a socket it listens on, stops cleanly on SIGTERM (socket removed, exit 0), and refuses to run without the magic cookie", { timeout: 60_000 }, async (t) => {
   const cookie = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
   const times: number[] = [];
   for (let i = 0; i < 3; i++) {
@@ -142,10 +142,20 @@ test("the provider starts and prints its handshake quickly", async (t) => {
     const child = spawn(process.execPath, [repoPath("dist/terraform-provider-bhyve.mjs")], {
       env: { PATH: process.env.PATH, TF_PLUGIN_MAGIC_COOKIE: cookie, PLUGIN_PROTOCOL_VERSIONS: "5,6", PLUGIN_CLIENT_CERT: makeTlsIdentity().certPem },
     });
-    const line = await new Promise<string>((resolve) => child.stdout.once("data", (d: Buffer) => resolve(d.toString())));
-    times.push(performance.now() - t0);
-    child.kill("SIGTERM");
-    assert.match(line, /^1\|6\|unix\|\/.+\/plugin\.sock\|grpc\|[A-Za-z0-9+/]{60,}\n$/);
+    const exited = new Promise<unknown>((r) => child.on("exit", (code, signal) => r(signal ?? code)));
+    let sock = "";
+    try {
+      const line = await new Promise<string>((resolve) => child.stdout.once("data", (d: Buffer) => resolve(d.toString())));
+      times.push(performance.now() - t0);
+      const m = /^1\|6\|unix\|(\/.+\/plugin\.sock)\|grpc\|[A-Za-z0-9+/]{60,}\n$/.exec(line);
+      assert.ok(m, line);
+      sock = m[1]!;
+      assert.ok(statSync(sock).isSocket(), `${sock} is a socket`);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    assert.equal(await exited, 0, "the provider stops on SIGTERM with exit 0 (one that does not runs into the test's timeout)");
+    assert.equal(existsSync(sock), false, "and removes its socket");
   }
   t.diagnostic(`provider start to handshake: ${times.map((x) => x.toFixed(0)).join(", ")} ms`);
   const refused = spawn(process.execPath, [repoPath("dist/terraform-provider-bhyve.mjs")], { env: { PATH: process.env.PATH } });

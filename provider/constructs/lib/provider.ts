@@ -1,4 +1,4 @@
-import { TerraformStack } from "cdktf";
+import { TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 import { registerProvider } from "./mode.js";
 import { BhyveProvider as ProviderResource } from "../gen/provider/index.js";
@@ -7,7 +7,12 @@ import { BhyveProvider as ProviderResource } from "../gen/provider/index.js";
 export interface BhyveProviderProps {
   /** SSH user on the hosts. @default "root" */
   readonly sshUser?: string;
-  /** SSH private key (PEM or OpenSSH); never written to state. @default none */
+  /**
+   * SSH private key, as a reference only: a sensitive TerraformVariable's value (or another token,
+   * or a Terraform expression such as "${var.ssh_key}"). A literal key is refused at synth, since
+   * it would be written in clear into cdk.tf.json; use sshPrivateKeyFile or sshAgentSocket for a
+   * key on disk or in an agent. Never written to state. @default none
+   */
   readonly sshPrivateKey?: string;
   /** Path of the SSH private key. @default none */
   readonly sshPrivateKeyFile?: string;
@@ -23,6 +28,15 @@ export interface BhyveProviderProps {
   readonly agentUpgrade?: boolean;
 }
 
+/**
+ * Why `sshPrivateKey` cannot go into the synthesized configuration, or null when it is a reference
+ * (a token, or a whole Terraform expression "${...}") that Terraform resolves at plan time.
+ */
+export function literalKeyProblem(value: string | undefined): string | null {
+  if (value === undefined || Token.isUnresolved(value) || /^\$\{[^\n]+\}$/.test(value)) return null;
+  return "sshPrivateKey: a literal private key would be written in clear into cdk.tf.json; give sshPrivateKeyFile (the key's path), sshAgentSocket (an ssh-agent), or a sensitive TerraformVariable's value (new TerraformVariable(stack, \"ssh_key\", { type: \"string\", sensitive: true }).stringValue)";
+}
+
 /** The bhyve provider (registry.terraform.io/cdktf-bhyve/bhyve). */
 export class BhyveProvider extends Construct {
   /** The L1 provider. */
@@ -30,6 +44,10 @@ export class BhyveProvider extends Construct {
 
   constructor(scope: Construct, id: string, props: BhyveProviderProps = {}) {
     super(scope, id);
+    const keyProblem = literalKeyProblem(props.sshPrivateKey);
+    // Refused at synth with the other validations; and never handed to the L1 provider, so even a
+    // synth with validations off does not write the key.
+    if (keyProblem) this.node.addValidation({ validate: () => [keyProblem] });
     registerProvider(TerraformStack.of(this), {
       ...(props.sshUser !== undefined ? { user: props.sshUser } : {}),
       ...(props.sshPrivateKeyFile !== undefined ? { privateKeyFile: props.sshPrivateKeyFile } : {}),
@@ -38,7 +56,7 @@ export class BhyveProvider extends Construct {
     });
     this.provider = new ProviderResource(this, "provider", {
       ...(props.sshUser !== undefined ? { sshUser: props.sshUser } : {}),
-      ...(props.sshPrivateKey !== undefined ? { sshPrivateKey: props.sshPrivateKey } : {}),
+      ...(props.sshPrivateKey !== undefined && !keyProblem ? { sshPrivateKey: props.sshPrivateKey } : {}),
       ...(props.sshPrivateKeyFile !== undefined ? { sshPrivateKeyFile: props.sshPrivateKeyFile } : {}),
       ...(props.sshAgentSocket !== undefined ? { sshAgentSocket: props.sshAgentSocket } : {}),
       ...(props.connectTimeout !== undefined ? { connectTimeout: props.connectTimeout } : {}),

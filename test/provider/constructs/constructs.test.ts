@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { App, TerraformStack, TerraformVariable, Testing } from "cdktf";
+import { Construct } from "constructs";
 import { BhyveHost, BhyveProvider, Guest, type GuestProps } from "cdktf-bhyve";
 import { checkDocumentData } from "../../../agent/spec/validate.js";
 import { checkDocumentText } from "../../../agent/spec/document.js";
@@ -34,15 +35,35 @@ function stackWithHost() {
   return { app, stack, host, outdir };
 }
 
-/** Synthesizes with validations on; returns the validation lines, or [] when it passed. */
+/**
+ * Synthesizes with validations on; returns the validation lines, or [] when it passed. Anything
+ * else thrown (a crash in a construct, a validation failure without problem lines) is rethrown.
+ */
 function synthErrors(stack: TerraformStack): string[] {
   try {
     Testing.synth(stack, true);
     return [];
   } catch (err) {
-    return (err as Error).message.split("\n").filter((l) => l.startsWith("  [")).map((l) => l.trim());
+    const message = err instanceof Error ? err.message : "";
+    const lines = message.split("\n").filter((l) => l.startsWith("  [")).map((l) => l.trim());
+    if (!message.startsWith("Validation failed with the following errors:") || lines.length === 0) throw err;
+    return lines;
   }
 }
+
+test("synthErrors tells a crash from a validation failure", () => {
+  const { stack } = stackWithHost();
+  new (class extends Construct {
+    constructor() {
+      super(stack, "crash");
+      this.node.addValidation({ validate: () => { throw new TypeError("cannot read properties of undefined"); } });
+    }
+  })();
+  assert.throws(() => synthErrors(stack), /cannot read properties of undefined/);
+  const bad = stackWithHost();
+  new Guest(bad.stack, "g", guest(bad.host, { cpus: 0 }));
+  assert.deepEqual(synthErrors(bad.stack), ["[s/g] cpus: 0 is out of range (1-4096)"]);
+});
 
 const guest = (host: BhyveHost, over: Partial<GuestProps> = {}): GuestProps => ({ host, name: "g1", cpus: 2, memory: "2G", bootrom: FW, ...over });
 
@@ -118,6 +139,54 @@ describe("synth-time validation: every spec rule, named by construct path and fi
     new Guest(stack, "later", guest(host, { name: "later", cpus, passthru: [{ device: "9/0/0", slot: 31 }] }));
     new Guest(stack, "now", guest(host, { name: "now", cpus: 0 }));
     assert.deepEqual(synthErrors(stack), ["[s/now] cpus: 0 is out of range (1-4096)"]);
+  });
+});
+
+describe("BhyveProvider's SSH key", () => {
+  const PEM = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n";
+  const synthOut = (setup: (stack: TerraformStack) => void, skipValidation = false): { errors: string[]; json: string } => {
+    const outdir = mkdtempSync(join(tmpdir(), "cdktf-bhyve-key-"));
+    outdirs.push(outdir);
+    const app = new App({ outdir, skipValidation });
+    const stack = new TerraformStack(app, "s");
+    setup(stack);
+    const errors = skipValidation ? [] : synthErrors(stack);
+    if (errors.length === 0) app.synth();
+    const file = join(outdir, "stacks", "s", "cdk.tf.json");
+    return { errors, json: errors.length === 0 ? readFileSync(file, "utf8") : "" };
+  };
+
+  test("a literal key is refused at synth, naming sshPrivateKey and what to use instead", () => {
+    const { errors } = synthOut((s) => new BhyveProvider(s, "bhyve", { sshPrivateKey: PEM }));
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!, /^\[s\/bhyve\] sshPrivateKey: a literal private key would be written in clear into cdk\.tf\.json; give sshPrivateKeyFile .*sshAgentSocket .*sensitive TerraformVariable/);
+    assert.doesNotMatch(errors[0]!, /BEGIN OPENSSH/, "the message does not repeat the key");
+  });
+
+  test("even with validations off, a literal key never reaches cdk.tf.json", () => {
+    const { json } = synthOut((s) => new BhyveProvider(s, "bhyve", { sshPrivateKey: PEM }), true);
+    assert.doesNotMatch(json, /PRIVATE KEY|b3BlbnNzaC1rZXkt|ssh_private_key"/);
+  });
+
+  test("a sensitive TerraformVariable's value is taken; cdk.tf.json holds a reference to it, not a key", () => {
+    const { errors, json } = synthOut((s) => {
+      const key = new TerraformVariable(s, "ssh_key", { type: "string", sensitive: true });
+      new BhyveProvider(s, "bhyve", { sshPrivateKey: key.stringValue });
+    });
+    assert.deepEqual(errors, []);
+    const tf = JSON.parse(json);
+    assert.equal(tf.provider.bhyve[0].ssh_private_key, "${var.ssh_key}");
+    assert.equal(tf.variable.ssh_key.sensitive, true);
+    assert.doesNotMatch(json, /PRIVATE KEY/);
+  });
+
+  test("a Terraform expression written as a string, a key file and an agent socket are taken", () => {
+    const written = synthOut((s) => new BhyveProvider(s, "bhyve", { sshPrivateKey: "${var.deploy_key}" }));
+    assert.deepEqual(written.errors, []);
+    assert.equal(JSON.parse(written.json).provider.bhyve[0].ssh_private_key, "${var.deploy_key}");
+    const file = synthOut((s) => new BhyveProvider(s, "bhyve", { sshPrivateKeyFile: "/home/ops/.ssh/bhyve_deploy", sshAgentSocket: "/tmp/agent.sock" }));
+    assert.deepEqual(file.errors, []);
+    assert.equal(JSON.parse(file.json).provider.bhyve[0].ssh_private_key_file, "/home/ops/.ssh/bhyve_deploy");
   });
 });
 
