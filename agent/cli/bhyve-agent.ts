@@ -1,66 +1,6 @@
 #!/usr/bin/env node
 /** `bhyve-agent`: the one command that runs on a bhyve host. */
-import { UserError, runMain } from "./errors.js";
-import { applyCommand, autostartCommand, shutdownCommand, statusCommand } from "./apply.js";
-import { factsCommand } from "./facts.js";
-import { installCommand, rollbackCommand } from "./install.js";
-import { auditCommand, policyCommand } from "./policy.js";
-import { rpcCommand } from "./rpc.js";
-import { renderCommand } from "./render.js";
-import { sandboxCommand } from "./sandbox.js";
-import { validateCommand } from "./validate.js";
-import { AGENT_VERSION } from "../version.js";
-
-const USAGE = `usage: bhyve-agent COMMAND [ARGS]
-
-commands:
-  validate FILE|-   check a desired-state document (YAML or JSON); one "path: message" line per problem
-  render FILE|-     print the loader.conf settings and each guest's bhyve argv as JSON
-  facts [--root DIR] [--json]        host facts: nested paging, IOMMU, vmm, PCI devices, each with evidence
-  apply FILE|- [--root DIR] [--json] converge the host to a desired-state document
-  status [--root DIR] [--json]       guests, reserved devices, pending reboot
-  autostart [--root DIR]             at boot: converge to the stored desired state, guests in start_order
-  shutdown [--root DIR]              at shutdown: stop every guest (the desired state is kept)
-  rpc [--root DIR]                   JSON-RPC 2.0 on stdin/stdout (the SSH forced command)
-  install --from DIR [--deploy-key FILE] [--root DIR]
-                                     install this agent from an upload (cdktf-bhyve bootstrap runs it)
-  rollback [--root DIR]              make the previous installed agent version current again
-  policy [--root DIR] [--json]       the host policy in force and the devices the host protects
-  audit [--since T] [--root DIR] [--json]   the audit log of every change request
-  sandbox ...       sandbox FreeBSD hosts for tests and the demo (create, profiles, reboot, guest, destroy)
-  version           print the agent version
-`;
-
-/** The commands, by name: a Map, so that no argument reaches an inherited property (`constructor`, `__proto__`, ...). */
-const COMMANDS = new Map<string, (args: string[]) => Promise<number>>(Object.entries({
-  validate: validateCommand,
-  render: renderCommand,
-  facts: factsCommand,
-  apply: applyCommand,
-  status: statusCommand,
-  autostart: autostartCommand,
-  shutdown: shutdownCommand,
-  rpc: rpcCommand,
-  sandbox: sandboxCommand,
-  install: installCommand,
-  policy: policyCommand,
-  audit: auditCommand,
-  rollback: rollbackCommand,
-  version: async () => {
-    process.stdout.write(`${AGENT_VERSION}\n`);
-    return 0;
-  },
-}));
-
-async function main(argv: string[]): Promise<number> {
-  const [name, ...args] = argv;
-  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
-    process.stdout.write(USAGE);
-    return name === undefined ? 64 : 0;
-  }
-  const command = COMMANDS.get(name);
-  if (!command) throw new UserError(`bhyve-agent: unknown command ${JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}…` : name)}\n${USAGE}`, "E_USAGE", 64);
-  return command(args);
-}
+import { runMain } from "./errors.js";
+import { main } from "./main.js";
 
 await runMain(main);
