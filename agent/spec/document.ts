@@ -3,44 +3,194 @@
  * way back from the model to that shape.
  */
 import { createHash } from "node:crypto";
-import { parseDocument } from "yaml";
+import { isCollection, isMap, isPair, isScalar, isSeq, parseDocument, Parser, type Document } from "yaml";
+import { findForbiddenCharacter, MAX_DOCUMENT_DEPTH, printable } from "./limits.js";
 import { formatBsf } from "./pci-address.js";
-import type { Problem } from "./problems.js";
+import { at, SpecError, type Problem } from "./problems.js";
 import { formatSize } from "./size.js";
 import type { DesiredState } from "./types.js";
-import { checkDocumentData, type CheckResult } from "./validate.js";
+import { checkWholeDocument, type CheckResult } from "./validate.js";
 import type { HostContext } from "./types.js";
 
 /** Largest document accepted, so that a request cannot make the agent parse without bound. */
 export const MAX_DOCUMENT_BYTES = 1024 * 1024;
 
-/** Parses YAML or JSON text into plain data, or the problems that stop it (with line and column). */
-export function parseDocumentText(text: string): { ok: true; data: unknown } | { ok: false; problems: Problem[] } {
-  if (Buffer.byteLength(text, "utf8") > MAX_DOCUMENT_BYTES) {
-    return { ok: false, problems: [{ path: "document", message: `is larger than ${MAX_DOCUMENT_BYTES} bytes` }] };
+/** A refusal before the document's fields are looked at: its problems and stable code. */
+export type TextProblems = { ok: false; problems: Problem[]; code: string };
+
+/** `line L, column C` (both from 1) of a UTF-16 offset in `text`. */
+function lineColumn(text: string, offset: number): string {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line++;
+    start = i + 1;
   }
+  return `line ${line}, column ${offset - start + 1}`;
+}
+
+/**
+ * Offset of the first byte of `bytes` that does not start a well-formed UTF-8 sequence (RFC 3629:
+ * no overlong forms, no surrogates, nothing above U+10FFFF), or -1.
+ */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; ) {
+    const c = bytes[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    const len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (len === 0 || i + len > bytes.length) return i;
+    for (let k = 1; k < len; k++) if ((bytes[i + k]! & 0xc0) !== 0x80) return i;
+    const next = bytes[i + 1]!;
+    if ((c === 0xe0 && next < 0xa0) || (c === 0xed && next >= 0xa0) || (c === 0xf0 && next < 0x90) || (c === 0xf4 && next >= 0x90)) return i;
+    i += len;
+  }
+  return -1;
+}
+
+/**
+ * Decodes a document's bytes as UTF-8, refusing anything else (`E_ENCODING`) and more than
+ * {@link MAX_DOCUMENT_BYTES} (`E_TOO_LARGE`). A leading byte order mark is accepted and dropped.
+ */
+export function decodeDocumentBytes(bytes: Uint8Array): { ok: true; text: string } | TextProblems {
+  if (bytes.length > MAX_DOCUMENT_BYTES) {
+    return { ok: false, code: "E_TOO_LARGE", problems: [{ path: "document", message: `is larger than ${MAX_DOCUMENT_BYTES} bytes` }] };
+  }
+  try {
+    return { ok: true, text: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
+  } catch {
+    const bad = Math.max(0, firstInvalidUtf8(bytes));
+    let line = 1;
+    for (let i = 0; i < bad; i++) if (bytes[i] === 0x0a) line++;
+    return {
+      ok: false,
+      code: "E_ENCODING",
+      problems: [{ path: "document", message: `is not UTF-8 text: byte ${bad} (line ${line}) is 0x${bytes[bad]!.toString(16).padStart(2, "0")}, which does not start a valid UTF-8 sequence` }],
+    };
+  }
+}
+
+const COLLECTIONS = new Set(["block-map", "block-seq", "flow-collection"]);
+const SCALARS = new Set(["scalar", "single-quoted-scalar", "double-quoted-scalar", "block-scalar"]);
+
+/**
+ * Looks at the concrete syntax tree of YAML text before it is composed, with an explicit stack:
+ * whether mappings and lists nest deeper than {@link MAX_DOCUMENT_DEPTH} (which would make the
+ * recursive composer and everything after it run out of stack), and which characters outside
+ * values (comments, anchors, tags, white space) are control, bidirectional or zero-width ones.
+ * Characters inside values are the decoder's to report, against the field.
+ */
+function checkSyntaxTree(text: string): TextProblems | undefined {
+  const problems: Problem[] = [];
+  const stack: Array<[unknown, number]> = [];
+  for (const token of new Parser().parse(text)) stack.push([token, 0]);
+  while (stack.length > 0) {
+    const [node, above] = stack.pop()!;
+    if (Array.isArray(node)) {
+      for (const item of node) if (typeof item === "object" && item !== null) stack.push([item, above]);
+      continue;
+    }
+    const t = node as Record<string, unknown>;
+    const type = typeof t.type === "string" ? t.type : undefined;
+    const depth = type !== undefined && COLLECTIONS.has(type) ? above + 1 : above;
+    if (depth > MAX_DOCUMENT_DEPTH) {
+      return { ok: false, code: "E_TOO_DEEP", problems: [{ path: "document", message: `nests mappings and lists deeper than ${MAX_DOCUMENT_DEPTH} levels` }] };
+    }
+    if (type !== undefined && !SCALARS.has(type) && type !== "byte-order-mark" && typeof t.source === "string" && problems.length < 10) {
+      const bad = findForbiddenCharacter(t.source.replace(/[\t\r\n]/g, " "));
+      if (bad !== undefined) {
+        const where = typeof t.offset === "number" ? lineColumn(text, t.offset + bad.index) : "document";
+        problems.push({ path: where, message: `${type === "comment" ? "a comment " : ""}${bad.message}` });
+      }
+    }
+    for (const value of Object.values(t)) if (typeof value === "object" && value !== null) stack.push([value, depth]);
+  }
+  return problems.length > 0 ? { ok: false, code: "E_SPEC_INVALID", problems } : undefined;
+}
+
+/** Explicit tags allowed: YAML 1.2 core schema types, and the non-specific `!` (a string). */
+const CORE_TAGS = new Set(["!", ...["str", "int", "float", "bool", "null", "map", "seq"].map((t) => `tag:yaml.org,2002:${t}`)]);
+
+/** Explicit tags outside the core schema (`!foo`, `!!python/object`, `!!binary`): refused, never read as plain strings. */
+function unknownTags(doc: Document, text: string): Problem[] {
+  const problems: Problem[] = [];
+  const stack: Array<[unknown, string]> = [[doc.contents, ""]];
+  while (stack.length > 0) {
+    const [node, path] = stack.pop()!;
+    if (isScalar(node) || isCollection(node)) {
+      if (node.tag !== undefined && !CORE_TAGS.has(node.tag)) {
+        const where = path || (node.range ? lineColumn(text, node.range[0]) : "document");
+        problems.push({ path: where, message: `has the YAML tag ${printable(node.tag.replace(/^tag:yaml\.org,2002:/, "!!"))}, which is not a core schema type; remove the tag` });
+      }
+    }
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const key = isScalar(pair.key) && (typeof pair.key.value === "string" || typeof pair.key.value === "number") ? String(pair.key.value) : undefined;
+        stack.push([pair.key, path || "document"]);
+        stack.push([pair.value, key !== undefined ? at(path, printable(key)) : path]);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => stack.push([item, at(path, i)]));
+    }
+  }
+  return problems;
+}
+
+/**
+ * Parses YAML or JSON text into plain data, or the problems that stop it (with line and column)
+ * and their code: `E_TOO_LARGE`, `E_TOO_DEEP`, or `E_SPEC_INVALID` for syntax errors, unknown
+ * tags and forbidden characters outside values.
+ */
+export function parseDocumentText(text: string): { ok: true; data: unknown } | TextProblems {
+  if (text.length > MAX_DOCUMENT_BYTES || new TextEncoder().encode(text).length > MAX_DOCUMENT_BYTES) {
+    return { ok: false, code: "E_TOO_LARGE", problems: [{ path: "document", message: `is larger than ${MAX_DOCUMENT_BYTES} bytes` }] };
+  }
+  const syntax = checkSyntaxTree(text);
+  if (syntax?.code === "E_TOO_DEEP") return syntax;
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     return {
       ok: false,
+      code: "E_SPEC_INVALID",
       problems: doc.errors.map((e) => ({
         path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : "document",
         message: e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, ""),
       })),
     };
   }
+  if (syntax) return syntax;
+  const tags = unknownTags(doc, text);
+  if (tags.length > 0) return { ok: false, code: "E_SPEC_INVALID", problems: tags };
   try {
     return { ok: true, data: doc.toJS({ maxAliasCount: 100 }) };
   } catch (err) {
-    return { ok: false, problems: [{ path: "document", message: (err as Error).message }] };
+    return { ok: false, code: "E_SPEC_INVALID", problems: [{ path: "document", message: (err as Error).message }] };
   }
 }
 
-/** Parses and validates a document's text. */
+/**
+ * Parses and validates a whole document's text: what `validate`, `render`, `apply`, `push` and a
+ * `host.apply` with a string document go through. A blank document is refused with
+ * `E_EMPTY_DOCUMENT` (see checkWholeDocument).
+ */
 export function checkDocumentText(text: string, ctx: HostContext = {}): CheckResult {
   const parsed = parseDocumentText(text);
-  if (!parsed.ok) return { ok: false, problems: parsed.problems };
-  return checkDocumentData(parsed.data, ctx);
+  if (!parsed.ok) return parsed;
+  return checkWholeDocument(parsed.data, ctx);
+}
+
+/**
+ * The desired state of a whole document as `host.apply` receives it, text or already-parsed
+ * data; throws a SpecError carrying the check's code (`E_EMPTY_DOCUMENT`, `E_TOO_DEEP`,
+ * `E_TOO_LARGE`, `E_SPEC_INVALID`), the first problems and their full count.
+ */
+export function decodeWholeDocument(document: string | Record<string, unknown>, ctx: HostContext = {}): DesiredState {
+  const r = typeof document === "string" ? checkDocumentText(document, ctx) : checkWholeDocument(document, ctx);
+  if (!r.ok) throw new SpecError(r.problems, { code: r.code ?? "E_SPEC_INVALID" });
+  return r.state;
 }
 
 /** The canonical document for a state: every field written out, defaults included. */
