@@ -3,7 +3,7 @@
  * way back from the model to that shape.
  */
 import { createHash } from "node:crypto";
-import { isCollection, isMap, isPair, isScalar, isSeq, parseDocument, Parser, type Document } from "yaml";
+import { Composer, isCollection, isMap, isPair, isScalar, isSeq, LineCounter, Parser, type CST, type Document } from "yaml";
 import { findForbiddenCharacter, MAX_DOCUMENT_DEPTH, printable } from "./limits.js";
 import { formatBsf } from "./pci-address.js";
 import { at, SpecError, type Problem } from "./problems.js";
@@ -82,10 +82,9 @@ const SCALARS = new Set(["scalar", "single-quoted-scalar", "double-quoted-scalar
  * values (comments, anchors, tags, white space) are control, bidirectional or zero-width ones.
  * Characters inside values are the decoder's to report, against the field.
  */
-function checkSyntaxTree(text: string): TextProblems | undefined {
+function checkSyntaxTree(text: string, tokens: readonly CST.Token[]): TextProblems | undefined {
   const problems: Problem[] = [];
-  const stack: Array<[unknown, number]> = [];
-  for (const token of new Parser().parse(text)) stack.push([token, 0]);
+  const stack: Array<[unknown, number]> = tokens.map((token) => [token, 0]);
   while (stack.length > 0) {
     const [node, above] = stack.pop()!;
     if (Array.isArray(node)) {
@@ -148,17 +147,24 @@ export function parseDocumentText(text: string): { ok: true; data: unknown } | T
   if (text.length > MAX_DOCUMENT_BYTES || new TextEncoder().encode(text).length > MAX_DOCUMENT_BYTES) {
     return { ok: false, code: "E_TOO_LARGE", problems: [{ path: "document", message: `is larger than ${MAX_DOCUMENT_BYTES} bytes` }] };
   }
-  const syntax = checkSyntaxTree(text);
+  // One pass of the parser: the syntax tree is checked, then composed into the document.
+  const lines = new LineCounter();
+  const tokens = [...new Parser(lines.addNewLine).parse(text)];
+  const syntax = checkSyntaxTree(text, tokens);
   if (syntax?.code === "E_TOO_DEEP") return syntax;
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  if (doc.errors.length > 0) {
+  const docs = new Composer({ uniqueKeys: true }).compose(tokens, true, text.length);
+  const doc = docs.next().value as Document.Parsed;
+  const errors = [...doc.errors];
+  const second = docs.next();
+  if (!second.done) errors.push({ pos: [second.value.range[0], second.value.range[0]], message: "a second YAML document starts here; write one document" } as (typeof errors)[number]);
+  if (errors.length > 0) {
     return {
       ok: false,
       code: "E_SPEC_INVALID",
-      problems: doc.errors.map((e) => ({
-        path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : "document",
-        message: e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, ""),
-      })),
+      problems: errors.map((e) => {
+        const where = lines.linePos(e.pos[0]);
+        return { path: `line ${where.line}, column ${where.col}`, message: e.message.split("\n")[0]! };
+      }),
     };
   }
   if (syntax) return syntax;
