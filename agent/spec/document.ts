@@ -18,15 +18,10 @@ export const MAX_DOCUMENT_BYTES = 1024 * 1024;
 /** A refusal before the document's fields are looked at: its problems and stable code. */
 export type TextProblems = { ok: false; problems: Problem[]; code: string };
 
-/** `line L, column C` (both from 1) of a UTF-16 offset in `text`. */
-function lineColumn(text: string, offset: number): string {
-  let line = 1;
-  let start = 0;
-  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
-    line++;
-    start = i + 1;
-  }
-  return `line ${line}, column ${offset - start + 1}`;
+/** `line L, column C` (both from 1) of an offset, from the parser's line counter. */
+function lineColumn(lines: LineCounter, offset: number): string {
+  const { line, col } = lines.linePos(offset);
+  return `line ${line}, column ${col}`;
 }
 
 /**
@@ -82,7 +77,7 @@ const SCALARS = new Set(["scalar", "single-quoted-scalar", "double-quoted-scalar
  * values (comments, anchors, tags, white space) are control, bidirectional or zero-width ones.
  * Characters inside values are the decoder's to report, against the field.
  */
-function checkSyntaxTree(text: string, tokens: readonly CST.Token[]): TextProblems | undefined {
+function checkSyntaxTree(tokens: readonly CST.Token[], lines: LineCounter): TextProblems | undefined {
   const problems: Problem[] = [];
   const stack: Array<[unknown, number]> = tokens.map((token) => [token, 0]);
   while (stack.length > 0) {
@@ -100,7 +95,7 @@ function checkSyntaxTree(text: string, tokens: readonly CST.Token[]): TextProble
     if (type !== undefined && !SCALARS.has(type) && type !== "byte-order-mark" && typeof t.source === "string" && problems.length < 10) {
       const bad = findForbiddenCharacter(t.source.replace(/[\t\r\n]/g, " "));
       if (bad !== undefined) {
-        const where = typeof t.offset === "number" ? lineColumn(text, t.offset + bad.index) : "document";
+        const where = typeof t.offset === "number" ? lineColumn(lines, t.offset + bad.index) : "document";
         problems.push({ path: where, message: `${type === "comment" ? "a comment " : ""}${bad.message}` });
       }
     }
@@ -112,30 +107,55 @@ function checkSyntaxTree(text: string, tokens: readonly CST.Token[]): TextProble
 /** Explicit tags allowed: YAML 1.2 core schema types, and the non-specific `!` (a string). */
 const CORE_TAGS = new Set(["!", ...["str", "int", "float", "bool", "null", "map", "seq"].map((t) => `tag:yaml.org,2002:${t}`)]);
 
-/** Explicit tags outside the core schema (`!foo`, `!!python/object`, `!!binary`): refused, never read as plain strings. */
-function unknownTags(doc: Document, text: string): Problem[] {
-  const problems: Problem[] = [];
+/**
+ * Map key of a scalar mapping key, for finding duplicates: the property name it becomes in plain
+ * data, where `1` and `"1"` are one key (the second would silently replace the first).
+ */
+function keyIdentity(value: unknown): string {
+  return String(value);
+}
+
+/**
+ * The composed document's problems that need its nodes, in one iterative walk: a key given twice
+ * in one mapping (found with a set per mapping: the parser's own check compares every key with
+ * every other one, which a mapping of many keys turns into minutes of CPU), and explicit tags
+ * outside the core schema (`!foo`, `!!python/object`, `!!binary`): refused, never read as plain
+ * strings.
+ */
+function checkNodes(doc: Document, lines: LineCounter): Problem[] {
+  const duplicates: number[] = []; // offsets of repeated keys
+  const tags: Problem[] = [];
   const stack: Array<[unknown, string]> = [[doc.contents, ""]];
   while (stack.length > 0) {
     const [node, path] = stack.pop()!;
     if (isScalar(node) || isCollection(node)) {
       if (node.tag !== undefined && !CORE_TAGS.has(node.tag)) {
-        const where = path || (node.range ? lineColumn(text, node.range[0]) : "document");
-        problems.push({ path: where, message: `has the YAML tag ${printable(node.tag.replace(/^tag:yaml\.org,2002:/, "!!"))}, which is not a core schema type; remove the tag` });
+        const where = path || (node.range ? lineColumn(lines, node.range[0]) : "document");
+        tags.push({ path: where, message: `has the YAML tag ${printable(node.tag.replace(/^tag:yaml\.org,2002:/, "!!"))}, which is not a core schema type; remove the tag` });
       }
     }
+    // Children go on the stack last first, so that they come off it in document order.
     if (isMap(node)) {
+      const keys = new Set<string>();
+      const children: Array<[unknown, string]> = [];
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
-        const key = isScalar(pair.key) && (typeof pair.key.value === "string" || typeof pair.key.value === "number") ? String(pair.key.value) : undefined;
-        stack.push([pair.key, path || "document"]);
-        stack.push([pair.value, key !== undefined ? at(path, printable(key)) : path]);
+        const scalarKey = isScalar(pair.key) ? pair.key : undefined;
+        if (scalarKey) {
+          const id = keyIdentity(scalarKey.value);
+          if (keys.has(id)) duplicates.push(scalarKey.range?.[0] ?? 0);
+          keys.add(id);
+        }
+        const name = scalarKey && (typeof scalarKey.value === "string" || typeof scalarKey.value === "number") ? String(scalarKey.value) : undefined;
+        children.push([pair.key, path || "document"], [pair.value, name !== undefined ? at(path, printable(name)) : path]);
       }
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
     } else if (isSeq(node)) {
-      node.items.forEach((item, i) => stack.push([item, at(path, i)]));
+      for (let i = node.items.length - 1; i >= 0; i--) stack.push([node.items[i], at(path, i)]);
     }
   }
-  return problems;
+  const repeated = duplicates.sort((a, b) => a - b).map((offset) => ({ path: lineColumn(lines, offset), message: "Map keys must be unique" }));
+  return [...repeated, ...tags];
 }
 
 /**
@@ -150,9 +170,9 @@ export function parseDocumentText(text: string): { ok: true; data: unknown } | T
   // One pass of the parser: the syntax tree is checked, then composed into the document.
   const lines = new LineCounter();
   const tokens = [...new Parser(lines.addNewLine).parse(text)];
-  const syntax = checkSyntaxTree(text, tokens);
+  const syntax = checkSyntaxTree(tokens, lines);
   if (syntax?.code === "E_TOO_DEEP") return syntax;
-  const docs = new Composer({ uniqueKeys: true }).compose(tokens, true, text.length);
+  const docs = new Composer({ uniqueKeys: false }).compose(tokens, true, text.length);
   const doc = docs.next().value as Document.Parsed;
   const errors = [...doc.errors];
   const second = docs.next();
@@ -168,8 +188,8 @@ export function parseDocumentText(text: string): { ok: true; data: unknown } | T
     };
   }
   if (syntax) return syntax;
-  const tags = unknownTags(doc, text);
-  if (tags.length > 0) return { ok: false, code: "E_SPEC_INVALID", problems: tags };
+  const nodes = checkNodes(doc, lines);
+  if (nodes.length > 0) return { ok: false, code: "E_SPEC_INVALID", problems: nodes };
   try {
     return { ok: true, data: doc.toJS({ maxAliasCount: 100 }) };
   } catch (err) {

@@ -153,3 +153,18 @@ test("parse refusals carry their code", () => {
   assert.ok(!two.ok);
   assert.deepEqual(two.problems, [{ path: "line 2, column 1", message: "a second YAML document starts here; write one document" }]);
 });
+
+test("duplicate keys: found with a set per mapping, reported at the repeated key, in document order", { timeout: 120_000 }, () => {
+  assert.deepEqual(lines(checkDocumentText("guests:\n  - name: a\n    cpus: 1\n    name: b\n  - { name: c, 'name': d }\nhost: {}\nhost: {}\n")), [
+    "line 4, column 5: Map keys must be unique",
+    "line 5, column 16: Map keys must be unique",
+    "line 7, column 1: Map keys must be unique",
+  ]);
+  // 1 and "1" become one property of plain data: the same key. Two tags come in document order.
+  assert.deepEqual(lines(checkDocumentText("host: { 1: a, '1': b }\n")), ["line 1, column 15: Map keys must be unique"]);
+  assert.deepEqual(lines(checkDocumentText("ppt: !a []\nguests: !b []\n")).map((l) => l.split(":")[0]), ["ppt", "guests"]);
+  // A mapping of 70,000 keys (about 1 MB): every key is compared once, not with every other key.
+  const many = `guests:\n  - name: a\n${Array.from({ length: 70_000 }, (_, i) => `    k${i}: 1\n`).join("")}    k5: 2\n`;
+  const r = checkDocumentText(many);
+  assert.deepEqual(lines(r), [`line ${70_003}, column 5: Map keys must be unique`]);
+});
