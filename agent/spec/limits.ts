@@ -94,27 +94,32 @@ export function findForbiddenCharacter(s: string): { index: number; message: str
   return found; // undefined: only whole surrogate pairs, ordinary characters outside the BMP
 }
 
-/**
- * Where `s` may be echoed in a message (a path, a key): every character that
- * {@link forbiddenCharacter} refuses, and the quote and backslash, written as `\uXXXX`.
- */
-export function printable(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u200b-\u200d\u2060\ufeff\ud800-\udfff]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+/** Every character {@link forbiddenCharacter} refuses, for replacing them all. */
+// eslint-disable-next-line no-control-regex
+const ESCAPED = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u200b-\u200d\u2060\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** Longest value or key echoed whole in a message. */
+const ECHO_MAX = 100;
+
+function escapeForbidden(s: string): string {
+  return s.replace(ESCAPED, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
-/** Longest value echoed whole in a message. */
-const QUOTE_MAX = 100;
+/**
+ * Where `s` may be echoed in a message (a path, a key): every character that
+ * {@link forbiddenCharacter} refuses written as `\uXXXX`, and more than 100 characters cut short.
+ */
+export function printable(s: string): string {
+  return s.length > ECHO_MAX ? `${escapeForbidden(s.slice(0, ECHO_MAX))}...` : escapeForbidden(s);
+}
 
 /**
  * `s` in double quotes for a message, with {@link printable}'s escapes (and `"`, `\` escaped);
  * a long value is cut short, with its length.
  */
 export function quote(s: string): string {
-  const shown = s.length > QUOTE_MAX ? s.slice(0, QUOTE_MAX) : s;
-  const tail = s.length > QUOTE_MAX ? `... (${s.length} characters)` : "";
-  return `"${printable(shown.replace(/["\\]/g, (c) => `\\${c}`))}${tail}"`;
+  const shown = escapeForbidden((s.length > ECHO_MAX ? s.slice(0, ECHO_MAX) : s).replace(/["\\]/g, (c) => `\\${c}`));
+  return `"${shown}${s.length > ECHO_MAX ? `... (${s.length} characters)` : ""}"`;
 }
 
 /** Length of `s` in UTF-8 bytes. */

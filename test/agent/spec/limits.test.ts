@@ -72,6 +72,10 @@ test("printable and quote escape what a terminal would act on, and cut long valu
   assert.equal(printable("a\u202eb\u0000"), "a\\u202eb\\u0000");
   assert.equal(quote('say "hi"\\'), '"say \\"hi\\"\\\\"');
   assert.equal(quote("x".repeat(150)), `"${"x".repeat(100)}... (150 characters)"`);
+  assert.equal(printable("k".repeat(5000)), `${"k".repeat(100)}...`);
+  // Whole surrogate pairs are ordinary characters; only a lone half is escaped.
+  assert.equal(printable("a\ud83d\ude00b\ud800"), "a\ud83d\ude00b\\ud800");
+  assert.equal(quote("tab\there"), '"tab\\u0009here"');
 });
 
 test("normalizeHostPath: lexical, no file system", () => {

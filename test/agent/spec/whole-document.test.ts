@@ -168,3 +168,9 @@ test("duplicate keys: found with a set per mapping, reported at the repeated key
   const r = checkDocumentText(many);
   assert.deepEqual(lines(r), [`line ${70_003}, column 5: Map keys must be unique`]);
 });
+
+test("long keys and values are echoed cut short", () => {
+  assert.deepEqual(lines(checkDocumentData({ guests: [], ["k".repeat(5000)]: 1 })), [`${"k".repeat(100)}...: unknown key; expected one of: host, ppt, guests`]);
+  assert.deepEqual(lines(checkDocumentData({ guests: [{ name: "n".repeat(5000), cpus: 1, memory: "1G", bootrom: "/fw" }] })),
+    [`guests[0].name: "${"n".repeat(100)}... (5000 characters)" is not a guest name: 1-31 characters, letters, digits, _ . -, starting with a letter or digit`]);
+});
