@@ -1,10 +1,11 @@
 import { checkDocumentText, toDocument } from "../spec/document.js";
-import { formatProblems, SpecError } from "../spec/problems.js";
+import { SpecError } from "../spec/problems.js";
 import type { ConvergeResult } from "../engine/converge.js";
 import { applyDocument, autostart, shutdownGuests, status } from "../engine/service.js";
 import { UserError } from "./errors.js";
 import { hostOptions } from "./options.js";
 import { readInput } from "./read-input.js";
+import { refusal } from "./validate.js";
 import { audited } from "../host/audit.js";
 import type { HostPaths } from "../host/paths.js";
 
@@ -25,7 +26,7 @@ async function run(json: boolean, work: () => Promise<ConvergeResult>, audit?: {
   try {
     r = audit ? await audited(audit.paths, audit.method, audit.request, work) : await work();
   } catch (err) {
-    if (err instanceof SpecError) throw new UserError(formatProblems(err.problems), err.code);
+    if (err instanceof SpecError) throw new UserError(err.message, err.code); // the first problems and how many more
     const code = (err as { code?: unknown }).code;
     if (typeof code === "string" && /^E_/.test(code)) throw new UserError((err as Error).message, code);
     throw err;
@@ -40,7 +41,7 @@ export async function applyCommand(args: string[]): Promise<number> {
   const o = hostOptions(args, usage);
   if (o.operands.length !== 1) throw new UserError(usage, "E_USAGE", 64);
   const check = checkDocumentText(await readInput(o.operands[0]!));
-  if (!check.ok) throw new UserError(formatProblems(check.problems), "E_SPEC_INVALID");
+  if (!check.ok) throw refusal(check);
   return run(o.json, () => applyDocument(o.paths, check.state), { paths: o.paths, method: "apply", request: { document: toDocument(check.state) } });
 }
 

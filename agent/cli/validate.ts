@@ -1,19 +1,24 @@
 import { checkDocumentText } from "../spec/document.js";
-import { formatProblems } from "../spec/problems.js";
+import { formatProblems, type Problem } from "../spec/problems.js";
 import { UserError } from "./errors.js";
 import { readInput } from "./read-input.js";
 
-/** `bhyve-agent validate FILE|-`: exit 0 when the document is valid, else 1 with one `path: message` per line. */
+/** `bhyve-agent validate FILE|-`: exit 0 when the document is valid, else 1 with one `path: message` per line (at most 50). */
 export async function validateCommand(args: string[]): Promise<number> {
   const file = singleInput(args, "validate");
   const result = checkDocumentText(await readInput(file));
-  if (!result.ok) {
-    process.stderr.write(`${formatProblems(result.problems)}\n`);
-    return 1;
-  }
+  if (!result.ok) throw refusal(result);
   const s = result.state;
   process.stdout.write(`${file === "-" ? "document" : file}: valid (${s.ppt.length} reserved device(s), ${s.guests.length} guest(s))\n`);
   return 0;
+}
+
+/**
+ * The error for a document that did not pass: its problems one per line (the first 50, then how
+ * many more) and the check's code (E_EMPTY_DOCUMENT, E_TOO_DEEP, E_SPEC_INVALID, ...); exit 1.
+ */
+export function refusal(result: { problems: readonly Problem[]; code?: string }): UserError {
+  return new UserError(formatProblems(result.problems), result.code ?? "E_SPEC_INVALID");
 }
 
 /** The one FILE or `-` argument the document commands take. */

@@ -37,7 +37,7 @@ async function change(paths: HostPaths, edit: (d: DesiredState) => DesiredState,
       const [path, param] = focus(next);
       const mapped = err.problems.map((p) => (p.path === path || p.path.startsWith(`${path}.`) ? { ...p, path: param + p.path.slice(path.length) } : p));
       // The same kind of error (policy, foreign VM, ...), with the caller's paths.
-      throw new (err.constructor as new (problems: typeof mapped) => SpecError)(mapped);
+      throw new (err.constructor as new (problems: typeof mapped, options: { code: string; total: number }) => SpecError)(mapped, { code: err.code, total: err.total });
     }
   });
 }

@@ -3,7 +3,7 @@
  * Params are JSON objects with snake_case keys, as in the desired-state document.
  */
 import { checkDocumentData } from "../spec/validate.js";
-import { checkDocumentText } from "../spec/document.js";
+import { decodeWholeDocument } from "../spec/document.js";
 import { SpecError } from "../spec/problems.js";
 import type { HostPaths } from "../host/paths.js";
 import { gatherFacts } from "../host/facts.js";
@@ -116,13 +116,9 @@ export const METHODS: ReadonlyMap<string, Method> = new Map<string, Method>(Obje
   },
   "host.apply": (paths, p) => {
     only(p, ["document"]);
-    const doc = p.document;
-    if (typeof doc === "string") {
-      const r = checkDocumentText(doc);
-      if (!r.ok) throw new SpecError(r.problems);
-      return svc.applyDocument(paths, r.state);
-    }
-    return svc.applyDocument(paths, svc.decodeDesired(obj(p, "document")));
+    // A blank or null document is refused (E_EMPTY_DOCUMENT), never taken for "remove everything".
+    const doc = typeof p.document === "string" ? p.document : obj(p, "document");
+    return svc.applyDocument(paths, decodeWholeDocument(doc));
   },
   "ppt.get": (paths, p) => {
     only(p, ["device"]);

@@ -9,6 +9,7 @@ import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { SpecError } from "../spec/problems.js";
+import { jsonDepthExceeds } from "../spec/limits.js";
 import { LoaderConfError } from "../parse/loader-conf.js";
 import type { HostPaths } from "../host/paths.js";
 import { METHODS, ParamsError, shown } from "./methods.js";
@@ -17,13 +18,16 @@ import { beginAudit, finishAudit, outcomeOf, requestDigest, requestForLog, reque
 /** The methods that change the host: each call is written to the audit log with its outcome. */
 export const CHANGE_METHODS = new Set(["host.apply", "host.configure", "host.release", "ppt.put", "ppt.delete", "guest.put", "guest.delete", "guest.start", "guest.stop", "agent.upgrade"]);
 
+/** Deepest nesting of a request's JSON (documents themselves are limited the same way). */
+const MAX_DEPTH = 64;
+
 /** Longest request line: a maximal document (1 MiB) escaped into JSON, with room to spare. */
 export const MAX_LINE_BYTES = 4 * 1024 * 1024;
 
 interface RpcError {
   code: number;
   message: string;
-  data: { code: string; problems?: unknown };
+  data: { code: string; problems?: unknown; total?: number };
 }
 
 /**
@@ -45,7 +49,7 @@ function recordBug(paths: HostPaths | undefined, err: unknown): string {
 
 /** Maps an error to its JSON-RPC error object. */
 export function rpcError(err: unknown, paths?: HostPaths): RpcError {
-  if (err instanceof SpecError) return { code: -32602, message: err.message, data: { code: err.code, problems: err.problems } };
+  if (err instanceof SpecError) return { code: -32602, message: err.message, data: { code: err.code, problems: err.problems, total: err.total } };
   if (err instanceof ParamsError) return { code: -32602, message: err.message, data: { code: err.code } };
   if (err instanceof LoaderConfError) return { code: -32000, message: err.message, data: { code: err.code } };
   const code = (err as { code?: unknown })?.code;
@@ -60,6 +64,9 @@ function invalid(id: string | number | null, message: string, code = "E_INVALID_
 
 async function handle(paths: HostPaths, line: string): Promise<object | null> {
   let req: unknown;
+  if (jsonDepthExceeds(line, MAX_DEPTH)) {
+    return { jsonrpc: "2.0", id: null, error: { code: -32600, message: `request nested deeper than ${MAX_DEPTH} levels`, data: { code: "E_TOO_DEEP" } } };
+  }
   try {
     req = JSON.parse(line);
   } catch (err) {

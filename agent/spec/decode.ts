@@ -3,6 +3,7 @@
  * Every field is checked and every problem is collected; a field that fails is left out of the
  * draft so that the cross-field rules (validate.ts) can still run on everything else.
  */
+import { DOCUMENT_KEYS, forbiddenCharacter, PATH_MAX, printable, quote, utf8Length } from "./limits.js";
 import { parsePciAddress, type PciAddress } from "./pci-address.js";
 import { at, type ProblemList } from "./problems.js";
 import { parseSize } from "./size.js";
@@ -47,7 +48,7 @@ function describe(v: unknown): string {
   if (v === null) return "nothing (null)";
   if (Array.isArray(v)) return "a list";
   if (typeof v === "object") return "a mapping";
-  if (typeof v === "string") return `the string ${JSON.stringify(v)}`;
+  if (typeof v === "string") return `the string ${quote(v)}`;
   if (typeof v === "number") return `the number ${v}`;
   return String(v);
 }
@@ -58,6 +59,8 @@ function isMapping(v: unknown): v is Record<string, unknown> {
 
 /** Field readers bound to one mapping and its path; each records its own problem and returns undefined on failure. */
 class Fields {
+  /** Keys whose string value held a character no value may hold, already reported. */
+  private readonly refused = new Set<string>();
   constructor(
     private readonly obj: Record<string, unknown>,
     readonly path: string,
@@ -68,7 +71,7 @@ class Fields {
   keys(allowed: readonly string[], required: readonly string[] = []): void {
     for (const key of Object.keys(this.obj)) {
       if (!allowed.includes(key)) {
-        this.problems.add(at(this.path, key), `unknown key; expected one of: ${allowed.join(", ")}`);
+        this.problems.add(at(this.path, printable(key)), `unknown key; expected one of: ${allowed.join(", ")}`);
       }
     }
     for (const key of required) {
@@ -76,9 +79,20 @@ class Fields {
     }
   }
 
-  /** The raw value, with null treated as absent. */
+  /**
+   * The raw value, with null treated as absent. A string holding a control, bidirectional or
+   * zero-width character is reported (once) and read as absent: the document is refused anyway.
+   */
   raw(key: string): unknown {
     const v = this.obj[key];
+    if (typeof v === "string") {
+      if (this.refused.has(key)) return undefined;
+      const why = forbiddenCharacter(v);
+      if (why !== undefined) {
+        this.refused.add(key);
+        return this.fail(key, why);
+      }
+    }
     return v === null ? undefined : v;
   }
 
@@ -122,11 +136,13 @@ class Fields {
   hostPath(key: string): string | undefined {
     const v = this.string(key);
     if (v === undefined) return undefined;
-    if (!v.startsWith("/")) return this.fail(key, `"${v}" is not an absolute path`);
-    if (v.includes(",")) return this.fail(key, `"${v}" contains a comma, which bhyve would read as an option separator`);
+    if (!v.startsWith("/")) return this.fail(key, `${quote(v)} is not an absolute path`);
+    const bytes = utf8Length(v);
+    if (bytes >= PATH_MAX) return this.fail(key, `is ${bytes} bytes long; a host path must be shorter than ${PATH_MAX} bytes (PATH_MAX)`);
+    if (v.includes(",")) return this.fail(key, `${quote(v)} contains a comma, which bhyve would read as an option separator`);
     // eslint-disable-next-line no-control-regex
-    if (/[\u0000-\u001f\u007f\s]/.test(v)) return this.fail(key, `"${v}" contains white space or control characters`);
-    if (v.split("/").includes("..")) return this.fail(key, `"${v}" contains "..", write the path without it`);
+    if (/[\u0000-\u001f\u007f\s]/.test(v)) return this.fail(key, `${quote(v)} contains white space or control characters`);
+    if (v.split("/").includes("..")) return this.fail(key, `${quote(v)} contains "..", write the path without it`);
     return v;
   }
 
@@ -229,14 +245,18 @@ function decodeNic(value: unknown, path: string, problems: ProblemList): NonNull
   f.keys(["tap", "model", "mac", "slot"], ["tap"]);
   let tap = f.string("tap");
   if (tap !== undefined && !IFNAME.test(tap)) {
-    tap = f.fail("tap", `"${tap}" is not an interface name (a letter, then letters, digits, _ or .; at most 15 characters)`);
+    tap = f.fail("tap", `${quote(tap)} is not an interface name (a letter, then letters, digits, _ or .; at most 15 characters)`);
   }
   let mac = f.string("mac");
   if (mac !== undefined) {
     if (!MAC.test(mac)) {
-      mac = f.fail("mac", `"${mac}" is not a MAC address; write six hex pairs separated by colons (58:9c:fc:00:00:01)`);
+      mac = f.fail("mac", `${quote(mac)} is not a MAC address; write six hex pairs separated by colons (58:9c:fc:00:00:01)`);
+    } else if (/^(00:){5}00$/.test(mac)) {
+      mac = f.fail("mac", `${quote(mac)} is the all-zero address, which no NIC can have; write a unicast MAC or leave mac out`);
+    } else if (/^(ff:){5}ff$/i.test(mac)) {
+      mac = f.fail("mac", `${quote(mac)} is the broadcast address; a NIC needs a unicast MAC`);
     } else if (parseInt(mac.slice(0, 2), 16) & 1) {
-      mac = f.fail("mac", `"${mac}" is a multicast address (lowest bit of the first byte set); a NIC needs a unicast MAC`);
+      mac = f.fail("mac", `${quote(mac)} is a multicast address (lowest bit of the first byte set); a NIC needs a unicast MAC`);
     } else {
       mac = mac.toLowerCase();
     }
@@ -275,7 +295,7 @@ function decodeGuest(value: unknown, path: string, problems: ProblemList): Draft
   f.keys(GUEST_KEYS, ["name", "cpus", "memory"]);
   let name = f.string("name");
   if (name !== undefined && !GUEST_NAME.test(name)) {
-    name = f.fail("name", `"${name}" is not a guest name: 1-31 characters, letters, digits, _ . -, starting with a letter or digit`);
+    name = f.fail("name", `${quote(name)} is not a guest name: 1-31 characters, letters, digits, _ . -, starting with a letter or digit`);
   }
   const cpus = f.int("cpus", 1, 4096);
   let memory: number | undefined;
@@ -312,7 +332,7 @@ export function decodeDocument(data: unknown, problems: ProblemList): DraftState
   if (data === undefined || data === null) return { host: decodeHost(undefined, problems), ppt: [], guests: [] };
   const f = mapping(data, "", problems);
   if (!f) return { host: decodeHost(undefined, problems), ppt: [], guests: [] };
-  f.keys(["host", "ppt", "guests"]);
+  f.keys(DOCUMENT_KEYS);
   return {
     host: decodeHost(f.raw("host"), problems),
     ppt: f.list("ppt", (v, p) => decodePpt(v, p, problems)),

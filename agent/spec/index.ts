@@ -6,5 +6,6 @@ export * from "./size.js";
 export { decodeDocument, GUEST_NAME, IFNAME, FIRST_DEVICE_SLOT, LAST_DEVICE_SLOT, type Draft, type DraftState } from "./decode.js";
 export { layoutGuest, DISK_SLOT_START, NIC_SLOT_START, type SlotEntry } from "./layout.js";
 export * from "./render.js";
-export { checkDocumentData, type CheckResult } from "./validate.js";
+export { checkDocumentData, checkWholeDocument, type CheckResult } from "./validate.js";
+export * from "./limits.js";
 export * from "./document.js";

@@ -3,6 +3,8 @@
  * bus/slot/function with no domain (vmm_is_pptdev() does sscanf("%d/%d/%d")), and bhyve refuses
  * devices outside domain 0, so the model holds domain-0 addresses only.
  */
+import { quote } from "./limits.js";
+
 export interface PciAddress {
   readonly bus: number;
   readonly slot: number;
@@ -26,18 +28,18 @@ export function parsePciAddress(text: string): PciAddressResult {
   if (!parts) {
     return {
       ok: false,
-      reason: `"${text}" is not a PCI address; write bus/slot/function in decimal (e.g. 3/0/0) or pci0:B:S:F`,
+      reason: `${quote(text)} is not a PCI address; write bus/slot/function in decimal (e.g. 3/0/0) or pci0:B:S:F`,
     };
   }
   const [domain, bus, slot, fn] = parts.map(Number) as [number, number, number, number];
   if (domain !== 0) {
-    return { ok: false, reason: `"${text}" is in PCI domain ${domain}; bhyve passes through devices in domain 0 only` };
+    return { ok: false, reason: `${quote(text)} is in PCI domain ${domain}; bhyve passes through devices in domain 0 only` };
   }
-  if (bus > 255) return { ok: false, reason: `"${text}": bus ${bus} is out of range (0-255)` };
-  if (slot > 31) return { ok: false, reason: `"${text}": slot ${slot} is out of range (0-31)` };
-  if (fn > 255) return { ok: false, reason: `"${text}": function ${fn} is out of range (0-7, or 0-255 with ARI)` };
+  if (bus > 255) return { ok: false, reason: `${quote(text)}: bus ${bus} is out of range (0-255)` };
+  if (slot > 31) return { ok: false, reason: `${quote(text)}: slot ${slot} is out of range (0-31)` };
+  if (fn > 255) return { ok: false, reason: `${quote(text)}: function ${fn} is out of range (0-7, or 0-255 with ARI)` };
   if (fn > 7 && slot !== 0) {
-    return { ok: false, reason: `"${text}": function ${fn} is above 7, which only an ARI device at slot 0 can have` };
+    return { ok: false, reason: `${quote(text)}: function ${fn} is above 7, which only an ARI device at slot 0 can have` };
   }
   return { ok: true, address: { bus, slot, function: fn } };
 }

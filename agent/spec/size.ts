@@ -1,4 +1,5 @@
 /** Byte sizes as bhyve's `-m` and the document's `memory` field write them (binary units). */
+import { quote } from "./limits.js";
 
 const UNITS: Record<string, number> = { K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
 
@@ -15,10 +16,10 @@ export function parseSize(value: string | number): SizeResult {
   }
   const m = /^(\d{1,15})([KMGTkmgt])?$/.exec(value);
   if (!m) {
-    return { ok: false, reason: `"${value}" is not a size; write bytes or a whole number with K, M, G or T (e.g. 32G)` };
+    return { ok: false, reason: `${quote(value)} is not a size; write bytes or a whole number with K, M, G or T (e.g. 32G)` };
   }
   const bytes = Number(m[1]) * (m[2] ? UNITS[m[2].toUpperCase()]! : 1);
-  if (!Number.isSafeInteger(bytes)) return { ok: false, reason: `"${value}" is too large` };
+  if (!Number.isSafeInteger(bytes)) return { ok: false, reason: `${quote(value)} is too large` };
   return { ok: true, bytes };
 }
 

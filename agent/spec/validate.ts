@@ -4,7 +4,8 @@
  */
 import { decodeDocument, type DraftState } from "./decode.js";
 import { layoutGuest } from "./layout.js";
-import { formatBsf, sameDevice, samePciAddress } from "./pci-address.js";
+import { BLANK_DOCUMENT_MESSAGE, isBlankDocument, MAX_DOCUMENT_DEPTH, normalizeHostPath, valueDepthExceeds } from "./limits.js";
+import { formatBsf, type PciAddress } from "./pci-address.js";
 import { ProblemList, at, type Problem } from "./problems.js";
 import { packPptdevs, PPTDEVS_VARIABLES, LOADER_VALUE_MAX } from "./render.js";
 import { formatSize } from "./size.js";
@@ -15,8 +16,27 @@ type Rule = (s: DraftState, problems: ProblemList, ctx: HostContext) => void;
 const guestPath = (i: number): string => at("guests", i);
 const hex = (n: number): string => `0x${n.toString(16).padStart(4, "0")}`;
 
+/*
+ * Every rule is linear in the document: items are compared through maps keyed by what must be
+ * unique, never pairwise, so that a large hostile document costs no more than its size.
+ */
+
+/** Map key of a PCI function. */
+const functionKey = (a: PciAddress): string => formatBsf(a);
+/** Map key of a PCI device (all its functions). */
+const deviceKey = (a: PciAddress): string => `${a.bus}/${a.slot}`;
+
+/** One passthrough entry whose device decoded, and where it sits. */
+interface PassthruUse {
+  readonly guest: string;
+  readonly gi: number;
+  readonly pi: number;
+  readonly device: PciAddress;
+  readonly path: string;
+}
+
 /** Passthrough uses in document order, with where they sit. */
-function passthruUses(s: DraftState) {
+function passthruUses(s: DraftState): PassthruUse[] {
   return s.guests.flatMap((g, gi) =>
     (g.passthru ?? []).flatMap((p, pi) =>
       p.device ? [{ guest: g.name ?? `guests[${gi}]`, gi, pi, device: p.device, path: at(at(at(guestPath(gi), "passthru"), pi), "device") }] : [],
@@ -35,10 +55,12 @@ const uniqueGuestNames: Rule = (s, problems) => {
 };
 
 const uniqueReservations: Rule = (s, problems) => {
+  const seen = new Map<string, number>();
   s.ppt.forEach((p, i) => {
     if (!p.device) return;
-    const first = s.ppt.findIndex((q) => q.device && samePciAddress(q.device, p.device!));
-    if (first < i) problems.add(at(at("ppt", i), "device"), `${formatBsf(p.device)} is already reserved in ppt[${first}]`);
+    const first = seen.get(functionKey(p.device));
+    if (first !== undefined) problems.add(at(at("ppt", i), "device"), `${formatBsf(p.device)} is already reserved in ppt[${first}]`);
+    else seen.set(functionKey(p.device), i);
   });
 };
 
@@ -61,35 +83,48 @@ const reservationsFitLoaderConf: Rule = (s, problems) => {
 const passthruReserved: Rule = (s, problems) => {
   // A reservation whose address did not decode may be the one a guest refers to: do not guess.
   if (s.ppt.some((p) => p.device === undefined)) return;
+  const reserved = new Set(s.ppt.map((p) => functionKey(p.device!)));
   for (const u of passthruUses(s)) {
-    if (!s.ppt.some((p) => p.device && samePciAddress(p.device, u.device))) {
+    if (!reserved.has(functionKey(u.device))) {
       problems.add(u.path, `${formatBsf(u.device)} is not reserved on this host; add it to ppt`);
     }
   }
 };
 
 const passthruOnce: Rule = (s, problems) => {
-  const uses = passthruUses(s);
-  uses.forEach((u, i) => {
-    const first = uses.find((v, j) => j < i && samePciAddress(v.device, u.device));
-    if (!first) return;
+  const firstUse = new Map<string, PassthruUse>();
+  for (const u of passthruUses(s)) {
+    const first = firstUse.get(functionKey(u.device));
+    if (!first) {
+      firstUse.set(functionKey(u.device), u);
+      continue;
+    }
     problems.add(u.path, first.gi === u.gi
       ? `${formatBsf(u.device)} is already passed to this guest in passthru[${first.pi}]`
       : `${formatBsf(u.device)} is already passed to guest ${first.guest}`);
-  });
+  }
 };
 
 const multiFunctionTogether: Rule = (s, problems) => {
-  const uses = passthruUses(s);
-  uses.forEach((u, i) => {
-    const earlier = uses.slice(0, i);
-    if (earlier.some((v) => samePciAddress(v.device, u.device))) return; // passthruOnce reports it
-    const other = earlier.find((v) => v.gi !== u.gi && sameDevice(v.device, u.device));
-    if (!other) return;
+  const functionsSeen = new Set<string>();
+  // Per device: its first use, and the first use by a guest other than that one. The earliest use
+  // by a guest other than u's is then one of the two.
+  const byDevice = new Map<string, { first: PassthruUse; otherGuest?: PassthruUse }>();
+  for (const u of passthruUses(s)) {
+    const fk = functionKey(u.device);
+    const known = functionsSeen.has(fk);
+    functionsSeen.add(fk);
+    const dk = deviceKey(u.device);
+    const uses = byDevice.get(dk);
+    if (!uses) byDevice.set(dk, { first: u });
+    else if (!uses.otherGuest && uses.first.gi !== u.gi) uses.otherGuest = u;
+    if (known || !uses) continue; // passthruOnce reports a function used twice
+    const other = uses.first.gi !== u.gi ? uses.first : uses.otherGuest !== u ? uses.otherGuest : undefined;
+    if (!other) continue;
     problems.add(u.path, `${formatBsf(u.device)} is a function of the device at ${u.device.bus}/${u.device.slot}, ` +
       `whose function ${formatBsf(other.device)} is passed to guest ${other.guest}; pass all functions of a device ` +
       "to the same guest (FreeBSD assigns functions one by one, and functions of one device are not isolated from each other)");
-  });
+  }
 };
 
 const guestSlots: Rule = (s, problems) => {
@@ -133,12 +168,31 @@ const uniqueNicSettings: Rule = (s, problems) => {
   }
 };
 
+const uniqueDiskPaths: Rule = (s, problems) => {
+  const seen = new Map<string, { path: string; raw: string }>();
+  s.guests.forEach((g, gi) => {
+    (g.disks ?? []).forEach((d, di) => {
+      if (d.path === undefined) return;
+      const key = normalizeHostPath(d.path);
+      const field = at(at(at(guestPath(gi), "disks"), di), "path");
+      const first = seen.get(key);
+      if (!first) {
+        seen.set(key, { path: field, raw: d.path });
+        return;
+      }
+      problems.add(field, `${d.path} is also ${first.path}${first.raw !== d.path ? ` (${first.raw})` : ""}; ` +
+        "two disks on one backing store would corrupt it");
+    });
+  });
+};
+
 const matchesHostInventory: Rule = (s, problems, ctx) => {
   if (!ctx.pci) return;
+  const inventory = new Map(ctx.pci.map((f) => [functionKey(f.address), f] as const));
   s.ppt.forEach((p, i) => {
     if (!p.device) return;
     const path = at("ppt", i);
-    const hw = ctx.pci!.find((f) => samePciAddress(f.address, p.device!));
+    const hw = inventory.get(functionKey(p.device));
     if (!hw) {
       problems.add(at(path, "device"), `there is no PCI device at ${formatBsf(p.device)} on this host`);
       return;
@@ -188,11 +242,16 @@ const RULES: readonly Rule[] = [
   wiredForPassthru,
   bootable,
   uniqueNicSettings,
+  uniqueDiskPaths,
   wiredWithinLimit,
 ];
 
-/** Result of checking a document: the decoded state, or every problem. */
-export type CheckResult = { ok: true; state: DesiredState } | { ok: false; problems: readonly Problem[] };
+/**
+ * Result of checking a document: the decoded state, or every problem (the whole list: front-ends
+ * print it with formatProblems, which shows the first 50 and the count of the rest). `code` is the
+ * stable error code for the refusal, `E_SPEC_INVALID` when absent.
+ */
+export type CheckResult = { ok: true; state: DesiredState } | { ok: false; problems: readonly Problem[]; code?: string };
 
 /** Decodes and validates plain document data; `ctx` adds the checks that need host facts. */
 export function checkDocumentData(data: unknown, ctx: HostContext = {}): CheckResult {
@@ -202,4 +261,18 @@ export function checkDocumentData(data: unknown, ctx: HostContext = {}): CheckRe
   if (!problems.empty) return { ok: false, problems: problems.items };
   // With no problem recorded, every field decoded, so the draft is complete.
   return { ok: true, state: draft as DesiredState };
+}
+
+/**
+ * Checks a whole document that arrived from outside (a file, standard input, `host.apply`), as
+ * plain data: like {@link checkDocumentData}, but a blank document (no data, `null`, `{}`, or
+ * known keys that are all null) is refused with `E_EMPTY_DOCUMENT` rather than read as "no
+ * guests and no reservations", and data nested more than {@link MAX_DOCUMENT_DEPTH} deep with
+ * `E_TOO_DEEP`. Parts of a document built by the agent itself (`{ ppt: [...] }`, `{ host }`)
+ * go through checkDocumentData.
+ */
+export function checkWholeDocument(data: unknown, ctx: HostContext = {}): CheckResult {
+  if (isBlankDocument(data)) return { ok: false, code: "E_EMPTY_DOCUMENT", problems: [{ path: "document", message: BLANK_DOCUMENT_MESSAGE }] };
+  if (valueDepthExceeds(data, MAX_DOCUMENT_DEPTH)) return { ok: false, code: "E_TOO_DEEP", problems: [{ path: "document", message: `nests deeper than ${MAX_DOCUMENT_DEPTH} levels` }] };
+  return checkDocumentData(data, ctx);
 }

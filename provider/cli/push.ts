@@ -4,9 +4,9 @@
  * mode's local-exec provisioner runs, and works by hand the same way. The document is checked here
  * first, so a broken one never reaches the host.
  */
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { UserError } from "../../agent/cli/errors.js";
+import { readInput } from "../../agent/cli/read-input.js";
 import { checkDocumentText, documentHash, toDocument } from "../../agent/spec/document.js";
 import { formatProblems } from "../../agent/spec/problems.js";
 import { AgentCallError, AgentConnection } from "../ssh/agent-client.js";
@@ -40,14 +40,11 @@ export async function pushCommand(args: string[]): Promise<number> {
   const [file, address, hostKey] = [v.doc, v.address, v["host-key"]] as Array<string | undefined>;
   if (!file || !address || !hostKey) throw new UserError(`push needs --doc, --address and --host-key\n${USAGE}`, "E_USAGE", 64);
   requireHostKey(hostKey);
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    throw new UserError(`cannot read the document ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, "E_DOCUMENT");
-  }
+  // Read as the agent's own commands read a document: a regular file (or - for standard input),
+  // bounded, UTF-8.
+  const text = await readInput(file);
   const checked = checkDocumentText(text);
-  if (!checked.ok) throw new UserError(`${file} is not a valid desired-state document; nothing was sent to ${address}:\n${formatProblems(checked.problems)}`, "E_SPEC_INVALID");
+  if (!checked.ok) throw new UserError(`${file} is not a valid desired-state document; nothing was sent to ${address}:\n${formatProblems(checked.problems)}`, checked.code ?? "E_SPEC_INVALID");
   const conn = new AgentConnection(address, hostKey, clientOptions(sshFromFlags(v)));
   try {
     const r = await conn.call<AgentResult>("host.apply", { document: toDocument(checked.state) });
@@ -55,7 +52,8 @@ export async function pushCommand(args: string[]): Promise<number> {
     return r.refused.length > 0 ? 1 : 0;
   } catch (err) {
     if (!(err instanceof AgentCallError)) throw err;
-    const why = err.problems?.length ? `the agent refused the document:\n${formatProblems(err.problems)}` : err.message;
+    // The agent's message holds the problems it sent, and how many more there were past the first 50.
+    const why = err.problems?.length ? `the agent refused the document:\n${err.message}` : err.message;
     throw new UserError(`${address}: push failed (${err.code}): ${why}`, err.code);
   } finally {
     conn.close();

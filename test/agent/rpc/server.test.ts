@@ -204,6 +204,22 @@ describe("bhyve-agent rpc: dispatch and names from a hostile client", () => {
     }
   });
 
+  test("a blank or null document is refused (E_EMPTY_DOCUMENT), an explicit empty state is not; deep nesting is refused cleanly", async () => {
+    await s.ok("host.apply", { document: { guests: [{ name: "keep", cpus: 1, memory: "512M", bootrom: FW }] } });
+    for (const document of ["", "   \n\t\n", "# a comment only\n", "null", "~", {}, "{}"]) {
+      const r = await s.call("host.apply", { document });
+      assert.equal(r.error?.data?.code, "E_EMPTY_DOCUMENT", JSON.stringify(document));
+      assert.match(r.error.message, /guests: \[\]/, "it says how to ask for no guests");
+    }
+    assert.ok(h.machine().vms.keep, "the guest was not removed");
+    const deep = await s.raw(`{"jsonrpc":"2.0","id":5,"method":"host.apply","params":{"document":${"[".repeat(100_000)}${"]".repeat(100_000)}}}`);
+    assert.equal(deep.error?.data?.code, "E_TOO_DEEP");
+    const deepYaml = await s.call("host.apply", { document: `guests: ${"[".repeat(5000)}${"]".repeat(5000)}\n` });
+    assert.equal(deepYaml.error?.data?.code, "E_TOO_DEEP");
+    const none = await s.ok("host.apply", { document: "guests: []\n" });
+    assert.deepEqual(none.changed.map((c: { what: string }) => c.what), ["guest keep"], "an explicit empty state still removes the guests");
+  });
+
   test("a change request is on the audit log before it is made, and refused when the log cannot be written", async () => {
     const log = join(h.paths.logDir, "audit.log");
     const ok = await s.ok("host.configure", { host: { vmm_load: true } });

@@ -124,6 +124,10 @@ describe("shape: keys and types, each named by its path", () => {
     refuses((d) => (d.guests[0].nics[0].mac = "58:9c:fc:00:00"), /is not a MAC address/);
     refuses((d) => (d.guests[0].nics[0].mac = "58-9c-fc-00-00-01"), /is not a MAC address/);
     refuses((d) => (d.guests[0].nics[0].mac = "01:00:5e:00:00:01"), /is a multicast address/);
+    refuses((d) => (d.guests[0].nics[0].mac = "00:00:00:00:00:00"),
+      'guests[0].nics[0].mac: "00:00:00:00:00:00" is the all-zero address, which no NIC can have; write a unicast MAC or leave mac out');
+    refuses((d) => (d.guests[1].nics[0].mac = "ff:FF:ff:ff:ff:ff"), 'guests[1].nics[0].mac: "ff:FF:ff:ff:ff:ff" is the broadcast address; a NIC needs a unicast MAC');
+    refuses((d) => (d.guests[1].nics[0].mac = "33:33:00:00:00:01"), /^guests\[1\]\.nics\[0\]\.mac: .* is a multicast address/);
     const r = checkDocumentData({ ...clone(BASE), guests: [{ ...clone(BASE.guests[0]!), nics: [{ tap: "tap0", mac: "58:9C:FC:00:00:0A" }] }] });
     assert.ok(r.ok);
     assert.equal(r.state.guests[0]!.nics[0]!.mac, "58:9c:fc:00:00:0a");
@@ -140,6 +144,16 @@ describe("shape: keys and types, each named by its path", () => {
     refuses((d) => (d.guests[0].disks[0].path = "/vm/a b.img"), /white space or control characters/);
     refuses((d) => (d.guests[0].disks[0].path = "/vm/../etc/x"), /contains "\.\."/);
     refuses((d) => (d.guests[0].passthru[0].rom = "/vm/rom,x"), /^guests\[0\]\.passthru\[0\]\.rom: .*comma/);
+  });
+
+  test("host paths must fit in PATH_MAX (1024 bytes with the NUL)", () => {
+    const ok = checkDocumentData({ ...clone(BASE), guests: [{ ...clone(BASE.guests[1]!), disks: [{ path: `/${"d".repeat(1022)}` }] }] });
+    assert.ok(ok.ok);
+    refuses((d) => (d.guests[1].disks[0].path = `/${"d".repeat(1023)}`),
+      "guests[1].disks[0].path: is 1024 bytes long; a host path must be shorter than 1024 bytes (PATH_MAX)");
+    // Counted in bytes: 400 three-byte characters are 1201 bytes.
+    refuses((d) => (d.guests[0].passthru[0].rom = `/${"\u65e5".repeat(400)}`), /^guests\[0\]\.passthru\[0\]\.rom: is 1201 bytes long/);
+    refuses((d) => (d.guests[0].bootrom = `/${"b".repeat(5000)}`), /^guests\[0\]\.bootrom: is 5001 bytes long/);
   });
 
   test("device addresses", () => {
@@ -243,6 +257,29 @@ describe("rules across the document", () => {
     refuses((d) => d.ppt.push({ device: "pci0:3:0:0" }), "ppt[3].device: 3/0/0 is already reserved in ppt[0]");
     refuses((d) => d.guests[0].nics.push({ tap: "tap0" }), "guests[0].nics[1].tap: tap0 is already used by another NIC of this guest");
     refuses((d) => (d.guests[1].nics[0].mac = "58:9c:fc:00:00:01"), "guests[1].nics[0].mac: 58:9c:fc:00:00:01 is already used by guest ml1");
+  });
+
+  test("the same disk in two guests, or twice in one, is refused, naming both", () => {
+    refuses((d) => (d.guests[1].disks[0].path = "/dev/zvol/zroot/ml1"),
+      "guests[1].disks[0].path: /dev/zvol/zroot/ml1 is also guests[0].disks[0].path; two disks on one backing store would corrupt it");
+    refuses((d) => d.guests[0].disks.push({ path: "/dev/zvol/zroot/ml1", type: "ahci-hd" }),
+      "guests[0].disks[1].path: /dev/zvol/zroot/ml1 is also guests[0].disks[0].path; two disks on one backing store would corrupt it");
+    // Spellings of one path are compared in their lexical normal form.
+    for (const spelling of ["/dev//zvol/zroot/ml1", "/dev/./zvol/zroot/./ml1", "/dev/zvol/zroot/ml1/", "//dev/zvol//zroot//ml1//"]) {
+      refuses((d) => (d.guests[1].disks[0].path = spelling),
+        `guests[1].disks[0].path: ${spelling} is also guests[0].disks[0].path (/dev/zvol/zroot/ml1); two disks on one backing store would corrupt it`);
+    }
+    // Every further use names the first.
+    const got = problems((d) => {
+      d.guests[0].disks.push({ path: "/dev/zvol/zroot/fw1" });
+      d.guests[1].disks.push({ path: "/dev/zvol/zroot/fw1", slot: 9 });
+    });
+    assert.deepEqual(got, [
+      "guests[1].disks[0].path: /dev/zvol/zroot/fw1 is also guests[0].disks[1].path; two disks on one backing store would corrupt it",
+      "guests[1].disks[1].path: /dev/zvol/zroot/fw1 is also guests[0].disks[1].path; two disks on one backing store would corrupt it",
+    ]);
+    // Paths that only look alike are different disks.
+    assert.deepEqual(problems((d) => (d.guests[1].disks[0].path = "/dev/zvol/zroot/ml10")), []);
   });
 
   test("reservations need vmm loaded from loader.conf", () => {
