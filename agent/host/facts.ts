@@ -139,17 +139,31 @@ export async function gatherFacts(paths: HostPaths): Promise<HostFacts> {
   if (vendor === "intel") {
     kind = "ept";
     const line = dmesg.vtx;
-    npEvidence.push({ source: "/var/run/dmesg.boot", said: line ? `VT-x: ${line.disabledInBios ? "(disabled in BIOS) " : ""}${line.features.join(",")}` : dmesgSaid || "no VT-x line" });
+    npEvidence.push({ source: "/var/run/dmesg.boot", said: line ? `VT-x: ${line.disabledInBios ? "(disabled in BIOS) " : ""}${line.features.join(",")}${line.verbose ? " (read from the boot_verbose control registers)" : ""}` : dmesgSaid || "no VT-x line" });
     if (cpuid) npEvidence.push({ source: "cpuid", said: `CPUID.1:ECX[5] VMX=${+cpuid.vmx}` });
-    const ept = !!line && line.features.includes("EPT");
+    // vmx_init() refuses to load vmm.ko without EPT (and with VMX locked off), so an initialised
+    // VMX is proof of both, whatever dmesg.boot shows or lacks (a cut message buffer, a format
+    // this parser does not know).
+    const vmxInitialized = vmmLoaded && s.get("hw.vmm.vmx.initialized") === "1";
+    const ept = vmxInitialized || (!!line && line.features.includes("EPT"));
     ug = line ? line.features.includes("UG") : null;
     if (vmmLoaded) {
       npEvidence.push(vmmLine("hw.vmm.vmx.initialized"), vmmLine("hw.vmm.vmx.cap.unrestricted_guest"));
       if (s.has("hw.vmm.vmx.cap.unrestricted_guest")) ug = s.get("hw.vmm.vmx.cap.unrestricted_guest") === "1";
     }
-    npOk = ept && !line!.disabledInBios && (cpuid ? cpuid.vmx : true) && (!vmmLoaded || s.get("hw.vmm.vmx.initialized") === "1");
-    if (line?.disabledInBios) problems.push({ code: "E_VMX_DISABLED", message: "VT-x is disabled in the firmware (dmesg.boot: \"(disabled in BIOS)\"); enable Intel Virtualization Technology in the BIOS setup" });
-    else if (!ept) problems.push({ code: "E_NO_NESTED_PAGING", message: `the CPU has no EPT (dmesg.boot VT-x: ${line ? line.features.join(",") || "(empty)" : "absent"}); bhyve needs VT-x with EPT, vmm.ko will not load` });
+    // `(disabled in BIOS)` is printed whenever FEATURE_CONTROL's VMX bit is clear; vmm refuses only
+    // when the register is also locked, else it sets the bit itself. So it is fatal only once vmm
+    // has failed to initialise: before vmm loads it is a warning.
+    const biosOff = !!line?.disabledInBios && !vmxInitialized;
+    npOk = ept && (cpuid ? cpuid.vmx : true) && (vmmLoaded ? vmxInitialized : true);
+    if (biosOff && vmmLoaded) {
+      npOk = false;
+      problems.push({ code: "E_VMX_DISABLED", message: "VT-x is disabled in the firmware (dmesg.boot: \"(disabled in BIOS)\") and vmm could not initialise VMX; enable Intel Virtualization Technology in the BIOS setup" });
+    } else if (!ept) {
+      problems.push({ code: "E_NO_NESTED_PAGING", message: `the CPU has no EPT (dmesg.boot VT-x: ${line ? line.features.join(",") || "(empty)" : "absent"}); bhyve needs VT-x with EPT, vmm.ko will not load` });
+    } else if (biosOff) {
+      problems.push({ code: "W_VMX_DISABLED_IN_BIOS", message: "dmesg.boot says VT-x is \"(disabled in BIOS)\": vmm.ko still loads if the firmware left the feature-control register unlocked; if loading vmm fails, enable Intel Virtualization Technology in the BIOS setup" });
+    }
     if (npOk && ug === false) problems.push({ code: "W_NO_UNRESTRICTED_GUEST", message: "VT-x lacks unrestricted guest: UEFI (bootrom) guests and guests with more than one vCPU cannot run" });
   } else if (vendor === "amd") {
     kind = "npt";
@@ -191,8 +205,13 @@ export async function gatherFacts(paths: HostPaths): Promise<HostFacts> {
     if (vmmLoaded && !enabled) {
       // The tunable is read at boot: once loader.conf has it, only the reboot is left to do.
       const text = existsSync(paths.loaderConf) ? readFileSync(paths.loaderConf, "utf8") : "";
-      const next = loaderEnvironment(text).get("hw.vmm.amdvi.enable");
-      const todo = next === "1" ? "loader.conf already sets hw.vmm.amdvi.enable=1: reboot the host" : "set amdvi_enable (hw.vmm.amdvi.enable=1 in loader.conf) and reboot";
+      // amdvi_hw.c reads the legacy hw.vmm.amdvi_enable after hw.vmm.amdvi.enable: it wins when both are set.
+      const env = loaderEnvironment(text);
+      const legacy = env.get("hw.vmm.amdvi_enable");
+      const next = legacy ?? env.get("hw.vmm.amdvi.enable");
+      const todo = legacy !== undefined && legacy !== "1"
+        ? `loader.conf sets the legacy hw.vmm.amdvi_enable="${legacy}", which wins over hw.vmm.amdvi.enable: remove that line (or set it to 1) and reboot`
+        : next === "1" ? "loader.conf already sets hw.vmm.amdvi.enable=1: reboot the host" : "set amdvi_enable (hw.vmm.amdvi.enable=1 in loader.conf) and reboot";
       problems.push({ code: "E_AMDVI_DISABLED", message: `AMD-Vi is present (ACPI IVRS, ${count} unit(s)) but hw.vmm.amdvi.enable is 0: ${todo}` });
     }
   }

@@ -95,8 +95,9 @@ export function routeGet(m: MachineState, p: Profile, dest: string): string | nu
   const holder = mgmtInterface(m, p);
   const holderUp = holder !== p.host.mgmtIf || nicInterfaces(m).some((n) => n.name === holder);
   const tail = " recvpipe  sendpipe  ssthresh  rtt,msec    mtu        weight    expire\n";
+  // route.c prints each metric with "%8lu%c " (the %c is the lock flag, a space when unlocked).
   const out = (to: string, destination: string, maskText: string | null, gateway: string | null, iface: string, flags: string, mtu: number): string =>
-    `   route to: ${to}\ndestination: ${destination}\n${maskText ? `       mask: ${maskText}\n` : ""}${gateway ? `    gateway: ${gateway}\n` : ""}        fib: 0\n  interface: ${iface}\n      flags: <${flags}>\n${tail}       0         0         0         0  ${String(mtu).padStart(5)}         1         0 \n`;
+    `   route to: ${to}\ndestination: ${destination}\n${maskText ? `       mask: ${maskText}\n` : ""}${gateway ? `    gateway: ${gateway}\n` : ""}        fib: 0\n  interface: ${iface}\n      flags: <${flags}>\n${tail}${[0, 0, 0, 0, mtu, 1, 0].map((v) => `${String(v).padStart(8)}  `).join("").slice(0, -1)}\n`;
   const m32 = mask(net.prefix);
   const subnet = toAddr((toInt(net.address) & m32) >>> 0);
   if (dest === net.address) return out(dest, dest, null, null, "lo0", "UP,HOST,DONE,STATIC,PINNED", 16384);
@@ -157,15 +158,17 @@ export function camcontrolDevlist(m: MachineState, p: Profile): string {
   let bus = 0;
   let pass = 0;
   let text = "";
-  const none = (b: number): string => `<>                                   at scbus${b} target -1 lun ffffffff ()\n`;
+  // camcontrol.c: "%-33s  at scbus%d target %d lun %jx (" with the <vendor product revision> string.
+  const dev = (desc: string, b: number, target: number, lun: string, periphs: string): string => `${desc.padEnd(33)}  at scbus${b} target ${target} lun ${lun} (${periphs})\n`;
+  const none = (b: number): string => dev("<>", b, -1, "ffffffff", "");
   for (const ch of ahciChannels(m)) {
     text += `scbus${bus} on ahcich${ch.unit} bus 0:\n`;
-    if (ch.unit === 0 && disk === "ada0") text += `<Samsung SSD 860 EVO 500GB RVT04B6Q>  at scbus${bus} target 0 lun 0 (pass${pass++},ada0)\n`;
+    if (ch.unit === 0 && disk === "ada0") text += dev("<Samsung SSD 860 EVO 500GB RVT04B6Q>", bus, 0, "0", `pass${pass++},ada0`);
     text += none(bus++);
   }
   let nda = 0;
   for (const f of m.pci.filter((x) => x.driver === "nvme")) {
-    text += `scbus${bus} on nvme${f.unit} bus 0:\n<Samsung SSD 970 EVO Plus 1TB 2B2QEXM7>  at scbus${bus} target 0 lun 1 (pass${pass++},nda${nda++})\n${none(bus++)}`;
+    text += `scbus${bus} on nvme${f.unit} bus 0:\n${dev("<Samsung SSD 970 EVO Plus 1TB 2B2QEXM7>", bus, 0, "1", `pass${pass++},nda${nda++}`)}${none(bus++)}`;
   }
-  return `${text}scbus-1 on xpt0 bus 0:\n<>                                   at scbus-1 target -1 lun ffffffff (xpt0)\n`;
+  return `${text}scbus-1 on xpt0 bus 0:\n${dev("<>", -1, -1, "ffffffff", "xpt0")}`;
 }

@@ -56,12 +56,26 @@ export function probeDriver(m: MachineState, f: MachinePciFunction): string | nu
   return hostDriver;
 }
 
-/** Attaches `driver` (or detaches, for null) with the lowest free unit number, as devclass does. */
+/**
+ * The devclass a function is in: its attached driver, or, while detached, the driver name forced on
+ * it with `devctl set driver` (device_detach() keeps a fixed devclass and its unit). pciconf,
+ * devctl and the newbus names show this name; null when the function is in no devclass.
+ */
+export function devclassOf(f: { driver: string | null; fixedDriver: string | null }): string | null {
+  return f.driver ?? f.fixedDriver;
+}
+
+/**
+ * Attaches `driver` (or detaches, for null). The function takes the lowest unit free in its
+ * devclass, as devclass_add_device() does; a detached function with a forced driver keeps a unit
+ * in that driver's devclass.
+ */
 export function setDriver(m: MachineState, f: MachinePciFunction, driver: string | null): void {
   f.driver = driver;
   f.unit = 0;
-  if (driver === null) return;
-  const used = new Set(m.pci.filter((o) => o !== f && o.driver === driver).map((o) => o.unit));
+  const cls = devclassOf(f);
+  if (cls === null) return;
+  const used = new Set(m.pci.filter((o) => o !== f && devclassOf(o) === cls).map((o) => o.unit));
   while (used.has(f.unit)) f.unit++;
 }
 
@@ -101,10 +115,19 @@ export function iommuState(m: MachineState, profile: Profile): { usable: true } 
   return { usable: true };
 }
 
-/** `hw.vmm.amdvi.enable`, from the tunable or its legacy alias `hw.vmm.amdvi_enable`; default 0. */
+/**
+ * `hw.vmm.amdvi.enable`: default 0. amdvi_hw.c fetches the tunable `hw.vmm.amdvi.enable` first and
+ * then the legacy `hw.vmm.amdvi_enable` into the same variable, so the legacy name wins when both
+ * are set.
+ */
 export function amdviEnabled(m: MachineState): number {
-  const v = m.kenv["hw.vmm.amdvi.enable"] ?? m.kenv["hw.vmm.amdvi_enable"];
-  return v !== undefined && /^\s*[+-]?\d+/.test(v) && parseInt(v, 10) !== 0 ? 1 : 0;
+  let enabled = 0;
+  for (const name of ["hw.vmm.amdvi.enable", "hw.vmm.amdvi_enable"]) {
+    const v = m.kenv[name];
+    // getenv_int(): a value that does not start with a number leaves the variable as it was.
+    if (v !== undefined && /^\s*[+-]?\d+/.test(v)) enabled = parseInt(v, 10) !== 0 ? 1 : 0;
+  }
+  return enabled;
 }
 
 /** Pages wired by VMs now. */

@@ -4,17 +4,24 @@
  * and a dmesg.boot with identcpu's feature lines.
  */
 import { ahciChannels } from "./host-view.js";
-import { amdviEnabled, selector, wiredPages } from "./kernel.js";
+import { amdviEnabled, devclassOf, selector, wiredPages } from "./kernel.js";
 import { PAGE_SIZE, type MachinePciFunction, type MachineState } from "./machine.js";
 import type { Profile } from "./profiles.js";
 
 const hex = (n: number, width: number): string => n.toString(16).padStart(width, "0");
 
-/** The name pciconf shows: driver and unit, or `none` with its own running count. */
-export function pciconfNames(m: MachineState): Map<MachinePciFunction, string> {
+/**
+ * The names pciconf shows for `list` (every function, or those a selector picked): the devclass
+ * and unit (a detached function with a forced driver keeps that driver's name), or `none` with a
+ * count that list_devs() keeps per listing, so it starts again at 0 for each invocation.
+ */
+export function pciconfNames(m: MachineState, list: readonly MachinePciFunction[] = sortedPci(m)): Map<MachinePciFunction, string> {
   const names = new Map<MachinePciFunction, string>();
   let none = 0;
-  for (const f of sortedPci(m)) names.set(f, f.driver === null ? `none${none++}` : `${f.driver}${f.unit}`);
+  for (const f of list) {
+    const cls = devclassOf(f);
+    names.set(f, cls === null ? `none${none++}` : `${cls}${f.unit}`);
+  }
   return names;
 }
 
@@ -72,10 +79,11 @@ export function sysctlTree(m: MachineState, p: Profile): Map<string, SysctlNode>
   t.set("vm.max_user_wired", { value: String(m.maxUserWiredPages), access: "rw" });
   ro("vm.stats.vm.v_user_wire_count", wiredPages(m));
   for (const f of m.pci) {
-    if (f.driver === null) continue;
-    const node = `dev.${f.driver}.${f.unit}`;
-    ro(`${node}.%desc`, f.driver === "ppt" ? "" : f.deviceName);
-    ro(`${node}.%driver`, f.driver);
+    const cls = devclassOf(f);
+    if (cls === null) continue;
+    const node = `dev.${cls}.${f.unit}`;
+    ro(`${node}.%desc`, f.driver === null || f.driver === "ppt" ? "" : f.deviceName);
+    ro(`${node}.%driver`, f.driver ?? "");
     ro(`${node}.%location`, `slot=${f.slot} function=${f.function} dbsf=${selector(f)}`);
     ro(`${node}.%pnpinfo`, `vendor=0x${hex(f.vendorId, 4)} device=0x${hex(f.deviceId, 4)} subvendor=0x${hex(f.subvendorId, 4)} subdevice=0x${hex(f.subdeviceId, 4)} class=0x${hex(f.classCode, 6)}`);
     ro(`${node}.%parent`, `pci${f.bus}`);

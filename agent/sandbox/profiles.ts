@@ -33,6 +33,8 @@ export interface Profile {
   readonly summary: string;
   /** `kern.osrelease`, e.g. `14.3-RELEASE`. */
   readonly osrelease: string;
+  /** The release line, which decides how bhyve and friends behave where releases differ (13.x, 14.x, 15). */
+  readonly release: { readonly major: number; readonly minor: number };
   /** Pre-13 pciconf prints `card=`/`chip=` instead of vendor=/device=/… */
   readonly oldPciconf: boolean;
   readonly cpu: {
@@ -127,6 +129,7 @@ export const PROFILES: readonly Profile[] = [
     name: "intel-vtd",
     summary: "FreeBSD 14.3, Xeon with VT-x (EPT, UG) and VT-d (DMAR); GPU+audio at 3/0/0-1, two-port I350 at 4/0/0-1, NVMe at 5/0/0; 64 GiB",
     osrelease: "14.3-RELEASE",
+    release: { major: 14, minor: 3 },
     oldPciconf: false,
     cpu: {
       vendor: "intel", origin: "GenuineIntel", model: "Intel(R) Xeon(R) Silver 4214 CPU @ 2.20GHz", mhz: "2200.00", ncpu: 24,
@@ -143,6 +146,7 @@ export const PROFILES: readonly Profile[] = [
     name: "amd-vi",
     summary: "FreeBSD 14.3, EPYC with SVM (NP, NRIP) and AMD-Vi (IVRS, 4 units); hw.vmm.amdvi.enable is 0 until loader.conf sets it; GPU+audio at 3/0/0-1, I350 at 4/0/0-1, NVMe at 5/0/0; 64 GiB",
     osrelease: "14.3-RELEASE",
+    release: { major: 14, minor: 3 },
     oldPciconf: false,
     cpu: {
       vendor: "amd", origin: "AuthenticAMD", model: "AMD EPYC 7502P 32-Core Processor               ", mhz: "2495.45", ncpu: 64,
@@ -168,6 +172,7 @@ export const PROFILES: readonly Profile[] = [
     name: "no-iommu",
     summary: "FreeBSD 14.3, Core i5 desktop with VT-x (EPT, UG) but no DMAR table (VT-d off in firmware); GPU at 1/0/0, Realtek NIC at 2/0/0; 16 GiB",
     osrelease: "14.3-RELEASE",
+    release: { major: 14, minor: 3 },
     oldPciconf: false,
     cpu: {
       vendor: "intel", origin: "GenuineIntel", model: "Intel(R) Core(TM) i5-8500 CPU @ 3.00GHz", mhz: "3000.00", ncpu: 6,
@@ -191,6 +196,7 @@ export const PROFILES: readonly Profile[] = [
     name: "no-ept",
     summary: "FreeBSD 14.3, Core 2 Quad with VT-x but no EPT: vmm.ko refuses to load; NIC at 2/0/0; 8 GiB",
     osrelease: "14.3-RELEASE",
+    release: { major: 14, minor: 3 },
     oldPciconf: false,
     cpu: {
       vendor: "intel", origin: "GenuineIntel", model: "Intel(R) Core(TM)2 Quad CPU    Q9550  @ 2.83GHz", mhz: "2833.33", ncpu: 4,
@@ -212,6 +218,7 @@ export const PROFILES: readonly Profile[] = [
     name: "freebsd12",
     summary: "FreeBSD 12.4 (pre-13 pciconf format), Xeon with VT-x (EPT, UG) and VT-d; GPU+audio at 3/0/0-1, I350 at 4/0/0-1; 32 GiB",
     osrelease: "12.4-RELEASE",
+    release: { major: 12, minor: 4 },
     oldPciconf: true,
     cpu: {
       vendor: "intel", origin: "GenuineIntel", model: "Intel(R) Xeon(R) CPU E5-2650 v2 @ 2.60GHz", mhz: "2593.80", ncpu: 16,
@@ -223,6 +230,40 @@ export const PROFILES: readonly Profile[] = [
     amdviUnits: 0,
     pci: [...intelPlatform(0x0e02), ...passthroughCards(3, 4, 5).slice(0, 4)],
     host: { mgmtIf: "em0", rootFs: "ufs", rootPartition: "ada0p2", rootLabel: "gpt/rootfs" },
+  },
+  {
+    name: "freebsd13",
+    summary: "FreeBSD 13.5, Xeon with VT-x (EPT, UG) and VT-d; GPU+audio at 3/0/0-1, I350 at 4/0/0-1, NVMe at 5/0/0; 32 GiB (13.x bhyve: B/S/F passthru only, exit 1 when its VM is destroyed)",
+    osrelease: "13.5-RELEASE",
+    release: { major: 13, minor: 5 },
+    oldPciconf: false,
+    cpu: {
+      vendor: "intel", origin: "GenuineIntel", model: "Intel(R) Xeon(R) CPU E5-2650 v2 @ 2.60GHz", mhz: "2593.80", ncpu: 16,
+      virtLine: INTEL_VTX_FULL, vmmLoads: true, unrestrictedGuest: true,
+    },
+    memoryBytes: 32 * GiB,
+    acpiTables: ["XSDT", "FACP", "APIC", "MCFG", "DMAR"],
+    acpiOem: { oemId: "HP", tableId: "ProLiant", creatorId: "HP" },
+    amdviUnits: 0,
+    pci: [...intelPlatform(0x0e02), ...passthroughCards(3, 4, 5)],
+    host: { mgmtIf: "em0", rootFs: "zfs", rootPartition: "ada0p4" },
+  },
+  {
+    name: "freebsd15",
+    summary: "FreeBSD 15.0, Xeon with VT-x (EPT, UG) and VT-d; GPU+audio at 3/0/0-1, I350 at 4/0/0-1, NVMe at 5/0/0; 64 GiB (15 bhyve: no VM without a bootrom or bhyveload, exit 4 when its VM is destroyed)",
+    osrelease: "15.0-RELEASE",
+    release: { major: 15, minor: 0 },
+    oldPciconf: false,
+    cpu: {
+      vendor: "intel", origin: "GenuineIntel", model: "Intel(R) Xeon(R) Silver 4214 CPU @ 2.20GHz", mhz: "2200.00", ncpu: 24,
+      virtLine: INTEL_VTX_FULL, vmmLoads: true, unrestrictedGuest: true,
+    },
+    memoryBytes: 64 * GiB,
+    acpiTables: ["XSDT", "FACP", "APIC", "MCFG", "HPET", "DMAR"],
+    acpiOem: { oemId: "SUPERM", tableId: "SMCI--MB", creatorId: "INTL" },
+    amdviUnits: 0,
+    pci: [...intelPlatform(0x2030), ...passthroughCards(3, 4, 5)],
+    host: { mgmtIf: "em0", rootFs: "zfs", rootPartition: "ada0p4" },
   },
 ];
 

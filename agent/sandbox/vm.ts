@@ -25,15 +25,19 @@ export function destroyVm(root: string, m: MachineState, name: string): void {
 
 /**
  * vm_setup_memory(): the first call sets the VM's memory up (wired memory counts against
- * vm.max_user_wired); later calls must ask for the same. Returns the errno on failure.
+ * vm.max_user_wired, and cannot exceed the host's physical memory whatever that limit says);
+ * later calls must ask for the same. Memory that is not wired is a swap-backed object that
+ * vm_alloc_memseg() does not weigh against the host's memory, so it is not refused here.
+ * Returns the errno on failure.
  */
-export function setupMemory(m: MachineState, vm: MachineVm, bytes: number, wired: boolean): "ENOMEM" | "EINVAL" | "EEXIST" | null {
+export function setupMemory(m: MachineState, vm: MachineVm, bytes: number, wired: boolean, physicalBytes = Infinity): "ENOMEM" | "EINVAL" | "EEXIST" | null {
   if (vm.memoryBytes !== 0) {
     if (vm.memoryBytes !== bytes) return "EINVAL";
     if (vm.wired !== wired) return "EEXIST";
     return null;
   }
-  if (wired && wiredPages(m) + Math.ceil(bytes / PAGE_SIZE) > m.maxUserWiredPages) return "ENOMEM";
+  const pages = wiredPages(m) + Math.ceil(bytes / PAGE_SIZE);
+  if (wired && (pages > m.maxUserWiredPages || pages * PAGE_SIZE > physicalBytes)) return "ENOMEM";
   vm.memoryBytes = bytes;
   vm.wired = wired;
   return null;

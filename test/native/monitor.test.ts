@@ -168,8 +168,8 @@ describe("bhyve-monitor runs one guest's bhyve and applies bhyve(8)'s exit codes
     const bad = monitor(guest({ name: "noload", cpus: 1, memory: "512M", disks: [{ path: "/dev/zvol/zroot/vm/missing" }] }), "on-reboot");
     assert.equal(bad.start().status, 0);
     const s = await bad.waitFor((st) => st.state === "stopped", "stopped");
-    assert.deepEqual([s.reason, s.last_exit_code], ["error", "1"]);
-    assert.match(bad.log(), /^bhyveload: Could not open backing file: \/dev\/zvol\/zroot\/vm\/missing: No such file or directory$/m);
+    assert.deepEqual([s.reason, s.last_exit_code], ["error", "64"]);
+    assert.match(bad.log(), /^bhyveload: Could not open '\/dev\/zvol\/zroot\/vm\/missing'$/m);
   });
 
   test("bhyve's output goes to the guest log, which is rotated at its size cap", async () => {

@@ -7,11 +7,12 @@
  * the bootrom must exist and needs unrestricted guest), then "runs" the guest: the process stays
  * until SIGTERM (ACPI power button: the guest powers off, exit 1) or a control request, and the VM
  * stays in the kernel after it exits. Exit codes per bhyve(8): 0 reboot, 1 poweroff, 2 halt,
- * 3 triple fault, 4 error.
+ * 3 triple fault, 4 error; 71 when vm_set_topology() refuses the vCPU count; a VM destroyed under
+ * it gives 1 on 13.x/14.x and 4 on 15.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { iommuState, isEndpoint, loadVmm, bsf } from "../kernel.js";
+import { bsf, devclassOf, iommuState, isEndpoint, loadVmm } from "../kernel.js";
 import { CONTROL_SIGNAL, GUEST_ACTIONS, machineProfile, readMachine, updateMachine, type MachineState } from "../machine.js";
 import { createVm, destroyVm, parseMemsize, runningPid, setupMemory } from "../vm.js";
 import { getopt, STRERROR, type ToolIO } from "./tool.js";
@@ -52,27 +53,62 @@ function parseSlot(arg: string): SlotSpec | string {
   return { bus: bus!, slot: slot!, func: func!, emul, conf };
 }
 
-/** The host device of a passthru option: `B/S/F`, `pciB:S:F`, `pci0:B:S:F` (or `pptN`, looked up). */
-function passthruDevice(m: MachineState, conf: string[]): { bus: number; slot: number; function: number } | string {
-  const dev = conf[0] ?? "";
-  let mm = /^(\d+)\/(\d+)\/(\d+)$/.exec(dev) ?? /^pci(?:0:)?(\d+):(\d+):(\d+)$/.exec(dev);
-  if (mm) return { bus: Number(mm[1]), slot: Number(mm[2]), function: Number(mm[3]) };
-  mm = /^ppt(\d+)$/.exec(dev);
-  if (mm) {
-    const f = m.pci.find((x) => x.driver === "ppt" && x.unit === Number(mm![1]));
-    return f ?? `Passthru device ${dev} not found`;
-  }
-  return `Invalid passthru device name ${dev}`;
+/**
+ * passthru_legacy_config() at `-s` parse time: 14+ takes `pptN`, `pci0:B:S:F`, `pciB:S:F` or
+ * `B/S/F` (sscanf, so a prefix that scans is enough; `,rom=` and other key=value options follow);
+ * 13.x takes `B/S/F` only. Returns the complaint, or null when the options parse.
+ */
+function passthruOptionsError(conf: string[], major: number): string | null {
+  if (conf.length === 0) return null;
+  const opts = conf.join(",");
+  const num = "\\s*[+-]?\\d+";
+  const bsf = new RegExp(`^${num}/${num}/${num}`);
+  const ok = major >= 14
+    ? opts.startsWith("ppt") || new RegExp(`^pci0:${num}:${num}:${num}`).test(opts) || new RegExp(`^pci${num}:${num}:${num}`).test(opts) || bsf.test(opts)
+    : bsf.test(opts);
+  return ok ? null : `passthru: invalid options "${opts}"`;
 }
 
-type Setup = { ok: true; name: string; destroyOnPoweroff: boolean } | { ok: false; status: number; message: string };
+/** The host device of a passthru option that parsed: `pptN` is looked up (PCIOCGETCONF by name and unit). */
+function passthruDevice(m: MachineState, conf: string[]): { bus: number; slot: number; function: number } | string {
+  const dev = conf[0] ?? "";
+  if (dev.startsWith("ppt")) {
+    const mm = /^(.*?)(\d+)$/.exec(dev);
+    if (!mm || mm[1] === "") return `Invalid passthru device name ${dev}`;
+    const f = m.pci.find((x) => devclassOf(x) === mm[1] && x.unit === Number(mm[2]));
+    return f ?? `Passthru device ${dev} not found`;
+  }
+  const n = /([+-]?\d+)\D+([+-]?\d+)\D+([+-]?\d+)/.exec(dev.replace(/^pci0:(?=\d+:\d+:\d+)/, "").replace(/^pci/, ""))!;
+  return { bus: Number(n[1]), slot: Number(n[2]), function: Number(n[3]) };
+}
 
-/** Validates the command line and sets the VM up, all in one change of the machine state. */
+/** ether_aton() and net_parsemac(): six hex octets with colons, neither multicast nor all zero. */
+function macError(conf: string[]): string | null {
+  const mac = conf.find((c) => c.startsWith("mac="))?.slice(4);
+  if (mac === undefined) return null;
+  const m = /^([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})$/.exec(mac);
+  const octets = m ? m.slice(1).map((x) => parseInt(x, 16)) : null;
+  if (!octets || (octets[0]! & 1) === 1 || octets.every((o) => o === 0)) return `Invalid MAC ${mac}`;
+  return null;
+}
+
+type Setup = { ok: true; name: string; destroyOnPoweroff: boolean; destroyedExit: number } | { ok: false; status: number; message: string };
+
+/**
+ * Validates the command line and sets the VM up, all in one change of the machine state, in the
+ * order bhyverun.c does it. Where releases differ (profile `release`): 13.x and 14.x create the
+ * VM before they look for a bootrom (`virtual machine cannot be booted`, the VM stays), 15 opens it
+ * with vm_openf() and creates none without one (`bhyve: no bootrom was configured`); a device
+ * that fails to initialise is followed by `device emulation initialization error: …` (13.x,
+ * perror) or `Device emulation initialization error: …` (14+); a VM destroyed under the running
+ * bhyve makes it exit 1 (13.x, 14.x: vm_loop() returns into `exit(1)`) or 4 (15).
+ */
 function setUp(io: ToolIO): Setup {
   const g = getopt(io.args, "aehuwxACDHIPSWYk:f:o:p:G:c:s:m:l:K:U:r:");
   if ("bad" in g) return { ok: false, status: 1, message: `bhyve: ${g.missingArg ? "option requires an argument" : "illegal option"} -- ${g.bad}\n${USAGE}` };
   if (g.opts.some(([o]) => o === "h")) return { ok: false, status: 0, message: USAGE };
   if (g.operands.length !== 1) return { ok: false, status: 1, message: USAGE };
+  const { major } = machineProfile(readMachine(io.root)).release;
   const name = g.operands[0]!;
   let memory = 256 * 2 ** 20;
   let cpus = 1;
@@ -100,11 +136,15 @@ function setUp(io: ToolIO): Setup {
         return { ok: false, status: 64, message: `bhyve: invalid lpc device configuration '${v}'\n` };
       }
     } else if (o === "s") {
+      // pci_parse_slot(): every -s is checked here, before any VM exists (exit 4).
       const s = parseSlot(v);
       if (typeof s === "string") return { ok: false, status: 4, message: `${s}\n` };
       if (slots.some((x) => x.bus === s.bus && x.slot === s.slot && x.func === s.func)) {
         return { ok: false, status: 4, message: `pci slot ${s.bus}:${s.slot}:${s.func} already occupied!\n` };
       }
+      if (!EMULATIONS.has(s.emul)) return { ok: false, status: 4, message: `pci slot ${s.bus}:${s.slot}:${s.func}: unknown device "${s.emul}"\n` };
+      const bad = s.emul === "passthru" ? passthruOptionsError(s.conf, major) : null;
+      if (bad) return { ok: false, status: 4, message: `${bad}\n` };
       slots.push(s);
     }
   }
@@ -113,54 +153,64 @@ function setUp(io: ToolIO): Setup {
   const now = new Date().toISOString();
   return updateMachine(io.root, (m): Setup => {
     const profile = machineProfile(m);
-    const fail = (message: string): Setup => ({ ok: false, status: 4, message });
-    if (!m.vmmLoaded && !loadVmm(m, profile).ok) return fail(`vm_create: ${STRERROR.ENOENT}\n`);
-    if (cpus > profile.cpu.ncpu) return fail(`bhyve: invalid number of vCPUs ${cpus} (maximum ${profile.cpu.ncpu})\n`);
+    const fail = (message: string, status = 4): Setup => ({ ok: false, status, message });
+    const trailer = (errno: keyof typeof STRERROR): string =>
+      `${major >= 14 ? "Device" : "device"} emulation initialization error: ${STRERROR[errno]}\n`;
+    const devFail = (message: string, errno: keyof typeof STRERROR): Setup => fail(`${message}\n${trailer(errno)}`);
+    if (!m.vmmLoaded && !loadVmm(m, profile).ok) return fail(major >= 15 ? `bhyve: vm_openf: ${STRERROR.ENOENT}\n` : `vm_create: ${STRERROR.ENOENT}\n`);
     let vm = m.vms[name];
     if (vm) {
-      if (runningPid(vm)) return fail(`vm_reinit: ${STRERROR.EBUSY}\n`);
+      if (runningPid(vm)) return fail(major >= 15 ? `bhyve: vm_openf: ${STRERROR.EBUSY}\n` : `vm_reinit: ${STRERROR.EBUSY}\n`);
       // With a bootrom an existing VM is reinitialised, which releases its passthrough devices.
       if (bootrom) vm.ppt = [];
+    } else if (major >= 15) {
+      if (!bootrom) return fail("bhyve: no bootrom was configured\n");
+      vm = createVm(io.root, m, name, now);
     } else {
       vm = createVm(io.root, m, name, now);
       if (!bootrom) return fail("virtual machine cannot be booted\n");
     }
-    const memErr = setupMemory(m, vm, memory, wired);
+    // vm_set_topology(): sockets*cores*threads above hw.vmm.maxcpu is EINVAL (the VM stays).
+    if (cpus > profile.cpu.ncpu) return fail("bhyve: vm_set_topology\n", 71);
+    if (cpus > 1 && !profile.cpu.unrestrictedGuest) return fail(`${cpus} vCPUs requested but only 1 available\n`);
+    const memErr = setupMemory(m, vm, memory, wired, profile.memoryBytes);
     if (memErr) return fail(`Unable to setup memory (${{ ENOMEM: 12, EINVAL: 22, EEXIST: 17 }[memErr]})\n`);
+    if (bootrom && !existsSync(join(io.root, bootrom))) return fail(`Error opening bootrom "${bootrom}": ${STRERROR.ENOENT}\n`);
 
     for (const s of slots) {
-      if (!EMULATIONS.has(s.emul)) return fail(`pci slot ${s.bus}:${s.slot}:${s.func}: unknown device "${s.emul}"\n`);
       if (s.emul === "passthru") {
-        if (!wired) return fail("passthru requires guest memory to be wired\n");
+        // errno after warnx() is whatever the last failed call left; EINVAL stands in for it.
+        if (!wired) return devFail("bhyve: passthru requires guest memory to be wired", "EINVAL");
+        if (s.conf.length === 0) return devFail("passthru: missing required bus setting", "EINVAL");
         const dev = passthruDevice(m, s.conf);
-        if (typeof dev === "string") return fail(`${dev}\n`);
+        if (typeof dev === "string") return devFail(dev, "ENOENT");
         const f = m.pci.find((x) => x.bus === dev.bus && x.slot === dev.slot && x.function === dev.function);
-        const notPpt = `PCI device at ${bsf(dev)} is not using the ppt(4) driver\n`;
-        if (!f || f.driver !== "ppt" || !isEndpoint(f)) return fail(notPpt);
+        const notPpt = `bhyve: PCI device at ${bsf(dev)} is not using the ppt(4) driver`;
+        // vm_assign_pptdev(): ENOENT when ppt does not own it, EBUSY when another VM holds it, ENXIO when the IOMMU cannot be used.
+        if (!f || f.driver !== "ppt" || !isEndpoint(f)) return devFail(notPpt, "ENOENT");
         const holder = Object.values(m.vms).find((other) => other !== vm && other.ppt.includes(bsf(f)));
-        if (holder) return fail(notPpt);
+        if (holder) return devFail(notPpt, "EBUSY");
         const iommu = iommuState(m, profile);
         if (!iommu.usable) {
           if (iommu.kernelMessage) m.messages.push(iommu.kernelMessage);
-          return fail(notPpt);
+          return devFail(notPpt, "ENXIO");
         }
-        const rom = s.conf.find((c) => c.startsWith("rom="));
-        if (rom && !existsSync(join(io.root, rom.slice(4)))) return fail(`passthru: can't open romfile "${rom.slice(4)}"\n`);
+        const rom = major >= 14 ? s.conf.find((c) => c.startsWith("rom=")) : undefined;
+        if (rom && !existsSync(join(io.root, rom.slice(4)))) return devFail(`bhyve: passthru_init_rom: can't open romfile "${rom.slice(4)}"`, "ENOENT");
         m.iommuInitialized = true;
         if (!vm.ppt.includes(bsf(f))) vm.ppt.push(bsf(f));
+      } else if (s.emul === "virtio-net" || s.emul === "e1000") {
+        const bad = macError(s.conf);
+        if (bad) return devFail(bad, "EINVAL");
       } else if (BLOCK.has(s.emul)) {
         const path = s.conf[0];
-        if (!path || !existsSync(join(io.root, path))) {
-          return fail(`Could not open backing file: ${STRERROR.ENOENT}\ndevice emulation initialization error: ${STRERROR.ENOENT}\n`);
-        }
-      } else if (s.emul === "lpc" && bootrom) {
-        if (!existsSync(join(io.root, bootrom))) return fail(`Error opening bootrom "${bootrom}": ${STRERROR.ENOENT}\n`);
-        if (!profile.cpu.unrestrictedGuest) return fail("ROM boot failed: unrestricted guest capability not available\n");
+        if (!path || !existsSync(join(io.root, path))) return devFail(`Could not open backing file: ${STRERROR.ENOENT}`, "ENOENT");
       }
     }
+    if (bootrom && !profile.cpu.unrestrictedGuest) return fail("ROM boot failed: unrestricted guest capability not available\n");
     vm.process = { pid: process.pid, startedAt: now, argv: ["/usr/sbin/bhyve", ...io.args] };
     vm.request = null;
-    return { ok: true, name, destroyOnPoweroff };
+    return { ok: true, name, destroyOnPoweroff, destroyedExit: major >= 15 ? 4 : 1 };
   });
 }
 
@@ -194,7 +244,7 @@ export function bhyve(io: ToolIO): number | Promise<number> {
     (setup.status === 0 ? io.out : io.err)(setup.message);
     return setup.status;
   }
-  const { name, destroyOnPoweroff } = setup;
+  const { name, destroyOnPoweroff, destroyedExit } = setup;
   process.title = `bhyve: ${name}`;
   return new Promise<number>((resolve) => {
     const keepAlive = setInterval(() => {}, 1 << 30);
@@ -210,8 +260,9 @@ export function bhyve(io: ToolIO): number | Promise<number> {
     dispatch = (sig) => {
       const vm = readMachine(io.root).vms[name];
       if (sig === "SIGTERM") return vm?.ignoresAcpi ? undefined : finish(GUEST_ACTIONS.poweroff);
-      // bhyvectl --destroy removes the VM under the running process: its vCPUs fail (ENXIO).
-      if (!vm || vm.request === "destroyed") finish(4, "vm_run error -1, errno 6\n");
+      // bhyvectl --destroy removes the VM under the running process: vm_run() fails (ENXIO), and
+      // bhyve exits 1 (13.x, 14.x) or 4 (15).
+      if (!vm || vm.request === "destroyed") finish(destroyedExit, "vm_run error -1, errno 6\n");
       else if (vm.request) finish(GUEST_ACTIONS[vm.request]);
     };
     for (const sig of early) dispatch(sig);

@@ -1,5 +1,7 @@
 /**
  * bhyvectl(8): `--vm=NAME` with `--create`, `--destroy`, `--force-poweroff`, `--force-reset`.
+ * Only `--create` loads vmm.ko (through vm_create()); any other call on a VM that does not exist
+ * prints `vm_open: NAME could not be opened: …` and exits 1.
  * Destroying a VM releases its wired memory and its passthrough devices; a bhyve still running on
  * it fails. Powering off or resetting a running VM makes its bhyve exit 1 or 0.
  */
@@ -31,16 +33,17 @@ export function bhyvectl(io: ToolIO): number {
   const vmName = name;
   const now = new Date().toISOString();
   const result = updateMachine(io.root, (m): { status: number; out?: string; err?: string; signal?: number } => {
-    if (!m.vmmLoaded && !loadVmm(m, machineProfile(m)).ok) {
-      return { status: 1, err: `vm_open: ${vmName} could not be opened: ${STRERROR.ENOENT}\n` };
-    }
+    // Only --create goes through vm_create(), which loads vmm.ko when it is missing; anything else
+    // opens /dev/vmm/NAME, which does not exist then.
+    const openFailed = { status: 1, err: `vm_open: ${vmName} could not be opened: ${STRERROR.ENOENT}\n` };
+    if (!m.vmmLoaded && (!actions.has("create") || !loadVmm(m, machineProfile(m)).ok)) return openFailed;
     let createFailed = false;
     if (actions.has("create")) {
       if (m.vms[vmName]) createFailed = true;
       else createVm(io.root, m, vmName, now);
     }
     const vm = m.vms[vmName];
-    if (!vm) return { status: 1, err: `vm_open: ${vmName} could not be opened: ${STRERROR.ENOENT}\n` };
+    if (!vm) return openFailed;
     if (createFailed) return { status: 255, out: "errno = 17\n" };
     const pid = runningPid(vm);
     if (actions.has("force-poweroff") || actions.has("force-reset")) {

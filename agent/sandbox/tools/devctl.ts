@@ -1,11 +1,15 @@
 /**
  * devctl(8) for PCI functions: `set driver [-f] device driver`, `clear driver [-f] device`,
- * `detach [-f] device`, `attach device`. As the kernel's devctl2 ioctls behave: an attached
- * device is left alone without -f (EBUSY); ppt refuses to detach while a VM holds the device
- * (EBUSY); a driver that is not in the kernel (ppt before vmm.ko loads) is ENOENT; ppt attaches
- * only to endpoints, and a host driver only to its own hardware.
+ * `detach [-f] device`, `attach device`. As the kernel's devctl2 ioctls behave (subr_bus.c): a
+ * device already in the devclass asked for is left as it is and the call succeeds; `clear driver`
+ * on a device without a forced driver succeeds and changes nothing; an attached device is left
+ * alone without -f (EBUSY); ppt refuses to detach while a VM holds the device (EBUSY); a driver
+ * that is not in the kernel (ppt before vmm.ko loads) is ENOENT; ppt attaches only to endpoints,
+ * and a host driver only to its own hardware. Devices are names (`ix0`) or PCI locations
+ * (`pciD:B:S:F` or `pciB:S:F`, as pci_lookup() reads them). Failures are reported as devctl.c words
+ * them (`Failed to set DEV driver to DRV: …`, `Failed to clear DEV driver: …`, `Failed to detach DEV: …`).
  */
-import { heldByVm, probeDriver, setDriver } from "../kernel.js";
+import { devclassOf, heldByVm, probeDriver, setDriver } from "../kernel.js";
 import { updateMachine, type MachinePciFunction, type MachineState } from "../machine.js";
 import { pciconfNames } from "../output.js";
 import { getopt, STRERROR, type ToolIO } from "./tool.js";
@@ -35,14 +39,15 @@ class Errno extends Error {
 }
 
 function find(m: MachineState, dev: string): MachinePciFunction {
-  const sel = /^pci(\d+):(\d+):(\d+):(\d+)$/.exec(dev);
+  const sel = /^pci(\d+):(\d+):(\d+)(?::(\d+))?$/.exec(dev);
   if (sel) {
-    const [d, b, s, f] = sel.slice(1).map(Number);
+    const nums = sel.slice(1).filter((x) => x !== undefined).map(Number);
+    const [d, b, s, f] = nums.length === 4 ? nums : [0, ...nums];
     const hit = d === 0 ? m.pci.find((x) => x.bus === b && x.slot === s && x.function === f) : undefined;
     if (hit) return hit;
     throw new Errno("ENOENT");
   }
-  const byName = [...pciconfNames(m)].find(([f, n]) => f.driver !== null && n === dev);
+  const byName = [...pciconfNames(m)].find(([f, n]) => devclassOf(f) !== null && n === dev);
   if (byName) return byName[0];
   throw new Errno("ENOENT");
 }
@@ -75,10 +80,12 @@ export function devctl(io: ToolIO): number {
   let action: ((m: MachineState) => void) | undefined;
   let what = "";
   if (cmd === "set" && sub === "driver" && ops.length === 2) {
-    what = "Failed to set driver";
+    what = `Failed to set ${ops[0]} driver to ${ops[1]}`;
     action = (m) => {
       const f = find(m, ops[0]!);
       const driver = ops[1]!;
+      // Already in that devclass (attached, or forced and detached): nothing to do.
+      if (devclassOf(f) === driver) return;
       if (driver !== "ppt" && driver !== f.hostDriver && !m.pci.some((o) => o.hostDriver === driver)) throw new Errno("ENOENT");
       if (driver === "ppt" && !m.vmmLoaded) throw new Errno("ENOENT");
       if (f.driver !== null) {
@@ -89,10 +96,10 @@ export function devctl(io: ToolIO): number {
       probeAndAttach(m, f);
     };
   } else if (cmd === "clear" && sub === "driver" && ops.length === 1) {
-    what = "Failed to clear driver";
+    what = `Failed to clear ${ops[0]} driver`;
     action = (m) => {
       const f = find(m, ops[0]!);
-      if (f.fixedDriver === null) throw new Errno("EINVAL");
+      if (f.fixedDriver === null) return;
       if (f.driver !== null) {
         if (!force) throw new Errno("EBUSY");
         detach(m, f);
@@ -101,14 +108,14 @@ export function devctl(io: ToolIO): number {
       setDriver(m, f, probeDriver(m, f));
     };
   } else if (cmd === "detach" && ops.length === 1) {
-    what = "Failed to detach";
+    what = `Failed to detach ${ops[0]}`;
     action = (m) => {
       const f = find(m, ops[0]!);
       if (f.driver === null) throw new Errno("ENXIO");
       detach(m, f);
     };
   } else if (cmd === "attach" && ops.length === 1 && !force) {
-    what = "Failed to attach";
+    what = `Failed to attach ${ops[0]}`;
     action = (m) => {
       const f = find(m, ops[0]!);
       if (f.driver !== null) throw new Errno("EBUSY");

@@ -25,7 +25,8 @@ export function kldstat(io: ToolIO): number {
       if (!quiet) io.err(`kldstat: can't find module ${mod}: No such file or directory\n`);
       return 1;
     }
-    if (!quiet) io.out(`Id  Refs Name\n${String(r.id).padStart(3)} ${String(r.refs).padStart(5)} ${mod}\n`);
+    // kldstat.c prints the module line with "%3d %4d %s\n".
+    if (!quiet) io.out(`Id  Refs Name\n${String(r.id).padStart(3)} ${String(r.refs).padStart(4)} ${mod}\n`);
     return 0;
   }
   const file = opts.get("n");

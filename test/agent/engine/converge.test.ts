@@ -164,7 +164,7 @@ describe("what the agent refuses", () => {
     await until(() => h.machine().vms.foreign?.process != null, "foreign VM");
     const r = await h.apply({ ppt: [] });
     assert.deepEqual(r.refused.map((x) => x.what), ["ppt 4/0/0"]);
-    assert.match(r.refused[0]!.detail, /^cannot be released: devctl set driver -f pci0:4:0:0 igb failed: devctl: Failed to set driver: Device busy/);
+    assert.match(r.refused[0]!.detail, /^cannot be released: devctl set driver -f pci0:4:0:0 igb failed: devctl: Failed to set pci0:4:0:0 driver to igb: Device busy/);
     process.kill(foreign.child.pid!, "SIGTERM");
     await foreign.exit;
     assert.equal(h.run("bhyvectl", ["--vm=foreign", "--destroy"]).status, 0);

@@ -6,6 +6,7 @@ import { gatherFacts } from "../../../agent/host/facts.js";
 import { HostPaths } from "../../../agent/host/paths.js";
 import { rebootSandbox, STOCK_LOADER_CONF } from "../../../agent/sandbox/host.js";
 import { TestSandbox } from "../sandbox/sandbox-helpers.js";
+import { fixture } from "../../helpers.js";
 
 async function bootWith(sb: TestSandbox, extra: string) {
   writeFileSync(join(sb.root, "boot/loader.conf"), STOCK_LOADER_CONF + extra);
@@ -86,5 +87,50 @@ describe("verdicts per sandbox profile, each with its evidence", () => {
     const gpu = f.pci.find((p) => p.device === "3/0/0")!;
     assert.deepEqual([gpu.driver, gpu.vendor_id, gpu.device_id], ["ppt", "0x10de", "0x1e07"]);
     assert.equal(f.os.release, "12.4-RELEASE");
+  });
+});
+
+describe("issue 17 item 1: nested paging read the way real Intel hosts print it", () => {
+  const sb = new TestSandbox("intel-vtd");
+  after(() => sb.destroy());
+  const dmesg = (text: string): void => writeFileSync(join(sb.root, "var/run/dmesg.boot"), text);
+  const head = "---<<BOOT>>---\nFreeBSD 14.3-RELEASE GENERIC amd64\nCPU: Intel(R) Xeon(R) Silver 4214 CPU @ 2.20GHz (2200.00-MHz K8-class CPU)\n  Origin=\"GenuineIntel\"  Id=0x50657  Family=0x6  Model=0x55  Stepping=7\n";
+
+  test("a boot_verbose VT-x block is no false E_NO_NESTED_PAGING", async () => {
+    dmesg(fixture("dmesg/constructed-vtx-verbose.dmesg.boot"));
+    const f = await gatherFacts(new HostPaths(sb.root));
+    assert.deepEqual([f.nested_paging.ok, f.nested_paging.unrestricted_guest], [true, true]);
+    assert.deepEqual(codes(f), ["E_VMM_NOT_LOADED"]);
+    assert.ok(f.nested_paging.evidence.some((e) => /boot_verbose/.test(e.said)));
+  });
+
+  test("with vmm loaded, hw.vmm.vmx.initialized=1 proves EPT even when dmesg.boot has no VT-x line", async () => {
+    await bootWith(sb, 'vmm_load="YES"\n');
+    dmesg(`${head}real memory  = 68719476736 (65536 MB)\n`);
+    const f = await gatherFacts(new HostPaths(sb.root));
+    assert.equal(f.nested_paging.ok, true);
+    assert.deepEqual(f.problems, []);
+  });
+
+  test("(disabled in BIOS) is fatal only when vmm failed to initialise", async () => {
+    dmesg(`${head}  VT-x: (disabled in BIOS) PAT,HLT,MTF,PAUSE,EPT,UG,VPID\n`);
+    const loaded = await gatherFacts(new HostPaths(sb.root));
+    assert.deepEqual([loaded.nested_paging.ok, codes(loaded)], [true, []], "vmm set the bit itself and loaded");
+    await bootWith(sb, "");
+    dmesg(`${head}  VT-x: (disabled in BIOS) PAT,HLT,MTF,PAUSE,EPT,UG,VPID\n`);
+    const cold = await gatherFacts(new HostPaths(sb.root));
+    assert.equal(cold.nested_paging.ok, true, "worth trying to load vmm");
+    assert.deepEqual(codes(cold), ["W_VMX_DISABLED_IN_BIOS", "E_VMM_NOT_LOADED"]);
+  });
+});
+
+describe("issue 17 item 9: the legacy amdvi tunable in loader.conf", () => {
+  const sb = new TestSandbox("amd-vi");
+  after(() => sb.destroy());
+
+  test("a legacy hw.vmm.amdvi_enable=0 beside hw.vmm.amdvi.enable=1 is named as what keeps AMD-Vi off", async () => {
+    const f = await bootWith(sb, 'vmm_load="YES"\nhw.vmm.amdvi.enable="1"\nhw.vmm.amdvi_enable="0"\n');
+    assert.equal(f.iommu.enabled, false);
+    assert.match(f.problems.find((p) => p.code === "E_AMDVI_DISABLED")!.message, /legacy hw\.vmm\.amdvi_enable="0", which wins/);
   });
 });

@@ -45,3 +45,19 @@ test("only the boot after the last ---<<BOOT>>--- marker counts", () => {
   assert.equal(d.svm!.disabledInBios, false);
   assert.match(d.kernel!, /^FreeBSD 14\.3-RELEASE/);
 });
+
+test("boot_verbose VT-x block: the control registers are read into the one-line tokens", () => {
+  const d = parseDmesgBoot(fixture("dmesg/constructed-vtx-verbose.dmesg.boot"));
+  assert.deepEqual(d.vtx, { features: ["PAT", "HLT", "MTF", "PAUSE", "EPT", "UG", "VPID", "VID", "PostIntr"], disabledInBios: false, verbose: true });
+  assert.equal(d.realMemory, 68719476736, "the lines after the block are still read");
+});
+
+test("boot_verbose VT-x block without secondary controls: no EPT, and the BIOS prefix is kept", () => {
+  const d = parseDmesgBoot(fixture("dmesg/constructed-vtx-verbose-no-ept.dmesg.boot"));
+  assert.deepEqual(d.vtx, { features: ["PAT", "HLT", "PAUSE"], disabledInBios: true, verbose: true });
+});
+
+test("boot_verbose SVM block: NRIPS reads as NRIP, the ASID count from the Revision line", () => {
+  const d = parseDmesgBoot(fixture("dmesg/constructed-svm-verbose.dmesg.boot"));
+  assert.deepEqual(d.svm, { features: ["NP", "NRIP", "VClean", "AFlush", "DAssist", "NAsids=32768"], disabledInBios: false, verbose: true, asids: 32768 });
+});

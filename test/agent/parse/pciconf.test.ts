@@ -98,3 +98,14 @@ test("pciconf -r words", () => {
   assert.deepEqual(parsePciconfRead("86 80 fb 10 \n"), [0x86, 0x80, 0xfb, 0x10]);
   assert.throws(() => parsePciconfRead("pciconf: ioctl(PCIOCREAD): Operation not supported"), /not a 2, 4 or 8 digit hex word/);
 });
+
+test("unit names whose driver has digits (mlx5_core0) split at the trailing digits", () => {
+  const { entries, unparsed } = parsePciconf(fixture("pciconf/constructed-digit-driver-names.l.txt"));
+  assert.deepEqual(unparsed, []);
+  assert.deepEqual(entries.map((e) => [e.name, e.driver, e.unit, e.device]), [
+    ["mlx5_core0", "mlx5_core", 0, "65/0/0"],
+    ["mlx5_core1", "mlx5_core", 1, "65/0/1"],
+    ["ix10", "ix", 10, "130/0/0"],
+    ["none12", null, 12, "131/0/0"],
+  ]);
+});

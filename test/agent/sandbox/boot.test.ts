@@ -100,7 +100,7 @@ describe("AMD-Vi: hw.vmm.amdvi.enable is 0 until loader.conf sets it", () => {
     const args = ["-c", "1", "-m", "1G", "-S", "-s", "0,hostbridge", "-s", "5,passthru,4/0/1", "-s", "31,lpc", "-l", `bootrom,${UEFI}`];
     const r = sb.run("bhyve", [...args, "nic0"]);
     assert.equal(r.status, 4);
-    assert.equal(r.stderr, "PCI device at 4/0/1 is not using the ppt(4) driver\n");
+    assert.equal(r.stderr, "bhyve: PCI device at 4/0/1 is not using the ppt(4) driver\nDevice emulation initialization error: Device not configured\n");
     assert.deepEqual(sb.machine().messages, ["bhyve: Found 4 AMD-Vi/IOMMU device(s), use hw.vmm.amdvi.enable=1 to enable pass-through."]);
     setLoaderConf(sb, 'vmm_load="YES"\npptdevs="4/0/1"\nhw.vmm.amdvi.enable="1"\n');
     await rebootSandbox(sb.root);
@@ -133,7 +133,7 @@ describe("hw.vmm.iommu.enable=0 turns passthrough off", () => {
     assert.equal(drivers(sb)["4/0/1"], "ppt0");
     const r = sb.run("bhyve", ["-c", "1", "-m", "1G", "-S", "-s", "0,hostbridge", "-s", "5,passthru,4/0/1", "-s", "31,lpc", "-l", `bootrom,${UEFI}`, "g"]);
     assert.equal(r.status, 4);
-    assert.equal(r.stderr, "PCI device at 4/0/1 is not using the ppt(4) driver\n");
+    assert.equal(r.stderr, "bhyve: PCI device at 4/0/1 is not using the ppt(4) driver\nDevice emulation initialization error: Device not configured\n");
   });
 });
 
@@ -167,7 +167,7 @@ describe("no-iommu: passthrough fails at the first VM", () => {
     assert.equal(drivers(sb)["2/0/0"], "ppt0");
     const b = sb.run("bhyve", ["-c", "1", "-m", "512M", "-S", "-s", "0,hostbridge", "-s", "5,passthru,2/0/0", "-s", "31,lpc", "-l", `bootrom,${UEFI}`, "g"]);
     assert.equal(b.status, 4);
-    assert.equal(b.stderr, "PCI device at 2/0/0 is not using the ppt(4) driver\n");
+    assert.equal(b.stderr, "bhyve: PCI device at 2/0/0 is not using the ppt(4) driver\nDevice emulation initialization error: Device not configured\n");
     assert.equal(sb.run("sysctl", ["-n", "hw.vmm.iommu.initialized"]).stdout, "0\n");
   });
 });

@@ -17,7 +17,7 @@ describe("devctl set/clear driver, as devctl(8) and ppt(4) behave", () => {
   test("ppt is not a driver until vmm.ko is loaded", () => {
     const r = sb.run("devctl", ["set", "driver", "-f", "pci0:4:0:1", "ppt"]);
     assert.equal(r.status, 1);
-    assert.equal(r.stderr, "devctl: Failed to set driver: No such file or directory\n");
+    assert.equal(r.stderr, "devctl: Failed to set pci0:4:0:1 driver to ppt: No such file or directory\n");
     assert.equal(driverOf(sb, "4/0/1"), "igb1", "nothing changed");
   });
 
@@ -26,7 +26,7 @@ describe("devctl set/clear driver, as devctl(8) and ppt(4) behave", () => {
     await rebootSandbox(sb.root);
     const no = sb.run("devctl", ["set", "driver", "pci0:4:0:1", "ppt"]);
     assert.equal(no.status, 1);
-    assert.equal(no.stderr, "devctl: Failed to set driver: Device busy\n");
+    assert.equal(no.stderr, "devctl: Failed to set pci0:4:0:1 driver to ppt: Device busy\n");
     assert.equal(driverOf(sb, "4/0/1"), "igb1");
     const yes = sb.run("devctl", ["set", "driver", "-f", "pci0:4:0:1", "ppt"]);
     assert.equal(yes.status, 0, yes.stderr);
@@ -42,14 +42,16 @@ describe("devctl set/clear driver, as devctl(8) and ppt(4) behave", () => {
     assert.equal(back.status, 0, back.stderr);
     assert.equal(driverOf(sb, "4/0/0"), "igb0");
     const missing = sb.run("devctl", ["set", "driver", "-f", "pci0:9:0:0", "ppt"]);
-    assert.equal(missing.stderr, "devctl: Failed to set driver: No such file or directory\n");
+    assert.equal(missing.stderr, "devctl: Failed to set pci0:9:0:0 driver to ppt: No such file or directory\n");
   });
 
-  test("ppt refuses bridges: the bridge loses its driver and the call fails", () => {
+  test("ppt refuses bridges: the bridge loses its driver, keeps the forced name while detached, and the call fails", () => {
     const r = sb.run("devctl", ["set", "driver", "-f", "pci0:0:1:0", "ppt"]);
     assert.equal(r.status, 1);
-    assert.equal(r.stderr, "devctl: Failed to set driver: Device not configured\n");
-    assert.match(driverOf(sb, "0/1/0"), /^none\d+$/);
+    assert.equal(r.stderr, "devctl: Failed to set pci0:0:1:0 driver to ppt: Device not configured\n");
+    assert.equal(driverOf(sb, "0/1/0"), "ppt1", "in the ppt devclass (ppt0 is 4/0/1), though not attached");
+    assert.equal(sb.run("pciconf", ["-a", "pci0:0:1:0"]).status, 2, "not attached");
+    assert.equal(sb.run("sysctl", ["-n", "hw.vmm.ppt.devices"]).stdout, "1\n", "only the attached one counts");
     assert.equal(sb.run("devctl", ["clear", "driver", "pci0:0:1:0"]).status, 0);
     assert.equal(driverOf(sb, "0/1/0"), "pcib0");
   });
@@ -57,12 +59,13 @@ describe("devctl set/clear driver, as devctl(8) and ppt(4) behave", () => {
   test("a host driver only takes its own hardware", () => {
     const r = sb.run("devctl", ["set", "driver", "-f", "pci0:5:0:0", "igb"]);
     assert.equal(r.status, 1);
-    assert.equal(r.stderr, "devctl: Failed to set driver: Device not configured\n");
-    assert.match(driverOf(sb, "5/0/0"), /^none\d+$/);
+    assert.equal(r.stderr, "devctl: Failed to set pci0:5:0:0 driver to igb: Device not configured\n");
+    assert.equal(driverOf(sb, "5/0/0"), "igb1", "detached, named after the forced driver (igb0 is 4/0/0, 4/0/1 is ppt0)");
     assert.equal(sb.run("devctl", ["clear", "driver", "-f", "pci0:5:0:0"]).status, 0);
     assert.equal(driverOf(sb, "5/0/0"), "nvme0");
     const notFixed = sb.run("devctl", ["clear", "driver", "pci0:5:0:0"]);
-    assert.equal(notFixed.stderr, "devctl: Failed to clear driver: Invalid argument\n");
+    assert.deepEqual([notFixed.status, notFixed.stderr], [0, ""], "no forced driver: nothing to clear, and that is no error");
+    assert.equal(driverOf(sb, "5/0/0"), "nvme0");
   });
 
   describe("while a VM holds the device", () => {
@@ -75,8 +78,8 @@ describe("devctl set/clear driver, as devctl(8) and ppt(4) behave", () => {
     test("ppt refuses to let it go (EBUSY), also after bhyve exits, until the VM is destroyed", async () => {
       const busy = sb.run("devctl", ["set", "driver", "-f", "pci0:4:0:1", "igb"]);
       assert.equal(busy.status, 1);
-      assert.equal(busy.stderr, "devctl: Failed to set driver: Device busy\n");
-      assert.equal(sb.run("devctl", ["detach", "-f", "ppt0"]).stderr, "devctl: Failed to detach: Device busy\n");
+      assert.equal(busy.stderr, "devctl: Failed to set pci0:4:0:1 driver to igb: Device busy\n");
+      assert.equal(sb.run("devctl", ["detach", "-f", "ppt0"]).stderr, "devctl: Failed to detach ppt0: Device busy\n");
       process.kill(guest.child.pid!, "SIGTERM");
       assert.equal((await guest.exit).code, 1);
       assert.equal(sb.run("devctl", ["set", "driver", "-f", "pci0:4:0:1", "igb"]).status, 1, "the VM still exists");

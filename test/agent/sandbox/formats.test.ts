@@ -44,7 +44,7 @@ for (const profile of PROFILES) {
       const sub = parsePciconfRead(sb.run("pciconf", ["-r", sel, "0x2c"]).stdout)[0]!;
       assert.equal(sub, ((f.subdeviceId << 16) | f.subvendorId) >>> 0);
       const four = sb.run("pciconf", ["-r", sel, "0x0:0xc"]);
-      assert.match(four.stdout, /^([0-9a-f]{8} ){4}\n$/);
+      assert.match(four.stdout, /^[0-9a-f]{8} [0-9a-f]{8} [0-9a-f]{8} [0-9a-f]{8}\n$/, "readit(): no space before the newline of a full line");
       const bytes = sb.run("pciconf", ["-r", "-b", sel, "0x0:0x1"]);
       assert.deepEqual(parsePciconfRead(bytes.stdout), [f.vendorId & 0xff, f.vendorId >> 8]);
       const a = sb.run("pciconf", ["-a", sel]);
@@ -104,7 +104,7 @@ for (const profile of PROFILES) {
         ["sysctl", ["-Z"], 1], ["sysctl", [], 1], ["kldstat", ["-z"], 1], ["kldload", [], 1], ["pciconf", [], 1],
         ["pciconf", ["-l", "-r"], 1], ["devctl", ["frob"], 1], ["devctl", [], 1], ["acpidump", ["-z"], 1],
         ["bhyve", [], 1], ["bhyve", ["-Q", "vm"], 1], ["bhyve", ["-m", "lots", "vm"], 64], ["bhyvectl", ["--frob"], 1],
-        ["bhyvectl", [], 1], ["bhyveload", [], 1], ["bhyveload", ["-m", "x", "vm"], 1],
+        ["bhyvectl", [], 1], ["bhyveload", [], 1], ["bhyveload", ["-m", "x", "vm"], 64],
       ];
       for (const [tool, args, status] of cases) {
         const r = sb.run(tool, args);
