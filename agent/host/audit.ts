@@ -133,7 +133,7 @@ export async function audited<T>(paths: HostPaths, method: string, request: unkn
 export function outcomeOf(result: unknown, err: unknown): Pick<AuditEntry, "outcome" | "code" | "message" | "changed" | "refused"> {
   if (err !== undefined) {
     const code = (err as { code?: unknown })?.code;
-    const refusal = typeof code === "string" && /^E_(SPEC_INVALID|POLICY|FOREIGN_VM|EMPTY_DOCUMENT|INVALID_PARAMS|CHECKSUM|VERSION_MISMATCH|BUNDLE_BROKEN|NOT_INSTALLED|LOCKED|STATE)$/.test(code);
+    const refusal = typeof code === "string" && /^E_(SPEC_INVALID|POLICY|FOREIGN_VM|EMPTY_DOCUMENT|TOO_DEEP|TOO_LARGE|ENCODING|INVALID_PARAMS|CHECKSUM|VERSION_MISMATCH|BUNDLE_BROKEN|NOT_INSTALLED|LOCKED|STATE)$/.test(code);
     return { outcome: refusal ? "refused" : "error", code: typeof code === "string" ? code : "E_INTERNAL", message: (err as Error)?.message ?? String(err) };
   }
   const r = result as { changed?: unknown[]; refused?: unknown[] } | null;

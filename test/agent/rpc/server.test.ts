@@ -222,8 +222,7 @@ describe("bhyve-agent rpc: dispatch and names from a hostile client", () => {
 
   test("a change request is on the audit log before it is made, and refused when the log cannot be written", async () => {
     const log = join(h.paths.logDir, "audit.log");
-    const ok = await s.ok("host.configure", { host: { vmm_load: true } });
-    assert.ok(ok.changed.length > 0);
+    await s.ok("host.configure", { host: { vmm_load: true } });
     const lines = readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l));
     const last2 = lines.slice(-2);
     assert.equal(last2[0].outcome, "pending", "the request line comes first");
@@ -264,12 +263,16 @@ describe("bhyve-agent rpc: dispatch and names from a hostile client", () => {
     assert.equal(last[1].request, undefined);
   });
 
-  test("bhyve-agent audit escapes control characters from requests", () => {
-    const r = h.cli(["rpc"], `${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "guest.put", params: { guest: { name: "ok1", cpus: 1, memory: "1G", bootrom: "/x\u001b[2J\u202e" } } })}\n`);
-    assert.equal(r.status, 0, r.stderr);
+  test("bhyve-agent audit escapes control characters from requests", async () => {
+    // Messages quote request values escaped already; the printer must hold even for a raw one
+    // (an entry written by an older agent, or a message that slipped through).
+    const { appendFileSync } = await import("node:fs");
+    appendFileSync(join(h.paths.logDir, "audit.log"), `${JSON.stringify({ time: new Date().toISOString(), via: "ssh", client: "127.0.0.1 5\u001b]0;x\u0007", key: null, method: "guest.put", request: { bytes: 1, sha256: "0" }, outcome: "refused", code: "E_SPEC_INVALID", message: "bootrom: /x\u001b[2J\u202e\u200b" })}\n`);
     const a = h.cli(["audit"]);
     assert.equal(a.status, 0, a.stderr);
-    assert.doesNotMatch(a.stdout, /[\u0000-\u0008\u000b-\u001f\u007f\u202e]/, "no raw control or bidi characters");
-    assert.match(a.stdout, /\\x1b\[2J\\u202e/, "shown escaped");
+    assert.doesNotMatch(a.stdout, /[\u0000-\u0008\u000b-\u001f\u007f\u202e\u200b]/, "no raw control, bidi or zero-width characters");
+    assert.match(a.stdout, /\\x1b\[2J\\u202e\\u200b/, "shown escaped");
+    assert.match(a.stdout, /127\.0\.0\.1 5\\x1b\]0;x\\x07/);
   });
+
 });
