@@ -84,16 +84,18 @@ export async function hostFileProblems(paths: HostPaths, desired: DesiredState, 
   const resolved = new Map<GuestFile, ResolvedPath>();
   for (const f of files) {
     const r = resolveHostPath(paths, f.given);
+    // The path as given is checked by the policy itself; here the file it leads to.
+    const allowed = f.kind === "disk" ? policy.diskPrefixes : policy.bootromPrefixes;
+    const leadsTo = r.path;
+    if (leadsTo !== undefined && leadsTo !== f.given && underPrefix(f.given, allowed) && !underPrefix(leadsTo, prefixes[f.kind])) {
+      out.push({ path: f.field, message: `${f.given} leads to ${leadsTo} on this host (through a symbolic link), which is outside the allowed ${f.kind === "disk" ? "disk" : "firmware"} paths (${rule(f.kind)} in ${POLICY_FILE})` });
+      continue;
+    }
     if (!r.ok) {
       out.push({ path: f.field, message: `${f.given} does not resolve on this host: ${r.reason}` });
       continue;
     }
     resolved.set(f, r);
-    // The path as given is checked by the policy itself; here the file it leads to.
-    const allowed = f.kind === "disk" ? policy.diskPrefixes : policy.bootromPrefixes;
-    if (r.path !== f.given && underPrefix(f.given, allowed) && !underPrefix(r.path, prefixes[f.kind])) {
-      out.push({ path: f.field, message: `${f.given} leads to ${r.path} on this host (through a symbolic link), which is outside the allowed ${f.kind === "disk" ? "disk" : "firmware"} paths (${rule(f.kind)} in ${POLICY_FILE})` });
-    }
   }
 
   const disks = files.filter((f) => f.kind === "disk" && resolved.has(f));

@@ -5,8 +5,8 @@
  * opened; components are looked at with lstat and readlink only.
  *
  * A path whose last components do not exist resolves to the path they would have (bhyve then
- * reports the missing file); a symbolic link whose target does not exist, a loop, and a component
- * that is not a directory do not resolve.
+ * reports the missing file); a symbolic link whose target does not exist (said with the path it
+ * leads to), a loop, and a component that is not a directory do not resolve.
  */
 import { lstatSync, readlinkSync, type Stats } from "node:fs";
 import type { HostPaths } from "./paths.js";
@@ -29,6 +29,8 @@ export interface ResolvedPath {
 export interface UnresolvedPath {
   readonly ok: false;
   readonly reason: string;
+  /** For a link to something that does not exist: the path it leads to, taken as written from there. */
+  readonly path?: string;
 }
 
 const errno = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? "";
@@ -41,6 +43,7 @@ export function resolveHostPath(paths: HostPaths, hostPath: string): ResolvedPat
   const chain: string[] = [];
   let links = 0;
   let missing = false;
+  let dangling: string | null = null;
   let stat: Stats | null = null;
   const here = (): string => `/${done.join("/")}`;
   while (pending.length > 0) {
@@ -61,7 +64,7 @@ export function resolveHostPath(paths: HostPaths, hostPath: string): ResolvedPat
       st = lstatSync(paths.at(candidate));
     } catch (e) {
       if (errno(e) === "ENOENT") {
-        if (from !== null) return { ok: false, reason: `the symbolic link ${from} points to ${candidate}, which does not exist` };
+        if (from !== null) dangling = `the symbolic link ${from} leads to ${candidate}, which does not exist`;
         missing = true;
         done.push(name);
         continue;
@@ -86,6 +89,7 @@ export function resolveHostPath(paths: HostPaths, hostPath: string): ResolvedPat
     if (pending.length > 0 && !st.isDirectory()) return { ok: false, reason: `${candidate} is not a directory` };
     done.push(name);
   }
+  if (dangling) return { ok: false, reason: dangling, path: here() };
   if (!missing) {
     try {
       stat = lstatSync(paths.at(here()));

@@ -144,6 +144,14 @@ function rootProvider(p: Profile): string {
   return p.host.rootLabel ?? p.host.rootPartition;
 }
 
+/** Device nodes of the host's own storage under /dev: the root disk, its partitions, their GEOM labels, swap devices (a zvol, a .eli). */
+export function storageNodes(p: Profile): string[] {
+  const disk = rootDisk(p);
+  const labels = glabelStatus(p).split("\n").slice(1).flatMap((l) => l.trim().split(/\s+/).slice(0, 1)).filter(Boolean);
+  const swaps = p.host.swap.map((s) => s.device.replace(/^\/dev\//, ""));
+  return [...new Set([disk, ...[1, 2, 3, 4].map((i) => `${disk}p${i}`), ...labels, ...swaps])];
+}
+
 /** glabel(8) `status`: the EFI partition's, the root partition's and swap partitions' labels, name column right-aligned. */
 export function glabelStatus(p: Profile): string {
   const disk = rootDisk(p);

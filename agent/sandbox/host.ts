@@ -11,7 +11,7 @@ import { dmesgBootText } from "./output.js";
 import { findProfile, PROFILES } from "./profiles.js";
 import { TOOL_PATHS } from "./tool-paths.js";
 import { distFile } from "../package-files.js";
-import { nicInterfaces, type SandboxNet } from "./host-view.js";
+import { nicInterfaces, storageNodes, type SandboxNet } from "./host-view.js";
 import { runningPid } from "./vm.js";
 
 /** A sandbox operation that cannot be done, with a stable code. */
@@ -66,10 +66,10 @@ export function createSandbox(dir: string, profileName: string, opts: CreateOpti
   }
   writeFileSync(join(root, "boot/loader.conf"), STOCK_LOADER_CONF);
   for (const v of SANDBOX_VOLUMES) writeFileSync(join(root, "dev/zvol/zroot/vm", v), "");
-  // A swap zvol exists as a device node, like the guests' volumes.
-  for (const s of profile.host.swap.filter((x) => x.device.startsWith("/dev/zvol/"))) {
-    mkdirSync(join(root, dirname(s.device)), { recursive: true });
-    writeFileSync(join(root, s.device), "");
+  // The host's own disk, partitions, labels and swap zvols, as empty files standing in for devfs nodes.
+  for (const node of storageNodes(profile)) {
+    mkdirSync(dirname(join(root, "dev", node)), { recursive: true });
+    writeFileSync(join(root, "dev", node), "");
   }
   for (const f of ["BHYVE_UEFI.fd", "BHYVE_UEFI_CODE.fd", "BHYVE_UEFI_VARS.fd"]) {
     writeFileSync(join(root, FIRMWARE_DIR, f), `sandbox stand-in for edk2-bhyve ${f}\n`);
