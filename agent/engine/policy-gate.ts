@@ -45,6 +45,7 @@ export async function policyProblems(paths: HostPaths, desired: DesiredState, fa
 
 /** One file a guest names, by the field that names it. */
 interface GuestFile {
+  readonly guest: string;
   readonly field: string;
   readonly given: string;
   readonly kind: "disk" | "firmware";
@@ -53,9 +54,9 @@ interface GuestFile {
 
 function guestFiles(desired: DesiredState): GuestFile[] {
   return desired.guests.flatMap((g, i) => [
-    ...g.disks.map((d, j) => ({ field: `guests[${i}].disks[${j}].path`, given: d.path, kind: "disk" as const, cd: d.type === "ahci-cd" })),
-    ...(g.bootrom !== undefined ? [{ field: `guests[${i}].bootrom`, given: g.bootrom, kind: "firmware" as const, cd: false }] : []),
-    ...g.passthru.flatMap((p, k) => (p.rom !== undefined ? [{ field: `guests[${i}].passthru[${k}].rom`, given: p.rom, kind: "firmware" as const, cd: false }] : [])),
+    ...g.disks.map((d, j) => ({ guest: g.name, field: `guests[${i}].disks[${j}].path`, given: d.path, kind: "disk" as const, cd: d.type === "ahci-cd" })),
+    ...(g.bootrom !== undefined ? [{ guest: g.name, field: `guests[${i}].bootrom`, given: g.bootrom, kind: "firmware" as const, cd: false }] : []),
+    ...g.passthru.flatMap((p, k) => (p.rom !== undefined ? [{ guest: g.name, field: `guests[${i}].passthru[${k}].rom`, given: p.rom, kind: "firmware" as const, cd: false }] : [])),
   ]);
 }
 
@@ -111,7 +112,7 @@ export async function hostFileProblems(paths: HostPaths, desired: DesiredState, 
     // An ISO image attached as a CD to several guests is read-only in each: that one may be shared.
     if (earlier.cd && f.cd) continue;
     const same = resolved.get(earlier)!.path === r.path ? `both ${r.path} on this host` : `${resolved.get(earlier)!.path} and ${r.path} are one file on this host`;
-    out.push({ path: f.field, message: `${f.given} is the same ${r.stat && (r.stat.isCharacterDevice() || r.stat.isBlockDevice()) ? "device" : "file"} as ${earlier.field} (${earlier.given}; ${same}): two guest disks on one file or device would corrupt it; give each disk its own` });
+    out.push({ path: f.field, message: `${f.given} is the same ${r.stat && (r.stat.isCharacterDevice() || r.stat.isBlockDevice()) ? "device" : "file"} as ${earlier.field} (${earlier.guest === f.guest ? "this guest's" : `guest ${earlier.guest}'s`} ${earlier.given}; ${same}): two guest disks on one file or device would corrupt it; give each disk its own` });
   }
 
   if (disks.length > 0) out.push(...(await swapProblems(paths, disks, resolved)));
@@ -120,7 +121,7 @@ export async function hostFileProblems(paths: HostPaths, desired: DesiredState, 
 
 /** Guest disks that are an active swap device of the host, or a disk holding one. */
 async function swapProblems(paths: HostPaths, disks: readonly GuestFile[], resolved: ReadonlyMap<GuestFile, ResolvedPath>): Promise<Problem[]> {
-  const sw = await runTool(paths.tool("swapctl"), ["-l"]);
+  const sw = await runTool(paths.tool("swapctl"), ["-l"]).catch((e: Error) => ({ status: null, stdout: "", stderr: e.message }));
   if (sw.status !== 0) {
     const said = (sw.stderr || sw.stdout).trim() || `exit ${sw.status}`;
     return disks.map((f) => ({ path: f.field, message: `${f.given} cannot be checked against the host's swap devices: swapctl -l failed (${said}); no guest disk is given while the active swap devices are not known` }));

@@ -4,7 +4,7 @@
  * device of that class it depends on. Every refusal is E_POLICY, names the field, changes nothing.
  */
 import assert from "node:assert/strict";
-import { existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { setSandboxNetwork } from "../../../agent/sandbox/host.js";
@@ -79,8 +79,8 @@ describe("guest files as the host sees them", () => {
     const p = await refused(h, {
       guests: [guest("a", [{ path: "/dev/zvol/zroot/vm/disk1" }]), guest("b", [{ path: "/vm/alias.img" }]), guest("c", [{ path: "/vm/data.img" }, { path: "/vm/data-hardlink.img" }, { path: "/vm/data.img" }])],
     }, ["guests[1].disks[0].path", "guests[2].disks[1].path", "guests[2].disks[2].path"]);
-    assert.equal(p.get("guests[1].disks[0].path"), "/vm/alias.img is the same file as guests[0].disks[0].path (/dev/zvol/zroot/vm/disk1; both /dev/zvol/zroot/vm/disk1 on this host): two guest disks on one file or device would corrupt it; give each disk its own");
-    assert.match(p.get("guests[2].disks[1].path")!, /^\/vm\/data-hardlink\.img is the same file as guests\[2\]\.disks\[0\]\.path \(\/vm\/data\.img; \/vm\/data\.img and \/vm\/data-hardlink\.img are one file on this host\)/);
+    assert.equal(p.get("guests[1].disks[0].path"), "/vm/alias.img is the same file as guests[0].disks[0].path (guest a's /dev/zvol/zroot/vm/disk1; both /dev/zvol/zroot/vm/disk1 on this host): two guest disks on one file or device would corrupt it; give each disk its own");
+    assert.match(p.get("guests[2].disks[1].path")!, /^\/vm\/data-hardlink\.img is the same file as guests\[2\]\.disks\[0\]\.path \(this guest's \/vm\/data\.img; \/vm\/data\.img and \/vm\/data-hardlink\.img are one file on this host\)/);
     assert.match(p.get("guests[2].disks[2].path")!, /^\/vm\/data\.img is the same file as guests\[2\]\.disks\[0\]\.path/);
     writeFileSync(join(h.root, "vm/install.iso"), "");
     const ok = await h.apply({ guests: [guest("a", [{ path: "/dev/zvol/zroot/vm/disk1" }, { path: "/vm/install.iso", type: "ahci-cd" }]), guest("b", [{ path: "/dev/zvol/zroot/vm/disk2" }, { path: "/vm/install.iso", type: "ahci-cd" }])] });
@@ -104,6 +104,14 @@ describe("guest files as the host sees them", () => {
     assert.match(o.get("guests[0].disks[0].path")!, /swapctl -l lists \/dev\/gpt\/swap0/, "the label's partition, through glabel status");
     const fine = await old.apply({ guests: [guest("g", [{ path: "/dev/zvol/zroot/vm/disk0" }])] });
     assert.deepEqual(fine.refused, [], "other disks are not swap");
+  });
+
+  test("when swapctl cannot tell the swap devices, no guest disk is given (fail closed)", async () => {
+    const h = host("intel-vtd");
+    rmSync(join(h.root, "sbin/swapctl"));
+    const p = await refused(h, { guests: [guest("g", [{ path: "/dev/zvol/zroot/vm/disk0" }])] }, ["guests[0].disks[0].path"]);
+    assert.match(p.get("guests[0].disks[0].path")!, /^\/dev\/zvol\/zroot\/vm\/disk0 cannot be checked against the host's swap devices: swapctl -l failed \(.*sbin\/swapctl is missing\); no guest disk is given while the active swap devices are not known$/);
+    assert.deepEqual((await h.apply({ guests: [{ ...guest("n", []) }] })).refused, [], "a guest without disks is fine");
   });
 });
 

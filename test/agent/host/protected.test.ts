@@ -81,6 +81,10 @@ describe("the devices a host depends on, found with its own tools", () => {
     assert.deepEqual(r.unmapped.map((u) => [u.className, u.baseClass, u.subject]), [["network", 2, "wg0"]]);
     assert.equal(r.unmapped[0]!.why, "wg0: it carries the agent's management connection (wg0 holds 192.0.2.10, the address this SSH session came in on), and wg0 could not be mapped to a PCI function (sysctl dev.wg.0.%location gives no PCI address)");
     assert.match(r.notes[0]!, /: no network controller \(PCI class 0x02\) is reserved unless policy ppt\.take_protected names it$/);
+    const json = h.cli(["policy", "--json"]);
+    assert.equal(json.status, 0, json.stderr);
+    assert.deepEqual((JSON.parse(json.stdout) as { unmapped: Array<{ subject: string; baseClass: number }> }).unmapped.map((u) => [u.subject, u.baseClass]), [["wg0", 2]]);
+    assert.match(h.cli(["policy"]).stdout, /^# note: wg0: it carries the host's default route \(wg0\), and wg0 could not be mapped to a PCI function .*: no network controller \(PCI class 0x02\) is reserved unless policy ppt\.take_protected names it$/m);
     const lost = await protectedDevices(h.paths, { client: "198.51.100.1", local: "203.0.113.9" });
     assert.deepEqual(lost.unmapped.map((u) => u.subject), ["wg0"], "the route back to a client elsewhere goes through the tunnel too");
     const d = host("intel-vtd");
