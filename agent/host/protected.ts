@@ -2,7 +2,8 @@
  * Devices the host itself depends on, which are never reserved for passthrough unless the policy
  * names them: the NIC that carries the agent's management connection (and every NIC in the same
  * lagg or bridge, or under its vlan or wlan), the NIC of the default route, and the storage
- * controller of the root file system. Each is found the way an administrator would find it, with the host's own tools:
+ * controller of the root file system. Each is found the way an administrator would find it, with
+ * the host's own tools:
  *
  * - management NIC: the SSH connection's local address (sshd's SSH_CONNECTION) → the interface
  *   holding it (`ifconfig -a`); when no interface holds it, the route back to the client (`route
