@@ -23,7 +23,7 @@ export async function policyCommand(args: string[]): Promise<number> {
   }
   const prot = await protectedDevices(o.paths, sessionAddresses());
   if (o.json) {
-    process.stdout.write(`${JSON.stringify({ file: agentConfigPath(o.paths), policy: policyDocument(policy), protected: prot.devices, notes: prot.notes }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ file: agentConfigPath(o.paths), policy: policyDocument(policy), protected: prot.devices, unmapped: prot.unmapped, notes: prot.notes }, null, 2)}\n`);
     return 0;
   }
   const lines = [`# policy in force (${agentConfigPath(o.paths)} over the defaults)`, stringify({ policy: policyDocument(policy) }).trimEnd(), "", "# devices this host depends on: never reserved unless named in policy.ppt.take_protected"];

@@ -1,5 +1,6 @@
 /** `bhyve-agent sandbox create|profiles|reboot|guest|destroy`: sandbox FreeBSD hosts for tests and the demo. */
-import { GUEST_ACTIONS, type GuestAction } from "../sandbox/machine.js";
+import { GUEST_ACTIONS, machineProfile, readMachine, type GuestAction } from "../sandbox/machine.js";
+import { mgmtInterface } from "../sandbox/host-view.js";
 import { createSandbox, destroySandbox, guestAction, ignoreAcpi, rebootSandbox, SandboxError, setSandboxNetwork } from "../sandbox/host.js";
 import { PROFILES } from "../sandbox/profiles.js";
 import { UserError } from "./errors.js";
@@ -8,7 +9,7 @@ const USAGE = `usage: bhyve-agent sandbox create DIR --profile NAME
        bhyve-agent sandbox profiles
        bhyve-agent sandbox reboot DIR
        bhyve-agent sandbox guest DIR NAME ${Object.keys(GUEST_ACTIONS).join("|")}|ignore-acpi
-       bhyve-agent sandbox network DIR --address A.B.C.D [--prefix N] [--lagg NIC,NIC | --bridge NIC,NIC]
+       bhyve-agent sandbox network DIR --address A.B.C.D [--prefix N] [--lagg NIC,NIC | --bridge NIC,NIC] [--vlan TAG] [--tunnel wgN]
        bhyve-agent sandbox destroy DIR`;
 
 function usage(): never {
@@ -59,10 +60,17 @@ export async function sandboxCommand(args: string[]): Promise<number> {
           return i >= 0 ? opts[i + 1] : undefined;
         };
         const address = value("--address");
-        if (!dir || !address || opts.length % 2 !== 0 || opts.some((o, i) => i % 2 === 0 && !["--address", "--prefix", "--lagg", "--bridge"].includes(o))) usage();
+        if (!dir || !address || opts.length % 2 !== 0 || opts.some((o, i) => i % 2 === 0 && !["--address", "--prefix", "--lagg", "--bridge", "--vlan", "--tunnel"].includes(o))) usage();
         const list = (v: string | undefined) => (v ? v.split(",").filter(Boolean) : null);
-        const net = setSandboxNetwork(dir, { address, prefix: Number(value("--prefix") ?? 24), lagg: list(value("--lagg")), bridge: list(value("--bridge")) });
-        process.stdout.write(`${dir}: ${net.address}/${net.prefix} on ${net.lagg ? `lagg0 (${net.lagg.join(", ")})` : net.bridge ? `bridge0 (${net.bridge.join(", ")})` : "the management NIC"}\n`);
+        const vlanText = value("--vlan");
+        if (vlanText !== undefined && !/^\d+$/.test(vlanText)) throw new SandboxError(`--vlan takes a tag from 1 to 4094, not "${vlanText}"`, "E_NET");
+        const net = setSandboxNetwork(dir, {
+          address, prefix: Number(value("--prefix") ?? 24), lagg: list(value("--lagg")), bridge: list(value("--bridge")),
+          vlan: vlanText === undefined ? null : Number(vlanText), tunnel: value("--tunnel") ?? null,
+        });
+        const holder = mgmtInterface(readMachine(dir), machineProfile(readMachine(dir)));
+        const under = net.lagg ? ` over lagg0 (${net.lagg.join(", ")})` : net.bridge ? ` (bridge of ${net.bridge.join(", ")})` : "";
+        process.stdout.write(`${dir}: ${net.address}/${net.prefix} on ${holder}${net.vlan ? ` (vlan ${net.vlan})` : ""}${under}\n`);
         return 0;
       }
       case "destroy":

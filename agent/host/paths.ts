@@ -29,6 +29,7 @@ export const TOOLS = {
   camcontrol: "/sbin/camcontrol",
   glabel: "/sbin/glabel",
   gmirror: "/sbin/gmirror",
+  swapctl: "/sbin/swapctl",
 } as const;
 
 /** Paths of one agent root. */

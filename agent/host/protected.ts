@@ -1,8 +1,9 @@
 /**
  * Devices the host itself depends on, which are never reserved for passthrough unless the policy
  * names them: the NIC that carries the agent's management connection (and every NIC in the same
- * lagg or bridge), the NIC of the default route, and the storage controller of the root file
- * system. Each is found the way an administrator would find it, with the host's own tools:
+ * lagg or bridge, or under its vlan or wlan), the NIC of the default route, and the storage
+ * controller of the root file system. Each is found the way an administrator would find it, with
+ * the host's own tools:
  *
  * - management NIC: the SSH connection's local address (sshd's SSH_CONNECTION) → the interface
  *   holding it (`ifconfig -a`); when no interface holds it, the route back to the client (`route
@@ -12,10 +13,16 @@
  *   → through GEOM labels and mirrors (`glabel status`, `gmirror status`) → the disk → its controller (`camcontrol devlist -v` for CAM disks, `dev.nvd.N.%parent` for
  *   nvd) → up the newbus tree (`%parent`) to the PCI function (`%location`).
  *
- * What cannot be determined is said in `notes`, never guessed.
+ * Virtual interfaces are followed to the NICs under them: a vlan or wlan to its parent (`parent
+ * interface:`), a lagg to its ports, a bridge to its members (guests' taps aside).
+ *
+ * What cannot be determined is never guessed: an interface or root disk that cannot be mapped to
+ * a PCI function makes the whole class fail closed (no network controller, PCI class 0x02, or no
+ * storage controller, 0x01, is reserved unless ppt.take_protected names it), said in `unmapped`.
  */
 import { locationBsf, parseIfconfig, parseRouteGet, type IfconfigInterface } from "../parse/network.js";
 import { diskOf, parseCamDevlist, parseGeomStatus, parseMount, parseZpoolDevices } from "../parse/storage.js";
+import type { UnmappedDependency } from "../spec/policy.js";
 import { runTool } from "./exec.js";
 import type { HostPaths } from "./paths.js";
 
@@ -61,25 +68,44 @@ async function pciOf(paths: HostPaths, device: string): Promise<{ bsf: string; n
   return null;
 }
 
-/** The physical NICs behind an interface: itself, a lagg's ports, a bridge's members, and the siblings of a lagg or bridge it is part of. */
-function physicalNics(all: readonly IfconfigInterface[], name: string): string[] {
+/** Interfaces on the guest or jail side of a bridge: a bridge member by one of these names is not a way out of the host. */
+const GUEST_PORT = /^(tap|vmnet|epair)\d/;
+
+/**
+ * The NICs an interface depends on, each with the path from the interface to it: itself, a lagg's
+ * ports, a bridge's members (not guests' taps), the parent of a vlan or wlan (`em0.10` → em0 when
+ * ifconfig names no parent), and the other ports or members of a lagg or bridge it is part of.
+ * Laggs, bridges, vlans and wlans are followed, not returned: they have no PCI function of their own.
+ */
+export function nicsBehind(all: readonly IfconfigInterface[], name: string): Array<{ nic: string; path: string[]; viaParent: boolean }> {
   const seen = new Set<string>();
-  const visit = (n: string): void => {
-    if (seen.has(n)) return;
+  const out: Array<{ nic: string; path: string[]; viaParent: boolean }> = [];
+  const visit = (n: string, path: string[], viaParent: boolean, fromBridge: boolean): void => {
+    if (seen.has(n) || (fromBridge && GUEST_PORT.test(n))) return;
     seen.add(n);
+    const here = [...path, n];
     const i = all.find((x) => x.name === n);
-    for (const c of [...(i?.laggPorts ?? []), ...(i?.bridgeMembers ?? [])]) visit(c);
-    for (const group of all.filter((x) => x.laggPorts.includes(n) || x.bridgeMembers.includes(n))) visit(group.name);
+    const shortVlan = /^(.+)\.\d+$/.exec(n)?.[1];
+    const parent = i?.parent ?? (shortVlan && all.some((x) => x.name === shortVlan) ? shortVlan : null);
+    const group = !!i && (i.laggPorts.length > 0 || i.bridgeMembers.length > 0 || i.groups.includes("lagg") || i.groups.includes("bridge"));
+    if (parent) visit(parent, here, true, false);
+    else if (!group) out.push({ nic: n, path: here, viaParent });
+    for (const c of i?.laggPorts ?? []) visit(c, here, viaParent, false);
+    for (const c of i?.bridgeMembers ?? []) visit(c, here, viaParent, true);
+    for (const g of all.filter((x) => x.laggPorts.includes(n) || x.bridgeMembers.includes(n))) visit(g.name, here, viaParent, false);
   };
-  visit(name);
-  return [...seen];
+  visit(name, [], false, false);
+  return out;
 }
 
+const NETWORK = { baseClass: 0x02, className: "network" } as const;
+const STORAGE = { baseClass: 0x01, className: "storage" } as const;
+
 /** The NICs of the management connection and of the default route. */
-async function networkDevices(paths: HostPaths, session: SessionAddresses | null, notes: string[]): Promise<ProtectedDevice[]> {
+async function networkDevices(paths: HostPaths, session: SessionAddresses | null, unmapped: UnmappedDependency[]): Promise<ProtectedDevice[]> {
   const ifc = await runTool(paths.tool("ifconfig"), ["-a"]);
   if (ifc.status !== 0) {
-    notes.push(`ifconfig -a failed (${ifc.stderr.trim()}): the management NIC is not known, so none is protected by it; name NICs in the policy's ppt.deny`);
+    unmapped.push({ ...NETWORK, subject: "the management interface", why: `ifconfig -a failed (${ifc.stderr.trim() || `exit ${ifc.status}`}), so the interfaces carrying the agent's connection and the default route are not known` });
     return [];
   }
   const all = parseIfconfig(ifc.stdout);
@@ -96,28 +122,34 @@ async function networkDevices(paths: HostPaths, session: SessionAddresses | null
       how = `is the route back to the SSH client ${session.client}`;
     }
     if (iface && !iface.startsWith("lo")) reasons.set(iface, `it carries the agent's management connection (${iface} ${how})`);
+    else if (!iface) {
+      unmapped.push({ ...NETWORK, subject: "the management connection", why: `no interface holds ${session.local}, the address this SSH session came in on, and route -n get ${session.client} names no interface back to the client` });
+    }
   }
   const def = await routeIf("default");
-  if (def && !reasons.has(def)) reasons.set(def, `it carries the host's default route (${def})`);
+  if (def && !def.startsWith("lo") && !reasons.has(def)) reasons.set(def, `it carries the host's default route (${def})`);
   const out: ProtectedDevice[] = [];
   for (const [iface, why] of reasons) {
-    for (const nic of physicalNics(all, iface)) {
-      const i = all.find((x) => x.name === nic);
-      // A lagg or bridge itself has no PCI location; its ports and members are listed on their own.
-      if (i && (i.laggPorts.length || i.bridgeMembers.length)) continue;
+    for (const { nic, path, viaParent } of nicsBehind(all, iface)) {
       const pci = await pciOf(paths, nic);
-      if (pci) out.push({ device: pci.bsf, name: nic, why: nic === iface ? why : `${nic} is in the same lagg/bridge as ${iface}: ${why}` });
+      const rel = nic === iface ? "" : viaParent ? `${nic} carries ${iface} (${path.join(" on ")}): ` : `${nic} is in the same lagg/bridge as ${iface}: `;
+      if (pci) out.push({ device: pci.bsf, name: nic, why: `${rel}${why}` });
+      else {
+        const unit = /^([a-z_]+?)(\d+)$/.exec(nic);
+        unmapped.push({ ...NETWORK, subject: nic, why: `${rel || `${nic}: `}${why}, and ${nic} could not be mapped to a PCI function (${unit ? `sysctl dev.${unit[1]}.${unit[2]}.%location gives no PCI address` : "it is not a device the agent can follow to PCI"})` });
+      }
     }
   }
   return out;
 }
 
 /** The controller of the root file system's disks. */
-async function rootDevices(paths: HostPaths, notes: string[]): Promise<ProtectedDevice[]> {
+async function rootDevices(paths: HostPaths, unmapped: UnmappedDependency[]): Promise<ProtectedDevice[]> {
+  const cannot = (subject: string, why: string): void => void unmapped.push({ ...STORAGE, subject, why });
   const mnt = await runTool(paths.tool("mount"), []);
   const root = mnt.status === 0 ? parseMount(mnt.stdout).find((e) => e.mountPoint === "/") : undefined;
   if (!root) {
-    notes.push("mount did not show the root file system: its disk controller is not known, so none is protected by it; name it in the policy's ppt.deny");
+    cannot("the root file system", "mount did not show the root file system, so the disk it is on is not known");
     return [];
   }
   let devices: string[];
@@ -125,10 +157,10 @@ async function rootDevices(paths: HostPaths, notes: string[]): Promise<Protected
     const pool = root.source.split("/")[0]!;
     const z = await runTool(paths.tool("zpool"), ["status", "-P", pool]);
     devices = z.status === 0 ? parseZpoolDevices(z.stdout) : [];
-    if (devices.length === 0) notes.push(`zpool status -P ${pool} showed no devices: the root pool's controller is not known`);
+    if (devices.length === 0) cannot(`pool ${pool}`, `the root pool ${pool} showed no devices in zpool status -P`);
   } else {
     devices = root.source.startsWith("/dev/") ? [root.source] : [];
-    if (devices.length === 0) notes.push(`the root file system comes from ${root.source}: its controller is not known`);
+    if (devices.length === 0) cannot(root.source, `the root file system comes from ${root.source}, which is not a disk device`);
   }
   const geom = new Map<string, Map<string, string[]>>();
   const components = async (name: string): Promise<string[] | undefined> => {
@@ -145,7 +177,7 @@ async function rootDevices(paths: HostPaths, notes: string[]): Promise<Protected
     if (!d.includes("/")) return [d];
     const under = depth < 3 ? await components(d) : undefined;
     if (!under?.length) {
-      notes.push(`the root file system is on ${d}, which neither glabel nor gmirror resolves to a disk: its controller is not known; name it in the policy's ppt.deny`);
+      cannot(d, `the root file system is on ${d}, which neither glabel nor gmirror resolves to a disk (a GEOM class the agent does not follow, such as graid or multipath)`);
       return [];
     }
     return (await Promise.all(under.map((c) => toDisks(c, depth + 1)))).flat();
@@ -165,15 +197,25 @@ async function rootDevices(paths: HostPaths, notes: string[]): Promise<Protected
     }
     const pci = controller ? await pciOf(paths, controller) : null;
     if (pci) out.push({ device: pci.bsf, name: pci.name, why: `it is the storage controller of the root file system (${root.source} is on ${disk}, behind ${controller}${controller === pci.name ? "" : ` on ${pci.name}`})` });
-    else notes.push(`the controller of root disk ${disk} was not found${controller ? ` (${controller} has no PCI location)` : ""}`);
+    else cannot(disk, `the root file system (${root.source}) is on ${disk}, whose controller ${controller ? `${controller} could not be mapped to a PCI function` : "was not found (camcontrol devlist -v does not list it)"}`);
   }
   return out;
 }
 
+/** What {@link protectedDevices} finds. */
+export interface ProtectedDevices {
+  readonly devices: ProtectedDevice[];
+  /** Dependencies that could not be mapped to a PCI function: their whole class is refused (fail closed). */
+  readonly unmapped: UnmappedDependency[];
+  /** The same, as sentences for `bhyve-agent policy`. */
+  readonly notes: string[];
+}
+
 /** Every protected device, with why, and what could not be determined. */
-export async function protectedDevices(paths: HostPaths, session: SessionAddresses | null = sessionAddresses()): Promise<{ devices: ProtectedDevice[]; notes: string[] }> {
-  const notes: string[] = [];
-  const devices = [...(await networkDevices(paths, session, notes)), ...(await rootDevices(paths, notes))];
+export async function protectedDevices(paths: HostPaths, session: SessionAddresses | null = sessionAddresses()): Promise<ProtectedDevices> {
+  const unmapped: UnmappedDependency[] = [];
+  const devices = [...(await networkDevices(paths, session, unmapped)), ...(await rootDevices(paths, unmapped))];
   const unique = devices.filter((d, i) => devices.findIndex((x) => x.device === d.device) === i);
-  return { devices: unique, notes };
+  const notes = unmapped.map((u) => `${u.why}: no ${u.className} controller (PCI class 0x${u.baseClass.toString(16).padStart(2, "0")}) is reserved unless policy ppt.take_protected names it`);
+  return { devices: unique, unmapped, notes };
 }

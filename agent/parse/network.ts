@@ -1,6 +1,7 @@
 /**
- * Parsers for the host's own network: ifconfig(8) blocks (addresses, lagg ports, bridge members)
- * and `route -n get` (the interface a destination leaves by). Pure functions from text.
+ * Parsers for the host's own network: ifconfig(8) blocks (addresses, lagg ports, bridge members,
+ * the parent of a vlan or wlan) and `route -n get` (the interface a destination leaves by). Pure
+ * functions from text.
  */
 
 /** One interface as ifconfig prints it. */
@@ -13,15 +14,21 @@ export interface IfconfigInterface {
   readonly laggPorts: readonly string[];
   /** if_bridge(4) members (`member:` lines). */
   readonly bridgeMembers: readonly string[];
+  /** Interface groups (`groups: lagg`, `groups: vlan`, ...). */
+  readonly groups: readonly string[];
+  /** The interface a vlan(4) or wlan(4) sits on (`parent interface: lagg0`), or null. */
+  readonly parent: string | null;
+  /** A vlan(4)'s tag (`vlan: 100 vlanproto: 802.1q ...`), or null. */
+  readonly vlan: number | null;
 }
 
 /** Parses `ifconfig -a` (or one interface's block). */
 export function parseIfconfig(text: string): IfconfigInterface[] {
-  const out: Array<{ name: string; flags: string[]; inet: string[]; inet6: string[]; laggPorts: string[]; bridgeMembers: string[] }> = [];
+  const out: Array<{ name: string; flags: string[]; inet: string[]; inet6: string[]; laggPorts: string[]; bridgeMembers: string[]; groups: string[]; parent: string | null; vlan: number | null }> = [];
   for (const line of text.split("\n")) {
     const head = /^([A-Za-z0-9_.]+): flags=[0-9a-f]+<([^>]*)>/.exec(line);
     if (head) {
-      out.push({ name: head[1]!, flags: head[2] ? head[2].split(",") : [], inet: [], inet6: [], laggPorts: [], bridgeMembers: [] });
+      out.push({ name: head[1]!, flags: head[2] ? head[2].split(",") : [], inet: [], inet6: [], laggPorts: [], bridgeMembers: [], groups: [], parent: null, vlan: null });
       continue;
     }
     const cur = out[out.length - 1];
@@ -32,6 +39,13 @@ export function parseIfconfig(text: string): IfconfigInterface[] {
     else if ((m = /^inet6 ([0-9a-fA-F:.]+)(?:%\S+)?\b/.exec(t))) cur.inet6.push(m[1]!);
     else if ((m = /^laggport: (\S+)/.exec(t))) cur.laggPorts.push(m[1]!);
     else if ((m = /^member: (\S+)/.exec(t))) cur.bridgeMembers.push(m[1]!);
+    else if ((m = /^groups:((?:\s+\S+)+)/.exec(t))) cur.groups.push(...m[1]!.trim().split(/\s+/));
+    else {
+      // ifvlan.c: "vlan: 100 vlanproto: 802.1q vlanpcp: 0 parent interface: lagg0" (older releases
+      // print fewer fields before "parent interface:"); ifieee80211.c: "parent interface: iwm0".
+      if ((m = /^vlan: (\d+)\b/.exec(t))) cur.vlan = Number(m[1]);
+      if ((m = /(?:^|\s)parent interface: (\S+)/.exec(t))) cur.parent = m[1]!;
+    }
   }
   return out;
 }

@@ -72,3 +72,14 @@ export function parseCamDevlist(text: string): Map<string, string> {
   }
   return out;
 }
+
+/**
+ * The active swap devices in `swapctl -l` (sbin/swapon: a `Device:  N-blocks  Used:` header, then
+ * `/dev/NAME  SIZE  USED` per device, and a `Total:` line with -s), as /dev paths, in order.
+ */
+export function parseSwapctl(text: string): string[] {
+  return text.split("\n").flatMap((l) => {
+    const m = /^(\/dev\/\S+)\s+\d+\s+\d+\s*$/.exec(l.trim());
+    return m ? [m[1]!] : [];
+  });
+}

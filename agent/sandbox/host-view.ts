@@ -1,9 +1,10 @@
 /**
  * What the sandbox host itself runs on, as its tools show it: network interfaces (the PCI NICs
- * attached to their drivers, lo0, and an optional lagg0 or bridge0 holding the management address),
- * routes, the root file system, its ZFS pool, and the CAM buses that hold its disks. Formats follow
- * FreeBSD 13/14's ifconfig(8), route(8) `get`, mount(8), zpool-status(8) -P and camcontrol(8)
- * `devlist -v`; a NIC bound to ppt has no interface, as on FreeBSD.
+ * attached to their drivers, lo0, an optional lagg0 or bridge0, an optional vlan on top of the
+ * management NIC or lagg0, or a WireGuard tunnel wg0, holding the management address), routes, the
+ * root file system, its ZFS pool, the CAM buses that hold its disks, and its swap devices. Formats
+ * follow FreeBSD 13/14's ifconfig(8), route(8) `get`, mount(8), zpool-status(8) -P, camcontrol(8)
+ * `devlist -v` and swapctl(8) `-l`; a NIC bound to ppt has no interface, as on FreeBSD.
  */
 import type { MachinePciFunction, MachineState } from "./machine.js";
 import type { Profile } from "./profiles.js";
@@ -21,6 +22,10 @@ export interface SandboxNet {
   lagg: string[] | null;
   /** NICs in bridge0, which then holds the address. */
   bridge: string[] | null;
+  /** A vlan(4) tag: the address is on vlanN over lagg0, or on NIC.N (em0.10) over the management NIC. */
+  vlan?: number | null;
+  /** A WireGuard interface (wg0) holding the address instead: a management path with no PCI function of its own. */
+  tunnel?: string | null;
 }
 
 /** The management address when none was set: TEST-NET-1 (RFC 5737), only ever printed, never contacted. */
@@ -41,10 +46,22 @@ export function nicInterfaces(m: MachineState): Array<{ name: string; fn: Machin
   return m.pci.filter((f) => f.driver !== null && NIC_DRIVERS.has(f.driver)).map((f) => ({ name: `${f.driver}${f.unit}`, fn: f }));
 }
 
+/** The interface a vlan of the management network sits on, or that holds the address itself: lagg0, bridge0 or the management NIC. */
+function baseInterface(net: SandboxNet, p: Profile): string {
+  return net.lagg ? "lagg0" : net.bridge ? "bridge0" : p.host.mgmtIf;
+}
+
+/** The name of the vlan interface over `parent` with tag `tag`: vlanN over a lagg, the short form NIC.N (em0.10) over a NIC. */
+export function vlanName(parent: string, tag: number): string {
+  return parent.startsWith("lagg") ? `vlan${tag}` : `${parent}.${tag}`;
+}
+
 /** The interface that holds the management address. */
 export function mgmtInterface(m: MachineState, p: Profile): string {
   const net = machineNet(m);
-  return net.lagg ? "lagg0" : net.bridge ? "bridge0" : p.host.mgmtIf;
+  if (net.tunnel) return net.tunnel;
+  const base = baseInterface(net, p);
+  return net.vlan ? vlanName(base, net.vlan) : base;
 }
 
 function ether(f: MachinePciFunction): string {
@@ -71,20 +88,31 @@ export function ifconfigBlocks(m: MachineState, p: Profile): Array<[string, stri
   }
   blocks.push(["lo0", "lo0: flags=1008049<UP,LOOPBACK,RUNNING,MULTICAST,LOWER_UP> metric 0 mtu 16384\n\toptions=680003<RXCSUM,TXCSUM,LINKSTATE,RXCSUM_IPV6,TXCSUM_IPV6>\n\tinet 127.0.0.1 netmask 0xff000000\n\tgroups: lo\n\tnd6 options=21<PERFORMNUD,AUTO_LINKLOCAL>\n"]);
   const present = new Set(nicInterfaces(m).map((n) => n.name));
+  const first = nicInterfaces(m).find((n) => n.name === (net.lagg ?? [p.host.mgmtIf])[0]);
+  const mac = first ? ether(first.fn) : "58:9c:fc:00:00:00";
   if (net.lagg) {
-    const first = nicInterfaces(m).find((n) => n.name === net.lagg![0]);
-    let b = `lagg0: ${up}\toptions=4e500bb<RXCSUM,TXCSUM,VLAN_MTU,VLAN_HWTAGGING,JUMBO_MTU,VLAN_HWCSUM,RXCSUM_IPV6,TXCSUM_IPV6,NOMAP>\n\tether ${first ? ether(first.fn) : "58:9c:fc:00:00:00"}\n${inetLine(net)}\tlaggproto lacp lagghash l2,l3,l4\n`;
+    let b = `lagg0: ${up}\toptions=4e500bb<RXCSUM,TXCSUM,VLAN_MTU,VLAN_HWTAGGING,JUMBO_MTU,VLAN_HWCSUM,RXCSUM_IPV6,TXCSUM_IPV6,NOMAP>\n\tether ${mac}\n${holder === "lagg0" ? inetLine(net) : ""}\tlaggproto lacp lagghash l2,l3,l4\n`;
     for (const port of net.lagg.filter((x) => present.has(x))) b += `\tlaggport: ${port} flags=1c<ACTIVE,COLLECTING,DISTRIBUTING>\n`;
     b += "\tgroups: lagg\n\tmedia: Ethernet autoselect\n\tstatus: active\n\tnd6 options=29<PERFORMNUD,IFDISABLED,AUTO_LINKLOCAL>\n";
     blocks.push(["lagg0", b]);
   }
   if (net.bridge) {
-    let b = `bridge0: ${up}\tether 58:9c:fc:10:ff:d2\n${inetLine(net)}\tid 00:00:00:00:00:00 priority 32768 hellotime 2 fwddelay 15\n\tmaxage 20 holdcnt 6 proto rstp maxaddr 2000 timeout 1200\n\troot id 00:00:00:00:00:00 priority 32768 ifcost 0 port 0\n`;
+    let b = `bridge0: ${up}\tether 58:9c:fc:10:ff:d2\n${holder === "bridge0" ? inetLine(net) : ""}\tid 00:00:00:00:00:00 priority 32768 hellotime 2 fwddelay 15\n\tmaxage 20 holdcnt 6 proto rstp maxaddr 2000 timeout 1200\n\troot id 00:00:00:00:00:00 priority 32768 ifcost 0 port 0\n`;
     net.bridge.filter((x) => present.has(x)).forEach((member, i) => {
       b += `\tmember: ${member} flags=143<LEARNING,DISCOVER,AUTOEDGE,AUTOPTP>\n\t        port ${i + 1} priority 128 path cost 20000\n`;
     });
     b += "\tgroups: bridge\n\tnd6 options=9<PERFORMNUD,IFDISABLED>\n";
     blocks.push(["bridge0", b]);
+  }
+  const base = baseInterface(net, p);
+  if (net.vlan && !net.tunnel && (base !== p.host.mgmtIf || present.has(base))) {
+    // sbin/ifconfig/ifvlan.c vlan_status(): tag, protocol, priority and parent on one line.
+    const name = vlanName(base, net.vlan);
+    blocks.push([name, `${name}: ${up}\toptions=4600703<RXCSUM,TXCSUM,TSO4,TSO6,LRO,RXCSUM_IPV6,TXCSUM_IPV6,NOMAP>\n\tether ${mac}\n${inetLine(net)}\tgroups: vlan\n\tvlan: ${net.vlan} vlanproto: 802.1q vlanpcp: 0 parent interface: ${base}\n\tmedia: Ethernet autoselect\n\tstatus: active\n\tnd6 options=29<PERFORMNUD,IFDISABLED,AUTO_LINKLOCAL>\n`]);
+  }
+  if (net.tunnel) {
+    const m32 = mask(net.prefix);
+    blocks.push([net.tunnel, `${net.tunnel}: flags=10080c1<UP,RUNNING,NOARP,MULTICAST,LOWER_UP> metric 0 mtu 1420\n\toptions=80000<LINKSTATE>\n\tinet ${net.address} netmask 0x${m32.toString(16).padStart(8, "0")}\n\tgroups: wg\n\tnd6 options=109<PERFORMNUD,IFDISABLED,NO_DAD>\n`]);
   }
   return blocks;
 }
@@ -93,7 +121,9 @@ export function ifconfigBlocks(m: MachineState, p: Profile): Array<[string, stri
 export function routeGet(m: MachineState, p: Profile, dest: string): string | null {
   const net = machineNet(m);
   const holder = mgmtInterface(m, p);
-  const holderUp = holder !== p.host.mgmtIf || nicInterfaces(m).some((n) => n.name === holder);
+  // The management network is down when the NIC under it is gone (bound to ppt); a lagg or bridge, or a tunnel, stays.
+  const base = baseInterface(net, p);
+  const holderUp = !!net.tunnel || base !== p.host.mgmtIf || nicInterfaces(m).some((n) => n.name === base);
   const tail = " recvpipe  sendpipe  ssthresh  rtt,msec    mtu        weight    expire\n";
   // route.c prints each metric with "%8lu%c " (the %c is the lock flag, a space when unlocked).
   const out = (to: string, destination: string, maskText: string | null, gateway: string | null, iface: string, flags: string, mtu: number): string =>
@@ -115,11 +145,20 @@ function rootProvider(p: Profile): string {
   return p.host.rootLabel ?? p.host.rootPartition;
 }
 
-/** glabel(8) `status`: the EFI partition's and the root partition's labels, name column right-aligned. */
+/** Device nodes of the host's own storage under /dev: the root disk, its partitions, their GEOM labels, swap devices (a zvol, a .eli). */
+export function storageNodes(p: Profile): string[] {
+  const disk = rootDisk(p);
+  const labels = glabelStatus(p).split("\n").slice(1).flatMap((l) => l.trim().split(/\s+/).slice(0, 1)).filter(Boolean);
+  const swaps = p.host.swap.map((s) => s.device.replace(/^\/dev\//, ""));
+  return [...new Set([disk, ...[1, 2, 3, 4].map((i) => `${disk}p${i}`), ...labels, ...swaps])];
+}
+
+/** glabel(8) `status`: the EFI partition's, the root partition's and swap partitions' labels, name column right-aligned. */
 export function glabelStatus(p: Profile): string {
   const disk = rootDisk(p);
   const rows: Array<[string, string]> = [["gpt/efiboot0", `${disk}p1`]];
   if (p.host.rootLabel) rows.push([p.host.rootLabel, p.host.rootPartition]);
+  for (const s of p.host.swap) if (s.partition) rows.push([s.device.replace(/^\/dev\//, ""), s.partition]);
   const w = Math.max(4, ...rows.map(([n]) => n.length));
   return `${"Name".padStart(w)}  Status  Components\n${rows.map(([n, c]) => `${n.padStart(w)}     N/A  ${c}\n`).join("")}`;
 }
@@ -171,4 +210,22 @@ export function camcontrolDevlist(m: MachineState, p: Profile): string {
     text += `scbus${bus} on nvme${f.unit} bus 0:\n${dev("<Samsung SSD 970 EVO Plus 1TB 2B2QEXM7>", bus, 0, "1", `pass${pass++},nda${nda++}`)}${none(bus++)}`;
   }
   return `${text}scbus-1 on xpt0 bus 0:\n${dev("<>", -1, -1, "ffffffff", "xpt0")}`;
+}
+
+/**
+ * swapctl(8) `-l` (sbin/swapon/swapon.c swaplist()): a header `Device:` / BLOCKSIZE-blocks /
+ * `Used:`, then `/dev/NAME SIZE USED` per active swap device, in blocks of BLOCKSIZE bytes (512
+ * unless the environment's BLOCKSIZE says otherwise, as getbsize(3) reads it); `-s` adds a Total line.
+ */
+export function swapctlText(p: Profile, blocksize: number, header: string, total: boolean): string {
+  const w = 10;
+  let out = `${"Device:".padEnd(13)} ${header.padStart(w)} ${"Used:".padStart(w)}\n`;
+  let sum = 0;
+  for (const s of p.host.swap) {
+    const blocks = Math.floor(s.bytes / blocksize);
+    sum += blocks;
+    out += `/dev/${s.device.replace(/^\/dev\//, "").padEnd(8)} ${String(blocks).padStart(w)} ${"0".padStart(w)}\n`;
+  }
+  if (total) out += `${"Total:".padEnd(13)} ${String(sum).padStart(w)} ${"0".padStart(w)}\n`;
+  return out;
 }

@@ -4,14 +4,14 @@
  */
 import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { boot } from "./kernel.js";
 import { CONTROL_SIGNAL, GUEST_ACTIONS, initMachine, machineProfile, PAGE_SIZE, processAlive, readMachine, sandboxPaths, updateMachine, type GuestAction, type MachineState } from "./machine.js";
 import { dmesgBootText } from "./output.js";
 import { findProfile, PROFILES } from "./profiles.js";
 import { TOOL_PATHS } from "./tool-paths.js";
 import { distFile } from "../package-files.js";
-import { nicInterfaces, type SandboxNet } from "./host-view.js";
+import { nicInterfaces, storageNodes, type SandboxNet } from "./host-view.js";
 import { runningPid } from "./vm.js";
 
 /** A sandbox operation that cannot be done, with a stable code. */
@@ -66,6 +66,11 @@ export function createSandbox(dir: string, profileName: string, opts: CreateOpti
   }
   writeFileSync(join(root, "boot/loader.conf"), STOCK_LOADER_CONF);
   for (const v of SANDBOX_VOLUMES) writeFileSync(join(root, "dev/zvol/zroot/vm", v), "");
+  // The host's own disk, partitions, labels and swap zvols, as empty files standing in for devfs nodes.
+  for (const node of storageNodes(profile)) {
+    mkdirSync(dirname(join(root, "dev", node)), { recursive: true });
+    writeFileSync(join(root, "dev", node), "");
+  }
   for (const f of ["BHYVE_UEFI.fd", "BHYVE_UEFI_CODE.fd", "BHYVE_UEFI_VARS.fd"]) {
     writeFileSync(join(root, FIRMWARE_DIR, f), `sandbox stand-in for edk2-bhyve ${f}\n`);
   }
@@ -92,13 +97,19 @@ export function createSandbox(dir: string, profileName: string, opts: CreateOpti
 
 /**
  * Sets the sandbox host's own network: its management address (and prefix length), optionally
- * held by lagg0 or bridge0 over the NICs named. Test hosts behind sshd set the address they listen
- * on, so that the agent finds its management connection on this host's NIC.
+ * held by lagg0 or bridge0 over the NICs named, by a vlan over lagg0 or over the management NIC
+ * (`vlan`: vlan100 over lagg0, em0.10 over em0), or by a WireGuard tunnel (`tunnel`: wg0). Test
+ * hosts behind sshd set the address they listen on, so that the agent finds its management
+ * connection on this host's NIC.
  */
 export function setSandboxNetwork(root: string, net: SandboxNet): SandboxNet {
   if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(net.address) || net.address.split(".").some((o) => Number(o) > 255)) throw new SandboxError(`${net.address} is not an IPv4 address`, "E_NET");
   if (!Number.isInteger(net.prefix) || net.prefix < 1 || net.prefix > 32) throw new SandboxError(`prefix ${net.prefix} is not 1-32`, "E_NET");
   if (net.lagg && net.bridge) throw new SandboxError("use lagg0 or bridge0, not both", "E_NET");
+  if (net.vlan !== undefined && net.vlan !== null && (!Number.isInteger(net.vlan) || net.vlan < 1 || net.vlan > 4094)) throw new SandboxError(`vlan ${net.vlan} is not a tag from 1 to 4094`, "E_NET");
+  if (net.vlan && net.bridge) throw new SandboxError("a vlan sits on lagg0 or on the management NIC, not on bridge0", "E_NET");
+  if (net.tunnel !== undefined && net.tunnel !== null && !/^wg\d+$/.test(net.tunnel)) throw new SandboxError(`tunnel ${net.tunnel} is not a WireGuard interface name (wg0, wg1, ...)`, "E_NET");
+  if (net.tunnel && (net.lagg || net.bridge || net.vlan)) throw new SandboxError("a tunnel holds the address itself: no lagg, bridge or vlan with it", "E_NET");
   return updateMachine(root, (m) => {
     const nics = nicInterfaces(m).map((n) => n.name);
     const unknown = [...(net.lagg ?? []), ...(net.bridge ?? [])].filter((n) => !nics.includes(n));

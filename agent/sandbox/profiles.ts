@@ -70,6 +70,8 @@ export interface Profile {
     readonly rootPartition: string;
     /** The GEOM label the root is mounted or pooled by (gpt/rootfs, gptid/…), when not the partition itself. */
     readonly rootLabel?: string;
+    /** Active swap devices as swapctl -l lists them; a GEOM label names its partition. */
+    readonly swap: ReadonlyArray<{ readonly device: string; readonly bytes: number; readonly partition?: string }>;
   };
 }
 
@@ -140,7 +142,7 @@ export const PROFILES: readonly Profile[] = [
     acpiOem: { oemId: "SUPERM", tableId: "SMCI--MB", creatorId: "INTL" },
     amdviUnits: 0,
     pci: [...intelPlatform(0x2030), ...passthroughCards(3, 4, 5)],
-    host: { mgmtIf: "em0", rootFs: "zfs", rootPartition: "ada0p4" },
+    host: { mgmtIf: "em0", rootFs: "zfs", rootPartition: "ada0p4", swap: [{ device: "/dev/ada0p3", bytes: 4 * GiB }] },
   },
   {
     name: "amd-vi",
@@ -166,7 +168,7 @@ export const PROFILES: readonly Profile[] = [
       fn("6/0/0", [0x10ec, 0x8168, 0x1458, 0xe000], 0x020000, 0x00, "re", ["Realtek Semiconductor Co., Ltd.", "RTL8111/8168/8211/8411 PCI Express Gigabit Ethernet Controller", "network", "ethernet"], { revision: 0x16 }),
       fn("7/0/0", [0x1022, 0x7901, 0x1022, 0x7901], 0x010601, 0x00, "ahci", ["Advanced Micro Devices, Inc. [AMD]", "FCH SATA Controller [AHCI mode]", "mass storage", "SATA"], { revision: 0x51 }),
     ],
-    host: { mgmtIf: "re0", rootFs: "zfs", rootPartition: "ada0p4", rootLabel: "gptid/4fbd0a5e-8ad6-11ee-9f0e-a8a1590c3f12" },
+    host: { mgmtIf: "re0", rootFs: "zfs", rootPartition: "ada0p4", rootLabel: "gptid/4fbd0a5e-8ad6-11ee-9f0e-a8a1590c3f12", swap: [{ device: "/dev/zvol/zroot/swap", bytes: 8 * GiB }] },
   },
   {
     name: "no-iommu",
@@ -190,7 +192,7 @@ export const PROFILES: readonly Profile[] = [
       fn("2/0/0", [0x10ec, 0x8168, 0x1462, 0x7b46], 0x020000, 0x00, "re", ["Realtek Semiconductor Co., Ltd.", "RTL8111/8168/8211/8411 PCI Express Gigabit Ethernet Controller", "network", "ethernet"], { revision: 0x15 }),
       fn("0/23/0", [0x8086, 0xa352, 0x1462, 0x7b46], 0x010601, 0x00, "ahci", [INTEL, "Cannon Lake PCH SATA AHCI Controller", "mass storage", "SATA"], { revision: 0x10 }),
     ],
-    host: { mgmtIf: "re0", rootFs: "zfs", rootPartition: "ada0p4" },
+    host: { mgmtIf: "re0", rootFs: "zfs", rootPartition: "ada0p4", swap: [{ device: "/dev/ada0p3.eli", bytes: 2 * GiB }] },
   },
   {
     name: "no-ept",
@@ -212,7 +214,7 @@ export const PROFILES: readonly Profile[] = [
       fn("2/0/0", [0x8086, 0x10d3, 0x8086, 0xa01f], 0x020000, 0x00, "em", [INTEL, "82574L Gigabit Network Connection", "network", "ethernet"]),
       fn("0/31/2", [0x8086, 0x3a22, 0x8086, 0x5044], 0x010601, 0x00, "ahci", [INTEL, "82801JI (ICH10 Family) SATA AHCI Controller", "mass storage", "SATA"]),
     ],
-    host: { mgmtIf: "em0", rootFs: "ufs", rootPartition: "ada0p2" },
+    host: { mgmtIf: "em0", rootFs: "ufs", rootPartition: "ada0p2", swap: [{ device: "/dev/ada0p3", bytes: 2 * GiB }] },
   },
   {
     name: "freebsd12",
@@ -229,7 +231,7 @@ export const PROFILES: readonly Profile[] = [
     acpiOem: { oemId: "HP", tableId: "ProLiant", creatorId: "HP" },
     amdviUnits: 0,
     pci: [...intelPlatform(0x0e02), ...passthroughCards(3, 4, 5).slice(0, 4)],
-    host: { mgmtIf: "em0", rootFs: "ufs", rootPartition: "ada0p2", rootLabel: "gpt/rootfs" },
+    host: { mgmtIf: "em0", rootFs: "ufs", rootPartition: "ada0p2", rootLabel: "gpt/rootfs", swap: [{ device: "/dev/gpt/swap0", bytes: 4 * GiB, partition: "ada0p3" }] },
   },
   {
     name: "freebsd13",

@@ -14,10 +14,10 @@ import { kldload } from "./tools/kldload.js";
 import { kldstat } from "./tools/kldstat.js";
 import { pciconf } from "./tools/pciconf.js";
 import { sysctl } from "./tools/sysctl.js";
-import { camcontrol, glabel, gmirror, ifconfig, mount, route, zpool } from "./tools/host-tools.js";
+import { camcontrol, glabel, gmirror, ifconfig, mount, route, swapctl, zpool } from "./tools/host-tools.js";
 import type { Tool } from "./tools/tool.js";
 
-const TOOLS: Record<ToolName, Tool> = { sysctl, kldstat, kldload, pciconf, devctl, acpidump, bhyve, bhyvectl, bhyveload, ifconfig, route, mount, zpool, camcontrol, glabel, gmirror };
+const TOOLS: Record<ToolName, Tool> = { sysctl, kldstat, kldload, pciconf, devctl, acpidump, bhyve, bhyvectl, bhyveload, ifconfig, route, mount, zpool, camcontrol, glabel, gmirror, swapctl };
 
 async function main(): Promise<number> {
   const self = process.argv[2];

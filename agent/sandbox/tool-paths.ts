@@ -16,6 +16,7 @@ export const TOOL_PATHS = {
   camcontrol: "sbin/camcontrol",
   glabel: "sbin/glabel",
   gmirror: "sbin/gmirror",
+  swapctl: "sbin/swapctl",
 } as const;
 
 /** A simulated tool's name. */

@@ -117,18 +117,36 @@ export function policyDocument(p: Policy): Record<string, unknown> {
   };
 }
 
+/**
+ * A kind of device the host depends on but could not find: an interface or disk that could not be
+ * mapped to a PCI function. The agent then fails closed: no device of that PCI base class is
+ * reserved unless ppt.take_protected names it.
+ */
+export interface UnmappedDependency {
+  /** PCI base class: 0x02 network, 0x01 mass storage. */
+  readonly baseClass: number;
+  /** "network" or "storage". */
+  readonly className: string;
+  /** What could not be mapped: an interface (wg0), a disk (ada0), or the management connection. */
+  readonly subject: string;
+  /** Why the host depends on it and why it could not be mapped. */
+  readonly why: string;
+}
+
 /** What the check needs to know about the host. */
 export interface PolicyContext {
   /** Devices the host depends on (B/S/F), with who they are and why. */
   readonly protected: ReadonlyArray<{ readonly device: string; readonly name: string; readonly why: string }>;
-  /** Vendor and device id (4 hex digits each) by B/S/F. */
-  readonly hardware: ReadonlyMap<string, { readonly vendor: string; readonly device: string }>;
+  /** Dependencies that could not be mapped to a PCI function (absent: none). */
+  readonly unmapped?: readonly UnmappedDependency[];
+  /** Vendor and device id (4 hex digits each), and when known the class code and the host's name for it, by B/S/F. */
+  readonly hardware: ReadonlyMap<string, { readonly vendor: string; readonly device: string; readonly classCode?: number; readonly name?: string }>;
   /** hw.physmem in bytes, when known. */
   readonly physicalMemory: number | null;
 }
 
 /** Whether a path is under one of the prefixes, with no `.` or `..` segment to climb out. */
-function under(path: string, prefixes: readonly string[]): boolean {
+export function underPrefix(path: string, prefixes: readonly string[]): boolean {
   if (path.split("/").some((s) => s === ".." || s === ".")) return false;
   return prefixes.some((p) => path.startsWith(p) && path.length > p.length);
 }
@@ -150,11 +168,11 @@ export function checkPolicy(desired: DesiredState, policy: Policy, ctx: PolicyCo
   const rule = (name: string, value: unknown): string => `policy ${name}${value === undefined ? "" : `: ${Array.isArray(value) ? value.join(", ") || "(none)" : String(value)}`} in ${POLICY_FILE}`;
   desired.guests.forEach((g, i) => {
     g.disks.forEach((d, j) => {
-      if (!under(d.path, policy.diskPrefixes)) out.push({ path: `guests[${i}].disks[${j}].path`, message: `${d.path} is outside the allowed disk paths (${rule("disk_prefixes", policy.diskPrefixes)})` });
+      if (!underPrefix(d.path, policy.diskPrefixes)) out.push({ path: `guests[${i}].disks[${j}].path`, message: `${d.path} is outside the allowed disk paths (${rule("disk_prefixes", policy.diskPrefixes)})` });
     });
-    if (g.bootrom !== undefined && !under(g.bootrom, policy.bootromPrefixes)) out.push({ path: `guests[${i}].bootrom`, message: `${g.bootrom} is outside the allowed firmware paths (${rule("bootrom_prefixes", policy.bootromPrefixes)})` });
+    if (g.bootrom !== undefined && !underPrefix(g.bootrom, policy.bootromPrefixes)) out.push({ path: `guests[${i}].bootrom`, message: `${g.bootrom} is outside the allowed firmware paths (${rule("bootrom_prefixes", policy.bootromPrefixes)})` });
     g.passthru.forEach((p, k) => {
-      if (p.rom !== undefined && !under(p.rom, policy.bootromPrefixes)) out.push({ path: `guests[${i}].passthru[${k}].rom`, message: `${p.rom} is outside the allowed firmware paths (${rule("bootrom_prefixes", policy.bootromPrefixes)})` });
+      if (p.rom !== undefined && !underPrefix(p.rom, policy.bootromPrefixes)) out.push({ path: `guests[${i}].passthru[${k}].rom`, message: `${p.rom} is outside the allowed firmware paths (${rule("bootrom_prefixes", policy.bootromPrefixes)})` });
     });
     g.nics.forEach((n, j) => {
       if (!policy.taps.some((t) => globToRegExp(t).test(n.tap))) out.push({ path: `guests[${i}].nics[${j}].tap`, message: `${n.tap} is not an allowed guest interface (${rule("taps", policy.taps)})` });
@@ -169,9 +187,20 @@ export function checkPolicy(desired: DesiredState, policy: Policy, ctx: PolicyCo
     else if (policy.ppt.allow.length > 0 && !policy.ppt.allow.some((s) => matches(s, bsf, hw))) {
       out.push({ path: `ppt[${i}].device`, message: `${bsf}${ids} is not among the devices this host allows to reserve (${rule("ppt.allow", policy.ppt.allow)})` });
     }
+    const taken = policy.ppt.takeProtected.some((s) => matches(s, bsf, undefined));
     const prot = ctx.protected.find((p) => p.device === bsf);
-    if (prot && !policy.ppt.takeProtected.some((s) => matches(s, bsf, undefined))) {
+    if (prot && !taken) {
       out.push({ path: `ppt[${i}].device`, message: `${bsf} (${prot.name}) is protected: ${prot.why}. Taking it from the host could cut it off or stop it; to reserve it anyway, add "${bsf}" to policy ppt.take_protected in ${POLICY_FILE}` });
+    } else if (!prot && !taken) {
+      // Fail closed: a device of a class the host depends on but could not map (an unknown class counts as every class).
+      const base = hw?.classCode === undefined ? undefined : (hw.classCode >> 16) & 0xff;
+      const blocked = (ctx.unmapped ?? []).filter((u) => base === undefined || u.baseClass === base);
+      if (blocked.length) {
+        const cls = blocked[0]!;
+        const what = base === undefined ? "a device of unknown class" : `a ${cls.className} controller (PCI class 0x${cls.baseClass.toString(16).padStart(2, "0")})`;
+        const why = [...new Set(blocked.map((u) => u.why))].join("; ");
+        out.push({ path: `ppt[${i}].device`, message: `${bsf}${hw?.name ? ` (${hw.name})` : ""} is ${what}, and this host cannot tell which ${cls.className} controller it depends on: ${why}. Until it can, no such device is taken from the host, as it could be that one; to reserve ${bsf} anyway, add "${bsf}" to policy ppt.take_protected in ${POLICY_FILE}` });
+      }
     }
   });
   if (desired.guests.length > policy.maxGuests) out.push({ path: "guests", message: `${desired.guests.length} guests are more than this host allows (${rule("max_guests", policy.maxGuests)})` });

@@ -1,11 +1,11 @@
 /**
  * ifconfig(8), route(8) `get`, mount(8), zpool(8) `status`, camcontrol(8) `devlist`, glabel(8) and
- * gmirror(8) `status`: the
+ * gmirror(8) `status`, swapctl(8) `-l`: the
  * read-only views of the host's own network and root disk (agent/sandbox/host-view.ts has the
  * formats). Anything else these tools can do is refused with usage, as nothing here needs it.
  */
 import { machineProfile, readMachine } from "../machine.js";
-import { camcontrolDevlist, glabelStatus, ifconfigBlocks, mountText, routeGet, zpoolStatus } from "../host-view.js";
+import { camcontrolDevlist, glabelStatus, ifconfigBlocks, mountText, routeGet, swapctlText, zpoolStatus } from "../host-view.js";
 import { getopt, getoptComplaint, type ToolIO } from "./tool.js";
 
 /** Simulated ifconfig: `ifconfig [-a]` and `ifconfig IFNAME`. */
@@ -116,5 +116,35 @@ export function gmirror(io: ToolIO): number {
     io.err("usage: gmirror status [-ags] [name ...]\n");
     return 1;
   }
+  return 0;
+}
+
+/** getbsize(3): the block size and header from the environment's BLOCKSIZE (512 when unset or not understood). */
+function blockSize(env: string | undefined): { size: number; header: string } {
+  const m = /^(\d*)([kKmMgG]?)$/.exec(env ?? "");
+  if (!env || !m) return { size: 512, header: "512-blocks" };
+  const n = m[1] ? Number(m[1]) : 1;
+  const unit = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as "" | "k" | "m" | "g"];
+  const size = n * unit;
+  if (size < 512 || size > 1024 ** 3) return { size: 512, header: "512-blocks" };
+  return { size, header: `${n}${m[2]!.toUpperCase()}-blocks` };
+}
+
+/** Simulated swapctl: `swapctl -l [-s]`, the profile's active swap devices; adding or removing swap is refused. */
+export function swapctl(io: ToolIO): number {
+  const usage = "usage: swapctl [-AghklmsU] [-a file ... | -d file ...]\n";
+  const g = getopt(io.args, "ls");
+  if ("bad" in g) {
+    io.err(getoptComplaint("swapctl", g) + (/[AadghkmU]/.test(g.bad) ? "swapctl: the sandbox only lists swap devices (-l, -s)\n" : usage));
+    return 1;
+  }
+  const flags = new Map(g.opts);
+  if (g.operands.length || !flags.has("l")) {
+    io.err(usage);
+    return 1;
+  }
+  const { size, header } = blockSize(process.env.BLOCKSIZE);
+  const m = readMachine(io.root);
+  io.out(swapctlText(machineProfile(m), size, header, flags.has("s")));
   return 0;
 }

@@ -58,6 +58,42 @@ describe("the devices a host depends on, found with its own tools", () => {
     assert.deepEqual(o.notes, []);
   });
 
+  test("a vlan over a lagg protects both ports; em0.10 protects em0", async () => {
+    const h = host("intel-vtd");
+    setSandboxNetwork(h.root, { address: "192.0.2.10", prefix: 24, lagg: ["em0", "igb0"], bridge: null, vlan: 100 });
+    const r = await protectedDevices(h.paths, { client: "192.0.2.50", local: "192.0.2.10" });
+    assert.deepEqual(brief(r), ["0/31/6 em0", "4/0/0 igb0", "0/17/5 ahci0"]);
+    assert.equal(r.devices[1]!.why, "igb0 carries vlan100 (vlan100 on lagg0 on igb0): it carries the agent's management connection (vlan100 holds 192.0.2.10, the address this SSH session came in on)");
+    assert.deepEqual(r.unmapped, []);
+    const short = host("intel-vtd");
+    setSandboxNetwork(short.root, { address: "192.0.2.10", prefix: 24, lagg: null, bridge: null, vlan: 10 });
+    const s = await protectedDevices(short.paths, null);
+    assert.deepEqual(brief(s), ["0/31/6 em0", "0/17/5 ahci0"]);
+    assert.equal(s.devices[0]!.why, "em0 carries em0.10 (em0.10 on em0): it carries the host's default route (em0.10)");
+    await assert.rejects(short.apply({ ppt: [{ device: "0/31/6", bind: "live" }] }), (e: Error & { code?: string }) => e.code === "E_POLICY" && /0\/31\/6 \(em0\) is protected: em0 carries em0\.10/.test(e.message));
+  });
+
+  test("what cannot be mapped to a PCI function is said, by class: a tunnel, a root disk whose controller is gone", async () => {
+    const h = host("intel-vtd");
+    setSandboxNetwork(h.root, { address: "192.0.2.10", prefix: 24, lagg: null, bridge: null, tunnel: "wg0" });
+    const r = await protectedDevices(h.paths, { client: "192.0.2.50", local: "192.0.2.10" });
+    assert.deepEqual(brief(r), ["0/17/5 ahci0"]);
+    assert.deepEqual(r.unmapped.map((u) => [u.className, u.baseClass, u.subject]), [["network", 2, "wg0"]]);
+    assert.equal(r.unmapped[0]!.why, "wg0: it carries the agent's management connection (wg0 holds 192.0.2.10, the address this SSH session came in on), and wg0 could not be mapped to a PCI function (sysctl dev.wg.0.%location gives no PCI address)");
+    assert.match(r.notes[0]!, /: no network controller \(PCI class 0x02\) is reserved unless policy ppt\.take_protected names it$/);
+    const json = h.cli(["policy", "--json"]);
+    assert.equal(json.status, 0, json.stderr);
+    assert.deepEqual((JSON.parse(json.stdout) as { unmapped: Array<{ subject: string; baseClass: number }> }).unmapped.map((u) => [u.subject, u.baseClass]), [["wg0", 2]]);
+    assert.match(h.cli(["policy"]).stdout, /^# note: wg0: it carries the host's default route \(wg0\), and wg0 could not be mapped to a PCI function .*: no network controller \(PCI class 0x02\) is reserved unless policy ppt\.take_protected names it$/m);
+    const lost = await protectedDevices(h.paths, { client: "198.51.100.1", local: "203.0.113.9" });
+    assert.deepEqual(lost.unmapped.map((u) => u.subject), ["wg0"], "the route back to a client elsewhere goes through the tunnel too");
+    const d = host("intel-vtd");
+    assert.equal(d.run("devctl", ["detach", "pci0:0:17:5"]).status, 0);
+    const disk = await protectedDevices(d.paths, null);
+    assert.deepEqual(brief(disk), ["0/31/6 em0"]);
+    assert.deepEqual(disk.unmapped.map((u) => [u.className, u.baseClass, u.subject]), [["storage", 1, "ada0"]]);
+  });
+
   test("converge refuses the management NIC before changing anything; take_protected lets it go", async () => {
     const h = host("intel-vtd");
     const conf = join(h.root, "boot/loader.conf");

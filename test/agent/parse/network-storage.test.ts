@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { locationBsf, parseIfconfig, parseRouteGet } from "../../../agent/parse/network.js";
-import { diskOf, parseCamDevlist, parseGeomStatus, parseMount, parseZpoolDevices } from "../../../agent/parse/storage.js";
+import { diskOf, parseCamDevlist, parseGeomStatus, parseMount, parseSwapctl, parseZpoolDevices } from "../../../agent/parse/storage.js";
+import { nicsBehind } from "../../../agent/host/protected.js";
 import { fixture } from "../../helpers.js";
 
 test("ifconfig: a lagg's address and ports", () => {
@@ -58,4 +59,35 @@ test("glabel/gmirror status: each provider's components, without their state", (
   assert.deepEqual([...mirrors], [["mirror/gm0", ["ada0p2", "ada1p2"]], ["raid/r0", ["ada0", "ada1"]]]);
   assert.equal(diskOf("/dev/ada0p4.eli"), "ada0", "a geli provider is on its partition's disk");
   assert.equal(diskOf("/dev/gpt/rootfs"), "gpt/rootfs");
+});
+
+test("ifconfig: a vlan's tag and parent, the short em0.10 form, a wlan's parent, interface groups", () => {
+  const ifs = parseIfconfig(fixture("network/constructed-vlan-lagg-em0-em1.ifconfig.txt"));
+  const by = (n: string) => ifs.find((i) => i.name === n)!;
+  assert.deepEqual([by("vlan100").vlan, by("vlan100").parent, by("vlan100").inet, by("vlan100").groups], [100, "lagg0", ["192.0.2.10"], ["vlan"]]);
+  assert.deepEqual([by("igb0.20").vlan, by("igb0.20").parent], [20, "igb0"]);
+  assert.deepEqual([by("lagg0").parent, by("lagg0").vlan, by("lagg0").groups, by("lagg0").laggPorts], [null, null, ["lagg"], ["em0", "em1"]]);
+  assert.equal(by("em0").parent, null);
+  const wlan = parseIfconfig(fixture("network/constructed-wlan0-iwm0.ifconfig.txt")).find((i) => i.name === "wlan0")!;
+  assert.deepEqual([wlan.parent, wlan.vlan, wlan.groups, wlan.inet], ["iwm0", null, ["wlan"], ["192.168.1.23"]]);
+  // FreeBSD before 13 printed fewer fields ahead of the parent.
+  assert.equal(parseIfconfig("vlan5: flags=8843<UP> metric 0 mtu 1500\n\tvlan: 5 parent interface: re0\n")[0]!.parent, "re0");
+});
+
+test("the NICs behind an interface: a vlan over a lagg is both ports, em0.10 is em0, a wlan is its radio, guests' taps on a bridge are not", () => {
+  const ifs = parseIfconfig(fixture("network/constructed-vlan-lagg-em0-em1.ifconfig.txt"));
+  assert.deepEqual(nicsBehind(ifs, "vlan100"), [{ nic: "em0", path: ["vlan100", "lagg0", "em0"], viaParent: true }, { nic: "em1", path: ["vlan100", "lagg0", "em1"], viaParent: true }]);
+  assert.deepEqual(nicsBehind(ifs, "igb0.20").map((n) => n.nic), ["igb0"]);
+  assert.deepEqual(nicsBehind(ifs, "em1").map((n) => n.nic), ["em1", "em0"], "a lagg port brings its lagg's other port");
+  // A short-form vlan whose parent line is missing: the name says the parent.
+  const bare = parseIfconfig("em0: flags=8843<UP> metric 0 mtu 1500\n\tether 00:00:00:00:00:01\nem0.10: flags=8843<UP> metric 0 mtu 1500\n\tinet 10.0.0.2 netmask 0xffffff00\n");
+  assert.deepEqual(nicsBehind(bare, "em0.10").map((n) => n.nic), ["em0"]);
+  assert.deepEqual(nicsBehind(parseIfconfig(fixture("network/constructed-wlan0-iwm0.ifconfig.txt")), "wlan0").map((n) => n.nic), ["iwm0"]);
+  assert.deepEqual(nicsBehind(parseIfconfig(fixture("network/bridge-tap0-igb0.ifconfig.txt")), "bridge0").map((n) => n.nic), ["igb0"], "tap0 is a guest's side of the bridge");
+});
+
+test("swapctl -l: the active swap devices, with or without the Total line of -s", () => {
+  assert.deepEqual(parseSwapctl(fixture("storage/constructed-swapctl-l.txt")), ["/dev/ada0p3", "/dev/gpt/swap1", "/dev/zvol/zroot/swap"]);
+  assert.deepEqual(parseSwapctl(fixture("storage/constructed-swapctl-ls-eli.txt")), ["/dev/ada0p3.eli"]);
+  assert.deepEqual(parseSwapctl("Device:       512-blocks      Used:\n"), [], "no swap configured");
 });

@@ -70,3 +70,22 @@ test("guest count and wired memory limits", () => {
   ]);
   assert.deepEqual(checkPolicy(state({ guests: guests.map((g) => ({ ...g, wired: false })) }), policy({ max_wired_percent: 10 }), ctx), [], "memory that is not wired does not count");
 });
+
+test("fail closed: an unmapped dependency refuses its PCI class only, naming the device, the class, why and the override", () => {
+  const hw: PolicyContext["hardware"] = new Map([
+    ["3/0/0", { vendor: "10de", device: "1e07", classCode: 0x030000, name: "vgapci0" }],
+    ["4/0/0", { vendor: "8086", device: "1521", classCode: 0x020000, name: "igb0" }],
+    ["2/0/0", { vendor: "8086", device: "2723", classCode: 0x028000, name: "iwm0" }],
+    ["5/0/0", { vendor: "144d", device: "a808", classCode: 0x010802 }],
+  ]);
+  const unmapped = [{ baseClass: 0x02, className: "network", subject: "wg0", why: "wg0 carries the default route and could not be mapped to a PCI function" }];
+  const c: PolicyContext = { protected: [], unmapped, hardware: hw, physicalMemory: null };
+  const doc = state({ ppt: [{ device: "4/0/0" }, { device: "3/0/0" }, { device: "2/0/0" }, { device: "5/0/0" }, { device: "6/0/0" }] });
+  const p = checkPolicy(doc, DEFAULT_POLICY, c);
+  assert.deepEqual(p.map((x) => x.path), ["ppt[0].device", "ppt[2].device", "ppt[4].device"], "the Ethernet and Wi-Fi controllers and a device of unknown class; not the GPU, not the NVMe drive");
+  assert.equal(p[0]!.message, '4/0/0 (igb0) is a network controller (PCI class 0x02), and this host cannot tell which network controller it depends on: wg0 carries the default route and could not be mapped to a PCI function. Until it can, no such device is taken from the host, as it could be that one; to reserve 4/0/0 anyway, add "4/0/0" to policy ppt.take_protected in /usr/local/etc/bhyve-agent.conf');
+  assert.match(p[2]!.message, /^6\/0\/0 is a device of unknown class, and this host cannot tell which network controller/);
+  assert.deepEqual(checkPolicy(doc, policy({ ppt: { take_protected: ["4/0/0", "2/0/0", "6/0/0"] } }), c), [], "take_protected names each one");
+  const storage = checkPolicy(doc, DEFAULT_POLICY, { ...c, unmapped: [{ baseClass: 0x01, className: "storage", subject: "ada0", why: "the root disk ada0 has no controller" }] });
+  assert.deepEqual(storage.map((x) => [x.path, /storage controller \(PCI class 0x01\)|unknown class/.test(x.message)]), [["ppt[3].device", true], ["ppt[4].device", true]]);
+});
