@@ -248,7 +248,7 @@ export const PROFILES: readonly Profile[] = [
     acpiOem: { oemId: "HP", tableId: "ProLiant", creatorId: "HP" },
     amdviUnits: 0,
     pci: [...intelPlatform(0x0e02), ...passthroughCards(3, 4, 5)],
-    host: { mgmtIf: "em0", rootFs: "zfs", rootPartition: "ada0p4" },
+    host: { mgmtIf: "em0", rootFs: "zfs", rootPartition: "ada0p4", swap: [{ device: "/dev/ada0p3", bytes: 4 * GiB }] },
   },
   {
     name: "freebsd15",
@@ -265,7 +265,7 @@ export const PROFILES: readonly Profile[] = [
     acpiOem: { oemId: "SUPERM", tableId: "SMCI--MB", creatorId: "INTL" },
     amdviUnits: 0,
     pci: [...intelPlatform(0x2030), ...passthroughCards(3, 4, 5)],
-    host: { mgmtIf: "em0", rootFs: "zfs", rootPartition: "ada0p4" },
+    host: { mgmtIf: "em0", rootFs: "zfs", rootPartition: "ada0p4", swap: [{ device: "/dev/ada0p3", bytes: 4 * GiB }] },
   },
 ];
 
