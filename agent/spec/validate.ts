@@ -168,18 +168,21 @@ const uniqueNicSettings: Rule = (s, problems) => {
   }
 };
 
+/** One backing store per writable disk; a CD image (ahci-cd, read only) may be shared. */
 const uniqueDiskPaths: Rule = (s, problems) => {
-  const seen = new Map<string, { path: string; raw: string }>();
+  const seen = new Map<string, { path: string; raw: string; cd: boolean }>();
   s.guests.forEach((g, gi) => {
     (g.disks ?? []).forEach((d, di) => {
       if (d.path === undefined) return;
       const key = normalizeHostPath(d.path);
       const field = at(at(at(guestPath(gi), "disks"), di), "path");
+      const cd = d.type === "ahci-cd";
       const first = seen.get(key);
       if (!first) {
-        seen.set(key, { path: field, raw: d.path });
+        seen.set(key, { path: field, raw: d.path, cd });
         return;
       }
+      if (first.cd && cd) return;
       problems.add(field, `${d.path} is also ${first.path}${first.raw !== d.path ? ` (${first.raw})` : ""}; ` +
         "two disks on one backing store would corrupt it");
     });

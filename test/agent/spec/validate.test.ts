@@ -280,6 +280,15 @@ describe("rules across the document", () => {
     ]);
     // Paths that only look alike are different disks.
     assert.deepEqual(problems((d) => (d.guests[1].disks[0].path = "/dev/zvol/zroot/ml10")), []);
+    // A CD image is read only: guests may share an install ISO, but not with a writable disk.
+    assert.deepEqual(problems((d) => {
+      d.guests[0].disks.push({ path: "/vm/iso/install.iso", type: "ahci-cd" });
+      d.guests[1].disks.push({ path: "/vm/iso/install.iso", type: "ahci-cd", slot: 9 });
+    }), []);
+    refuses((d) => {
+      d.guests[0].disks.push({ path: "/vm/iso/install.iso", type: "ahci-cd" });
+      d.guests[1].disks.push({ path: "/vm/iso/install.iso", slot: 9 });
+    }, "guests[1].disks[1].path: /vm/iso/install.iso is also guests[0].disks[1].path; two disks on one backing store would corrupt it");
   });
 
   test("reservations need vmm loaded from loader.conf", () => {
