@@ -10,6 +10,7 @@ import { renderCommand } from "./render.js";
 import { sandboxCommand } from "./sandbox.js";
 import { validateCommand } from "./validate.js";
 import { AGENT_VERSION } from "../version.js";
+import { onHostLockWait } from "../host/host-lock.js";
 
 const USAGE = `usage: bhyve-agent COMMAND [ARGS]
 
@@ -59,6 +60,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) throw new UserError(`bhyve-agent: unknown command "${name}"\n${USAGE}`, "E_USAGE", 64);
+  // On the console, say why a command does not proceed (rpc keeps stderr quiet: its client reads the protocol).
+  if (name !== "rpc") onHostLockWait((file, holder) => process.stderr.write(`bhyve-agent: waiting for the host lock ${file}${holder ? ` (held by pid ${holder})` : ""}\n`));
   return command(args);
 }
 

@@ -10,7 +10,12 @@ export class UserError extends Error {
   }
 }
 
-/** Runs a CLI main function: user errors print their message, bugs keep their stack. */
+/** An error the agent raises on purpose, with a stable code (E_STATE, E_LOCKED, ...): its message is for the operator. */
+function codedError(err: unknown): err is Error & { code: string } {
+  return err instanceof Error && typeof (err as { code?: unknown }).code === "string" && /^E_[A-Z_]+$/.test((err as unknown as { code: string }).code);
+}
+
+/** Runs a CLI main function: user errors and coded errors print their message, bugs keep their stack. */
 export async function runMain(main: (argv: string[]) => Promise<number>): Promise<void> {
   try {
     process.exitCode = await main(process.argv.slice(2));
@@ -18,6 +23,9 @@ export async function runMain(main: (argv: string[]) => Promise<number>): Promis
     if (err instanceof UserError) {
       process.stderr.write(`${err.message}\n`);
       process.exitCode = err.exitCode;
+    } else if (codedError(err)) {
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = 1;
     } else {
       process.stderr.write(`internal error: ${(err as Error)?.stack ?? String(err)}\n`);
       process.exitCode = 70;

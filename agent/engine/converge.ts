@@ -150,6 +150,9 @@ export async function converge(paths: HostPaths, desired: DesiredState, opts: Co
   const releasing = new Set([...stored.releasing, ...stored.desired.ppt.map((p) => formatBsf(p.device))]);
   for (const p of desired.ppt) releasing.delete(formatBsf(p.device));
   const managed = hostManaged ?? stored.hostManaged;
+  // Recorded before the first change as well: an agent killed half way (SIGKILL, power loss) must
+  // leave a state from which the next run finds what it may have changed, e.g. a device it bound.
+  writeAgentState(paths, { desired, hostDrivers, releasing: [...releasing].sort(), hostManaged: managed });
   try {
     await convergeChecked(paths, desired, managed, releasing, hostDrivers, facts, result, opts);
   } finally {
