@@ -19,6 +19,7 @@ import { documentHash } from "../../agent/spec/document.js";
 import { decodeDesired } from "../../agent/engine/service.js";
 import { decodeAgentState, previousStateFile } from "../../agent/host/state.js";
 import { readGuest } from "../../agent/guests/lifecycle.js";
+import { readMachine } from "../../agent/sandbox/machine.js";
 import { repoPath } from "../helpers.js";
 import { AgentHost, FW } from "../agent/agent-helpers.js";
 
@@ -114,8 +115,15 @@ function startApply(root: string, file: string): Run {
   return { child, done };
 }
 
-/** Monitors and bhyve processes of the sandbox at `root`, by guest name (zombies left out). */
-export function guestProcesses(root: string): Map<string, { monitors: number[]; bhyves: number[] }> {
+/**
+ * Monitors and bhyve processes of the sandbox at `root`, by guest name (zombies left out). A
+ * monitor names its spec directory (under the root) in its argv. A simulated bhyve names the root's
+ * usr/sbin/bhyve until it retitles itself `bhyve: NAME`; after that it is the sandbox's when its
+ * parent is one of the sandbox's monitors, when the sandbox records its PID, or when it is in the
+ * session of a monitor of the sandbox seen before (`sessions`, kept by the caller): a bhyve whose
+ * monitor died stays in its session.
+ */
+export function guestProcesses(root: string, sessions: Set<number> = new Set()): Map<string, { monitors: number[]; bhyves: number[] }> {
   const out = new Map<string, { monitors: number[]; bhyves: number[] }>();
   const entry = (name: string) => {
     let e = out.get(name);
@@ -124,15 +132,30 @@ export function guestProcesses(root: string): Map<string, { monitors: number[]; 
   };
   const specPrefix = `${root}/var/db/bhyve-agent/guests/`;
   const bhyvePath = `${root}/usr/sbin/bhyve`;
-  const text = execFileSync("/bin/ps", ["-A", "-ww", "-o", "pid=,stat=,args="], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-  for (const line of text.split("\n")) {
-    const m = /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line);
-    if (!m || m[2]!.startsWith("Z")) continue;
-    const pid = Number(m[1]);
-    const args = m[3]!.split(" ");
-    const last = args[args.length - 1]!;
-    if (args.some((a) => a.endsWith("/bhyve-monitor")) && last.startsWith(specPrefix)) entry(last.slice(specPrefix.length)).monitors.push(pid);
-    else if (args.includes(bhyvePath)) entry(last).bhyves.push(pid);
+  const text = execFileSync("/bin/ps", ["-A", "-ww", "-o", "pid=,ppid=,sid=,stat=,args="], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const rows = text.split("\n").flatMap((line) => {
+    const m = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line);
+    return m && !m[4]!.startsWith("Z") ? [{ pid: Number(m[1]), ppid: Number(m[2]), sid: Number(m[3]), args: m[5]!.split(" ") }] : [];
+  });
+  const monitors = new Set<number>();
+  for (const r of rows) {
+    const last = r.args[r.args.length - 1]!;
+    if (r.args.some((a) => a.endsWith("/bhyve-monitor")) && last.startsWith(specPrefix)) {
+      entry(last.slice(specPrefix.length)).monitors.push(r.pid);
+      monitors.add(r.pid);
+      sessions.add(r.sid);
+    }
+  }
+  let recorded = new Set<number>();
+  try {
+    recorded = new Set(Object.values(readMachine(root).vms).flatMap((vm) => (vm.process ? [vm.process.pid] : [])));
+  } catch {
+    // no machine state (yet): only the other signs count
+  }
+  for (const r of rows) {
+    const last = r.args[r.args.length - 1]!;
+    if (r.args.includes(bhyvePath)) entry(last).bhyves.push(r.pid);
+    else if (r.args.length === 2 && r.args[0] === "bhyve:" && (monitors.has(r.ppid) || recorded.has(r.pid) || sessions.has(r.sid))) entry(r.args[1]!).bhyves.push(r.pid);
   }
   return out;
 }
@@ -149,10 +172,10 @@ function duplicateText(procs: Map<string, { monitors: number[]; bhyves: number[]
  * execs bhyve or a helper), so for a few milliseconds one guest shows two processes with the same
  * command line. A real duplicate stays; this waits up to `graceMs` for the count to drop.
  */
-async function lastingDuplicates(root: string, graceMs = 10_000): Promise<string[]> {
+async function lastingDuplicates(root: string, sessions: Set<number>, graceMs = 10_000): Promise<string[]> {
   const deadline = Date.now() + graceMs;
   for (;;) {
-    const found = duplicateText(guestProcesses(root));
+    const found = duplicateText(guestProcesses(root, sessions));
     if (found.length === 0 || Date.now() > deadline) return found;
     await sleep(50);
   }
@@ -186,6 +209,7 @@ export async function runTorture(opts: TortureOptions): Promise<TortureResult> {
     const knownLoaderConf = new Set([original, rendered.A, rendered.B]);
     const stateFile = h.paths.stateFile;
     let stateWritten = false;
+    const sessions = new Set<number>();
 
     /** Whole files after a kill: loader.conf and its backup, state.json and its previous copy. */
     const checkFiles = (when: string): void => {
@@ -250,13 +274,13 @@ export async function runTorture(opts: TortureOptions): Promise<TortureResult> {
         const rt = readGuest(h.paths, g.name);
         if (rt.state !== "missing" || rt.vm_exists) problems.push(`guest ${g.name} is still there (${rt.state})`);
       }
-      const procs = guestProcesses(h.root);
+      const procs = guestProcesses(h.root, sessions);
       for (const [name, p] of procs) {
         if (!names.has(name) && (p.monitors.length || p.bhyves.length)) problems.push(`guest ${name} is not in the document but has processes`);
       }
       for (const name of names) {
         const p = procs.get(name);
-        if (p && (p.monitors.length > 1 || p.bhyves.length > 1)) problems.push(`guest ${name} runs twice`);
+        if (!p || p.monitors.length !== 1 || p.bhyves.length !== 1) problems.push(`guest ${name} has ${p?.monitors.length ?? 0} monitor(s) and ${p?.bhyves.length ?? 0} bhyve process(es), not one of each`);
       }
       if (problems.length) violation(`${when}: the apply of ${which} did not converge: ${problems.join("; ")}`);
       else result.converged++;
@@ -289,7 +313,7 @@ export async function runTorture(opts: TortureOptions): Promise<TortureResult> {
       else result.finishedFirst++;
       const when = `kill ${result.kills} (${which}, ${Math.round(delay)} ms${r.signal ? "" : ", finished first"})`;
       checkFiles(when);
-      const dups = await lastingDuplicates(h.root);
+      const dups = await lastingDuplicates(h.root, sessions);
       if (dups.length) {
         result.duplicates++;
         violation(`${when}: ${dups.join("; ")}`);
