@@ -63,6 +63,8 @@ export interface TortureOptions {
   readonly checkEvery?: number;
   /** Progress lines. */
   readonly log?: (line: string) => void;
+  /** Asked before each kill: true ends the run early (after the final converge checks). */
+  readonly stop?: () => boolean;
 }
 
 /** What a torture run found. */
@@ -301,7 +303,7 @@ export async function runTorture(opts: TortureOptions): Promise<TortureResult> {
     log(`seed ${seed}; uninterrupted apply: A ${result.windowMs.A} ms, B ${result.windowMs.B} ms`);
 
     let turn = 0;
-    while (result.kills < opts.kills && result.violations.length < 20) {
+    while (result.kills < opts.kills && result.violations.length < 20 && !opts.stop?.()) {
       const which = turn++ % 2 === 0 ? "B" : "A";
       const delay = random() * result.windowMs[which];
       const run = (running = startApply(h.root, files[which]));

@@ -21,11 +21,21 @@ const kills = option(args, "--kills") ?? 1000;
 const seed = option(args, "--seed");
 const checkEvery = option(args, "--check-every") ?? 100;
 const line = (s: string): void => void process.stdout.write(`${new Date().toISOString()} ${s}\n`);
+// Interrupted: finish the apply in flight, run the final checks, destroy the sandbox host, report.
+let stopping = false;
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    line(`${sig}: stopping after this apply (again to quit at once, leaving the sandbox host behind)`);
+  });
+}
 try {
-  const r = await runTorture({ kills, seed, checkEvery: Math.max(1, checkEvery), log: line });
+  const r = await runTorture({ kills, seed, checkEvery: Math.max(1, checkEvery), log: line, stop: () => stopping });
   line(summary(r));
   for (const v of r.violations) line(`violation: ${v}`);
-  process.exitCode = r.violations.length ? 1 : 0;
+  if (r.kills < kills) line(`stopped early: ${r.kills} of ${kills} kills`);
+  process.exitCode = r.violations.length || r.kills < kills ? 1 : 0;
 } catch (err) {
   line(`torture failed: ${(err as Error).stack ?? String(err)}`);
   process.exitCode = 1;
