@@ -212,6 +212,9 @@ async function convergeChecked(
     if (rt.monitor_pid !== null && (g.state === "stopped" || !same)) {
       await stopGuest(paths, g.name);
       result.changed.push({ what: `guest ${g.name}`, detail: g.state === "stopped" ? "stopped" : "stopped to apply a changed configuration" });
+    } else if (rt.monitor_pid !== null && rt.state === "stopping") {
+      // An earlier change asked it to stop and was interrupted (killed): let it finish, then it starts again below.
+      await stopGuest(paths, g.name);
     }
   }
 

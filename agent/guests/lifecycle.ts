@@ -207,8 +207,10 @@ export async function deleteGuest(paths: HostPaths, name: string): Promise<void>
   await stopGuest(paths, name);
   if (existsSync(join(paths.devVmm, name))) await runTool(paths.tool("bhyvectl"), ["--destroy", `--vm=${name}`]);
   const mp = monitorPaths(paths, name);
-  rmSync(mp.specDir, { recursive: true, force: true });
+  // The spec directory goes last: it is what lists the guest as the agent's (listGuestNames), so an
+  // agent killed half way leaves a guest that the next run deletes again, never stray run files.
   rmSync(mp.runDir, { recursive: true, force: true });
   rmSync(mp.logFile, { force: true });
   rmSync(`${mp.logFile}.0`, { force: true });
+  rmSync(mp.specDir, { recursive: true, force: true });
 }
