@@ -88,7 +88,7 @@ export function decodeAgentState(text: string): { ok: true; state: AgentState } 
     return { ok: false, reason: oneLine(`${shown}${r.problems.length > 3 ? ` (and ${r.problems.length - 3} more)` : ""}`, 300) };
   }
   const hostDrivers = raw.hostDrivers ?? {};
-  if (!isRecord(hostDrivers) || Object.entries(hostDrivers).some(([k, v]) => !BSF.test(k) || typeof v !== "string" || !/^[a-z][a-z0-9_]*$/.test(v))) {
+  if (!isRecord(hostDrivers) || Object.entries(hostDrivers).some(([k, v]) => !BSF.test(k) || typeof v !== "string" || !/^[A-Za-z0-9_.-]+$/.test(v))) {
     return { ok: false, reason: "hostDrivers: expected a mapping of B/S/F to driver names" };
   }
   const releasing = raw.releasing ?? [];
