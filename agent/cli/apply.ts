@@ -50,7 +50,13 @@ export async function autostartCommand(args: string[]): Promise<number> {
   const usage = "usage: bhyve-agent autostart [--root DIR] [--json]";
   const o = hostOptions(args, usage);
   if (o.operands.length) throw new UserError(usage, "E_USAGE", 64);
-  return run(o.json, () => autostart(o.paths), { paths: o.paths, method: "autostart", request: {} });
+  try {
+    return await run(o.json, () => autostart(o.paths), { paths: o.paths, method: "autostart", request: {} });
+  } catch (err) {
+    // At boot: say plainly that nothing was started, and why, rather than fail obscurely.
+    if (err instanceof UserError && err.code === "E_STATE") throw new UserError(`autostart started no guest: ${err.message}`, err.code);
+    throw err;
+  }
 }
 
 /** `bhyve-agent shutdown [--root DIR]`: stop every guest (for the rc.d script at shutdown); the desired state is kept. */

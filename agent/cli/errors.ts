@@ -10,10 +10,15 @@ export class UserError extends Error {
   }
 }
 
+/** An error the agent raises on purpose, with a stable code (E_STATE, E_LOCKED, ...): its message is for the operator. */
+function codedError(err: unknown): err is Error & { code: string } {
+  return err instanceof Error && typeof (err as { code?: unknown }).code === "string" && /^E_[A-Z_]+$/.test((err as unknown as { code: string }).code);
+}
+
 /**
- * Runs a CLI main function: user errors print their message, bugs keep their stack. A reader that
- * went away (EPIPE on stdout or stderr, e.g. `apply | head -1` or a closed SSH channel) never
- * crashes the command: what it does is done and audited, and it exits quietly.
+ * Runs a CLI main function: user errors and coded errors print their message, bugs keep their
+ * stack. A reader that went away (EPIPE on stdout or stderr, e.g. `apply | head -1` or a closed SSH
+ * channel) never crashes the command: what it does is done and audited, and it exits quietly.
  */
 export async function runMain(main: (argv: string[]) => Promise<number>): Promise<void> {
   for (const stream of [process.stdout, process.stderr]) {
@@ -27,6 +32,9 @@ export async function runMain(main: (argv: string[]) => Promise<number>): Promis
     if (err instanceof UserError) {
       process.stderr.write(`${err.message}\n`);
       process.exitCode = err.exitCode;
+    } else if (codedError(err)) {
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = 1;
     } else {
       process.stderr.write(`internal error: ${(err as Error)?.stack ?? String(err)}\n`);
       process.exitCode = 70;

@@ -9,6 +9,7 @@ import { renderCommand } from "./render.js";
 import { sandboxCommand } from "./sandbox.js";
 import { validateCommand } from "./validate.js";
 import { AGENT_VERSION } from "../version.js";
+import { onHostLockWait } from "../host/host-lock.js";
 
 const USAGE = `usage: bhyve-agent COMMAND [ARGS]
 
@@ -60,6 +61,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS.get(name);
   if (!command) throw new UserError(`bhyve-agent: unknown command ${JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}…` : name)}\n${USAGE}`, "E_USAGE", 64);
+  // On the console, say why a command does not proceed (rpc keeps stderr quiet: its client reads the protocol).
+  if (name !== "rpc") onHostLockWait((file, holder) => process.stderr.write(`bhyve-agent: waiting for the host lock ${file}${holder ? ` (held by pid ${holder})` : ""}\n`));
   return command(args);
 }
 

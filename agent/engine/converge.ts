@@ -176,6 +176,9 @@ export async function converge(paths: HostPaths, desired: DesiredState, opts: Co
   const releasing = new Set([...stored.releasing, ...stored.desired.ppt.map((p) => formatBsf(p.device))]);
   for (const p of desired.ppt) releasing.delete(formatBsf(p.device));
   const managed = hostManaged ?? stored.hostManaged;
+  // Recorded before the first change as well: an agent killed half way (SIGKILL, power loss) must
+  // leave a state from which the next run finds what it may have changed, e.g. a device it bound.
+  writeAgentState(paths, { desired, hostDrivers, releasing: [...releasing].sort(), hostManaged: managed });
   try {
     await convergeChecked(paths, desired, managed, releasing, hostDrivers, facts, result, opts);
   } finally {
@@ -235,6 +238,9 @@ async function convergeChecked(
     if (rt.monitor_pid !== null && (g.state === "stopped" || !same)) {
       await stopGuest(paths, g.name);
       result.changed.push({ what: `guest ${g.name}`, detail: g.state === "stopped" ? "stopped" : "stopped to apply a changed configuration" });
+    } else if (rt.monitor_pid !== null && rt.state === "stopping") {
+      // An earlier change asked it to stop and was interrupted (killed): let it finish, then it starts again below.
+      await stopGuest(paths, g.name);
     }
   }
 

@@ -253,7 +253,9 @@ export async function deleteGuest(paths: HostPaths, name: string): Promise<void>
     const r = await runTool(paths.tool("bhyvectl"), ["--destroy", `--vm=${name}`]);
     if (existsSync(join(paths.devVmm, name))) throw new GuestError(`guest ${name}'s VM could not be destroyed: ${r.stderr.trim() || `bhyvectl exit ${r.status}`}`, "E_DESTROY");
   }
-  rmSync(paths.guestSpecDir(name), { recursive: true, force: true });
+  // The spec directory goes last: it is what lists the guest as the agent's (listGuestNames), so an
+  // agent killed half way leaves a guest that the next run deletes again, never stray run files.
   rmSync(paths.guestRunDir(name), { recursive: true, force: true });
   rmSync(paths.guestLogDir(name), { recursive: true, force: true });
+  rmSync(paths.guestSpecDir(name), { recursive: true, force: true });
 }

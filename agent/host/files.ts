@@ -1,26 +1,87 @@
-/** Host file writes: atomic (temporary file, fsync, rename, fsync of the directory). */
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
+/**
+ * Host file writes that survive a crash or a SIGKILL at any moment: the data goes to a fresh
+ * temporary file beside the target (created with O_EXCL|O_NOFOLLOW, so that nothing planted there
+ * is followed or reused), is fsync'ed, renamed over the target, and the directory is fsync'ed so
+ * that the rename itself is on disk. A reader, or the next boot, sees the old file or the new one,
+ * never a mix. Temporary files left by a writer that was killed are removed by the next write.
+ */
+import { closeSync, constants, fchmodSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
+import { processAlive } from "./pid-lock.js";
 
-/** Replaces `path` with `data` so that a reader (or a crash) sees the old or the new file, never a mix. */
-export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, "w", mode);
+/** The temporary names of `base` in its directory: `.BASE.PID.RANDOM.tmp`. */
+function tempPattern(base: string): RegExp {
+  const quoted = base.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^\\.${quoted}\\.(\\d+)\\.[0-9a-f]+\\.tmp$`);
+}
+
+/** Removes temporary files of `path` whose writer is no longer running (a writer killed half way). */
+export function removeStaleTemps(path: string): void {
+  const dir = dirname(path);
+  const pattern = tempPattern(basename(path));
+  let names: string[];
   try {
-    const buf = typeof data === "string" ? Buffer.from(data) : data;
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off);
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = pattern.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || processAlive(pid)) continue;
+    try {
+      unlinkSync(join(dir, name));
+    } catch {
+      // someone else cleaned it up first
+    }
+  }
+}
+
+/** fsync of a directory, where the system allows it (FreeBSD and Linux do; some file systems refuse). */
+export function fsyncDirectory(dir: string): void {
+  let fd: number;
+  try {
+    fd = openSync(dir, constants.O_RDONLY | (constants.O_DIRECTORY ?? 0));
+  } catch {
+    return;
+  }
+  try {
     fsyncSync(fd);
+  } catch {
+    // EINVAL/EBADF on file systems without directory fsync: the rename is still atomic.
   } finally {
     closeSync(fd);
   }
-  renameSync(tmp, path);
-  const dir = openSync(dirname(path), "r");
+}
+
+/** Replaces `path` with `data` so that a reader (or a crash) sees the old or the new file, never a mix. */
+export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644): void {
+  removeStaleTemps(path);
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), mode);
+  let renamed = false;
   try {
-    fsyncSync(dir);
-  } catch {
-    // Some file systems refuse fsync on a directory; the rename is still atomic.
+    try {
+      fchmodSync(fd, mode); // the exact mode, whatever the umask
+      const buf = typeof data === "string" ? Buffer.from(data) : data;
+      let off = 0;
+      while (off < buf.length) off += writeSync(fd, buf, off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+    renamed = true;
   } finally {
-    closeSync(dir);
+    if (!renamed) {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // already gone
+      }
+    }
   }
+  fsyncDirectory(dirname(path));
 }

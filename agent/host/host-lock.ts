@@ -3,11 +3,11 @@
  * rc.d autostart and an apply). flock(2) through the native addon, so that a killed agent
  * releases it with its last file descriptor; without the addon, a PID lock file.
  */
-import { closeSync, mkdirSync, openSync, ftruncateSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, ftruncateSync, readFileSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { loadNativeProbe } from "./native.js";
 import type { HostPaths } from "./paths.js";
-import { acquireLock } from "./pid-lock.js";
+import { acquireLock, processAlive } from "./pid-lock.js";
 
 /** Another change holds the lock past the deadline. */
 export class HostLockedError extends Error {
@@ -20,6 +20,47 @@ export class HostLockedError extends Error {
 /** Default wait for the host lock. */
 export const HOST_LOCK_TIMEOUT_MS = 120_000;
 
+/** Told once per wait when the host lock is not free at once: the lock file and the PID it names (null when unknown). */
+export type HostLockWaitListener = (lockFile: string, holder: number | null) => void;
+
+let waitListener: HostLockWaitListener | undefined;
+
+/**
+ * Sets (or clears) the listener told when a change has to wait for the host lock. The console
+ * commands print a line, so that an operator sees why a command does not proceed; tests use it
+ * to know that a second change is really blocked on the lock.
+ */
+export function onHostLockWait(listener: HostLockWaitListener | undefined): void {
+  waitListener = listener;
+}
+
+function holderOf(file: string): number | null {
+  try {
+    const pid = Number(readFileSync(file, "utf8").trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether another process holds the host lock now (a non-blocking try, released at once). */
+export function hostLockHeld(paths: HostPaths): boolean {
+  const native = loadNativeProbe();
+  if (!native.available) {
+    const holder = holderOf(`${paths.lockFile}.pid`);
+    return holder !== null && holder !== process.pid && processAlive(holder);
+  }
+  mkdirSync(dirname(paths.lockFile), { recursive: true });
+  const fd = openSync(paths.lockFile, "a+", 0o600);
+  try {
+    if (!native.probe.flock(fd, "exclusive", true)) return true;
+    native.probe.flock(fd, "unlock");
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Runs `fn` holding the host lock. */
 export async function withHostLock<T>(paths: HostPaths, fn: () => Promise<T>, timeoutMs = HOST_LOCK_TIMEOUT_MS): Promise<T> {
   mkdirSync(dirname(paths.lockFile), { recursive: true });
@@ -27,7 +68,7 @@ export async function withHostLock<T>(paths: HostPaths, fn: () => Promise<T>, ti
   if (!native.available) {
     let release: () => void;
     try {
-      release = await acquireLock(`${paths.lockFile}.pid`, timeoutMs);
+      release = await acquireLock(`${paths.lockFile}.pid`, timeoutMs, () => waitListener?.(`${paths.lockFile}.pid`, holderOf(`${paths.lockFile}.pid`)));
     } catch (err) {
       throw (err as { code?: string }).code === "E_LOCK_TIMEOUT" ? new HostLockedError(timeoutMs) : err;
     }
@@ -41,7 +82,12 @@ export async function withHostLock<T>(paths: HostPaths, fn: () => Promise<T>, ti
   try {
     const deadline = Date.now() + timeoutMs;
     let wait = 5;
+    let told = false;
     while (!native.probe.flock(fd, "exclusive", true)) {
+      if (!told) {
+        told = true;
+        waitListener?.(paths.lockFile, holderOf(paths.lockFile));
+      }
       if (Date.now() > deadline) throw new HostLockedError(timeoutMs);
       await new Promise((r) => setTimeout(r, wait));
       wait = Math.min(wait * 2, 100);

@@ -3,7 +3,7 @@
  * is taken over. Node has no flock(2): the agent's host lock uses the native addon's flock and
  * falls back to this where the addon is not built; the sandbox always uses this.
  */
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 
 /** Raised when the lock cannot be had before the deadline. */
 export class LockTimeoutError extends Error {
@@ -23,18 +23,29 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-/** One attempt: a release function when the lock was taken, undefined when someone else holds it. */
+/**
+ * One attempt: a release function when the lock was taken, undefined when someone else holds it.
+ * The lock file appears whole, already holding our PID (written to a private file, then linked
+ * into place, which fails when the lock exists): a holder killed at any moment leaves a file that
+ * names it, never an empty one that nobody could take over.
+ */
 function tryAcquire(path: string): (() => void) | undefined {
-  let fd: number;
+  const mine = `${path}.${process.pid}.tmp`;
+  const fd = openSync(mine, "w", 0o600);
   try {
-    fd = openSync(path, "wx", 0o600);
+    writeSync(fd, String(process.pid));
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(mine, path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
     let owner = NaN;
     try {
       owner = Number(readFileSync(path, "utf8"));
     } catch {
-      return undefined; // released between our open and read: try again
+      return undefined; // released between our link and read: try again
     }
     if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) {
       try {
@@ -44,11 +55,8 @@ function tryAcquire(path: string): (() => void) | undefined {
       }
     }
     return undefined;
-  }
-  try {
-    writeSync(fd, String(process.pid));
   } finally {
-    closeSync(fd);
+    unlinkSync(mine);
   }
   return () => unlinkSync(path);
 }
@@ -74,13 +82,18 @@ export function withLock<T>(path: string, fn: () => T, timeoutMs = 10_000): T {
   }
 }
 
-/** Takes the lock, waiting asynchronously up to `timeoutMs`; resolves with its release function. */
-export async function acquireLock(path: string, timeoutMs: number): Promise<() => void> {
+/** Takes the lock, waiting asynchronously up to `timeoutMs`; resolves with its release function. `onWait` is called once when it has to wait. */
+export async function acquireLock(path: string, timeoutMs: number, onWait?: () => void): Promise<() => void> {
   const deadline = Date.now() + timeoutMs;
   let wait = 5;
+  let told = false;
   for (;;) {
     const release = tryAcquire(path);
     if (release) return release;
+    if (!told) {
+      told = true;
+      onWait?.();
+    }
     if (Date.now() > deadline) throw new LockTimeoutError(path, timeoutMs);
     await new Promise((r) => setTimeout(r, wait));
     wait = Math.min(wait * 2, 100);

@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { hostLockHeld, onHostLockWait, withHostLock } from "../../../agent/host/host-lock.js";
+import { HostPaths } from "../../../agent/host/paths.js";
+import { acquireLock } from "../../../agent/host/pid-lock.js";
+
+const dir = mkdtempSync(join(tmpdir(), "cdktf-bhyve-lock-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe("the host lock", () => {
+  const paths = new HostPaths(join(dir, "root"));
+
+  test("held while a change runs, free before and after (a non-blocking try)", async () => {
+    assert.equal(hostLockHeld(paths), false);
+    await withHostLock(paths, async () => {
+      assert.equal(hostLockHeld(paths), true);
+    });
+    assert.equal(hostLockHeld(paths), false);
+  });
+
+  test("a second change waits, is told who holds the lock, and runs only after the first", async () => {
+    const order: string[] = [];
+    const told: Array<[string, number | null]> = [];
+    onHostLockWait((file, holder) => told.push([file, holder]));
+    try {
+      let second: Promise<void> | undefined;
+      await withHostLock(paths, async () => {
+        order.push("first start");
+        second = withHostLock(paths, async () => void order.push("second"));
+        await until(() => told.length === 1, "the second change to wait");
+        order.push("first end");
+      });
+      await second;
+    } finally {
+      onHostLockWait(undefined);
+    }
+    assert.deepEqual(order, ["first start", "first end", "second"]);
+    assert.deepEqual(told, [[paths.lockFile, process.pid]]);
+  });
+});
+
+describe("the PID lock file (the host lock without the native addon)", () => {
+  test("appears whole with the owner's PID, leaves no temporary file, and a dead owner's lock is taken over", async () => {
+    const f = join(dir, "a.lock");
+    const dead = Number(spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout);
+    writeFileSync(f, String(dead));
+    let waited = 0;
+    const release = await acquireLock(f, 10_000, () => waited++);
+    assert.equal(readFileSync(f, "utf8"), String(process.pid));
+    assert.ok(waited <= 1);
+    assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith("a.lock.")), []);
+    // Held by a live process (this one): a second try waits and is told so once.
+    let told = 0;
+    await assert.rejects(acquireLock(f, 200, () => told++), { code: "E_LOCK_TIMEOUT" });
+    assert.equal(told, 1);
+    release();
+    assert.equal(existsSync(f), false);
+  });
+});
