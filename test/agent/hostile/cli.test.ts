@@ -195,6 +195,17 @@ describe("cli: --root and the options of the host commands", () => {
       test(`${command}: ${name}`, () => refused([command, ...args()], want));
     }
   }
+  // A directory that is not a host: the first tool the command needs is missing, a refusal with its code (exit 1), not a crash.
+  for (const command of ["status", "facts", "policy"]) {
+    test(`${command} on a directory that is not a host`, async () => {
+      const empty = mkdtempSync(join(dir, "empty-root-"));
+      await refused([command, "--root", empty], { code: "E_TOOL_MISSING", message: /is missing/ });
+      // Only the host lock (status reads under it), as on any host the agent runs on.
+      const lock = ["var", "var/run", "var/run/bhyve-agent", "var/run/bhyve-agent/host.lock"];
+      const created = (readdirSync(empty, { recursive: true }) as string[]).filter((p) => !lock.includes(p));
+      assert.deepEqual(created, [], "files were created in it");
+    });
+  }
   test("apply with a valid document and a missing --root creates nothing", () =>
     refused(["apply", files["not-a-dir"]!, "--root", missing], { ...usage(/no such directory/), absent: [missing] }));
   test("apply with a valid document and a --root that is a file", () => refused(["apply", files["not-a-dir"]!, "--root", files["not-a-dir"]!], usage(/not a directory/)));
@@ -205,6 +216,14 @@ describe("cli: audit --since values", () => {
     "2026-02-30", "2026-11-30T25:00", "2026-11-30 10:00", "2026-11-30T10:00:00+25:00", "999999999999d", "9999999999999d", "\u0661d"]) {
     test(`--since ${label(since)}`, () => refused(["audit", "--since", since, "--root", h.root], usage(since === "" ? /--since needs a value/ : /--since takes a time/)));
   }
+  test("valid times and ages are still taken", async () => {
+    for (const since of ["30s", "2h", "7d", "2026-11-30", "2024-02-29", "2026-11-30T10:00", "2026-11-30T10:00:00Z", "2026-11-30T10:00:00.5+02:00"]) {
+      const r = await runCaptured(["audit", "--since", since, "--root", h.root, "--json"]);
+      assert.equal(r.error, undefined, `${since}: ${String(r.error)}`);
+      assert.equal(r.result, 0);
+      assert.ok(Array.isArray(JSON.parse(r.stdout)), since);
+    }
+  });
   test("--since without a value", () => refused(["audit", "--root", h.root, "--since"], usage(/--since needs a value/)));
   test("--since followed by a flag", () => refused(["audit", "--since", "--json", "--root", h.root], usage(/--since needs a value/)));
 });

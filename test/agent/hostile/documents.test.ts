@@ -656,6 +656,11 @@ describe("documents: syntax errors and more than one document", () => {
   for (const [text, path] of cases) test(label(text), () => refuseText(text, invalid(path)));
 });
 
+test("documents: %YAML 1.2 and %TAG directives are still taken", () => {
+  assert.ok(checkDocumentText("%YAML 1.2\n---\nguests: []\n").ok);
+  assert.ok(checkDocumentText("%TAG !c! tag:yaml.org,2002:\n---\nguests: !c!seq []\n").ok);
+});
+
 describe("documents: forbidden characters outside values", () => {
   const cases: ReadonlyArray<[string, string, RegExp]> = [
     ["# \u202e comment\nguests: []\n", "line 1, column 3", /a comment contains U\+202E/],
