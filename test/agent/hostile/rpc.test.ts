@@ -286,6 +286,12 @@ describe("rpc: host.apply documents", () => {
     ["more wired memory than the host allows", { ppt: [{ device: "4/0/1", bind: "live" }], guests: [{ ...GUEST, memory: "1T" }] }, invalid("guests[0].memory", /vm\.max_user_wired/)],
   ];
   for (const [name, document, want] of docs) test(name, () => refused(req("host.apply", document === undefined ? {} : { document }), want));
+  test("a __proto__ key in a document object", () =>
+    refused(`{"jsonrpc":"2.0","id":1,"method":"host.apply","params":{"document":{"__proto__":{"guests":[]},"guests":[]}}}`, invalid("__proto__", /unknown key/)));
+  test("a __proto__ key in a guest", () =>
+    refused(`{"jsonrpc":"2.0","id":1,"method":"guest.put","params":{"guest":{"__proto__":{"cpus":1},"name":"web3","memory":"1G","bootrom":"/fw"}}}`, invalid("__proto__", /unknown key/)));
+  test("a __proto__ key in a reservation", () =>
+    refused(`{"jsonrpc":"2.0","id":1,"method":"ppt.put","params":{"reservation":{"__proto__":{"device":"4/0/0"}}}}`, invalid("__proto__", /unknown key/)));
   test("a request nested deeper than 64 levels is refused before it is parsed", () =>
     refused(req("host.apply", { document: { guests: JSON.parse(`${"[".repeat(70)}${"]".repeat(70)}`) } }), { rpc: -32600, code: "E_TOO_DEEP", id: null }));
   test("a line of 200000 open brackets", () => refused("[".repeat(200_000), { rpc: -32600, code: "E_TOO_DEEP", id: null }));
