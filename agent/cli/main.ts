@@ -46,14 +46,29 @@ const COMMANDS = new Map<string, (args: string[]) => Promise<number>>(Object.ent
   policy: policyCommand,
   audit: auditCommand,
   rollback: rollbackCommand,
-  version: async () => {
+  version: async (args: string[]) => {
+    if (args.length) throw new UserError("usage: bhyve-agent version", "E_USAGE", 64);
     process.stdout.write(`${AGENT_VERSION}\n`);
     return 0;
   },
 }));
 
-/** Runs one `bhyve-agent` command; a UserError carries its exit status, any other error is a bug. */
+/**
+ * Runs one `bhyve-agent` command; a UserError carries its exit status. An error with a stable
+ * `E_...` code (a missing tool, a sandbox that is not one, a policy refusal) is a refusal too, and
+ * becomes a UserError with that code (exit 1); any other error is a bug.
+ */
 export async function main(argv: string[]): Promise<number> {
+  try {
+    return await dispatch(argv);
+  } catch (err) {
+    const code = (err as { code?: unknown })?.code;
+    if (!(err instanceof UserError) && err instanceof Error && typeof code === "string" && /^E_[A-Z_]+$/.test(code)) throw new UserError(err.message, code);
+    throw err;
+  }
+}
+
+async function dispatch(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     process.stdout.write(USAGE);

@@ -1,4 +1,5 @@
 /** Options shared by the host commands: `--root DIR` and `--json`. */
+import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { HostPaths } from "../host/paths.js";
 import { UserError } from "./errors.js";
@@ -10,7 +11,32 @@ export interface HostOptions {
   readonly operands: string[];
 }
 
-/** Parses `--root DIR` (default `/`) and `--json`; anything else starting with `-` (but `-` itself) is a usage error. */
+/** An argument echoed in a message: quoted and escaped, and cut short when long. */
+export function shownArg(v: string): string {
+  return JSON.stringify(v.length > 64 ? `${v.slice(0, 64)}…` : v);
+}
+
+/**
+ * The agent root of `--root V`: an absolute path to a directory that exists. A relative or empty
+ * one would silently mean a tree under the current directory, and a file or a missing directory
+ * would end in errors from deep inside the agent.
+ */
+function agentRoot(v: string, usage: string): string {
+  if (!v.startsWith("/")) throw new UserError(`--root takes an absolute path, not ${shownArg(v)}\n${usage}`, "E_USAGE", 64);
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(v).isDirectory();
+  } catch {
+    throw new UserError(`--root ${shownArg(v)}: no such directory\n${usage}`, "E_USAGE", 64);
+  }
+  if (!isDirectory) throw new UserError(`--root ${shownArg(v)}: not a directory\n${usage}`, "E_USAGE", 64);
+  return resolve(v);
+}
+
+/**
+ * Parses `--root DIR` (default `/`; an absolute path to an existing directory) and `--json`;
+ * anything else starting with `-` (but `-` itself) is a usage error.
+ */
 export function hostOptions(args: readonly string[], usage: string): HostOptions {
   let root = "/";
   let json = false;
@@ -19,11 +45,11 @@ export function hostOptions(args: readonly string[], usage: string): HostOptions
     const a = args[i]!;
     if (a === "--root") {
       const v = args[++i];
-      if (!v) throw new UserError(usage, "E_USAGE", 64);
-      root = resolve(v);
-    } else if (a.startsWith("--root=")) root = resolve(a.slice("--root=".length));
+      if (v === undefined) throw new UserError(`--root needs a value\n${usage}`, "E_USAGE", 64);
+      root = agentRoot(v, usage);
+    } else if (a.startsWith("--root=")) root = agentRoot(a.slice("--root=".length), usage);
     else if (a === "--json") json = true;
-    else if (a.startsWith("-") && a !== "-") throw new UserError(`unknown option ${a}\n${usage}`, "E_USAGE", 64);
+    else if (a.startsWith("-") && a !== "-") throw new UserError(`unknown option ${shownArg(a)}\n${usage}`, "E_USAGE", 64);
     else operands.push(a);
   }
   return { paths: new HostPaths(root), json, operands };

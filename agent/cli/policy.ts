@@ -8,7 +8,7 @@ import { printable, readAudit } from "../host/audit.js";
 import { protectedDevices, sessionAddresses } from "../host/protected.js";
 import { policyDocument } from "../spec/policy.js";
 import { UserError } from "./errors.js";
-import { hostOptions, takeOption } from "./options.js";
+import { hostOptions, shownArg, takeOption } from "./options.js";
 
 /** `bhyve-agent policy [--root DIR] [--json]`. */
 export async function policyCommand(args: string[]): Promise<number> {
@@ -34,13 +34,29 @@ export async function policyCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-/** "2026-11-30T10:00:00Z", or an age: 30m, 2h, 7d. */
+/** An ISO 8601 date, or date and time (seconds, fraction and zone optional). */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
+
+/**
+ * "2026-11-30T10:00:00Z" (ISO 8601 only: Date.parse alone takes "1" or "foo 12" for a year), or
+ * an age: 30m, 2h, 7d. A time the clock cannot hold is refused, never read as "no limit".
+ */
 function parseSince(v: string): Date {
-  const age = /^(\d+)(s|m|h|d)$/.exec(v);
-  if (age) return new Date(Date.now() - Number(age[1]) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5 }[age[2] as "s" | "m" | "h" | "d"]);
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new UserError(`--since takes a time (2026-11-30T10:00:00Z) or an age (30m, 2h, 7d), not "${v}"`, "E_USAGE", 64);
-  return new Date(t);
+  const refuse = (why: string): never => {
+    throw new UserError(`--since takes a time (2026-11-30T10:00:00Z) or an age (30m, 2h, 7d), not ${shownArg(v)}${why}`, "E_USAGE", 64);
+  };
+  const age = /^(\d{1,12})(s|m|h|d)$/.exec(v);
+  const t = age ? Date.now() - Number(age[1]) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5 }[age[2] as "s" | "m" | "h" | "d"] : ISO_TIME.test(v) ? Date.parse(v) : refuse("");
+  const date = new Date(t);
+  if (Number.isNaN(date.getTime())) refuse(age ? ": that is before the earliest time the clock holds" : ": there is no such time");
+  if (!age) {
+    // Date.parse rolls 2026-02-30 over to March 2: the day must exist in its month.
+    const [y, m, d] = v.slice(0, 10).split("-").map(Number) as [number, number, number];
+    const day = new Date(0);
+    day.setUTCFullYear(y, m - 1, d);
+    if (day.getUTCFullYear() !== y || day.getUTCMonth() !== m - 1 || day.getUTCDate() !== d) refuse(": there is no such day");
+  }
+  return date;
 }
 
 /** `bhyve-agent audit [--since T] [--root DIR] [--json]`. */

@@ -14,7 +14,8 @@ function kindOf(st: Stats): string {
 
 function cannotRead(file: string, err: unknown): UserError {
   const code = (err as NodeJS.ErrnoException).code;
-  const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "ELOOP" ? "too many symbolic links" : String(code);
+  const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "ELOOP" ? "too many symbolic links"
+    : code === "ENOTDIR" ? "a part of the path is not a directory" : code === "ENAMETOOLONG" ? "the name is too long" : String(code);
   return new UserError(`${file}: cannot read: ${why}`, "E_READ");
 }
 

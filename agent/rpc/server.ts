@@ -138,6 +138,22 @@ export async function serve(paths: HostPaths, input: Readable, output: Writable)
       output.once("close", res);
       output.once("error", res);
     });
+  // ignoreBOM: a byte order mark is kept, so that JSON.parse refuses it rather than it vanishing.
+  const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  /** Answers one line's bytes (without its newline). */
+  const answerLine = async (bytes: Buffer): Promise<void> => {
+    let line: string;
+    try {
+      line = utf8.decode(bytes).replace(/\r$/, "");
+    } catch {
+      // Never read with U+FFFD put in: a name or a path would then be other than the one sent.
+      await write({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "parse error: the request line is not UTF-8 text", data: { code: "E_ENCODING" } } });
+      return;
+    }
+    if (line.trim() === "") return;
+    const answer = await handle(paths, line);
+    if (answer) await write(answer);
+  };
   let pending: Buffer = Buffer.alloc(0);
   let skipping = false;
   for await (const chunk of input as AsyncIterable<Buffer>) {
@@ -153,7 +169,7 @@ export async function serve(paths: HostPaths, input: Readable, output: Writable)
         break;
       }
       const tooLong = nl > MAX_LINE_BYTES;
-      const line = tooLong ? "" : pending.subarray(0, nl).toString("utf8").replace(/\r$/, "");
+      const line = pending.subarray(0, nl);
       pending = pending.subarray(nl + 1);
       if (skipping) {
         skipping = false;
@@ -163,9 +179,9 @@ export async function serve(paths: HostPaths, input: Readable, output: Writable)
         await write({ jsonrpc: "2.0", id: null, error: { code: -32600, message: `request line longer than ${MAX_LINE_BYTES} bytes`, data: { code: "E_TOO_LARGE" } } });
         continue;
       }
-      if (line.trim() === "") continue;
-      const answer = await handle(paths, line);
-      if (answer) await write(answer);
+      await answerLine(line);
     }
   }
+  // A last request without its newline is still a request (a client that ends its input with it).
+  if (!skipping && pending.length > 0) await answerLine(pending);
 }

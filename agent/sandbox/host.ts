@@ -3,7 +3,7 @@
  * A sandbox host is a directory laid out like a FreeBSD root whose tools are simulators.
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { boot } from "./kernel.js";
 import { CONTROL_SIGNAL, GUEST_ACTIONS, initMachine, machineProfile, PAGE_SIZE, processAlive, readMachine, sandboxPaths, updateMachine, type GuestAction, type MachineState } from "./machine.js";
@@ -49,6 +49,7 @@ export function createSandbox(dir: string, profileName: string, opts: CreateOpti
   const profile = findProfile(profileName);
   if (!profile) throw new SandboxError(`unknown profile "${profileName}"; profiles: ${PROFILES.map((p) => p.name).join(", ")}`, "E_PROFILE");
   const root = resolve(dir);
+  if (existsSync(root) && !statSync(root).isDirectory()) throw new SandboxError(`${root} exists and is not a directory`, "E_EXISTS");
   if (existsSync(root) && readdirSync(root).length > 0) throw new SandboxError(`${root} exists and is not empty`, "E_EXISTS");
   const node = opts.node ?? process.execPath;
   const script = resolve(opts.toolScript ?? defaultToolScript());

@@ -89,7 +89,7 @@ export function sandboxPaths(root: string) {
 /** Reads the state; throws a clear error when `root` is not a sandbox. */
 export function readMachine(root: string): MachineState {
   const { state } = sandboxPaths(root);
-  if (!existsSync(state)) throw new Error(`${root} is not a sandbox host (no var/sandbox/machine.json)`);
+  if (!existsSync(state)) throw Object.assign(new Error(`${root} is not a sandbox host (no var/sandbox/machine.json)`), { code: "E_NOT_SANDBOX" });
   return JSON.parse(readFileSync(state, "utf8")) as MachineState;
 }
 
@@ -110,8 +110,8 @@ function writeMachine(root: string, m: MachineState): void {
 
 /** Reads, changes and writes the state under the lock; returns what `change` returns. */
 export function updateMachine<T>(root: string, change: (m: MachineState) => T): T {
-  const { lock, dir } = sandboxPaths(root);
-  mkdirSync(dir, { recursive: true });
+  const { lock } = sandboxPaths(root);
+  readMachine(root); // not a sandbox: refused before anything is created under `root`
   return withLock(lock, () => {
     const m = readMachine(root);
     const result = change(m);

@@ -104,6 +104,25 @@ function checkSyntaxTree(tokens: readonly CST.Token[], lines: LineCounter): Text
   return problems.length > 0 ? { ok: false, code: "E_SPEC_INVALID", problems } : undefined;
 }
 
+/**
+ * Directives other than `%YAML 1.2` and `%TAG`: `%YAML 1.1` would switch the parser to YAML 1.1,
+ * where `yes`, `on` and `no` are booleans, `010` is octal and `<<` merges mappings, so that one
+ * text would mean something other than it means everywhere else; unknown directives mean nothing.
+ */
+function checkDirectives(tokens: readonly CST.Token[], lines: LineCounter): Problem[] {
+  const problems: Problem[] = [];
+  for (const t of tokens) {
+    if (t.type !== "directive") continue;
+    const [name, ...args] = t.source.trim().split(/[ \t]+/);
+    if (name === "%TAG") continue;
+    const message = name === "%YAML"
+      ? args[0] === "1.2" ? undefined : `the directive ${printable(t.source.trim())} asks for another YAML version; documents are YAML 1.2: remove it`
+      : `unknown directive ${printable(name ?? "")}; remove it`;
+    if (message) problems.push({ path: lineColumn(lines, t.offset), message });
+  }
+  return problems;
+}
+
 /** Explicit tags allowed: YAML 1.2 core schema types, and the non-specific `!` (a string). */
 const CORE_TAGS = new Set(["!", ...["str", "int", "float", "bool", "null", "map", "seq"].map((t) => `tag:yaml.org,2002:${t}`)]);
 
@@ -118,13 +137,14 @@ function keyIdentity(value: unknown): string {
 /**
  * The composed document's problems that need its nodes, in one iterative walk: a key given twice
  * in one mapping (found with a set per mapping: the parser's own check compares every key with
- * every other one, which a mapping of many keys turns into minutes of CPU), and explicit tags
- * outside the core schema (`!foo`, `!!python/object`, `!!binary`): refused, never read as plain
- * strings.
+ * every other one, which a mapping of many keys turns into minutes of CPU), a list or mapping used
+ * as a key, and explicit tags outside the core schema (`!foo`, `!!python/object`, `!!binary`):
+ * refused, never read as plain strings.
  */
 function checkNodes(doc: Document, lines: LineCounter): Problem[] {
   const duplicates: number[] = []; // offsets of repeated keys
   const tags: Problem[] = [];
+  const complexKeys: Problem[] = [];
   const stack: Array<[unknown, string]> = [[doc.contents, ""]];
   while (stack.length > 0) {
     const [node, path] = stack.pop()!;
@@ -141,6 +161,10 @@ function checkNodes(doc: Document, lines: LineCounter): Problem[] {
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const scalarKey = isScalar(pair.key) ? pair.key : undefined;
+        // A list or mapping as a key would become its text as a property name: never a known key.
+        if (isCollection(pair.key)) {
+          complexKeys.push({ path: pair.key.range ? lineColumn(lines, pair.key.range[0]) : path || "document", message: "a key is a list or a mapping; keys are names" });
+        }
         if (scalarKey) {
           const id = keyIdentity(scalarKey.value);
           if (keys.has(id)) duplicates.push(scalarKey.range?.[0] ?? 0);
@@ -155,7 +179,7 @@ function checkNodes(doc: Document, lines: LineCounter): Problem[] {
     }
   }
   const repeated = duplicates.sort((a, b) => a - b).map((offset) => ({ path: lineColumn(lines, offset), message: "Map keys must be unique" }));
-  return [...repeated, ...tags];
+  return [...repeated, ...complexKeys, ...tags];
 }
 
 /**
@@ -172,6 +196,8 @@ export function parseDocumentText(text: string): { ok: true; data: unknown } | T
   const tokens = [...new Parser(lines.addNewLine).parse(text)];
   const syntax = checkSyntaxTree(tokens, lines);
   if (syntax?.code === "E_TOO_DEEP") return syntax;
+  const directives = checkDirectives(tokens, lines);
+  if (directives.length > 0) return { ok: false, code: "E_SPEC_INVALID", problems: directives };
   const docs = new Composer({ uniqueKeys: false }).compose(tokens, true, text.length);
   const doc = docs.next().value as Document.Parsed;
   const errors = [...doc.errors];
@@ -188,6 +214,12 @@ export function parseDocumentText(text: string): { ok: true; data: unknown } | T
     };
   }
   if (syntax) return syntax;
+  // Warnings of the composer are mistakes in a document of this model (an ambiguous alias, bad
+  // indentation); unresolved tags are reported by checkNodes, with their field.
+  const warnings = doc.warnings.filter((w) => w.code !== "TAG_RESOLVE_FAILED");
+  if (warnings.length > 0) {
+    return { ok: false, code: "E_SPEC_INVALID", problems: warnings.map((w) => ({ path: lineColumn(lines, w.pos[0]), message: w.message.split("\n")[0]! })) };
+  }
   const nodes = checkNodes(doc, lines);
   if (nodes.length > 0) return { ok: false, code: "E_SPEC_INVALID", problems: nodes };
   try {
