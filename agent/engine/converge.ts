@@ -12,6 +12,7 @@ import { toDocument } from "../spec/document.js";
 import { checkDocumentData } from "../spec/validate.js";
 import type { DesiredState, Guest } from "../spec/types.js";
 import { runTool } from "../host/exec.js";
+import { readAgentConfig } from "../host/config.js";
 import { gatherFacts, hostContext, type HostFacts } from "../host/facts.js";
 import { currentManagedSettings, overridingLines, readLoaderConf, strayLines, writeManagedSettings } from "../host/loader-conf-store.js";
 import { policyProblems } from "./policy-gate.js";
@@ -40,7 +41,7 @@ export interface ConvergeResult {
 
 /** Options of a converge. */
 export interface ConvergeOptions {
-  /** How long a freshly started guest is watched for an early bhyve failure. Default 1500 ms. */
+  /** How long a freshly started guest is watched for an early bhyve failure. Default: the agent config's monitor.start_watch_ms (1500 ms). */
   readonly settleMs?: number;
 }
 
@@ -325,7 +326,7 @@ async function convergeChecked(
       result.refused.push({ what: `guest ${g.name}`, detail: err.message });
     }
   }
-  const failures = await Promise.all(started.map((s) => earlyFailure(paths, s.g.name, s.before, opts.settleMs ?? 1500)));
+  const failures = await Promise.all(started.map((s) => earlyFailure(paths, s.g.name, s.before, opts.settleMs ?? readAgentConfig(paths).monitor.startWatchMs)));
   started.forEach(({ g, was }, i) => {
     const failure = failures[i];
     if (failure) result.refused.push({ what: `guest ${g.name}`, detail: failure });

@@ -29,6 +29,8 @@ export interface MonitorPolicy {
   readonly crashWindowS: number;
   /** The guest log is rotated to `.0` at this size. */
   readonly logMaxBytes: number;
+  /** How long the agent watches a guest it has just started for an early bhyve failure (not part of the monitor's own spec). */
+  readonly startWatchMs: number;
 }
 
 /** Defaults: 60 s to power off, 10 s after force-poweroff, backoff 1 s doubling to 60 s, 5 failures in 10 minutes, 1 MiB log. */
@@ -41,6 +43,7 @@ export const DEFAULT_MONITOR_POLICY: Omit<MonitorPolicy, "restart"> = {
   crashLimit: 5,
   crashWindowS: 600,
   logMaxBytes: 1024 * 1024,
+  startWatchMs: 1500,
 };
 
 /**

@@ -14,6 +14,7 @@
  *     crash_limit: 5              # crashes within crash_window_s that stop the guest as crashed
  *     crash_window_s: 600
  *     log_max_bytes: 1048576      # guest console log size before it is rotated
+ *     start_watch_ms: 1500        # how long apply watches a guest it started for an early bhyve failure
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { decodePolicy, DEFAULT_POLICY, type Policy } from "../spec/policy.js";
@@ -41,6 +42,7 @@ const MONITOR_KEYS: Record<string, keyof Omit<MonitorPolicy, "restart">> = {
   crash_limit: "crashLimit",
   crash_window_s: "crashWindowS",
   log_max_bytes: "logMaxBytes",
+  start_watch_ms: "startWatchMs",
 };
 
 /** Path of the configuration file under the root. */
@@ -68,10 +70,11 @@ export function readAgentConfig(paths: HostPaths): AgentConfig {
   const monitor: Record<string, number> = { ...DEFAULT_MONITOR_POLICY };
   for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
     if (key === "policy") continue;
+    // (keys are compared as own names only: "constructor" or "__proto__" are unknown keys)
     if (key !== "monitor") throw new AgentConfigError(`${file}: ${key}: unknown key; expected monitor or policy`);
     if (typeof value !== "object" || value === null || Array.isArray(value)) throw new AgentConfigError(`${file}: monitor: expected a mapping`);
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      const field = MONITOR_KEYS[k];
+      const field = Object.hasOwn(MONITOR_KEYS, k) ? MONITOR_KEYS[k] : undefined;
       if (!field) throw new AgentConfigError(`${file}: monitor.${k}: unknown key; expected one of ${Object.keys(MONITOR_KEYS).join(", ")}`);
       if (typeof v !== "number" || !Number.isInteger(v) || v < 1) throw new AgentConfigError(`${file}: monitor.${k}: expected a whole number above 0`);
       monitor[field] = v;
