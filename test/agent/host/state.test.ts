@@ -17,7 +17,7 @@ function freshRoot(): HostPaths {
 }
 
 const stateOf = (guests: string[]): AgentState => ({
-  desired: decodeDesired({ ppt: [{ device: "4/0/1", bind: "live" }], guests: guests.map((name) => ({ name, cpus: 1, memory: "256M" , disks: [{ path: "/dev/zvol/zroot/vm/disk0" }] })) }),
+  desired: decodeDesired({ ppt: [{ device: "4/0/1", bind: "live" }], guests: guests.map((name) => ({ name, cpus: 1, memory: "256M", disks: [{ path: `/dev/zvol/zroot/vm/${name}` }] })) }),
   hostDrivers: { "4/0/1": "igb" },
   releasing: ["4/0/0"],
   hostManaged: true,
