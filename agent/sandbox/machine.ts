@@ -112,17 +112,18 @@ function writeMachine(root: string, m: MachineState): void {
 export function updateMachine<T>(root: string, change: (m: MachineState) => T): T {
   const { lock } = sandboxPaths(root);
   readMachine(root); // not a sandbox: refused before anything is created under `root`
+  // A generous deadline: it bounds only a failure, and a busy machine must not meet it.
   return withLock(lock, () => {
     const m = readMachine(root);
     const result = change(m);
     writeMachine(root, m);
     return result;
-  });
+  }, 60_000);
 }
 
 /** Writes a new state (sandbox creation). */
 export function initMachine(root: string, m: MachineState): void {
   const { lock, dir } = sandboxPaths(root);
   mkdirSync(dir, { recursive: true });
-  withLock(lock, () => writeMachine(root, m));
+  withLock(lock, () => writeMachine(root, m), 60_000);
 }

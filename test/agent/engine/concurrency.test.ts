@@ -133,8 +133,8 @@ describe("one change at a time", () => {
     const firstNames = lastIsB ? ["g2-0", "g2-1"] : ["g3-0", "g3-1", "g3-2"];
     const detail = (r: { changed: Array<{ what: string; detail: string }> }, what: string) => r.changed.find((c) => c.what === what)?.detail;
     for (const n of firstNames) {
-      assert.match(detail(first, `guest ${n}`) ?? "", /created and started/, `the first apply started ${n}`);
-      assert.match(detail(second, `guest ${n}`) ?? "", /deleted/, `the second apply saw ${n} and deleted it`);
+      assert.match(detail(first, `guest ${n}`) ?? "", /created and started/, `the first apply started ${n}: ${JSON.stringify(first)}`);
+      assert.match(detail(second, `guest ${n}`) ?? "", /deleted/, `the second apply saw ${n} and deleted it: ${JSON.stringify(second)}`);
     }
   });
 });
