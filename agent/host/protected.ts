@@ -10,18 +10,22 @@
  *   -n get CLIENT`); plus the default route's interface (`route -n get default`); a lagg or bridge
  *   expands to its ports or members → each NIC's PCI location (`sysctl -n dev.DRIVER.UNIT.%location`);
  * - root disk: `mount` → the root's source (a ZFS dataset → its pool's vdevs, `zpool status -P`)
- *   → through GEOM labels and mirrors (`glabel status`, `gmirror status`) → the disk → its controller (`camcontrol devlist -v` for CAM disks, `dev.nvd.N.%parent` for
- *   nvd) → up the newbus tree (`%parent`) to the PCI function (`%location`).
+ *   → through GEOM labels and mirrors (`glabel status`, `gmirror status`) → the disk → its
+ *   controller (`camcontrol devlist -v` for CAM disks, its bus's SIM named as the newbus device:
+ *   umass-sim0 is umass0; `dev.nvd.N.%parent` for nvd) → up the newbus tree (`%parent`) to the
+ *   PCI function (`%location`). A USB disk leads through its hubs and usbus to the USB host
+ *   controller (umass0 → uhub0 → usbus0 → xhci0), which is then the protected device.
  *
  * Virtual interfaces are followed to the NICs under them: a vlan or wlan to its parent (`parent
  * interface:`), a lagg to its ports, a bridge to its members (guests' taps aside).
  *
  * What cannot be determined is never guessed: an interface or root disk that cannot be mapped to
- * a PCI function makes the whole class fail closed (no network controller, PCI class 0x02, or no
- * storage controller, 0x01, is reserved unless ppt.take_protected names it), said in `unmapped`.
+ * a PCI function makes the whole class fail closed (no network controller, PCI class 0x02, no
+ * storage controller, 0x01, or for a USB root disk no serial bus controller, 0x0c, is reserved
+ * unless ppt.take_protected names it), said in `unmapped`.
  */
 import { locationBsf, parseIfconfig, parseRouteGet, type IfconfigInterface } from "../parse/network.js";
-import { diskOf, parseCamDevlist, parseGeomStatus, parseMount, parseZpoolDevices } from "../parse/storage.js";
+import { camSimDevice, diskOf, parseCamDevlist, parseGeomStatus, parseMount, parseZpoolDevices } from "../parse/storage.js";
 import type { UnmappedDependency } from "../spec/policy.js";
 import { runTool } from "./exec.js";
 import type { HostPaths } from "./paths.js";
@@ -52,15 +56,22 @@ async function sysctlValue(paths: HostPaths, name: string): Promise<string | nul
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
-/** newbus device name → the PCI function it is or sits on (B/S/F and its name), walking up `%parent` (at most a few levels). */
-async function pciOf(paths: HostPaths, device: string): Promise<{ bsf: string; name: string } | null> {
+/**
+ * newbus device name → the PCI function it is or sits on (B/S/F and its name), walking up
+ * `%parent` until a `%location` names a PCI address, with the names walked (the device first, the
+ * PCI function last). Deep enough for a USB disk behind the most hubs USB allows: umass0 → uhub
+ * (up to five external hubs, then the root hub) → usbus0 → xhci0.
+ */
+async function pciOf(paths: HostPaths, device: string): Promise<{ bsf: string; name: string; path: string[] } | null> {
   let name = device;
-  for (let i = 0; i < 6; i++) {
+  const path: string[] = [];
+  for (let i = 0; i < 10; i++) {
     const m = /^([a-z_]+?)(\d+)$/.exec(name);
-    if (!m) return null;
+    if (!m || path.includes(name)) return null;
+    path.push(name);
     const loc = await sysctlValue(paths, `dev.${m[1]}.${m[2]}.%location`);
     const bsf = loc ? locationBsf(loc) : null;
-    if (bsf) return { bsf, name };
+    if (bsf) return { bsf, name, path };
     const parent = await sysctlValue(paths, `dev.${m[1]}.${m[2]}.%parent`);
     if (!parent || /^pci\d+$/.test(parent)) return null;
     name = parent;
@@ -100,6 +111,8 @@ export function nicsBehind(all: readonly IfconfigInterface[], name: string): Arr
 
 const NETWORK = { baseClass: 0x02, className: "network" } as const;
 const STORAGE = { baseClass: 0x01, className: "storage" } as const;
+/** USB host controllers (xhci, ehci, ohci, uhci) are PCI class 0x0c03: a USB root disk depends on one. */
+const SERIAL_BUS = { baseClass: 0x0c, className: "serial bus" } as const;
 
 /** The NICs of the management connection and of the default route. */
 async function networkDevices(paths: HostPaths, session: SessionAddresses | null, unmapped: UnmappedDependency[]): Promise<ProtectedDevice[]> {
@@ -186,18 +199,27 @@ async function rootDevices(paths: HostPaths, unmapped: UnmappedDependency[]): Pr
   let cam: Map<string, string> | null = null;
   const out: ProtectedDevice[] = [];
   for (const disk of disks) {
+    // The newbus device the disk hangs on: nvd's parent, or the device behind the disk's CAM bus (ahcich0; umass-sim0 is umass0).
     let controller: string | null = null;
+    let sim: string | null = null;
     if (/^nvd\d+$/.test(disk)) controller = await sysctlValue(paths, `dev.nvd.${disk.slice(3)}.%parent`);
     else {
       if (!cam) {
         const c = await runTool(paths.tool("camcontrol"), ["devlist", "-v"]);
         cam = c.status === 0 ? parseCamDevlist(c.stdout) : new Map();
       }
-      controller = cam.get(disk) ?? null;
+      sim = cam.get(disk) ?? null;
+      controller = sim ? camSimDevice(sim) : null;
     }
     const pci = controller ? await pciOf(paths, controller) : null;
-    if (pci) out.push({ device: pci.bsf, name: pci.name, why: `it is the storage controller of the root file system (${root.source} is on ${disk}, behind ${controller}${controller === pci.name ? "" : ` on ${pci.name}`})` });
-    else cannot(disk, `the root file system (${root.source}) is on ${disk}, whose controller ${controller ? `${controller} could not be mapped to a PCI function` : "was not found (camcontrol devlist -v does not list it)"}`);
+    const usb = /^umass\d+$/.test(controller ?? "") || !!pci?.path.some((n) => /^usbus\d+$/.test(n));
+    if (pci) {
+      const role = usb ? "the USB controller of the root file system's disk" : "the storage controller of the root file system";
+      out.push({ device: pci.bsf, name: pci.name, why: `it is ${role} (${root.source} is on ${disk}, behind ${pci.path.join(" on ")})` });
+    } else if (usb) {
+      // A USB disk's controller is a USB host controller, not a storage one: that class fails closed.
+      unmapped.push({ ...SERIAL_BUS, subject: disk, why: `the root file system (${root.source}) is on ${disk}, a USB disk on ${sim ?? controller}, and ${controller} could not be followed up %parent to the PCI function of its USB controller` });
+    } else cannot(disk, `the root file system (${root.source}) is on ${disk}, whose controller ${controller ? `${controller}${sim && sim !== controller ? ` (CAM bus ${sim})` : ""} could not be mapped to a PCI function` : "was not found (camcontrol devlist -v does not list it)"}`);
   }
   return out;
 }

@@ -1,6 +1,7 @@
 /**
  * Parsers for where the root file system lives: mount(8) lines, zpool-status(8) vdevs and
- * camcontrol(8) `devlist -v` buses. Pure functions from text.
+ * camcontrol(8) `devlist -v` buses (and the newbus device behind a CAM SIM name). Pure functions
+ * from text.
  */
 
 /** One mount(8) line. */
@@ -57,7 +58,18 @@ export function parseGeomStatus(text: string): Map<string, string[]> {
   return out;
 }
 
-/** The controller (`ahcich0`, `nvme0`, ...) of each CAM peripheral in `camcontrol devlist -v`. */
+/**
+ * The newbus device behind a CAM SIM name as `camcontrol devlist -v` prints it (`scbusN on SIM bus
+ * B:`). Most drivers register their SIM under their own name and unit (ahcich0, nvme0, mps0,
+ * isp0); umass(4) registers it as `umass-sim` with the umass device's unit (sys/dev/usb/storage/
+ * umass.c: DEVNAME_SIM, `sc->sc_unit`), so umass-sim0 is umass0.
+ */
+export function camSimDevice(sim: string): string {
+  const usb = /^umass-sim(\d+)$/.exec(sim);
+  return usb ? `umass${usb[1]}` : sim;
+}
+
+/** The controller (`ahcich0`, `nvme0`, `umass-sim0`, ...) of each CAM peripheral in `camcontrol devlist -v`, as the bus line names it. */
 export function parseCamDevlist(text: string): Map<string, string> {
   const out = new Map<string, string>();
   let controller: string | null = null;

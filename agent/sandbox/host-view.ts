@@ -2,7 +2,8 @@
  * What the sandbox host itself runs on, as its tools show it: network interfaces (the PCI NICs
  * attached to their drivers, lo0, an optional lagg0 or bridge0, an optional vlan on top of the
  * management NIC or lagg0, or a WireGuard tunnel wg0, holding the management address), routes, the
- * root file system, its ZFS pool, the CAM buses that hold its disks, and its swap devices. Formats
+ * root file system, its ZFS pool, the CAM buses that hold its disks (a USB stick's behind its USB
+ * controller, hub and umass device), and its swap devices. Formats
  * follow FreeBSD 13/14's ifconfig(8), route(8) `get`, mount(8), zpool-status(8) -P, camcontrol(8)
  * `devlist -v` and swapctl(8) `-l`; a NIC bound to ppt has no interface, as on FreeBSD.
  */
@@ -191,7 +192,36 @@ export function ahciChannels(m: MachineState): Array<{ unit: number; controller:
   return m.pci.filter((f) => f.driver === "ahci").flatMap((f, i) => [0, 1].map((c) => ({ unit: i * 2 + c, controller: f.unit })));
 }
 
-/** camcontrol(8) `devlist -v`: a bus per AHCI channel and per NVMe controller; the root disk on the first channel of its kind. */
+/** USB host controller drivers: each attached one has a usbus and a root hub (sys/dev/usb/controller/*_pci.c add the usbus child). */
+const USB_HC_DRIVERS = new Set(["xhci", "ehci", "ohci", "uhci"]);
+
+/** USB buses now: a `usbusN` with its root hub `uhubN` per attached USB host controller, in PCI order. */
+export function usbBuses(m: MachineState): Array<{ unit: number; controller: MachinePciFunction }> {
+  return m.pci.filter((f) => f.driver !== null && USB_HC_DRIVERS.has(f.driver)).map((f, unit) => ({ unit, controller: f }));
+}
+
+/**
+ * The USB stick the root file system is on (a daN root disk): umass0 on the root hub of the USB
+ * controller the profile names, or null when that controller is not attached (bound to ppt or
+ * detached: the stick is gone with it).
+ */
+export function usbStick(m: MachineState, p: Profile): { umass: number; usbus: number; hub: number; scbus: number; controller: MachinePciFunction } | null {
+  const at = p.host.usbController;
+  if (!at || !/^da\d+$/.test(rootDisk(p))) return null;
+  const bus = usbBuses(m).find(({ controller: f }) => `${f.bus}/${f.slot}/${f.function}` === at);
+  // Its CAM bus comes after the boot-time ones: one per AHCI channel and per NVMe controller.
+  const scbus = ahciChannels(m).length + m.pci.filter((f) => f.driver === "nvme").length;
+  return bus ? { umass: 0, usbus: bus.unit, hub: bus.unit, scbus, controller: bus.controller } : null;
+}
+
+/** The USB stick: its USB strings (umass's description), CAM's inquiry revision and the USB ids, as a public dmesg shows a SanDisk Cruzer Blade. */
+export const USB_STICK = { vendor: "SanDisk", product: "Cruzer Blade", revision: "1.27", usbVendorId: 0x0781, usbProductId: 0x5567, bcdDevice: "1.27" } as const;
+
+/**
+ * camcontrol(8) `devlist -v`: a bus per AHCI channel and per NVMe controller, then a USB stick's
+ * bus (`umass-sim0`, registered when umass attaches, after the boot-time controllers); the root
+ * disk on the first channel of its kind, or on the stick.
+ */
 export function camcontrolDevlist(m: MachineState, p: Profile): string {
   const disk = rootDisk(p);
   let bus = 0;
@@ -208,6 +238,11 @@ export function camcontrolDevlist(m: MachineState, p: Profile): string {
   let nda = 0;
   for (const f of m.pci.filter((x) => x.driver === "nvme")) {
     text += `scbus${bus} on nvme${f.unit} bus 0:\n${dev("<Samsung SSD 970 EVO Plus 1TB 2B2QEXM7>", bus, 0, "1", `pass${pass++},nda${nda++}`)}${none(bus++)}`;
+  }
+  const stick = usbStick(m, p);
+  if (stick) {
+    // umass.c registers its SIM as "umass-sim" with the umass unit; periphs in the order a public capture shows (da0,pass1).
+    text += `scbus${stick.scbus} on umass-sim${stick.umass} bus 0:\n${dev(`<${USB_STICK.vendor} ${USB_STICK.product} ${USB_STICK.revision}>`, stick.scbus, 0, "0", `${disk},pass${pass++}`)}${none(stick.scbus)}`;
   }
   return `${text}scbus-1 on xpt0 bus 0:\n${dev("<>", -1, -1, "ffffffff", "xpt0")}`;
 }

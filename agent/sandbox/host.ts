@@ -8,10 +8,10 @@ import { dirname, join, resolve } from "node:path";
 import { boot } from "./kernel.js";
 import { CONTROL_SIGNAL, GUEST_ACTIONS, initMachine, machineProfile, PAGE_SIZE, processAlive, readMachine, sandboxPaths, updateMachine, type GuestAction, type MachineState } from "./machine.js";
 import { dmesgBootText } from "./output.js";
-import { findProfile, PROFILES } from "./profiles.js";
+import { findProfile, PROFILES, type Profile } from "./profiles.js";
 import { TOOL_PATHS } from "./tool-paths.js";
 import { distFile } from "../package-files.js";
-import { nicInterfaces, storageNodes, type SandboxNet } from "./host-view.js";
+import { DEFAULT_NET, nicInterfaces, storageNodes, type SandboxNet } from "./host-view.js";
 import { runningPid } from "./vm.js";
 
 /** A sandbox operation that cannot be done, with a stable code. */
@@ -24,6 +24,11 @@ export class SandboxError extends Error {
 
 /** The loader.conf a fresh FreeBSD install with a ZFS root has (bsdinstall writes it). */
 export const STOCK_LOADER_CONF = 'kern.geom.label.disk_ident.enable="0"\nkern.geom.label.gptid.enable="0"\ncryptodev_load="YES"\nzfs_load="YES"\n';
+
+/** The loader.conf a profile's host is installed with: the stock one, plus `boot_verbose="YES"` on a profile that boots verbose. */
+export function installedLoaderConf(p: Profile): string {
+  return p.bootVerbose ? `${STOCK_LOADER_CONF}boot_verbose="YES"\n` : STOCK_LOADER_CONF;
+}
 
 /** Disk volumes every sandbox host has, under dev/zvol/zroot/vm/. */
 export const SANDBOX_VOLUMES = ["ml1", "fw1", "web1", "db1", "disk0", "disk1", "disk2", "disk3"];
@@ -65,7 +70,8 @@ export function createSandbox(dir: string, profileName: string, opts: CreateOpti
     writeFileSync(join(root, rel), shebang);
     chmodSync(join(root, rel), 0o755);
   }
-  writeFileSync(join(root, "boot/loader.conf"), STOCK_LOADER_CONF);
+  const loaderConf = installedLoaderConf(profile);
+  writeFileSync(join(root, "boot/loader.conf"), loaderConf);
   for (const v of SANDBOX_VOLUMES) writeFileSync(join(root, "dev/zvol/zroot/vm", v), "");
   // The host's own disk, partitions, labels and swap zvols, as empty files standing in for devfs nodes.
   for (const node of storageNodes(profile)) {
@@ -89,8 +95,10 @@ export function createSandbox(dir: string, profileName: string, opts: CreateOpti
     pci: profile.pci.map((f) => ({ ...f, driver: null, unit: 0, fixedDriver: null })),
     vms: {},
     messages: [],
+    // A profile whose management network is a lagg (and a vlan over it) is created with it, as `sandbox network` would set it.
+    ...(profile.host.net ? { net: { ...DEFAULT_NET, lagg: [...profile.host.net.lagg], vlan: profile.host.net.vlan ?? null } } : {}),
   };
-  boot(m, profile, STOCK_LOADER_CONF, new Date().toISOString());
+  boot(m, profile, loaderConf, new Date().toISOString());
   initMachine(root, m);
   writeFileSync(sandboxPaths(root).dmesgBoot, dmesgBootText(m, profile));
   return m;

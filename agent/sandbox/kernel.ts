@@ -130,6 +130,15 @@ export function amdviEnabled(m: MachineState): number {
   return enabled;
 }
 
+/**
+ * The kernel boots verbose: sys/kern/subr_boot.c boot_env_to_howto() sets RB_VERBOSE when the
+ * loader environment has `boot_verbose` with any value but "no" (case-insensitive).
+ */
+export function bootVerbose(m: MachineState): boolean {
+  const v = m.kenv["boot_verbose"];
+  return v !== undefined && v.toLowerCase() !== "no";
+}
+
 /** Pages wired by VMs now. */
 export function wiredPages(m: MachineState): number {
   return Object.values(m.vms).reduce((n, vm) => n + (vm.wired ? Math.ceil(vm.memoryBytes / PAGE_SIZE) : 0), 0);

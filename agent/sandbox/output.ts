@@ -3,8 +3,8 @@
  * (13+ and pre-13), `-r` words, sysctl `name: value`, kldstat's table, acpidump's table headers,
  * and a dmesg.boot with identcpu's feature lines.
  */
-import { ahciChannels } from "./host-view.js";
-import { amdviEnabled, devclassOf, selector, wiredPages } from "./kernel.js";
+import { ahciChannels, USB_STICK, usbBuses, usbStick } from "./host-view.js";
+import { amdviEnabled, bootVerbose, devclassOf, selector, wiredPages } from "./kernel.js";
 import { PAGE_SIZE, type MachinePciFunction, type MachineState } from "./machine.js";
 import type { Profile } from "./profiles.js";
 
@@ -95,6 +95,28 @@ export function sysctlTree(m: MachineState, p: Profile): Map<string, SysctlNode>
     ro(`dev.ahcich.${ch.unit}.%location`, `channel=${ch.unit % 2}`);
     ro(`dev.ahcich.${ch.unit}.%parent`, `ahci${ch.controller}`);
   }
+  // USB: usbusN is xhciN's child (xhci_pci.c device_add_child(self, "usbus")), the root hub uhubN
+  // usbusN's, a device on a hub port the hub's, with uhub's child location; the root hub's location
+  // is empty (as a public capture of a FreeBSD USB tree shows).
+  for (const { unit, controller } of usbBuses(m)) {
+    ro(`dev.usbus.${unit}.%desc`, "");
+    ro(`dev.usbus.${unit}.%driver`, "usbus");
+    ro(`dev.usbus.${unit}.%location`, "");
+    ro(`dev.usbus.${unit}.%parent`, `${controller.driver}${controller.unit}`);
+    ro(`dev.uhub.${unit}.%desc`, `${usbVendor(controller)} ${controller.driver!.toUpperCase()} root HUB, class 9/0, rev ${controller.driver === "xhci" ? "3.00" : "2.00"}/1.00, addr 1`);
+    ro(`dev.uhub.${unit}.%driver`, "uhub");
+    ro(`dev.uhub.${unit}.%location`, "");
+    ro(`dev.uhub.${unit}.%parent`, `usbus${unit}`);
+  }
+  const stick = usbStick(m, p);
+  if (stick) {
+    const u = `dev.umass.${stick.umass}`;
+    ro(`${u}.%desc`, `${USB_STICK.vendor} ${USB_STICK.product}, class 0/0, rev 2.00/${USB_STICK.bcdDevice}, addr 2`);
+    ro(`${u}.%driver`, "umass");
+    ro(`${u}.%location`, `bus=${stick.usbus} hubaddr=1 port=1 devaddr=2 interface=0 ugen=ugen${stick.usbus}.2`);
+    ro(`${u}.%parent`, `uhub${stick.hub}`);
+    ro(`${u}.%pnpinfo`, `vendor=0x${hex(USB_STICK.usbVendorId, 4)} product=0x${hex(USB_STICK.usbProductId, 4)} devclass=0x00 devsubclass=0x00 devproto=0x00 sernum="4C530001230517117425" release=0x0127 mode=host intclass=0x08 intsubclass=0x06 intprotocol=0x50`);
+  }
   if (m.vmmLoaded) {
     const intel = p.cpu.vendor === "intel";
     const vtx = new Set(p.cpu.virtLine.split(","));
@@ -152,7 +174,92 @@ export function acpidumpText(p: Profile): string {
   return out;
 }
 
-/** /var/run/dmesg.boot for a boot: banner, identcpu's CPU block, memory, driver attach lines. */
+/** The vendor name a USB host controller driver gives its root hub: the PCI vendor's, or its id (xhci_pci.c, ehci_pci.c). */
+function usbVendor(f: MachinePciFunction): string {
+  const names: Record<number, string> = { 0x8086: "Intel", 0x1022: "AMD" };
+  return names[f.vendorId] ?? `(0x${hex(f.vendorId, 4)})`;
+}
+
+/** A `%b` value as the kernel's printf prints it: `0xVALUE` and, when a named bit is set, `<NAME,...>`. */
+function printB(value: number, names: ReadonlyArray<readonly [number, string]>): string {
+  const set = names.filter(([bit]) => ((value >>> bit) & 1) === 1).map(([, n]) => n);
+  return `0x${(value >>> 0).toString(16)}${set.length ? `<${set.join(",")}>` : ""}`;
+}
+
+const bits = (names: ReadonlyArray<readonly [number, string]>, wanted: Iterable<string>): number => {
+  const w = new Set(wanted);
+  return names.reduce((v, [bit, n]) => (w.has(n) ? (v | (1 << bit)) >>> 0 : v), 0);
+};
+
+// The %b bit names of identcpu.c's print_vmx_info() (0-based bits).
+const VMX_BASIC: ReadonlyArray<readonly [number, string]> = [[16, "32PA"], [17, "SMM"], [22, "INS/OUTS"], [23, "TRUE"]];
+const VMX_PIN: ReadonlyArray<readonly [number, string]> = [[0, "ExtINT"], [3, "NMI"], [5, "VNMI"], [6, "PreTmr"], [7, "PostIntr"]];
+const VMX_PROC: ReadonlyArray<readonly [number, string]> = [
+  [2, "INTWIN"], [3, "TSCOff"], [7, "HLT"], [9, "INVLPG"], [10, "MWAIT"], [11, "RDPMC"], [12, "RDTSC"], [15, "CR3-LD"], [16, "CR3-ST"],
+  [19, "CR8-LD"], [20, "CR8-ST"], [21, "TPR"], [22, "NMIWIN"], [23, "MOV-DR"], [24, "IO"], [25, "IOmap"], [27, "MTF"], [28, "MSRmap"], [29, "MONITOR"], [30, "PAUSE"],
+];
+const VMX_PROC2: ReadonlyArray<readonly [number, string]> = [
+  [0, "APIC"], [1, "EPT"], [2, "DT"], [3, "RDTSCP"], [4, "x2APIC"], [5, "VPID"], [6, "WBINVD"], [7, "UG"], [8, "APIC-reg"], [9, "VID"],
+  [10, "PAUSE-loop"], [11, "RDRAND"], [12, "INVPCID"], [13, "VMFUNC"], [14, "VMCS"], [15, "EPT#VE"], [16, "XSAVES"],
+];
+const VMX_EXIT: ReadonlyArray<readonly [number, string]> = [[2, "DR"], [12, "PERF"], [15, "AckInt"], [18, "PAT-SV"], [19, "PAT-LD"], [20, "EFER-SV"], [21, "EFER-LD"], [22, "PTMR-SV"]];
+const VMX_ENTRY: ReadonlyArray<readonly [number, string]> = [[2, "DR"], [13, "PERF"], [14, "PAT"], [15, "EFER"]];
+const VMX_EPT: ReadonlyArray<readonly [number, string]> = [[0, "XO"], [6, "PW4"], [8, "UC"], [14, "WB"], [16, "2M"], [17, "1G"], [20, "INVEPT"], [21, "AD"], [25, "single"], [26, "all"]];
+const VMX_VPID: ReadonlyArray<readonly [number, string]> = [[0, "INVVPID"], [8, "individual"], [9, "single"], [10, "all"], [11, "single-globals"]];
+const PROCBASED_SECONDARY = 31;
+// print_svm_info()'s %b names (bits 8, 9, 14 and 17-31 print as <bN>).
+const SVM_FEATURES: ReadonlyArray<readonly [number, string]> = [
+  [0, "NP"], [1, "LbrVirt"], [2, "SVML"], [3, "NRIPS"], [4, "TscRateMsr"], [5, "VmcbClean"], [6, "FlushByAsid"], [7, "DecodeAssist"], [8, "<b8>"], [9, "<b9>"],
+  [10, "PauseFilter"], [11, "EncryptedMcodePatch"], [12, "PauseFilterThreshold"], [13, "AVIC"], [14, "<b14>"], [15, "V_VMSAVE_VMLOAD"], [16, "vGIF"],
+  ...Array.from({ length: 15 }, (_, i) => [17 + i, `<b${17 + i}>`] as const),
+];
+
+/**
+ * identcpu.c's `boot_verbose` CPU virtualisation block for the profile's one-line tokens: VT-x's
+ * control registers (the settable bits each token stands for, plus the everyday ones every VT-x
+ * CPU with them has), or SVM's feature word and `Revision=…, ASIDs=…` line. Before 15 the Exit and
+ * Entry lines print the Basic Features word (print_vmx_info() passes `mask` there), as public
+ * 13.x/14.x-era captures show; 15 prints the exit and entry controls themselves.
+ */
+function verboseVirtBlock(p: Profile): string[] {
+  const t = new Set(p.cpu.virtLine.split(","));
+  if (p.cpu.vendor === "amd") {
+    const asids = p.cpu.svmAsids ?? 0;
+    return [`  SVM: Features=${printB(p.cpu.svmFeatures ?? 0, SVM_FEATURES)}`, `Revision=1, ASIDs=${asids}`];
+  }
+  const basic = 0xda0400; // VMCS size 1024, write-back, SMM, INS/OUTS, TRUE controls
+  const pin = bits(VMX_PIN, ["ExtINT", "NMI", "VNMI", "PreTmr", ...(t.has("PostIntr") ? ["PostIntr"] : [])]);
+  const secondary = ["EPT", "UG", "VPID", "VID"].some((x) => t.has(x));
+  const everyday = ["INTWIN", "TSCOff", "INVLPG", "MWAIT", "RDPMC", "RDTSC", "CR3-LD", "CR3-ST", "CR8-LD", "CR8-ST", "NMIWIN", "MOV-DR", "IO", "IOmap", "MSRmap", "MONITOR"];
+  const proc = (bits(VMX_PROC, [...everyday, ...["HLT", "MTF", "PAUSE"].filter((x) => t.has(x)), ...(t.has("VID") ? ["TPR"] : [])]) | (secondary ? 2 ** PROCBASED_SECONDARY : 0)) >>> 0;
+  const proc2 = bits(VMX_PROC2, [
+    ...["EPT", "UG", "VPID"].filter((x) => t.has(x)),
+    ...(t.has("VID") ? ["APIC", "x2APIC", "APIC-reg", "VID"] : []),
+    "DT", "RDTSCP", "WBINVD", "PAUSE-loop", "RDRAND", "INVPCID",
+  ]);
+  const exit = bits(VMX_EXIT, ["DR", "AckInt", "EFER-SV", "EFER-LD", "PTMR-SV", "PERF", ...(t.has("PAT") ? ["PAT-SV", "PAT-LD"] : [])]);
+  const entry = bits(VMX_ENTRY, ["DR", "PERF", "EFER", ...(t.has("PAT") ? ["PAT"] : [])]);
+  const fixed = p.release.major >= 15;
+  const pad = "        ";
+  const out = [
+    `  VT-x: Basic Features=${printB(basic, VMX_BASIC)}`,
+    `${pad}Pin-Based Controls=${printB(pin, VMX_PIN)}`,
+    `${pad}Primary Processor Controls=${printB(proc, VMX_PROC)}`,
+    ...(secondary ? [`${pad}Secondary Processor Controls=${printB(proc2, VMX_PROC2)}`] : []),
+    `${pad}Exit Controls=${printB(fixed ? exit : basic, VMX_EXIT)}`,
+    `${pad}Entry Controls=${printB(fixed ? entry : basic, VMX_ENTRY)}`,
+  ];
+  if (secondary && (t.has("EPT") || t.has("VPID"))) {
+    out.push(`${pad}EPT Features=${printB(bits(VMX_EPT, VMX_EPT.map(([, n]) => n)), VMX_EPT)}`, `${pad}VPID Features=${printB(bits(VMX_VPID, VMX_VPID.map(([, n]) => n)), VMX_VPID)}`);
+  }
+  return out;
+}
+
+/**
+ * /var/run/dmesg.boot for a boot: banner, identcpu's CPU block (the one-line VT-x/SVM summary, or
+ * with `boot_verbose` set in the loader environment the multi-line block), memory, driver attach
+ * lines, and the USB buses and a USB root stick as the USB stack announces them.
+ */
 export function dmesgBootText(m: MachineState, p: Profile): string {
   const intel = p.cpu.vendor === "intel";
   const lines = [
@@ -168,7 +275,7 @@ export function dmesgBootText(m: MachineState, p: Profile): string {
     intel
       ? "  Features2=0x7ffefbff<SSE3,PCLMULQDQ,DTES64,MON,DS_CPL,VMX,SMX,EST,TM2,SSSE3,SDBG,FMA,CX16,xTPR,PDCM,PCID,DCA,SSE4.1,SSE4.2,x2APIC,MOVBE,POPCNT,TSCDLT,AESNI,XSAVE,OSXSAVE,AVX,F16C,RDRAND>"
       : "  AMD Features2=0x75c237ff<LAHF,CMP,SVM,ExtAPIC,CR8,ABM,SSE4A,MAS,Prefetch,OSVW,IBS,SKINIT,WDT,TCE,Topology,PCXC,PNXC,DBE,PL2I,MWAITX,ADMSKX>",
-    `  ${intel ? "VT-x" : "SVM"}: ${p.cpu.virtLine}`,
+    ...(bootVerbose(m) ? verboseVirtBlock(p) : [`  ${intel ? "VT-x" : "SVM"}: ${p.cpu.virtLine}`]),
     "  TSC: P-state invariant, performance statistics",
     `real memory  = ${p.memoryBytes} (${p.memoryBytes / 2 ** 20} MB)`,
     `avail memory = ${p.memoryBytes - 2 ** 30} (${(p.memoryBytes - 2 ** 30) / 2 ** 20} MB)`,
@@ -179,6 +286,23 @@ export function dmesgBootText(m: MachineState, p: Profile): string {
     if (f.driver === "ppt") lines.push(`ppt${f.unit} at device ${f.slot}.${f.function} on pci${f.bus}`);
     else if (f.driver !== null) lines.push(`${f.driver}${f.unit}: <${f.deviceName}> at device ${f.slot}.${f.function} on pci${f.bus}`);
     else if (f.bus !== 0) lines.push(`pci${f.bus}: <${f.className}${f.subclassName ? `, ${f.subclassName}` : ""}> at device ${f.slot}.${f.function} (no driver attached)`);
+  }
+  for (const { unit, controller } of usbBuses(m)) {
+    const hub = `${usbVendor(controller)} ${controller.driver!.toUpperCase()} root HUB`;
+    lines.push(`ugen${unit}.1: <${hub}> at usbus${unit}`, `uhub${unit} on usbus${unit}`, `uhub${unit}: <${hub}, class 9/0, rev ${controller.driver === "xhci" ? "3.00" : "2.00"}/1.00, addr 1> on usbus${unit}`);
+  }
+  const stick = usbStick(m, p);
+  if (stick) {
+    const disk = p.host.rootPartition.replace(/(p\d+|s\d+[a-h]?)$/, "");
+    lines.push(
+      `ugen${stick.usbus}.2: <${USB_STICK.vendor} ${USB_STICK.product}> at usbus${stick.usbus}`,
+      `umass${stick.umass} on uhub${stick.hub}`,
+      `umass${stick.umass}: <${USB_STICK.vendor} ${USB_STICK.product}, class 0/0, rev 2.00/${USB_STICK.bcdDevice}, addr 2> on usbus${stick.usbus}`,
+      `umass${stick.umass}:  SCSI over Bulk-Only; quirks = 0x8100`,
+      `umass${stick.umass}:${stick.scbus}:0: Attached to scbus${stick.scbus}`,
+      `${disk} at umass-sim${stick.umass} bus 0 scbus${stick.scbus} target 0 lun 0`,
+      `${disk}: <${USB_STICK.vendor} ${USB_STICK.product} ${USB_STICK.revision}> Removable Direct Access SPC-4 SCSI device`,
+    );
   }
   lines.push("Trying to mount root from zfs:zroot/ROOT/default []...");
   return `${lines.join("\n")}\n`;

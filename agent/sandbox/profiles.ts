@@ -72,7 +72,13 @@ export interface Profile {
     readonly rootLabel?: string;
     /** Active swap devices as swapctl -l lists them; a GEOM label names its partition. */
     readonly swap: ReadonlyArray<{ readonly device: string; readonly bytes: number; readonly partition?: string }>;
+    /** B/S/F of the USB host controller a daN root disk (a USB stick, umass0 on its root hub) hangs on. */
+    readonly usbController?: string;
+    /** The management network the host is created with (as `sandbox network` would set it): NICs in lagg0, a vlan tag over it. */
+    readonly net?: { readonly lagg: readonly string[]; readonly vlan?: number };
   };
+  /** The installed loader.conf sets `boot_verbose="YES"`: dmesg.boot has identcpu's multi-line VT-x/SVM blocks. */
+  readonly bootVerbose?: boolean;
 }
 
 const GiB = 2 ** 30;
@@ -266,6 +272,62 @@ export const PROFILES: readonly Profile[] = [
     amdviUnits: 0,
     pci: [...intelPlatform(0x2030), ...passthroughCards(3, 4, 5)],
     host: { mgmtIf: "em0", rootFs: "zfs", rootPartition: "ada0p4", swap: [{ device: "/dev/ada0p3", bytes: 4 * GiB }] },
+  },
+  {
+    name: "usb-root",
+    summary: "FreeBSD 14.3, Xeon with VT-x (EPT, UG) and VT-d; root pool on a USB stick (da0 on umass0, behind the xHCI controller at 0/20/0); GPU+audio at 3/0/0-1, I350 at 4/0/0-1, NVMe at 5/0/0; 32 GiB",
+    osrelease: "14.3-RELEASE",
+    release: { major: 14, minor: 3 },
+    oldPciconf: false,
+    cpu: {
+      vendor: "intel", origin: "GenuineIntel", model: "Intel(R) Xeon(R) Silver 4214 CPU @ 2.20GHz", mhz: "2200.00", ncpu: 24,
+      virtLine: INTEL_VTX_FULL, vmmLoads: true, unrestrictedGuest: true,
+    },
+    memoryBytes: 32 * GiB,
+    acpiTables: ["XSDT", "FACP", "APIC", "MCFG", "HPET", "DMAR"],
+    acpiOem: { oemId: "SUPERM", tableId: "SMCI--MB", creatorId: "INTL" },
+    amdviUnits: 0,
+    pci: [
+      ...intelPlatform(0x2030),
+      fn("0/20/0", [0x8086, 0xa1af, 0x15d9, 0x095d], 0x0c0330, 0x00, "xhci", [INTEL, "C620 Series Chipset Family USB 3.0 xHCI Controller", "serial bus", "USB"], { revision: 0x09 }),
+      ...passthroughCards(3, 4, 5),
+    ],
+    host: { mgmtIf: "em0", rootFs: "zfs", rootPartition: "da0p4", usbController: "0/20/0", swap: [{ device: "/dev/zvol/zroot/swap", bytes: 4 * GiB }] },
+  },
+  {
+    name: "vlan-lagg",
+    summary: "FreeBSD 14.3, Xeon with VT-x (EPT, UG) and VT-d; management address on vlan100 over lagg0 (I350 ports igb0 and igb1 at 4/0/0-1); GPU+audio at 3/0/0-1, I219 at 0/31/6, NVMe at 5/0/0; 64 GiB",
+    osrelease: "14.3-RELEASE",
+    release: { major: 14, minor: 3 },
+    oldPciconf: false,
+    cpu: {
+      vendor: "intel", origin: "GenuineIntel", model: "Intel(R) Xeon(R) Silver 4214 CPU @ 2.20GHz", mhz: "2200.00", ncpu: 24,
+      virtLine: INTEL_VTX_FULL, vmmLoads: true, unrestrictedGuest: true,
+    },
+    memoryBytes: 64 * GiB,
+    acpiTables: ["XSDT", "FACP", "APIC", "MCFG", "HPET", "DMAR"],
+    acpiOem: { oemId: "SUPERM", tableId: "SMCI--MB", creatorId: "INTL" },
+    amdviUnits: 0,
+    pci: [...intelPlatform(0x2030), ...passthroughCards(3, 4, 5)],
+    host: { mgmtIf: "igb0", rootFs: "zfs", rootPartition: "ada0p4", net: { lagg: ["igb0", "igb1"], vlan: 100 }, swap: [{ device: "/dev/ada0p3", bytes: 4 * GiB }] },
+  },
+  {
+    name: "verbose-boot",
+    summary: "FreeBSD 14.3 booted with boot_verbose (loader.conf): dmesg.boot has identcpu's multi-line VT-x control registers; Xeon with VT-x (EPT, UG) and VT-d; GPU+audio at 3/0/0-1, I350 at 4/0/0-1, NVMe at 5/0/0; 64 GiB",
+    osrelease: "14.3-RELEASE",
+    release: { major: 14, minor: 3 },
+    oldPciconf: false,
+    cpu: {
+      vendor: "intel", origin: "GenuineIntel", model: "Intel(R) Xeon(R) Silver 4214 CPU @ 2.20GHz", mhz: "2200.00", ncpu: 24,
+      virtLine: INTEL_VTX_FULL, vmmLoads: true, unrestrictedGuest: true,
+    },
+    memoryBytes: 64 * GiB,
+    acpiTables: ["XSDT", "FACP", "APIC", "MCFG", "HPET", "DMAR"],
+    acpiOem: { oemId: "SUPERM", tableId: "SMCI--MB", creatorId: "INTL" },
+    amdviUnits: 0,
+    pci: [...intelPlatform(0x2030), ...passthroughCards(3, 4, 5)],
+    host: { mgmtIf: "em0", rootFs: "zfs", rootPartition: "ada0p4", swap: [{ device: "/dev/ada0p3", bytes: 4 * GiB }] },
+    bootVerbose: true,
   },
 ];
 

@@ -123,9 +123,9 @@ export function policyDocument(p: Policy): Record<string, unknown> {
  * reserved unless ppt.take_protected names it.
  */
 export interface UnmappedDependency {
-  /** PCI base class: 0x02 network, 0x01 mass storage. */
+  /** PCI base class: 0x02 network, 0x01 mass storage, 0x0c serial bus (the USB controller of a USB root disk). */
   readonly baseClass: number;
-  /** "network" or "storage". */
+  /** "network", "storage" or "serial bus". */
   readonly className: string;
   /** What could not be mapped: an interface (wg0), a disk (ada0), or the management connection. */
   readonly subject: string;

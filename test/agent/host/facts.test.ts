@@ -81,6 +81,18 @@ describe("verdicts per sandbox profile, each with its evidence", () => {
     assert.match(f.problems[0]!.message, /no EPT \(dmesg\.boot VT-x: HLT,PAUSE\)/);
   });
 
+  test("verbose-boot: dmesg.boot's boot_verbose VT-x block (the Basic word in its Exit/Entry lines) reads as EPT and UG, before and after vmm loads", async () => {
+    const sb = box("verbose-boot");
+    const cold = await gatherFacts(new HostPaths(sb.root));
+    assert.deepEqual([cold.nested_paging.ok, cold.nested_paging.kind, cold.nested_paging.unrestricted_guest], [true, "ept", true]);
+    assert.deepEqual(codes(cold), ["E_VMM_NOT_LOADED"], "no false E_NO_NESTED_PAGING");
+    assert.ok(cold.nested_paging.evidence.some((e) => e.source === "/var/run/dmesg.boot" && / \(read from the boot_verbose control registers\)$/.test(e.said) && /EPT,UG/.test(e.said)), JSON.stringify(cold.nested_paging.evidence));
+    const f = await bootWith(sb, 'boot_verbose="YES"\nvmm_load="YES"\n');
+    assert.deepEqual([f.nested_paging.ok, f.nested_paging.unrestricted_guest, f.passthru_ready], [true, true, true]);
+    assert.deepEqual(f.problems, []);
+    assert.ok(f.nested_paging.evidence.some((e) => /boot_verbose/.test(e.said)), "still a verbose boot after the reboot");
+  });
+
   test("freebsd12: the old pciconf format reads the same", async () => {
     const f = await bootWith(box("freebsd12"), 'vmm_load="YES"\npptdevs="3/0/0"\n');
     assert.equal(f.passthru_ready, true);

@@ -94,6 +94,52 @@ describe("the devices a host depends on, found with its own tools", () => {
     assert.deepEqual(disk.unmapped.map((u) => [u.className, u.baseClass, u.subject]), [["storage", 1, "ada0"]]);
   });
 
+  test("usb-root: a root pool on a USB stick protects the xHCI controller it hangs on; the GPU and the idle AHCI controller stay reservable", async () => {
+    const h = host("usb-root");
+    const r = await protectedDevices(h.paths, { client: "192.0.2.50", local: "192.0.2.10" });
+    assert.deepEqual(brief(r), ["0/31/6 em0", "0/20/0 xhci0"]);
+    assert.equal(r.devices[1]!.why, "it is the USB controller of the root file system's disk (zroot/ROOT/default is on da0, behind umass0 on uhub0 on usbus0 on xhci0)");
+    assert.deepEqual(r.unmapped, [], "camcontrol's umass-sim0 is followed to umass0, not left unmapped");
+    await assert.rejects(h.apply({ ppt: [{ device: "0/20/0", bind: "live" }] }), (e: Error & { code?: string }) =>
+      e.code === "E_POLICY" && /0\/20\/0 \(xhci0\) is protected: it is the USB controller of the root file system's disk/.test(e.message));
+    assert.equal(h.machine().pci.find((f) => f.bus === 0 && f.slot === 20)!.driver, "xhci", "refused before anything changed");
+    const ok = await h.apply({ ppt: [{ device: "3/0/0", bind: "live" }, { device: "3/0/1", bind: "live" }, { device: "0/17/5", bind: "live" }] });
+    assert.deepEqual(ok.refused, []);
+    assert.deepEqual(["3/0/0", "3/0/1", "0/17/5"].map((d) => h.machine().pci.find((f) => `${f.bus}/${f.slot}/${f.function}` === d)!.driver), ["ppt", "ppt", "ppt"]);
+    writeFileSync(join(h.root, "usr/local/etc/bhyve-agent.conf"), `${FAST_CONFIG}policy:\n  ppt:\n    take_protected: [0/20/0]\n`);
+    assert.deepEqual((await h.apply({ ppt: [{ device: "3/0/0", bind: "live" }, { device: "3/0/1", bind: "live" }, { device: "0/17/5", bind: "live" }, { device: "0/20/0", bind: "live" }] })).refused, []);
+    assert.equal(h.machine().pci.find((f) => f.bus === 0 && f.slot === 20)!.driver, "ppt", "take_protected names it: it goes");
+  });
+
+  test("a USB root disk whose umass device cannot be followed up %parent: every serial bus controller fails closed, other classes do not", async () => {
+    const h = host("usb-root");
+    // sysctl that knows nothing under dev.umass (as if the tree could not be read there); the rest is the sandbox's own.
+    const sysctl = join(h.root, "sbin/sysctl");
+    const [node, script] = readFileSync(sysctl, "utf8").split("\n")[0]!.slice(2).split(" ");
+    writeFileSync(sysctl, `#!${node}\nconst { spawnSync } = require("node:child_process");\nconst args = process.argv.slice(2);\nif (args.some((a) => a.startsWith("dev.umass."))) { process.stderr.write("sysctl: unknown oid 'dev.umass.0.%parent'\\n"); process.exit(1); }\nconst r = spawnSync(${JSON.stringify(node)}, [${JSON.stringify(script)}, __filename, ...args], { stdio: "inherit" });\nprocess.exit(r.status ?? 1);\n`);
+    const r = await protectedDevices(h.paths, null);
+    assert.deepEqual(brief(r), ["0/31/6 em0"]);
+    assert.deepEqual(r.unmapped.map((u) => [u.className, u.baseClass, u.subject]), [["serial bus", 0x0c, "da0"]]);
+    assert.equal(r.unmapped[0]!.why, "the root file system (zroot/ROOT/default) is on da0, a USB disk on umass-sim0, and umass0 could not be followed up %parent to the PCI function of its USB controller");
+    await assert.rejects(h.apply({ ppt: [{ device: "0/20/0", bind: "live" }] }), (e: Error & { code?: string }) =>
+      e.code === "E_POLICY" && /0\/20\/0 \(xhci0\) is a serial bus controller \(PCI class 0x0c\), and this host cannot tell which serial bus controller it depends on: the root file system \(zroot\/ROOT\/default\) is on da0, a USB disk/.test(e.message));
+    assert.deepEqual((await h.apply({ ppt: [{ device: "3/0/0", bind: "live" }, { device: "3/0/1", bind: "live" }, { device: "0/17/5", bind: "live" }] })).refused, [], "display and storage controllers are not blocked");
+  });
+
+  test("vlan-lagg: the management address on vlan100 over lagg0 protects both I350 ports it is made of, not the I219", async () => {
+    const h = host("vlan-lagg");
+    const r = await protectedDevices(h.paths, { client: "192.0.2.50", local: "192.0.2.10" });
+    assert.deepEqual(brief(r), ["4/0/0 igb0", "4/0/1 igb1", "0/17/5 ahci0"]);
+    assert.equal(r.devices[0]!.why, "igb0 carries vlan100 (vlan100 on lagg0 on igb0): it carries the agent's management connection (vlan100 holds 192.0.2.10, the address this SSH session came in on)");
+    assert.equal(r.devices[1]!.why, "igb1 carries vlan100 (vlan100 on lagg0 on igb1): it carries the agent's management connection (vlan100 holds 192.0.2.10, the address this SSH session came in on)");
+    assert.deepEqual(r.unmapped, []);
+    const noSession = await protectedDevices(h.paths, null);
+    assert.deepEqual(brief(noSession), ["4/0/0 igb0", "4/0/1 igb1", "0/17/5 ahci0"], "the default route goes out the same vlan");
+    await assert.rejects(h.apply({ ppt: [{ device: "4/0/1", bind: "live" }] }), (e: Error & { code?: string }) =>
+      e.code === "E_POLICY" && /4\/0\/1 \(igb1\) is protected: igb1 carries vlan100 \(vlan100 on lagg0 on igb1\)/.test(e.message));
+    assert.deepEqual((await h.apply({ ppt: [{ device: "0/31/6", bind: "live" }] })).refused, [], "the I219 carries nothing the host needs");
+  });
+
   test("converge refuses the management NIC before changing anything; take_protected lets it go", async () => {
     const h = host("intel-vtd");
     const conf = join(h.root, "boot/loader.conf");

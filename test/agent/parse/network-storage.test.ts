@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { locationBsf, parseIfconfig, parseRouteGet } from "../../../agent/parse/network.js";
-import { diskOf, parseCamDevlist, parseGeomStatus, parseMount, parseSwapctl, parseZpoolDevices } from "../../../agent/parse/storage.js";
+import { camSimDevice, diskOf, parseCamDevlist, parseGeomStatus, parseMount, parseSwapctl, parseZpoolDevices } from "../../../agent/parse/storage.js";
 import { nicsBehind } from "../../../agent/host/protected.js";
 import { fixture } from "../../helpers.js";
 
@@ -42,6 +42,12 @@ test("camcontrol devlist -v: each disk's controller", () => {
   const b = parseCamDevlist(fixture("storage/ahci-nvme.devlist-v.txt"));
   assert.equal(b.get("ada0"), "ahcich0");
   assert.equal(b.get("nda0"), "nvme0");
+});
+
+test("camcontrol devlist -v: a USB disk's bus is umass(4)'s SIM, umass-simN, which is the newbus device umassN", () => {
+  const u = parseCamDevlist(fixture("storage/constructed-umass.devlist-v.txt"));
+  assert.deepEqual([u.get("ada0"), u.get("da0"), u.get("da1")], ["ahcich0", "umass-sim0", "umass-sim12"]);
+  assert.deepEqual(["umass-sim0", "umass-sim12", "ahcich0", "nvme0", "arcmsr0", "umass-simX", "xumass-sim0"].map(camSimDevice), ["umass0", "umass12", "ahcich0", "nvme0", "arcmsr0", "umass-simX", "xumass-sim0"]);
 });
 
 test("mount and zpool status -P: the root's source, the pool's leaf devices, the disks", () => {
