@@ -3,6 +3,7 @@
  * is taken over. Node has no flock(2): the agent's host lock uses the native addon's flock and
  * falls back to this where the addon is not built; the sandbox always uses this.
  */
+import { execFileSync } from "node:child_process";
 import { closeSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 
 /** Raised when the lock cannot be had before the deadline. */
@@ -24,12 +25,28 @@ export function processAlive(pid: number): boolean {
 }
 
 /**
+ * True when the process is a zombie: it has exited and waits for its parent to collect it, which
+ * may never happen while that parent is the one blocked on this lock (ps shows state Z on FreeBSD
+ * and Linux alike). Unknown counts as not a zombie.
+ */
+function isZombie(pid: number): boolean {
+  try {
+    return execFileSync("/bin/ps", ["-o", "stat=", "-p", String(pid)], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim().startsWith("Z");
+  } catch {
+    return false;
+  }
+}
+
+/** After this long waiting, a holder is also checked for being a zombie (a ps run per attempt). */
+const ZOMBIE_CHECK_AFTER_MS = 250;
+
+/**
  * One attempt: a release function when the lock was taken, undefined when someone else holds it.
  * The lock file appears whole, already holding our PID (written to a private file, then linked
  * into place, which fails when the lock exists): a holder killed at any moment leaves a file that
  * names it, never an empty one that nobody could take over.
  */
-function tryAcquire(path: string): (() => void) | undefined {
+function tryAcquire(path: string, checkZombie = false): (() => void) | undefined {
   const mine = `${path}.${process.pid}.tmp`;
   const fd = openSync(mine, "w", 0o600);
   try {
@@ -47,7 +64,7 @@ function tryAcquire(path: string): (() => void) | undefined {
     } catch {
       return undefined; // released between our link and read: try again
     }
-    if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) {
+    if (Number.isInteger(owner) && owner > 0 && (!processAlive(owner) || (checkZombie && isZombie(owner)))) {
       try {
         unlinkSync(path);
       } catch {
@@ -65,10 +82,11 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /** Runs `fn` holding the lock at `path`, waiting (synchronously) up to `timeoutMs` (default 10 s). */
 export function withLock<T>(path: string, fn: () => T, timeoutMs = 10_000): T {
-  const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
+  const deadline = started + timeoutMs;
   let wait = 1;
   for (;;) {
-    const release = tryAcquire(path);
+    const release = tryAcquire(path, Date.now() - started > ZOMBIE_CHECK_AFTER_MS);
     if (release) {
       try {
         return fn();
@@ -84,11 +102,12 @@ export function withLock<T>(path: string, fn: () => T, timeoutMs = 10_000): T {
 
 /** Takes the lock, waiting asynchronously up to `timeoutMs`; resolves with its release function. `onWait` is called once when it has to wait. */
 export async function acquireLock(path: string, timeoutMs: number, onWait?: () => void): Promise<() => void> {
-  const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
+  const deadline = started + timeoutMs;
   let wait = 5;
   let told = false;
   for (;;) {
-    const release = tryAcquire(path);
+    const release = tryAcquire(path, Date.now() - started > ZOMBIE_CHECK_AFTER_MS);
     if (release) return release;
     if (!told) {
       told = true;
