@@ -131,25 +131,28 @@ function passthroughCards(gpuBus: number, nicBus: number, nvmeBus: number): Prof
 
 const INTEL_VTX_FULL = "PAT,HLT,MTF,PAUSE,EPT,UG,VPID,VID,PostIntr";
 
+/** The Intel VT-d host most tests use; the profiles below that vary one thing start from it. */
+const INTEL_VTD: Profile = {
+  name: "intel-vtd",
+  summary: "FreeBSD 14.3, Xeon with VT-x (EPT, UG) and VT-d (DMAR); GPU+audio at 3/0/0-1, two-port I350 at 4/0/0-1, NVMe at 5/0/0; 64 GiB",
+  osrelease: "14.3-RELEASE",
+  release: { major: 14, minor: 3 },
+  oldPciconf: false,
+  cpu: {
+    vendor: "intel", origin: "GenuineIntel", model: "Intel(R) Xeon(R) Silver 4214 CPU @ 2.20GHz", mhz: "2200.00", ncpu: 24,
+    virtLine: INTEL_VTX_FULL, vmmLoads: true, unrestrictedGuest: true,
+  },
+  memoryBytes: 64 * GiB,
+  acpiTables: ["XSDT", "FACP", "APIC", "MCFG", "HPET", "DMAR"],
+  acpiOem: { oemId: "SUPERM", tableId: "SMCI--MB", creatorId: "INTL" },
+  amdviUnits: 0,
+  pci: [...intelPlatform(0x2030), ...passthroughCards(3, 4, 5)],
+  host: { mgmtIf: "em0", rootFs: "zfs", rootPartition: "ada0p4", swap: [{ device: "/dev/ada0p3", bytes: 4 * GiB }] },
+};
+
 /** Every profile, by name. */
 export const PROFILES: readonly Profile[] = [
-  {
-    name: "intel-vtd",
-    summary: "FreeBSD 14.3, Xeon with VT-x (EPT, UG) and VT-d (DMAR); GPU+audio at 3/0/0-1, two-port I350 at 4/0/0-1, NVMe at 5/0/0; 64 GiB",
-    osrelease: "14.3-RELEASE",
-    release: { major: 14, minor: 3 },
-    oldPciconf: false,
-    cpu: {
-      vendor: "intel", origin: "GenuineIntel", model: "Intel(R) Xeon(R) Silver 4214 CPU @ 2.20GHz", mhz: "2200.00", ncpu: 24,
-      virtLine: INTEL_VTX_FULL, vmmLoads: true, unrestrictedGuest: true,
-    },
-    memoryBytes: 64 * GiB,
-    acpiTables: ["XSDT", "FACP", "APIC", "MCFG", "HPET", "DMAR"],
-    acpiOem: { oemId: "SUPERM", tableId: "SMCI--MB", creatorId: "INTL" },
-    amdviUnits: 0,
-    pci: [...intelPlatform(0x2030), ...passthroughCards(3, 4, 5)],
-    host: { mgmtIf: "em0", rootFs: "zfs", rootPartition: "ada0p4", swap: [{ device: "/dev/ada0p3", bytes: 4 * GiB }] },
-  },
+  INTEL_VTD,
   {
     name: "amd-vi",
     summary: "FreeBSD 14.3, EPYC with SVM (NP, NRIP) and AMD-Vi (IVRS, 4 units); hw.vmm.amdvi.enable is 0 until loader.conf sets it; GPU+audio at 3/0/0-1, I350 at 4/0/0-1, NVMe at 5/0/0; 64 GiB",
@@ -257,36 +260,17 @@ export const PROFILES: readonly Profile[] = [
     host: { mgmtIf: "em0", rootFs: "zfs", rootPartition: "ada0p4", swap: [{ device: "/dev/ada0p3", bytes: 4 * GiB }] },
   },
   {
+    ...INTEL_VTD,
     name: "freebsd15",
     summary: "FreeBSD 15.0, Xeon with VT-x (EPT, UG) and VT-d; GPU+audio at 3/0/0-1, I350 at 4/0/0-1, NVMe at 5/0/0; 64 GiB (15 bhyve: no VM without a bootrom or bhyveload, exit 4 when its VM is destroyed)",
     osrelease: "15.0-RELEASE",
     release: { major: 15, minor: 0 },
-    oldPciconf: false,
-    cpu: {
-      vendor: "intel", origin: "GenuineIntel", model: "Intel(R) Xeon(R) Silver 4214 CPU @ 2.20GHz", mhz: "2200.00", ncpu: 24,
-      virtLine: INTEL_VTX_FULL, vmmLoads: true, unrestrictedGuest: true,
-    },
-    memoryBytes: 64 * GiB,
-    acpiTables: ["XSDT", "FACP", "APIC", "MCFG", "HPET", "DMAR"],
-    acpiOem: { oemId: "SUPERM", tableId: "SMCI--MB", creatorId: "INTL" },
-    amdviUnits: 0,
-    pci: [...intelPlatform(0x2030), ...passthroughCards(3, 4, 5)],
-    host: { mgmtIf: "em0", rootFs: "zfs", rootPartition: "ada0p4", swap: [{ device: "/dev/ada0p3", bytes: 4 * GiB }] },
   },
   {
+    ...INTEL_VTD,
     name: "usb-root",
     summary: "FreeBSD 14.3, Xeon with VT-x (EPT, UG) and VT-d; root pool on a USB stick (da0 on umass0, behind the xHCI controller at 0/20/0); GPU+audio at 3/0/0-1, I350 at 4/0/0-1, NVMe at 5/0/0; 32 GiB",
-    osrelease: "14.3-RELEASE",
-    release: { major: 14, minor: 3 },
-    oldPciconf: false,
-    cpu: {
-      vendor: "intel", origin: "GenuineIntel", model: "Intel(R) Xeon(R) Silver 4214 CPU @ 2.20GHz", mhz: "2200.00", ncpu: 24,
-      virtLine: INTEL_VTX_FULL, vmmLoads: true, unrestrictedGuest: true,
-    },
     memoryBytes: 32 * GiB,
-    acpiTables: ["XSDT", "FACP", "APIC", "MCFG", "HPET", "DMAR"],
-    acpiOem: { oemId: "SUPERM", tableId: "SMCI--MB", creatorId: "INTL" },
-    amdviUnits: 0,
     pci: [
       ...intelPlatform(0x2030),
       fn("0/20/0", [0x8086, 0xa1af, 0x15d9, 0x095d], 0x0c0330, 0x00, "xhci", [INTEL, "C620 Series Chipset Family USB 3.0 xHCI Controller", "serial bus", "USB"], { revision: 0x09 }),
@@ -295,38 +279,15 @@ export const PROFILES: readonly Profile[] = [
     host: { mgmtIf: "em0", rootFs: "zfs", rootPartition: "da0p4", usbController: "0/20/0", swap: [{ device: "/dev/zvol/zroot/swap", bytes: 4 * GiB }] },
   },
   {
+    ...INTEL_VTD,
     name: "vlan-lagg",
     summary: "FreeBSD 14.3, Xeon with VT-x (EPT, UG) and VT-d; management address on vlan100 over lagg0 (I350 ports igb0 and igb1 at 4/0/0-1); GPU+audio at 3/0/0-1, I219 at 0/31/6, NVMe at 5/0/0; 64 GiB",
-    osrelease: "14.3-RELEASE",
-    release: { major: 14, minor: 3 },
-    oldPciconf: false,
-    cpu: {
-      vendor: "intel", origin: "GenuineIntel", model: "Intel(R) Xeon(R) Silver 4214 CPU @ 2.20GHz", mhz: "2200.00", ncpu: 24,
-      virtLine: INTEL_VTX_FULL, vmmLoads: true, unrestrictedGuest: true,
-    },
-    memoryBytes: 64 * GiB,
-    acpiTables: ["XSDT", "FACP", "APIC", "MCFG", "HPET", "DMAR"],
-    acpiOem: { oemId: "SUPERM", tableId: "SMCI--MB", creatorId: "INTL" },
-    amdviUnits: 0,
-    pci: [...intelPlatform(0x2030), ...passthroughCards(3, 4, 5)],
     host: { mgmtIf: "igb0", rootFs: "zfs", rootPartition: "ada0p4", net: { lagg: ["igb0", "igb1"], vlan: 100 }, swap: [{ device: "/dev/ada0p3", bytes: 4 * GiB }] },
   },
   {
+    ...INTEL_VTD,
     name: "verbose-boot",
     summary: "FreeBSD 14.3 booted with boot_verbose (loader.conf): dmesg.boot has identcpu's multi-line VT-x control registers; Xeon with VT-x (EPT, UG) and VT-d; GPU+audio at 3/0/0-1, I350 at 4/0/0-1, NVMe at 5/0/0; 64 GiB",
-    osrelease: "14.3-RELEASE",
-    release: { major: 14, minor: 3 },
-    oldPciconf: false,
-    cpu: {
-      vendor: "intel", origin: "GenuineIntel", model: "Intel(R) Xeon(R) Silver 4214 CPU @ 2.20GHz", mhz: "2200.00", ncpu: 24,
-      virtLine: INTEL_VTX_FULL, vmmLoads: true, unrestrictedGuest: true,
-    },
-    memoryBytes: 64 * GiB,
-    acpiTables: ["XSDT", "FACP", "APIC", "MCFG", "HPET", "DMAR"],
-    acpiOem: { oemId: "SUPERM", tableId: "SMCI--MB", creatorId: "INTL" },
-    amdviUnits: 0,
-    pci: [...intelPlatform(0x2030), ...passthroughCards(3, 4, 5)],
-    host: { mgmtIf: "em0", rootFs: "zfs", rootPartition: "ada0p4", swap: [{ device: "/dev/ada0p3", bytes: 4 * GiB }] },
     bootVerbose: true,
   },
 ];
