@@ -1,6 +1,7 @@
 /** A sandbox host with the agent pointed at it, for agent tests. */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { after } from "node:test";
 import { HostPaths } from "../../agent/host/paths.js";
 import type { ConvergeResult } from "../../agent/engine/converge.js";
 import { applyDocument, decodeDesired } from "../../agent/engine/service.js";
@@ -38,6 +39,23 @@ export class AgentHost extends TestSandbox {
   cli(args: string[], input?: string): RunResult {
     return runBin("bhyve-agent", [...args, "--root", this.root], input);
   }
+}
+
+/**
+ * Sandbox hosts made on demand inside a describe block and destroyed (processes by PID) after it:
+ * `const host = agentHosts();` then `host("intel-vtd")` in each test. Call it at describe time.
+ */
+export function agentHosts(prepare?: (h: AgentHost) => void): (profile: string) => AgentHost {
+  const hosts: AgentHost[] = [];
+  after(async () => {
+    for (const h of hosts) await h.destroy();
+  });
+  return (profile) => {
+    const h = new AgentHost(profile);
+    hosts.push(h);
+    prepare?.(h);
+    return h;
+  };
 }
 
 /** The UEFI firmware path. */

@@ -8,7 +8,7 @@ import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, symlinkSync, wri
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { setSandboxNetwork } from "../../../agent/sandbox/host.js";
-import { AgentHost, FAST_CONFIG, FW } from "../agent-helpers.js";
+import { AgentHost, FAST_CONFIG, FW, agentHosts } from "../agent-helpers.js";
 
 type Refusal = Error & { code?: string; problems?: Array<{ path: string; message: string }> };
 
@@ -30,16 +30,7 @@ const guest = (name: string, disks: Array<{ path: string; type?: string }>) => (
 const policy = (h: AgentHost, yaml: string) => writeFileSync(join(h.root, "usr/local/etc/bhyve-agent.conf"), `${FAST_CONFIG}policy:\n${yaml}`);
 
 describe("guest files as the host sees them", () => {
-  const hosts: AgentHost[] = [];
-  const host = (profile: string) => {
-    const h = new AgentHost(profile);
-    hosts.push(h);
-    mkdirSync(join(h.root, "vm"), { recursive: true });
-    return h;
-  };
-  after(async () => {
-    for (const h of hosts) await h.destroy();
-  });
+  const host = agentHosts((h) => mkdirSync(join(h.root, "vm"), { recursive: true }));
 
   test("a link out of the allowed prefixes is refused by the prefix rule, an absolute or climbing target staying inside the root", async () => {
     const h = host("intel-vtd");
@@ -116,15 +107,7 @@ describe("guest files as the host sees them", () => {
 });
 
 describe("a device class fails closed when the host cannot map what it depends on", () => {
-  const hosts: AgentHost[] = [];
-  const host = (profile: string) => {
-    const h = new AgentHost(profile);
-    hosts.push(h);
-    return h;
-  };
-  after(async () => {
-    for (const h of hosts) await h.destroy();
-  });
+  const host = agentHosts();
 
   test("the management network on a tunnel: no NIC is taken, a GPU is; take_protected names the NIC that may go", async () => {
     const h = host("intel-vtd");

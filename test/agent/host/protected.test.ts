@@ -5,20 +5,12 @@ import { after, describe, test } from "node:test";
 import { protectedDevices } from "../../../agent/host/protected.js";
 import { setSandboxNetwork } from "../../../agent/sandbox/host.js";
 import { readAudit } from "../../../agent/host/audit.js";
-import { AgentHost, FAST_CONFIG } from "../agent-helpers.js";
+import { AgentHost, FAST_CONFIG, agentHosts } from "../agent-helpers.js";
 
 const brief = (r: Awaited<ReturnType<typeof protectedDevices>>) => r.devices.map((d) => `${d.device} ${d.name}`);
 
 describe("the devices a host depends on, found with its own tools", () => {
-  const hosts: AgentHost[] = [];
-  const host = (profile: string) => {
-    const h = new AgentHost(profile);
-    hosts.push(h);
-    return h;
-  };
-  after(async () => {
-    for (const h of hosts) await h.destroy();
-  });
+  const host = agentHosts();
 
   test("intel-vtd: the NIC holding the session's local address, and the root pool's AHCI controller", async () => {
     const h = host("intel-vtd");
