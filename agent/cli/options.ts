@@ -1,5 +1,6 @@
 /** Options shared by the host commands: `--root DIR` and `--json`. */
 import { statSync } from "node:fs";
+import { shown } from "../spec/limits.js";
 import { resolve } from "node:path";
 import { HostPaths } from "../host/paths.js";
 import { UserError } from "./errors.js";
@@ -12,9 +13,7 @@ export interface HostOptions {
 }
 
 /** An argument echoed in a message: quoted and escaped, and cut short when long. */
-export function shownArg(v: string): string {
-  return JSON.stringify(v.length > 64 ? `${v.slice(0, 64)}…` : v);
-}
+export const shownArg = (v: string): string => shown(v);
 
 /**
  * The agent root of `--root V`: an absolute path to a directory that exists. A relative or empty

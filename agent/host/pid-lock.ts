@@ -29,7 +29,7 @@ export function processAlive(pid: number): boolean {
  * may never happen while that parent is the one blocked on this lock (ps shows state Z on FreeBSD
  * and Linux alike). Unknown counts as not a zombie.
  */
-function isZombie(pid: number): boolean {
+export function isZombie(pid: number): boolean {
   try {
     return execFileSync("/bin/ps", ["-o", "stat=", "-p", String(pid)], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim().startsWith("Z");
   } catch {

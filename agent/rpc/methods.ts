@@ -15,6 +15,7 @@ import { installBundle, InstallError, installedVersions } from "../host/install.
 import { readAgentConfig } from "../host/config.js";
 import { POLICY_FILE } from "../spec/policy.js";
 import { GUEST_NAME } from "../spec/decode.js";
+import { shown } from "../spec/limits.js";
 
 /** Version of the method set; bumped on incompatible changes. */
 export const PROTOCOL_VERSION = 1;
@@ -38,10 +39,6 @@ function str(params: Params, key: string): string {
   return v;
 }
 
-/** A value for a message: quoted and escaped, and cut short when long, so hostile input never floods or forges an answer. */
-export function shown(value: string, max = 64): string {
-  return JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value);
-}
 
 /** A guest name parameter, checked with the same rule as a guest's `name` in guest.put. */
 function guestName(params: Params): string {

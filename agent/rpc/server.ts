@@ -12,7 +12,8 @@ import { SpecError } from "../spec/problems.js";
 import { jsonDepthExceeds } from "../spec/limits.js";
 import { LoaderConfError } from "../parse/loader-conf.js";
 import type { HostPaths } from "../host/paths.js";
-import { METHODS, ParamsError, shown } from "./methods.js";
+import { METHODS, ParamsError } from "./methods.js";
+import { shown } from "../spec/limits.js";
 import { beginAudit, finishAudit, outcomeOf, requestDigest, requestForLog, requester } from "../host/audit.js";
 
 /** The methods that change the host: each call is written to the audit log with its outcome. */

@@ -2,11 +2,11 @@
  * Sandbox hosts as a whole: create one from a profile, reboot it, make a guest exit, destroy it.
  * A sandbox host is a directory laid out like a FreeBSD root whose tools are simulators.
  */
-import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { boot } from "./kernel.js";
 import { CONTROL_SIGNAL, GUEST_ACTIONS, initMachine, machineProfile, PAGE_SIZE, processAlive, readMachine, sandboxPaths, updateMachine, type GuestAction, type MachineState } from "./machine.js";
+import { isZombie } from "../host/pid-lock.js";
 import { dmesgBootText } from "./output.js";
 import { findProfile, PROFILES, type Profile } from "./profiles.js";
 import { TOOL_PATHS } from "./tool-paths.js";
@@ -148,14 +148,10 @@ export function sandboxPids(root: string, m: MachineState): number[] {
   return [...monitorPids(root), ...bhyves];
 }
 
-/** True when the process is gone or only a zombie waiting for its parent (ps shows state Z on FreeBSD and Linux). */
+/** True when the process is gone or only a zombie waiting for its parent. */
 function gone(pid: number): boolean {
-  if (!processAlive(pid)) return true;
-  try {
-    return execFileSync("/bin/ps", ["-o", "stat=", "-p", String(pid)], { encoding: "utf8" }).trim().startsWith("Z");
-  } catch {
-    return true; // ps exits 1 when there is no such process
-  }
+  // ps fails when the process vanished meanwhile: look again.
+  return !processAlive(pid) || isZombie(pid) || !processAlive(pid);
 }
 
 async function killAndWait(pids: number[], timeoutMs = 5000): Promise<void> {

@@ -122,6 +122,14 @@ export function quote(s: string): string {
   return `"${shown}${s.length > ECHO_MAX ? `... (${s.length} characters)` : ""}"`;
 }
 
+/**
+ * A request value or command argument echoed in a message: JSON-quoted (control characters
+ * escaped), cut short at `max` characters, so hostile input never floods or forges an answer.
+ */
+export function shown(value: string, max = 64): string {
+  return JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value);
+}
+
 /** Length of `s` in UTF-8 bytes. */
 export function utf8Length(s: string): number {
   return new TextEncoder().encode(s).length;
