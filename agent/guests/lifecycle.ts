@@ -103,13 +103,14 @@ export function vmOwned(paths: HostPaths, name: string): boolean {
 export function readGuest(paths: HostPaths, name: string): GuestRuntime {
   const mp = monitorPaths(paths, name);
   const vmExists = existsSync(join(paths.devVmm, name));
-  const vmForeign = vmExists && !vmOwned(paths, name);
+  // The monitor's pid is read once: it answers both "is the VM ours" (see vmOwned) and the state.
+  const mon = monitorPid(mp);
+  const vmForeign = vmExists && !existsSync(paths.guestOwnerFile(name)) && mon === null;
   if (!existsSync(mp.specDir) && !existsSync(mp.runDir)) {
     return { name, state: "missing", reason: "", monitor_pid: null, pid: null, restarts: 0, last_exit: null, argv: null, vm_exists: vmExists, vm_foreign: vmForeign };
   }
   const statusText = readIfPresent(join(mp.runDir, "status"));
   const s = statusText === null ? {} : parseMonitorStatus(statusText);
-  const mon = monitorPid(mp);
   const bhyve = Number(s.bhyve_pid ?? 0);
   let state = (s.state ?? "stopped") as GuestRuntime["state"];
   let reason = s.reason ?? "";
