@@ -11,7 +11,7 @@ export interface RunResult {
 }
 
 /** Runs `dist/<bin>.mjs` with `args`, optional stdin, a 2 min deadline (it bounds only a failure). */
-export function runBin(bin: "bhyve-agent" | "cdktf-bhyve", args: string[], input?: string): RunResult {
+export function runBin(bin: "bhyve-agent" | "bhyve-sandbox" | "cdktf-bhyve", args: string[], input?: string): RunResult {
   const path = repoPath(`dist/${bin}.mjs`);
   if (!existsSync(path)) throw new Error(`${path} is missing: run "npm run build" first (npm test does)`);
   const r = spawnSync(process.execPath, [path, ...args], { input: input ?? "", encoding: "utf8", timeout: 120_000, cwd: repoPath(".") });

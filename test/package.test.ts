@@ -8,17 +8,17 @@ const pkg = JSON.parse(readFileSync(repoPath("package.json"), "utf8"));
 test("the top level holds exactly the agreed entries (besides dotfiles, the lock file and build output)", () => {
   const ignored = new Set(["node_modules", "dist", "cdktf.out", "package-lock.json"]);
   const entries = readdirSync(repoPath(".")).filter((e) => !e.startsWith(".") && !ignored.has(e)).sort();
-  assert.deepEqual(entries, ["README.md", "agent", "bench", "cdktf.json", "examples", "native", "package.json", "provider", "test", "tsconfig.json"]);
+  assert.deepEqual(entries, ["README.md", "agent", "bench", "cdktf.json", "examples", "native", "package.json", "provider", "sandbox", "test", "tsconfig.json"]);
   // bench/ holds the benchmarks' committed figures (results.json), where the benchmark issue puts them.
   assert.deepEqual(readdirSync(repoPath("bench")), ["results.json"]);
   assert.equal(typeof JSON.parse(readFileSync(repoPath("bench/results.json"), "utf8")), "object");
 });
 
-test("package.json: name, ESM, Node 20, the two commands, TypeScript pinned to 5.9, the four scripts", () => {
+test("package.json: name, ESM, Node 20, the commands, TypeScript pinned to 5.9, the four scripts", () => {
   assert.equal(pkg.name, "cdktf-bhyve");
   assert.equal(pkg.type, "module");
   assert.equal(pkg.engines.node, ">=20");
-  assert.deepEqual(Object.keys(pkg.bin).sort(), ["bhyve-agent", "cdktf-bhyve"]);
+  assert.deepEqual(Object.keys(pkg.bin).sort(), ["bhyve-agent", "bhyve-sandbox", "cdktf-bhyve"]);
   assert.equal(pkg.devDependencies.typescript, "~5.9");
   for (const s of ["build", "test", "demo", "bench"]) assert.equal(typeof pkg.scripts[s], "string", s);
   assert.match(pkg.scripts.test, /--test-reporter=tap/);
@@ -41,11 +41,21 @@ test(".ci/run is executable and ends with the README's test command", () => {
   assert.match(readme, /npm install && npm run demo/);
 });
 
-test("agent/spec and agent/parse stay pure: no fs, child_process or network imports", () => {
-  for (const dir of ["agent/spec", "agent/parse"]) {
+test("agent/model and agent/parse stay pure: no fs, child_process or network imports", () => {
+  for (const dir of ["agent/model", "agent/parse"]) {
     for (const f of readdirSync(repoPath(dir))) {
       const src = readFileSync(repoPath(`${dir}/${f}`), "utf8");
       assert.ok(!/from "node:(fs|child_process|net|http|https|dgram|fs\/promises)"/.test(src), `${dir}/${f} imports I/O`);
     }
   }
+});
+
+test("the agent bundle installed on hosts carries no sandbox code; the sandbox has its own bundle", () => {
+  // esbuild marks each module it bundles with a "// path/of/module.ts" line.
+  const modules = (bundle: string) => [...readFileSync(repoPath(`dist/${bundle}`), "utf8").matchAll(/^\/\/ ((?:agent|sandbox|provider)\/\S+\.ts)$/gm)].map((m) => m[1]!);
+  const agent = modules("bhyve-agent.mjs");
+  assert.ok(agent.includes("agent/cli/main.ts") && agent.includes("agent/model/validate.ts"), `the agent's own modules are listed: ${agent.slice(0, 5).join(", ")}`);
+  assert.deepEqual(agent.filter((m) => !m.startsWith("agent/")), [], "modules from outside agent/ in the agent bundle");
+  const sandbox = modules("bhyve-sandbox.mjs");
+  assert.ok(sandbox.includes("sandbox/cli.ts") && sandbox.includes("sandbox/machine.ts"), sandbox.slice(0, 5).join(", "));
 });

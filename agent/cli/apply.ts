@@ -1,5 +1,5 @@
-import { checkDocumentText, toDocument } from "../spec/document.js";
-import { SpecError } from "../spec/problems.js";
+import { checkDocumentText, toDocument } from "../model/document.js";
+import { SpecError } from "../model/problems.js";
 import type { ConvergeResult } from "../engine/converge.js";
 import { applyDocument, autostart, shutdownGuests, status } from "../engine/service.js";
 import { UserError } from "./errors.js";

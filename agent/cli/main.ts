@@ -6,7 +6,6 @@ import { installCommand, rollbackCommand } from "./install.js";
 import { auditCommand, policyCommand } from "./policy.js";
 import { rpcCommand } from "./rpc.js";
 import { renderCommand } from "./render.js";
-import { sandboxCommand } from "./sandbox.js";
 import { validateCommand } from "./validate.js";
 import { AGENT_VERSION } from "../version.js";
 import { onHostLockWait } from "../host/host-lock.js";
@@ -27,7 +26,6 @@ commands:
   rollback [--root DIR]              make the previous installed agent version current again
   policy [--root DIR] [--json]       the host policy in force and the devices the host protects
   audit [--since T] [--root DIR] [--json]   the audit log of every change request
-  sandbox ...       sandbox FreeBSD hosts for tests and the demo (create, profiles, reboot, guest, destroy)
   version           print the agent version
 `;
 
@@ -41,7 +39,6 @@ const COMMANDS = new Map<string, (args: string[]) => Promise<number>>(Object.ent
   autostart: autostartCommand,
   shutdown: shutdownCommand,
   rpc: rpcCommand,
-  sandbox: sandboxCommand,
   install: installCommand,
   policy: policyCommand,
   audit: auditCommand,
@@ -55,7 +52,7 @@ const COMMANDS = new Map<string, (args: string[]) => Promise<number>>(Object.ent
 
 /**
  * Runs one `bhyve-agent` command; a UserError carries its exit status. An error with a stable
- * `E_...` code (a missing tool, a sandbox that is not one, a policy refusal) is a refusal too, and
+ * `E_...` code (a missing tool, a policy refusal, a state file it cannot read) is a refusal too, and
  * becomes a UserError with that code (exit 1); any other error is a bug.
  */
 export async function main(argv: string[]): Promise<number> {

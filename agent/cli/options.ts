@@ -1,6 +1,6 @@
 /** Options shared by the host commands: `--root DIR` and `--json`. */
 import { statSync } from "node:fs";
-import { shown } from "../spec/limits.js";
+import { shown } from "../model/limits.js";
 import { resolve } from "node:path";
 import { HostPaths } from "../host/paths.js";
 import { UserError } from "./errors.js";

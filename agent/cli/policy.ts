@@ -6,7 +6,7 @@ import { stringify } from "yaml";
 import { agentConfigPath, readAgentConfig } from "../host/config.js";
 import { printable, readAudit } from "../host/audit.js";
 import { protectedDevices, sessionAddresses } from "../host/protected.js";
-import { policyDocument } from "../spec/policy.js";
+import { policyDocument } from "../model/policy.js";
 import { UserError } from "./errors.js";
 import { hostOptions, shownArg, takeOption } from "./options.js";
 

@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
-import { decodeDocumentBytes, MAX_DOCUMENT_BYTES } from "../spec/document.js";
+import { decodeDocumentBytes, MAX_DOCUMENT_BYTES } from "../model/document.js";
 import { UserError } from "./errors.js";
 
 /** What kind of file `st` is, for a message. */

@@ -1,5 +1,5 @@
-import { checkDocumentText } from "../spec/document.js";
-import { renderState } from "../spec/render.js";
+import { checkDocumentText } from "../model/document.js";
+import { renderState } from "../model/render.js";
 import { readInput } from "./read-input.js";
 import { refusal, singleInput } from "./validate.js";
 

@@ -1,5 +1,5 @@
-import { checkDocumentText } from "../spec/document.js";
-import { formatProblems, type Problem } from "../spec/problems.js";
+import { checkDocumentText } from "../model/document.js";
+import { formatProblems, type Problem } from "../model/problems.js";
 import { UserError } from "./errors.js";
 import { readInput } from "./read-input.js";
 

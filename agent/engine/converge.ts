@@ -5,12 +5,12 @@
  * start order. Each step reports what it changed; what waits on a reboot is `pending`, what cannot
  * be done is `refused`, with the reason. The caller holds the host lock.
  */
-import { formatBsf, formatSelector, type PciAddress } from "../spec/pci-address.js";
-import { renderLoaderConf } from "../spec/render.js";
-import { ForeignVmError, PolicyError, SpecError } from "../spec/problems.js";
-import { toDocument } from "../spec/document.js";
-import { checkDocumentData } from "../spec/validate.js";
-import type { DesiredState, Guest } from "../spec/types.js";
+import { formatBsf, formatSelector, type PciAddress } from "../model/pci-address.js";
+import { renderLoaderConf } from "../model/render.js";
+import { ForeignVmError, PolicyError, SpecError } from "../model/problems.js";
+import { toDocument } from "../model/document.js";
+import { checkDocumentData } from "../model/validate.js";
+import type { DesiredState, Guest } from "../model/types.js";
 import { runTool } from "../host/exec.js";
 import { readAgentConfig } from "../host/config.js";
 import { gatherFacts, hostContext, type HostFacts } from "../host/facts.js";

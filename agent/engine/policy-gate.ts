@@ -11,9 +11,9 @@ import type { HostPaths } from "../host/paths.js";
 import { protectedDevices, type ProtectedDevices } from "../host/protected.js";
 import { fileIdentity, resolveHostPath, type ResolvedPath } from "../host/resolve-path.js";
 import { diskOf, parseGeomStatus, parseSwapctl } from "../parse/storage.js";
-import { checkPolicy, POLICY_FILE, underPrefix, type Policy } from "../spec/policy.js";
-import type { Problem } from "../spec/problems.js";
-import type { DesiredState } from "../spec/types.js";
+import { checkPolicy, POLICY_FILE, underPrefix, type Policy } from "../model/policy.js";
+import type { Problem } from "../model/problems.js";
+import type { DesiredState } from "../model/types.js";
 
 const found = new Map<string, Promise<ProtectedDevices>>();
 

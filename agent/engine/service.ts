@@ -2,11 +2,11 @@
  * The agent's operations, shared by the RPC methods and the commands: each change edits the stored
  * desired state, checks the whole of it, and converges the host under the host lock.
  */
-import { formatBsf, parsePciAddress, samePciAddress } from "../spec/pci-address.js";
-import { SpecError } from "../spec/problems.js";
-import { documentHash, toDocument } from "../spec/document.js";
-import { checkDocumentData } from "../spec/validate.js";
-import type { DesiredState, Guest, HostSettings, PptReservation } from "../spec/types.js";
+import { formatBsf, parsePciAddress, samePciAddress } from "../model/pci-address.js";
+import { SpecError } from "../model/problems.js";
+import { documentHash, toDocument } from "../model/document.js";
+import { checkDocumentData } from "../model/validate.js";
+import type { DesiredState, Guest, HostSettings, PptReservation } from "../model/types.js";
 import { gatherFacts, type HostFacts } from "../host/facts.js";
 import { withHostLock } from "../host/host-lock.js";
 import { currentManagedSettings, readLoaderConf, strayLines } from "../host/loader-conf-store.js";

@@ -7,8 +7,8 @@
  */
 import { chmodSync, closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { BHYVE, renderBhyveArgv, renderBhyveloadArgv } from "../spec/render.js";
-import type { Guest, RestartPolicy } from "../spec/types.js";
+import { BHYVE, renderBhyveArgv, renderBhyveloadArgv } from "../model/render.js";
+import type { Guest, RestartPolicy } from "../model/types.js";
 
 /** bhyvectl, as the monitor runs it to power off and destroy the VM. */
 export const BHYVECTL = "/usr/sbin/bhyvectl";

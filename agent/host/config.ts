@@ -1,7 +1,7 @@
 /**
  * The agent's own configuration on the host: /usr/local/etc/bhyve-agent.conf under the agent root
  * (YAML), owned by root and never written through the agent protocol. It tunes the guest monitors'
- * timings and holds the host policy (agent/spec/policy.ts); absent keys keep their defaults. The
+ * timings and holds the host policy (agent/model/policy.ts); absent keys keep their defaults. The
  * file is refused unless it is owned by root (or by the user the agent runs as, in tests) and
  * writable by its owner only.
  *
@@ -17,7 +17,7 @@
  *     start_watch_ms: 1500        # how long apply watches a guest it started for an early bhyve failure
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { decodePolicy, DEFAULT_POLICY, type Policy } from "../spec/policy.js";
+import { decodePolicy, DEFAULT_POLICY, type Policy } from "../model/policy.js";
 import { parse } from "yaml";
 import { DEFAULT_MONITOR_POLICY, type MonitorPolicy } from "../guests/monitor-spec.js";
 import type { HostPaths } from "./paths.js";

@@ -13,7 +13,7 @@ import { loaderEnvironment } from "../parse/loader-conf.js";
 import { parseDmesgBoot, type DmesgBoot } from "../parse/dmesg-boot.js";
 import { isBridge, parsePciconf, type PciconfEntry } from "../parse/pciconf.js";
 import { parseSysctl, sysctlInt } from "../parse/sysctl.js";
-import type { HostContext } from "../spec/types.js";
+import type { HostContext } from "../model/types.js";
 import { AGENT_VERSION } from "../version.js";
 import { runTool } from "./exec.js";
 import { loadNativeProbe } from "./native.js";

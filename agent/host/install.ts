@@ -16,7 +16,7 @@ import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
-import { shellQuote } from "../spec/shell-quote.js";
+import { shellQuote } from "../model/shell-quote.js";
 import { writeFileAtomic } from "./files.js";
 import type { HostPaths } from "./paths.js";
 

@@ -3,7 +3,7 @@
  * at the real FreeBSD paths. In production the root is `/`; a sandbox host is just another root.
  */
 import { join } from "node:path";
-import { GUEST_NAME } from "../spec/decode.js";
+import { GUEST_NAME } from "../model/decode.js";
 
 /** `base/guests/NAME`, for a checked guest name only: no name from a request reaches another path. */
 function guestDir(base: string, name: string): string {

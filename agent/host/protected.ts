@@ -26,7 +26,7 @@
  */
 import { locationBsf, parseIfconfig, parseRouteGet, type IfconfigInterface } from "../parse/network.js";
 import { camSimDevice, diskOf, parseCamDevlist, parseGeomStatus, parseMount, parseZpoolDevices } from "../parse/storage.js";
-import type { UnmappedDependency } from "../spec/policy.js";
+import type { UnmappedDependency } from "../model/policy.js";
 import { runTool } from "./exec.js";
 import type { HostPaths } from "./paths.js";
 

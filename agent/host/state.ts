@@ -10,9 +10,9 @@
  * names the file and the last good copy, and nothing on the host is changed until it is repaired.
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { checkDocumentData } from "../spec/validate.js";
-import { toDocument } from "../spec/document.js";
-import type { DesiredState } from "../spec/types.js";
+import { checkDocumentData } from "../model/validate.js";
+import { toDocument } from "../model/document.js";
+import type { DesiredState } from "../model/types.js";
 import { writeFileAtomic } from "./files.js";
 import type { HostPaths } from "./paths.js";
 

@@ -2,9 +2,9 @@
  * The RPC methods: a short list of typed messages, each checked before anything is touched.
  * Params are JSON objects with snake_case keys, as in the desired-state document.
  */
-import { checkDocumentData } from "../spec/validate.js";
-import { decodeWholeDocument } from "../spec/document.js";
-import { SpecError } from "../spec/problems.js";
+import { checkDocumentData } from "../model/validate.js";
+import { decodeWholeDocument } from "../model/document.js";
+import { SpecError } from "../model/problems.js";
 import type { HostPaths } from "../host/paths.js";
 import { gatherFacts } from "../host/facts.js";
 import { loadNativeProbe } from "../host/native.js";
@@ -13,9 +13,9 @@ import * as svc from "../engine/service.js";
 import { withHostLock } from "../host/host-lock.js";
 import { installBundle, InstallError, installedVersions } from "../host/install.js";
 import { readAgentConfig } from "../host/config.js";
-import { POLICY_FILE } from "../spec/policy.js";
-import { GUEST_NAME } from "../spec/decode.js";
-import { shown } from "../spec/limits.js";
+import { POLICY_FILE } from "../model/policy.js";
+import { GUEST_NAME } from "../model/decode.js";
+import { shown } from "../model/limits.js";
 
 /** Version of the method set; bumped on incompatible changes. */
 export const PROTOCOL_VERSION = 1;

@@ -8,12 +8,12 @@ import { randomBytes } from "node:crypto";
 import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
-import { SpecError } from "../spec/problems.js";
-import { jsonDepthExceeds } from "../spec/limits.js";
+import { SpecError } from "../model/problems.js";
+import { jsonDepthExceeds } from "../model/limits.js";
 import { LoaderConfError } from "../parse/loader-conf.js";
 import type { HostPaths } from "../host/paths.js";
 import { METHODS, ParamsError } from "./methods.js";
-import { shown } from "../spec/limits.js";
+import { shown } from "../model/limits.js";
 import { beginAudit, finishAudit, outcomeOf, requestDigest, requestForLog, requester } from "../host/audit.js";
 
 /** The methods that change the host: each call is written to the audit log with its outcome. */

@@ -20,7 +20,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { cpus, totalmem, tmpdir } from "node:os";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { guestAction } from "../../agent/sandbox/host.js";
+import { guestAction } from "../../sandbox/host.js";
 import { UserError } from "../../agent/cli/errors.js";
 import { CdktfProject, type RunOutcome } from "./cdktf-project.js";
 import { packageRoot } from "../../agent/package-files.js";

@@ -8,9 +8,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { UserError } from "../../agent/cli/errors.js";
-import { checkDocumentText } from "../../agent/spec/document.js";
-import { formatProblems } from "../../agent/spec/problems.js";
-import type { DesiredState } from "../../agent/spec/types.js";
+import { checkDocumentText } from "../../agent/model/document.js";
+import { formatProblems } from "../../agent/model/problems.js";
+import type { DesiredState } from "../../agent/model/types.js";
 import type { SshSettings } from "./ssh-options.js";
 
 /** One host of the fleet, with its desired state. */

@@ -7,7 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { UserError } from "../../agent/cli/errors.js";
-import { formatBsf } from "../../agent/spec/pci-address.js";
+import { formatBsf } from "../../agent/model/pci-address.js";
 import { AgentCallError, AgentConnection } from "../ssh/agent-client.js";
 import { attachedDriver, differences, type Difference, type Observation } from "./fleet-compare.js";
 import { readTargets, synthApp, type FleetHost } from "./fleet-targets.js";

@@ -7,8 +7,8 @@
 import { parseArgs } from "node:util";
 import { UserError } from "../../agent/cli/errors.js";
 import { readInput } from "../../agent/cli/read-input.js";
-import { checkDocumentText, documentHash, toDocument } from "../../agent/spec/document.js";
-import { formatProblems } from "../../agent/spec/problems.js";
+import { checkDocumentText, documentHash, toDocument } from "../../agent/model/document.js";
+import { formatProblems } from "../../agent/model/problems.js";
 import { AgentCallError, AgentConnection } from "../ssh/agent-client.js";
 import type { AgentResult } from "../resources/context.js";
 import { clientOptions, requireHostKey, sshFromFlags, SSH_OPTIONS } from "./ssh-options.js";

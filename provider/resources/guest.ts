@@ -5,11 +5,11 @@
  * other arguments shows as a planned update, and a guest deleted behind Terraform's back is planned
  * again.
  */
-import { checkDocumentData } from "../../agent/spec/validate.js";
-import { parsePciAddress, formatBsf } from "../../agent/spec/pci-address.js";
-import { parseSize } from "../../agent/spec/size.js";
-import { renderBhyveArgv } from "../../agent/spec/render.js";
-import type { Guest } from "../../agent/spec/types.js";
+import { checkDocumentData } from "../../agent/model/validate.js";
+import { parsePciAddress, formatBsf } from "../../agent/model/pci-address.js";
+import { parseSize } from "../../agent/model/size.js";
+import { renderBhyveArgv } from "../../agent/model/render.js";
+import type { Guest } from "../../agent/model/types.js";
 import type { BlockDef } from "../plugin/schema.js";
 import { DiagnosticError, type Diagnostic, type ObjectValue, type ResourceDef } from "../plugin/types.js";
 import { containsUnknown, isUnknown, UNKNOWN, type Value } from "../plugin/values.js";

@@ -3,7 +3,7 @@
  * lists it (`bind` reads "none" when a hand edit removed it) and whether it is bound to ppt now; a
  * `live` device that lost its binding plans `bound: false -> true`.
  */
-import { formatBsf, parsePciAddress } from "../../agent/spec/pci-address.js";
+import { formatBsf, parsePciAddress } from "../../agent/model/pci-address.js";
 import type { BlockDef } from "../plugin/schema.js";
 import { DiagnosticError, type Diagnostic, type ObjectValue, type ResourceDef } from "../plugin/types.js";
 import { UNKNOWN } from "../plugin/values.js";

@@ -3,7 +3,7 @@
  * command is an argv, quoted by the one tested quoting function for the login shell that sshd
  * hands it to; each has a deadline; stdin can carry a file.
  */
-import { shellCommand } from "../../agent/spec/shell-quote.js";
+import { shellCommand } from "../../agent/model/shell-quote.js";
 import { AgentCallError, connectPinned, type ClientOptions } from "./agent-client.js";
 
 /** What a remote command did. */

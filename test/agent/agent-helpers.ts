@@ -6,7 +6,7 @@ import { HostPaths } from "../../agent/host/paths.js";
 import type { ConvergeResult } from "../../agent/engine/converge.js";
 import { applyDocument, decodeDesired } from "../../agent/engine/service.js";
 import { runBin, type RunResult } from "../cli-helpers.js";
-import { TestSandbox } from "./sandbox/sandbox-helpers.js";
+import { TestSandbox } from "../sandbox/sandbox-helpers.js";
 
 /** Monitor timings short enough for tests. */
 export const FAST_CONFIG = `monitor:

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { guestAction, rebootSandbox } from "../../agent/sandbox/host.js";
+import { guestAction, rebootSandbox } from "../../sandbox/host.js";
 import { until } from "../agent/agent-helpers.js";
 import { explain, gpuHostProject, removeWork, snapshot } from "./e2e-helpers.js";
 import { prerequisite } from "../helpers.js";

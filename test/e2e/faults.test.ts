@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { MANAGED_END, parseLoaderConf } from "../../agent/parse/loader-conf.js";
-import { STOCK_LOADER_CONF } from "../../agent/sandbox/host.js";
+import { STOCK_LOADER_CONF } from "../../sandbox/host.js";
 import { until } from "../agent/agent-helpers.js";
 import type { RunOutcome } from "../../provider/cli/cdktf-project.js";
 import { explain, fleetProject, gpuHostProject, removeWork, snapshot } from "./e2e-helpers.js";

@@ -12,7 +12,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { guestAction } from "../../agent/sandbox/host.js";
+import { guestAction } from "../../sandbox/host.js";
 import { until } from "../agent/agent-helpers.js";
 import { prerequisite, repoPath } from "../helpers.js";
 import { explain, fleetProject, removeWork } from "./e2e-helpers.js";

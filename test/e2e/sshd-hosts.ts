@@ -17,9 +17,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { createConnection, createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import { rebootSandbox, setSandboxNetwork } from "../../agent/sandbox/host.js";
+import { rebootSandbox, setSandboxNetwork } from "../../sandbox/host.js";
 import { AgentHost } from "../agent/agent-helpers.js";
-import { shellCommand } from "../../agent/spec/shell-quote.js";
+import { shellCommand } from "../../agent/model/shell-quote.js";
 import { repoPath } from "../helpers.js";
 import { sshKeyPair } from "../provider/tf-helpers.js";
 

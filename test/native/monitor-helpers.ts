@@ -6,9 +6,9 @@ import { join } from "node:path";
 import { monitorExecutable } from "../../agent/host/native.js";
 import { DEFAULT_MONITOR_POLICY, renderMonitorSpec, writeMonitorSpec, type MonitorPaths, type MonitorPolicy } from "../../agent/guests/monitor-spec.js";
 import { parseMonitorEvents, parseMonitorStatus, type MonitorEvent } from "../../agent/parse/monitor-files.js";
-import { processAlive } from "../../agent/sandbox/machine.js";
-import { checkDocumentData } from "../../agent/spec/validate.js";
-import type { Guest } from "../../agent/spec/types.js";
+import { processAlive } from "../../sandbox/machine.js";
+import { checkDocumentData } from "../../agent/model/validate.js";
+import type { Guest } from "../../agent/model/types.js";
 
 /** Fast timings for tests. */
 export const TEST_POLICY: Omit<MonitorPolicy, "restart"> = {

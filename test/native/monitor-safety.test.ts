@@ -13,10 +13,10 @@ import { fileURLToPath } from "node:url";
 import { monitorPaths, readGuest, startGuest, stopGuest } from "../../agent/guests/lifecycle.js";
 import { OWNER_FILE, renderMonitorSpec, writeMonitorSpec } from "../../agent/guests/monitor-spec.js";
 import { loadNativeProbe, monitorExecutable } from "../../agent/host/native.js";
-import { guestAction, rebootSandbox, STOCK_LOADER_CONF } from "../../agent/sandbox/host.js";
-import { processAlive } from "../../agent/sandbox/machine.js";
+import { guestAction, rebootSandbox, STOCK_LOADER_CONF } from "../../sandbox/host.js";
+import { processAlive } from "../../sandbox/machine.js";
 import { AgentHost } from "../agent/agent-helpers.js";
-import { TestSandbox, UEFI } from "../agent/sandbox/sandbox-helpers.js";
+import { TestSandbox, UEFI } from "../sandbox/sandbox-helpers.js";
 import { guest, MonitoredGuest, TEST_POLICY } from "./monitor-helpers.js";
 
 const uefiGuest = (name: string) => guest({ name, cpus: 1, memory: "512M", bootrom: UEFI });

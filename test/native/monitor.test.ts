@@ -4,9 +4,9 @@ import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { monitorExecutable } from "../../agent/host/native.js";
-import { guestAction, ignoreAcpi, rebootSandbox, STOCK_LOADER_CONF } from "../../agent/sandbox/host.js";
-import { processAlive } from "../../agent/sandbox/machine.js";
-import { TestSandbox, UEFI } from "../agent/sandbox/sandbox-helpers.js";
+import { guestAction, ignoreAcpi, rebootSandbox, STOCK_LOADER_CONF } from "../../sandbox/host.js";
+import { processAlive } from "../../sandbox/machine.js";
+import { TestSandbox, UEFI } from "../sandbox/sandbox-helpers.js";
 import { guest, MonitoredGuest, rssKiB, TEST_POLICY } from "./monitor-helpers.js";
 
 const uefiGuest = (name: string, extra: Record<string, unknown> = {}) =>

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { guestAction } from "../../agent/sandbox/host.js";
+import { guestAction } from "../../sandbox/host.js";
 import { makeTlsIdentity } from "../../provider/plugin/cert.js";
 import { repoPath } from "../helpers.js";
 import { until } from "../agent/agent-helpers.js";

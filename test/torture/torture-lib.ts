@@ -14,12 +14,12 @@ import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { appendFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseLoaderConf, withManagedBlock } from "../../agent/parse/loader-conf.js";
-import { renderLoaderConf } from "../../agent/spec/render.js";
-import { documentHash } from "../../agent/spec/document.js";
+import { renderLoaderConf } from "../../agent/model/render.js";
+import { documentHash } from "../../agent/model/document.js";
 import { decodeDesired } from "../../agent/engine/service.js";
 import { decodeAgentState, previousStateFile } from "../../agent/host/state.js";
 import { readGuest } from "../../agent/guests/lifecycle.js";
-import { readMachine } from "../../agent/sandbox/machine.js";
+import { readMachine } from "../../sandbox/machine.js";
 import { repoPath } from "../helpers.js";
 import { AgentHost, FW } from "../agent/agent-helpers.js";
 

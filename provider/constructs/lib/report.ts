@@ -7,8 +7,8 @@ import { App, Aspects, TerraformStack, Token, type IAspect } from "cdktf";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { IConstruct } from "constructs";
-import { renderBhyveArgv, renderLoaderConf } from "../../../agent/spec/render.js";
-import { formatBsf } from "../../../agent/spec/pci-address.js";
+import { renderBhyveArgv, renderLoaderConf } from "../../../agent/model/render.js";
+import { formatBsf } from "../../../agent/model/pci-address.js";
 import { BhyveHost } from "./host.js";
 
 const registered = new WeakSet<TerraformStack>();

@@ -8,7 +8,7 @@ import { applyCommand } from "../../../agent/cli/apply.js";
 import { readInput } from "../../../agent/cli/read-input.js";
 import { renderCommand } from "../../../agent/cli/render.js";
 import { validateCommand } from "../../../agent/cli/validate.js";
-import { MAX_DOCUMENT_BYTES } from "../../../agent/spec/index.js";
+import { MAX_DOCUMENT_BYTES } from "../../../agent/model/index.js";
 import { runBin } from "../../cli-helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "bhyve-doc-input-"));

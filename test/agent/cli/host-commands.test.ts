@@ -92,8 +92,11 @@ describe("bhyve-agent: hostile command names and a reader that goes away", () =>
       assert.match(r.stderr, /unknown command/);
       assert.ok(!/^\s+at /m.test(r.stderr), r.stderr);
     }
-    const g = h.cli(["sandbox", "guest", h.root, "x", "constructor"]);
+    const g = spawnSync(process.execPath, [repoPath("dist/bhyve-sandbox.mjs"), "guest", h.root, "x", "constructor"], { encoding: "utf8" });
     assert.equal(g.status, 64, g.stderr);
+    const gone = h.cli(["sandbox", "profiles"]);
+    assert.equal(gone.status, 64, "the sandbox is its own command (bhyve-sandbox), not part of the agent");
+    assert.match(gone.stderr, /unknown command "sandbox"/);
   });
 
   test("apply whose stdout is closed (EPIPE) finishes the change, audits it and exits without a crash", async () => {

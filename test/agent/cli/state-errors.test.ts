@@ -5,7 +5,7 @@ import { after, describe, test } from "node:test";
 import { readAudit } from "../../../agent/host/audit.js";
 import { previousStateFile } from "../../../agent/host/state.js";
 import { readGuest } from "../../../agent/guests/lifecycle.js";
-import { rebootSandbox } from "../../../agent/sandbox/host.js";
+import { rebootSandbox } from "../../../sandbox/host.js";
 import { repoPath } from "../../helpers.js";
 import { AgentHost, FW } from "../agent-helpers.js";
 

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parse } from "yaml";
-import { rebootSandbox, guestAction, ignoreAcpi } from "../../../agent/sandbox/host.js";
+import { rebootSandbox, guestAction, ignoreAcpi } from "../../../sandbox/host.js";
 import { readLoaderConf, writeManagedSettings } from "../../../agent/host/loader-conf-store.js";
 import { autostart, getGuest, getReservation, status, setGuestState, deleteGuestByName } from "../../../agent/engine/service.js";
 import { readGuest } from "../../../agent/guests/lifecycle.js";

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { gatherFacts } from "../../../agent/host/facts.js";
 import { HostPaths } from "../../../agent/host/paths.js";
-import { rebootSandbox, STOCK_LOADER_CONF } from "../../../agent/sandbox/host.js";
-import { TestSandbox } from "../sandbox/sandbox-helpers.js";
+import { rebootSandbox, STOCK_LOADER_CONF } from "../../../sandbox/host.js";
+import { TestSandbox } from "../../sandbox/sandbox-helpers.js";
 import { fixture } from "../../helpers.js";
 
 async function bootWith(sb: TestSandbox, extra: string) {

@@ -3,7 +3,7 @@ import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { protectedDevices } from "../../../agent/host/protected.js";
-import { setSandboxNetwork } from "../../../agent/sandbox/host.js";
+import { setSandboxNetwork } from "../../../sandbox/host.js";
 import { readAudit } from "../../../agent/host/audit.js";
 import { AgentHost, FAST_CONFIG, agentHosts } from "../agent-helpers.js";
 

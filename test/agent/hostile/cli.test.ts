@@ -12,8 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { main } from "../../../agent/cli/main.js";
+import { sandboxMain } from "../../../sandbox/cli.js";
 import { UserError } from "../../../agent/cli/errors.js";
-import { MAX_DOCUMENT_BYTES } from "../../../agent/spec/index.js";
+import { MAX_DOCUMENT_BYTES } from "../../../agent/model/index.js";
 import { AgentHost, FW } from "../agent-helpers.js";
 import { assertNoLeak, assertUnchanged, label, snapshot } from "./hostile-helpers.js";
 
@@ -81,7 +82,7 @@ interface CliRefusal {
 }
 
 /** Runs main(argv) with its output captured (the test runner's own reports, as Buffers, pass through). */
-async function runCaptured(argv: string[]): Promise<{ result: unknown; error: unknown; stdout: string; stderr: string }> {
+async function runCaptured(argv: string[], run: (argv: string[]) => Promise<number>): Promise<{ result: unknown; error: unknown; stdout: string; stderr: string }> {
   const out: string[] = [];
   const err: string[] = [];
   const realOut = process.stdout.write;
@@ -91,7 +92,7 @@ async function runCaptured(argv: string[]): Promise<{ result: unknown; error: un
   process.stdout.write = capture(out, realOut, process.stdout) as typeof process.stdout.write;
   process.stderr.write = capture(err, realErr, process.stderr) as typeof process.stderr.write;
   try {
-    return { result: await main(argv), error: undefined, stdout: out.join(""), stderr: err.join("") };
+    return { result: await run(argv), error: undefined, stdout: out.join(""), stderr: err.join("") };
   } catch (e) {
     return { result: undefined, error: e, stdout: out.join(""), stderr: err.join("") };
   } finally {
@@ -100,10 +101,10 @@ async function runCaptured(argv: string[]): Promise<{ result: unknown; error: un
   }
 }
 
-/** Runs argv and asserts the refusal, that nothing was printed, and that the host did not change. */
-async function refused(argv: string[], want: CliRefusal): Promise<void> {
+/** Runs argv (through `bhyve-agent`, or `run`) and asserts the refusal, that nothing was printed, and that the host did not change. */
+async function refused(argv: string[], want: CliRefusal, run: (argv: string[]) => Promise<number> = main): Promise<void> {
   const before = snapshot(h);
-  const r = await runCaptured(argv);
+  const r = await runCaptured(argv, run);
   assert.ok(r.error !== undefined, `accepted (returned ${String(r.result)}): ${r.stdout.slice(0, 300)}`);
   assert.ok(r.error instanceof UserError, `not a UserError (the binary would exit 70 with a stack): ${(r.error as Error)?.stack ?? String(r.error)}`);
   assert.equal(r.error.code, want.code, r.error.message);
@@ -125,7 +126,7 @@ describe("cli: unknown commands, including inherited property names", () => {
     test(`bhyve-agent ${label(name)}`, () => refused([name], usage(/^bhyve-agent: unknown command /)));
   }
   test("no command at all prints the usage and exits 64", async () => {
-    const r = await runCaptured([]);
+    const r = await runCaptured([], main);
     assert.equal(r.result, 64);
     assert.match(r.stdout, /^usage: bhyve-agent COMMAND/);
   });
@@ -218,7 +219,7 @@ describe("cli: audit --since values", () => {
   }
   test("valid times and ages are still taken", async () => {
     for (const since of ["30s", "2h", "7d", "2026-11-30", "2024-02-29", "2026-11-30T10:00", "2026-11-30T10:00:00Z", "2026-11-30T10:00:00.5+02:00"]) {
-      const r = await runCaptured(["audit", "--since", since, "--root", h.root, "--json"]);
+      const r = await runCaptured(["audit", "--since", since, "--root", h.root, "--json"], main);
       assert.equal(r.error, undefined, `${since}: ${String(r.error)}`);
       assert.equal(r.result, 0);
       assert.ok(Array.isArray(JSON.parse(r.stdout)), since);
@@ -236,7 +237,7 @@ describe("cli: install and rollback", () => {
   test("rollback with nothing installed", () => refused(["rollback", "--root", h.root], { code: "E_NO_PREVIOUS" }));
 });
 
-describe("cli: sandbox subcommands with bad arguments", () => {
+describe("cli: bhyve-sandbox with bad arguments", () => {
   const fresh = join(dir, "fresh-sandbox");
   const cases: ReadonlyArray<[string, () => string[], CliRefusal]> = [
     ["no subcommand", () => [], usage()],
@@ -275,6 +276,6 @@ describe("cli: sandbox subcommands with bad arguments", () => {
     ["network with a NIC that does not exist", () => ["network", h.root, "--address", "192.0.2.1", "--lagg", "nosuch0,nosuch1"], { code: "E_NET", message: /no such NIC/ }],
     ["network with lagg and bridge", () => ["network", h.root, "--address", "192.0.2.1", "--lagg", "igb0", "--bridge", "igb1"], { code: "E_NET", message: /not both/ }],
   ];
-  for (const [name, args, want] of cases) test(name, () => refused(["sandbox", ...args()], want));
+  for (const [name, args, want] of cases) test(name, () => refused(args(), want, sandboxMain));
   test("the directory that destroy refused is still there", () => assert.ok(readdirSync(dir).length > 0));
 });

@@ -14,7 +14,7 @@ import {
   MAX_DOCUMENT_BYTES,
   SpecError,
   type CheckResult,
-} from "../../../agent/spec/index.js";
+} from "../../../agent/model/index.js";
 import { clone } from "../../helpers.js";
 import { assertNoLeak, label } from "./hostile-helpers.js";
 

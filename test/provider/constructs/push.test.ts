@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { App, TerraformStack, TerraformVariable } from "cdktf";
 import { BhyveHost, BhyveProvider, BhyvePush, Guest, type Manifest } from "cdktf-bhyve";
-import { checkDocumentText, documentHash } from "../../../agent/spec/document.js";
+import { checkDocumentText, documentHash } from "../../../agent/model/document.js";
 import { FleetStack } from "../../../examples/fleet/stack.js";
 import { parseInventory } from "../../../examples/fleet/inventory.js";
 

@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { createServer, type Server, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { AgentCallError, AgentConnection, AgentRpc, fingerprint, parseAddress } from "../../../provider/ssh/agent-client.js";
-import { serveSandboxOverSsh } from "../../../agent/sandbox/ssh-gateway.js";
+import { serveSandboxOverSsh } from "../../../sandbox/ssh-gateway.js";
 import { sshHost, sshKeyPair, type SshHost } from "../tf-helpers.js";
 import { until } from "../../agent/agent-helpers.js";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import ssh2 from "ssh2";
-import { ed25519KeyPair } from "../../../agent/sandbox/ssh-keys.js";
+import { ed25519KeyPair } from "../../sandbox/ssh-keys.js";
 
 test("ed25519KeyPair: every pair is readable, also across the 1-in-256 case ssh2 gets wrong", () => {
   // 1500 pairs meet ssh2's defect about six times; none may come back unreadable.

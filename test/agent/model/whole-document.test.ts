@@ -11,7 +11,7 @@ import {
   parseDocumentText,
   SpecError,
   type CheckResult,
-} from "../../../agent/spec/index.js";
+} from "../../../agent/model/index.js";
 
 const GUEST = "{ name: a, cpus: 1, memory: 1G, bootrom: /fw }";
 const lines = (r: CheckResult): string[] => (r.ok ? [] : formatProblems(r.problems).split("\n"));

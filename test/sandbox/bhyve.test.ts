@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { guestAction, rebootSandbox, STOCK_LOADER_CONF } from "../../../agent/sandbox/host.js";
-import { PAGE_SIZE } from "../../../agent/sandbox/machine.js";
+import { guestAction, rebootSandbox, STOCK_LOADER_CONF } from "../../sandbox/host.js";
+import { PAGE_SIZE } from "../../sandbox/machine.js";
 import { TestSandbox, UEFI } from "./sandbox-helpers.js";
 
 const BASE = ["-A", "-H", "-P", "-s", "0,hostbridge", "-s", "31,lpc"];

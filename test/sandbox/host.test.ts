@@ -3,21 +3,21 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { destroySandbox } from "../../../agent/sandbox/host.js";
-import { processAlive } from "../../../agent/sandbox/machine.js";
-import { PROFILES } from "../../../agent/sandbox/profiles.js";
-import { TOOL_PATHS } from "../../../agent/sandbox/tool-paths.js";
-import { runBin } from "../../cli-helpers.js";
+import { destroySandbox } from "../../sandbox/host.js";
+import { processAlive } from "../../sandbox/machine.js";
+import { PROFILES } from "../../sandbox/profiles.js";
+import { TOOL_PATHS } from "../../sandbox/tool-paths.js";
+import { runBin } from "../cli-helpers.js";
 import { TestSandbox, UEFI } from "./sandbox-helpers.js";
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), "cdktf-bhyve-host-"));
 
-describe("bhyve-agent sandbox, as a user runs it", () => {
+describe("bhyve-sandbox, as a user runs it", () => {
   const parent = tmp();
   after(() => rmSync(parent, { recursive: true, force: true }));
 
   test("profiles lists every profile", () => {
-    const r = runBin("bhyve-agent", ["sandbox", "profiles"]);
+    const r = runBin("bhyve-sandbox", ["profiles"]);
     assert.equal(r.status, 0);
     assert.deepEqual(r.stdout.trimEnd().split("\n").map((l) => l.split(" ")[0]), PROFILES.map((p) => p.name));
     for (const name of ["intel-vtd", "amd-vi", "no-iommu", "no-ept", "freebsd12"]) assert.match(r.stdout, new RegExp(`^${name} `, "m"));
@@ -25,7 +25,7 @@ describe("bhyve-agent sandbox, as a user runs it", () => {
 
   test("create lays out a FreeBSD tree with executable tools at the real paths, firmware and volumes", () => {
     const dir = join(parent, "h1");
-    const r = runBin("bhyve-agent", ["sandbox", "create", dir, "--profile", "amd-vi"]);
+    const r = runBin("bhyve-sandbox", ["create", dir, "--profile", "amd-vi"]);
     assert.equal(r.status, 0, r.stderr);
     for (const rel of Object.values(TOOL_PATHS)) {
       assert.ok(statSync(join(dir, rel)).mode & 0o111, `${rel} is executable`);
@@ -38,37 +38,37 @@ describe("bhyve-agent sandbox, as a user runs it", () => {
   });
 
   test("create refuses a non-empty directory and an unknown profile, without a stack trace", () => {
-    const again = runBin("bhyve-agent", ["sandbox", "create", join(parent, "h1"), "--profile", "amd-vi"]);
+    const again = runBin("bhyve-sandbox", ["create", join(parent, "h1"), "--profile", "amd-vi"]);
     assert.equal(again.status, 1);
     assert.match(again.stderr, /exists and is not empty/);
-    const unknown = runBin("bhyve-agent", ["sandbox", "create", join(parent, "h2"), "--profile", "sparc"]);
+    const unknown = runBin("bhyve-sandbox", ["create", join(parent, "h2"), "--profile", "sparc"]);
     assert.equal(unknown.status, 1);
     assert.match(unknown.stderr, /unknown profile "sparc"; profiles: intel-vtd, amd-vi/);
-    assert.equal(runBin("bhyve-agent", ["sandbox", "create", join(parent, "h2")]).status, 64);
+    assert.equal(runBin("bhyve-sandbox", ["create", join(parent, "h2")]).status, 64);
     assert.ok(!/^\s+at /m.test(again.stderr + unknown.stderr));
   });
 
   test("reboot and guest from the command line", () => {
     const dir = join(parent, "h1");
     writeFileSync(join(dir, "boot/loader.conf"), 'vmm_load="YES"\nhw.vmm.amdvi.enable="1"\npptdevs="3/0/0 3/0/1"\n');
-    const r = runBin("bhyve-agent", ["sandbox", "reboot", dir]);
+    const r = runBin("bhyve-sandbox", ["reboot", dir]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /vmm loaded; ppt: 3\/0\/0 3\/0\/1$/m);
-    const g = runBin("bhyve-agent", ["sandbox", "guest", dir, "nobody", "reboot"]);
+    const g = runBin("bhyve-sandbox", ["guest", dir, "nobody", "reboot"]);
     assert.equal(g.status, 1);
     assert.match(g.stderr, /guest nobody is not running/);
-    assert.equal(runBin("bhyve-agent", ["sandbox", "guest", dir, "x", "explode"]).status, 64);
+    assert.equal(runBin("bhyve-sandbox", ["guest", dir, "x", "explode"]).status, 64);
   });
 
   test("destroy removes the tree, and refuses a directory that is not a sandbox", () => {
     const plain = join(parent, "not-a-sandbox");
     mkdirSync(plain);
     writeFileSync(join(plain, "precious"), "keep me");
-    const no = runBin("bhyve-agent", ["sandbox", "destroy", plain]);
+    const no = runBin("bhyve-sandbox", ["destroy", plain]);
     assert.equal(no.status, 1);
     assert.match(no.stderr, /is not a sandbox host; not removing it/);
     assert.ok(existsSync(join(plain, "precious")));
-    assert.equal(runBin("bhyve-agent", ["sandbox", "destroy", join(parent, "h1")]).status, 0);
+    assert.equal(runBin("bhyve-sandbox", ["destroy", join(parent, "h1")]).status, 0);
     assert.ok(!existsSync(join(parent, "h1")));
   });
 });

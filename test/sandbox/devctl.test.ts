@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { parsePciconf } from "../../../agent/parse/pciconf.js";
-import { rebootSandbox, STOCK_LOADER_CONF } from "../../../agent/sandbox/host.js";
+import { parsePciconf } from "../../agent/parse/pciconf.js";
+import { rebootSandbox, STOCK_LOADER_CONF } from "../../sandbox/host.js";
 import { TestSandbox, UEFI } from "./sandbox-helpers.js";
 
 function driverOf(sb: TestSandbox, device: string): string {

@@ -3,9 +3,9 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createSandbox, destroySandbox } from "../../../agent/sandbox/host.js";
-import { readMachine, type MachineState } from "../../../agent/sandbox/machine.js";
-import { TOOL_PATHS, type ToolName } from "../../../agent/sandbox/tool-paths.js";
+import { createSandbox, destroySandbox } from "../../sandbox/host.js";
+import { readMachine, type MachineState } from "../../sandbox/machine.js";
+import { TOOL_PATHS, type ToolName } from "../../sandbox/tool-paths.js";
 
 /** What a tool run printed and returned. */
 export interface ToolRun {

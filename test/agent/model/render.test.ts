@@ -13,7 +13,7 @@ import {
   renderState,
   type DesiredState,
   type PciAddress,
-} from "../../../agent/spec/index.js";
+} from "../../../agent/model/index.js";
 import { repoPath } from "../../helpers.js";
 
 function example(): DesiredState {

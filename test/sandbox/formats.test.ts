@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { hasAcpiTable, parseAcpidump } from "../../../agent/parse/acpidump.js";
-import { parseDmesgBoot } from "../../../agent/parse/dmesg-boot.js";
-import { isBridge, parsePciconf, parsePciconfRead } from "../../../agent/parse/pciconf.js";
-import { parseSysctl, parseSysctlUnknown } from "../../../agent/parse/sysctl.js";
-import { PROFILES } from "../../../agent/sandbox/profiles.js";
+import { hasAcpiTable, parseAcpidump } from "../../agent/parse/acpidump.js";
+import { parseDmesgBoot } from "../../agent/parse/dmesg-boot.js";
+import { isBridge, parsePciconf, parsePciconfRead } from "../../agent/parse/pciconf.js";
+import { parseSysctl, parseSysctlUnknown } from "../../agent/parse/sysctl.js";
+import { PROFILES } from "../../sandbox/profiles.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TestSandbox } from "./sandbox-helpers.js";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { test } from "node:test";
-import { shellCommand, shellQuote } from "../../../agent/spec/shell-quote.js";
+import { shellCommand, shellQuote } from "../../../agent/model/shell-quote.js";
 
 test("shellQuote: /bin/sh gives back each argument byte for byte", () => {
   const args = ["plain", "with space", "it's", "'", "''", "$HOME", "`id`", "a\"b", "*", "~", ";rm -rf /", "", "ünï"];

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { checkDocumentData, checkDocumentText, formatProblems, type HostContext } from "../../../agent/spec/index.js";
+import { checkDocumentData, checkDocumentText, formatProblems, type HostContext } from "../../../agent/model/index.js";
 import { clone, repoPath } from "../../helpers.js";
 import { readFileSync } from "node:fs";
 

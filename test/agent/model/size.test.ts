@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { formatSize, parseSize } from "../../../agent/spec/size.js";
+import { formatSize, parseSize } from "../../../agent/model/size.js";
 
 test("sizes with binary suffixes, either case, and plain bytes", () => {
   const cases: Array<[string | number, number]> = [

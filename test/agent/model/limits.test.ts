@@ -10,7 +10,7 @@ import {
   printable,
   quote,
   valueDepthExceeds,
-} from "../../../agent/spec/index.js";
+} from "../../../agent/model/index.js";
 
 const nested = (n: number): string => "[".repeat(n) + "]".repeat(n);
 

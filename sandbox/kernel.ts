@@ -3,7 +3,7 @@
  * (ppt's right of refusal for devices listed in pptdevs), load vmm.ko, and decide whether the
  * IOMMU can be used. Pure functions on the state; the simulators do the I/O.
  */
-import { loaderEnvironment } from "../parse/loader-conf.js";
+import { loaderEnvironment } from "../agent/parse/loader-conf.js";
 import { PAGE_SIZE, type MachinePciFunction, type MachineState } from "./machine.js";
 import type { Profile } from "./profiles.js";
 

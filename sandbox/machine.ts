@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { processAlive, withLock } from "../host/pid-lock.js";
+import { processAlive, withLock } from "../agent/host/pid-lock.js";
 
 export { processAlive };
 import { findProfile, type Profile, type ProfilePciFunction } from "./profiles.js";

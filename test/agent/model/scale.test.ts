@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { checkDocumentData, formatProblems, MAX_DOCUMENT_BYTES, MAX_REPORTED_PROBLEMS, SpecError } from "../../../agent/spec/index.js";
+import { checkDocumentData, formatProblems, MAX_DOCUMENT_BYTES, MAX_REPORTED_PROBLEMS, SpecError } from "../../../agent/model/index.js";
 
 /** 5000 guests that collide in every way the cross-field rules look at: name, disk, tap, MAC, passthrough. */
 function collidingDocument(guests = 5000): { ppt: unknown[]; guests: unknown[] } {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { checkDocumentData } from "../../../agent/spec/validate.js";
-import { checkPolicy, decodePolicy, DEFAULT_POLICY, policyDocument, type Policy, type PolicyContext } from "../../../agent/spec/policy.js";
+import { checkDocumentData } from "../../../agent/model/validate.js";
+import { checkPolicy, decodePolicy, DEFAULT_POLICY, policyDocument, type Policy, type PolicyContext } from "../../../agent/model/policy.js";
 
 const FW = "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd";
 const state = (doc: unknown) => {

@@ -3,11 +3,11 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { parseDmesgBoot } from "../../../agent/parse/dmesg-boot.js";
-import { parseIfconfig, parseRouteGet } from "../../../agent/parse/network.js";
-import { parseSysctl } from "../../../agent/parse/sysctl.js";
-import { camSimDevice, parseCamDevlist, parseMount, parseZpoolDevices } from "../../../agent/parse/storage.js";
-import { rebootSandbox, setSandboxNetwork, STOCK_LOADER_CONF } from "../../../agent/sandbox/host.js";
+import { parseDmesgBoot } from "../../agent/parse/dmesg-boot.js";
+import { parseIfconfig, parseRouteGet } from "../../agent/parse/network.js";
+import { parseSysctl } from "../../agent/parse/sysctl.js";
+import { camSimDevice, parseCamDevlist, parseMount, parseZpoolDevices } from "../../agent/parse/storage.js";
+import { rebootSandbox, setSandboxNetwork, STOCK_LOADER_CONF } from "../../sandbox/host.js";
 import { TestSandbox } from "./sandbox-helpers.js";
 
 async function boot(sb: TestSandbox, loaderConf: string): Promise<void> {

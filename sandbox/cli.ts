@@ -1,24 +1,31 @@
-/** `bhyve-agent sandbox create|profiles|reboot|guest|destroy`: sandbox FreeBSD hosts for tests and the demo. */
-import { GUEST_ACTIONS, machineProfile, readMachine, type GuestAction } from "../sandbox/machine.js";
-import { mgmtInterface } from "../sandbox/host-view.js";
-import { createSandbox, destroySandbox, guestAction, ignoreAcpi, rebootSandbox, SandboxError, setSandboxNetwork } from "../sandbox/host.js";
-import { PROFILES } from "../sandbox/profiles.js";
-import { UserError } from "./errors.js";
+/**
+ * `bhyve-sandbox create|profiles|reboot|guest|network|destroy`: sandbox FreeBSD hosts for tests, the
+ * demo and the bench. A command of its own, never part of the agent that is installed on hosts.
+ */
+import { GUEST_ACTIONS, machineProfile, readMachine, type GuestAction } from "./machine.js";
+import { mgmtInterface } from "./host-view.js";
+import { createSandbox, destroySandbox, guestAction, ignoreAcpi, rebootSandbox, SandboxError, setSandboxNetwork } from "./host.js";
+import { PROFILES } from "./profiles.js";
+import { UserError } from "../agent/cli/errors.js";
 
-const USAGE = `usage: bhyve-agent sandbox create DIR --profile NAME
-       bhyve-agent sandbox profiles
-       bhyve-agent sandbox reboot DIR
-       bhyve-agent sandbox guest DIR NAME ${Object.keys(GUEST_ACTIONS).join("|")}|ignore-acpi
-       bhyve-agent sandbox network DIR --address A.B.C.D [--prefix N] [--lagg NIC,NIC | --bridge NIC,NIC] [--vlan TAG] [--tunnel wgN]
-       bhyve-agent sandbox destroy DIR`;
+const USAGE = `usage: bhyve-sandbox create DIR --profile NAME
+       bhyve-sandbox profiles
+       bhyve-sandbox reboot DIR
+       bhyve-sandbox guest DIR NAME ${Object.keys(GUEST_ACTIONS).join("|")}|ignore-acpi
+       bhyve-sandbox network DIR --address A.B.C.D [--prefix N] [--lagg NIC,NIC | --bridge NIC,NIC] [--vlan TAG] [--tunnel wgN]
+       bhyve-sandbox destroy DIR`;
 
 function usage(): never {
   throw new UserError(USAGE, "E_USAGE", 64);
 }
 
-/** Runs a sandbox subcommand. */
-export async function sandboxCommand(args: string[]): Promise<number> {
+/** Runs one `bhyve-sandbox` command (bhyve-sandbox.ts runs it; tests call it in-process). */
+export async function sandboxMain(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
+  if (sub === "help" || sub === "--help" || sub === "-h") {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   try {
     switch (sub) {
       case "profiles":

@@ -1,7 +1,7 @@
 /**
  * ifconfig(8), route(8) `get`, mount(8), zpool(8) `status`, camcontrol(8) `devlist`, glabel(8) and
  * gmirror(8) `status`, swapctl(8) `-l`: the
- * read-only views of the host's own network and root disk (agent/sandbox/host-view.ts has the
+ * read-only views of the host's own network and root disk (sandbox/host-view.ts has the
  * formats). Anything else these tools can do is refused with usage, as nothing here needs it.
  */
 import { machineProfile, readMachine } from "../machine.js";

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { appendFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { parseDmesgBoot } from "../../../agent/parse/dmesg-boot.js";
-import { parsePciconf } from "../../../agent/parse/pciconf.js";
-import { parseSysctl } from "../../../agent/parse/sysctl.js";
-import { rebootSandbox, STOCK_LOADER_CONF } from "../../../agent/sandbox/host.js";
+import { parseDmesgBoot } from "../../agent/parse/dmesg-boot.js";
+import { parsePciconf } from "../../agent/parse/pciconf.js";
+import { parseSysctl } from "../../agent/parse/sysctl.js";
+import { rebootSandbox, STOCK_LOADER_CONF } from "../../sandbox/host.js";
 import { TestSandbox, UEFI } from "./sandbox-helpers.js";
 
 function drivers(sb: TestSandbox): Record<string, string> {

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { parseIfconfig, parseRouteGet } from "../../../agent/parse/network.js";
-import { parseGeomStatus, parseSwapctl } from "../../../agent/parse/storage.js";
-import { runBin } from "../../cli-helpers.js";
+import { parseIfconfig, parseRouteGet } from "../../agent/parse/network.js";
+import { parseGeomStatus, parseSwapctl } from "../../agent/parse/storage.js";
+import { runBin } from "../cli-helpers.js";
 import { TestSandbox } from "./sandbox-helpers.js";
 
 describe("the sandbox host's own network and storage, as its tools show them", () => {
@@ -39,7 +39,7 @@ describe("the sandbox host's own network and storage, as its tools show them", (
 
   test("sandbox network --vlan: vlan100 over lagg0, or em0.10 over em0, holds the address and leads the routes", () => {
     const b = box("intel-vtd");
-    const r = runBin("bhyve-agent", ["sandbox", "network", b.root, "--address", "192.0.2.10", "--lagg", "em0,igb0", "--vlan", "100"]);
+    const r = runBin("bhyve-sandbox", ["network", b.root, "--address", "192.0.2.10", "--lagg", "em0,igb0", "--vlan", "100"]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, `${b.root}: 192.0.2.10/24 on vlan100 (vlan 100) over lagg0 (em0, igb0)\n`);
     const text = b.run("ifconfig", ["-a"]).stdout;
@@ -48,7 +48,7 @@ describe("the sandbox host's own network and storage, as its tools show them", (
     const by = (n: string) => ifs.find((i) => i.name === n)!;
     assert.deepEqual([by("vlan100").inet, by("vlan100").parent, by("lagg0").inet, by("lagg0").laggPorts], [["192.0.2.10"], "lagg0", [], ["em0", "igb0"]]);
     assert.equal(parseRouteGet(b.run("route", ["-n", "get", "default"]).stdout).interface, "vlan100");
-    const short = runBin("bhyve-agent", ["sandbox", "network", b.root, "--address", "192.0.2.10", "--vlan", "10"]);
+    const short = runBin("bhyve-sandbox", ["network", b.root, "--address", "192.0.2.10", "--vlan", "10"]);
     assert.equal(short.status, 0, short.stderr);
     const s = parseIfconfig(b.run("ifconfig", ["em0.10"]).stdout);
     assert.deepEqual([s[0]!.name, s[0]!.vlan, s[0]!.parent, s[0]!.inet], ["em0.10", 10, "em0", ["192.0.2.10"]]);
@@ -57,7 +57,7 @@ describe("the sandbox host's own network and storage, as its tools show them", (
 
   test("sandbox network --tunnel: wg0 holds the address; bad combinations are refused with E_NET and change nothing", () => {
     const b = box("intel-vtd");
-    const t = runBin("bhyve-agent", ["sandbox", "network", b.root, "--address", "192.0.2.10", "--tunnel", "wg0"]);
+    const t = runBin("bhyve-sandbox", ["network", b.root, "--address", "192.0.2.10", "--tunnel", "wg0"]);
     assert.equal(t.status, 0, t.stderr);
     const wg = parseIfconfig(b.run("ifconfig", ["wg0"]).stdout)[0]!;
     assert.deepEqual([wg.inet, wg.groups], [["192.0.2.10"], ["wg"]]);
@@ -70,7 +70,7 @@ describe("the sandbox host's own network and storage, as its tools show them", (
       [["--tunnel", "em0"], /tunnel em0 is not a WireGuard interface name/],
       [["--tunnel", "wg1", "--lagg", "em0,igb0"], /a tunnel holds the address itself/],
     ] as Array<[string[], RegExp]>) {
-      const r = runBin("bhyve-agent", ["sandbox", "network", b.root, "--address", "192.0.2.11", ...args]);
+      const r = runBin("bhyve-sandbox", ["network", b.root, "--address", "192.0.2.11", ...args]);
       assert.equal(r.status, 1, args.join(" "));
       assert.match(r.stderr, message);
       assert.match(r.stderr, /E_NET|sandbox network: /);

@@ -6,11 +6,11 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, st
 import { dirname, join, resolve } from "node:path";
 import { boot } from "./kernel.js";
 import { CONTROL_SIGNAL, GUEST_ACTIONS, initMachine, machineProfile, PAGE_SIZE, processAlive, readMachine, sandboxPaths, updateMachine, type GuestAction, type MachineState } from "./machine.js";
-import { isZombie } from "../host/pid-lock.js";
+import { isZombie } from "../agent/host/pid-lock.js";
 import { dmesgBootText } from "./output.js";
 import { findProfile, PROFILES, type Profile } from "./profiles.js";
 import { TOOL_PATHS } from "./tool-paths.js";
-import { distFile } from "../package-files.js";
+import { distFile } from "../agent/package-files.js";
 import { DEFAULT_NET, nicInterfaces, storageNodes, type SandboxNet } from "./host-view.js";
 import { runningPid } from "./vm.js";
 

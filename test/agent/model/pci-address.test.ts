@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { comparePciAddress, formatBsf, formatSelector, parsePciAddress, sameDevice } from "../../../agent/spec/pci-address.js";
+import { comparePciAddress, formatBsf, formatSelector, parsePciAddress, sameDevice } from "../../../agent/model/pci-address.js";
 
 test("B/S/F and pci0:B:S:F parse to the same address", () => {
   for (const text of ["3/0/1", "pci0:3:0:1", "03/00/01"]) {
