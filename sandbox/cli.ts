@@ -6,7 +6,7 @@ import { GUEST_ACTIONS, machineProfile, readMachine, type GuestAction } from "./
 import { mgmtInterface } from "./host-view.js";
 import { createSandbox, destroySandbox, guestAction, ignoreAcpi, rebootSandbox, SandboxError, setSandboxNetwork } from "./host.js";
 import { PROFILES } from "./profiles.js";
-import { UserError } from "../agent/cli/errors.js";
+import { asUserError, UserError } from "../agent/cli/errors.js";
 
 const USAGE = `usage: bhyve-sandbox create DIR --profile NAME
        bhyve-sandbox profiles
@@ -89,6 +89,6 @@ export async function sandboxMain(args: string[]): Promise<number> {
     }
   } catch (err) {
     if (err instanceof SandboxError) throw new UserError(`sandbox ${sub}: ${err.message}`, err.code);
-    throw err;
+    throw asUserError(err);
   }
 }

@@ -59,3 +59,13 @@ test("the agent bundle installed on hosts carries no sandbox code; the sandbox h
   const sandbox = modules("bhyve-sandbox.mjs");
   assert.ok(sandbox.includes("sandbox/cli.ts") && sandbox.includes("sandbox/machine.ts"), sandbox.slice(0, 5).join(", "));
 });
+
+test("README's layout names every directory of agent/, provider/ and the top level, and only directories that exist", () => {
+  const readme = readFileSync(repoPath("README.md"), "utf8");
+  const block = readme.slice(readme.indexOf("## Layout")).split("```")[1]!;
+  const named = new Set(block.split("\n").map((l) => /^(\S+?)\/?(?:\s|$)/.exec(l)?.[1]).filter((x): x is string => !!x));
+  for (const n of named) assert.ok(statSync(repoPath(n)).isDirectory(), `the layout names ${n}, which is not a directory`);
+  const dirs = (d: string) => readdirSync(repoPath(d), { withFileTypes: true }).filter((e) => e.isDirectory() && !["node_modules", "dist", "build", "cdktf.out"].includes(e.name) && !e.name.startsWith(".")).map((e) => (d === "." ? e.name : `${d}/${e.name}`));
+  const want = [...dirs(".").filter((d) => d !== "bench"), ...dirs("agent"), ...dirs("provider")].filter((d) => !["agent", "provider"].includes(d));
+  assert.deepEqual(want.filter((d) => !named.has(d)), [], "directories the layout does not name");
+});

@@ -15,6 +15,11 @@ function codedError(err: unknown): err is Error & { code: string } {
   return err instanceof Error && typeof (err as { code?: unknown }).code === "string" && /^E_[A-Z_]+$/.test((err as unknown as { code: string }).code);
 }
 
+/** A coded error as the UserError it is to a command's caller (exit 1); anything else unchanged. */
+export function asUserError(err: unknown): unknown {
+  return !(err instanceof UserError) && codedError(err) ? new UserError(err.message, err.code) : err;
+}
+
 /**
  * Runs a CLI main function: user errors and coded errors print their message, bugs keep their
  * stack. A reader that went away (EPIPE on stdout or stderr, e.g. `apply | head -1` or a closed SSH

@@ -1,5 +1,5 @@
 /** The `bhyve-agent` commands, by name, and their dispatch (bhyve-agent.ts runs it; tests call it in-process). */
-import { UserError } from "./errors.js";
+import { asUserError, UserError } from "./errors.js";
 import { applyCommand, autostartCommand, shutdownCommand, statusCommand } from "./apply.js";
 import { factsCommand } from "./facts.js";
 import { installCommand, rollbackCommand } from "./install.js";
@@ -59,9 +59,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await dispatch(argv);
   } catch (err) {
-    const code = (err as { code?: unknown })?.code;
-    if (!(err instanceof UserError) && err instanceof Error && typeof code === "string" && /^E_[A-Z_]+$/.test(code)) throw new UserError(err.message, code);
-    throw err;
+    throw asUserError(err);
   }
 }
 

@@ -46,13 +46,3 @@ export function runTool(path: string, args: readonly string[], timeoutMs = TOOL_
     });
   });
 }
-
-/** Runs a tool and insists on exit status 0; otherwise ToolError with what it said. */
-export async function runToolOk(path: string, args: readonly string[], timeoutMs = TOOL_TIMEOUT_MS): Promise<ToolResult> {
-  const r = await runTool(path, args, timeoutMs);
-  if (r.status !== 0) {
-    const said = (r.stderr || r.stdout).trim();
-    throw new ToolError(`${path} ${args.join(" ")} failed (${r.status === null ? `signal ${r.signal}` : `exit ${r.status}`})${said ? `: ${said}` : ""}`, "E_TOOL_FAILED");
-  }
-  return r;
-}

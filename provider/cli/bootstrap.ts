@@ -16,7 +16,7 @@ import { UserError } from "../../agent/cli/errors.js";
 import { AgentCallError } from "../ssh/agent-client.js";
 import { ShellSession } from "../ssh/shell-session.js";
 import { packageRoot } from "../../agent/package-files.js";
-import { clientOptions, requireHostKey, sshFromFlags, SSH_OPTIONS } from "./ssh-options.js";
+import { clientOptions, requireHostKey, sshFromFlags, SSH_OPTIONS } from "./lib/ssh-options.js";
 
 const USAGE = `usage: cdktf-bhyve bootstrap ADDRESS --host-key SHA256:... [--deploy-key FILE.pub] [--deploy-home /root]
                         [--node /usr/local/bin/node] [--root /] [--ssh-user USER] [--ssh-key-file FILE] [--connect-timeout 15s]

@@ -1,8 +1,6 @@
 #!/usr/bin/env node
 /** `cdktf-bhyve`: the operator's command, run where `cdktf deploy` runs. */
 import { UserError, runMain } from "../../agent/cli/errors.js";
-import { demoCommand } from "./demo.js";
-import { installProviderCommand } from "./install-provider.js";
 
 const USAGE = `usage: cdktf-bhyve COMMAND
 
@@ -22,52 +20,30 @@ commands:
                                 how the cost grows with the fleet (to bench/results.json and a table)
 `;
 
+/**
+ * The commands, by name: operator commands (one per file here) and development tools (dev/). Each
+ * module is loaded only when its command runs, so `push` does not load the bench or cdktf.
+ */
+const COMMANDS = new Map<string, () => Promise<(args: string[]) => number | Promise<number>>>([
+  ["push", async () => (await import("./push.js")).pushCommand],
+  ["status", async () => (await import("./status.js")).statusCommand],
+  ["drift", async () => (await import("./drift.js")).driftCommand],
+  ["bootstrap", async () => (await import("./bootstrap.js")).bootstrapCommand],
+  ["install-provider", async () => (await import("./install-provider.js")).installProviderCommand],
+  ["demo", async () => (await import("./dev/demo.js")).demoCommand],
+  ["bench", async () => (await import("./dev/bench.js")).benchCommand],
+  ["gen-bindings", async () => (await import("./dev/gen-bindings.js")).genBindingsCommand],
+]);
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  switch (name) {
-    case "install-provider":
-      return installProviderCommand(rest);
-    case "gen-bindings": {
-      // A development command: regenerates provider/constructs/gen from the provider's schema.
-      const { generateBindings, writeBindings } = await import("../constructs/generate.js");
-      const out = rest[0] ?? "provider/constructs/gen";
-      writeBindings(out, await generateBindings());
-      process.stdout.write(`wrote the L1 bindings to ${out}\n`);
-      return 0;
-    }
-    case "push": {
-      const { pushCommand } = await import("./push.js");
-      return pushCommand(rest);
-    }
-    case "status": {
-      const { statusCommand } = await import("./fleet.js");
-      return statusCommand(rest);
-    }
-    case "drift": {
-      const { driftCommand } = await import("./fleet.js");
-      return driftCommand(rest);
-    }
-    case "bootstrap": {
-      const { bootstrapCommand } = await import("./bootstrap.js");
-      return bootstrapCommand(rest);
-    }
-    case "demo":
-      return demoCommand();
-    case "bench": {
-      const { benchCommand } = await import("./bench.js");
-      return benchCommand(rest);
-    }
-    case undefined:
-      process.stdout.write(USAGE);
-      return 64;
-    case "help":
-    case "--help":
-    case "-h":
-      process.stdout.write(USAGE);
-      return 0;
-    default:
-      throw new UserError(`cdktf-bhyve: unknown command "${name}"\n${USAGE}`, "E_USAGE", 64);
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    process.stdout.write(USAGE);
+    return name === undefined ? 64 : 0;
   }
+  const load = COMMANDS.get(name);
+  if (!load) throw new UserError(`cdktf-bhyve: unknown command ${JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}…` : name)}\n${USAGE}`, "E_USAGE", 64);
+  return (await load())(rest);
 }
 
 await runMain(main);

@@ -11,7 +11,7 @@ import { checkDocumentText, documentHash, toDocument } from "../../agent/model/d
 import { formatProblems } from "../../agent/model/problems.js";
 import { AgentCallError, AgentConnection } from "../ssh/agent-client.js";
 import type { AgentResult } from "../resources/context.js";
-import { clientOptions, requireHostKey, sshFromFlags, SSH_OPTIONS } from "./ssh-options.js";
+import { clientOptions, requireHostKey, sshFromFlags, SSH_OPTIONS } from "./lib/ssh-options.js";
 
 const USAGE = `usage: cdktf-bhyve push --doc FILE --address HOST[:PORT] --host-key SHA256:...
                         [--ssh-user USER] [--ssh-key-file FILE] [--connect-timeout 15s] [--command-timeout 10m]`;

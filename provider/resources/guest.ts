@@ -14,7 +14,7 @@ import type { BlockDef } from "../plugin/schema.js";
 import { DiagnosticError, type Diagnostic, type ObjectValue, type ResourceDef } from "../plugin/types.js";
 import { containsUnknown, isUnknown, UNKNOWN, type Value } from "../plugin/values.js";
 import { resultDiagnostics, toDiagnostic, type AgentResult, type ProviderContext } from "./context.js";
-import { carry, CONNECTION_ATTRIBUTES, differs, validateConnection } from "./host.js";
+import { carry, CONNECTION_ATTRIBUTES, differs, validateConnection } from "./common.js";
 
 const schema: BlockDef = {
   description: "A bhyve guest on a host, run by the host's agent under its own bhyve-monitor.",

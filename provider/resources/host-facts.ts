@@ -2,7 +2,7 @@
 import type { BlockDef } from "../plugin/schema.js";
 import type { DataSourceDef, ObjectValue } from "../plugin/types.js";
 import type { ProviderContext } from "./context.js";
-import { CONNECTION_ATTRIBUTES, validateConnection } from "./host.js";
+import { CONNECTION_ATTRIBUTES, validateConnection } from "./common.js";
 
 const PCI: ["object", Record<string, "string" | "bool">] = ["object", {
   device: "string", selector: "string", driver: "string", vendor_id: "string", device_id: "string", class: "string", name: "string", bridge: "bool",

@@ -5,44 +5,9 @@
  */
 import type { BlockDef } from "../plugin/schema.js";
 import { DiagnosticError, type Diagnostic, type ObjectValue, type ResourceDef } from "../plugin/types.js";
-import { isUnknown, UNKNOWN, type Value } from "../plugin/values.js";
+import { UNKNOWN } from "../plugin/values.js";
 import { resultDiagnostics, str, type AgentResult, type ProviderContext } from "./context.js";
-
-/** The address and host_key attributes every resource has. */
-export const CONNECTION_ATTRIBUTES = {
-  address: { type: "string", required: true, description: "The host's SSH address: host or host:port (port 22 by default). Changing it replaces the resource." },
-  host_key: { type: "string", required: true, description: "The host's SSH host key fingerprint, SHA256:... as ssh-keygen -l prints it. The connection is refused when the host offers another key." },
-} as const;
-
-/** An SSH host key fingerprint as ssh-keygen -l prints it for SHA-256. */
-export const HOST_KEY = /^SHA256:[A-Za-z0-9+/]{43}$/;
-
-/** Diagnostics for address and host_key. */
-export function validateConnection(config: ObjectValue): Diagnostic[] {
-  const diags: Diagnostic[] = [];
-  const key = config.host_key;
-  if (typeof key === "string" && !HOST_KEY.test(key)) {
-    diags.push({ severity: "error", summary: "Invalid host_key", detail: `"${key}" is not a SHA256 fingerprint (SHA256: followed by 43 base64 characters, as ssh-keygen -lf prints)`, attribute: ["host_key"] });
-  }
-  const address = config.address;
-  if (typeof address === "string" && !/^(\[[0-9a-fA-F:]+\]|[^:\s/[\]]+)(:\d{1,5})?$/.test(address)) {
-    diags.push({ severity: "error", summary: "Invalid address", detail: `"${address}" is not host or host:port`, attribute: ["address"] });
-  }
-  return diags;
-}
-
-/** Keeps prior values for computed attributes when nothing changes, else marks them unknown. */
-export function carry(prior: ObjectValue | null, names: readonly string[], changed: boolean): ObjectValue {
-  const out: ObjectValue = {};
-  for (const n of names) out[n] = prior && !changed ? (prior[n] ?? null) : UNKNOWN;
-  return out;
-}
-
-/** True when the configurable attributes differ between prior state and the proposal. */
-export function differs(prior: ObjectValue | null, proposed: ObjectValue, names: readonly string[]): boolean {
-  if (!prior) return true;
-  return names.some((n) => JSON.stringify(prior[n]) !== JSON.stringify(proposed[n]) || isUnknown(proposed[n]));
-}
+import { carry, CONNECTION_ATTRIBUTES, differs, validateConnection } from "./common.js";
 
 const COMPUTED = ["agent_version", "cpu_vendor", "iommu", "nested_paging", "passthru_ready", "reboot_required", "problems"] as const;
 
@@ -151,11 +116,4 @@ export function hostResource(ctx: ProviderContext): ResourceDef {
       return { state, diagnostics: [] };
     },
   };
-}
-
-/** The value of the known string attribute `k`, or a diagnostic naming it. */
-export function requireString(v: ObjectValue, k: string): string {
-  const x = v[k] as Value;
-  if (typeof x !== "string") throw new DiagnosticError(`Missing ${k}`, `${k} must be known`, [k]);
-  return x;
 }

@@ -8,7 +8,7 @@ import type { BlockDef } from "../plugin/schema.js";
 import { DiagnosticError, type Diagnostic, type ObjectValue, type ResourceDef } from "../plugin/types.js";
 import { UNKNOWN } from "../plugin/values.js";
 import { resultDiagnostics, str, type AgentResult, type ProviderContext } from "./context.js";
-import { carry, CONNECTION_ATTRIBUTES, differs, validateConnection } from "./host.js";
+import { carry, CONNECTION_ATTRIBUTES, differs, validateConnection } from "./common.js";
 
 const schema: BlockDef = {
   description: "A PCI function reserved for passthrough on a host: listed in pptdevs, and with bind = live also bound to ppt at once.",

@@ -2,7 +2,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CdktfProject, type RunOutcome } from "../../provider/cli/cdktf-project.js";
+import { CdktfProject, type RunOutcome } from "../../provider/cli/lib/cdktf-project.js";
 import { repoPath } from "../helpers.js";
 import type { SshdFleet, SshdHost } from "./sshd-hosts.js";
 

@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { MANAGED_END, parseLoaderConf } from "../../agent/parse/loader-conf.js";
 import { STOCK_LOADER_CONF } from "../../sandbox/host.js";
 import { until } from "../agent/agent-helpers.js";
-import type { RunOutcome } from "../../provider/cli/cdktf-project.js";
+import type { RunOutcome } from "../../provider/cli/lib/cdktf-project.js";
 import { explain, fleetProject, gpuHostProject, removeWork, snapshot } from "./e2e-helpers.js";
 import { prerequisite } from "../helpers.js";
 import { SshdFleet, sshdSkipReason, type SshdHost } from "./sshd-hosts.js";

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { setSandboxNetwork } from "../../../sandbox/host.js";
 import { AgentHost, FAST_CONFIG, FW, agentHosts } from "../agent-helpers.js";
 

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { protectedDevices } from "../../../agent/host/protected.js";
 import { setSandboxNetwork } from "../../../sandbox/host.js";
 import { readAudit } from "../../../agent/host/audit.js";
-import { AgentHost, FAST_CONFIG, agentHosts } from "../agent-helpers.js";
+import { FAST_CONFIG, agentHosts } from "../agent-helpers.js";
 
 const brief = (r: Awaited<ReturnType<typeof protectedDevices>>) => r.devices.map((d) => `${d.device} ${d.name}`);
 

@@ -1,7 +1,7 @@
 /** The benchmark's arithmetic and report (the benchmark itself runs with `npm run bench`, not in npm test). */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { renderTable, spread, type BenchRun } from "../../../provider/cli/bench.js";
+import { renderTable, spread, type BenchRun } from "../../../provider/cli/dev/bench.js";
 
 test("spread: median of odd and even samples, min and max, rounded to milliseconds", () => {
   assert.deepEqual(spread([3, 1, 2]), { median: 2, min: 1, max: 3 });

@@ -4,10 +4,10 @@
  * ssh-agent; it is never taken on the command line.
  */
 import { readFileSync } from "node:fs";
-import { UserError } from "../../agent/cli/errors.js";
-import { parseDuration } from "../resources/context.js";
-import { HOST_KEY } from "../resources/host.js";
-import type { ClientOptions } from "../ssh/agent-client.js";
+import { UserError } from "../../../agent/cli/errors.js";
+import { parseDuration } from "../../resources/context.js";
+import { HOST_KEY } from "../../resources/common.js";
+import type { ClientOptions } from "../../ssh/agent-client.js";
 
 /** The settings as given, each optional. */
 export interface SshSettings {

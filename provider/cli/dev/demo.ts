@@ -11,14 +11,14 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import exampleDocument from "../../examples/gpu-host/host.yaml";
-import { checkDocumentText } from "../../agent/model/document.js";
-import { formatProblems } from "../../agent/model/problems.js";
-import { guestAction } from "../../sandbox/host.js";
-import { CdktfProject, type RunOutcome } from "./cdktf-project.js";
-import { packageRoot } from "../../agent/package-files.js";
+import exampleDocument from "../../../examples/gpu-host/host.yaml";
+import { checkDocumentText } from "../../../agent/model/document.js";
+import { formatProblems } from "../../../agent/model/problems.js";
+import { guestAction } from "../../../sandbox/host.js";
+import { CdktfProject, type RunOutcome } from "../lib/cdktf-project.js";
+import { packageRoot } from "../../../agent/package-files.js";
 import { SandboxFleet } from "./sandbox-fleet.js";
-import { table } from "./table.js";
+import { table } from "../lib/table.js";
 
 interface DemoHost {
   readonly name: string;

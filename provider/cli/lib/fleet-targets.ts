@@ -7,10 +7,10 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { delimiter, dirname, join, resolve } from "node:path";
-import { UserError } from "../../agent/cli/errors.js";
-import { checkDocumentText } from "../../agent/model/document.js";
-import { formatProblems } from "../../agent/model/problems.js";
-import type { DesiredState } from "../../agent/model/types.js";
+import { UserError } from "../../../agent/cli/errors.js";
+import { checkDocumentText } from "../../../agent/model/document.js";
+import { formatProblems } from "../../../agent/model/problems.js";
+import type { DesiredState } from "../../../agent/model/types.js";
 import type { SshSettings } from "./ssh-options.js";
 
 /** One host of the fleet, with its desired state. */

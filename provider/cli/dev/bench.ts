@@ -20,12 +20,12 @@ import { spawn, spawnSync } from "node:child_process";
 import { cpus, totalmem, tmpdir } from "node:os";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { guestAction } from "../../sandbox/host.js";
-import { UserError } from "../../agent/cli/errors.js";
-import { CdktfProject, type RunOutcome } from "./cdktf-project.js";
-import { packageRoot } from "../../agent/package-files.js";
+import { guestAction } from "../../../sandbox/host.js";
+import { UserError } from "../../../agent/cli/errors.js";
+import { CdktfProject, type RunOutcome } from "../lib/cdktf-project.js";
+import { packageRoot } from "../../../agent/package-files.js";
 import { SandboxFleet, type SandboxHost } from "./sandbox-fleet.js";
-import { table } from "./table.js";
+import { table } from "../lib/table.js";
 
 const GUESTS_PER_HOST = 10;
 const PARALLELISM = 10;

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { installMirror } from "./install-provider.js";
+import { installMirror } from "../install-provider.js";
 
 /** The outcome of one run. */
 export interface RunOutcome {

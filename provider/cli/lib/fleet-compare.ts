@@ -8,10 +8,10 @@
  * - the host is not in the stack's desired state: loader.conf's managed settings, a device's
  *   driver, a guest's run state or the bhyve command line it runs.
  */
-import { renderBhyveArgv } from "../../agent/model/render.js";
-import { formatBsf } from "../../agent/model/pci-address.js";
-import { toDocument } from "../../agent/model/document.js";
-import type { DesiredState } from "../../agent/model/types.js";
+import { renderBhyveArgv } from "../../../agent/model/render.js";
+import { formatBsf } from "../../../agent/model/pci-address.js";
+import { toDocument } from "../../../agent/model/document.js";
+import type { DesiredState } from "../../../agent/model/types.js";
 
 /** A guest's runtime, as `guest.list` answers it. */
 export interface ObservedGuest {

@@ -6,10 +6,10 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { distFile } from "../../agent/package-files.js";
-import { ed25519KeyPair } from "../../sandbox/ssh-keys.js";
-import { createSandbox, destroySandbox } from "../../sandbox/host.js";
-import { serveSandboxOverSsh, type GatewayHost } from "../../sandbox/ssh-gateway.js";
+import { distFile } from "../../../agent/package-files.js";
+import { ed25519KeyPair } from "../../../sandbox/ssh-keys.js";
+import { createSandbox, destroySandbox } from "../../../sandbox/host.js";
+import { serveSandboxOverSsh, type GatewayHost } from "../../../sandbox/ssh-gateway.js";
 
 /** Short monitor timings, so stops and restarts take moments. */
 export const QUICK_AGENT_CONF = `monitor:
