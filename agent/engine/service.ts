@@ -5,7 +5,7 @@
 import { formatBsf, parsePciAddress, samePciAddress } from "../model/pci-address.js";
 import { SpecError } from "../model/problems.js";
 import { documentHash, toDocument } from "../model/document.js";
-import { checkDocumentData } from "../model/validate.js";
+import { checkDocumentData, checkGuestAlone } from "../model/validate.js";
 import type { DesiredState, Guest, HostSettings, PptReservation } from "../model/types.js";
 import { gatherFacts, type HostFacts } from "../host/facts.js";
 import { withHostLock } from "../host/host-lock.js";
@@ -265,22 +265,7 @@ async function readStatus(paths: HostPaths): Promise<StatusView> {
 
 /** Checks a guest parameter: a single guest document, validated alone (the whole state is checked again before any change). */
 export function decodeGuest(data: unknown): Guest {
-  if (typeof data !== "object" || data === null || Array.isArray(data)) throw new SpecError([{ path: "guest", message: "expected a mapping" }]);
-  const passthru = (data as { passthru?: unknown }).passthru;
-  // Reservations are checked against the stored state later; here each passthru device is assumed reserved.
-  const ppt = Array.isArray(passthru) ? passthru.flatMap((p) => (p && typeof p === "object" && typeof (p as { device?: unknown }).device === "string" ? [{ device: (p as { device: string }).device }] : [])) : [];
-  const r = checkDocumentData({ ppt: dedupe(ppt), guests: [data] });
-  if (!r.ok) throw new SpecError(r.problems.filter((p) => !p.path.startsWith("ppt")).map((p) => ({ path: p.path.replace(/^guests\[0\]\.?/, "") || "guest", message: p.message })));
-  return r.state.guests[0]!;
-}
-
-function dedupe(ppt: Array<{ device: string }>): Array<{ device: string }> {
-  const seen = new Set<string>();
-  return ppt.filter((p) => {
-    const a = parsePciAddress(p.device);
-    const key = a.ok ? formatBsf(a.address) : p.device;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  const r = checkGuestAlone(data);
+  if (!r.ok) throw new SpecError(r.problems);
+  return r.guest;
 }

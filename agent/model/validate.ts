@@ -5,11 +5,11 @@
 import { decodeDocument, type DraftState } from "./decode.js";
 import { layoutGuest } from "./layout.js";
 import { BLANK_DOCUMENT_MESSAGE, isBlankDocument, MAX_DOCUMENT_DEPTH, normalizeHostPath, valueDepthExceeds } from "./limits.js";
-import { formatBsf, type PciAddress } from "./pci-address.js";
+import { formatBsf, parsePciAddress, type PciAddress } from "./pci-address.js";
 import { ProblemList, at, type Problem } from "./problems.js";
 import { packPptdevs, PPTDEVS_VARIABLES, LOADER_VALUE_MAX } from "./render.js";
 import { formatSize } from "./size.js";
-import type { DesiredState, HostContext } from "./types.js";
+import type { DesiredState, Guest, HostContext } from "./types.js";
 
 type Rule = (s: DraftState, problems: ProblemList, ctx: HostContext) => void;
 
@@ -278,4 +278,29 @@ export function checkWholeDocument(data: unknown, ctx: HostContext = {}): CheckR
   if (isBlankDocument(data)) return { ok: false, code: "E_EMPTY_DOCUMENT", problems: [{ path: "document", message: BLANK_DOCUMENT_MESSAGE }] };
   if (valueDepthExceeds(data, MAX_DOCUMENT_DEPTH)) return { ok: false, code: "E_TOO_DEEP", problems: [{ path: "document", message: `nests deeper than ${MAX_DOCUMENT_DEPTH} levels` }] };
   return checkDocumentData(data, ctx);
+}
+
+/** Result of checking one guest alone: the decoded guest, or its problems with paths relative to the guest. */
+export type GuestCheckResult = { ok: true; guest: Guest } | { ok: false; problems: readonly Problem[] };
+
+/**
+ * Checks one guest document alone, as if each passthrough device it names were reserved on its
+ * host: what can be known of a guest without the rest of the host's state (guest.put, a
+ * bhyve_guest at plan). The whole state is checked again with {@link checkDocumentData} before any
+ * change. Problem paths are relative to the guest (`passthru[1].slot`; `guest` for the guest itself).
+ */
+export function checkGuestAlone(data: unknown): GuestCheckResult {
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return { ok: false, problems: [{ path: "guest", message: "expected a mapping" }] };
+  const passthru = (data as { passthru?: unknown }).passthru;
+  const reserved = new Map<string, string>();
+  for (const p of Array.isArray(passthru) ? passthru : []) {
+    const device = p && typeof p === "object" ? (p as { device?: unknown }).device : undefined;
+    if (typeof device !== "string") continue;
+    const a = parsePciAddress(device);
+    const key = a.ok ? formatBsf(a.address) : device;
+    if (!reserved.has(key)) reserved.set(key, device);
+  }
+  const r = checkDocumentData({ ppt: [...reserved.values()].map((device) => ({ device })), guests: [data] });
+  if (r.ok) return { ok: true, guest: r.state.guests[0]! };
+  return { ok: false, problems: r.problems.filter((p) => !p.path.startsWith("ppt")).map((p) => ({ path: p.path.replace(/^guests\[0\]\.?/, "") || "guest", message: p.message })) };
 }

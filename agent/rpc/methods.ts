@@ -16,9 +16,8 @@ import { readAgentConfig } from "../host/config.js";
 import { POLICY_FILE } from "../model/policy.js";
 import { GUEST_NAME } from "../model/decode.js";
 import { shown } from "../model/limits.js";
+import { PROTOCOL_VERSION, type MethodName, type ResultOf } from "./protocol.js";
 
-/** Version of the method set; bumped on incompatible changes. */
-export const PROTOCOL_VERSION = 1;
 
 /** Params that do not have the method's shape. */
 export class ParamsError extends Error {
@@ -26,6 +25,8 @@ export class ParamsError extends Error {
 }
 
 type Params = Record<string, unknown>;
+/** A method's implementation: params as received (checked here, never trusted), the protocol's result. */
+type Impl<M extends MethodName> = (paths: HostPaths, params: Params) => ResultOf<M> | Promise<ResultOf<M>>;
 type Method = (paths: HostPaths, params: Params) => Promise<unknown> | unknown;
 
 function only(params: Params, allowed: readonly string[]): void {
@@ -63,8 +64,8 @@ function obj(params: Params, key: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-/** Every method, by name: a Map, so that no name from a request reaches an inherited property. */
-export const METHODS: ReadonlyMap<string, Method> = new Map<string, Method>(Object.entries({
+/** Each method of the protocol (protocol.ts), implemented: the compiler holds each to its declared result. */
+const IMPLEMENTATIONS: { readonly [M in MethodName]: Impl<M> } = {
   "agent.hello": (paths, p) => {
     only(p, []);
     const native = loadNativeProbe();
@@ -155,4 +156,7 @@ export const METHODS: ReadonlyMap<string, Method> = new Map<string, Method>(Obje
     only(p, ["name"]);
     return svc.setGuestState(paths, guestName(p), "stopped");
   },
-}));
+};
+
+/** Every method, by name: a Map, so that no name from a request reaches an inherited property. */
+export const METHODS: ReadonlyMap<string, Method> = new Map<string, Method>(Object.entries(IMPLEMENTATIONS));

@@ -13,11 +13,10 @@ import { jsonDepthExceeds } from "../model/limits.js";
 import { LoaderConfError } from "../parse/loader-conf.js";
 import type { HostPaths } from "../host/paths.js";
 import { METHODS, ParamsError } from "./methods.js";
+import { changesHost } from "./protocol.js";
 import { shown } from "../model/limits.js";
 import { beginAudit, finishAudit, outcomeOf, requestDigest, requestForLog, requester } from "../host/audit.js";
 
-/** The methods that change the host: each call is written to the audit log with its outcome. */
-export const CHANGE_METHODS = new Set(["host.apply", "host.configure", "host.release", "ppt.put", "ppt.delete", "guest.put", "guest.delete", "guest.start", "guest.stop", "agent.upgrade"]);
 
 /** Deepest nesting of a request's JSON (documents themselves are limited the same way). */
 const MAX_DEPTH = 64;
@@ -97,7 +96,8 @@ async function handle(paths: HostPaths, line: string): Promise<object | null> {
   const p = params as Record<string, unknown>;
   // A change is on record before it is made: when the audit log cannot be written, it is refused.
   let entry: string | null = null;
-  if (CHANGE_METHODS.has(name)) {
+  // The methods that change the host (protocol.ts) are written to the audit log with their outcome.
+  if (changesHost(name)) {
     try {
       entry = beginAudit(paths, { ...requester(), method: name, request: requestDigest(line) });
     } catch (err) {

@@ -10,14 +10,14 @@ import { readInput } from "../../agent/cli/read-input.js";
 import { checkDocumentText, documentHash, toDocument } from "../../agent/model/document.js";
 import { formatProblems } from "../../agent/model/problems.js";
 import { AgentCallError, AgentConnection } from "../ssh/agent-client.js";
-import type { AgentResult } from "../resources/context.js";
+import type { ChangeResult } from "../../agent/rpc/protocol.js";
 import { clientOptions, requireHostKey, sshFromFlags, SSH_OPTIONS } from "./lib/ssh-options.js";
 
 const USAGE = `usage: cdktf-bhyve push --doc FILE --address HOST[:PORT] --host-key SHA256:...
                         [--ssh-user USER] [--ssh-key-file FILE] [--connect-timeout 15s] [--command-timeout 10m]`;
 
 /** What a host.apply did, as lines for a person. */
-export function describeResult(r: AgentResult): string[] {
+export function describeResult(r: ChangeResult): string[] {
   const lines = [
     ...r.changed.map((c) => `  changed  ${c.what}: ${c.detail}`),
     ...r.pending.map((c) => `  pending  ${c.what}: ${c.detail}`),
@@ -47,7 +47,7 @@ export async function pushCommand(args: string[]): Promise<number> {
   if (!checked.ok) throw new UserError(`${file} is not a valid desired-state document; nothing was sent to ${address}:\n${formatProblems(checked.problems)}`, checked.code ?? "E_SPEC_INVALID");
   const conn = new AgentConnection(address, hostKey, clientOptions(sshFromFlags(v)));
   try {
-    const r = await conn.call<AgentResult>("host.apply", { document: toDocument(checked.state) });
+    const r = await conn.call("host.apply", { document: toDocument(checked.state) });
     process.stdout.write(`${address}: applied ${file} (sha256 ${documentHash(checked.state).slice(0, 12)})\n${describeResult(r).join("\n")}\n`);
     return r.refused.length > 0 ? 1 : 0;
   } catch (err) {

@@ -8,17 +8,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { AGENT_VERSION } from "../../agent/version.js";
 import { distFile } from "../../agent/package-files.js";
 import { AgentCallError, AgentPool, type AgentConnection, type ClientOptions } from "../ssh/agent-client.js";
+import { changesHost, type ChangeResult, type MethodName, type ParamsOf, type ResultOf } from "../../agent/rpc/protocol.js";
+import type { HostFacts } from "../../agent/host/facts.js";
 import { DiagnosticError, type Diagnostic, type ObjectValue } from "../plugin/types.js";
 import { isUnknown, type Value } from "../plugin/values.js";
-
-/** Agent change result (see agent/engine/converge.ts). */
-export interface AgentResult {
-  changed: Array<{ what: string; detail: string }>;
-  pending: Array<{ what: string; detail: string }>;
-  refused: Array<{ what: string; detail: string }>;
-  warnings: string[];
-  reboot_required: boolean;
-}
 
 /** Parses "15s", "2m", "1h", "500ms" or a number of seconds. */
 export function parseDuration(text: string): number | null {
@@ -56,7 +49,7 @@ export class ProviderContext {
   private readonly checked = new Map<string, Promise<void>>();
   /** Per host: what the version check has to say, handed out once. */
   private readonly notices = new Map<string, Diagnostic>();
-  private readonly facts = new Map<string, Promise<Record<string, unknown>>>();
+  private readonly facts = new Map<string, Promise<HostFacts>>();
   hostKeys: Record<string, string> = {};
 
   /** Sets the provider up from its configuration (ConfigureProvider). */
@@ -96,12 +89,12 @@ export class ProviderContext {
     return diags;
   }
 
-  /** Calls the agent on a host. */
-  async call<T>(address: string, hostKey: string, method: string, params: Record<string, unknown> = {}): Promise<T> {
+  /** Calls the agent on a host; a method that changes the host (protocol.ts) makes its cached facts stale. */
+  async call<M extends MethodName>(address: string, hostKey: string, method: M, params?: ParamsOf<M>): Promise<ResultOf<M>> {
     if (!this.pool) throw new DiagnosticError("Provider not configured", "the bhyve provider was used before its configuration was applied");
     try {
-      const result = await (await this.agent(address, hostKey)).call<T>(method, params);
-      if (!method.endsWith(".get") && !method.endsWith(".facts") && !method.endsWith(".list") && method !== "host.status") this.facts.delete(address);
+      const result = await (await this.agent(address, hostKey)).call(method, params);
+      if (changesHost(method)) this.facts.delete(address);
       return result;
     } catch (err) {
       throw toDiagnostic(err, address);
@@ -122,7 +115,7 @@ export class ProviderContext {
   }
 
   private async checkAgent(address: string, conn: AgentConnection): Promise<void> {
-    const hello = await conn.call<{ version: string }>("agent.hello");
+    const hello = await conn.call("agent.hello");
     if (compareVersions(hello.version, AGENT_VERSION) >= 0) return;
     if (!this.upgrade) {
       this.notices.set(address, { severity: "warning", summary: `Older bhyve-agent on ${address}`, detail: `the host runs bhyve-agent ${hello.version}; this provider comes with ${AGENT_VERSION}. Set agent_upgrade = true in the provider configuration to install it over the agent protocol (the previous version is kept for bhyve-agent rollback), or run cdktf-bhyve bootstrap again.` });
@@ -131,7 +124,7 @@ export class ProviderContext {
     const path = agentBundlePath();
     if (!existsSync(path)) throw new DiagnosticError(`Cannot upgrade the agent on ${address}`, `the agent bundle ${path} that comes with this provider is missing`);
     const bundle = readFileSync(path);
-    const r = await conn.call<{ installed: string; previous: string | null }>("agent.upgrade", { bundle: bundle.toString("base64"), sha256: createHash("sha256").update(bundle).digest("hex"), version: AGENT_VERSION });
+    const r = await conn.call("agent.upgrade", { bundle: bundle.toString("base64"), sha256: createHash("sha256").update(bundle).digest("hex"), version: AGENT_VERSION });
     // The running agent process is the old one; the next call starts a session with the new one.
     conn.close();
     this.notices.set(address, { severity: "warning", summary: `Upgraded bhyve-agent on ${address}`, detail: `from ${hello.version} to ${r.installed}; ${r.previous ?? "the old version"} is kept for bhyve-agent rollback. Running guests were not touched.` });
@@ -146,10 +139,10 @@ export class ProviderContext {
   }
 
   /** Host facts, fetched once per host per provider process (until a change on that host). */
-  hostFacts(address: string, hostKey: string): Promise<Record<string, unknown>> {
+  hostFacts(address: string, hostKey: string): Promise<HostFacts> {
     let f = this.facts.get(address);
     if (!f) {
-      f = this.call<Record<string, unknown>>(address, hostKey, "host.facts");
+      f = this.call(address, hostKey, "host.facts");
       this.facts.set(address, f);
       f.catch(() => this.facts.delete(address));
     }
@@ -200,7 +193,7 @@ export function toDiagnostic(err: unknown, address: string, mapPath?: PathMapper
 }
 
 /** Diagnostics for an agent result: refusals are errors, pending items and warnings are warnings. */
-export function resultDiagnostics(r: AgentResult, address: string, concerns: (what: string) => boolean): Diagnostic[] {
+export function resultDiagnostics(r: ChangeResult, address: string, concerns: (what: string) => boolean): Diagnostic[] {
   const diags: Diagnostic[] = [];
   for (const x of r.refused.filter((i) => concerns(i.what))) diags.push({ severity: "error", summary: `${x.what} on ${address}: refused`, detail: x.detail });
   for (const x of r.pending.filter((i) => concerns(i.what))) diags.push({ severity: "warning", summary: `${x.what} on ${address}: waits for a reboot`, detail: `${x.detail}; reboot the host, then apply again` });

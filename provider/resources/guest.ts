@@ -5,15 +5,17 @@
  * other arguments shows as a planned update, and a guest deleted behind Terraform's back is planned
  * again.
  */
-import { checkDocumentData } from "../../agent/model/validate.js";
+import { checkGuestAlone } from "../../agent/model/validate.js";
 import { parsePciAddress, formatBsf } from "../../agent/model/pci-address.js";
-import { parseSize } from "../../agent/model/size.js";
+import { formatSize, parseSize } from "../../agent/model/size.js";
+import { formatProblems } from "../../agent/model/problems.js";
+import { GUEST_UP_STATES, type ChangeResult } from "../../agent/rpc/protocol.js";
 import { renderBhyveArgv } from "../../agent/model/render.js";
 import type { Guest } from "../../agent/model/types.js";
 import type { BlockDef } from "../plugin/schema.js";
 import { DiagnosticError, type Diagnostic, type ObjectValue, type ResourceDef } from "../plugin/types.js";
 import { containsUnknown, isUnknown, UNKNOWN, type Value } from "../plugin/values.js";
-import { resultDiagnostics, toDiagnostic, type AgentResult, type ProviderContext } from "./context.js";
+import { resultDiagnostics, toDiagnostic, type ProviderContext } from "./context.js";
 import { carry, CONNECTION_ATTRIBUTES, differs, validateConnection } from "./common.js";
 
 const schema: BlockDef = {
@@ -104,32 +106,24 @@ function guestDocument(v: ObjectValue): Record<string, unknown> {
   return doc;
 }
 
-/** Maps an agent document path (guests[0].passthru[1].slot, or passthru[1].slot) to the attribute path. */
+/** Maps a guest problem path (passthru[1].slot) to the attribute path. */
 function attributePath(path: string): Array<string | number> | undefined {
-  const rest = path.replace(/^guests\[\d+\]\.?/, "").replace(/^guest\.?/, "");
-  if (!rest) return undefined;
+  if (path === "guest") return undefined;
   const names: Record<string, string> = { disks: "disk", nics: "nic" };
   const out: Array<string | number> = [];
-  for (const m of rest.matchAll(/([a-z_]+)|\[(\d+)\]/g)) out.push(m[1] ? (names[m[1]] ?? m[1]) : Number(m[2]));
+  for (const m of path.matchAll(/([a-z_]+)|\[(\d+)\]/g)) out.push(m[1] ? (names[m[1]] ?? m[1]) : Number(m[2]));
   return out;
 }
 
-/** Checks a fully known configuration with the spec model, as if its passthrough devices were reserved. */
+/** Checks a fully known configuration with the model, as the agent checks guest.put (each passthrough device taken as reserved). */
 function specCheck(v: ObjectValue): { guest: Guest | null; diagnostics: Diagnostic[] } {
-  const doc = guestDocument(v);
-  const devices = new Map<string, string>();
-  for (const p of (doc.passthru as Array<{ device: unknown }>)) {
-    if (typeof p.device !== "string") continue;
-    const r = parsePciAddress(p.device);
-    if (r.ok) devices.set(formatBsf(r.address), p.device);
-  }
-  const r = checkDocumentData({ ppt: [...devices.values()].map((device) => ({ device })), guests: [doc] });
-  if (r.ok) return { guest: r.state.guests[0]!, diagnostics: [] };
+  const r = checkGuestAlone(guestDocument(v));
+  if (r.ok) return { guest: r.guest, diagnostics: [] };
   return {
     guest: null,
-    diagnostics: r.problems.filter((p) => !p.path.startsWith("ppt")).map((p) => {
+    diagnostics: r.problems.map((p) => {
       const attribute = attributePath(p.path);
-      return { severity: "error" as const, summary: "Invalid guest configuration", detail: `${p.path.replace(/^guests\[\d+\]\.?/, "") || "guest"}: ${p.message}`, ...(attribute ? { attribute } : {}) };
+      return { severity: "error" as const, summary: "Invalid guest configuration", detail: `${p.path}: ${p.message}`, ...(attribute ? { attribute } : {}) };
     }),
   };
 }
@@ -139,17 +133,6 @@ function validate(config: ObjectValue): Diagnostic[] {
   if (containsUnknown(config)) return diags;
   return [...diags, ...specCheck(config).diagnostics];
 }
-
-interface GuestView {
-  name: string;
-  state: string;
-  monitor_pid: number | null;
-  restarts: number;
-  argv: string[] | null;
-  desired: Record<string, any> | null;
-}
-
-const runningStates = new Set(["running", "starting", "backoff"]);
 
 /** Keeps the user's spelling of a value when it means the same as the agent's. */
 function sameMemory(prior: Value | undefined, agent: string): string {
@@ -169,36 +152,36 @@ function sameDevice(prior: Value | undefined, agent: string): string {
 }
 
 async function observe(ctx: ProviderContext, address: string, hostKey: string, name: string, prior?: ObjectValue): Promise<ObjectValue | null> {
-  const g = await ctx.call<GuestView>(address, hostKey, "guest.get", { name });
-  const d = g.desired;
-  if (!d) return null;
+  const g = await ctx.call(address, hostKey, "guest.get", { name });
+  if (!g.desired) return null;
+  // The agent's stored configuration, read through the same model that checks a configuration.
+  const decoded = checkGuestAlone(g.desired);
+  if (!decoded.ok) throw new DiagnosticError(`Unreadable guest ${name} on ${address}`, `the agent's stored configuration of ${name} does not pass this provider's model: ${formatProblems(decoded.problems)}`);
+  const d = decoded.guest;
   const priorList = (k: string, i: number): ObjectValue | undefined => list(prior?.[k])[i];
-  const running = g.monitor_pid !== null && runningStates.has(g.state);
-  const state: ObjectValue = {
+  const running = g.monitor_pid !== null && GUEST_UP_STATES.has(g.state);
+  return {
     id: `${address}/${name}`,
     address,
     host_key: hostKey,
     name,
     cpus: d.cpus,
-    memory: sameMemory(prior?.memory, d.memory),
+    memory: sameMemory(prior?.memory, formatSize(d.memory)),
     bootrom: d.bootrom ?? null,
     state: running ? "running" : "stopped",
     restart: d.restart,
-    start_order: d.start_order,
-    disk: (d.disks as Array<Record<string, any>>).map((x) => ({ path: x.path, type: x.type, slot: x.slot ?? null })),
-    nic: (d.nics as Array<Record<string, any>>).map((x, i) => {
+    start_order: d.startOrder,
+    disk: d.disks.map((x) => ({ path: x.path, type: x.type, slot: x.slot ?? null })),
+    nic: d.nics.map((x, i) => {
       const mine = priorList("nic", i)?.mac;
-      return { tap: x.tap, model: x.model, mac: typeof mine === "string" && typeof x.mac === "string" && mine.toLowerCase() === x.mac ? mine : (x.mac ?? null), slot: x.slot ?? null };
+      return { tap: x.tap, model: x.model, mac: typeof mine === "string" && x.mac !== undefined && mine.toLowerCase() === x.mac ? mine : (x.mac ?? null), slot: x.slot ?? null };
     }),
-    passthru: (d.passthru as Array<Record<string, any>>).map((x, i) => ({ device: sameDevice(priorList("passthru", i)?.device, x.device), slot: x.slot, function: x.function, rom: x.rom ?? null })),
-    command_line: [],
+    passthru: d.passthru.map((x, i) => ({ device: sameDevice(priorList("passthru", i)?.device, formatBsf(x.device)), slot: x.slot, function: x.function, rom: x.rom ?? null })),
+    command_line: renderBhyveArgv(d),
     argv: running ? (g.argv ?? []) : [],
-    status: g.monitor_pid === null && runningStates.has(g.state) ? "stopped" : g.state,
+    status: g.monitor_pid === null && GUEST_UP_STATES.has(g.state) ? "stopped" : g.state,
     restarts: g.restarts,
   };
-  const check = specCheck(state);
-  state.command_line = check.guest ? renderBhyveArgv(check.guest) : [];
-  return state;
 }
 
 /** The bhyve_guest resource. */
@@ -250,12 +233,12 @@ export function guestResource(ctx: ProviderContext): ResourceDef {
       const name = target.name as string;
       const concerns = (w: string): boolean => w === `guest ${name}`;
       if (!planned) {
-        const r = await ctx.call<AgentResult>(address, hostKey, "guest.delete", { name });
+        const r = await ctx.call(address, hostKey, "guest.delete", { name });
         return { state: null, diagnostics: resultDiagnostics(r, address, concerns) };
       }
-      let r: AgentResult;
+      let r: ChangeResult;
       try {
-        r = await ctx.call<AgentResult>(address, hostKey, "guest.put", { guest: guestDocument(planned) });
+        r = await ctx.call(address, hostKey, "guest.put", { guest: guestDocument(planned) });
       } catch (err) {
         throw err instanceof DiagnosticError ? err : toDiagnostic(err, address, attributePath);
       }

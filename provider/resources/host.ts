@@ -5,8 +5,8 @@
  */
 import type { BlockDef } from "../plugin/schema.js";
 import { DiagnosticError, type Diagnostic, type ObjectValue, type ResourceDef } from "../plugin/types.js";
-import { UNKNOWN } from "../plugin/values.js";
-import { resultDiagnostics, str, type AgentResult, type ProviderContext } from "./context.js";
+import { UNKNOWN, type Value } from "../plugin/values.js";
+import { resultDiagnostics, str, type ProviderContext } from "./context.js";
 import { carry, CONNECTION_ATTRIBUTES, differs, validateConnection } from "./common.js";
 
 const COMPUTED = ["agent_version", "cpu_vendor", "iommu", "nested_paging", "passthru_ready", "reboot_required", "problems"] as const;
@@ -39,22 +39,15 @@ function validate(config: ObjectValue): Diagnostic[] {
 }
 
 async function observe(ctx: ProviderContext, address: string, hostKey: string): Promise<ObjectValue | null> {
-  const view = await ctx.call<{ managed: boolean; host: { vmm_load: boolean; amdvi_enable: "auto" | boolean }; loader_conf_in_sync: boolean }>(address, hostKey, "host.get");
+  const view = await ctx.call(address, hostKey, "host.get");
   if (!view.managed) return null;
-  const f = (await ctx.hostFacts(address, hostKey)) as {
-    agent: { version: string };
-    cpu: { vendor: string };
-    iommu: { kind: string | null; enabled: boolean };
-    nested_paging: { ok: boolean; kind: string | null };
-    passthru_ready: boolean;
-    problems: Array<{ code: string; message: string }>;
-  };
-  const status = await ctx.call<{ reboot_required: boolean }>(address, hostKey, "host.status");
+  const f = await ctx.hostFacts(address, hostKey);
+  const status = await ctx.call(address, hostKey, "host.status");
   return {
     id: address,
     address,
     host_key: hostKey,
-    vmm_load: view.host.vmm_load,
+    vmm_load: view.host.vmm_load as Value,
     amdvi_enable: String(view.host.amdvi_enable),
     loader_conf_in_sync: view.loader_conf_in_sync,
     agent_version: f.agent.version,
@@ -97,10 +90,10 @@ export function hostResource(ctx: ProviderContext): ResourceDef {
       const address = target.address as string;
       const hostKey = target.host_key as string;
       if (!planned) {
-        const r = await ctx.call<AgentResult>(address, hostKey, "host.release");
+        const r = await ctx.call(address, hostKey, "host.release");
         return { state: null, diagnostics: resultDiagnostics(r, address, (w) => w === "loader.conf") };
       }
-      const r = await ctx.call<AgentResult>(address, hostKey, "host.configure", { host: hostParams(planned) });
+      const r = await ctx.call(address, hostKey, "host.configure", { host: hostParams(planned) });
       const diags = resultDiagnostics(r, address, (w) => w === "loader.conf" || w === "vmm.ko");
       const state = await observe(ctx, address, hostKey);
       if (!state) throw new DiagnosticError("Host not managed after configure", `${address}: the agent does not report the host as managed`);

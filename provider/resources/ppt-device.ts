@@ -7,7 +7,7 @@ import { formatBsf, parsePciAddress } from "../../agent/model/pci-address.js";
 import type { BlockDef } from "../plugin/schema.js";
 import { DiagnosticError, type Diagnostic, type ObjectValue, type ResourceDef } from "../plugin/types.js";
 import { UNKNOWN } from "../plugin/values.js";
-import { resultDiagnostics, str, type AgentResult, type ProviderContext } from "./context.js";
+import { resultDiagnostics, str, type ProviderContext } from "./context.js";
 import { carry, CONNECTION_ATTRIBUTES, differs, validateConnection } from "./common.js";
 
 const schema: BlockDef = {
@@ -48,22 +48,10 @@ function validate(config: ObjectValue): Diagnostic[] {
   return diags;
 }
 
-interface ReservationView {
-  device: string;
-  reserved: boolean;
-  bind: "live" | "boot" | null;
-  vendor_id: number | null;
-  device_id: number | null;
-  bound: boolean;
-  driver: string | null;
-  in_loader_conf: boolean;
-  hardware: { name: string | null } | null;
-}
-
 const hex = (n: number | null): string | null => (n === null ? null : `0x${n.toString(16).padStart(4, "0")}`);
 
 async function observe(ctx: ProviderContext, address: string, hostKey: string, device: string, prior?: ObjectValue): Promise<ObjectValue | null> {
-  const v = await ctx.call<ReservationView>(address, hostKey, "ppt.get", { device });
+  const v = await ctx.call(address, hostKey, "ppt.get", { device });
   if (!v.reserved) return null;
   // Keep the user's spelling of ids (0x10DE vs 0x10de) when they mean the same number.
   const same = (k: "vendor_id" | "device_id", n: number | null): string | null =>
@@ -112,13 +100,13 @@ export function pptDeviceResource(ctx: ProviderContext): ResourceDef {
       const dev = canonical(target.device as string)!;
       const concerns = (w: string): boolean => w === `ppt ${dev}` || w === "loader.conf" || w === "vmm.ko";
       if (!planned) {
-        const r = await ctx.call<AgentResult>(address, hostKey, "ppt.delete", { device: dev });
+        const r = await ctx.call(address, hostKey, "ppt.delete", { device: dev });
         return { state: null, diagnostics: resultDiagnostics(r, address, concerns) };
       }
       const reservation: Record<string, unknown> = { device: dev, bind: planned.bind };
       if (str(planned.vendor_id)) reservation.vendor_id = planned.vendor_id;
       if (str(planned.device_id)) reservation.device_id = planned.device_id;
-      const r = await ctx.call<AgentResult>(address, hostKey, "ppt.put", { reservation });
+      const r = await ctx.call(address, hostKey, "ppt.put", { reservation });
       const diags = resultDiagnostics(r, address, concerns);
       const state = await observe(ctx, address, hostKey, dev, planned);
       if (!state) throw new DiagnosticError("Reservation missing after apply", `${address}: the agent does not list ${dev} as reserved`);

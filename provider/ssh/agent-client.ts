@@ -8,6 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import ssh2, { type ClientChannel, type ConnectConfig } from "ssh2";
+import type { MethodName, ParamsOf, ResultOf } from "../../agent/rpc/protocol.js";
 
 // ssh2 is CommonJS: its named exports are reached through the default export under Node's ESM.
 const { Client } = ssh2;
@@ -291,13 +292,18 @@ export class AgentConnection {
     return this.rpc?.inFlight ?? 0;
   }
 
-  /** Calls an agent method; connects first when needed. */
-  async call<T = unknown>(method: string, params: Record<string, unknown> = {}, timeoutMs = this.opts.commandTimeoutMs): Promise<T> {
+  /** Calls an agent method of the protocol (agent/rpc/protocol.ts), typed by it; connects first when needed. */
+  call<M extends MethodName>(method: M, params?: ParamsOf<M>, timeoutMs = this.opts.commandTimeoutMs): Promise<ResultOf<M>> {
+    return this.callUnchecked(method, (params ?? {}) as Record<string, unknown>, timeoutMs) as Promise<ResultOf<M>>;
+  }
+
+  /** Calls any method name with any params, untyped: for probing an agent with what the protocol does not declare. */
+  async callUnchecked(method: string, params: Record<string, unknown> = {}, timeoutMs = this.opts.commandTimeoutMs): Promise<unknown> {
     const epoch = this.epoch;
     await this.connect();
     if (this.epoch !== epoch) throw this.closedError(method);
     if (!this.rpc) throw new AgentCallError(`the connection to ${this.address} was lost before ${method} was sent; the next call reconnects`, "E_DISCONNECTED");
-    return this.rpc.call<T>(method, params, timeoutMs);
+    return this.rpc.call<unknown>(method, params, timeoutMs);
   }
 
   /** The error of a call (or of opening the connection) cut short by {@link close}. */

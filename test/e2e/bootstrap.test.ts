@@ -85,9 +85,9 @@ describe("bootstrap and agent.upgrade, end to end", prerequisite("bootstrap and 
     assert.match(keys, /^restrict,command="'[^"]+\/usr\/local\/bin\/bhyve-agent' 'rpc' '--root' '[^"]+'" ssh-ed25519 \S+ deploy@ci$/m);
     assert.doesNotMatch(r.stdout + r.stderr, /upload\.\w+ /, "the upload directory is not left behind");
 
-    const hello = await deployConnection().call<{ version: string; executable: string; installed: string; native_probe: { available: boolean } }>("agent.hello");
+    const hello = await deployConnection().call("agent.hello");
     assert.equal(hello.version, "0.1.0");
-    assert.ok(realpathSync(hello.executable).startsWith(realpathSync(join(installDir(), "versions"))), `the deploy key runs the installed agent, not ${hello.executable}`);
+    assert.ok(realpathSync(hello.executable!).startsWith(realpathSync(join(installDir(), "versions"))), `the deploy key runs the installed agent, not ${hello.executable}`);
     assert.equal(hello.native_probe.available, true, "the addon built on the host loads");
 
     // The deploy key cannot do anything but the agent protocol: a command it asks for is not run.
@@ -107,16 +107,16 @@ describe("bootstrap and agent.upgrade, end to end", prerequisite("bootstrap and 
 
   test("agent.upgrade: checked, switched atomically, previous kept; the running guest is not touched; rollback goes back", async () => {
     const c = deployConnection();
-    const apply = await c.call<{ refused: unknown[] }>("host.apply", { document: { guests: [{ name: "web", cpus: 1, memory: "512M", bootrom: FW, nics: [{ tap: "tap0" }] }] } });
+    const apply = await c.call("host.apply", { document: { guests: [{ name: "web", cpus: 1, memory: "512M", bootrom: FW, nics: [{ tap: "tap0" }] }] } });
     assert.deepEqual(apply.refused, []);
     await until(() => host.sandbox.machine().vms.web?.process != null, "web runs");
-    const monitorPid = (await c.call<Array<{ name: string; monitor_pid: number }>>("guest.list")).find((g) => g.name === "web")!.monitor_pid;
+    const monitorPid = (await c.call("guest.list")).find((g) => g.name === "web")!.monitor_pid;
 
     const current = readFileSync(repoPath("dist/bhyve-agent.mjs"), "utf8");
     const newer = Buffer.from(current.replace('var AGENT_VERSION = "0.1.0";', 'var AGENT_VERSION = "0.1.1";'));
     assert.notEqual(newer.toString(), current, "the test bundle differs");
     const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
-    const call = (params: Record<string, unknown>) => c.call<{ version: string; installed: string; changed: boolean; previous: string }>("agent.upgrade", params);
+    const call = (params: { bundle: string; sha256: string; version?: string }) => c.call("agent.upgrade", params);
 
     // The host's policy decides whether a deploy key may replace the agent; by default it may not.
     await assert.rejects(call({ bundle: newer.toString("base64"), sha256: sha(newer) }), (e: AgentCallError) => e.code === "E_POLICY" && /policy agent_upgrade: false/.test(e.message));
@@ -126,27 +126,27 @@ describe("bootstrap and agent.upgrade, end to end", prerequisite("bootstrap and 
     const broken = Buffer.from("this is not javascript(");
     await assert.rejects(call({ bundle: broken.toString("base64"), sha256: sha(broken) }), (e: AgentCallError) => e.code === "E_BUNDLE_BROKEN");
     await assert.rejects(call({ bundle: newer.toString("base64"), sha256: sha(newer), version: "9.9.9" }), (e: AgentCallError) => e.code === "E_VERSION_MISMATCH");
-    assert.equal((await deployConnection().call<{ version: string }>("agent.hello")).version, "0.1.0", "refused upgrades switched nothing");
+    assert.equal((await deployConnection().call("agent.hello")).version, "0.1.0", "refused upgrades switched nothing");
 
     const up = await call({ bundle: newer.toString("base64"), sha256: sha(newer), version: "0.1.1" });
     assert.equal(up.changed, true);
     assert.match(up.installed, /^0\.1\.1-[0-9a-f]{12}$/);
-    assert.match(up.previous, /^0\.1\.0-[0-9a-f]{12}$/);
-    assert.equal((await deployConnection().call<{ version: string }>("agent.hello")).version, "0.1.1", "a new session runs the new version");
-    const after = await deployConnection().call<Array<{ name: string; monitor_pid: number; state: string }>>("guest.list");
+    assert.match(up.previous!, /^0\.1\.0-[0-9a-f]{12}$/);
+    assert.equal((await deployConnection().call("agent.hello")).version, "0.1.1", "a new session runs the new version");
+    const after = await deployConnection().call("guest.list");
     assert.deepEqual(after.map((g) => [g.name, g.state, g.monitor_pid]), [["web", "running", monitorPid]], "the guest's monitor was not disturbed");
 
     const rb = runBin("bhyve-agent", ["rollback", "--root", host.sandbox.root]);
     assert.equal(rb.status, 0, rb.stderr);
     assert.match(rb.stdout, /^current: 0\.1\.0-[0-9a-f]{12} \(was 0\.1\.1-[0-9a-f]{12}, kept as previous\)$/m);
-    assert.equal((await deployConnection().call<{ version: string }>("agent.hello")).version, "0.1.0");
+    assert.equal((await deployConnection().call("agent.hello")).version, "0.1.0");
   });
 
   test("the provider warns about an older agent, and upgrades it when agent_upgrade = true", async () => {
     const current = readFileSync(repoPath("dist/bhyve-agent.mjs"), "utf8");
     const older = Buffer.from(current.replace('var AGENT_VERSION = "0.1.0";', 'var AGENT_VERSION = "0.0.9";'));
     await deployConnection().call("agent.upgrade", { bundle: older.toString("base64"), sha256: createHash("sha256").update(older).digest("hex") });
-    assert.equal((await deployConnection().call<{ version: string }>("agent.hello")).version, "0.0.9");
+    assert.equal((await deployConnection().call("agent.hello")).version, "0.0.9");
     const tf = new TerraformDir();
     try {
       const config = (upgrade: boolean) => tf.config({
@@ -159,12 +159,12 @@ describe("bootstrap and agent.upgrade, end to end", prerequisite("bootstrap and 
       const warned = await tf.tf(["plan", "-input=false"]);
       assert.equal(warned.code, 0, warned.stderr);
       assert.match((warned.stdout + warned.stderr).replace(/\s+/g, " "), /Warning: Older bhyve-agent on \S+ .*runs bhyve-agent 0\.0\.9; this provider comes with 0\.1\.0\. Set agent_upgrade = true/);
-      assert.equal((await deployConnection().call<{ version: string }>("agent.hello")).version, "0.0.9", "nothing is installed unless allowed");
+      assert.equal((await deployConnection().call("agent.hello")).version, "0.0.9", "nothing is installed unless allowed");
       config(true);
       const upgraded = await tf.tf(["plan", "-input=false"]);
       assert.equal(upgraded.code, 0, upgraded.stderr);
       assert.match((upgraded.stdout + upgraded.stderr).replace(/\s+/g, " "), /Warning: Upgraded bhyve-agent on \S+ .*from 0\.0\.9 to 0\.1\.0-[0-9a-f]{12}; 0\.0\.9-[0-9a-f]{12} is kept for bhyve-agent rollback/);
-      assert.equal((await deployConnection().call<{ version: string }>("agent.hello")).version, "0.1.0");
+      assert.equal((await deployConnection().call("agent.hello")).version, "0.1.0");
     } finally {
       tf.cleanup();
     }

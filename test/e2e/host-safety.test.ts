@@ -48,20 +48,20 @@ describe("host safety through the deploy key", prerequisite("host safety through
       new RegExp(`^0/31/6 \\(em0\\) is protected: it carries the agent's management connection \\(em0 holds ${host.listen.replace(/\./g, "\\.")}, the address this SSH session came in on\\)\\..*add "0/31/6" to policy ppt\\.take_protected in /usr/local/etc/bhyve-agent\\.conf$`));
     await refusal(conn.call("host.apply", { document: { ppt: [{ device: "0/17/5" }] } }), "ppt[0].device", /^0\/17\/5 \(ahci0\) is protected: it is the storage controller of the root file system/);
     assert.equal(readFileSync(join(host.sandbox.root, "boot/loader.conf"), "utf8"), loader, "nothing changed");
-    const ok = await conn.call<{ refused: unknown[] }>("ppt.put", { reservation: { device: "4/0/1", bind: "live" } });
+    const ok = await conn.call("ppt.put", { reservation: { device: "4/0/1", bind: "live" } });
     assert.deepEqual(ok.refused, [], "another NIC port is fine");
   });
 
   test("disks and bootroms outside the allowed prefixes are refused", async () => {
     await refusal(conn.call("guest.put", { guest: { name: "evil", cpus: 1, memory: "1G", bootrom: FW, disks: [{ path: "/dev/ada0" }] } }), "guest.disks[0].path", /^\/dev\/ada0 is outside the allowed disk paths/);
     await refusal(conn.call("guest.put", { guest: { name: "evil", cpus: 1, memory: "1G", bootrom: "/usr/local/etc/bhyve-agent.conf", disks: [{ path: "/dev/zvol/zroot/vm/disk0" }] } }), "guest.bootrom", /is outside the allowed firmware paths \(policy bootrom_prefixes/);
-    assert.equal((await conn.call<{ state: string }>("guest.get", { name: "evil" })).state, "missing");
+    assert.equal((await conn.call("guest.get", { name: "evil" })).state, "missing");
   });
 
   test("guest-count and wired-memory limits hold", async () => {
     writeFileSync(policyFile(), `${FAST_CONFIG}policy:\n  max_guests: 2\n  max_wired_percent: 10\n`);
     const web = (n: number) => ({ name: `web${n}`, cpus: 1, memory: "512M", bootrom: FW, nics: [{ tap: `tap${n}` }] });
-    const r = await conn.call<{ refused: unknown[] }>("host.apply", { document: { ppt: [{ device: "4/0/1", bind: "live" }], guests: [web(1), web(2)] } });
+    const r = await conn.call("host.apply", { document: { ppt: [{ device: "4/0/1", bind: "live" }], guests: [web(1), web(2)] } });
     assert.deepEqual(r.refused, []);
     await refusal(conn.call("guest.put", { guest: web(3) }), "guests", /^3 guests are more than this host allows \(policy max_guests: 2/);
     await refusal(conn.call("guest.put", { guest: { ...web(2), memory: "8G", wired: true } }), "guests", /wire 8\.0 GiB, more than 10% of this host's 63\.5 GiB of memory \(6\.3 GiB; policy max_wired_percent: 10/);
@@ -70,7 +70,7 @@ describe("host safety through the deploy key", prerequisite("host safety through
   test("the policy cannot be changed over the agent protocol", async () => {
     const before = readFileSync(policyFile(), "utf8");
     await assert.rejects(conn.call("host.apply", { document: { policy: { max_guests: 100 } } }), (e: AgentCallError) => e.code === "E_SPEC_INVALID" && /policy/.test(e.message));
-    await assert.rejects(conn.call("host.configure", { host: { vmm_load: true }, policy: {} }), (e: AgentCallError) => e.code === "E_INVALID_PARAMS");
+    await assert.rejects(conn.callUnchecked("host.configure", { host: { vmm_load: true }, policy: {} }), (e: AgentCallError) => e.code === "E_INVALID_PARAMS");
     // A guest disk that climbs out of an allowed prefix to the policy file: the spec refuses ".." before the policy is asked.
     await assert.rejects(conn.call("guest.put", { guest: { name: "w", cpus: 1, memory: "1G", bootrom: FW, disks: [{ path: "/dev/zvol/../../usr/local/etc/bhyve-agent.conf" }] } }),
       (e: AgentCallError) => e.code === "E_SPEC_INVALID" && e.problems?.[0]?.path === "disks[0].path");
@@ -78,7 +78,7 @@ describe("host safety through the deploy key", prerequisite("host safety through
     await assert.rejects(conn.call("agent.upgrade", { bundle: bundle.toString("base64"), sha256: createHash("sha256").update(bundle).digest("hex") }),
       (e: AgentCallError) => e.code === "E_POLICY" && /policy agent_upgrade: false/.test(e.message));
     assert.equal(readFileSync(policyFile(), "utf8"), before);
-    assert.deepEqual(Object.keys(await conn.call<Record<string, unknown>>("agent.hello")).includes("policy"), false);
+    assert.deepEqual(Object.keys(await conn.call("agent.hello")).includes("policy"), false);
   });
 
   test("every change request is in the audit log, with the client address and the key's fingerprint", async () => {

@@ -12,30 +12,18 @@ import { renderBhyveArgv } from "../../../agent/model/render.js";
 import { formatBsf } from "../../../agent/model/pci-address.js";
 import { toDocument } from "../../../agent/model/document.js";
 import type { DesiredState } from "../../../agent/model/types.js";
+import { GUEST_ACTIVE_STATES, type ResultOf } from "../../../agent/rpc/protocol.js";
 
-/** A guest's runtime, as `guest.list` answers it. */
-export interface ObservedGuest {
-  readonly name: string;
-  readonly state: string;
-  readonly reason: string;
-  readonly pid: number | null;
-  readonly restarts: number;
-  readonly last_exit: { readonly code: number | null; readonly signal: string | null; readonly at: string } | null;
-  readonly argv: string[] | null;
-  readonly vm_exists: boolean;
-}
+/** A guest's runtime, as `guest.list` answers it (the fields compared here). */
+export type ObservedGuest = Pick<ResultOf<"guest.list">[number], "name" | "state" | "reason" | "pid" | "restarts" | "last_exit" | "argv" | "vm_exists">;
 
-/** What the agent reports about a host. */
+/** What the agent reports about a host: the parts of five answers (protocol.ts) that status and drift read. */
 export interface Observation {
-  readonly agent: { readonly version: string; readonly protocol: number };
-  readonly document: { readonly document: Record<string, unknown>; readonly sha256: string; readonly managed: boolean };
-  readonly loader: { readonly loader_conf: Array<[string, string]>; readonly expected: Array<[string, string]>; readonly loader_conf_in_sync: boolean };
-  readonly facts: {
-    readonly passthru_ready: boolean;
-    readonly problems: ReadonlyArray<{ readonly code: string; readonly message: string }>;
-    readonly pci: ReadonlyArray<{ readonly device: string; readonly driver: string | null; readonly unit: number | null }>;
-  };
-  readonly reboot: { readonly reboot_required: boolean; readonly reboot_reasons: ReadonlyArray<{ readonly what: string; readonly detail: string }> };
+  readonly agent: Pick<ResultOf<"agent.hello">, "version" | "protocol">;
+  readonly document: ResultOf<"host.document">;
+  readonly loader: Pick<ResultOf<"host.get">, "loader_conf" | "expected" | "loader_conf_in_sync">;
+  readonly facts: Pick<ResultOf<"host.facts">, "passthru_ready" | "problems"> & { readonly pci: ReadonlyArray<Pick<ResultOf<"host.facts">["pci"][number], "device" | "driver" | "unit">> };
+  readonly reboot: Pick<ResultOf<"host.status">, "reboot_required" | "reboot_reasons">;
   readonly guests: readonly ObservedGuest[];
 }
 
@@ -53,7 +41,6 @@ export interface Difference {
 }
 
 const show = (v: unknown): string => (v === undefined ? "(absent)" : typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v));
-const RUNNING = new Set(["running", "starting", "backoff", "stopping"]);
 
 type Doc = Record<string, unknown>;
 
@@ -109,14 +96,14 @@ export function hostDifferences(desired: DesiredState, o: Observation): Differen
     const state = r?.state ?? "missing";
     const why = r?.reason ? ` (${r.reason})` : "";
     if (g.state === "running" && state !== "running") out.push({ field: `guests[${g.name}].state`, desired: "running", actual: `${state}${why}` });
-    else if (g.state === "stopped" && RUNNING.has(state)) out.push({ field: `guests[${g.name}].state`, desired: "stopped", actual: state });
+    else if (g.state === "stopped" && GUEST_ACTIVE_STATES.has(state)) out.push({ field: `guests[${g.name}].state`, desired: "stopped", actual: state });
     if (g.state === "running" && state === "running" && r?.argv && JSON.stringify(r.argv) !== JSON.stringify(renderBhyveArgv(g))) {
       out.push({ field: `guests[${g.name}].argv`, desired: renderBhyveArgv(g).join(" "), actual: r.argv.join(" ") });
     }
   }
   const wanted = new Set(desired.guests.map((g) => g.name));
   for (const r of o.guests) {
-    if (!wanted.has(r.name) && (RUNNING.has(r.state) || r.vm_exists)) out.push({ field: `guests[${r.name}]`, desired: "(absent)", actual: r.state });
+    if (!wanted.has(r.name) && (GUEST_ACTIVE_STATES.has(r.state) || r.vm_exists)) out.push({ field: `guests[${r.name}]`, desired: "(absent)", actual: r.state });
   }
   return out;
 }

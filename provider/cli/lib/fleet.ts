@@ -46,11 +46,11 @@ export async function observe(host: FleetHost, ssh: SshSettings): Promise<Outcom
   try {
     conn = new AgentConnection(host.address, host.hostKey, clientOptions(ssh, host.ssh));
     const [document, loader, facts, reboot, guests] = await Promise.all([
-      conn.call<Observation["document"]>("host.document"),
-      conn.call<Observation["loader"]>("host.get"),
-      conn.call<Observation["facts"]>("host.facts"),
-      conn.call<Observation["reboot"]>("host.status"),
-      conn.call<Observation["guests"]>("guest.list"),
+      conn.call("host.document"),
+      conn.call("host.get"),
+      conn.call("host.facts"),
+      conn.call("host.status"),
+      conn.call("guest.list"),
     ]);
     const hello = conn.hello!;
     return { ok: true, observation: { agent: { version: hello.version, protocol: hello.protocol }, document, loader, facts, reboot, guests } };
