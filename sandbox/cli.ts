@@ -4,9 +4,10 @@
  */
 import { GUEST_ACTIONS, machineProfile, readMachine, type GuestAction } from "./machine.js";
 import { mgmtInterface } from "./host-view.js";
-import { createSandbox, destroySandbox, guestAction, ignoreAcpi, rebootSandbox, SandboxError, setSandboxNetwork } from "./host.js";
+import { createSandbox, destroySandbox, guestAction, ignoreAcpi, rebootSandbox, setSandboxNetwork } from "./host.js";
 import { PROFILES } from "./profiles.js";
 import { asUserError, UserError } from "../agent/cli/errors.js";
+import { AgentError } from "../agent/model/errors.js";
 
 const USAGE = `usage: bhyve-sandbox create DIR --profile NAME
        bhyve-sandbox profiles
@@ -70,7 +71,7 @@ export async function sandboxMain(args: string[]): Promise<number> {
         if (!dir || !address || opts.length % 2 !== 0 || opts.some((o, i) => i % 2 === 0 && !["--address", "--prefix", "--lagg", "--bridge", "--vlan", "--tunnel"].includes(o))) usage();
         const list = (v: string | undefined) => (v ? v.split(",").filter(Boolean) : null);
         const vlanText = value("--vlan");
-        if (vlanText !== undefined && !/^\d+$/.test(vlanText)) throw new SandboxError(`--vlan takes a tag from 1 to 4094, not "${vlanText}"`, "E_NET");
+        if (vlanText !== undefined && !/^\d+$/.test(vlanText)) throw new AgentError(`--vlan takes a tag from 1 to 4094, not "${vlanText}"`, "E_NET");
         const net = setSandboxNetwork(dir, {
           address, prefix: Number(value("--prefix") ?? 24), lagg: list(value("--lagg")), bridge: list(value("--bridge")),
           vlan: vlanText === undefined ? null : Number(vlanText), tunnel: value("--tunnel") ?? null,
@@ -88,7 +89,7 @@ export async function sandboxMain(args: string[]): Promise<number> {
         return usage();
     }
   } catch (err) {
-    if (err instanceof SandboxError) throw new UserError(`sandbox ${sub}: ${err.message}`, err.code);
+    if (err instanceof AgentError && !(err instanceof UserError)) throw new UserError(`sandbox ${sub}: ${err.message}`, err.code);
     throw asUserError(err);
   }
 }

@@ -13,14 +13,7 @@ import { TOOL_PATHS } from "./tool-paths.js";
 import { distFile } from "../agent/package-files.js";
 import { DEFAULT_NET, nicInterfaces, storageNodes, type SandboxNet } from "./host-view.js";
 import { runningPid } from "./vm.js";
-
-/** A sandbox operation that cannot be done, with a stable code. */
-export class SandboxError extends Error {
-  constructor(message: string, readonly code: string) {
-    super(message);
-    this.name = "SandboxError";
-  }
-}
+import { AgentError } from "../agent/model/errors.js";
 
 /** The loader.conf a fresh FreeBSD install with a ZFS root has (bsdinstall writes it). */
 export const STOCK_LOADER_CONF = 'kern.geom.label.disk_ident.enable="0"\nkern.geom.label.gptid.enable="0"\ncryptodev_load="YES"\nzfs_load="YES"\n';
@@ -52,16 +45,16 @@ export interface CreateOptions {
 /** Lays out a sandbox host in `dir` (which must not exist or be empty) and boots it. */
 export function createSandbox(dir: string, profileName: string, opts: CreateOptions = {}): MachineState {
   const profile = findProfile(profileName);
-  if (!profile) throw new SandboxError(`unknown profile "${profileName}"; profiles: ${PROFILES.map((p) => p.name).join(", ")}`, "E_PROFILE");
+  if (!profile) throw new AgentError(`unknown profile "${profileName}"; profiles: ${PROFILES.map((p) => p.name).join(", ")}`, "E_PROFILE");
   const root = resolve(dir);
-  if (existsSync(root) && !statSync(root).isDirectory()) throw new SandboxError(`${root} exists and is not a directory`, "E_EXISTS");
-  if (existsSync(root) && readdirSync(root).length > 0) throw new SandboxError(`${root} exists and is not empty`, "E_EXISTS");
+  if (existsSync(root) && !statSync(root).isDirectory()) throw new AgentError(`${root} exists and is not a directory`, "E_EXISTS");
+  if (existsSync(root) && readdirSync(root).length > 0) throw new AgentError(`${root} exists and is not empty`, "E_EXISTS");
   const node = opts.node ?? process.execPath;
   const script = resolve(opts.toolScript ?? defaultToolScript());
-  if (!existsSync(script)) throw new SandboxError(`the simulator bundle ${script} is missing; run "npm run build"`, "E_NO_BUNDLE");
+  if (!existsSync(script)) throw new AgentError(`the simulator bundle ${script} is missing; run "npm run build"`, "E_NO_BUNDLE");
   const shebang = `#!${node} ${script}\n`;
   if (/\s/.test(node) || /\s/.test(script) || shebang.length > 255) {
-    throw new SandboxError(`cannot write a #! line for ${node} and ${script} (white space, or over 255 characters)`, "E_SHEBANG");
+    throw new AgentError(`cannot write a #! line for ${node} and ${script} (white space, or over 255 characters)`, "E_SHEBANG");
   }
   for (const d of ["boot", "dev/vmm", "dev/zvol/zroot/vm", "var/run", "var/db", "var/log", FIRMWARE_DIR, "sbin", "usr/sbin", "usr/local/etc"]) {
     mkdirSync(join(root, d), { recursive: true });
@@ -112,17 +105,17 @@ export function createSandbox(dir: string, profileName: string, opts: CreateOpti
  * connection on this host's NIC.
  */
 export function setSandboxNetwork(root: string, net: SandboxNet): SandboxNet {
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(net.address) || net.address.split(".").some((o) => Number(o) > 255)) throw new SandboxError(`${net.address} is not an IPv4 address`, "E_NET");
-  if (!Number.isInteger(net.prefix) || net.prefix < 1 || net.prefix > 32) throw new SandboxError(`prefix ${net.prefix} is not 1-32`, "E_NET");
-  if (net.lagg && net.bridge) throw new SandboxError("use lagg0 or bridge0, not both", "E_NET");
-  if (net.vlan !== undefined && net.vlan !== null && (!Number.isInteger(net.vlan) || net.vlan < 1 || net.vlan > 4094)) throw new SandboxError(`vlan ${net.vlan} is not a tag from 1 to 4094`, "E_NET");
-  if (net.vlan && net.bridge) throw new SandboxError("a vlan sits on lagg0 or on the management NIC, not on bridge0", "E_NET");
-  if (net.tunnel !== undefined && net.tunnel !== null && !/^wg\d+$/.test(net.tunnel)) throw new SandboxError(`tunnel ${net.tunnel} is not a WireGuard interface name (wg0, wg1, ...)`, "E_NET");
-  if (net.tunnel && (net.lagg || net.bridge || net.vlan)) throw new SandboxError("a tunnel holds the address itself: no lagg, bridge or vlan with it", "E_NET");
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(net.address) || net.address.split(".").some((o) => Number(o) > 255)) throw new AgentError(`${net.address} is not an IPv4 address`, "E_NET");
+  if (!Number.isInteger(net.prefix) || net.prefix < 1 || net.prefix > 32) throw new AgentError(`prefix ${net.prefix} is not 1-32`, "E_NET");
+  if (net.lagg && net.bridge) throw new AgentError("use lagg0 or bridge0, not both", "E_NET");
+  if (net.vlan !== undefined && net.vlan !== null && (!Number.isInteger(net.vlan) || net.vlan < 1 || net.vlan > 4094)) throw new AgentError(`vlan ${net.vlan} is not a tag from 1 to 4094`, "E_NET");
+  if (net.vlan && net.bridge) throw new AgentError("a vlan sits on lagg0 or on the management NIC, not on bridge0", "E_NET");
+  if (net.tunnel !== undefined && net.tunnel !== null && !/^wg\d+$/.test(net.tunnel)) throw new AgentError(`tunnel ${net.tunnel} is not a WireGuard interface name (wg0, wg1, ...)`, "E_NET");
+  if (net.tunnel && (net.lagg || net.bridge || net.vlan)) throw new AgentError("a tunnel holds the address itself: no lagg, bridge or vlan with it", "E_NET");
   return updateMachine(root, (m) => {
     const nics = nicInterfaces(m).map((n) => n.name);
     const unknown = [...(net.lagg ?? []), ...(net.bridge ?? [])].filter((n) => !nics.includes(n));
-    if (unknown.length) throw new SandboxError(`no such NIC: ${unknown.join(", ")}; NICs: ${nics.join(", ")}`, "E_NET");
+    if (unknown.length) throw new AgentError(`no such NIC: ${unknown.join(", ")}; NICs: ${nics.join(", ")}`, "E_NET");
     m.net = net;
     return net;
   });
@@ -165,7 +158,7 @@ async function killAndWait(pids: number[], timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   // Poll asynchronously: when the processes are our own children, our event loop must run to reap them.
   while (pids.some((pid) => !gone(pid))) {
-    if (Date.now() > deadline) throw new SandboxError(`processes ${pids.filter((p) => !gone(p)).join(", ")} did not stop`, "E_STUCK");
+    if (Date.now() > deadline) throw new AgentError(`processes ${pids.filter((p) => !gone(p)).join(", ")} did not stop`, "E_STUCK");
     await new Promise((r) => setTimeout(r, 10));
   }
 }
@@ -197,14 +190,14 @@ export async function guestAction(dir: string, name: string, action: GuestAction
   const pid = updateMachine(root, (m) => {
     const vm = m.vms[name];
     const running = vm ? runningPid(vm) : null;
-    if (!vm || running === null) throw new SandboxError(`guest ${name} is not running on ${root}`, "E_NOT_RUNNING");
+    if (!vm || running === null) throw new AgentError(`guest ${name} is not running on ${root}`, "E_NOT_RUNNING");
     vm.request = action;
     return running;
   });
   process.kill(pid, CONTROL_SIGNAL);
   const deadline = Date.now() + timeoutMs;
   while (processAlive(pid)) {
-    if (Date.now() > deadline) throw new SandboxError(`guest ${name} (pid ${pid}) did not exit within ${timeoutMs} ms`, "E_STUCK");
+    if (Date.now() > deadline) throw new AgentError(`guest ${name} (pid ${pid}) did not exit within ${timeoutMs} ms`, "E_STUCK");
     await new Promise((r) => setTimeout(r, 10));
   }
   return GUEST_ACTIONS[action];
@@ -214,7 +207,7 @@ export async function guestAction(dir: string, name: string, action: GuestAction
 export function ignoreAcpi(dir: string, name: string): void {
   updateMachine(resolve(dir), (m) => {
     const vm = m.vms[name];
-    if (!vm || runningPid(vm) === null) throw new SandboxError(`guest ${name} is not running on ${resolve(dir)}`, "E_NOT_RUNNING");
+    if (!vm || runningPid(vm) === null) throw new AgentError(`guest ${name} is not running on ${resolve(dir)}`, "E_NOT_RUNNING");
     vm.ignoresAcpi = true;
   });
 }
@@ -222,7 +215,7 @@ export function ignoreAcpi(dir: string, name: string): void {
 /** Stops every process of the sandbox, by PID, and removes its tree. Refuses a directory that is not a sandbox. */
 export async function destroySandbox(dir: string): Promise<void> {
   const root = resolve(dir);
-  if (!existsSync(sandboxPaths(root).state)) throw new SandboxError(`${root} is not a sandbox host; not removing it`, "E_NOT_SANDBOX");
+  if (!existsSync(sandboxPaths(root).state)) throw new AgentError(`${root} is not a sandbox host; not removing it`, "E_NOT_SANDBOX");
   await killAndWait(monitorPids(root));
   await killAndWait(sandboxPids(root, readMachine(root)));
   rmSync(root, { recursive: true, force: true });

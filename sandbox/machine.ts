@@ -69,6 +69,7 @@ export interface MachineState {
 }
 
 import type { SandboxNet } from "./host-view.js";
+import { AgentError } from "../agent/model/errors.js";
 
 /** Page size of the simulated amd64 host. */
 export const PAGE_SIZE = 4096;
@@ -89,7 +90,7 @@ export function sandboxPaths(root: string) {
 /** Reads the state; throws a clear error when `root` is not a sandbox. */
 export function readMachine(root: string): MachineState {
   const { state } = sandboxPaths(root);
-  if (!existsSync(state)) throw Object.assign(new Error(`${root} is not a sandbox host (no var/sandbox/machine.json)`), { code: "E_NOT_SANDBOX" });
+  if (!existsSync(state)) throw new AgentError(`${root} is not a sandbox host (no var/sandbox/machine.json)`, "E_NOT_SANDBOX");
   return JSON.parse(readFileSync(state, "utf8")) as MachineState;
 }
 

@@ -1,5 +1,4 @@
 import { checkDocumentText, toDocument } from "../model/document.js";
-import { SpecError } from "../model/problems.js";
 import type { ConvergeResult } from "../engine/converge.js";
 import { applyDocument, autostart, shutdownGuests, status } from "../engine/service.js";
 import { UserError } from "./errors.js";
@@ -8,6 +7,7 @@ import { readInput } from "./read-input.js";
 import { refusal } from "./validate.js";
 import { audited } from "../host/audit.js";
 import type { HostPaths } from "../host/paths.js";
+import { isProblemsError } from "../model/errors.js";
 
 /** The text form of a converge result. */
 export function formatResult(r: ConvergeResult): string {
@@ -26,7 +26,7 @@ async function run(json: boolean, work: () => Promise<ConvergeResult>, audit?: {
   try {
     r = audit ? await audited(audit.paths, audit.method, audit.request, work) : await work();
   } catch (err) {
-    if (err instanceof SpecError) throw new UserError(err.message, err.code); // the first problems and how many more
+    if (isProblemsError(err)) throw new UserError(err.message, err.code); // the first problems and how many more
     const code = (err as { code?: unknown }).code;
     if (typeof code === "string" && /^E_/.test(code)) throw new UserError((err as Error).message, code);
     throw err;

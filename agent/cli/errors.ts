@@ -1,18 +1,19 @@
+import { AgentError } from "../model/errors.js";
 /** A mistake by whoever ran the command: printed as one message, without a stack, exit code 1 (or `exitCode`). */
-export class UserError extends Error {
+export class UserError extends AgentError {
   constructor(
     message: string,
-    readonly code: string,
+    code: string,
     readonly exitCode = 1,
   ) {
-    super(message);
+    super(message, code);
     this.name = "UserError";
   }
 }
 
-/** An error the agent raises on purpose, with a stable code (E_STATE, E_LOCKED, ...): its message is for the operator. */
+/** An error raised on purpose, with a stable code (E_STATE, E_LOCKED, ...): its message is for the operator. */
 function codedError(err: unknown): err is Error & { code: string } {
-  return err instanceof Error && typeof (err as { code?: unknown }).code === "string" && /^E_[A-Z_]+$/.test((err as unknown as { code: string }).code);
+  return err instanceof AgentError;
 }
 
 /** A coded error as the UserError it is to a command's caller (exit 1); anything else unchanged. */

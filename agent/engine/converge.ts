@@ -7,7 +7,6 @@
  */
 import { formatBsf, formatSelector, type PciAddress } from "../model/pci-address.js";
 import { renderLoaderConf } from "../model/render.js";
-import { ForeignVmError, PolicyError, SpecError } from "../model/problems.js";
 import { toDocument } from "../model/document.js";
 import { checkDocumentData } from "../model/validate.js";
 import type { DesiredState, Guest } from "../model/types.js";
@@ -18,8 +17,9 @@ import { currentManagedSettings, overridingLines, readLoaderConf, strayLines, wr
 import { policyProblems } from "./policy-gate.js";
 import type { HostPaths } from "../host/paths.js";
 import { readAgentState, writeAgentState } from "../host/state.js";
-import { deleteGuest, GuestError, hostArgv, listGuestNames, readIfPresent, monitorPaths, readGuest, readGuestEvents, specFor, specOnDisk, startGuest, stopGuest } from "../guests/lifecycle.js";
+import { deleteGuest, GUEST_FAILURES, hostArgv, listGuestNames, readIfPresent, monitorPaths, readGuest, readGuestEvents, specFor, specOnDisk, startGuest, stopGuest } from "../guests/lifecycle.js";
 import { writeMonitorSpec } from "../guests/monitor-spec.js";
+import { AgentError, problemsError } from "../model/errors.js";
 
 /** One thing done, waiting, or refused. */
 export interface ChangeItem {
@@ -158,18 +158,18 @@ export async function converge(paths: HostPaths, desired: DesiredState, opts: Co
 
   // 1. The whole document against this host: device ids, bridges, wired memory. Nothing changes on failure.
   const check = checkDocumentData(toDocument(desired), hostContext(facts));
-  if (!check.ok) throw new SpecError(check.problems);
+  if (!check.ok) throw problemsError(check.problems);
   const overLimits = hostLimitProblems(desired, facts);
-  if (overLimits.length) throw new SpecError(overLimits);
+  if (overLimits.length) throw problemsError(overLimits);
   // 2. The host's policy: paths, interfaces, devices (the ones the host depends on above all), limits.
   const refusedByPolicy = await policyProblems(paths, desired, facts);
-  if (refusedByPolicy.length) throw new PolicyError(refusedByPolicy);
+  if (refusedByPolicy.length) throw problemsError(refusedByPolicy, { code: "E_POLICY" });
   // 3. Only the agent's own VMs: a desired guest whose name a foreign VM holds is refused whole.
   const foreign = desired.guests.flatMap((g, i) => (readGuest(paths, g.name).vm_foreign ? [{
     path: `guests[${i}].name`,
     message: `a VM named ${g.name} already runs on this host and the agent did not create it (started by hand or by another tool); the agent never stops, destroys or reinitialises it. Rename the guest, or stop and destroy that VM yourself (bhyvectl --destroy --vm=${g.name}) if it is not needed`,
   }] : []));
-  if (foreign.length) throw new ForeignVmError(foreign);
+  if (foreign.length) throw problemsError(foreign, { code: "E_FOREIGN_VM" });
   const hostDrivers: Record<string, string> = { ...stored.hostDrivers };
   for (const p of facts.pci) if (p.driver && p.driver !== "ppt") hostDrivers[p.device] = p.driver;
   // Devices to give back: those the last desired state reserved and this one does not, and those
@@ -322,7 +322,7 @@ async function convergeChecked(
       await startGuest(paths, g);
       started.push({ g, before, was: rt.state });
     } catch (err) {
-      if (!(err instanceof GuestError)) throw err;
+      if (!(err instanceof AgentError && GUEST_FAILURES.has(err.code))) throw err;
       result.refused.push({ what: `guest ${g.name}`, detail: err.message });
     }
   }

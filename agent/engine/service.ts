@@ -3,7 +3,6 @@
  * desired state, checks the whole of it, and converges the host under the host lock.
  */
 import { formatBsf, parsePciAddress, samePciAddress } from "../model/pci-address.js";
-import { SpecError } from "../model/problems.js";
 import { documentHash, toDocument } from "../model/document.js";
 import { checkDocumentData, checkGuestAlone } from "../model/validate.js";
 import type { DesiredState, Guest, HostSettings, PptReservation } from "../model/types.js";
@@ -14,11 +13,12 @@ import type { HostPaths } from "../host/paths.js";
 import { readAgentState } from "../host/state.js";
 import { listGuestNames, readGuest, readGuestEvents, stopGuest, type GuestRuntime } from "../guests/lifecycle.js";
 import { converge, managedSettingsFor, rebootReasons, type ConvergeOptions, type ConvergeResult } from "./converge.js";
+import { problemsError, isProblemsError } from "../model/errors.js";
 
 /** Decodes `data` as a whole desired-state document; SpecError with every problem otherwise. */
 export function decodeDesired(data: unknown): DesiredState {
   const r = checkDocumentData(data);
-  if (!r.ok) throw new SpecError(r.problems);
+  if (!r.ok) throw problemsError(r.problems);
   return r.state;
 }
 
@@ -33,11 +33,11 @@ async function change(paths: HostPaths, edit: (d: DesiredState) => DesiredState,
     try {
       return await converge(paths, decodeDesired(toDocument(next)), opts, hostManaged);
     } catch (err) {
-      if (!(err instanceof SpecError) || !focus) throw err;
+      if (!isProblemsError(err) || !focus) throw err;
       const [path, param] = focus(next);
       const mapped = err.problems.map((p) => (p.path === path || p.path.startsWith(`${path}.`) ? { ...p, path: param + p.path.slice(path.length) } : p));
-      // The same kind of error (policy, foreign VM, ...), with the caller's paths.
-      throw new (err.constructor as new (problems: typeof mapped, options: { code: string; total: number }) => SpecError)(mapped, { code: err.code, total: err.total });
+      // The same refusal (its code: policy, foreign VM, ...), with the caller's paths.
+      throw problemsError(mapped, { code: err.code, total: err.total });
     }
   });
 }
@@ -132,7 +132,7 @@ export function deleteGuestByName(paths: HostPaths, name: string, opts?: Converg
 /** `guest.start` / `guest.stop`: the desired state of one guest. */
 export function setGuestState(paths: HostPaths, name: string, state: Guest["state"], opts?: ConvergeOptions): Promise<ConvergeResult> {
   return change(paths, (d) => {
-    if (!d.guests.some((g) => g.name === name)) throw new SpecError([{ path: "name", message: `there is no guest ${name} in the agent's desired state` }]);
+    if (!d.guests.some((g) => g.name === name)) throw problemsError([{ path: "name", message: `there is no guest ${name} in the agent's desired state` }]);
     return { ...d, guests: d.guests.map((g) => (g.name === name ? { ...g, state } : g)) };
   }, opts);
 }
@@ -159,7 +159,7 @@ export function shutdownGuests(paths: HostPaths): Promise<ConvergeResult> {
 /** Parses a device address parameter; SpecError naming `device` otherwise. */
 export function parseAddress(device: string) {
   const r = parsePciAddress(device);
-  if (!r.ok) throw new SpecError([{ path: "device", message: r.reason }]);
+  if (!r.ok) throw problemsError([{ path: "device", message: r.reason }]);
   return r.address;
 }
 
@@ -266,6 +266,6 @@ async function readStatus(paths: HostPaths): Promise<StatusView> {
 /** Checks a guest parameter: a single guest document, validated alone (the whole state is checked again before any change). */
 export function decodeGuest(data: unknown): Guest {
   const r = checkGuestAlone(data);
-  if (!r.ok) throw new SpecError(r.problems);
+  if (!r.ok) throw problemsError(r.problems);
   return r.guest;
 }

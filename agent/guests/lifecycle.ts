@@ -16,6 +16,7 @@ import type { HostPaths } from "../host/paths.js";
 import { processAlive } from "../host/pid-lock.js";
 import { readAgentConfig } from "../host/config.js";
 import { renderMonitorSpec, writeMonitorSpec, type MonitorPaths, type MonitorPolicy } from "./monitor-spec.js";
+import { AgentError } from "../model/errors.js";
 
 /** A guest as it really is on the host. */
 export interface GuestRuntime {
@@ -35,13 +36,8 @@ export interface GuestRuntime {
   readonly vm_foreign: boolean;
 }
 
-/** A guest operation that failed, with a stable code. */
-export class GuestError extends Error {
-  constructor(message: string, readonly code: string) {
-    super(message);
-    this.name = "GuestError";
-  }
-}
+/** The codes of a guest's own start or stop failing (the monitor, its VM): one guest refused, the rest of a converge goes on. */
+export const GUEST_FAILURES: ReadonlySet<string> = new Set(["E_NO_MONITOR", "E_FOREIGN_VM", "E_MONITOR_START", "E_STOP_TIMEOUT", "E_DESTROY"]);
 
 /** The monitor file locations of a guest. */
 export function monitorPaths(paths: HostPaths, name: string): MonitorPaths {
@@ -188,14 +184,14 @@ function runMonitor(exe: string, specDir: string): Promise<{ status: number | nu
 /** Writes the guest's spec and starts its monitor (which detaches); no-op when a monitor runs. */
 export async function startGuest(paths: HostPaths, guest: Guest): Promise<void> {
   const exe = monitorExecutable();
-  if (!exe) throw new GuestError("bhyve-monitor is not built (native/build/Release/bhyve-monitor is missing; npm install builds it)", "E_NO_MONITOR");
+  if (!exe) throw new AgentError("bhyve-monitor is not built (native/build/Release/bhyve-monitor is missing; npm install builds it)", "E_NO_MONITOR");
   const mp = monitorPaths(paths, guest.name);
   if (monitorPid(mp) !== null) return;
   writeMonitorSpec(mp, specFor(paths, guest));
   const r = await runMonitor(exe, mp.specDir);
   if (r.status === 75) return; // another agent started it a moment ago
-  if (r.status === MONITOR_FOREIGN_VM) throw new GuestError(r.stderr.trim().replace(/^bhyve-monitor: /, "") || `a VM named ${guest.name} exists that the agent did not create; not touching it`, "E_FOREIGN_VM");
-  if (r.status !== 0) throw new GuestError(`could not start the monitor of guest ${guest.name}: ${r.stderr.trim() || `exit ${r.status}`}`, "E_MONITOR_START");
+  if (r.status === MONITOR_FOREIGN_VM) throw new AgentError(r.stderr.trim().replace(/^bhyve-monitor: /, "") || `a VM named ${guest.name} exists that the agent did not create; not touching it`, "E_FOREIGN_VM");
+  if (r.status !== 0) throw new AgentError(`could not start the monitor of guest ${guest.name}: ${r.stderr.trim() || `exit ${r.status}`}`, "E_MONITOR_START");
 }
 
 /** The monitor's exit status when the guest's VM exists and is not the agent's (EX_CONFIG). */
@@ -219,7 +215,7 @@ export async function stopGuest(paths: HostPaths, name: string, deadlineMs = sto
   // The monitor removes its pid file as its last act; after that it may linger as a zombie until
   // init reaps it, which does not matter here.
   while (monitorPid(mp) === pid) {
-    if (Date.now() > until) throw new GuestError(`guest ${name}'s monitor (pid ${pid}) did not stop within ${deadlineMs} ms`, "E_STOP_TIMEOUT");
+    if (Date.now() > until) throw new AgentError(`guest ${name}'s monitor (pid ${pid}) did not stop within ${deadlineMs} ms`, "E_STOP_TIMEOUT");
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -252,7 +248,7 @@ export async function deleteGuest(paths: HostPaths, name: string): Promise<void>
   const foreign = readGuest(paths, name).vm_foreign;
   if (!foreign && existsSync(join(paths.devVmm, name))) {
     const r = await runTool(paths.tool("bhyvectl"), ["--destroy", `--vm=${name}`]);
-    if (existsSync(join(paths.devVmm, name))) throw new GuestError(`guest ${name}'s VM could not be destroyed: ${r.stderr.trim() || `bhyvectl exit ${r.status}`}`, "E_DESTROY");
+    if (existsSync(join(paths.devVmm, name))) throw new AgentError(`guest ${name}'s VM could not be destroyed: ${r.stderr.trim() || `bhyvectl exit ${r.status}`}`, "E_DESTROY");
   }
   // The spec directory goes last: it is what lists the guest as the agent's (listGuestNames), so an
   // agent killed half way leaves a guest that the next run deletes again, never stray run files.

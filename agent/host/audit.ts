@@ -16,6 +16,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { HostPaths } from "./paths.js";
+import { AgentError } from "../model/errors.js";
 
 /** Who made a request. */
 export interface Requester {
@@ -82,11 +83,6 @@ export function requestForLog(method: string, params: Record<string, unknown>): 
   return { bytes: text.length, sha256: createHash("sha256").update(text).digest("hex"), note: "request larger than 64 KiB, logged by its hash" };
 }
 
-/** The audit log could not be written. */
-export class AuditError extends Error {
-  readonly code = "E_AUDIT";
-}
-
 /** A request by its size and hash only. */
 export function requestDigest(text: string): { bytes: number; sha256: string } {
   const bytes = Buffer.from(text, "utf8");
@@ -116,7 +112,7 @@ export async function audited<T>(paths: HostPaths, method: string, request: unkn
   try {
     id = beginAudit(paths, { ...requester(), method, request: requestDigest(JSON.stringify(request)) });
   } catch (err) {
-    throw new AuditError(`refused: the audit log ${auditLogPath(paths)} cannot be written (${(err as Error).message}); nothing was changed`);
+    throw new AgentError(`refused: the audit log ${auditLogPath(paths)} cannot be written (${(err as Error).message}); nothing was changed`, "E_AUDIT");
   }
   let result: T;
   try {

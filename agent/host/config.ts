@@ -21,11 +21,7 @@ import { decodePolicy, DEFAULT_POLICY, type Policy } from "../model/policy.js";
 import { parse } from "yaml";
 import { DEFAULT_MONITOR_POLICY, type MonitorPolicy } from "../guests/monitor-spec.js";
 import type { HostPaths } from "./paths.js";
-
-/** The configuration file is invalid; nothing is changed until it is fixed. */
-export class AgentConfigError extends Error {
-  readonly code = "E_CONFIG";
-}
+import { AgentError } from "../model/errors.js";
 
 /** The agent configuration in force. */
 export interface AgentConfig {
@@ -57,30 +53,30 @@ export function readAgentConfig(paths: HostPaths): AgentConfig {
   const st = statSync(file);
   const me = process.getuid?.() ?? 0;
   if ((st.uid !== 0 && st.uid !== me) || (st.mode & 0o022) !== 0) {
-    throw new AgentConfigError(`${file} must be owned by root and writable by root only (it holds the host policy); it is owned by uid ${st.uid} with mode ${(st.mode & 0o777).toString(8)}: chown root ${file}; chmod 644 ${file}`);
+    throw new AgentError(`${file} must be owned by root and writable by root only (it holds the host policy); it is owned by uid ${st.uid} with mode ${(st.mode & 0o777).toString(8)}: chown root ${file}; chmod 644 ${file}`, "E_CONFIG");
   }
   let data: unknown;
   try {
     data = parse(readFileSync(file, "utf8"));
   } catch (err) {
-    throw new AgentConfigError(`${file}: ${(err as Error).message.split("\n")[0]}`);
+    throw new AgentError(`${file}: ${(err as Error).message.split("\n")[0]}`, "E_CONFIG");
   }
   if (data === null || data === undefined) return { monitor: DEFAULT_MONITOR_POLICY, policy: DEFAULT_POLICY };
-  if (typeof data !== "object" || Array.isArray(data)) throw new AgentConfigError(`${file}: expected a mapping`);
+  if (typeof data !== "object" || Array.isArray(data)) throw new AgentError(`${file}: expected a mapping`, "E_CONFIG");
   const monitor: Record<string, number> = { ...DEFAULT_MONITOR_POLICY };
   for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
     if (key === "policy") continue;
     // (keys are compared as own names only: "constructor" or "__proto__" are unknown keys)
-    if (key !== "monitor") throw new AgentConfigError(`${file}: ${key}: unknown key; expected monitor or policy`);
-    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new AgentConfigError(`${file}: monitor: expected a mapping`);
+    if (key !== "monitor") throw new AgentError(`${file}: ${key}: unknown key; expected monitor or policy`, "E_CONFIG");
+    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new AgentError(`${file}: monitor: expected a mapping`, "E_CONFIG");
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       const field = Object.hasOwn(MONITOR_KEYS, k) ? MONITOR_KEYS[k] : undefined;
-      if (!field) throw new AgentConfigError(`${file}: monitor.${k}: unknown key; expected one of ${Object.keys(MONITOR_KEYS).join(", ")}`);
-      if (typeof v !== "number" || !Number.isInteger(v) || v < 1) throw new AgentConfigError(`${file}: monitor.${k}: expected a whole number above 0`);
+      if (!field) throw new AgentError(`${file}: monitor.${k}: unknown key; expected one of ${Object.keys(MONITOR_KEYS).join(", ")}`, "E_CONFIG");
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 1) throw new AgentError(`${file}: monitor.${k}: expected a whole number above 0`, "E_CONFIG");
       monitor[field] = v;
     }
   }
   const policy = decodePolicy((data as Record<string, unknown>).policy);
-  if (!policy.ok) throw new AgentConfigError(`${file}: ${policy.problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`);
+  if (!policy.ok) throw new AgentError(`${file}: ${policy.problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`, "E_CONFIG");
   return { monitor: monitor as unknown as AgentConfig["monitor"], policy: policy.policy };
 }

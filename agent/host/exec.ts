@@ -1,5 +1,6 @@
 /** Running host tools: argv arrays and absolute paths only, each run with a deadline. */
 import { execFile } from "node:child_process";
+import { AgentError } from "../model/errors.js";
 
 /** What a tool run printed and how it ended. */
 export interface ToolResult {
@@ -7,18 +8,6 @@ export interface ToolResult {
   readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
   readonly stderr: string;
-}
-
-/** A tool that could not be run at all, or did not finish in time. */
-export class ToolError extends Error {
-  constructor(
-    message: string,
-    readonly code: "E_TOOL_MISSING" | "E_TOOL_TIMEOUT" | "E_TOOL_FAILED",
-    override readonly cause?: unknown,
-  ) {
-    super(message);
-    this.name = "ToolError";
-  }
 }
 
 /** Default deadline of one tool run. */
@@ -29,15 +18,15 @@ export function runTool(path: string, args: readonly string[], timeoutMs = TOOL_
   return new Promise((resolve, reject) => {
     execFile(path, args, { encoding: "utf8", timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 16 * 1024 * 1024, env: { PATH: "/sbin:/bin:/usr/sbin:/usr/bin", LC_ALL: "C" } }, (err, stdout, stderr) => {
       if (err && (err as NodeJS.ErrnoException).code === "ENOENT") {
-        reject(new ToolError(`${path} is missing`, "E_TOOL_MISSING", err));
+        reject(new AgentError(`${path} is missing`, "E_TOOL_MISSING", { cause: err }));
         return;
       }
       if (err && (err as { killed?: boolean }).killed) {
-        reject(new ToolError(`${path} ${args.join(" ")} did not finish within ${timeoutMs} ms`, "E_TOOL_TIMEOUT", err));
+        reject(new AgentError(`${path} ${args.join(" ")} did not finish within ${timeoutMs} ms`, "E_TOOL_TIMEOUT", { cause: err }));
         return;
       }
       if (err && typeof (err as { code?: unknown }).code !== "number" && !(err as { signal?: unknown }).signal) {
-        reject(new ToolError(`${path} could not be run: ${err.message}`, "E_TOOL_FAILED", err));
+        reject(new AgentError(`${path} could not be run: ${err.message}`, "E_TOOL_FAILED", { cause: err }));
         return;
       }
       const status = err ? ((err as { code?: number }).code ?? null) : 0;

@@ -8,13 +8,11 @@ import { dirname } from "node:path";
 import { loadNativeProbe } from "./native.js";
 import type { HostPaths } from "./paths.js";
 import { acquireLock, processAlive } from "./pid-lock.js";
+import { AgentError } from "../model/errors.js";
 
-/** Another change holds the lock past the deadline. */
-export class HostLockedError extends Error {
-  readonly code = "E_LOCKED";
-  constructor(timeoutMs: number) {
-    super(`another change to this host is in progress (the host lock was not free within ${timeoutMs} ms); try again when it has finished`);
-  }
+/** Another change holds the host lock. */
+function hostLocked(timeoutMs: number): AgentError {
+  return new AgentError(`another change to this host is in progress (the host lock was not free within ${timeoutMs} ms); try again when it has finished`, "E_LOCKED");
 }
 
 /** Default wait for the host lock. */
@@ -70,7 +68,7 @@ export async function withHostLock<T>(paths: HostPaths, fn: () => Promise<T>, ti
     try {
       release = await acquireLock(`${paths.lockFile}.pid`, timeoutMs, () => waitListener?.(`${paths.lockFile}.pid`, holderOf(`${paths.lockFile}.pid`)));
     } catch (err) {
-      throw (err as { code?: string }).code === "E_LOCK_TIMEOUT" ? new HostLockedError(timeoutMs) : err;
+      throw (err as { code?: string }).code === "E_LOCK_TIMEOUT" ? hostLocked(timeoutMs) : err;
     }
     try {
       return await fn();
@@ -88,7 +86,7 @@ export async function withHostLock<T>(paths: HostPaths, fn: () => Promise<T>, ti
         told = true;
         waitListener?.(paths.lockFile, holderOf(paths.lockFile));
       }
-      if (Date.now() > deadline) throw new HostLockedError(timeoutMs);
+      if (Date.now() > deadline) throw hostLocked(timeoutMs);
       await new Promise((r) => setTimeout(r, wait));
       wait = Math.min(wait * 2, 100);
     }

@@ -19,14 +19,7 @@ import { basename, dirname, join, relative } from "node:path";
 import { shellQuote } from "../model/shell-quote.js";
 import { writeFileAtomic } from "./files.js";
 import type { HostPaths } from "./paths.js";
-
-/** A refused install step, with a stable code. */
-export class InstallError extends Error {
-  constructor(message: string, readonly code: string) {
-    super(message);
-    this.name = "InstallError";
-  }
-}
+import { AgentError } from "../model/errors.js";
 
 /** Where the installation lives under a root. */
 export function installLayout(paths: HostPaths) {
@@ -87,7 +80,7 @@ export interface BundleResult {
 export function installBundle(paths: HostPaths, bundle: Buffer, expectedSha256: string, node: string, expectVersion?: string): BundleResult {
   const l = installLayout(paths);
   const actual = sha256(bundle);
-  if (actual !== expectedSha256.toLowerCase()) throw new InstallError(`the bundle's SHA-256 is ${actual}, not ${expectedSha256}: it was damaged or is not the one meant; nothing was installed`, "E_CHECKSUM");
+  if (actual !== expectedSha256.toLowerCase()) throw new AgentError(`the bundle's SHA-256 is ${actual}, not ${expectedSha256}: it was damaged or is not the one meant; nothing was installed`, "E_CHECKSUM");
   const before = installedVersions(paths);
   if (before.current) {
     const f = join(l.versions, before.current, "dist", "bhyve-agent.mjs");
@@ -105,10 +98,10 @@ export function installBundle(paths: HostPaths, bundle: Buffer, expectedSha256: 
       version = execFileSync(node, [join(staging, "dist", "bhyve-agent.mjs"), "version"], { encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"] }).trim();
     } catch (err) {
       const e = err as { stderr?: string; message: string };
-      throw new InstallError(`the new bundle does not run with ${node}: ${(e.stderr || e.message).trim().split("\n").slice(-3).join(" | ")}; nothing was switched`, "E_BUNDLE_BROKEN");
+      throw new AgentError(`the new bundle does not run with ${node}: ${(e.stderr || e.message).trim().split("\n").slice(-3).join(" | ")}; nothing was switched`, "E_BUNDLE_BROKEN");
     }
-    if (!/^\d+\.\d+\.\d+[A-Za-z0-9.+-]*$/.test(version)) throw new InstallError(`the new bundle reports version "${version}", not a version number; nothing was switched`, "E_BUNDLE_BROKEN");
-    if (expectVersion !== undefined && version !== expectVersion) throw new InstallError(`the bundle reports version ${version}, not ${expectVersion}; nothing was switched`, "E_VERSION_MISMATCH");
+    if (!/^\d+\.\d+\.\d+[A-Za-z0-9.+-]*$/.test(version)) throw new AgentError(`the new bundle reports version "${version}", not a version number; nothing was switched`, "E_BUNDLE_BROKEN");
+    if (expectVersion !== undefined && version !== expectVersion) throw new AgentError(`the bundle reports version ${version}, not ${expectVersion}; nothing was switched`, "E_VERSION_MISMATCH");
     const name = `${version}-${actual.slice(0, 12)}`;
     const final = join(l.versions, name);
     if (existsSync(final)) rmSync(staging, { recursive: true, force: true });
@@ -136,7 +129,7 @@ export function rollback(paths: HostPaths): { current: string; previous: string 
   const l = installLayout(paths);
   const cur = linkTarget(l.current);
   const prev = linkTarget(l.previous);
-  if (!cur || !prev) throw new InstallError("there is no previous version to go back to", "E_NO_PREVIOUS");
+  if (!cur || !prev) throw new AgentError("there is no previous version to go back to", "E_NO_PREVIOUS");
   switchLink(l.current, prev);
   switchLink(l.previous, cur);
   return { current: basename(prev), previous: basename(cur) };
@@ -173,7 +166,7 @@ export function installNative(paths: HostPaths, from: string, node: string): { c
     log = execFileSync(node, [join(l.native, "build.mjs")], { cwd: l.dir, encoding: "utf8", timeout: 600_000, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PATH: `${dirname(node)}:${process.env.PATH ?? "/usr/bin:/bin"}` } });
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new InstallError(`building the native pieces failed (a C/C++ compiler, make and python3 are needed; on FreeBSD: pkg install python3 gmake, the compiler is in base):\n${`${e.stdout ?? ""}${e.stderr ?? ""}`.trim().split("\n").slice(-15).join("\n") || e.message}`, "E_NATIVE_BUILD");
+    throw new AgentError(`building the native pieces failed (a C/C++ compiler, make and python3 are needed; on FreeBSD: pkg install python3 gmake, the compiler is in base):\n${`${e.stdout ?? ""}${e.stderr ?? ""}`.trim().split("\n").slice(-15).join("\n") || e.message}`, "E_NATIVE_BUILD");
   }
   writeFileSync(stamp, hash);
   return { changed: true, log };
@@ -216,10 +209,10 @@ export function forcedCommand(paths: HostPaths): string {
  */
 export function installDeployKey(paths: HostPaths, home: string, publicKey: string): { changed: boolean; file: string; line: string } {
   const m = KEY_LINE.exec(publicKey.trim());
-  if (!m) throw new InstallError("the deploy key is not one OpenSSH public key line (TYPE BASE64 [COMMENT])", "E_DEPLOY_KEY");
+  if (!m) throw new AgentError("the deploy key is not one OpenSSH public key line (TYPE BASE64 [COMMENT])", "E_DEPLOY_KEY");
   const [, type, blob, comment] = m;
   const command = forcedCommand(paths);
-  if (command.includes('"')) throw new InstallError("the agent's path holds a double quote, which authorized_keys cannot carry", "E_DEPLOY_KEY");
+  if (command.includes('"')) throw new AgentError("the agent's path holds a double quote, which authorized_keys cannot carry", "E_DEPLOY_KEY");
   const line = `restrict,command="${command}" ${type} ${blob}${comment ? ` ${comment.replace(/[^\x20-\x7e]/g, "")}` : ""}`;
   const file = paths.at(join(home, ".ssh", "authorized_keys"));
   const lines = existsSync(file) ? readFileSync(file, "utf8").split("\n").filter((x) => x.trim() !== "") : [];

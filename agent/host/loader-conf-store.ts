@@ -8,14 +8,7 @@ import { createHash } from "node:crypto";
 import { managedAssignments, managedStrayLines, parseLoaderConf, unmanagedAssignmentsTo, withManagedBlock, type LoaderConf } from "../parse/loader-conf.js";
 import { writeFileAtomic } from "./files.js";
 import type { HostPaths } from "./paths.js";
-
-/** loader.conf changed under the agent, or cannot be managed. */
-export class LoaderConfChangedError extends Error {
-  readonly code = "E_LOADER_CONF_CHANGED";
-  constructor(path: string) {
-    super(`${path} changed while the agent was updating it; nothing was written — run the change again`);
-  }
-}
+import { AgentError } from "../model/errors.js";
 
 /** loader.conf as read, with what the agent needs to know about it. */
 export interface LoaderConfSnapshot {
@@ -56,7 +49,7 @@ export function writeManagedSettings(paths: HostPaths, snap: LoaderConfSnapshot,
   if (next === snap.text) return false;
   mkdirSync(paths.dbDir, { recursive: true });
   const now = existsSync(paths.loaderConf) ? readFileSync(paths.loaderConf, "utf8") : "";
-  if (sha(now) !== snap.hash) throw new LoaderConfChangedError(paths.loaderConf);
+  if (sha(now) !== snap.hash) throw new AgentError(`${paths.loaderConf} changed while the agent was updating it; nothing was written — run the change again`, "E_LOADER_CONF_CHANGED");
   writeFileAtomic(paths.loaderConfBackup, snap.text, 0o644);
   mkdirSync(paths.at("/boot"), { recursive: true });
   writeFileAtomic(paths.loaderConf, next, 0o644);

@@ -4,10 +4,11 @@
  */
 import { join } from "node:path";
 import { GUEST_NAME } from "../model/decode.js";
+import { AgentError } from "../model/errors.js";
 
 /** `base/guests/NAME`, for a checked guest name only: no name from a request reaches another path. */
 function guestDir(base: string, name: string): string {
-  if (!GUEST_NAME.test(name)) throw Object.assign(new Error(`${JSON.stringify(name.slice(0, 40))} is not a guest name`), { code: "E_INVALID_NAME" });
+  if (!GUEST_NAME.test(name)) throw new AgentError(`${JSON.stringify(name.slice(0, 40))} is not a guest name`, "E_INVALID_NAME");
   return join(base, "guests", name);
 }
 

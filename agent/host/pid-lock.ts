@@ -5,14 +5,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { closeSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
-
-/** Raised when the lock cannot be had before the deadline. */
-export class LockTimeoutError extends Error {
-  readonly code = "E_LOCK_TIMEOUT";
-  constructor(path: string, ms: number) {
-    super(`could not lock ${path} within ${ms} ms`);
-  }
-}
+import { AgentError } from "../model/errors.js";
 
 /** True when a process with this PID exists (kill(pid, 0), as on FreeBSD). */
 export function processAlive(pid: number): boolean {
@@ -94,7 +87,7 @@ export function withLock<T>(path: string, fn: () => T, timeoutMs = 10_000): T {
         release();
       }
     }
-    if (Date.now() > deadline) throw new LockTimeoutError(path, timeoutMs);
+    if (Date.now() > deadline) throw new AgentError(`could not lock ${path} within ${timeoutMs} ms`, "E_LOCK_TIMEOUT");
     Atomics.wait(sleeper, 0, 0, wait);
     wait = Math.min(wait * 2, 20);
   }
@@ -113,7 +106,7 @@ export async function acquireLock(path: string, timeoutMs: number, onWait?: () =
       told = true;
       onWait?.();
     }
-    if (Date.now() > deadline) throw new LockTimeoutError(path, timeoutMs);
+    if (Date.now() > deadline) throw new AgentError(`could not lock ${path} within ${timeoutMs} ms`, "E_LOCK_TIMEOUT");
     await new Promise((r) => setTimeout(r, wait));
     wait = Math.min(wait * 2, 100);
   }

@@ -15,6 +15,7 @@ import { toDocument } from "../model/document.js";
 import type { DesiredState } from "../model/types.js";
 import { writeFileAtomic } from "./files.js";
 import type { HostPaths } from "./paths.js";
+import { AgentError } from "../model/errors.js";
 
 /** The stored state. */
 export interface AgentState {
@@ -28,8 +29,7 @@ export interface AgentState {
 }
 
 /** The agent's state file cannot be used; nothing was changed. */
-export class StateError extends Error {
-  readonly code = "E_STATE";
+export class StateError extends AgentError {
   constructor(
     /** The state file at fault. */
     readonly file: string,
@@ -44,6 +44,7 @@ export class StateError extends Error {
         (previous
           ? `The last good copy is ${previous}: check it and copy it over ${file}, or remove ${file} to start again from an empty desired state`
           : `There is no good copy to go back to (${previousProblem}): remove ${file} to start again from an empty desired state, then apply the host's document`),
+      "E_STATE",
     );
     this.name = "StateError";
   }

@@ -6,11 +6,12 @@ import { createHash } from "node:crypto";
 import { Composer, isCollection, isMap, isPair, isScalar, isSeq, LineCounter, Parser, type CST, type Document } from "yaml";
 import { findForbiddenCharacter, MAX_DOCUMENT_DEPTH, printable } from "./limits.js";
 import { formatBsf } from "./pci-address.js";
-import { at, SpecError, type Problem } from "./problems.js";
+import { at, type Problem } from "./problems.js";
 import { formatSize } from "./size.js";
 import type { DesiredState } from "./types.js";
 import { checkWholeDocument, type CheckResult } from "./validate.js";
 import type { HostContext } from "./types.js";
+import { problemsError } from "./errors.js";
 
 /** Largest document accepted, so that a request cannot make the agent parse without bound. */
 export const MAX_DOCUMENT_BYTES = 1024 * 1024;
@@ -247,7 +248,7 @@ export function checkDocumentText(text: string, ctx: HostContext = {}): CheckRes
  */
 export function decodeWholeDocument(document: string | Record<string, unknown>, ctx: HostContext = {}): DesiredState {
   const r = typeof document === "string" ? checkDocumentText(document, ctx) : checkWholeDocument(document, ctx);
-  if (!r.ok) throw new SpecError(r.problems, { code: r.code ?? "E_SPEC_INVALID" });
+  if (!r.ok) throw problemsError(r.problems, { code: r.code ?? "E_SPEC_INVALID" });
   return r.state;
 }
 

@@ -25,53 +25,6 @@ export function formatProblems(problems: readonly Problem[], total = problems.le
   return lines.join("\n");
 }
 
-/** What a SpecError is built with besides its problems. */
-export interface SpecErrorOptions {
-  /** Stable error code; default `E_SPEC_INVALID`. */
-  readonly code?: string;
-  /** Full count of problems when `problems` is already a shortened list. */
-  readonly total?: number;
-}
-
-/**
- * Thrown when a document is not valid. It keeps the first {@link MAX_REPORTED_PROBLEMS} problems
- * (what the message and the RPC error carry) and `total`, the full count.
- */
-export class SpecError extends Error {
-  /** Stable error code for callers that must branch on the kind of failure. */
-  readonly code: string;
-  /** The first problems, at most {@link MAX_REPORTED_PROBLEMS}. */
-  readonly problems: readonly Problem[];
-  /** How many problems were found in all. */
-  readonly total: number;
-  constructor(problems: readonly Problem[], options: SpecErrorOptions = {}) {
-    const total = Math.max(options.total ?? 0, problems.length);
-    super(formatProblems(problems, total));
-    this.name = "SpecError";
-    this.code = options.code ?? "E_SPEC_INVALID";
-    this.problems = problems.slice(0, MAX_REPORTED_PROBLEMS);
-    this.total = total;
-  }
-}
-
-/** Thrown when a desired state breaks the host's policy; nothing is changed. */
-export class PolicyError extends SpecError {
-  override readonly code: string = "E_POLICY";
-  constructor(problems: readonly Problem[], options: Omit<SpecErrorOptions, "code"> = {}) {
-    super(problems, options);
-    this.name = "PolicyError";
-  }
-}
-
-/** Thrown when a desired guest's name is held by a VM that the agent did not create; nothing is changed. */
-export class ForeignVmError extends SpecError {
-  override readonly code: string = "E_FOREIGN_VM";
-  constructor(problems: readonly Problem[], options: Omit<SpecErrorOptions, "code"> = {}) {
-    super(problems, options);
-    this.name = "ForeignVmError";
-  }
-}
-
 /** Collects problems while a document is decoded and checked. */
 export class ProblemList {
   readonly items: Problem[] = [];

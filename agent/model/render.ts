@@ -5,9 +5,10 @@
  */
 import { layoutGuest, type SlotEntry } from "./layout.js";
 import { comparePciAddress, formatBsf, type PciAddress } from "./pci-address.js";
-import { ProblemList, SpecError } from "./problems.js";
+import { ProblemList } from "./problems.js";
 import { formatSize } from "./size.js";
 import type { DesiredState, Guest, HostContext } from "./types.js";
+import { problemsError } from "./errors.js";
 
 /** Kernel environment values are limited to 128 characters (KENV_MVALLEN), see vmm(4). */
 export const LOADER_VALUE_MAX = 128;
@@ -47,7 +48,7 @@ export function renderLoaderConf(state: DesiredState, ctx: HostContext = {}): Ar
   const out: Array<[string, string]> = [["vmm_load", state.host.vmmLoad ? "YES" : "NO"]];
   const { values, fits } = packPptdevs(state.ppt.map((p) => p.device));
   if (!fits) {
-    throw new SpecError([{ path: "ppt", message: `${state.ppt.length} devices do not fit in pptdevs, pptdevs2 and pptdevs3` }]);
+    throw problemsError([{ path: "ppt", message: `${state.ppt.length} devices do not fit in pptdevs, pptdevs2 and pptdevs3` }]);
   }
   values.forEach((v, i) => out.push([PPTDEVS_VARIABLES[i]!, v]));
   const amdvi = state.host.amdviEnable;
@@ -60,7 +61,7 @@ export function renderLoaderConf(state: DesiredState, ctx: HostContext = {}): Ar
 export function guestSlots(guest: Guest): SlotEntry[] {
   const problems = new ProblemList();
   const entries = layoutGuest(guest, "guest", problems);
-  if (!problems.empty) throw new SpecError(problems.items);
+  if (!problems.empty) throw problemsError(problems.items);
   return entries;
 }
 
@@ -98,7 +99,7 @@ export function renderBhyveArgv(guest: Guest): string[] {
 export function renderBhyveloadArgv(guest: Guest): string[] | null {
   if (guest.bootrom) return null;
   const disk = guest.disks[0];
-  if (!disk) throw new SpecError([{ path: "guest.disks", message: "bhyveload needs a disk" }]);
+  if (!disk) throw problemsError([{ path: "guest.disks", message: "bhyveload needs a disk" }]);
   const argv = [BHYVELOAD, "-m", formatSize(guest.memory)];
   if (guest.wired) argv.push("-S");
   argv.push("-d", disk.path, guest.name);

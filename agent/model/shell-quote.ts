@@ -1,3 +1,4 @@
+import { AgentError } from "./errors.js";
 /**
  * The one way a command line is built as a string: for SSH exec (which hands its command to the
  * login shell) and for the forced command in authorized_keys. Each argument is single-quoted for
@@ -5,19 +6,14 @@
  * tcsh (FreeBSD's root shell) expand `!` even inside single quotes and end a command at a newline.
  */
 
-/** Thrown for an argument that cannot be quoted safely. */
-export class QuoteError extends Error {
-  readonly code = "E_UNQUOTABLE";
-}
-
 /** One argument, quoted. */
 export function shellQuote(arg: string): string {
-  if (/[\0-\x1f\x7f!]/.test(arg)) throw new QuoteError(`cannot pass ${JSON.stringify(arg)} through a login shell: it holds "!" or a control character`);
+  if (/[\0-\x1f\x7f!]/.test(arg)) throw new AgentError(`cannot pass ${JSON.stringify(arg)} through a login shell: it holds "!" or a control character`, "E_UNQUOTABLE");
   return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 /** An argv as one command line. */
 export function shellCommand(argv: readonly string[]): string {
-  if (argv.length === 0) throw new QuoteError("an empty command");
+  if (argv.length === 0) throw new AgentError("an empty command", "E_UNQUOTABLE");
   return argv.map(shellQuote).join(" ");
 }

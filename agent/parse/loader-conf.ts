@@ -1,3 +1,4 @@
+import { AgentError } from "../model/errors.js";
 /**
  * /boot/loader.conf, read the way FreeBSD's Lua loader (stand/lua/config.lua) reads it, and written
  * back byte for byte. A line is blank, a comment (`#…`), or `name = value` with optional white
@@ -33,17 +34,6 @@ export const MANAGED_BEGIN = "# BEGIN cdktf-bhyve managed block: written by bhyv
 /** Last line of the block the agent owns. */
 export const MANAGED_END = "# END cdktf-bhyve managed block";
 const BEGIN_PREFIX = "# BEGIN cdktf-bhyve managed block";
-
-/** A loader.conf the agent must not touch, with a stable code. */
-export class LoaderConfError extends Error {
-  constructor(
-    message: string,
-    readonly code: "E_LOADER_CONF_MARKERS" | "E_LOADER_CONF_VALUE",
-  ) {
-    super(message);
-    this.name = "LoaderConfError";
-  }
-}
 
 // [%w%p]+ for names (greedy with backtracking, as Lua matches it), then the three value forms.
 const ASSIGNMENT = /^\s*([!-~]+)\s*=\s*(?:"([\t -!#-~]*?)"|([A-Za-z0-9]+)|(-?\d+))(\s*(?:#.*)?)$/;
@@ -88,7 +78,7 @@ export function parseLoaderConf(text: string): LoaderConf {
   const ends = lines.flatMap((l, i) => (l.text.trim() === MANAGED_END ? [i] : []));
   if (begins.length === 0 && ends.length === 0) return { lines, managed: null };
   if (begins.length !== 1 || ends.length !== 1 || ends[0]! < begins[0]!) {
-    throw new LoaderConfError(
+    throw new AgentError(
       `loader.conf has ${begins.length} BEGIN and ${ends.length} END marker(s) of the cdktf-bhyve managed block ` +
         "(expected one of each, BEGIN first); fix the file by hand so that the block is whole, or remove both markers",
       "E_LOADER_CONF_MARKERS",
@@ -135,9 +125,9 @@ export function unmanagedAssignmentsTo(conf: LoaderConf, names: readonly string[
 }
 
 function settingLine(name: string, value: string): string {
-  if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new LoaderConfError(`"${name}" is not a loader variable name`, "E_LOADER_CONF_VALUE");
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new AgentError(`"${name}" is not a loader variable name`, "E_LOADER_CONF_VALUE");
   if (!/^[\t -!#-~]*$/.test(value)) {
-    throw new LoaderConfError(`the value for ${name} contains a quote, a line break or a non-ASCII character`, "E_LOADER_CONF_VALUE");
+    throw new AgentError(`the value for ${name} contains a quote, a line break or a non-ASCII character`, "E_LOADER_CONF_VALUE");
   }
   return `${name}="${value}"`;
 }

@@ -4,25 +4,20 @@
  */
 import { checkDocumentData } from "../model/validate.js";
 import { decodeWholeDocument } from "../model/document.js";
-import { SpecError } from "../model/problems.js";
 import type { HostPaths } from "../host/paths.js";
 import { gatherFacts } from "../host/facts.js";
 import { loadNativeProbe } from "../host/native.js";
 import { AGENT_VERSION } from "../version.js";
 import * as svc from "../engine/service.js";
 import { withHostLock } from "../host/host-lock.js";
-import { installBundle, InstallError, installedVersions } from "../host/install.js";
+import { installBundle, installedVersions } from "../host/install.js";
 import { readAgentConfig } from "../host/config.js";
 import { POLICY_FILE } from "../model/policy.js";
 import { GUEST_NAME } from "../model/decode.js";
 import { shown } from "../model/limits.js";
 import { PROTOCOL_VERSION, type MethodName, type ResultOf } from "./protocol.js";
+import { AgentError, problemsError } from "../model/errors.js";
 
-
-/** Params that do not have the method's shape. */
-export class ParamsError extends Error {
-  readonly code = "E_INVALID_PARAMS";
-}
 
 type Params = Record<string, unknown>;
 /** A method's implementation: params as received (checked here, never trusted), the protocol's result. */
@@ -31,12 +26,12 @@ type Method = (paths: HostPaths, params: Params) => Promise<unknown> | unknown;
 
 function only(params: Params, allowed: readonly string[]): void {
   const extra = Object.keys(params).filter((k) => !allowed.includes(k));
-  if (extra.length) throw new ParamsError(`unknown parameter(s) ${extra.slice(0, 5).map((k) => shown(k, 32)).join(", ")}${extra.length > 5 ? ` and ${extra.length - 5} more` : ""}; expected ${allowed.join(", ") || "none"}`);
+  if (extra.length) throw new AgentError(`unknown parameter(s) ${extra.slice(0, 5).map((k) => shown(k, 32)).join(", ")}${extra.length > 5 ? ` and ${extra.length - 5} more` : ""}; expected ${allowed.join(", ") || "none"}`, "E_INVALID_PARAMS");
 }
 
 function str(params: Params, key: string): string {
   const v = params[key];
-  if (typeof v !== "string" || v === "") throw new ParamsError(`parameter ${key} must be a non-empty string`);
+  if (typeof v !== "string" || v === "") throw new AgentError(`parameter ${key} must be a non-empty string`, "E_INVALID_PARAMS");
   return v;
 }
 
@@ -45,7 +40,7 @@ function str(params: Params, key: string): string {
 function guestName(params: Params): string {
   const v = params.name;
   if (typeof v !== "string" || !GUEST_NAME.test(v)) {
-    throw new SpecError([{ path: "name", message: `${typeof v === "string" ? shown(v) : "the value"} is not a guest name: 1-31 characters, letters, digits, _ . -, starting with a letter or digit` }]);
+    throw problemsError([{ path: "name", message: `${typeof v === "string" ? shown(v) : "the value"} is not a guest name: 1-31 characters, letters, digits, _ . -, starting with a letter or digit` }]);
   }
   return v;
 }
@@ -53,14 +48,14 @@ function guestName(params: Params): string {
 /** A PCI device parameter (`B/S/F` or `pciD:B:S:F`), checked with the same parser as a reservation's device in ppt.put. */
 function device(params: Params): string {
   const v = params.device;
-  if (typeof v !== "string" || v.length > 32) throw new SpecError([{ path: "device", message: `${typeof v === "string" ? shown(v) : "the value"} is not a PCI address: expected B/S/F (decimal) or pciD:B:S:F` }]);
+  if (typeof v !== "string" || v.length > 32) throw problemsError([{ path: "device", message: `${typeof v === "string" ? shown(v) : "the value"} is not a PCI address: expected B/S/F (decimal) or pciD:B:S:F` }]);
   svc.parseAddress(v);
   return v;
 }
 
 function obj(params: Params, key: string): Record<string, unknown> {
   const v = params[key];
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ParamsError(`parameter ${key} must be an object`);
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new AgentError(`parameter ${key} must be an object`, "E_INVALID_PARAMS");
   return v as Record<string, unknown>;
 }
 
@@ -74,14 +69,14 @@ const IMPLEMENTATIONS: { readonly [M in MethodName]: Impl<M> } = {
   "agent.upgrade": async (paths, p) => {
     only(p, ["bundle", "sha256", "version"]);
     const sha = str(p, "sha256");
-    if (!/^[0-9a-fA-F]{64}$/.test(sha)) throw new ParamsError("parameter sha256 must be 64 hex digits");
+    if (!/^[0-9a-fA-F]{64}$/.test(sha)) throw new AgentError("parameter sha256 must be 64 hex digits", "E_INVALID_PARAMS");
     const bundle = Buffer.from(str(p, "bundle"), "base64");
     const version = p.version === undefined ? undefined : str(p, "version");
     if (!readAgentConfig(paths).policy.agentUpgrade) {
-      throw new InstallError(`this host's policy does not let the agent be upgraded over the agent protocol (policy agent_upgrade: false in ${POLICY_FILE}); set agent_upgrade: true there, or run cdktf-bhyve bootstrap with an administrator's login`, "E_POLICY");
+      throw new AgentError(`this host's policy does not let the agent be upgraded over the agent protocol (policy agent_upgrade: false in ${POLICY_FILE}); set agent_upgrade: true there, or run cdktf-bhyve bootstrap with an administrator's login`, "E_POLICY");
     }
     if (installedVersions(paths).current === null) {
-      throw new InstallError("this host's agent was not installed by bootstrap (no usr/local/libexec/bhyve-agent/current): run cdktf-bhyve bootstrap once", "E_NOT_INSTALLED");
+      throw new AgentError("this host's agent was not installed by bootstrap (no usr/local/libexec/bhyve-agent/current): run cdktf-bhyve bootstrap once", "E_NOT_INSTALLED");
     }
     const r = await withHostLock(paths, async () => installBundle(paths, bundle, sha, process.execPath, version));
     return { ...r, running_version: AGENT_VERSION, note: "new sessions run the new version; running guests and their monitors are not touched" };
@@ -109,7 +104,7 @@ const IMPLEMENTATIONS: { readonly [M in MethodName]: Impl<M> } = {
   "host.configure": (paths, p) => {
     only(p, ["host"]);
     const r = checkDocumentData({ host: obj(p, "host") });
-    if (!r.ok) throw new SpecError(r.problems);
+    if (!r.ok) throw problemsError(r.problems);
     return svc.configureHost(paths, r.state.host);
   },
   "host.apply": (paths, p) => {
@@ -125,7 +120,7 @@ const IMPLEMENTATIONS: { readonly [M in MethodName]: Impl<M> } = {
   "ppt.put": (paths, p) => {
     only(p, ["reservation"]);
     const r = checkDocumentData({ ppt: [obj(p, "reservation")] });
-    if (!r.ok) throw new SpecError(r.problems.map((x) => ({ path: x.path.replace(/^ppt\[0\]\.?/, "") || "reservation", message: x.message })));
+    if (!r.ok) throw problemsError(r.problems.map((x) => ({ path: x.path.replace(/^ppt\[0\]\.?/, "") || "reservation", message: x.message })));
     return svc.putReservation(paths, r.state.ppt[0]!);
   },
   "ppt.delete": (paths, p) => {

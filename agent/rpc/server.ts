@@ -8,14 +8,13 @@ import { randomBytes } from "node:crypto";
 import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
-import { SpecError } from "../model/problems.js";
 import { jsonDepthExceeds } from "../model/limits.js";
-import { LoaderConfError } from "../parse/loader-conf.js";
 import type { HostPaths } from "../host/paths.js";
-import { METHODS, ParamsError } from "./methods.js";
+import { METHODS } from "./methods.js";
 import { changesHost } from "./protocol.js";
 import { shown } from "../model/limits.js";
 import { beginAudit, finishAudit, outcomeOf, requestDigest, requestForLog, requester } from "../host/audit.js";
+import { AgentError, isProblemsError } from "../model/errors.js";
 
 
 /** Deepest nesting of a request's JSON (documents themselves are limited the same way). */
@@ -49,11 +48,8 @@ function recordBug(paths: HostPaths | undefined, err: unknown): string {
 
 /** Maps an error to its JSON-RPC error object. */
 export function rpcError(err: unknown, paths?: HostPaths): RpcError {
-  if (err instanceof SpecError) return { code: -32602, message: err.message, data: { code: err.code, problems: err.problems, total: err.total } };
-  if (err instanceof ParamsError) return { code: -32602, message: err.message, data: { code: err.code } };
-  if (err instanceof LoaderConfError) return { code: -32000, message: err.message, data: { code: err.code } };
-  const code = (err as { code?: unknown })?.code;
-  if (err instanceof Error && typeof code === "string" && /^E_[A-Z_]+$/.test(code)) return { code: -32000, message: err.message, data: { code } };
+  if (isProblemsError(err)) return { code: -32602, message: err.message, data: { code: err.code, problems: err.problems, total: err.total } };
+  if (err instanceof AgentError) return { code: err.code === "E_INVALID_PARAMS" ? -32602 : -32000, message: err.message, data: { code: err.code } };
   const ref = recordBug(paths, err);
   return { code: -32603, message: `internal error (reference ${ref}): the agent could not finish this request; its details are in var/log/bhyve-agent/errors.log on the host`, data: { code: "E_INTERNAL" } };
 }
@@ -119,7 +115,7 @@ async function handle(paths: HostPaths, line: string): Promise<object | null> {
     } catch (err) {
       // The change is made and its request is on record; say loudly that its outcome is not.
       process.stderr.write(`bhyve-agent: cannot write the audit log: ${(err as Error).message}\n`);
-      if (failure === undefined) failure = Object.assign(new Error(`the change was made and its request is in the audit log, but its outcome could not be written: ${(err as Error).message}`), { code: "E_AUDIT" });
+      if (failure === undefined) failure = new AgentError(`the change was made and its request is in the audit log, but its outcome could not be written: ${(err as Error).message}`, "E_AUDIT");
     }
   }
   if (notification) return null;

@@ -9,6 +9,8 @@
 import { createHash } from "node:crypto";
 import ssh2, { type ClientChannel, type ConnectConfig } from "ssh2";
 import type { MethodName, ParamsOf, ResultOf } from "../../agent/rpc/protocol.js";
+import { AgentError } from "../../agent/model/errors.js";
+import type { Problem } from "../../agent/model/problems.js";
 
 // ssh2 is CommonJS: its named exports are reached through the default export under Node's ESM.
 const { Client } = ssh2;
@@ -34,13 +36,9 @@ export interface ClientOptions {
 }
 
 /** A failure talking to a host, with a stable code and a message that says what to do. */
-export class AgentCallError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-    readonly problems?: Array<{ path: string; message: string }>,
-  ) {
-    super(message);
+export class AgentCallError extends AgentError {
+  constructor(message: string, code: string, problems?: readonly Problem[]) {
+    super(message, code, problems ? { problems } : {});
     this.name = "AgentCallError";
   }
 }

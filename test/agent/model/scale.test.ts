@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { checkDocumentData, formatProblems, MAX_DOCUMENT_BYTES, MAX_REPORTED_PROBLEMS, SpecError } from "../../../agent/model/index.js";
+import { checkDocumentData, formatProblems, MAX_DOCUMENT_BYTES, MAX_REPORTED_PROBLEMS } from "../../../agent/model/index.js";
+import { problemsError } from "../../../agent/model/errors.js";
 
 /** 5000 guests that collide in every way the cross-field rules look at: name, disk, tap, MAC, passthrough. */
 function collidingDocument(guests = 5000): { ppt: unknown[]; guests: unknown[] } {
@@ -72,13 +73,13 @@ test("multi-function devices: the guest named is the earliest other guest, as be
 
 test("SpecError keeps the first 50 problems and the full count; its message ends with the rest's count", () => {
   const problems = Array.from({ length: 120 }, (_, i) => ({ path: `guests[${i}].name`, message: "bad" }));
-  const err = new SpecError(problems);
+  const err = problemsError(problems);
   assert.equal(err.code, "E_SPEC_INVALID");
   assert.equal(err.problems.length, 50);
   assert.equal(err.total, 120);
   assert.equal(err.message.split("\n").length, 51);
   assert.match(err.message, /\n\.\.\. and 70 more$/);
-  const coded = new SpecError(problems.slice(0, 3), { code: "E_EMPTY_DOCUMENT", total: 10 });
+  const coded = problemsError(problems.slice(0, 3), { code: "E_EMPTY_DOCUMENT", total: 10 });
   assert.equal(coded.code, "E_EMPTY_DOCUMENT");
   assert.equal(coded.total, 10);
   assert.match(coded.message, /\n\.\.\. and 7 more$/);

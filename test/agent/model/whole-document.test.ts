@@ -1,17 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  checkDocumentData,
-  checkDocumentText,
-  checkWholeDocument,
-  decodeDocumentBytes,
-  decodeWholeDocument,
-  formatProblems,
-  MAX_DOCUMENT_BYTES,
-  parseDocumentText,
-  SpecError,
-  type CheckResult,
-} from "../../../agent/model/index.js";
+import { checkDocumentData, checkDocumentText, checkWholeDocument, decodeDocumentBytes, decodeWholeDocument, formatProblems, MAX_DOCUMENT_BYTES, parseDocumentText, type CheckResult } from "../../../agent/model/index.js";
+import { isProblemsError } from "../../../agent/model/errors.js";
 
 const GUEST = "{ name: a, cpus: 1, memory: 1G, bootrom: /fw }";
 const lines = (r: CheckResult): string[] => (r.ok ? [] : formatProblems(r.problems).split("\n"));
@@ -44,13 +34,13 @@ test("decodeWholeDocument (host.apply): text or data, a SpecError with the check
   assert.equal(decodeWholeDocument({ guests: [] }).guests.length, 0);
   assert.equal(decodeWholeDocument(`guests:\n  - ${GUEST}\n`).guests[0]!.name, "a");
   for (const blank of ["", "# x\n", "null", {}, { guests: null }] as const) {
-    assert.throws(() => decodeWholeDocument(blank), (err: unknown) => err instanceof SpecError && err.code === "E_EMPTY_DOCUMENT" && /guests: \[\]/.test(err.message));
+    assert.throws(() => decodeWholeDocument(blank), (err: unknown) => isProblemsError(err) && err.code === "E_EMPTY_DOCUMENT" && /guests: \[\]/.test(err.message));
   }
-  assert.throws(() => decodeWholeDocument({ guests: [{ name: "a" }] }), (err: unknown) => err instanceof SpecError && err.code === "E_SPEC_INVALID");
+  assert.throws(() => decodeWholeDocument({ guests: [{ name: "a" }] }), (err: unknown) => isProblemsError(err) && err.code === "E_SPEC_INVALID");
   let deep: unknown = [];
   for (let i = 0; i < 100; i++) deep = [deep];
-  assert.throws(() => decodeWholeDocument({ guests: deep as unknown[] }), (err: unknown) => err instanceof SpecError && err.code === "E_TOO_DEEP");
-  assert.throws(() => decodeWholeDocument(`guests: ${"[".repeat(100)}${"]".repeat(100)}`), (err: unknown) => err instanceof SpecError && err.code === "E_TOO_DEEP");
+  assert.throws(() => decodeWholeDocument({ guests: deep as unknown[] }), (err: unknown) => isProblemsError(err) && err.code === "E_TOO_DEEP");
+  assert.throws(() => decodeWholeDocument(`guests: ${"[".repeat(100)}${"]".repeat(100)}`), (err: unknown) => isProblemsError(err) && err.code === "E_TOO_DEEP");
 });
 
 test("nesting deeper than 64 levels is refused cleanly, in YAML flow, YAML block and JSON", () => {

@@ -1,19 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  effectiveSettings,
-  LoaderConfError,
-  MANAGED_BEGIN,
-  MANAGED_END,
-  managedAssignments,
-  managedStrayLines,
-  parseLoaderConf,
-  serializeLoaderConf,
-  unmanagedAssignmentsTo,
-  withManagedBlock,
-  withoutManagedBlock,
-} from "../../../agent/parse/loader-conf.js";
+import { effectiveSettings, MANAGED_BEGIN, MANAGED_END, managedAssignments, managedStrayLines, parseLoaderConf, serializeLoaderConf, unmanagedAssignmentsTo, withManagedBlock, withoutManagedBlock } from "../../../agent/parse/loader-conf.js";
 import { fixture } from "../../helpers.js";
+import { AgentError } from "../../../agent/model/errors.js";
 
 const FILES = ["bsdinstall-zfs.conf", "odd-valid.conf", "with-managed-block.conf"];
 const SETTINGS: Array<[string, string]> = [["vmm_load", "YES"], ["pptdevs", "3/0/0 3/0/1 4/0/1"]];
@@ -82,7 +71,7 @@ test("hand edits inside the block are visible", () => {
 
 test("a torn block is refused with a stable code", () => {
   for (const text of [fixture("loader-conf/broken-markers.conf"), `${MANAGED_END}\n${MANAGED_BEGIN}\n`, `${MANAGED_BEGIN}\n${MANAGED_END}\n${MANAGED_BEGIN}\n${MANAGED_END}\n`]) {
-    assert.throws(() => parseLoaderConf(text), (e: unknown) => e instanceof LoaderConfError && e.code === "E_LOADER_CONF_MARKERS");
+    assert.throws(() => parseLoaderConf(text), (e: unknown) => e instanceof AgentError && e.code === "E_LOADER_CONF_MARKERS");
   }
 });
 
