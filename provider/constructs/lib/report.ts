@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { IConstruct } from "constructs";
 import { renderBhyveArgv, renderLoaderConf } from "../../../agent/model/render.js";
 import { formatBsf } from "../../../agent/model/pci-address.js";
-import { BhyveHost } from "./host.js";
+import type { BhyveHost } from "./host.js";
 
 const registered = new WeakSet<TerraformStack>();
 
@@ -53,12 +53,17 @@ export function passthruReport(hosts: readonly BhyveHost[]): string {
   return `${lines.join("\n").trimEnd()}\n`;
 }
 
+/** Whether a construct is a BhyveHost, also one made by another copy of this module (a brand, not instanceof). */
+function isBhyveHost(c: unknown): c is BhyveHost {
+  return typeof c === "object" && c !== null && (c as { isBhyveHost?: unknown }).isBhyveHost === true;
+}
+
 class ReportAspect implements IAspect {
   constructor(private readonly app: App) {}
 
   visit(node: IConstruct): void {
     if (!(node instanceof TerraformStack)) return;
-    const hosts = this.app.node.findAll().filter((c): c is BhyveHost => c instanceof BhyveHost);
+    const hosts = this.app.node.findAll().filter(isBhyveHost);
     mkdirSync(this.app.outdir, { recursive: true });
     writeFileSync(join(this.app.outdir, "passthru.md"), passthruReport(hosts));
   }
