@@ -114,22 +114,31 @@ function blockers(guest: Guest, desired: DesiredState, facts: HostFacts, pending
   return { pending, refused };
 }
 
+/** How long a converge waits for a new guest's monitor to start bhyve before its watch window opens. */
+const START_WAIT_MS = 30_000;
+
 /**
- * Watches a just-started guest for `settleMs`: resolves with bhyve's (or bhyveload's) failure and
- * its last log lines, or null when it is still running. Events before the first `skip` belong to
- * earlier runs.
+ * Watches a just-started guest for `settleMs` after its bhyve started: resolves with bhyve's (or
+ * bhyveload's) failure and its last log lines, or null when it is still running. Events before
+ * the first `skip` belong to earlier runs.
  */
 async function earlyFailure(paths: HostPaths, name: string, skip: number, settleMs: number): Promise<string | null> {
-  const until = Date.now() + settleMs;
+  // The window opens when the monitor has started bhyve (its "start" event), not when the monitor
+  // was spawned: on a busy host, getting there (bhyveload included) must not eat the window. A
+  // monitor that never gets there within START_WAIT_MS is left to its own restart policy.
+  const startBy = Date.now() + Math.max(settleMs, START_WAIT_MS);
+  let until: number | null = null;
   for (;;) {
-    const exit = readGuestEvents(paths, name).slice(skip).find((e) => e.event === "exit" || (e.event === "bhyveload" && e.fields.code !== "0"));
+    const events = readGuestEvents(paths, name).slice(skip);
+    const exit = events.find((e) => e.event === "exit" || (e.event === "bhyveload" && e.fields.code !== "0"));
     if (exit) {
       const log = readIfPresent(paths.guestLog(name)) ?? "";
       const said = log.split("\n").filter((l) => l.trim() !== "" && !l.includes(" bhyve-monitor: ")).slice(-3).join(" / ");
       const how = exit.fields.signal ? `was killed by ${exit.fields.signal}` : `exited ${exit.fields.code}`;
       return `${exit.event === "bhyveload" ? "bhyveload" : "bhyve"} ${how}${said ? `: ${said}` : ""}`;
     }
-    if (Date.now() >= until) return null;
+    if (until === null && events.some((e) => e.event === "start" && e.fields.pid !== undefined)) until = Date.now() + settleMs;
+    if (until !== null ? Date.now() >= until : Date.now() >= startBy || events.some((e) => e.event === "monitor-exit")) return null;
     await new Promise((r) => setTimeout(r, 25));
   }
 }

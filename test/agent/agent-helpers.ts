@@ -30,9 +30,13 @@ export class AgentHost extends TestSandbox {
     writeFileSync(join(this.root, "usr/local/etc/bhyve-agent.conf"), FAST_CONFIG);
   }
 
-  /** Applies a document in this process. */
-  async apply(doc: unknown): Promise<ConvergeResult> {
-    return applyDocument(this.paths, decodeDesired(doc), { settleMs: 600 });
+  /**
+   * Applies a document in this process. New guests are watched for `settleMs` after their bhyve
+   * started: long enough for the sandbox's bhyve to refuse a bad configuration; a test that waits
+   * for such a refusal passes a generous window (the watch ends at the failure).
+   */
+  async apply(doc: unknown, settleMs = 600): Promise<ConvergeResult> {
+    return applyDocument(this.paths, decodeDesired(doc), { settleMs });
   }
 
   /** Runs the bhyve-agent command against this host. */
