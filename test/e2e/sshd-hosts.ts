@@ -70,14 +70,16 @@ async function freePort(host: string): Promise<number> {
   });
 }
 
-/** Resolves once something on host:port sends an SSH banner. */
-async function waitBanner(host: string, port: number, child: ChildProcess, log: () => string, timeoutMs = 60_000): Promise<void> {
+/** Resolves once something on host:port sends an SSH banner, with the local ports of the probe connections it made. */
+async function waitBanner(host: string, port: number, child: ChildProcess, log: () => string, timeoutMs = 60_000): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
+  const probes: number[] = [];
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`sshd exited before it listened:\n${log()}`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = createConnection({ host, port });
-      s.setTimeout(1000);
+      s.once("connect", () => probes.push(s.localPort!));
+      s.setTimeout(5000);
       s.once("data", (d) => {
         s.destroy();
         resolve(d.toString().startsWith("SSH-2.0-"));
@@ -88,7 +90,7 @@ async function waitBanner(host: string, port: number, child: ChildProcess, log: 
         resolve(false);
       });
     });
-    if (ok) return;
+    if (ok) return probes;
     if (Date.now() > deadline) throw new Error(`sshd did not listen on ${host}:${port}:\n${log()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -122,10 +124,16 @@ export class SshdHost {
   }
 
   private readyAt = 0;
+  /** Local ports of the readiness probe's connections: their log lines may arrive after readiness. */
+  private probePorts: number[] = [];
 
-  /** The sshd log since it was ready (sshd -e writes it to stderr); the readiness probe's connection is not in it. */
+  /**
+   * The sshd log since it was ready (sshd -e writes it to stderr), without the lines of the
+   * readiness probe's connections, whenever those arrive (sshd names the client's port on each).
+   */
   get log(): string {
-    return this.stderr.slice(this.readyAt);
+    const probe = this.probePorts.length ? new RegExp(`(?<! on \\S+) port (?:${this.probePorts.join("|")})\\b`) : null;
+    return this.stderr.slice(this.readyAt).split("\n").filter((l) => !probe?.test(l)).join("\n");
   }
 
   /** Writes the configuration and keys, starts sshd and waits for its banner. */
@@ -180,10 +188,8 @@ export class SshdHost {
     child.stderr!.on("data", (d: Buffer) => {
       if (this.stderr.length < 1 << 20) this.stderr += d.toString();
     });
-    await waitBanner(this.listen, this.port, child, () => this.stderr);
-    // The probe's connection ends with its own log lines; let them arrive before marking.
-    await new Promise((r) => setTimeout(r, 100));
     this.readyAt = this.stderr.length;
+    this.probePorts = await waitBanner(this.listen, this.port, child, () => this.stderr);
   }
 
   /** Whether sshd is up. */

@@ -108,7 +108,9 @@ describe("bhyve-monitor runs one guest's bhyve and applies bhyve(8)'s exit codes
   });
 
   test("SIGTERM: the power button; a guest that ignores it is forced off after the deadline", async () => {
-    const polite = monitor(uefiGuest("polite"), "always");
+    // A guest that obeys the power button is given all the time it could need: on a busy machine
+    // its exit must not race the deadline (the deaf guest below is the one that meets it).
+    const polite = monitor(uefiGuest("polite"), "always", { stopTimeoutMs: 60_000 });
     assert.equal(polite.start().status, 0);
     await polite.waitFor((s) => s.state === "running", "running");
     await sb.waitRunning(polite.guest.name);
