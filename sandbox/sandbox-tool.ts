@@ -3,8 +3,9 @@
  * `#!<node> <this bundle>`, so the kernel runs node with this script and the tool's own path,
  * from which the tool's name and the sandbox root follow. No shell is involved.
  */
-import { resolve, sep } from "node:path";
-import { TOOL_PATHS, type ToolName } from "./tool-paths.js";
+import { appendFileSync } from "node:fs";
+import { join, resolve, sep } from "node:path";
+import { TOOL_CALLS_FILE, TOOL_PATHS, type ToolName } from "./tool-paths.js";
 import { acpidump } from "./tools/acpidump.js";
 import { bhyve } from "./tools/bhyve.js";
 import { bhyvectl } from "./tools/bhyvectl.js";
@@ -18,6 +19,19 @@ import { camcontrol, glabel, gmirror, ifconfig, mount, route, swapctl, zpool } f
 import type { Tool } from "./tools/tool.js";
 
 const TOOLS: Record<ToolName, Tool> = { sysctl, kldstat, kldload, pciconf, devctl, acpidump, bhyve, bhyvectl, bhyveload, ifconfig, route, mount, zpool, camcontrol, glabel, gmirror, swapctl };
+
+/**
+ * Counts each tool run in the host's var/sandbox/tool-calls, one line per run (O_APPEND writes of
+ * one short line do not interleave), so that the benchmark can report how many tool runs each
+ * command costs a host. A host without the file's directory is not counted.
+ */
+function countCall(root: string, name: string): void {
+  try {
+    appendFileSync(join(root, TOOL_CALLS_FILE), `${name}\n`);
+  } catch {
+    // not counted
+  }
+}
 
 async function main(): Promise<number> {
   const self = process.argv[2];
@@ -33,6 +47,7 @@ async function main(): Promise<number> {
   }
   const [name, rel] = entry;
   const root = path.slice(0, -(rel.length + 1)) || sep;
+  countCall(root, name);
   const io = {
     root,
     args: process.argv.slice(3),

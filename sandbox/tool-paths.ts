@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
 /** Where each simulated tool lives in a sandbox tree: the real FreeBSD paths. */
 export const TOOL_PATHS = {
   sysctl: "sbin/sysctl",
@@ -21,3 +24,16 @@ export const TOOL_PATHS = {
 
 /** A simulated tool's name. */
 export type ToolName = keyof typeof TOOL_PATHS;
+
+/** Where a sandbox host counts the runs of its tools (one line per run, the tool's name), relative to its root. */
+export const TOOL_CALLS_FILE = "var/sandbox/tool-calls";
+
+/** How many tool runs a sandbox host has counted. */
+export function toolCalls(root: string): number {
+  try {
+    const text = readFileSync(join(root, TOOL_CALLS_FILE), "utf8");
+    return text.length === 0 ? 0 : text.split("\n").length - 1;
+  } catch {
+    return 0;
+  }
+}

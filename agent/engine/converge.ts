@@ -13,6 +13,7 @@ import type { DesiredState, Guest } from "../model/types.js";
 import { runTool } from "../host/exec.js";
 import { readAgentConfig } from "../host/config.js";
 import { gatherFacts, hostContext, type HostFacts } from "../host/facts.js";
+import { hostFacts, hostFactsChanged } from "../host/snapshot.js";
 import { currentManagedSettings, overridingLines, readLoaderConf, strayLines, writeManagedSettings } from "../host/loader-conf-store.js";
 import { policyProblems } from "./policy-gate.js";
 import type { HostPaths } from "../host/paths.js";
@@ -39,10 +40,24 @@ export interface ConvergeResult {
   warnings: string[];
 }
 
+/** What one converge did so far that others must know of. */
+interface ConvergeRun {
+  /** It changed what the facts say (loader.conf, vmm.ko, a device's driver) and has not yet told the sessions' snapshots. */
+  touched: boolean;
+  /** Records the state and gives up the host lock: everything is done but watching the guests it started. */
+  beforeWatch: () => void;
+}
+
 /** Options of a converge. */
 export interface ConvergeOptions {
   /** How long a freshly started guest is watched for an early bhyve failure. Default: the agent config's monitor.start_watch_ms (1500 ms). */
   readonly settleMs?: number;
+  /**
+   * Gives up the host lock the converge runs under (service.ts passes it): called once every
+   * change is made and recorded, before the new guests are watched, so that the next change on
+   * the host need not wait for the watch.
+   */
+  readonly releaseLock?: () => void;
 }
 
 const deviceOf = (bsf: string): PciAddress => {
@@ -129,7 +144,12 @@ async function earlyFailure(paths: HostPaths, name: string, skip: number, settle
   const startBy = Date.now() + Math.max(settleMs, START_WAIT_MS);
   let until: number | null = null;
   for (;;) {
-    const events = readGuestEvents(paths, name).slice(skip);
+    const all = readGuestEvents(paths, name);
+    // Another change (the lock is not held while watching) deleted the guest, or stopped it on purpose.
+    if (all.length < skip) return null;
+    const events = all.slice(skip);
+    const stopped = events.findIndex((e) => e.event === "stop");
+    if (stopped >= 0 && !events.slice(0, stopped).some((e) => e.event === "exit" || (e.event === "bhyveload" && e.fields.code !== "0"))) return null;
     const exit = events.find((e) => e.event === "exit" || (e.event === "bhyveload" && e.fields.code !== "0"));
     if (exit) {
       const log = readIfPresent(paths.guestLog(name)) ?? "";
@@ -163,7 +183,7 @@ export function managedSettingsFor(desired: DesiredState, hostManaged: boolean, 
 export async function converge(paths: HostPaths, desired: DesiredState, opts: ConvergeOptions = {}, hostManaged?: boolean): Promise<ConvergeResult> {
   const result: ConvergeResult = { changed: [], reboot_required: false, pending: [], refused: [], warnings: [] };
   const stored = readAgentState(paths);
-  const facts = await gatherFacts(paths);
+  const facts = await hostFacts(paths);
 
   // 1. The whole document against this host: device ids, bridges, wired memory. Nothing changes on failure.
   const check = checkDocumentData(toDocument(desired), hostContext(facts));
@@ -189,11 +209,28 @@ export async function converge(paths: HostPaths, desired: DesiredState, opts: Co
   // Recorded before the first change as well: an agent killed half way (SIGKILL, power loss) must
   // leave a state from which the next run finds what it may have changed, e.g. a device it bound.
   writeAgentState(paths, { desired, hostDrivers, releasing: [...releasing].sort(), hostManaged: managed });
+  let recorded = false;
+  const record = (): void => {
+    if (recorded) return;
+    recorded = true;
+    writeAgentState(paths, { desired, hostDrivers, releasing: [...releasing].sort(), hostManaged: managed });
+    // A step that changed the host's facts and failed before it said so: no session may go on with the old ones.
+    if (run.touched) hostFactsChanged(paths);
+    run.touched = false;
+  };
+  const run: ConvergeRun = {
+    touched: false,
+    beforeWatch: () => {
+      record();
+      // Watching the started guests needs no lock: other changes may go ahead meanwhile.
+      opts.releaseLock?.();
+    },
+  };
   try {
-    await convergeChecked(paths, desired, managed, releasing, hostDrivers, facts, result, opts);
+    await convergeChecked(paths, desired, managed, releasing, hostDrivers, facts, result, opts, run);
   } finally {
     // What was asked is recorded even when a step failed half way: the next run converges from it.
-    writeAgentState(paths, { desired, hostDrivers, releasing: [...releasing].sort(), hostManaged: managed });
+    record();
   }
   return result;
 }
@@ -207,6 +244,7 @@ async function convergeChecked(
   initialFacts: HostFacts,
   result: ConvergeResult,
   opts: ConvergeOptions,
+  run: ConvergeRun,
 ): Promise<void> {
   let facts = initialFacts;
 
@@ -215,6 +253,7 @@ async function convergeChecked(
   const settings = managedSettingsFor(desired, hostManaged, facts.cpu.vendor);
   const before = currentManagedSettings(snap);
   if (writeManagedSettings(paths, snap, settings)) {
+    run.touched = true;
     const show = (s: Array<[string, string]>): string => s.map(([k, v]) => `${k}="${v}"`).join(" ");
     result.changed.push({ what: "loader.conf", detail: settings.length ? `managed block: ${show(settings)}${before.length ? ` (was ${show(before)})` : ""}` : `managed block removed (was ${show(before)})` });
   }
@@ -228,6 +267,7 @@ async function convergeChecked(
   // vmm.ko: loaded now when wanted (bhyve and live binding need it); the loader loads it at boot.
   if (settings.length > 0 && desired.host.vmmLoad && !facts.vmm.loaded && facts.nested_paging.ok) {
     const r = await runTool(paths.tool("kldload"), ["vmm"]);
+    run.touched = true;
     if (r.status === 0) result.changed.push({ what: "vmm.ko", detail: "loaded (kldload vmm)" });
     else result.refused.push({ what: "vmm.ko", detail: `kldload vmm failed: ${r.stderr.trim()}` });
     facts = await gatherFacts(paths);
@@ -270,6 +310,7 @@ async function convergeChecked(
     const host = hostDrivers[dev];
     const args = host ? ["set", "driver", "-f", formatSelector(address), host] : ["clear", "driver", "-f", formatSelector(address)];
     const d = await runTool(paths.tool("devctl"), args);
+    run.touched = true;
     facts = await gatherFacts(paths);
     const now = facts.pci.find((p) => p.device === dev);
     if (d.status !== 0) {
@@ -293,10 +334,15 @@ async function convergeChecked(
       continue;
     }
     const d = await runTool(paths.tool("devctl"), ["set", "driver", "-f", formatSelector(r.device), "ppt"]);
+    run.touched = true;
     if (d.status === 0) result.changed.push({ what: `ppt ${dev}`, detail: `bound to ppt now (was ${hw.driver ? `${hw.driver}${hw.unit}` : "unattached"}), and in loader.conf for the next boot` });
     else result.refused.push({ what: `ppt ${dev}`, detail: `devctl set driver -f ${formatSelector(r.device)} ppt failed: ${d.stderr.trim()}` });
   }
-  facts = await gatherFacts(paths);
+  if (run.touched) {
+    facts = await gatherFacts(paths);
+    hostFactsChanged(paths, facts);
+    run.touched = false;
+  }
   const reboot = rebootReasons(desired, facts);
   for (const item of reboot) if (!result.pending.some((p) => p.what === item.what)) result.pending.push(item);
   if (reboot.length) result.reboot_required = true;
@@ -335,7 +381,9 @@ async function convergeChecked(
       result.refused.push({ what: `guest ${g.name}`, detail: err.message });
     }
   }
-  const failures = await Promise.all(started.map((s) => earlyFailure(paths, s.g.name, s.before, opts.settleMs ?? readAgentConfig(paths).monitor.startWatchMs)));
+  const settleMs = opts.settleMs ?? readAgentConfig(paths).monitor.startWatchMs;
+  run.beforeWatch();
+  const failures = await Promise.all(started.map((s) => earlyFailure(paths, s.g.name, s.before, settleMs)));
   started.forEach(({ g, was }, i) => {
     const failure = failures[i];
     if (failure) result.refused.push({ what: `guest ${g.name}`, detail: failure });

@@ -6,7 +6,8 @@ import { formatBsf, parsePciAddress, samePciAddress } from "../model/pci-address
 import { documentHash, toDocument } from "../model/document.js";
 import { checkDocumentData, checkGuestAlone } from "../model/validate.js";
 import type { DesiredState, Guest, HostSettings, PptReservation } from "../model/types.js";
-import { gatherFacts, type HostFacts } from "../host/facts.js";
+import type { HostFacts } from "../host/facts.js";
+import { hostFacts } from "../host/snapshot.js";
 import { withHostLock } from "../host/host-lock.js";
 import { currentManagedSettings, readLoaderConf, strayLines } from "../host/loader-conf-store.js";
 import type { HostPaths } from "../host/paths.js";
@@ -28,10 +29,10 @@ export function decodeDesired(data: unknown): DesiredState {
  * reported against what the caller sent.
  */
 async function change(paths: HostPaths, edit: (d: DesiredState) => DesiredState, opts?: ConvergeOptions, focus?: (d: DesiredState) => [string, string], hostManaged?: boolean): Promise<ConvergeResult> {
-  return withHostLock(paths, async () => {
+  return withHostLock(paths, async (releaseLock) => {
     const next = edit(readAgentState(paths).desired);
     try {
-      return await converge(paths, decodeDesired(toDocument(next)), opts, hostManaged);
+      return await converge(paths, decodeDesired(toDocument(next)), { ...opts, releaseLock }, hostManaged);
     } catch (err) {
       if (!isProblemsError(err) || !focus) throw err;
       const [path, param] = focus(next);
@@ -95,7 +96,7 @@ export function getHost(paths: HostPaths): Promise<HostView> {
 
 async function readHost(paths: HostPaths): Promise<HostView> {
   const state = readAgentState(paths);
-  const facts = await gatherFacts(paths);
+  const facts = await hostFacts(paths);
   const snap = readLoaderConf(paths);
   const now = currentManagedSettings(snap);
   const expected = managedSettingsFor(state.desired, state.hostManaged, facts.cpu.vendor);
@@ -208,7 +209,7 @@ function managedPptdevs(paths: HostPaths): string[] {
 /** `ppt.get`: the reservation as stored and as the host has it (under the host lock, as {@link getHost}). */
 export function getReservation(paths: HostPaths, device: string): Promise<ReservationView> {
   return withHostLock(paths, async () => {
-    const facts = await gatherFacts(paths);
+    const facts = await hostFacts(paths);
     const runtimes = listGuestNames(paths).map((n) => readGuest(paths, n));
     return reservationView(device, readAgentState(paths).desired, facts, managedPptdevs(paths), runtimes);
   });
@@ -250,7 +251,7 @@ export function status(paths: HostPaths): Promise<StatusView> {
 
 async function readStatus(paths: HostPaths): Promise<StatusView> {
   const desired = readAgentState(paths).desired;
-  const facts = await gatherFacts(paths);
+  const facts = await hostFacts(paths);
   const reasons = rebootReasons(desired, facts);
   return {
     guests: listGuests(paths).map(({ name, state, pid, restarts, last_exit }) => ({ name, state, pid, restarts, last_exit })),

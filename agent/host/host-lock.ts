@@ -59,24 +59,40 @@ export function hostLockHeld(paths: HostPaths): boolean {
   }
 }
 
-/** Runs `fn` holding the host lock. */
-export async function withHostLock<T>(paths: HostPaths, fn: () => Promise<T>, timeoutMs = HOST_LOCK_TIMEOUT_MS): Promise<T> {
+/**
+ * Runs `fn` holding the host lock. `fn` may give the lock up before it returns by calling
+ * `release` (a change that only watches what it started); the lock is released at the end
+ * otherwise.
+ */
+export async function withHostLock<T>(paths: HostPaths, fn: (release: () => void) => Promise<T>, timeoutMs = HOST_LOCK_TIMEOUT_MS): Promise<T> {
   mkdirSync(dirname(paths.lockFile), { recursive: true });
   const native = loadNativeProbe();
   if (!native.available) {
-    let release: () => void;
+    let unlock: () => void;
     try {
-      release = await acquireLock(`${paths.lockFile}.pid`, timeoutMs, () => waitListener?.(`${paths.lockFile}.pid`, holderOf(`${paths.lockFile}.pid`)));
+      unlock = await acquireLock(`${paths.lockFile}.pid`, timeoutMs, () => waitListener?.(`${paths.lockFile}.pid`, holderOf(`${paths.lockFile}.pid`)));
     } catch (err) {
       throw (err as { code?: string }).code === "E_LOCK_TIMEOUT" ? hostLocked(timeoutMs) : err;
     }
+    let held = true;
+    const release = (): void => {
+      if (!held) return;
+      held = false;
+      unlock();
+    };
     try {
-      return await fn();
+      return await fn(release);
     } finally {
       release();
     }
   }
   const fd = openSync(paths.lockFile, "a+", 0o600);
+  let open = true;
+  const release = (): void => {
+    if (!open) return;
+    open = false;
+    closeSync(fd);
+  };
   try {
     const deadline = Date.now() + timeoutMs;
     let wait = 5;
@@ -92,8 +108,8 @@ export async function withHostLock<T>(paths: HostPaths, fn: () => Promise<T>, ti
     }
     ftruncateSync(fd, 0);
     writeSync(fd, `${process.pid}\n`);
-    return await fn();
+    return await fn(release);
   } finally {
-    closeSync(fd);
+    release();
   }
 }

@@ -5,7 +5,7 @@
 import { checkDocumentData } from "../model/validate.js";
 import { decodeWholeDocument } from "../model/document.js";
 import type { HostPaths } from "../host/paths.js";
-import { gatherFacts } from "../host/facts.js";
+import { hostFacts } from "../host/snapshot.js";
 import { loadNativeProbe } from "../host/native.js";
 import { AGENT_VERSION } from "../version.js";
 import * as svc from "../engine/service.js";
@@ -83,7 +83,7 @@ const IMPLEMENTATIONS: { readonly [M in MethodName]: Impl<M> } = {
   },
   "host.facts": (paths, p) => {
     only(p, []);
-    return gatherFacts(paths);
+    return hostFacts(paths);
   },
   "host.status": (paths, p) => {
     only(p, []);

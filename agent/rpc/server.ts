@@ -12,6 +12,7 @@ import { jsonDepthExceeds } from "../model/limits.js";
 import type { HostPaths } from "../host/paths.js";
 import { METHODS } from "./methods.js";
 import { changesHost } from "./protocol.js";
+import { SessionSnapshots, withSessionSnapshots } from "../host/snapshot.js";
 import { shown } from "../model/limits.js";
 import { beginAudit, finishAudit, outcomeOf, requestDigest, requestForLog, requester } from "../host/audit.js";
 import { AgentError, isProblemsError } from "../model/errors.js";
@@ -22,6 +23,8 @@ const MAX_DEPTH = 64;
 
 /** Longest request line: a maximal document (1 MiB) escaped into JSON, with room to spare. */
 export const MAX_LINE_BYTES = 4 * 1024 * 1024;
+/** Requests of one session carried out at the same time; reading waits while this many are unanswered. */
+const MAX_IN_FLIGHT = 16;
 
 interface RpcError {
   code: number;
@@ -135,6 +138,8 @@ export async function serve(paths: HostPaths, input: Readable, output: Writable)
       output.once("close", res);
       output.once("error", res);
     });
+  // One snapshot of the host's facts for the whole session (host/snapshot.ts).
+  const snapshots = new SessionSnapshots();
   // ignoreBOM: a byte order mark is kept, so that JSON.parse refuses it rather than it vanishing.
   const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   /** Answers one line's bytes (without its newline). */
@@ -148,8 +153,17 @@ export async function serve(paths: HostPaths, input: Readable, output: Writable)
       return;
     }
     if (line.trim() === "") return;
-    const answer = await handle(paths, line);
+    const answer = await withSessionSnapshots(snapshots, () => handle(paths, line));
     if (answer) await write(answer);
+  };
+  // Requests are carried out as they arrive, up to MAX_IN_FLIGHT at a time, and answered as each
+  // finishes (JSON-RPC matches answers by id): a read does not wait behind a change, and changes
+  // take turns on the host lock. Reading stops while the session is at the limit.
+  const inFlight = new Set<Promise<void>>();
+  const begin = async (bytes: Buffer): Promise<void> => {
+    const p = answerLine(bytes).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
   };
   let pending: Buffer = Buffer.alloc(0);
   let skipping = false;
@@ -176,9 +190,10 @@ export async function serve(paths: HostPaths, input: Readable, output: Writable)
         await write({ jsonrpc: "2.0", id: null, error: { code: -32600, message: `request line longer than ${MAX_LINE_BYTES} bytes`, data: { code: "E_TOO_LARGE" } } });
         continue;
       }
-      await answerLine(line);
+      await begin(line);
     }
   }
   // A last request without its newline is still a request (a client that ends its input with it).
-  if (!skipping && pending.length > 0) await answerLine(pending);
+  if (!skipping && pending.length > 0) await begin(pending);
+  await Promise.all(inFlight);
 }

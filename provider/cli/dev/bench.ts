@@ -25,6 +25,7 @@ import { UserError } from "../../../agent/cli/errors.js";
 import { CdktfProject, type RunOutcome } from "../lib/cdktf-project.js";
 import { packageRoot } from "../../../agent/package-files.js";
 import { SandboxFleet, type SandboxHost } from "./sandbox-fleet.js";
+import { toolCalls } from "../../../sandbox/tool-paths.js";
 import { table } from "../lib/table.js";
 
 const GUESTS_PER_HOST = 10;
@@ -61,6 +62,8 @@ export interface BenchRun {
   ratio_naive_over_ours: number | null;
   ssh_connections_per_host_per_command: number;
   agent_processes_per_host_per_command: number;
+  /** Runs of the host's tools (sysctl, pciconf, devctl, bhyve, ...) per host for each command: the mean over the hosts, the median over the runs. */
+  host_tool_calls_per_host: { apply: number; plan_noop: number; plan_drift: number; destroy: number };
   rss_mib: { provider: number | null; agent_rpc: number | null; monitor: number | null };
   notes: string[];
 }
@@ -179,11 +182,38 @@ export async function benchCommand(args: string[]): Promise<number> {
     say(`--- ${n} host(s) x ${GUESTS_PER_HOST} guests, ${runs} run(s)`);
     results.push(await benchSize(n, runs, hasSsh, say));
   }
+  say(`--- cdktf synth of ${LARGE_SYNTH.hosts} hosts x ${LARGE_SYNTH.guests} guests, ${runs} run(s)`);
+  const synthLarge = await benchLargeSynth(runs);
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify({ machine, runs: results }, null, 2)}\n`);
+  writeFileSync(out, `${JSON.stringify({ machine, runs: results, [`synth_${LARGE_SYNTH.hosts}x${LARGE_SYNTH.guests}_s`]: synthLarge }, null, 2)}\n`);
   process.stdout.write(renderTable(results));
+  process.stdout.write(`\ncdktf synth of ${LARGE_SYNTH.hosts} hosts x ${LARGE_SYNTH.guests} guests: ${synthLarge.median.toFixed(2)} s (${synthLarge.min.toFixed(2)}-${synthLarge.max.toFixed(2)})\n`);
   process.stdout.write(`\nwritten to ${out}\n`);
   return 0;
+}
+
+/** The size of the synth-only measurement: hosts that are never contacted, so any number will do. */
+const LARGE_SYNTH = { hosts: 100, guests: 20 };
+
+/** `cdktf synth` of the fleet example with LARGE_SYNTH hosts of edge guests (a firewall with a NIC port, the rest web guests). */
+async function benchLargeSynth(runs: number): Promise<Spread> {
+  const work = mkdtempSync(join(tmpdir(), "cdktf-bhyve-bench-synth-"));
+  try {
+    const hosts = Array.from({ length: LARGE_SYNTH.hosts }, (_, i) => ({
+      name: `s${i + 1}`, address: `127.0.${3 + Math.floor(i / 250)}.${(i % 250) + 1}:22`, hostKey: `SHA256:${"A".repeat(42)}${"ABCDEFGHIJ"[i % 10]}`, role: "edge", webGuests: LARGE_SYNTH.guests - 1,
+    }));
+    writeFileSync(join(work, "inventory.json"), JSON.stringify({ sshPrivateKeyFile: join(work, "id_ed25519"), sshUser: "root", hosts }));
+    const project = new CdktfProject({ main: join(packageRoot(), "examples/fleet/main.ts"), workDir: join(work, "project"), env: { BHYVE_FLEET_INVENTORY: join(work, "inventory.json") } });
+    const times: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const [secs, outcome] = await timed(() => project.synth());
+      if (outcome.code !== 0) throw new Error(`cdktf synth of ${LARGE_SYNTH.hosts} hosts exited ${outcome.code}:\n${outcome.stdout.split("\n").slice(-30).join("\n")}\n${outcome.stderr}`);
+      times.push(secs);
+    }
+    return spread(times);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 async function benchSize(n: number, runs: number, hasSsh: boolean, say: (s: string) => void): Promise<BenchRun> {
@@ -206,6 +236,14 @@ async function benchSize(n: number, runs: number, hasSsh: boolean, say: (s: stri
       return r;
     };
     const tf = (args: string[]) => project.terraform("fleet", [...args, `-parallelism=${PARALLELISM}`]);
+    const calls = { apply: [] as number[], plan_noop: [] as number[], plan_drift: [] as number[], destroy: [] as number[] };
+    /** Runs `fn` and records the tool runs it cost each host, on average. */
+    const counted = async <T>(into: number[], fn: () => Promise<T>): Promise<T> => {
+      const before = fleet.hosts.map((h) => toolCalls(h.root));
+      const v = await fn();
+      into.push(fleet.hosts.reduce((sum, h, i) => sum + toolCalls(h.root) - before[i]!, 0) / fleet.hosts.length);
+      return v;
+    };
 
     const synth: number[] = [];
     for (let r = 0; r < runs; r++) synth.push((await timed(async () => must("cdktf synth", await project.synth())))[0]);
@@ -222,17 +260,17 @@ async function benchSize(n: number, runs: number, hasSsh: boolean, say: (s: stri
     for (let r = 0; r < runs; r++) {
       say(`  run ${r + 1}: apply`);
       rss.start();
-      apply.push((await timed(async () => must("apply", await tf(["apply", "-auto-approve", "-input=false"]))))[0]);
+      apply.push((await counted(calls.apply, () => timed(async () => must("apply", await tf(["apply", "-auto-approve", "-input=false"])))))[0]);
       say("  plan (no changes)");
       const before = fleet.hosts.map((h) => [h.gateway.connections, h.gateway.agentStarts] as const);
-      noop.push((await timed(async () => must("plan", await tf(["plan", "-detailed-exitcode", "-input=false"]))))[0]);
+      noop.push((await counted(calls.plan_noop, () => timed(async () => must("plan", await tf(["plan", "-detailed-exitcode", "-input=false"])))))[0]);
       connsPerHost = fleet.hosts.reduce((s, h, i) => s + h.gateway.connections - before[i]![0], 0) / n;
       agentsPerHost = fleet.hosts.reduce((s, h, i) => s + h.gateway.agentStarts - before[i]![1], 0) / n;
       rss.stop();
 
       say("  plan after drift on one host");
       await guestAction(fleet.hosts[0]!.root, `${fleet.hosts[0]!.name}-web0`, "poweroff");
-      drift.push((await timed(async () => must("plan (drift)", await tf(["plan", "-detailed-exitcode", "-input=false"]), [2])))[0]);
+      drift.push((await counted(calls.plan_drift, () => timed(async () => must("plan (drift)", await tf(["plan", "-detailed-exitcode", "-input=false"]), [2]))))[0]);
       must("apply (heal)", await tf(["apply", "-auto-approve", "-input=false"]));
 
       if (hasSsh) {
@@ -255,7 +293,7 @@ async function benchSize(n: number, runs: number, hasSsh: boolean, say: (s: stri
         naive.push(secs);
       }
       say("  destroy");
-      destroy.push((await timed(async () => must("destroy", await tf(["destroy", "-auto-approve", "-input=false"]))))[0]);
+      destroy.push((await counted(calls.destroy, () => timed(async () => must("destroy", await tf(["destroy", "-auto-approve", "-input=false"])))))[0]);
     }
     if (!hasSsh) notes.push("the OpenSSH client (ssh) is not installed: no naive comparison");
     notes.push("ours is the whole terraform plan (terraform and provider start-up included); naive is only the reads, so the ratio understates the saving");
@@ -274,6 +312,7 @@ async function benchSize(n: number, runs: number, hasSsh: boolean, say: (s: stri
       ratio_naive_over_ours: naiveSpread ? Math.round((naiveSpread.median / planNoop.median) * 100) / 100 : null,
       ssh_connections_per_host_per_command: connsPerHost,
       agent_processes_per_host_per_command: agentsPerHost,
+      host_tool_calls_per_host: { apply: spread(calls.apply).median, plan_noop: spread(calls.plan_noop).median, plan_drift: spread(calls.plan_drift).median, destroy: spread(calls.destroy).median },
       rss_mib: { provider: rss.peak.provider || null, agent_rpc: rss.peak.agent_rpc || null, monitor: rss.peak.monitor || null },
       notes,
     };
@@ -286,10 +325,11 @@ async function benchSize(n: number, runs: number, hasSsh: boolean, say: (s: stri
 /** The results as a table. */
 export function renderTable(results: BenchRun[]): string {
   const f = (s: Spread | null): string => (s ? `${s.median.toFixed(2)} (${s.min.toFixed(2)}-${s.max.toFixed(2)})` : "-");
-  const rows = [["hosts", "guests", "synth s", "apply s", "plan no-op s", "plan drift s", "destroy s", "naive plan s", "naive/ours", "ssh conn/host", "agents/host", "RSS MiB prov/agent/mon"]];
+  const rows = [["hosts", "guests", "synth s", "apply s", "plan no-op s", "plan drift s", "destroy s", "naive plan s", "naive/ours", "ssh conn/host", "agents/host", "tool runs/host apply/plan/destroy", "RSS MiB prov/agent/mon"]];
   for (const r of results) {
     rows.push([String(r.hosts), String(r.hosts * r.guests_per_host), f(r.synth_s), f(r.apply_s), f(r.plan_noop_s), f(r.plan_drift_s), f(r.destroy_s), f(r.naive_plan_s),
       r.ratio_naive_over_ours === null ? "-" : `${r.ratio_naive_over_ours}x`, String(r.ssh_connections_per_host_per_command), String(r.agent_processes_per_host_per_command),
+      r.host_tool_calls_per_host ? `${r.host_tool_calls_per_host.apply}/${r.host_tool_calls_per_host.plan_noop}/${r.host_tool_calls_per_host.destroy}` : "-",
       `${r.rss_mib.provider ?? "-"}/${r.rss_mib.agent_rpc ?? "-"}/${r.rss_mib.monitor ?? "-"}`]);
   }
   const lines = table(rows).split("\n");

@@ -1,0 +1,80 @@
+/**
+ * One snapshot of the host's facts per RPC session, instead of running the tools again for every
+ * request: a `terraform plan` asks one host about each of its devices and guests, and each answer
+ * needs the same facts (PCI drivers, vmm.ko, IOMMU). The snapshot is shared by the requests of a
+ * session (concurrent ones wait for the same gathering) and is taken again when the host's
+ * generation changes: every change that can alter the facts (a device bound or released, vmm.ko
+ * loaded) bumps a host-wide counter under the host lock, so a session never serves facts older than
+ * another session's change. What changes behind the agent's back (devctl by hand, a reboot) shows
+ * in the next session.
+ *
+ * Outside a session (the one-shot console commands, and code called in-process) every call
+ * gathers the facts afresh, as before.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { gatherFacts, type HostFacts } from "./facts.js";
+import type { HostPaths } from "./paths.js";
+
+/** The facts a session has gathered, per agent root, with the generation they were gathered at. */
+export class SessionSnapshots {
+  readonly byRoot = new Map<string, { generation: string; facts: Promise<HostFacts> }>();
+  /** How many times this session ran the fact-gathering tools (for the benchmark and tests). */
+  gathered = 0;
+}
+
+const scope = new AsyncLocalStorage<SessionSnapshots>();
+
+/** Runs `fn` (one RPC session) with its own snapshots: the calls within it share facts. */
+export function withSessionSnapshots<T>(snapshots: SessionSnapshots, fn: () => T): T {
+  return scope.run(snapshots, fn);
+}
+
+function generationFile(paths: HostPaths): string {
+  return join(paths.runDir, "generation");
+}
+
+/** The host's generation now: bumped by every change that can alter the facts. */
+export function hostGeneration(paths: HostPaths): string {
+  try {
+    return readFileSync(generationFile(paths), "utf8").trim();
+  } catch {
+    return "0";
+  }
+}
+
+let bumps = 0;
+
+/**
+ * Marks the host's facts as changed (call it holding the host lock, after the change): every
+ * session's snapshot is stale from now on; this session keeps `fresh` when given (facts gathered
+ * after the change).
+ */
+export function hostFactsChanged(paths: HostPaths, fresh?: HostFacts): void {
+  const next = `${Date.now()}-${process.pid}-${++bumps}`;
+  mkdirSync(paths.runDir, { recursive: true });
+  const tmp = `${generationFile(paths)}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${next}\n`, { mode: 0o644 });
+  renameSync(tmp, generationFile(paths));
+  const s = scope.getStore();
+  if (!s) return;
+  if (fresh) s.byRoot.set(paths.root, { generation: next, facts: Promise.resolve(fresh) });
+  else s.byRoot.delete(paths.root);
+}
+
+/** The host's facts: this session's snapshot while the host's generation is unchanged, else gathered now. */
+export function hostFacts(paths: HostPaths): Promise<HostFacts> {
+  const s = scope.getStore();
+  if (!s) return gatherFacts(paths);
+  const generation = hostGeneration(paths);
+  const have = s.byRoot.get(paths.root);
+  if (have && have.generation === generation) return have.facts;
+  s.gathered++;
+  const facts = gatherFacts(paths);
+  s.byRoot.set(paths.root, { generation, facts });
+  facts.catch(() => {
+    if (s.byRoot.get(paths.root)?.facts === facts) s.byRoot.delete(paths.root);
+  });
+  return facts;
+}
