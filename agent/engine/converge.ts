@@ -6,7 +6,7 @@
  * be done is `refused`, with the reason. The caller holds the host lock.
  */
 import { formatBsf, formatSelector, type PciAddress } from "../model/pci-address.js";
-import { renderLoaderConf } from "../model/render.js";
+import { passthruDevicesOf, renderLoaderConf } from "../model/render.js";
 import { toDocument } from "../model/document.js";
 import { checkDocumentData } from "../model/validate.js";
 import type { DesiredState, Guest } from "../model/types.js";
@@ -19,7 +19,7 @@ import { policyProblems } from "./policy-gate.js";
 import type { HostPaths } from "../host/paths.js";
 import { readAgentState, writeAgentState } from "../host/state.js";
 import { deleteGuest, GUEST_FAILURES, hostArgv, listGuestNames, readIfPresent, monitorPaths, readGuest, readGuestEvents, specFor, specOnDisk, startGuest, stopGuest } from "../guests/lifecycle.js";
-import { writeMonitorSpec } from "../guests/monitor-spec.js";
+import { parseArgvFile, writeMonitorSpec } from "../guests/monitor-spec.js";
 import { AgentError, problemsError } from "../model/errors.js";
 
 /** One thing done, waiting, or refused. */
@@ -165,9 +165,7 @@ async function earlyFailure(paths: HostPaths, name: string, skip: number, settle
 
 /** The argv in a spec's bhyve.argv file. */
 function specArgv(files: Record<string, Buffer>): string[] {
-  const parts = files["bhyve.argv"]!.toString("utf8").split("\0");
-  parts.pop();
-  return parts;
+  return parseArgvFile(files["bhyve.argv"]!.toString("utf8"));
 }
 
 /**
@@ -302,7 +300,7 @@ async function convergeChecked(
       releasing.delete(dev);
       continue;
     }
-    const user = listGuestNames(paths).map((n) => readGuest(paths, n)).find((rt) => (rt.pid !== null || rt.vm_exists) && rt.argv?.some((a) => a.endsWith(`,passthru,${dev}`) || a.includes(`,passthru,${dev},`)));
+    const user = listGuestNames(paths).map((n) => readGuest(paths, n)).find((rt) => (rt.pid !== null || rt.vm_exists) && rt.argv !== null && passthruDevicesOf(rt.argv).includes(dev));
     if (user) {
       result.refused.push({ what: `ppt ${dev}`, detail: `cannot be released: guest ${user.name} uses it; stop the guest or remove the device from it first` });
       continue;

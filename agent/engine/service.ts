@@ -3,6 +3,7 @@
  * desired state, checks the whole of it, and converges the host under the host lock.
  */
 import { formatBsf, parsePciAddress, samePciAddress } from "../model/pci-address.js";
+import { passthruDevicesOf } from "../model/render.js";
 import { documentHash, toDocument } from "../model/document.js";
 import { checkDocumentData, checkGuestAlone } from "../model/validate.js";
 import type { DesiredState, Guest, HostSettings, PptReservation } from "../model/types.js";
@@ -186,7 +187,7 @@ function reservationView(device: string, desired: DesiredState, facts: HostFacts
   const r = desired.ppt.find((p) => samePciAddress(p.device, addr));
   const dev = formatBsf(addr);
   const hw = facts.pci.find((p) => p.device === dev);
-  const user = runtimes.find((g) => (g.pid !== null || g.vm_exists) && g.argv?.some((a) => a.endsWith(`,passthru,${dev}`) || a.includes(`,passthru,${dev},`)));
+  const user = runtimes.find((g) => (g.pid !== null || g.vm_exists) && g.argv !== null && passthruDevicesOf(g.argv).includes(dev));
   return {
     device: dev,
     reserved: !!r,

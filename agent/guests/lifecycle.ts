@@ -15,7 +15,7 @@ import { lockedPid, monitorExecutable } from "../host/native.js";
 import type { HostPaths } from "../host/paths.js";
 import { processAlive } from "../host/pid-lock.js";
 import { readAgentConfig } from "../host/config.js";
-import { renderMonitorSpec, writeMonitorSpec, type MonitorPaths, type MonitorPolicy } from "./monitor-spec.js";
+import { parseArgvFile, renderMonitorSpec, writeMonitorSpec, type MonitorPaths, type MonitorPolicy } from "./monitor-spec.js";
 import { AgentError } from "../model/errors.js";
 
 /** A guest as it really is on the host. */
@@ -64,10 +64,7 @@ export function readIfPresent(path: string): string | null {
 
 function readArgv(path: string): string[] | null {
   const text = readIfPresent(path);
-  if (text === null) return null;
-  const parts = text.split("\0");
-  parts.pop();
-  return parts;
+  return text === null ? null : parseArgvFile(text);
 }
 
 /** The argv with its program path as the host names it (the agent root taken off). */

@@ -63,9 +63,17 @@ export interface MonitorPaths {
   readonly logFile: string;
 }
 
+/** An argv file as the monitor reads it (and as it writes the argv it launched): each argument ended by a NUL. */
 function argvFile(argv: readonly string[]): Buffer {
   for (const a of argv) if (a.includes("\0")) throw new Error(`argument ${JSON.stringify(a)} contains a NUL byte`);
   return Buffer.from(argv.map((a) => `${a}\0`).join(""), "utf8");
+}
+
+/** The arguments of an argv file (the inverse of the writer above). */
+export function parseArgvFile(text: string): string[] {
+  const parts = text.split("\0");
+  parts.pop();
+  return parts;
 }
 
 function rooted(root: string, path: string): string {

@@ -76,6 +76,32 @@ function slotArg(e: SlotEntry): string {
   }
 }
 
+/** One `-s` slot of a bhyve argv, read back: the inverse of the slot renderer above. */
+export interface SlotArg {
+  readonly slot: number;
+  readonly function: number;
+  /** The emulation: passthru, virtio-blk, nvme, ahci-hd, ahci-cd, virtio-net, e1000, hostbridge, lpc, ... */
+  readonly kind: string;
+  /** What follows the emulation, split at commas: the device, path or tap first, then options (rom=, mac=). */
+  readonly config: string[];
+}
+
+/** The `-s` slots of a bhyve argv (as rendered here, or as a running bhyve has it). */
+export function parseSlotArgs(argv: readonly string[]): SlotArg[] {
+  const out: SlotArg[] = [];
+  for (let i = 0; i < argv.length - 1; i++) {
+    if (argv[i] !== "-s") continue;
+    const m = /^(\d+)(?::(\d+))?,([^,]+)(?:,(.*))?$/.exec(argv[i + 1]!);
+    if (m) out.push({ slot: Number(m[1]), function: Number(m[2] ?? 0), kind: m[3]!, config: m[4] === undefined ? [] : m[4].split(",") });
+  }
+  return out;
+}
+
+/** The host devices (B/S/F) a bhyve argv passes through. */
+export function passthruDevicesOf(argv: readonly string[]): string[] {
+  return parseSlotArgs(argv).filter((s) => s.kind === "passthru" && s.config.length > 0).map((s) => s.config[0]!);
+}
+
 /**
  * bhyve's argv for a guest. `-A -H -P` as vm-bhyve passes them (ACPI tables, which 13.x needs
  * asked for; yield the vCPU on HLT; exit on PAUSE), `-S` for wired memory (mandatory with

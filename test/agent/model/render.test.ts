@@ -8,6 +8,8 @@ import {
   packPptdevs,
   parsePciAddress,
   renderBhyveArgv,
+  parseSlotArgs,
+  passthruDevicesOf,
   renderBhyveloadArgv,
   renderLoaderConf,
   renderState,
@@ -136,4 +138,28 @@ test("renderState is the JSON of the render command", () => {
   assert.deepEqual(Object.keys(out.guests), ["ml1", "fw1"]);
   assert.deepEqual(Object.keys(out.bhyveload), ["fw1"]);
   assert.deepEqual(out.loader_conf, { vmm_load: "YES", pptdevs: "3/0/0 3/0/1 4/0/1" });
+});
+
+test("the slots of a rendered argv read back: the inverse of the slot renderer", () => {
+  const r = checkDocumentData({
+    ppt: [{ device: "3/0/0" }, { device: "3/0/1" }],
+    guests: [{
+      name: "g", cpus: 2, memory: "2G", bootrom: "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd",
+      disks: [{ path: "/dev/zvol/zroot/vm/g", type: "nvme" }], nics: [{ tap: "tap3", mac: "58:9c:fc:00:00:01" }],
+      passthru: [{ device: "3/0/0", slot: 6, rom: "/vm/vbios.rom" }, { device: "pci0:3:0:1", slot: 6, function: 1 }],
+    }],
+  });
+  assert.ok(r.ok);
+  const argv = renderBhyveArgv(r.state.guests[0]!);
+  const slots = parseSlotArgs(argv);
+  assert.deepEqual(slots.map((s) => [s.slot, s.function, s.kind, s.config]), [
+    [0, 0, "hostbridge", []],
+    [4, 0, "nvme", ["/dev/zvol/zroot/vm/g"]],
+    [6, 0, "passthru", ["3/0/0", "rom=/vm/vbios.rom"]],
+    [6, 1, "passthru", ["3/0/1"]],
+    [15, 0, "virtio-net", ["tap3", "mac=58:9c:fc:00:00:01"]],
+    [31, 0, "lpc", []],
+  ]);
+  assert.deepEqual(passthruDevicesOf(argv), ["3/0/0", "3/0/1"]);
+  assert.deepEqual(passthruDevicesOf(["/usr/sbin/bhyve", "-s", "5,passthru", "g"]), [], "a slot without its device names none");
 });
