@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { test } from "node:test";
-import { repoPath } from "./helpers.js";
+import { repoPath } from "./support/helpers.js";
 
 const pkg = JSON.parse(readFileSync(repoPath("package.json"), "utf8"));
 

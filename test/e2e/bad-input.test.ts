@@ -9,9 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CdktfProject } from "../../provider/cli/lib/cdktf-project.js";
-import { prerequisite, repoPath } from "../helpers.js";
+import { prerequisite, repoPath } from "../support/helpers.js";
 import { explain, gpuHostProject, removeWork, snapshot, type HostSnapshot } from "./e2e-helpers.js";
-import { SshdFleet, sshdSkipReason, type SshdHost } from "./sshd-hosts.js";
+import { SshdFleet, sshdSkipReason, type SshdHost } from "../support/sshd-hosts.js";
 
 const skip = sshdSkipReason();
 

@@ -15,12 +15,12 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { AgentCallError, AgentConnection } from "../../provider/ssh/agent-client.js";
 import { ShellSession } from "../../provider/ssh/shell-session.js";
-import { FW, until } from "../agent/agent-helpers.js";
-import { runBin } from "../cli-helpers.js";
-import { prerequisite, repoPath } from "../helpers.js";
-import { sshKeyPair, TerraformDir } from "../provider/tf-helpers.js";
+import { FW, until } from "../support/agent-host.js";
+import { runBin } from "../support/cli.js";
+import { prerequisite, repoPath } from "../support/helpers.js";
+import { sshKeyPair, TerraformDir } from "../support/terraform.js";
 import { PROVIDER_VERSION } from "../../provider/version.js";
-import { SshdFleet, sshdSkipReason, type SshdHost } from "./sshd-hosts.js";
+import { SshdFleet, sshdSkipReason, type SshdHost } from "../support/sshd-hosts.js";
 
 const skip = sshdSkipReason();
 

@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { prerequisite, repoPath } from "../helpers.js";
+import { prerequisite, repoPath } from "../support/helpers.js";
 import { after, before, describe, test } from "node:test";
-import { until } from "../agent/agent-helpers.js";
+import { until } from "../support/agent-host.js";
 import { explain, fleetProject, gpuHostProject, removeWork, snapshot, type HostSnapshot } from "./e2e-helpers.js";
-import { SshdFleet, sshdSkipReason, type SshdHost } from "./sshd-hosts.js";
+import { SshdFleet, sshdSkipReason, type SshdHost } from "../support/sshd-hosts.js";
 
 const skip = sshdSkipReason();
 

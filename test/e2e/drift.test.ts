@@ -8,10 +8,10 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { guestAction, rebootSandbox } from "../../sandbox/host.js";
-import { until } from "../agent/agent-helpers.js";
+import { until } from "../support/agent-host.js";
 import { explain, gpuHostProject, removeWork, snapshot } from "./e2e-helpers.js";
-import { prerequisite } from "../helpers.js";
-import { SshdFleet, sshdSkipReason, type SshdHost } from "./sshd-hosts.js";
+import { prerequisite } from "../support/helpers.js";
+import { SshdFleet, sshdSkipReason, type SshdHost } from "../support/sshd-hosts.js";
 
 const skip = sshdSkipReason();
 

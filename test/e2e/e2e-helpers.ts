@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CdktfProject, type RunOutcome } from "../../provider/cli/lib/cdktf-project.js";
-import { repoPath } from "../helpers.js";
-import type { SshdFleet, SshdHost } from "./sshd-hosts.js";
+import { repoPath } from "../support/helpers.js";
+import type { SshdFleet, SshdHost } from "../support/sshd-hosts.js";
 
 /** What a host looks like from outside: loader.conf, ppt bindings, guests. */
 export interface HostSnapshot {

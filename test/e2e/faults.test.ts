@@ -9,11 +9,11 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { MANAGED_END, parseLoaderConf } from "../../agent/parse/loader-conf.js";
 import { STOCK_LOADER_CONF } from "../../sandbox/host.js";
-import { until } from "../agent/agent-helpers.js";
+import { until } from "../support/agent-host.js";
 import type { RunOutcome } from "../../provider/cli/lib/cdktf-project.js";
 import { explain, fleetProject, gpuHostProject, removeWork, snapshot } from "./e2e-helpers.js";
-import { prerequisite } from "../helpers.js";
-import { SshdFleet, sshdSkipReason, type SshdHost } from "./sshd-hosts.js";
+import { prerequisite } from "../support/helpers.js";
+import { SshdFleet, sshdSkipReason, type SshdHost } from "../support/sshd-hosts.js";
 import { TcpCutter } from "./tcp-cutter.js";
 
 const skip = sshdSkipReason();

@@ -13,10 +13,10 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { guestAction } from "../../sandbox/host.js";
-import { until } from "../agent/agent-helpers.js";
-import { prerequisite, repoPath } from "../helpers.js";
+import { until } from "../support/agent-host.js";
+import { prerequisite, repoPath } from "../support/helpers.js";
 import { explain, fleetProject, removeWork } from "./e2e-helpers.js";
-import { SshdFleet, sshdSkipReason, type SshdHost } from "./sshd-hosts.js";
+import { SshdFleet, sshdSkipReason, type SshdHost } from "../support/sshd-hosts.js";
 
 const skip = sshdSkipReason();
 

@@ -13,9 +13,9 @@ import { after, before, describe, test } from "node:test";
 import { readAudit } from "../../agent/host/audit.js";
 import { HostPaths } from "../../agent/host/paths.js";
 import { AgentCallError, AgentConnection } from "../../provider/ssh/agent-client.js";
-import { FAST_CONFIG, FW } from "../agent/agent-helpers.js";
-import { prerequisite } from "../helpers.js";
-import { SshdFleet, sshdSkipReason, type SshdHost } from "./sshd-hosts.js";
+import { FAST_CONFIG, FW } from "../support/agent-host.js";
+import { prerequisite } from "../support/helpers.js";
+import { SshdFleet, sshdSkipReason, type SshdHost } from "../support/sshd-hosts.js";
 
 const skip = sshdSkipReason();
 

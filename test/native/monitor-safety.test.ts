@@ -15,11 +15,11 @@ import { OWNER_FILE, renderMonitorSpec, writeMonitorSpec } from "../../agent/gue
 import { loadNativeProbe, monitorExecutable } from "../../agent/host/native.js";
 import { guestAction, rebootSandbox, STOCK_LOADER_CONF } from "../../sandbox/host.js";
 import { processAlive } from "../../sandbox/machine.js";
-import { AgentHost } from "../agent/agent-helpers.js";
-import { TestSandbox, UEFI } from "../sandbox/sandbox-helpers.js";
+import { AgentHost } from "../support/agent-host.js";
+import { TestSandbox, FW } from "../support/sandbox.js";
 import { guest, MonitoredGuest, TEST_POLICY } from "./monitor-helpers.js";
 
-const uefiGuest = (name: string) => guest({ name, cpus: 1, memory: "512M", bootrom: UEFI });
+const uefiGuest = (name: string) => guest({ name, cpus: 1, memory: "512M", bootrom: FW });
 const foreignMessage = (name: string) =>
   `bhyve-monitor: a VM named ${name} exists that the agent did not create; not touching it (rename the guest, or stop that VM yourself)\n`;
 const hasProc = existsSync("/proc/self/environ") && existsSync("/proc/self/fd");

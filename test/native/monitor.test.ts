@@ -6,11 +6,11 @@ import { after, before, describe, test } from "node:test";
 import { monitorExecutable } from "../../agent/host/native.js";
 import { guestAction, ignoreAcpi, rebootSandbox, STOCK_LOADER_CONF } from "../../sandbox/host.js";
 import { processAlive } from "../../sandbox/machine.js";
-import { TestSandbox, UEFI } from "../sandbox/sandbox-helpers.js";
+import { TestSandbox, FW } from "../support/sandbox.js";
 import { guest, MonitoredGuest, rssKiB, TEST_POLICY } from "./monitor-helpers.js";
 
 const uefiGuest = (name: string, extra: Record<string, unknown> = {}) =>
-  guest({ name, cpus: 1, memory: "512M", bootrom: UEFI, ...extra });
+  guest({ name, cpus: 1, memory: "512M", bootrom: FW, ...extra });
 
 describe("bhyve-monitor runs one guest's bhyve and applies bhyve(8)'s exit codes", () => {
   const sb = new TestSandbox("intel-vtd");

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { loadNativeProbe, monitorExecutable } from "../../agent/host/native.js";
 import { decodeCpuid } from "../../agent/parse/cpuid.js";
-import { prerequisite } from "../helpers.js";
+import { prerequisite } from "../support/helpers.js";
 
 const native = loadNativeProbe();
 

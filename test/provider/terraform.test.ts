@@ -5,12 +5,12 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { guestAction } from "../../sandbox/host.js";
 import { makeTlsIdentity } from "../../provider/plugin/cert.js";
-import { repoPath } from "../helpers.js";
-import { until } from "../agent/agent-helpers.js";
-import { sshHost, sshKeyPair, TerraformDir, type SshHost } from "./tf-helpers.js";
+import { repoPath } from "../support/helpers.js";
+import { until } from "../support/agent-host.js";
+import { sshHost, sshKeyPair, TerraformDir, type SshHost } from "../support/terraform.js";
 
 const user = sshKeyPair();
-const FW = "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd";
+import { FW } from "../support/sandbox.js";
 
 describe("the provider through the real terraform CLI, against a sandbox host over SSH", () => {
   let h: SshHost;

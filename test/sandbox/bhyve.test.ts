@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { guestAction, rebootSandbox, STOCK_LOADER_CONF } from "../../sandbox/host.js";
 import { PAGE_SIZE } from "../../sandbox/machine.js";
-import { TestSandbox, UEFI } from "./sandbox-helpers.js";
+import { TestSandbox, FW } from "../support/sandbox.js";
 
 const BASE = ["-A", "-H", "-P", "-s", "0,hostbridge", "-s", "31,lpc"];
-const uefi = (name: string, ...extra: string[]): string[] => ["-c", "2", "-m", "2G", ...BASE, "-l", `bootrom,${UEFI}`, ...extra, name];
+const uefi = (name: string, ...extra: string[]): string[] => ["-c", "2", "-m", "2G", ...BASE, "-l", `bootrom,${FW}`, ...extra, name];
 
 async function withPptBoot(sb: TestSandbox, pptdevs: string, extra = ""): Promise<void> {
   writeFileSync(join(sb.root, "boot/loader.conf"), `${STOCK_LOADER_CONF}vmm_load="YES"\npptdevs="${pptdevs}"\n${extra}`);
@@ -162,12 +162,12 @@ describe("wired memory counts against vm.max_user_wired", () => {
 
   test("a wired guest over the limit fails; unwired guests do not count", async () => {
     assert.equal(sb.run("sysctl", ["vm.max_user_wired=524288"]).status, 0); // 2 GiB
-    const a = sb.start("bhyve", ["-c", "1", "-m", "1536M", "-S", ...BASE, "-l", `bootrom,${UEFI}`, "w1"]);
+    const a = sb.start("bhyve", ["-c", "1", "-m", "1536M", "-S", ...BASE, "-l", `bootrom,${FW}`, "w1"]);
     await sb.waitRunning("w1");
-    const b = sb.run("bhyve", ["-c", "1", "-m", "1G", "-S", ...BASE, "-l", `bootrom,${UEFI}`, "w2"]);
+    const b = sb.run("bhyve", ["-c", "1", "-m", "1G", "-S", ...BASE, "-l", `bootrom,${FW}`, "w2"]);
     assert.equal(b.status, 4);
     assert.equal(b.stderr, "Unable to setup memory (12)\n");
-    const c = sb.start("bhyve", ["-c", "1", "-m", "4G", ...BASE, "-l", `bootrom,${UEFI}`, "w3"]);
+    const c = sb.start("bhyve", ["-c", "1", "-m", "4G", ...BASE, "-l", `bootrom,${FW}`, "w3"]);
     await sb.waitRunning("w3");
     process.kill(a.child.pid!, "SIGTERM");
     process.kill(c.child.pid!, "SIGTERM");

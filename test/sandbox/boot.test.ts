@@ -6,7 +6,7 @@ import { parseDmesgBoot } from "../../agent/parse/dmesg-boot.js";
 import { parsePciconf } from "../../agent/parse/pciconf.js";
 import { parseSysctl } from "../../agent/parse/sysctl.js";
 import { rebootSandbox, STOCK_LOADER_CONF } from "../../sandbox/host.js";
-import { TestSandbox, UEFI } from "./sandbox-helpers.js";
+import { TestSandbox, FW } from "../support/sandbox.js";
 
 function drivers(sb: TestSandbox): Record<string, string> {
   return Object.fromEntries(parsePciconf(sb.run("pciconf", ["-l"]).stdout).entries.map((e) => [e.device, e.name]));
@@ -63,7 +63,7 @@ describe("reboot applies loader.conf as FreeBSD does", () => {
   test("a reboot kills running guests and empties /dev/vmm", async () => {
     setLoaderConf(sb, 'vmm_load="YES"\n');
     await rebootSandbox(sb.root);
-    const g = sb.start("bhyve", ["-c", "1", "-m", "512M", "-s", "0,hostbridge", "-s", "31,lpc", "-l", `bootrom,${UEFI}`, "g1"]);
+    const g = sb.start("bhyve", ["-c", "1", "-m", "512M", "-s", "0,hostbridge", "-s", "31,lpc", "-l", `bootrom,${FW}`, "g1"]);
     await sb.waitRunning("g1");
     assert.deepEqual(readdirSync(join(sb.root, "dev/vmm")), ["g1"]);
     const before = sb.machine().bootCount;
@@ -97,7 +97,7 @@ describe("AMD-Vi: hw.vmm.amdvi.enable is 0 until loader.conf sets it", () => {
   test("passthrough fails while hw.vmm.amdvi.enable is 0, with vmm's hint in the kernel messages, and works once it is 1", async () => {
     setLoaderConf(sb, 'vmm_load="YES"\npptdevs="4/0/1"\n');
     await rebootSandbox(sb.root);
-    const args = ["-c", "1", "-m", "1G", "-S", "-s", "0,hostbridge", "-s", "5,passthru,4/0/1", "-s", "31,lpc", "-l", `bootrom,${UEFI}`];
+    const args = ["-c", "1", "-m", "1G", "-S", "-s", "0,hostbridge", "-s", "5,passthru,4/0/1", "-s", "31,lpc", "-l", `bootrom,${FW}`];
     const r = sb.run("bhyve", [...args, "nic0"]);
     assert.equal(r.status, 4);
     assert.equal(r.stderr, "bhyve: PCI device at 4/0/1 is not using the ppt(4) driver\nDevice emulation initialization error: Device not configured\n");
@@ -131,7 +131,7 @@ describe("hw.vmm.iommu.enable=0 turns passthrough off", () => {
     await rebootSandbox(sb.root);
     assert.equal(sb.run("sysctl", ["-n", "hw.vmm.iommu.enable"]).stdout, "0\n");
     assert.equal(drivers(sb)["4/0/1"], "ppt0");
-    const r = sb.run("bhyve", ["-c", "1", "-m", "1G", "-S", "-s", "0,hostbridge", "-s", "5,passthru,4/0/1", "-s", "31,lpc", "-l", `bootrom,${UEFI}`, "g"]);
+    const r = sb.run("bhyve", ["-c", "1", "-m", "1G", "-S", "-s", "0,hostbridge", "-s", "5,passthru,4/0/1", "-s", "31,lpc", "-l", `bootrom,${FW}`, "g"]);
     assert.equal(r.status, 4);
     assert.equal(r.stderr, "bhyve: PCI device at 4/0/1 is not using the ppt(4) driver\nDevice emulation initialization error: Device not configured\n");
   });
@@ -151,7 +151,7 @@ describe("no-ept: vmm.ko refuses to load", () => {
     assert.match(dmesg, /^vmx_init: processor does not support desired secondary processor-based controls$/m);
     assert.ok(!parseDmesgBoot(dmesg).vtx!.features.includes("EPT"));
     assert.equal(drivers(sb)["2/0/0"], "em0", "no vmm, no ppt");
-    const b = sb.run("bhyve", ["-c", "1", "-m", "512M", "-s", "0,hostbridge", "-s", "31,lpc", "-l", `bootrom,${UEFI}`, "g"]);
+    const b = sb.run("bhyve", ["-c", "1", "-m", "512M", "-s", "0,hostbridge", "-s", "31,lpc", "-l", `bootrom,${FW}`, "g"]);
     assert.equal(b.status, 4);
     assert.equal(b.stderr, "vm_create: No such file or directory\n");
   });
@@ -165,7 +165,7 @@ describe("no-iommu: passthrough fails at the first VM", () => {
     setLoaderConf(sb, 'vmm_load="YES"\npptdevs="2/0/0"\n');
     await rebootSandbox(sb.root);
     assert.equal(drivers(sb)["2/0/0"], "ppt0");
-    const b = sb.run("bhyve", ["-c", "1", "-m", "512M", "-S", "-s", "0,hostbridge", "-s", "5,passthru,2/0/0", "-s", "31,lpc", "-l", `bootrom,${UEFI}`, "g"]);
+    const b = sb.run("bhyve", ["-c", "1", "-m", "512M", "-S", "-s", "0,hostbridge", "-s", "5,passthru,2/0/0", "-s", "31,lpc", "-l", `bootrom,${FW}`, "g"]);
     assert.equal(b.status, 4);
     assert.equal(b.stderr, "bhyve: PCI device at 2/0/0 is not using the ppt(4) driver\nDevice emulation initialization error: Device not configured\n");
     assert.equal(sb.run("sysctl", ["-n", "hw.vmm.iommu.initialized"]).stdout, "0\n");

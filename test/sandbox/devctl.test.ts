@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parsePciconf } from "../../agent/parse/pciconf.js";
 import { rebootSandbox, STOCK_LOADER_CONF } from "../../sandbox/host.js";
-import { TestSandbox, UEFI } from "./sandbox-helpers.js";
+import { TestSandbox, FW } from "../support/sandbox.js";
 
 function driverOf(sb: TestSandbox, device: string): string {
   return parsePciconf(sb.run("pciconf", ["-l"]).stdout).entries.find((e) => e.device === device)!.name;
@@ -71,7 +71,7 @@ describe("devctl set/clear driver, as devctl(8) and ppt(4) behave", () => {
   describe("while a VM holds the device", () => {
     let guest: ReturnType<TestSandbox["start"]>;
     before(async () => {
-      guest = sb.start("bhyve", ["-c", "1", "-m", "1G", "-S", "-s", "0,hostbridge", "-s", "5,passthru,4/0/1", "-s", "31,lpc", "-l", `bootrom,${UEFI}`, "nic1"]);
+      guest = sb.start("bhyve", ["-c", "1", "-m", "1G", "-S", "-s", "0,hostbridge", "-s", "5,passthru,4/0/1", "-s", "31,lpc", "-l", `bootrom,${FW}`, "nic1"]);
       await sb.waitRunning("nic1");
     });
 

@@ -5,10 +5,10 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parsePciconf } from "../../agent/parse/pciconf.js";
 import { rebootSandbox, STOCK_LOADER_CONF } from "../../sandbox/host.js";
-import { TestSandbox, UEFI } from "./sandbox-helpers.js";
+import { TestSandbox, FW } from "../support/sandbox.js";
 
 const BASE = ["-s", "0,hostbridge", "-s", "31,lpc"];
-const uefi = (name: string, ...extra: string[]): string[] => ["-c", "1", "-m", "1G", ...BASE, "-l", `bootrom,${UEFI}`, ...extra, name];
+const uefi = (name: string, ...extra: string[]): string[] => ["-c", "1", "-m", "1G", ...BASE, "-l", `bootrom,${FW}`, ...extra, name];
 const DISK = "/dev/zvol/zroot/vm/fw1";
 
 async function boot(sb: TestSandbox, extra: string): Promise<void> {
@@ -92,7 +92,7 @@ describe("intel-vtd (14.3)", () => {
   });
 
   test("item 7: vCPUs above hw.vmm.maxcpu fail in vm_set_topology (71); a zero MAC and wired memory beyond the host's are refused", () => {
-    const cpus = sb.run("bhyve", ["-c", "25", "-m", "1G", ...BASE, "-l", `bootrom,${UEFI}`, "c1"]);
+    const cpus = sb.run("bhyve", ["-c", "25", "-m", "1G", ...BASE, "-l", `bootrom,${FW}`, "c1"]);
     assert.deepEqual([cpus.status, cpus.stderr], [71, "bhyve: vm_set_topology\n"]);
     assert.equal(sb.run("sysctl", ["-n", "hw.vmm.maxcpu"]).stdout, "24\n");
     const mac = sb.run("bhyve", uefi("m1", "-s", "5,virtio-net,tap0,mac=00:00:00:00:00:00"));
@@ -100,7 +100,7 @@ describe("intel-vtd (14.3)", () => {
     const multi = sb.run("bhyve", uefi("m2", "-s", "5,virtio-net,tap0,mac=01:00:5e:00:00:01"));
     assert.equal(multi.stderr.split("\n")[0], "Invalid MAC 01:00:5e:00:00:01");
     assert.equal(sb.run("sysctl", ["vm.max_user_wired=100000000"]).status, 0);
-    const big = sb.run("bhyve", ["-c", "1", "-m", "80G", "-S", ...BASE, "-l", `bootrom,${UEFI}`, "w1"]);
+    const big = sb.run("bhyve", ["-c", "1", "-m", "80G", "-S", ...BASE, "-l", `bootrom,${FW}`, "w1"]);
     assert.deepEqual([big.status, big.stderr], [4, "Unable to setup memory (12)\n"], "64 GiB host");
     for (const vm of ["c1", "m1", "m2", "w1"]) sb.run("bhyvectl", [`--vm=${vm}`, "--destroy"]);
   });

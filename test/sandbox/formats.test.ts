@@ -7,7 +7,7 @@ import { parseSysctl, parseSysctlUnknown } from "../../agent/parse/sysctl.js";
 import { PROFILES } from "../../sandbox/profiles.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { TestSandbox } from "./sandbox-helpers.js";
+import { TestSandbox } from "../support/sandbox.js";
 
 const noStack = (s: string): void => assert.ok(!/^\s+at .+:\d+:\d+\)?$/m.test(s), `stack trace printed:\n${s}`);
 

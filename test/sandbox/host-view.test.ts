@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { parseIfconfig, parseRouteGet } from "../../agent/parse/network.js";
 import { parseGeomStatus, parseSwapctl } from "../../agent/parse/storage.js";
-import { runBin } from "../cli-helpers.js";
-import { TestSandbox } from "./sandbox-helpers.js";
+import { runBin } from "../support/cli.js";
+import { TestSandbox } from "../support/sandbox.js";
 
 describe("the sandbox host's own network and storage, as its tools show them", () => {
   const boxes: TestSandbox[] = [];

@@ -7,8 +7,8 @@ import { destroySandbox } from "../../sandbox/host.js";
 import { processAlive } from "../../sandbox/machine.js";
 import { PROFILES } from "../../sandbox/profiles.js";
 import { TOOL_PATHS } from "../../sandbox/tool-paths.js";
-import { runBin } from "../cli-helpers.js";
-import { TestSandbox, UEFI } from "./sandbox-helpers.js";
+import { runBin } from "../support/cli.js";
+import { TestSandbox, FW } from "../support/sandbox.js";
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), "cdktf-bhyve-host-"));
 
@@ -31,7 +31,7 @@ describe("bhyve-sandbox, as a user runs it", () => {
       assert.ok(statSync(join(dir, rel)).mode & 0o111, `${rel} is executable`);
       assert.match(readFileSync(join(dir, rel), "utf8"), /^#!\S+node\S* \S+sandbox-tool\.mjs\n$/);
     }
-    for (const rel of ["boot/loader.conf", "var/run/dmesg.boot", "dev/vmm", UEFI.slice(1), "dev/zvol/zroot/vm/ml1", "dev/zvol/zroot/vm/fw1"]) {
+    for (const rel of ["boot/loader.conf", "var/run/dmesg.boot", "dev/vmm", FW.slice(1), "dev/zvol/zroot/vm/ml1", "dev/zvol/zroot/vm/fw1"]) {
       assert.ok(existsSync(join(dir, rel)), rel);
     }
     assert.match(readFileSync(join(dir, "boot/loader.conf"), "utf8"), /^zfs_load="YES"$/m);
@@ -76,7 +76,7 @@ describe("bhyve-sandbox, as a user runs it", () => {
 describe("destroy stops the sandbox's guests by PID", () => {
   test("running guests are killed and the tree removed", async () => {
     const sb = new TestSandbox("intel-vtd");
-    const g = sb.start("bhyve", ["-c", "1", "-m", "512M", "-s", "0,hostbridge", "-s", "31,lpc", "-l", `bootrom,${UEFI}`, "k1"]);
+    const g = sb.start("bhyve", ["-c", "1", "-m", "512M", "-s", "0,hostbridge", "-s", "31,lpc", "-l", `bootrom,${FW}`, "k1"]);
     await sb.waitRunning("k1");
     const pid = g.child.pid!;
     await destroySandbox(sb.root);
@@ -93,7 +93,7 @@ describe("fifty sandbox guests at once", () => {
 
   test("all run together, each its own bhyve process, and all stop with the sandbox", async () => {
     const guests = Array.from({ length: 50 }, (_, i) =>
-      sb.start("bhyve", ["-c", "1", "-m", "256M", "-s", "0,hostbridge", "-s", "31,lpc", "-l", `bootrom,${UEFI}`, `vm${i}`]));
+      sb.start("bhyve", ["-c", "1", "-m", "256M", "-s", "0,hostbridge", "-s", "31,lpc", "-l", `bootrom,${FW}`, `vm${i}`]));
     await Promise.all(guests.map((_, i) => sb.waitRunning(`vm${i}`, 60_000)));
     const vms = Object.values(sb.machine().vms);
     assert.equal(vms.length, 50);

@@ -8,7 +8,7 @@ import { parseIfconfig, parseRouteGet } from "../../agent/parse/network.js";
 import { parseSysctl } from "../../agent/parse/sysctl.js";
 import { camSimDevice, parseCamDevlist, parseMount, parseZpoolDevices } from "../../agent/parse/storage.js";
 import { rebootSandbox, setSandboxNetwork, STOCK_LOADER_CONF } from "../../sandbox/host.js";
-import { TestSandbox } from "./sandbox-helpers.js";
+import { TestSandbox } from "../support/sandbox.js";
 
 async function boot(sb: TestSandbox, loaderConf: string): Promise<void> {
   writeFileSync(join(sb.root, "boot/loader.conf"), loaderConf);

@@ -20,8 +20,8 @@ import { decodeDesired } from "../../agent/engine/service.js";
 import { decodeAgentState, previousStateFile } from "../../agent/host/state.js";
 import { readGuest } from "../../agent/guests/lifecycle.js";
 import { readMachine } from "../../sandbox/machine.js";
-import { repoPath } from "../helpers.js";
-import { AgentHost, FW } from "../agent/agent-helpers.js";
+import { repoPath } from "../support/helpers.js";
+import { AgentHost, FW } from "../support/agent-host.js";
 
 const AGENT = repoPath("dist/bhyve-agent.mjs");
 

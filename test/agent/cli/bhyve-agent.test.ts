@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { runBin } from "../../cli-helpers.js";
-import { repoPath } from "../../helpers.js";
+import { runBin } from "../../support/cli.js";
+import { repoPath } from "../../support/helpers.js";
 
 const EXAMPLE = "examples/gpu-host/host.yaml";
 const noStack = (s: string): void => assert.ok(!/^\s+at /m.test(s), `a stack trace was printed:\n${s}`);

@@ -9,7 +9,7 @@ import { readInput } from "../../../agent/cli/read-input.js";
 import { renderCommand } from "../../../agent/cli/render.js";
 import { validateCommand } from "../../../agent/cli/validate.js";
 import { MAX_DOCUMENT_BYTES } from "../../../agent/model/index.js";
-import { runBin } from "../../cli-helpers.js";
+import { runBin } from "../../support/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "bhyve-doc-input-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { after, describe, test } from "node:test";
-import { repoPath } from "../../helpers.js";
-import { AgentHost, FW, until } from "../agent-helpers.js";
+import { repoPath } from "../../support/helpers.js";
+import { AgentHost, FW, until } from "../../support/agent-host.js";
 
 const DOC = JSON.stringify({
   ppt: [{ device: "4/0/1", bind: "live" }],

@@ -6,8 +6,8 @@ import { readAudit } from "../../../agent/host/audit.js";
 import { previousStateFile } from "../../../agent/host/state.js";
 import { readGuest } from "../../../agent/guests/lifecycle.js";
 import { rebootSandbox } from "../../../sandbox/host.js";
-import { repoPath } from "../../helpers.js";
-import { AgentHost, FW } from "../agent-helpers.js";
+import { repoPath } from "../../support/helpers.js";
+import { AgentHost, FW } from "../../support/agent-host.js";
 
 const guest = (name: string) => ({ name, cpus: 1, memory: "256M", bootrom: FW });
 const DOC1 = JSON.stringify({ guests: [guest("keep1")] });

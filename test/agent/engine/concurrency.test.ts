@@ -5,8 +5,9 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { hostLockHeld, onHostLockWait, withHostLock } from "../../../agent/host/host-lock.js";
 import { getHost, getReservation, status } from "../../../agent/engine/service.js";
-import { repoPath } from "../../helpers.js";
-import { AgentHost, FW } from "../agent-helpers.js";
+import { repoPath } from "../../support/helpers.js";
+import { AgentHost, FW } from "../../support/agent-host.js";
+import { until } from "../../support/wait.js";
 
 const AGENT = repoPath("dist/bhyve-agent.mjs");
 
@@ -30,15 +31,6 @@ function applyProcess(root: string, doc: unknown): { done: Promise<{ code: numbe
   });
   const done = new Promise<{ code: number | null; stdout: string; ms: number }>((res) => child.on("close", (code) => res({ code, stdout, ms: Date.now() - started })));
   return { done, pid: child.pid!, stderr: () => stderr };
-}
-
-/** Waits until `check()` is true, with a generous deadline. */
-async function until(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const WAITING = /waiting for the host lock .*host\.lock \(held by pid (\d+)\)/;

@@ -7,8 +7,8 @@ import { rebootSandbox, guestAction, ignoreAcpi } from "../../../sandbox/host.js
 import { readLoaderConf, writeManagedSettings } from "../../../agent/host/loader-conf-store.js";
 import { autostart, getGuest, getReservation, status, setGuestState, deleteGuestByName } from "../../../agent/engine/service.js";
 import { readGuest } from "../../../agent/guests/lifecycle.js";
-import { fixture, repoPath } from "../../helpers.js";
-import { AgentHost, FW, until } from "../agent-helpers.js";
+import { fixture, repoPath } from "../../support/helpers.js";
+import { AgentHost, FW, until } from "../../support/agent-host.js";
 
 const EXAMPLE = parse(readFileSync(repoPath("examples/gpu-host/host.yaml"), "utf8")) as Record<string, any>;
 const whats = (items: Array<{ what: string }>): string[] => items.map((i) => i.what);

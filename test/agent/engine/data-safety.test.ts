@@ -8,7 +8,7 @@ import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, symlinkSync, wri
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { setSandboxNetwork } from "../../../sandbox/host.js";
-import { AgentHost, FAST_CONFIG, FW, agentHosts } from "../agent-helpers.js";
+import { AgentHost, FAST_CONFIG, FW, agentHosts } from "../../support/agent-host.js";
 
 type Refusal = Error & { code?: string; problems?: Array<{ path: string; message: string }> };
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, describe, test } from "node:test";
 import { gatherFacts } from "../../../agent/host/facts.js";
-import { AgentHost, FW } from "../agent-helpers.js";
+import { AgentHost, FW } from "../../support/agent-host.js";
 
 describe("host limits at apply: vCPUs and physical memory", () => {
   const h = new AgentHost("intel-vtd");

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { readGuest, vmOwned } from "../../../agent/guests/lifecycle.js";
-import { AgentHost, FW, until } from "../agent-helpers.js";
+import { AgentHost, FW, until } from "../../support/agent-host.js";
 
 const guest = (name: string, state: "running" | "stopped" = "running") => ({ name, cpus: 1, memory: "512M", bootrom: FW, disks: [{ path: "/dev/zvol/zroot/vm/disk0" }], state });
 

@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import { after, describe, test } from "node:test";
 import { agentConfigPath, readAgentConfig } from "../../../agent/host/config.js";
 import { DEFAULT_MONITOR_POLICY } from "../../../agent/guests/monitor-spec.js";
-import { AgentHost } from "../agent-helpers.js";
+import { AgentHost } from "../../support/agent-host.js";
 
 describe("bhyve-agent.conf", () => {
   const h = new AgentHost("intel-vtd");

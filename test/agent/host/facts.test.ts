@@ -5,8 +5,8 @@ import { after, describe, test } from "node:test";
 import { gatherFacts } from "../../../agent/host/facts.js";
 import { HostPaths } from "../../../agent/host/paths.js";
 import { rebootSandbox, STOCK_LOADER_CONF } from "../../../sandbox/host.js";
-import { TestSandbox } from "../../sandbox/sandbox-helpers.js";
-import { fixture } from "../../helpers.js";
+import { TestSandbox } from "../../support/sandbox.js";
+import { fixture } from "../../support/helpers.js";
 
 async function bootWith(sb: TestSandbox, extra: string) {
   writeFileSync(join(sb.root, "boot/loader.conf"), STOCK_LOADER_CONF + extra);

@@ -5,7 +5,7 @@ import { describe, test } from "node:test";
 import { protectedDevices } from "../../../agent/host/protected.js";
 import { setSandboxNetwork } from "../../../sandbox/host.js";
 import { readAudit } from "../../../agent/host/audit.js";
-import { FAST_CONFIG, agentHosts } from "../agent-helpers.js";
+import { FAST_CONFIG, agentHosts } from "../../support/agent-host.js";
 
 const brief = (r: Awaited<ReturnType<typeof protectedDevices>>) => r.devices.map((d) => `${d.device} ${d.name}`);
 

@@ -15,7 +15,7 @@ import { main } from "../../../agent/cli/main.js";
 import { sandboxMain } from "../../../sandbox/cli.js";
 import { UserError } from "../../../agent/cli/errors.js";
 import { MAX_DOCUMENT_BYTES } from "../../../agent/model/index.js";
-import { AgentHost, FW } from "../agent-helpers.js";
+import { AgentHost, FW } from "../../support/agent-host.js";
 import { assertNoLeak, assertUnchanged, label, snapshot } from "./hostile-helpers.js";
 
 const h = new AgentHost("intel-vtd");

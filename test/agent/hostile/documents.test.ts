@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { stringify } from "yaml";
 import { checkDocumentText, checkWholeDocument, decodeDocumentBytes, decodeWholeDocument, MAX_DOCUMENT_BYTES, type CheckResult } from "../../../agent/model/index.js";
-import { clone } from "../../helpers.js";
+import { clone } from "../../support/helpers.js";
 import { assertNoLeak, label } from "./hostile-helpers.js";
 import { isProblemsError } from "../../../agent/model/errors.js";
 

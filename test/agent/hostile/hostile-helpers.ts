@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { repoPath } from "../../helpers.js";
-import type { AgentHost } from "../agent-helpers.js";
+import { repoPath } from "../../support/helpers.js";
+import type { AgentHost } from "../../support/agent-host.js";
 
 /** The checkout the agent runs from: a refusal never names it. */
 const AGENT_DIR = repoPath("").replace(/\/$/, "");

@@ -12,7 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { MAX_LINE_BYTES, serve } from "../../../agent/rpc/server.js";
 import { METHODS } from "../../../agent/rpc/methods.js";
 import { MAX_DOCUMENT_BYTES } from "../../../agent/model/index.js";
-import { AgentHost, FW } from "../agent-helpers.js";
+import { AgentHost, FW } from "../../support/agent-host.js";
 import { assertNoLeak, assertUnchanged, auditLines, label, snapshot } from "./hostile-helpers.js";
 
 const h = new AgentHost("intel-vtd");

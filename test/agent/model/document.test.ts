@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { checkDocumentData, checkDocumentText, documentHash, formatProblems, MAX_DOCUMENT_BYTES, parseDocumentText, toDocument } from "../../../agent/model/index.js";
-import { repoPath } from "../../helpers.js";
+import { repoPath } from "../../support/helpers.js";
 
 const EXAMPLE = readFileSync(repoPath("examples/gpu-host/host.yaml"), "utf8");
 

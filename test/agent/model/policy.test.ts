@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { checkDocumentData } from "../../../agent/model/validate.js";
 import { checkPolicy, decodePolicy, DEFAULT_POLICY, policyDocument, type Policy, type PolicyContext } from "../../../agent/model/policy.js";
 
-const FW = "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd";
+import { FW } from "../../support/sandbox.js";
 const state = (doc: unknown) => {
   const r = checkDocumentData(doc);
   assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));

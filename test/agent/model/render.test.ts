@@ -16,7 +16,7 @@ import {
   type DesiredState,
   type PciAddress,
 } from "../../../agent/model/index.js";
-import { repoPath } from "../../helpers.js";
+import { repoPath } from "../../support/helpers.js";
 
 function example(): DesiredState {
   const r = checkDocumentText(readFileSync(repoPath("examples/gpu-host/host.yaml"), "utf8"));

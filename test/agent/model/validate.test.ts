@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { checkDocumentData, checkDocumentText, formatProblems, type HostContext } from "../../../agent/model/index.js";
-import { clone, repoPath } from "../../helpers.js";
+import { clone, repoPath } from "../../support/helpers.js";
 import { readFileSync } from "node:fs";
 
 /** A valid document: GPU + audio to ml1, NIC port to fw1. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { hasAcpiTable, parseAcpidump } from "../../../agent/parse/acpidump.js";
-import { fixture } from "../../helpers.js";
+import { fixture } from "../../support/helpers.js";
 
 test("Intel host: DMAR present, headers decoded", () => {
   const d = parseAcpidump(fixture("acpidump/constructed-intel-vtd.t.txt"));

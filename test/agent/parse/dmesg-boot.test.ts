@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseDmesgBoot } from "../../../agent/parse/dmesg-boot.js";
-import { fixture } from "../../helpers.js";
+import { fixture } from "../../support/helpers.js";
 
 test("Intel Xeon (FreeBSD 13): VT-x features with EPT and UG", () => {
   const d = parseDmesgBoot(fixture("dmesg/hp-dl360p-gen8-13.0-current.dmesg.boot"));

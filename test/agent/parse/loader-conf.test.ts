@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { effectiveSettings, MANAGED_BEGIN, MANAGED_END, managedAssignments, managedStrayLines, parseLoaderConf, serializeLoaderConf, unmanagedAssignmentsTo, withManagedBlock, withoutManagedBlock } from "../../../agent/parse/loader-conf.js";
-import { fixture } from "../../helpers.js";
+import { fixture } from "../../support/helpers.js";
 import { AgentError } from "../../../agent/model/errors.js";
 
 const FILES = ["bsdinstall-zfs.conf", "odd-valid.conf", "with-managed-block.conf"];

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { locationBsf, parseIfconfig, parseRouteGet } from "../../../agent/parse/network.js";
 import { camSimDevice, diskOf, parseCamDevlist, parseGeomStatus, parseMount, parseSwapctl, parseZpoolDevices } from "../../../agent/parse/storage.js";
 import { nicsBehind } from "../../../agent/host/protected.js";
-import { fixture } from "../../helpers.js";
+import { fixture } from "../../support/helpers.js";
 
 test("ifconfig: a lagg's address and ports", () => {
   const [lagg] = parseIfconfig(fixture("network/lagg-em0-igb0.ifconfig.txt"));

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { isBridge, parsePciconf, parsePciconfRead } from "../../../agent/parse/pciconf.js";
-import { fixture } from "../../helpers.js";
+import { fixture } from "../../support/helpers.js";
 
 test("pciconf -lv (13+ format, spaces after the selector): every entry with its names", () => {
   const { entries, unparsed } = parsePciconf(fixture("pciconf/hp-dl360p-gen8-13.0-current.lv.txt"));

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseSysctl, parseSysctlUnknown, parseSysctlValue, sysctlInt } from "../../../agent/parse/sysctl.js";
-import { fixture } from "../../helpers.js";
+import { fixture } from "../../support/helpers.js";
 
 test("real sysctl output: names and values, values with spaces", () => {
   const m = parseSysctl(fixture("sysctl/amd-epyc-15.0-net-inet-tcp.txt"));

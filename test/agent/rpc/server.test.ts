@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { after, before, describe, test } from "node:test";
-import { repoPath } from "../../helpers.js";
+import { repoPath } from "../../support/helpers.js";
 import { checkDocumentData, documentHash } from "../../../agent/model/index.js";
 import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { AgentHost, FW, until } from "../agent-helpers.js";
+import { AgentHost, FW, until } from "../../support/agent-host.js";
 
 /** An agent rpc process, as the SSH forced command runs it. */
 class RpcSession {

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { execFile, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { test } from "node:test";
-import { runBin } from "../../cli-helpers.js";
-import { repoPath } from "../../helpers.js";
+import { runBin } from "../../support/cli.js";
+import { repoPath } from "../../support/helpers.js";
 
 test("npm run demo: deploys the fleet over SSH, shows drift, heals it, destroys, stops everything, exits 0", async () => {
   const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { pushCommand } from "../../../provider/cli/push.js";
-import { runBin } from "../../cli-helpers.js";
+import { runBin } from "../../support/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "bhyve-push-input-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

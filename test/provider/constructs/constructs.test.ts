@@ -13,13 +13,13 @@ import { GpuHostStack } from "../../../examples/gpu-host/stack.js";
 import { FleetStack } from "../../../examples/fleet/stack.js";
 import { parseInventory } from "../../../examples/fleet/inventory.js";
 import { generateBindings, readTree } from "../../../provider/constructs/generate.js";
-import { repoPath } from "../../helpers.js";
-import { TerraformDir } from "../tf-helpers.js";
+import { repoPath } from "../../support/helpers.js";
+import { TerraformDir } from "../../support/terraform.js";
 import { providerSchemaJson } from "../../../provider/constructs/schema-json.js";
 import { PROVIDER_VERSION } from "../../../provider/version.js";
 
 const KEY = "SHA256:Oq4PqC+Jy1ByjMHQ1Wih/YYrLeJ+3E3nmO2pHRlsC78";
-const FW = "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd";
+import { FW } from "../../support/sandbox.js";
 
 /** Synth output directories made by the tests, removed when the file's tests end. */
 const outdirs: string[] = [];

@@ -4,8 +4,8 @@ import { createServer, type Server, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { AgentCallError, AgentConnection, AgentRpc, fingerprint, parseAddress } from "../../../provider/ssh/agent-client.js";
 import { serveSandboxOverSsh } from "../../../sandbox/ssh-gateway.js";
-import { sshHost, sshKeyPair, type SshHost } from "../tf-helpers.js";
-import { until } from "../../agent/agent-helpers.js";
+import { sshHost, sshKeyPair, type SshHost } from "../../support/terraform.js";
+import { until } from "../../support/agent-host.js";
 
 const user = sshKeyPair();
 const opts = (over: Partial<{ privateKey: string; connectTimeoutMs: number; commandTimeoutMs: number }> = {}) => ({

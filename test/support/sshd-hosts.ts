@@ -18,10 +18,10 @@ import { createConnection, createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { rebootSandbox, setSandboxNetwork } from "../../sandbox/host.js";
-import { AgentHost } from "../agent/agent-helpers.js";
+import { AgentHost } from "./agent-host.js";
 import { shellCommand } from "../../agent/model/shell-quote.js";
-import { repoPath } from "../helpers.js";
-import { sshKeyPair } from "../provider/tf-helpers.js";
+import { repoPath } from "./helpers.js";
+import { sshKeyPair } from "./terraform.js";
 
 /** The uid-0 account with /bin/sh that `.ci/run` creates for these tests. */
 export const E2E_ACCOUNT = "bhyve-e2e";

@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { serveSandboxOverSsh, type GatewayHost } from "../../sandbox/ssh-gateway.js";
 import { ed25519KeyPair } from "../../sandbox/ssh-keys.js";
 import { installMirror } from "../../provider/cli/install-provider.js";
-import { AgentHost } from "../agent/agent-helpers.js";
-import { repoPath } from "../helpers.js";
+import { AgentHost } from "./agent-host.js";
+import { repoPath } from "./helpers.js";
 
 /** A user's SSH key pair. */
 export function sshKeyPair(): { privateKey: string; publicKey: string } {

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { createSandbox, destroySandbox } from "../../sandbox/host.js";
 import { readMachine, type MachineState } from "../../sandbox/machine.js";
 import { TOOL_PATHS, type ToolName } from "../../sandbox/tool-paths.js";
+import { until } from "./wait.js";
 
 /** What a tool run printed and returned. */
 export interface ToolRun {
@@ -49,12 +50,8 @@ export class TestSandbox {
   }
 
   /** Waits until the VM has a running bhyve recorded (or the deadline passes). */
-  async waitRunning(name: string, timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.machine().vms[name]?.process) {
-      if (Date.now() > deadline) throw new Error(`guest ${name} did not start`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+  waitRunning(name: string, timeoutMs = 60_000): Promise<void> {
+    return until(() => !!this.machine().vms[name]?.process, `guest ${name} to start`, timeoutMs);
   }
 
   machine(): MachineState {
@@ -77,5 +74,5 @@ export class TestSandbox {
   }
 }
 
-/** The UEFI firmware path every profile has. */
-export const UEFI = "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd";
+/** The UEFI firmware path of every sandbox host (the edk2-bhyve package's). */
+export const FW = "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd";

@@ -5,8 +5,8 @@ import { after } from "node:test";
 import { HostPaths } from "../../agent/host/paths.js";
 import type { ConvergeResult } from "../../agent/engine/converge.js";
 import { applyDocument, decodeDesired } from "../../agent/engine/service.js";
-import { runBin, type RunResult } from "../cli-helpers.js";
-import { TestSandbox } from "../sandbox/sandbox-helpers.js";
+import { runBin, type RunResult } from "./cli.js";
+import { TestSandbox } from "./sandbox.js";
 
 /** Monitor timings short enough for tests. */
 export const FAST_CONFIG = `monitor:
@@ -62,17 +62,6 @@ export function agentHosts(prepare?: (h: AgentHost) => void): (profile: string) 
   };
 }
 
-/** The UEFI firmware path. */
-export const FW = "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd";
-
-/**
- * Waits until `check()` is true. The deadline only bounds a failure: it is generous (a minute) so
- * that a slow or busy machine (a second copy of the suite running beside this one) cannot eat it.
- */
-export async function until(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** The UEFI firmware path of every sandbox host, and the polling wait: here too for the agent tests. */
+export { FW } from "./sandbox.js";
+export { until } from "./wait.js";

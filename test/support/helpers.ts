@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 
 /** Absolute path of a file under the repository root. */
 export function repoPath(rel: string): string {
-  return fileURLToPath(new URL(`../${rel}`, import.meta.url));
+  return fileURLToPath(new URL(`../../${rel}`, import.meta.url));
 }
 
 /** A fixture's text. */
