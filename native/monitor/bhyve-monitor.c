@@ -506,21 +506,18 @@ read_config(const char *dir)
 		{ "vm_dev", cfg.vm_dev, sizeof(cfg.vm_dev) },
 		{ "owner_file", cfg.owner_file, sizeof(cfg.owner_file) },
 	};
+	/*
+	 * Every key is required: the agent writes them all, and its settings (agent/guests/monitor-spec.ts)
+	 * are the only defaults, so the two can never disagree.
+	 */
+	int number_seen[sizeof(numbers) / sizeof(numbers[0])] = { 0 };
+	int string_seen[sizeof(strings) / sizeof(strings[0])] = { 0 };
 	char *buf, *line, *next, *eq;
 	size_t len, i;
 	int known;
 
 	if (read_file(dir, "monitor.conf", &buf, &len) != 0)
 		return -1;
-	cfg.stop_timeout_ms = 30000;
-	cfg.kill_timeout_ms = 5000;
-	cfg.helper_timeout_ms = 60000;
-	cfg.backoff_initial_ms = 1000;
-	cfg.backoff_max_ms = 60000;
-	cfg.crash_limit = 5;
-	cfg.crash_window_s = 300;
-	cfg.log_max_bytes = 1024 * 1024;
-	strcpy(cfg.restart, "on-reboot");
 	for (line = buf; line != NULL && *line != '\0'; line = next) {
 		next = strchr(line, '\n');
 		if (next != NULL)
@@ -538,6 +535,7 @@ read_config(const char *dir)
 			if (strcmp(line, strings[i].key) != 0)
 				continue;
 			known = 1;
+			string_seen[i] = 1;
 			if (copy_str(strings[i].value, strings[i].size, eq) != 0)
 				conf_bad(line, "too long");
 		}
@@ -545,6 +543,7 @@ read_config(const char *dir)
 			if (strcmp(line, numbers[i].key) != 0)
 				continue;
 			known = 1;
+			number_seen[i] = 1;
 			if (parse_long(eq, numbers[i].value) != 0)
 				conf_bad(line, "expected a whole number, 0 or more");
 		}
@@ -569,6 +568,12 @@ read_config(const char *dir)
 	if (strcmp(cfg.restart, "always") != 0 && strcmp(cfg.restart, "on-reboot") != 0 &&
 	    strcmp(cfg.restart, "never") != 0)
 		conf_bad("restart", "expected always, on-reboot or never");
+	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+		if (!string_seen[i])
+			conf_bad(strings[i].key, "missing");
+	for (i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++)
+		if (!number_seen[i])
+			conf_bad(numbers[i].key, "missing");
 	if (conf_problem[0] != '\0') {
 		errno = EINVAL;
 		return -1;

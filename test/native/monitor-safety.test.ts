@@ -291,6 +291,25 @@ describe("spec files", () => {
       rmSync(base, { recursive: true, force: true });
     }
   });
+  test("every monitor.conf key is required: a missing one is refused by name (the agent's settings are the only defaults)", () => {
+    const base = mkdtempSync(join(tmpdir(), "cdktf-bhyve-spec-"));
+    try {
+      const paths = { root: "/", specDir: join(base, "spec"), runDir: join(base, "run"), logFile: join(base, "g.log") };
+      const whole = renderMonitorSpec(uefiGuest("g"), paths, { ...TEST_POLICY, restart: "on-reboot" })["monitor.conf"]!.toString();
+      for (const key of ["stop_timeout_ms", "kill_timeout_ms", "helper_timeout_ms", "backoff_initial_ms", "backoff_max_ms", "crash_limit", "crash_window_s", "log_max_bytes"]) {
+        assert.match(whole, new RegExp(`^${key}=\\d+$`, "m"), `the agent writes ${key}`);
+        const files = renderMonitorSpec(uefiGuest("g"), paths, { ...TEST_POLICY, restart: "on-reboot" });
+        files["monitor.conf"] = Buffer.from(whole.replace(new RegExp(`^${key}=.*\\n`, "m"), ""));
+        writeMonitorSpec(paths, files);
+        const r = spawnSync(monitorExecutable()!, [paths.specDir], { encoding: "utf8" });
+        assert.equal(r.status, 65, key);
+        assert.equal(r.stderr, `bhyve-monitor: ${paths.specDir}/monitor.conf: ${key}: missing\n`);
+        assert.ok(!existsSync(join(paths.runDir, "monitor.pid")), "nothing was started");
+      }
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("deadline arithmetic", () => {
