@@ -9,6 +9,14 @@ export interface AttributeDef {
   readonly optional?: boolean;
   readonly computed?: boolean;
   readonly sensitive?: boolean;
+  /**
+   * A change of this attribute replaces the resource (destroy, then create), as
+   * terraform-plugin-framework's RequiresReplace plan modifier does. Plans read it with
+   * `replacedAttributes`; no plan function decides it by hand.
+   */
+  readonly requiresReplace?: boolean;
+  /** When two values mean the same (`3/0/0` and `pci0:3:0:0`): no replacement. Default: equal as JSON. */
+  readonly sameValue?: (prior: unknown, proposed: unknown) => boolean;
 }
 
 /** A nested block (HCL `disk { ... }`), as a list of objects. */
@@ -61,4 +69,16 @@ function protoBlock(b: BlockDef): object {
 /** The protocol's Schema message for a block. */
 export function protoSchema(version: number, b: BlockDef): object {
   return { version, block: protoBlock(b) };
+}
+
+/** The attributes declared `requiresReplace` whose value the plan changes: Terraform's requires_replace paths. */
+export function replacedAttributes(b: BlockDef, prior: Readonly<Record<string, unknown>> | null, proposed: Readonly<Record<string, unknown>>): string[][] {
+  if (!prior) return [];
+  return Object.entries(b.attributes)
+    .filter(([k, a]) => a.requiresReplace && !(a.sameValue ?? sameJson)(prior[k], proposed[k]))
+    .map(([k]) => [k]);
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }

@@ -4,7 +4,7 @@ import { isUnknown, UNKNOWN } from "../plugin/values.js";
 
 /** The address and host_key attributes every resource has. */
 export const CONNECTION_ATTRIBUTES = {
-  address: { type: "string", required: true, description: "The host's SSH address: host or host:port (port 22 by default). Changing it replaces the resource." },
+  address: { type: "string", required: true, requiresReplace: true, description: "The host's SSH address: host or host:port (port 22 by default). Changing it replaces the resource." },
   host_key: { type: "string", required: true, description: "The host's SSH host key fingerprint, SHA256:... as ssh-keygen -l prints it. The connection is refused when the host offers another key." },
 } as const;
 

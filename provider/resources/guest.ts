@@ -12,7 +12,7 @@ import { formatProblems } from "../../agent/model/problems.js";
 import { GUEST_UP_STATES, type ChangeResult } from "../../agent/rpc/protocol.js";
 import { renderBhyveArgv } from "../../agent/model/render.js";
 import type { Guest } from "../../agent/model/types.js";
-import type { BlockDef } from "../plugin/schema.js";
+import { replacedAttributes, type BlockDef } from "../plugin/schema.js";
 import { DiagnosticError, type Diagnostic, type ObjectValue, type ResourceDef } from "../plugin/types.js";
 import { containsUnknown, isUnknown, UNKNOWN, type Value } from "../plugin/values.js";
 import { resultDiagnostics, toDiagnostic, type ProviderContext } from "./context.js";
@@ -23,7 +23,7 @@ const schema: BlockDef = {
   attributes: {
     id: { type: "string", computed: true, description: "ADDRESS/NAME." },
     ...CONNECTION_ATTRIBUTES,
-    name: { type: "string", required: true, description: "The VM name: 1-31 of A-Z a-z 0-9 _ . -, starting with a letter or digit. Changing it replaces the guest." },
+    name: { type: "string", required: true, requiresReplace: true, description: "The VM name: 1-31 of A-Z a-z 0-9 _ . -, starting with a letter or digit. Changing it replaces the guest." },
     cpus: { type: "number", required: true, description: "Virtual CPUs." },
     memory: { type: "string", required: true, description: "Memory: bytes or a size with K/M/G/T (32G). At least 128M." },
     bootrom: { type: "string", optional: true, description: "UEFI firmware (e.g. /usr/local/share/uefi-firmware/BHYVE_UEFI.fd). Without it the guest boots with bhyveload from its first disk." },
@@ -205,7 +205,8 @@ export function guestResource(ctx: ProviderContext): ResourceDef {
         const r = typeof p.device === "string" ? parsePciAddress(p.device) : null;
         return { ...p, function: r?.ok ? r.address.function : UNKNOWN };
       });
-      const replace = !!prior && (prior.address !== proposed.address || prior.name !== proposed.name);
+      const requiresReplace = replacedAttributes(schema, prior, proposed);
+      const replace = requiresReplace.length > 0;
       const diags: Diagnostic[] = [];
       let commandLine: Value = UNKNOWN;
       if (!containsUnknown(planned)) {
@@ -224,7 +225,7 @@ export function guestResource(ctx: ProviderContext): ResourceDef {
       if (prior && !replace && configChanged && prior.status === "running" && wantRunning && JSON.stringify(prior.command_line) !== JSON.stringify(commandLine)) {
         diags.push({ severity: "warning", summary: `Guest ${planned.name} will be restarted`, detail: "its command line changes: the guest is powered off (ACPI, then forced after the timeout) and started again", attribute: ["command_line"] });
       }
-      return { planned, requiresReplace: replace ? [prior!.address !== proposed.address ? ["address"] : ["name"]] : [], diagnostics: diags };
+      return { planned, requiresReplace, diagnostics: diags };
     },
     async apply(prior, planned) {
       const target = planned ?? prior!;

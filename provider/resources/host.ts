@@ -3,7 +3,7 @@
  * Read compares loader.conf's managed block with what the desired state renders to, so that a hand
  * edit of the block shows as `loader_conf_in_sync: false -> true` in the plan; apply rewrites it.
  */
-import type { BlockDef } from "../plugin/schema.js";
+import { replacedAttributes, type BlockDef } from "../plugin/schema.js";
 import { DiagnosticError, type Diagnostic, type ObjectValue, type ResourceDef } from "../plugin/types.js";
 import { UNKNOWN, type Value } from "../plugin/values.js";
 import { resultDiagnostics, str, type ProviderContext } from "./context.js";
@@ -83,7 +83,7 @@ export function hostResource(ctx: ProviderContext): ResourceDef {
       if (prior && (prior.amdvi_enable !== planned.amdvi_enable || prior.vmm_load !== planned.vmm_load)) {
         diags.push({ severity: "warning", summary: "Host settings take effect at the next boot", detail: `${planned.address}: vmm_load and amdvi_enable are read by the loader; the agent writes them to loader.conf now`, attribute: ["amdvi_enable"] });
       }
-      return { planned, requiresReplace: prior && prior.address !== proposed.address ? [["address"]] : [], diagnostics: diags };
+      return { planned, requiresReplace: replacedAttributes(schema, prior, proposed), diagnostics: diags };
     },
     async apply(prior, planned) {
       const target = planned ?? prior!;

@@ -4,7 +4,7 @@
  * `live` device that lost its binding plans `bound: false -> true`.
  */
 import { formatBsf, parsePciAddress } from "../../agent/model/pci-address.js";
-import type { BlockDef } from "../plugin/schema.js";
+import { replacedAttributes, type BlockDef } from "../plugin/schema.js";
 import { DiagnosticError, type Diagnostic, type ObjectValue, type ResourceDef } from "../plugin/types.js";
 import { UNKNOWN } from "../plugin/values.js";
 import { resultDiagnostics, str, type ProviderContext } from "./context.js";
@@ -15,7 +15,7 @@ const schema: BlockDef = {
   attributes: {
     id: { type: "string", computed: true, description: "ADDRESS/B/S/F." },
     ...CONNECTION_ATTRIBUTES,
-    device: { type: "string", required: true, description: "B/S/F in decimal (3/0/0) or pci0:B:S:F. Changing it replaces the resource." },
+    device: { type: "string", required: true, requiresReplace: true, sameValue: (a, b) => typeof a !== "string" || typeof b !== "string" || canonical(a) === canonical(b), description: "B/S/F in decimal (3/0/0) or pci0:B:S:F. Changing it replaces the resource." },
     vendor_id: { type: "string", optional: true, description: "Expected PCI vendor id (0x10de): the reservation is refused when the hardware differs." },
     device_id: { type: "string", optional: true, description: "Expected PCI device id (0x1eb8)." },
     bind: { type: "string", optional: true, computed: true, description: "live: bind to ppt now (devctl) and at boot; boot: at the next boot only (the host reports reboot_required). Default boot. Reads \"none\" when loader.conf no longer lists the device." },
@@ -81,7 +81,8 @@ export function pptDeviceResource(ctx: ProviderContext): ResourceDef {
       // From the configuration: Terraform proposes the prior (read) value, which would hide a lost reservation.
       planned.bind = config.bind ?? "boot";
       planned.id = typeof proposed.address === "string" && typeof proposed.device === "string" ? `${proposed.address}/${canonical(proposed.device) ?? proposed.device}` : UNKNOWN;
-      const replace = !!prior && (prior.address !== proposed.address || (typeof proposed.device === "string" && canonical(prior.device as string) !== canonical(proposed.device)));
+      const requiresReplace = replacedAttributes(schema, prior, proposed);
+      const replace = requiresReplace.length > 0;
       const changed = replace || differs(prior, planned, ["vendor_id", "device_id", "bind", "host_key"]);
       Object.assign(planned, carry(prior, ["driver", "description"], changed));
       // A live device must be bound now: a lost binding is drift that apply heals.
@@ -91,7 +92,7 @@ export function pptDeviceResource(ctx: ProviderContext): ResourceDef {
       if (planned.bind === "boot" && (!prior || prior.bind !== "boot")) {
         diags.push({ severity: "warning", summary: "Reserved at the next boot", detail: `${planned.device}: bind = boot lists the device in pptdevs; it is bound to ppt when the host reboots`, attribute: ["bind"] });
       }
-      return { planned, requiresReplace: replace ? [prior!.address !== proposed.address ? ["address"] : ["device"]] : [], diagnostics: diags };
+      return { planned, requiresReplace, diagnostics: diags };
     },
     async apply(prior, planned) {
       const target = planned ?? prior!;
