@@ -15,7 +15,7 @@ import { isBridge, parsePciconf, type PciconfEntry } from "../parse/pciconf.js";
 import { parseSysctl, sysctlInt } from "../parse/sysctl.js";
 import type { HostContext } from "../model/types.js";
 import { AGENT_VERSION } from "../version.js";
-import { runTool } from "./exec.js";
+import { runTool, type ToolResult } from "./exec.js";
 import { loadNativeProbe } from "./native.js";
 import type { HostPaths } from "./paths.js";
 
@@ -91,32 +91,66 @@ function pciFact(e: PciconfEntry): PciFact {
   };
 }
 
-/** Gathers the facts of the host under `paths.root`. */
-export async function gatherFacts(paths: HostPaths): Promise<HostFacts> {
-  const problems: HostProblem[] = [];
-  const native = loadNativeProbe();
+/** What the host's tools and files said: everything the verdicts rest on, read by {@link readFactsInput}. */
+export interface FactsInput {
+  /** The agent root. */
+  readonly root: string;
+  readonly kldstat: ToolResult;
+  readonly sysctl: ToolResult;
+  readonly pciconf: ToolResult;
+  readonly acpidump: ToolResult;
+  /** /var/run/dmesg.boot, or null when it is missing. */
+  readonly dmesgBoot: string | null;
+  /** /boot/loader.conf ("" when it is missing). */
+  readonly loaderConf: string;
+  /** CPUID as the native probe decoded it (null: no CPUID on this CPU), or why it was not read. */
+  readonly cpuid: { readonly view: CpuidView | null } | { readonly notRead: string };
+  readonly nativeProbe: { readonly available: boolean; readonly reason?: string };
+}
 
-  const [kld, sys, pci, acpi] = await Promise.all([
+/** Runs the tools and reads the files the facts rest on: the only I/O of the facts. */
+export async function readFactsInput(paths: HostPaths): Promise<FactsInput> {
+  const native = loadNativeProbe();
+  const [kldstat, sysctl, pciconf, acpidump] = await Promise.all([
     runTool(paths.tool("kldstat"), ["-q", "-m", "vmm"]),
     runTool(paths.tool("sysctl"), ["-i", ...SYSCTLS]),
     runTool(paths.tool("pciconf"), ["-lv"]),
     runTool(paths.tool("acpidump"), ["-t"]),
   ]);
+  const read = (file: string): string | null => (existsSync(file) ? readFileSync(file, "utf8") : null);
+  const cpuid: FactsInput["cpuid"] = paths.root !== "/"
+    ? { notRead: "not used: the agent root is not /, and CPUID describes the CPU this process runs on" }
+    : !native.available
+      ? { notRead: `not available: ${native.reason}` }
+      : { view: decodeCpuid((leaf) => native.probe.cpuid(leaf)) };
+  return {
+    root: paths.root, kldstat, sysctl, pciconf, acpidump, dmesgBoot: read(paths.dmesgBoot), loaderConf: read(paths.loaderConf) ?? "", cpuid,
+    nativeProbe: native.available ? { available: true } : { available: false, reason: native.reason },
+  };
+}
+
+/** Gathers the facts of the host under `paths.root`. */
+export async function gatherFacts(paths: HostPaths): Promise<HostFacts> {
+  return factsFrom(await readFactsInput(paths));
+}
+
+/** The facts and their verdicts from what the tools and files said: pure, tested against captures. */
+export function factsFrom(input: FactsInput): HostFacts {
+  const problems: HostProblem[] = [];
+  const { kldstat: kld, sysctl: sys, pciconf: pci, acpidump: acpi } = input;
   const s = parseSysctl(sys.stdout, SYSCTLS);
   let dmesg: DmesgBoot = {};
   let dmesgSaid = "";
-  if (existsSync(paths.dmesgBoot)) dmesg = parseDmesgBoot(readFileSync(paths.dmesgBoot, "utf8"));
+  if (input.dmesgBoot !== null) dmesg = parseDmesgBoot(input.dmesgBoot);
   else dmesgSaid = "missing";
 
   // CPU
   let cpuid: CpuidView | null = null;
   const cpuEvidence: Evidence[] = [];
-  if (paths.root !== "/") {
-    cpuEvidence.push({ source: "cpuid", said: "not used: the agent root is not /, and CPUID describes the CPU this process runs on" });
-  } else if (!native.available) {
-    cpuEvidence.push({ source: "cpuid", said: `not available: ${native.reason}` });
+  if ("notRead" in input.cpuid) {
+    cpuEvidence.push({ source: "cpuid", said: input.cpuid.notRead });
   } else {
-    cpuid = decodeCpuid((leaf) => native.probe.cpuid(leaf));
+    cpuid = input.cpuid.view;
     cpuEvidence.push({ source: "cpuid", said: cpuid ? `vendor ${cpuid.vendorString}, VMX ${+cpuid.vmx}, SVM ${+cpuid.svm}, hypervisor ${+cpuid.hypervisor}${cpuid.svm ? `, NP ${+!!cpuid.amdNestedPaging}, NRIP ${+!!cpuid.amdNrip}` : ""}` : "no CPUID on this CPU" });
   }
   if (dmesg.origin) cpuEvidence.push({ source: "/var/run/dmesg.boot", said: `Origin="${dmesg.origin}"` });
@@ -204,7 +238,7 @@ export async function gatherFacts(paths: HostPaths): Promise<HostFacts> {
     iommuEnabled = !iommuOff && vmmLoaded && enabled && count >= 1;
     if (vmmLoaded && !enabled) {
       // The tunable is read at boot: once loader.conf has it, only the reboot is left to do.
-      const text = existsSync(paths.loaderConf) ? readFileSync(paths.loaderConf, "utf8") : "";
+      const text = input.loaderConf;
       // amdvi_hw.c reads the legacy hw.vmm.amdvi_enable after hw.vmm.amdvi.enable: it wins when both are set.
       const env = loaderEnvironment(text);
       const legacy = env.get("hw.vmm.amdvi_enable");
@@ -228,7 +262,7 @@ export async function gatherFacts(paths: HostPaths): Promise<HostFacts> {
 
   const passthruReady = npOk && vmmLoaded && iommuKind !== null && iommuEnabled;
   return {
-    agent: { version: AGENT_VERSION, root: paths.root, native_probe: native.available ? { available: true } : { available: false, reason: native.reason } },
+    agent: { version: AGENT_VERSION, root: input.root, native_probe: input.nativeProbe },
     os: { release: s.get("kern.osrelease") ?? null },
     cpu: {
       vendor,
