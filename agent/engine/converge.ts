@@ -233,6 +233,28 @@ export async function converge(paths: HostPaths, desired: DesiredState, opts: Co
   return result;
 }
 
+/** What the steps of one converge share: the host, what is wanted, what is known of it now, and what was done. */
+interface ConvergeContext {
+  readonly paths: HostPaths;
+  readonly desired: DesiredState;
+  readonly hostManaged: boolean;
+  /** Devices to give back to their host driver; a step removes those it gave back. */
+  readonly releasing: Set<string>;
+  readonly hostDrivers: Record<string, string>;
+  /** The host's facts as they are now: a step that changes them gathers them again. */
+  facts: HostFacts;
+  readonly result: ConvergeResult;
+  readonly opts: ConvergeOptions;
+  readonly run: ConvergeRun;
+  /** loader.conf's managed settings for the desired state (set by the loader.conf step). */
+  settings: Array<[string, string]>;
+  /** The desired guests in start order. */
+  readonly byStartOrder: Guest[];
+}
+
+/** The steps of a converge, in order; each reads and updates the context. */
+const STEPS: ReadonlyArray<(c: ConvergeContext) => Promise<void>> = [writeLoaderConf, loadVmm, stopGuestsFirst, releaseDevices, bindLiveDevices, startGuests];
+
 async function convergeChecked(
   paths: HostPaths,
   desired: DesiredState,
@@ -244,147 +266,160 @@ async function convergeChecked(
   opts: ConvergeOptions,
   run: ConvergeRun,
 ): Promise<void> {
-  let facts = initialFacts;
+  const byStartOrder = [...desired.guests].sort((a, b) => a.startOrder - b.startOrder || a.name.localeCompare(b.name));
+  const c: ConvergeContext = { paths, desired, hostManaged, releasing, hostDrivers, facts: initialFacts, result, opts, run, settings: [], byStartOrder };
+  for (const step of STEPS) await step(c);
+}
 
-  // 2. loader.conf
-  const snap = readLoaderConf(paths);
-  const settings = managedSettingsFor(desired, hostManaged, facts.cpu.vendor);
+/** 2. loader.conf: the managed block written when it differs; hand edits inside it and lines overriding it reported. */
+async function writeLoaderConf(c: ConvergeContext): Promise<void> {
+  const snap = readLoaderConf(c.paths);
+  c.settings = managedSettingsFor(c.desired, c.hostManaged, c.facts.cpu.vendor);
   const before = currentManagedSettings(snap);
-  if (writeManagedSettings(paths, snap, settings)) {
-    run.touched = true;
+  if (writeManagedSettings(c.paths, snap, c.settings)) {
+    c.run.touched = true;
     const show = (s: Array<[string, string]>): string => s.map(([k, v]) => `${k}="${v}"`).join(" ");
-    result.changed.push({ what: "loader.conf", detail: settings.length ? `managed block: ${show(settings)}${before.length ? ` (was ${show(before)})` : ""}` : `managed block removed (was ${show(before)})` });
+    c.result.changed.push({ what: "loader.conf", detail: c.settings.length ? `managed block: ${show(c.settings)}${before.length ? ` (was ${show(before)})` : ""}` : `managed block removed (was ${show(before)})` });
   }
   const stray = strayLines(snap);
-  if (stray.length) result.warnings.push(`loader.conf: lines edited by hand inside the managed block were replaced: ${stray.join(" | ")}`);
-  const overriding = overridingLines(readLoaderConf(paths), settings.map(([k]) => k));
+  if (stray.length) c.result.warnings.push(`loader.conf: lines edited by hand inside the managed block were replaced: ${stray.join(" | ")}`);
+  const overriding = overridingLines(readLoaderConf(c.paths), c.settings.map(([k]) => k));
   if (overriding.length) {
-    result.warnings.push(`loader.conf: lines after the managed block override it at boot (the loader keeps the last value): ${overriding.join(" | ")}; remove them`);
+    c.result.warnings.push(`loader.conf: lines after the managed block override it at boot (the loader keeps the last value): ${overriding.join(" | ")}; remove them`);
   }
+}
 
-  // vmm.ko: loaded now when wanted (bhyve and live binding need it); the loader loads it at boot.
-  if (settings.length > 0 && desired.host.vmmLoad && !facts.vmm.loaded && facts.nested_paging.ok) {
-    const r = await runTool(paths.tool("kldload"), ["vmm"]);
-    run.touched = true;
-    if (r.status === 0) result.changed.push({ what: "vmm.ko", detail: "loaded (kldload vmm)" });
-    else result.refused.push({ what: "vmm.ko", detail: `kldload vmm failed: ${r.stderr.trim()}` });
-    facts = await gatherFacts(paths);
+/** vmm.ko: loaded now when wanted (bhyve and live binding need it); the loader loads it at boot. */
+async function loadVmm(c: ConvergeContext): Promise<void> {
+  if (c.settings.length > 0 && c.desired.host.vmmLoad && !c.facts.vmm.loaded && c.facts.nested_paging.ok) {
+    const r = await runTool(c.paths.tool("kldload"), ["vmm"]);
+    c.run.touched = true;
+    if (r.status === 0) c.result.changed.push({ what: "vmm.ko", detail: "loaded (kldload vmm)" });
+    else c.result.refused.push({ what: "vmm.ko", detail: `kldload vmm failed: ${r.stderr.trim()}` });
+    c.facts = await gatherFacts(c.paths);
   }
+}
 
-  // 3. Guests that stop or go away first: they may hold devices about to be released.
-  const desiredNames = new Set(desired.guests.map((g) => g.name));
-  for (const name of listGuestNames(paths).filter((n) => !desiredNames.has(n)).reverse()) {
-    await deleteGuest(paths, name);
-    result.changed.push({ what: `guest ${name}`, detail: "stopped and deleted (no longer in the desired state)" });
+/** 3. Guests that stop or go away first: they may hold devices about to be released. */
+async function stopGuestsFirst(c: ConvergeContext): Promise<void> {
+  const desiredNames = new Set(c.desired.guests.map((g) => g.name));
+  for (const name of listGuestNames(c.paths).filter((n) => !desiredNames.has(n)).reverse()) {
+    await deleteGuest(c.paths, name);
+    c.result.changed.push({ what: `guest ${name}`, detail: "stopped and deleted (no longer in the desired state)" });
   }
-  const byStartOrder = [...desired.guests].sort((a, b) => a.startOrder - b.startOrder || a.name.localeCompare(b.name));
-  for (const g of [...byStartOrder].reverse()) {
-    const rt = readGuest(paths, g.name);
-    const files = specFor(paths, g);
+  for (const g of [...c.byStartOrder].reverse()) {
+    const rt = readGuest(c.paths, g.name);
+    const files = specFor(c.paths, g);
     // The spec on disk, and the argv the monitor really launched, must both be what is desired now.
-    const same = specOnDisk(paths, g.name, files) && JSON.stringify(rt.argv) === JSON.stringify(hostArgv(paths, specArgv(files)));
+    const same = specOnDisk(c.paths, g.name, files) && JSON.stringify(rt.argv) === JSON.stringify(hostArgv(c.paths, specArgv(files)));
     if (rt.monitor_pid !== null && (g.state === "stopped" || !same)) {
-      await stopGuest(paths, g.name);
-      result.changed.push({ what: `guest ${g.name}`, detail: g.state === "stopped" ? "stopped" : "stopped to apply a changed configuration" });
+      await stopGuest(c.paths, g.name);
+      c.result.changed.push({ what: `guest ${g.name}`, detail: g.state === "stopped" ? "stopped" : "stopped to apply a changed configuration" });
     } else if (rt.monitor_pid !== null && rt.state === "stopping") {
       // An earlier change asked it to stop and was interrupted (killed): let it finish, then it starts again below.
-      await stopGuest(paths, g.name);
+      await stopGuest(c.paths, g.name);
     }
   }
+}
 
-  // 4. Devices released: back to their host driver, refused while a guest still uses them.
-  for (const dev of [...releasing].sort()) {
+/** 4. Devices released: back to their host driver, refused while a guest still uses them. */
+async function releaseDevices(c: ConvergeContext): Promise<void> {
+  for (const dev of [...c.releasing].sort()) {
     const address = deviceOf(dev);
-    const hw = facts.pci.find((p) => p.device === dev);
+    const hw = c.facts.pci.find((p) => p.device === dev);
     if (!hw || hw.driver !== "ppt") {
-      releasing.delete(dev);
+      c.releasing.delete(dev);
       continue;
     }
-    const user = listGuestNames(paths).map((n) => readGuest(paths, n)).find((rt) => (rt.pid !== null || rt.vm_exists) && rt.argv !== null && passthruDevicesOf(rt.argv).includes(dev));
+    const user = listGuestNames(c.paths).map((n) => readGuest(c.paths, n)).find((rt) => (rt.pid !== null || rt.vm_exists) && rt.argv !== null && passthruDevicesOf(rt.argv).includes(dev));
     if (user) {
-      result.refused.push({ what: `ppt ${dev}`, detail: `cannot be released: guest ${user.name} uses it; stop the guest or remove the device from it first` });
+      c.result.refused.push({ what: `ppt ${dev}`, detail: `cannot be released: guest ${user.name} uses it; stop the guest or remove the device from it first` });
       continue;
     }
-    const host = hostDrivers[dev];
+    const host = c.hostDrivers[dev];
     const args = host ? ["set", "driver", "-f", formatSelector(address), host] : ["clear", "driver", "-f", formatSelector(address)];
-    const d = await runTool(paths.tool("devctl"), args);
-    run.touched = true;
-    facts = await gatherFacts(paths);
-    const now = facts.pci.find((p) => p.device === dev);
+    const d = await runTool(c.paths.tool("devctl"), args);
+    c.run.touched = true;
+    c.facts = await gatherFacts(c.paths);
+    const now = c.facts.pci.find((p) => p.device === dev);
     if (d.status !== 0) {
-      result.refused.push({ what: `ppt ${dev}`, detail: `cannot be released: devctl ${args.join(" ")} failed: ${d.stderr.trim()} (a VM that still exists holds its devices until it is destroyed)` });
+      c.result.refused.push({ what: `ppt ${dev}`, detail: `cannot be released: devctl ${args.join(" ")} failed: ${d.stderr.trim()} (a VM that still exists holds its devices until it is destroyed)` });
     } else if (now?.driver !== "ppt") {
-      releasing.delete(dev);
-      result.changed.push({ what: `ppt ${dev}`, detail: `released to ${now?.driver ? `${now.driver}${now.unit}` : "no driver"}` });
+      c.releasing.delete(dev);
+      c.result.changed.push({ what: `ppt ${dev}`, detail: `released to ${now?.driver ? `${now.driver}${now.unit}` : "no driver"}` });
     } else {
-      result.pending.push({ what: `ppt ${dev}`, detail: "returns to its host driver at the next boot (the kernel environment still lists it in pptdevs)" });
-      result.reboot_required = true;
+      c.result.pending.push({ what: `ppt ${dev}`, detail: "returns to its host driver at the next boot (the kernel environment still lists it in pptdevs)" });
+      c.result.reboot_required = true;
     }
   }
+}
 
-  // 5. Devices bound live now (and in loader.conf for the next boot, done above).
-  for (const r of desired.ppt) {
+/** 5. Devices bound live now (and in loader.conf for the next boot, done above); then what waits for a reboot. */
+async function bindLiveDevices(c: ConvergeContext): Promise<void> {
+  for (const r of c.desired.ppt) {
     const dev = formatBsf(r.device);
-    const hw = facts.pci.find((p) => p.device === dev);
+    const hw = c.facts.pci.find((p) => p.device === dev);
     if (!hw || hw.driver === "ppt" || r.bind !== "live") continue;
-    if (!facts.vmm.loaded) {
-      result.refused.push({ what: `ppt ${dev}`, detail: "cannot bind live: vmm.ko is not loaded (ppt is part of it)" });
+    if (!c.facts.vmm.loaded) {
+      c.result.refused.push({ what: `ppt ${dev}`, detail: "cannot bind live: vmm.ko is not loaded (ppt is part of it)" });
       continue;
     }
-    const d = await runTool(paths.tool("devctl"), ["set", "driver", "-f", formatSelector(r.device), "ppt"]);
-    run.touched = true;
-    if (d.status === 0) result.changed.push({ what: `ppt ${dev}`, detail: `bound to ppt now (was ${hw.driver ? `${hw.driver}${hw.unit}` : "unattached"}), and in loader.conf for the next boot` });
-    else result.refused.push({ what: `ppt ${dev}`, detail: `devctl set driver -f ${formatSelector(r.device)} ppt failed: ${d.stderr.trim()}` });
+    const d = await runTool(c.paths.tool("devctl"), ["set", "driver", "-f", formatSelector(r.device), "ppt"]);
+    c.run.touched = true;
+    if (d.status === 0) c.result.changed.push({ what: `ppt ${dev}`, detail: `bound to ppt now (was ${hw.driver ? `${hw.driver}${hw.unit}` : "unattached"}), and in loader.conf for the next boot` });
+    else c.result.refused.push({ what: `ppt ${dev}`, detail: `devctl set driver -f ${formatSelector(r.device)} ppt failed: ${d.stderr.trim()}` });
   }
-  if (run.touched) {
-    facts = await gatherFacts(paths);
-    hostFactsChanged(paths, facts);
-    run.touched = false;
+  if (c.run.touched) {
+    c.facts = await gatherFacts(c.paths);
+    hostFactsChanged(c.paths, c.facts);
+    c.run.touched = false;
   }
-  const reboot = rebootReasons(desired, facts);
-  for (const item of reboot) if (!result.pending.some((p) => p.what === item.what)) result.pending.push(item);
-  if (reboot.length) result.reboot_required = true;
+  const reboot = rebootReasons(c.desired, c.facts);
+  for (const item of reboot) if (!c.result.pending.some((p) => p.what === item.what)) c.result.pending.push(item);
+  if (reboot.length) c.result.reboot_required = true;
+}
 
-  // 6. Guests: specs written, running ones started in start order, then watched together for an early failure.
+/** 6. Guests: specs written, running ones started in start order, then watched together for an early failure. */
+async function startGuests(c: ConvergeContext): Promise<void> {
   const started: Array<{ g: Guest; before: number; was: string }> = [];
-  for (const g of byStartOrder) {
-    const files = specFor(paths, g);
-    const rt = readGuest(paths, g.name);
+  for (const g of c.byStartOrder) {
+    const files = specFor(c.paths, g);
+    const rt = readGuest(c.paths, g.name);
     if (g.state === "stopped") {
-      if (!specOnDisk(paths, g.name, files)) {
-        if (rt.vm_exists && rt.monitor_pid === null) await stopGuest(paths, g.name);
-        writeMonitorSpec(monitorPaths(paths, g.name), files);
-        result.changed.push({ what: `guest ${g.name}`, detail: "configuration written (guest stays stopped)" });
+      if (!specOnDisk(c.paths, g.name, files)) {
+        if (rt.vm_exists && rt.monitor_pid === null) await stopGuest(c.paths, g.name);
+        writeMonitorSpec(monitorPaths(c.paths, g.name), files);
+        c.result.changed.push({ what: `guest ${g.name}`, detail: "configuration written (guest stays stopped)" });
       }
       continue;
     }
     if (rt.monitor_pid !== null) continue;
-    const b = blockers(g, desired, facts, result.pending);
+    const b = blockers(g, c.desired, c.facts, c.result.pending);
     if (b.refused.length) {
-      result.refused.push({ what: `guest ${g.name}`, detail: `not started: ${b.refused.join("; ")}` });
+      c.result.refused.push({ what: `guest ${g.name}`, detail: `not started: ${b.refused.join("; ")}` });
       continue;
     }
     if (b.pending.length) {
-      result.pending.push({ what: `guest ${g.name}`, detail: `starts after the next boot: ${b.pending.join("; ")}` });
-      result.reboot_required = true;
+      c.result.pending.push({ what: `guest ${g.name}`, detail: `starts after the next boot: ${b.pending.join("; ")}` });
+      c.result.reboot_required = true;
       continue;
     }
-    if (rt.pid !== null || rt.vm_exists) await stopGuest(paths, g.name);
-    const before = readGuestEvents(paths, g.name).length;
+    if (rt.pid !== null || rt.vm_exists) await stopGuest(c.paths, g.name);
+    const before = readGuestEvents(c.paths, g.name).length;
     try {
-      await startGuest(paths, g);
+      await startGuest(c.paths, g);
       started.push({ g, before, was: rt.state });
     } catch (err) {
       if (!(err instanceof AgentError && GUEST_FAILURES.has(err.code))) throw err;
-      result.refused.push({ what: `guest ${g.name}`, detail: err.message });
+      c.result.refused.push({ what: `guest ${g.name}`, detail: err.message });
     }
   }
-  const settleMs = opts.settleMs ?? readAgentConfig(paths).monitor.startWatchMs;
-  run.beforeWatch();
-  const failures = await Promise.all(started.map((s) => earlyFailure(paths, s.g.name, s.before, settleMs)));
+  const settleMs = c.opts.settleMs ?? readAgentConfig(c.paths).monitor.startWatchMs;
+  c.run.beforeWatch();
+  const failures = await Promise.all(started.map((s) => earlyFailure(c.paths, s.g.name, s.before, settleMs)));
   started.forEach(({ g, was }, i) => {
     const failure = failures[i];
-    if (failure) result.refused.push({ what: `guest ${g.name}`, detail: failure });
-    else result.changed.push({ what: `guest ${g.name}`, detail: was === "missing" ? "created and started" : was === "crashed" ? "started again after a crash loop" : "started" });
+    if (failure) c.result.refused.push({ what: `guest ${g.name}`, detail: failure });
+    else c.result.changed.push({ what: `guest ${g.name}`, detail: was === "missing" ? "created and started" : was === "crashed" ? "started again after a crash loop" : "started" });
   });
 }
