@@ -103,6 +103,10 @@ describe("one change at a time", () => {
   });
 
   test("two applies at once: one after the other, never interleaved; the second sees the first's whole result", async () => {
+    // Neither apply's guests exist before (the test before left docWith(2)'s running): whichever
+    // gets the lock first creates its guests, and the other deletes them and creates its own.
+    const cleared = await h.apply({ ppt: [{ device: "4/0/1", bind: "live" }], guests: [] });
+    assert.deepEqual(cleared.refused, []);
     let a: ReturnType<typeof applyProcess> | undefined;
     let b: ReturnType<typeof applyProcess> | undefined;
     // Both are lined up behind a lock the test holds, so that they really start together when it is released.
