@@ -561,6 +561,12 @@ read_config(const char *dir)
 		conf_bad("vm_dev", "missing or not an absolute path");
 	if (cfg.owner_file[0] != '/')
 		conf_bad("owner_file", "missing or not an absolute path");
+	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+		if (!string_seen[i])
+			conf_bad(strings[i].key, "missing");
+	for (i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++)
+		if (!number_seen[i])
+			conf_bad(numbers[i].key, "missing");
 	if (cfg.crash_limit < 1)
 		conf_bad("crash_limit", "must be 1 or more");
 	if (cfg.backoff_initial_ms < 1)
@@ -568,12 +574,6 @@ read_config(const char *dir)
 	if (strcmp(cfg.restart, "always") != 0 && strcmp(cfg.restart, "on-reboot") != 0 &&
 	    strcmp(cfg.restart, "never") != 0)
 		conf_bad("restart", "expected always, on-reboot or never");
-	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
-		if (!string_seen[i])
-			conf_bad(strings[i].key, "missing");
-	for (i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++)
-		if (!number_seen[i])
-			conf_bad(numbers[i].key, "missing");
 	if (conf_problem[0] != '\0') {
 		errno = EINVAL;
 		return -1;
