@@ -16,6 +16,7 @@ import { readAgentState } from "../host/state.js";
 import { listGuestNames, readGuest, readGuestEvents, stopGuest, type GuestRuntime } from "../guests/lifecycle.js";
 import { converge, managedSettingsFor, rebootReasons, type ConvergeOptions, type ConvergeResult } from "./converge.js";
 import { problemsError, isProblemsError } from "../model/errors.js";
+import { relativeTo, type PathSegment } from "../model/problems.js";
 
 /** Decodes `data` as a whole desired-state document; SpecError with every problem otherwise. */
 export function decodeDesired(data: unknown): DesiredState {
@@ -26,10 +27,10 @@ export function decodeDesired(data: unknown): DesiredState {
 
 /**
  * Edits the stored desired state and converges. `focus` names the item the caller sent (its path
- * in the whole state, e.g. `ppt[2]`, and the parameter it came as), so that problems with it are
+ * in the whole state, e.g. `["ppt", 2]`, and the parameter it came as), so that problems with it are
  * reported against what the caller sent.
  */
-async function change(paths: HostPaths, edit: (d: DesiredState) => DesiredState, opts?: ConvergeOptions, focus?: (d: DesiredState) => [string, string], hostManaged?: boolean): Promise<ConvergeResult> {
+async function change(paths: HostPaths, edit: (d: DesiredState) => DesiredState, opts?: ConvergeOptions, focus?: (d: DesiredState) => [PathSegment[], string], hostManaged?: boolean): Promise<ConvergeResult> {
   return withHostLock(paths, async (releaseLock) => {
     const next = edit(readAgentState(paths).desired);
     try {
@@ -37,7 +38,11 @@ async function change(paths: HostPaths, edit: (d: DesiredState) => DesiredState,
     } catch (err) {
       if (!isProblemsError(err) || !focus) throw err;
       const [path, param] = focus(next);
-      const mapped = err.problems.map((p) => (p.path === path || p.path.startsWith(`${path}.`) ? { ...p, path: param + p.path.slice(path.length) } : p));
+      // The caller's item under the caller's name: guests[3].cpus is guest.cpus to guest.put.
+      const mapped = err.problems.map((p) => {
+        const r = relativeTo(p, path, param);
+        return r === p || r.path === param ? r : { ...r, path: `${param}.${r.path}` };
+      });
       // The same refusal (its code: policy, foreign VM, ...), with the caller's paths.
       throw problemsError(mapped, { code: err.code, total: err.total });
     }
@@ -112,7 +117,7 @@ async function readHost(paths: HostPaths): Promise<HostView> {
 
 /** `ppt.put`: adds or replaces one reservation. */
 export function putReservation(paths: HostPaths, r: PptReservation, opts?: ConvergeOptions): Promise<ConvergeResult> {
-  return change(paths, (d) => ({ ...d, ppt: [...d.ppt.filter((p) => !samePciAddress(p.device, r.device)), r] }), opts, (d) => [`ppt[${d.ppt.length - 1}]`, "reservation"]);
+  return change(paths, (d) => ({ ...d, ppt: [...d.ppt.filter((p) => !samePciAddress(p.device, r.device)), r] }), opts, (d) => [["ppt", d.ppt.length - 1], "reservation"]);
 }
 
 /** `ppt.delete`: releases one reservation (refused while a guest of the desired state uses it). */
@@ -123,7 +128,7 @@ export function deleteReservation(paths: HostPaths, device: string, opts?: Conve
 
 /** `guest.put`: adds or replaces one guest. */
 export function putGuest(paths: HostPaths, g: Guest, opts?: ConvergeOptions): Promise<ConvergeResult> {
-  return change(paths, (d) => ({ ...d, guests: [...d.guests.filter((x) => x.name !== g.name), g] }), opts, (d) => [`guests[${d.guests.length - 1}]`, "guest"]);
+  return change(paths, (d) => ({ ...d, guests: [...d.guests.filter((x) => x.name !== g.name), g] }), opts, (d) => [["guests", d.guests.length - 1], "guest"]);
 }
 
 /** `guest.delete`: stops and deletes one guest of the desired state. */

@@ -3,7 +3,7 @@
  * stable code (`E_...`) that callers branch on, a message for the operator, the cause when it
  * wraps another error, and the problems when it refuses a document (each with its path).
  */
-import { formatProblems, MAX_REPORTED_PROBLEMS, type Problem } from "./problems.js";
+import { formatProblems, MAX_REPORTED_PROBLEMS, withSegments, type Problem } from "./problems.js";
 
 /** What an AgentError carries besides its message and code. */
 export interface AgentErrorOptions {
@@ -38,7 +38,7 @@ export class AgentError extends Error {
  */
 export function problemsError(problems: readonly Problem[], options: { readonly code?: string; readonly total?: number } = {}): AgentError {
   const total = Math.max(options.total ?? 0, problems.length);
-  return new AgentError(formatProblems(problems, total), options.code ?? "E_SPEC_INVALID", { problems, total });
+  return new AgentError(formatProblems(problems, total), options.code ?? "E_SPEC_INVALID", { problems: problems.map(withSegments), total });
 }
 
 /** An AgentError that refuses a document, i.e. one that has problems. */

@@ -6,7 +6,7 @@ import { decodeDocument, type DraftState } from "./decode.js";
 import { layoutGuest } from "./layout.js";
 import { BLANK_DOCUMENT_MESSAGE, isBlankDocument, MAX_DOCUMENT_DEPTH, normalizeHostPath, valueDepthExceeds } from "./limits.js";
 import { formatBsf, parsePciAddress, type PciAddress } from "./pci-address.js";
-import { ProblemList, at, type Problem } from "./problems.js";
+import { ProblemList, at, relativeTo, type Problem } from "./problems.js";
 import { packPptdevs, PPTDEVS_VARIABLES, LOADER_VALUE_MAX } from "./render.js";
 import { formatSize } from "./size.js";
 import type { DesiredState, Guest, HostContext } from "./types.js";
@@ -302,5 +302,5 @@ export function checkGuestAlone(data: unknown): GuestCheckResult {
   }
   const r = checkDocumentData({ ppt: [...reserved.values()].map((device) => ({ device })), guests: [data] });
   if (r.ok) return { ok: true, guest: r.state.guests[0]! };
-  return { ok: false, problems: r.problems.filter((p) => !p.path.startsWith("ppt")).map((p) => ({ path: p.path.replace(/^guests\[0\]\.?/, "") || "guest", message: p.message })) };
+  return { ok: false, problems: r.problems.filter((p) => p.at?.[0] !== "ppt").map((p) => relativeTo(p, ["guests", 0], "guest")) };
 }

@@ -15,6 +15,7 @@ import { readAgentConfig } from "../host/config.js";
 import { POLICY_FILE } from "../model/policy.js";
 import { GUEST_NAME } from "../model/decode.js";
 import { shown } from "../model/limits.js";
+import { relativeTo } from "../model/problems.js";
 import { PROTOCOL_VERSION, type MethodName, type ResultOf } from "./protocol.js";
 import { AgentError, problemsError } from "../model/errors.js";
 
@@ -120,7 +121,7 @@ const IMPLEMENTATIONS: { readonly [M in MethodName]: Impl<M> } = {
   "ppt.put": (paths, p) => {
     only(p, ["reservation"]);
     const r = checkDocumentData({ ppt: [obj(p, "reservation")] });
-    if (!r.ok) throw problemsError(r.problems.map((x) => ({ path: x.path.replace(/^ppt\[0\]\.?/, "") || "reservation", message: x.message })));
+    if (!r.ok) throw problemsError(r.problems.map((x) => relativeTo(x, ["ppt", 0], "reservation")));
     return svc.putReservation(paths, r.state.ppt[0]!);
   },
   "ppt.delete": (paths, p) => {

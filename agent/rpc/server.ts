@@ -51,7 +51,8 @@ function recordBug(paths: HostPaths | undefined, err: unknown): string {
 
 /** Maps an error to its JSON-RPC error object. */
 export function rpcError(err: unknown, paths?: HostPaths): RpcError {
-  if (isProblemsError(err)) return { code: -32602, message: err.message, data: { code: err.code, problems: err.problems, total: err.total } };
+  // On the wire a problem is its path and message (the segments are the model's, for its own front-ends).
+  if (isProblemsError(err)) return { code: -32602, message: err.message, data: { code: err.code, problems: err.problems.map(({ path, message }) => ({ path, message })), total: err.total } };
   if (err instanceof AgentError) return { code: err.code === "E_INVALID_PARAMS" ? -32602 : -32000, message: err.message, data: { code: err.code } };
   const ref = recordBug(paths, err);
   return { code: -32603, message: `internal error (reference ${ref}): the agent could not finish this request; its details are in var/log/bhyve-agent/errors.log on the host`, data: { code: "E_INTERNAL" } };

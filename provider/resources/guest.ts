@@ -8,7 +8,7 @@
 import { checkGuestAlone } from "../../agent/model/validate.js";
 import { parsePciAddress, formatBsf } from "../../agent/model/pci-address.js";
 import { formatSize, parseSize } from "../../agent/model/size.js";
-import { formatProblems } from "../../agent/model/problems.js";
+import { formatProblems, pathSegments } from "../../agent/model/problems.js";
 import { GUEST_UP_STATES, type ChangeResult } from "../../agent/rpc/protocol.js";
 import { renderBhyveArgv } from "../../agent/model/render.js";
 import type { Guest } from "../../agent/model/types.js";
@@ -106,13 +106,14 @@ function guestDocument(v: ObjectValue): Record<string, unknown> {
   return doc;
 }
 
-/** Maps a guest problem path (passthru[1].slot) to the attribute path. */
+/** Maps a guest problem's path (passthru[1].slot, also as the agent sends it: guest.passthru[1].slot) to the attribute path. */
 function attributePath(path: string): Array<string | number> | undefined {
-  if (path === "guest") return undefined;
+  const at = pathSegments(path);
+  if (!at) return undefined;
+  const rest = at[0] === "guests" && typeof at[1] === "number" ? at.slice(2) : at[0] === "guest" ? at.slice(1) : at;
+  if (rest.length === 0) return undefined;
   const names: Record<string, string> = { disks: "disk", nics: "nic" };
-  const out: Array<string | number> = [];
-  for (const m of path.matchAll(/([a-z_]+)|\[(\d+)\]/g)) out.push(m[1] ? (names[m[1]] ?? m[1]) : Number(m[2]));
-  return out;
+  return rest.map((k) => (typeof k === "string" ? (names[k] ?? k) : k));
 }
 
 /** Checks a fully known configuration with the model, as the agent checks guest.put (each passthrough device taken as reserved). */

@@ -8,7 +8,7 @@ import { TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { Host } from "../gen/host/index.js";
 import { checkDocumentData, type CheckResult } from "../../../agent/model/validate.js";
-import type { Problem } from "../../../agent/model/problems.js";
+import { pathText, type Problem } from "../../../agent/model/problems.js";
 import { attachReport } from "./report.js";
 import { attachDocuments } from "./documents.js";
 import { pushModeOf, registerHost } from "./mode.js";
@@ -107,9 +107,11 @@ export class BhyveHost extends Construct {
     const guests = this.guests.filter((g) => g.concrete);
     const out: string[] = [];
     for (const p of problems) {
-      const m = /^(ppt|guests)\[(\d+)\]\.?(.*)$/.exec(p.path);
-      const owner = m ? (m[1] === "ppt" ? devices[Number(m[2])] : guests[Number(m[2])]) : undefined;
-      const field = m ? m[3]! : p.path;
+      // The problem's path as segments: ["guests", 1, "passthru", 0, "slot"] belongs to the second guest.
+      const at = p.at;
+      const item = at && typeof at[1] === "number" && (at[0] === "ppt" || at[0] === "guests") ? { kind: at[0], index: at[1] } : null;
+      const owner = item ? (item.kind === "ppt" ? devices[item.index] : guests[item.index]) : undefined;
+      const field = item ? pathText(at!.slice(2)) : p.path;
       if ((owner ?? "host") === who) out.push(`${field ? `${field}: ` : ""}${p.message}`);
     }
     if (who !== "host" && who.kind === "guest") out.push(...who.crossHostProblems());

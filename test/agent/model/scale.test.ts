@@ -34,7 +34,7 @@ test("a large invalid document: every problem counted, at most 50 shown, then ho
   assert.equal(byRule(/^guests\[\d+\]\.disks\[0\]\.path$/), 4999);
   assert.equal(byRule(/^guests\[\d+\]\.nics\[0\]\.(tap|mac)$/), 2 * 4999);
   assert.equal(byRule(/^guests\[\d+\]\.passthru\[0\]\.device$/), 4999);
-  assert.deepEqual(r.problems.at(-1), { path: "guests[4999].disks[0].path", message: "/dev/zvol/same is also guests[0].disks[0].path; two disks on one backing store would corrupt it" });
+  assert.deepEqual(r.problems.at(-1), { path: "guests[4999].disks[0].path", message: "/dev/zvol/same is also guests[0].disks[0].path; two disks on one backing store would corrupt it", at: ["guests", 4999, "disks", 0, "path"] });
 });
 
 test("many distinct devices and reservations: the rules stay linear and still find each problem", { timeout: 120_000 }, () => {
