@@ -7,8 +7,7 @@
  */
 import { formatBsf, formatSelector, type PciAddress } from "../model/pci-address.js";
 import { passthruDevicesOf, renderLoaderConf } from "../model/render.js";
-import { toDocument } from "../model/document.js";
-import { checkDocumentData } from "../model/validate.js";
+import { checkState } from "../model/validate.js";
 import type { DesiredState, Guest } from "../model/types.js";
 import { runTool } from "../host/exec.js";
 import { readAgentConfig } from "../host/config.js";
@@ -184,7 +183,7 @@ export async function converge(paths: HostPaths, desired: DesiredState, opts: Co
   const facts = await hostFacts(paths);
 
   // 1. The whole document against this host: device ids, bridges, wired memory. Nothing changes on failure.
-  const check = checkDocumentData(toDocument(desired), hostContext(facts));
+  const check = checkState(desired, hostContext(facts));
   if (!check.ok) throw problemsError(check.problems);
   const overLimits = hostLimitProblems(desired, facts);
   if (overLimits.length) throw problemsError(overLimits);

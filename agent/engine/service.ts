@@ -34,7 +34,8 @@ async function change(paths: HostPaths, edit: (d: DesiredState) => DesiredState,
   return withHostLock(paths, async (releaseLock) => {
     const next = edit(readAgentState(paths).desired);
     try {
-      return await converge(paths, decodeDesired(toDocument(next)), { ...opts, releaseLock }, hostManaged);
+      // The edited state is checked whole, with the host's facts, by the converge.
+      return await converge(paths, next, { ...opts, releaseLock }, hostManaged);
     } catch (err) {
       if (!isProblemsError(err) || !focus) throw err;
       const [path, param] = focus(next);

@@ -267,6 +267,17 @@ export function checkDocumentData(data: unknown, ctx: HostContext = {}): CheckRe
 }
 
 /**
+ * Checks a state already in the model's types (an edited stored state, one decoded earlier) with
+ * the same rules, without going through the document again; `ctx` adds the host-dependent checks.
+ */
+export function checkState(state: DesiredState, ctx: HostContext = {}): CheckResult {
+  const problems = new ProblemList();
+  // A complete state is a draft with every field present; the rules only read it.
+  for (const rule of RULES) rule(state as unknown as DraftState, problems, ctx);
+  return problems.empty ? { ok: true, state } : { ok: false, problems: problems.items };
+}
+
+/**
  * Checks a whole document that arrived from outside (a file, standard input, `host.apply`), as
  * plain data: like {@link checkDocumentData}, but a blank document (no data, `null`, `{}`, or
  * known keys that are all null) is refused with `E_EMPTY_DOCUMENT` rather than read as "no
