@@ -11,7 +11,7 @@
  *   monitor.conf
  *       key=value lines: name, restart (always|on-reboot|never), run_dir, log_file, vm_dev,
  *       owner_file, stop_timeout_ms, kill_timeout_ms, helper_timeout_ms, backoff_initial_ms,
- *       backoff_max_ms, crash_limit, crash_window_s, log_max_bytes.
+ *       backoff_max_ms, crash_limit, crash_window_s, log_max_bytes. Every key is required.
  *
  * It writes run_dir/monitor.pid (locked with flock for the monitor's whole life, so that a second
  * monitor for the guest is refused, and so that a reader can tell a live pid file from a stale one:
@@ -72,6 +72,7 @@
 #include <unistd.h>
 
 #include "deadline.h"
+#include "decide.h"
 
 /* closefrom(2): FreeBSD (8.0 and later) and the other BSDs, glibc 2.34 and later. */
 #if defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || defined(__DragonFly__) || \
@@ -1036,6 +1037,7 @@ main(int argc, char **argv)
 	int nfail = 0, i, j;
 	const char *final_state = "stopped", *final_reason = "";
 	char log_dir[PATH_MAX], *slash;
+	struct decision d;
 
 	/* Nothing inherited but 0-2 and PATH/locale, before anything else is opened or run. */
 	close_from(STDERR_FILENO + 1);
@@ -1160,25 +1162,15 @@ main(int argc, char **argv)
 			final_reason = "requested";
 			break;
 		}
-		if (status != -1 && WIFEXITED(status)) {
-			switch (WEXITSTATUS(status)) {
-			case 0:
-				if (strcmp(cfg.restart, "never") == 0) {
-					final_reason = "reboot";
-					goto done;
-				}
-				st.restarts++;
-				event("restart", "reason=reboot");
-				continue;
-			case 1:
-				final_reason = "poweroff";
-				goto done;
-			case 2:
-				final_reason = "halt";
-				goto done;
-			default:
-				break;
-			}
+		d = decide(status != -1 && WIFEXITED(status), status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1, cfg.restart);
+		if (d.next == NEXT_RESTART) {
+			st.restarts++;
+			event("restart", "reason=%s", d.reason);
+			continue;
+		}
+		if (d.next == NEXT_STOP) {
+			final_reason = d.reason;
+			goto done;
 		}
 failed:
 		final_reason = st.last_signal ? "signal" : st.last_code == 3 ? "triple-fault" : "error";
@@ -1196,11 +1188,7 @@ failed:
 			event("crash-loop", "failures=%d window_s=%ld", j, cfg.crash_window_s);
 			break;
 		}
-		backoff = cfg.backoff_initial_ms;
-		for (i = 1; i < j && backoff < cfg.backoff_max_ms; i++)
-			backoff = doubled_capped(backoff, cfg.backoff_max_ms);
-		if (backoff > cfg.backoff_max_ms)
-			backoff = cfg.backoff_max_ms;
+		backoff = backoff_ms(j, cfg.backoff_initial_ms, cfg.backoff_max_ms);
 		event("backoff", "delay_ms=%ld failures=%d ran_ms=%ld", backoff, j, ran_ms);
 		set_state("backoff", final_reason);
 		for (end = deadline_after(now_ms(), backoff); !stop_requested && now_ms() < end;)

@@ -312,13 +312,14 @@ describe("spec files", () => {
   });
 });
 
-describe("deadline arithmetic", () => {
+describe("the monitor's pure parts, compiled with their checks", () => {
   const cc = ["/usr/bin/cc", "/usr/local/bin/cc"].find((p) => existsSync(p));
-  test("poll timeouts are never negative, sums and doublings saturate", { skip: !cc && "no C compiler" }, () => {
-    const dir = mkdtempSync(join(tmpdir(), "cdktf-bhyve-deadline-"));
+  /** Compiles test/native/NAME.c and runs it: it prints "ok", or each failed check. */
+  const check = (name: string): void => {
+    const dir = mkdtempSync(join(tmpdir(), `cdktf-bhyve-${name}-`));
     try {
-      const exe = join(dir, "deadline-check");
-      const built = spawnSync(cc!, ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-o", exe, fileURLToPath(new URL("./deadline-check.c", import.meta.url))], { encoding: "utf8" });
+      const exe = join(dir, name);
+      const built = spawnSync(cc!, ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-o", exe, fileURLToPath(new URL(`./${name}.c`, import.meta.url))], { encoding: "utf8" });
       assert.equal(built.status, 0, built.stderr);
       const r = spawnSync(exe, [], { encoding: "utf8" });
       assert.equal(r.stdout, "ok\n");
@@ -326,5 +327,7 @@ describe("deadline arithmetic", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  };
+  test("poll timeouts are never negative, sums and doublings saturate", { skip: !cc && "no C compiler" }, () => check("deadline-check"));
+  test("decide: bhyve(8)'s exit codes against the restart policy, and the backoff", { skip: !cc && "no C compiler" }, () => check("decide-check"));
 });
