@@ -3,20 +3,9 @@
  * test/native/monitor-safety.test.ts. Prints each failed check and exits 1 when any failed.
  */
 #include <limits.h>
-#include <stdio.h>
 
+#include "check.h"
 #include "../../native/monitor/deadline.h"
-
-static int failed;
-
-static void
-check(int ok, const char *what)
-{
-	if (!ok) {
-		printf("FAIL %s\n", what);
-		failed = 1;
-	}
-}
 
 int
 main(void)
@@ -34,7 +23,5 @@ main(void)
 	check(doubled_capped(20, 80) == 40, "doubled_capped: 20 -> 40");
 	check(doubled_capped(50, 80) == 80, "doubled_capped: capped at 80");
 	check(doubled_capped(LONG_MAX / 2 + 1, LONG_MAX) == LONG_MAX, "doubled_capped: no overflow");
-	if (!failed)
-		printf("ok\n");
-	return failed;
+	return checked();
 }

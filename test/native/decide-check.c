@@ -2,21 +2,10 @@
  * Unit check of what bhyve-monitor does after bhyve ended (native/monitor/decide.h), compiled and
  * run by test/native/monitor-safety.test.ts. Prints each failed check and exits 1 when any failed.
  */
-#include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "../../native/monitor/decide.h"
-
-static int failed;
-
-static void
-check(int ok, const char *what)
-{
-	if (!ok) {
-		printf("FAIL %s\n", what);
-		failed = 1;
-	}
-}
 
 static int
 is(struct decision d, enum next next, const char *reason)
@@ -46,7 +35,5 @@ main(void)
 	check(backoff_ms(1000, 1000, 60000) == 60000, "many failures: the cap, no overflow");
 	check(backoff_ms(1, 500, 100) == 100, "an initial wait above the cap is capped");
 
-	if (!failed)
-		printf("ok\n");
-	return failed;
+	return checked();
 }
