@@ -89,7 +89,6 @@ export async function sandboxMain(args: string[]): Promise<number> {
         return usage();
     }
   } catch (err) {
-    if (err instanceof AgentError && !(err instanceof UserError)) throw new UserError(`sandbox ${sub}: ${err.message}`, err.code);
-    throw asUserError(err);
+    throw asUserError(err, `sandbox ${sub}`);
   }
 }

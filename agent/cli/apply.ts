@@ -1,13 +1,12 @@
 import { checkDocumentText, toDocument } from "../model/document.js";
 import type { ConvergeResult } from "../engine/converge.js";
 import { applyDocument, autostart, shutdownGuests, status } from "../engine/service.js";
-import { UserError } from "./errors.js";
+import { asUserError, UserError } from "./errors.js";
 import { hostOptions } from "./options.js";
 import { readInput } from "./read-input.js";
 import { refusal } from "./validate.js";
 import { audited } from "../host/audit.js";
 import type { HostPaths } from "../host/paths.js";
-import { isProblemsError } from "../model/errors.js";
 
 /** The text form of a converge result. */
 export function formatResult(r: ConvergeResult): string {
@@ -26,10 +25,8 @@ async function run(json: boolean, work: () => Promise<ConvergeResult>, audit?: {
   try {
     r = audit ? await audited(audit.paths, audit.method, audit.request, work) : await work();
   } catch (err) {
-    if (isProblemsError(err)) throw new UserError(err.message, err.code); // the first problems and how many more
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === "string" && /^E_/.test(code)) throw new UserError((err as Error).message, code);
-    throw err;
+    // A refused document's message is its first problems and how many more.
+    throw asUserError(err);
   }
   process.stdout.write(json ? `${JSON.stringify(r, null, 2)}\n` : formatResult(r));
   return r.refused.length ? 1 : 0;

@@ -11,14 +11,14 @@ export class UserError extends AgentError {
   }
 }
 
-/** An error raised on purpose, with a stable code (E_STATE, E_LOCKED, ...): its message is for the operator. */
-function codedError(err: unknown): err is Error & { code: string } {
-  return err instanceof AgentError;
-}
-
-/** A coded error as the UserError it is to a command's caller (exit 1); anything else unchanged. */
-export function asUserError(err: unknown): unknown {
-  return !(err instanceof UserError) && codedError(err) ? new UserError(err.message, err.code) : err;
+/**
+ * An AgentError (a refusal with a stable code: E_STATE, E_LOCKED, ...) as the UserError it is to a
+ * command's caller (exit 1), its message led by `prefix` when given; a UserError, and anything that
+ * is not an AgentError (a bug), unchanged.
+ */
+export function asUserError(err: unknown, prefix?: string): unknown {
+  if (!(err instanceof AgentError) || err instanceof UserError) return err;
+  return new UserError(prefix ? `${prefix}: ${err.message}` : err.message, err.code);
 }
 
 /**
@@ -35,12 +35,10 @@ export async function runMain(main: (argv: string[]) => Promise<number>): Promis
   try {
     process.exitCode = await main(process.argv.slice(2));
   } catch (err) {
-    if (err instanceof UserError) {
+    if (err instanceof AgentError) {
+      // A refusal: its message is for the operator.
       process.stderr.write(`${err.message}\n`);
-      process.exitCode = err.exitCode;
-    } else if (codedError(err)) {
-      process.stderr.write(`${err.message}\n`);
-      process.exitCode = 1;
+      process.exitCode = err instanceof UserError ? err.exitCode : 1;
     } else {
       process.stderr.write(`internal error: ${(err as Error)?.stack ?? String(err)}\n`);
       process.exitCode = 70;

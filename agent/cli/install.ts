@@ -11,10 +11,9 @@ import { join, resolve } from "node:path";
 import { withHostLock } from "../host/host-lock.js";
 import { installBundle, installDeployKey, installLayout, installNative, installRcScript, installWrapper, rollback } from "../host/install.js";
 import type { HostPaths } from "../host/paths.js";
-import { UserError } from "./errors.js";
+import { asUserError, UserError } from "./errors.js";
 import { hostOptions, takeOption } from "./options.js";
 import { audited } from "../host/audit.js";
-import { AgentError } from "../model/errors.js";
 
 const USAGE = "usage: bhyve-agent install --from DIR [--deploy-key FILE] [--deploy-home /root] [--root DIR]";
 
@@ -55,8 +54,7 @@ export async function installCommand(args: string[]): Promise<number> {
     const { changed } = await audited(o.paths, "install", request, async () => ({ changed: await install(o.paths, resolve(from), deployKey && resolve(deployKey), deployHome) }));
     for (const line of changed) process.stdout.write(`${line}\n`);
   } catch (err) {
-    if (err instanceof AgentError && !(err instanceof UserError)) throw new UserError(`install: ${err.message}`, err.code);
-    throw err;
+    throw asUserError(err, "install");
   }
   return 0;
 }
@@ -69,8 +67,7 @@ export async function rollbackCommand(args: string[]): Promise<number> {
     const r = (await audited(o.paths, "rollback", {}, async () => ({ changed: [await withHostLock(o.paths, async () => rollback(o.paths))] }))).changed[0]!;
     process.stdout.write(`current: ${r.current} (was ${r.previous}, kept as previous)\n`);
   } catch (err) {
-    if (err instanceof AgentError && !(err instanceof UserError)) throw new UserError(`rollback: ${err.message}`, err.code);
-    throw err;
+    throw asUserError(err, "rollback");
   }
   return 0;
 }

@@ -128,6 +128,9 @@ function blockers(guest: Guest, desired: DesiredState, facts: HostFacts, pending
   return { pending, refused };
 }
 
+/** A guest event that ends a run in failure: bhyve exited, or bhyveload failed before it. */
+const failed = (e: ReturnType<typeof readGuestEvents>[number]): boolean => e.event === "exit" || (e.event === "bhyveload" && e.fields.code !== "0");
+
 /** How long a converge waits for a new guest's monitor to start bhyve before its watch window opens. */
 const START_WAIT_MS = 30_000;
 
@@ -147,9 +150,10 @@ async function earlyFailure(paths: HostPaths, name: string, skip: number, settle
     // Another change (the lock is not held while watching) deleted the guest, or stopped it on purpose.
     if (all.length < skip) return null;
     const events = all.slice(skip);
-    const stopped = events.findIndex((e) => e.event === "stop");
-    if (stopped >= 0 && !events.slice(0, stopped).some((e) => e.event === "exit" || (e.event === "bhyveload" && e.fields.code !== "0"))) return null;
-    const exit = events.find((e) => e.event === "exit" || (e.event === "bhyveload" && e.fields.code !== "0"));
+    const exitAt = events.findIndex(failed);
+    const stoppedAt = events.findIndex((e) => e.event === "stop");
+    if (stoppedAt >= 0 && (exitAt < 0 || stoppedAt < exitAt)) return null;
+    const exit = events[exitAt];
     if (exit) {
       const log = readIfPresent(paths.guestLog(name)) ?? "";
       const said = log.split("\n").filter((l) => l.trim() !== "" && !l.includes(" bhyve-monitor: ")).slice(-3).join(" / ");
@@ -205,12 +209,13 @@ export async function converge(paths: HostPaths, desired: DesiredState, opts: Co
   const managed = hostManaged ?? stored.hostManaged;
   // Recorded before the first change as well: an agent killed half way (SIGKILL, power loss) must
   // leave a state from which the next run finds what it may have changed, e.g. a device it bound.
-  writeAgentState(paths, { desired, hostDrivers, releasing: [...releasing].sort(), hostManaged: managed });
+  const save = (): void => writeAgentState(paths, { desired, hostDrivers, releasing: [...releasing].sort(), hostManaged: managed });
+  save();
   let recorded = false;
   const record = (): void => {
     if (recorded) return;
     recorded = true;
-    writeAgentState(paths, { desired, hostDrivers, releasing: [...releasing].sort(), hostManaged: managed });
+    save();
     // A step that changed the host's facts and failed before it said so: no session may go on with the old ones.
     if (run.touched) hostFactsChanged(paths);
     run.touched = false;

@@ -71,6 +71,11 @@ function tryAcquire(path: string, checkZombie = false): (() => void) | undefined
   return () => unlinkSync(path);
 }
 
+/** The lock at `path` was not free before the deadline. */
+function lockTimeout(path: string, ms: number): AgentError {
+  return new AgentError(`could not lock ${path} within ${ms} ms`, "E_LOCK_TIMEOUT");
+}
+
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /** Runs `fn` holding the lock at `path`, waiting (synchronously) up to `timeoutMs` (default 10 s). */
@@ -87,7 +92,7 @@ export function withLock<T>(path: string, fn: () => T, timeoutMs = 10_000): T {
         release();
       }
     }
-    if (Date.now() > deadline) throw new AgentError(`could not lock ${path} within ${timeoutMs} ms`, "E_LOCK_TIMEOUT");
+    if (Date.now() > deadline) throw lockTimeout(path, timeoutMs);
     Atomics.wait(sleeper, 0, 0, wait);
     wait = Math.min(wait * 2, 20);
   }
@@ -106,7 +111,7 @@ export async function acquireLock(path: string, timeoutMs: number, onWait?: () =
       told = true;
       onWait?.();
     }
-    if (Date.now() > deadline) throw new AgentError(`could not lock ${path} within ${timeoutMs} ms`, "E_LOCK_TIMEOUT");
+    if (Date.now() > deadline) throw lockTimeout(path, timeoutMs);
     await new Promise((r) => setTimeout(r, wait));
     wait = Math.min(wait * 2, 100);
   }

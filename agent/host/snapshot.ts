@@ -20,8 +20,6 @@ import type { HostPaths } from "./paths.js";
 /** The facts a session has gathered, per agent root, with the generation they were gathered at. */
 export class SessionSnapshots {
   readonly byRoot = new Map<string, { generation: string; facts: Promise<HostFacts> }>();
-  /** How many times this session ran the fact-gathering tools (for the benchmark and tests). */
-  gathered = 0;
 }
 
 const scope = new AsyncLocalStorage<SessionSnapshots>();
@@ -70,7 +68,6 @@ export function hostFacts(paths: HostPaths): Promise<HostFacts> {
   const generation = hostGeneration(paths);
   const have = s.byRoot.get(paths.root);
   if (have && have.generation === generation) return have.facts;
-  s.gathered++;
   const facts = gatherFacts(paths);
   s.byRoot.set(paths.root, { generation, facts });
   facts.catch(() => {

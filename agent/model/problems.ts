@@ -23,8 +23,8 @@ export function withSegments(p: Problem): Problem {
 }
 
 /** A document path as text: keys joined by dots, list indexes in brackets. */
-export function pathText(at: readonly PathSegment[]): string {
-  return at.reduce<string>((text, k) => at_(text, k), "");
+export function pathText(segments: readonly PathSegment[]): string {
+  return segments.reduce<string>((text, k) => at(text, k), "");
 }
 
 /**
@@ -50,9 +50,9 @@ export function pathSegments(path: string): PathSegment[] | null {
  * `whole` names the place when nothing is left of the path. Problems elsewhere are unchanged.
  */
 export function relativeTo(p: Problem, prefix: readonly PathSegment[], whole: string): Problem {
-  const at = p.at ?? pathSegments(p.path);
-  if (!at || at.length < prefix.length || prefix.some((k, i) => at[i] !== k)) return p;
-  const rest = at.slice(prefix.length);
+  const segments = p.at ?? pathSegments(p.path);
+  if (!segments || segments.length < prefix.length || prefix.some((k, i) => segments[i] !== k)) return p;
+  const rest = segments.slice(prefix.length);
   return { path: rest.length ? pathText(rest) : whole, message: p.message, at: rest };
 }
 
@@ -79,8 +79,7 @@ export function formatProblems(problems: readonly Problem[], total = problems.le
 export class ProblemList {
   readonly items: Problem[] = [];
   add(path: string, message: string): void {
-    const at = pathSegments(path);
-    this.items.push(at ? { path, message, at } : { path, message });
+    this.items.push(withSegments({ path, message }));
   }
   get empty(): boolean {
     return this.items.length === 0;
@@ -89,10 +88,6 @@ export class ProblemList {
 
 /** Joins a parent path and a key or index into a document path. */
 export function at(parent: string, key: string | number): string {
-  return at_(parent, key);
-}
-
-function at_(parent: string, key: string | number): string {
   if (typeof key === "number") return `${parent}[${key}]`;
   return parent ? `${parent}.${key}` : key;
 }

@@ -20,6 +20,11 @@ import { PROTOCOL_VERSION, type MethodName, type ResultOf } from "./protocol.js"
 import { AgentError, problemsError } from "../model/errors.js";
 
 
+/** Params that do not have the method's shape (JSON-RPC -32602, no problems list). */
+function invalidParams(message: string): AgentError {
+  return new AgentError(message, "E_INVALID_PARAMS");
+}
+
 type Params = Record<string, unknown>;
 /** A method's implementation: params as received (checked here, never trusted), the protocol's result. */
 type Impl<M extends MethodName> = (paths: HostPaths, params: Params) => ResultOf<M> | Promise<ResultOf<M>>;
@@ -27,12 +32,12 @@ type Method = (paths: HostPaths, params: Params) => Promise<unknown> | unknown;
 
 function only(params: Params, allowed: readonly string[]): void {
   const extra = Object.keys(params).filter((k) => !allowed.includes(k));
-  if (extra.length) throw new AgentError(`unknown parameter(s) ${extra.slice(0, 5).map((k) => shown(k, 32)).join(", ")}${extra.length > 5 ? ` and ${extra.length - 5} more` : ""}; expected ${allowed.join(", ") || "none"}`, "E_INVALID_PARAMS");
+  if (extra.length) throw invalidParams(`unknown parameter(s) ${extra.slice(0, 5).map((k) => shown(k, 32)).join(", ")}${extra.length > 5 ? ` and ${extra.length - 5} more` : ""}; expected ${allowed.join(", ") || "none"}`);
 }
 
 function str(params: Params, key: string): string {
   const v = params[key];
-  if (typeof v !== "string" || v === "") throw new AgentError(`parameter ${key} must be a non-empty string`, "E_INVALID_PARAMS");
+  if (typeof v !== "string" || v === "") throw invalidParams(`parameter ${key} must be a non-empty string`);
   return v;
 }
 
@@ -56,7 +61,7 @@ function device(params: Params): string {
 
 function obj(params: Params, key: string): Record<string, unknown> {
   const v = params[key];
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new AgentError(`parameter ${key} must be an object`, "E_INVALID_PARAMS");
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw invalidParams(`parameter ${key} must be an object`);
   return v as Record<string, unknown>;
 }
 
@@ -70,7 +75,7 @@ const IMPLEMENTATIONS: { readonly [M in MethodName]: Impl<M> } = {
   "agent.upgrade": async (paths, p) => {
     only(p, ["bundle", "sha256", "version"]);
     const sha = str(p, "sha256");
-    if (!/^[0-9a-fA-F]{64}$/.test(sha)) throw new AgentError("parameter sha256 must be 64 hex digits", "E_INVALID_PARAMS");
+    if (!/^[0-9a-fA-F]{64}$/.test(sha)) throw invalidParams("parameter sha256 must be 64 hex digits");
     const bundle = Buffer.from(str(p, "bundle"), "base64");
     const version = p.version === undefined ? undefined : str(p, "version");
     if (!readAgentConfig(paths).policy.agentUpgrade) {
