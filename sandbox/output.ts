@@ -242,7 +242,7 @@ function verboseVirtBlock(p: Profile): string[] {
   const fixed = p.release.major >= 15;
   const pad = "        ";
   const out = [
-    `  VT-x: Basic Features=${printB(basic, VMX_BASIC)}`,
+    `  VT-x: ${p.cpu.disabledInBios ? "(disabled in BIOS) " : ""}Basic Features=${printB(basic, VMX_BASIC)}`,
     `${pad}Pin-Based Controls=${printB(pin, VMX_PIN)}`,
     `${pad}Primary Processor Controls=${printB(proc, VMX_PROC)}`,
     ...(secondary ? [`${pad}Secondary Processor Controls=${printB(proc2, VMX_PROC2)}`] : []),
@@ -275,7 +275,7 @@ export function dmesgBootText(m: MachineState, p: Profile): string {
     intel
       ? "  Features2=0x7ffefbff<SSE3,PCLMULQDQ,DTES64,MON,DS_CPL,VMX,SMX,EST,TM2,SSSE3,SDBG,FMA,CX16,xTPR,PDCM,PCID,DCA,SSE4.1,SSE4.2,x2APIC,MOVBE,POPCNT,TSCDLT,AESNI,XSAVE,OSXSAVE,AVX,F16C,RDRAND>"
       : "  AMD Features2=0x75c237ff<LAHF,CMP,SVM,ExtAPIC,CR8,ABM,SSE4A,MAS,Prefetch,OSVW,IBS,SKINIT,WDT,TCE,Topology,PCXC,PNXC,DBE,PL2I,MWAITX,ADMSKX>",
-    ...(bootVerbose(m) ? verboseVirtBlock(p) : [`  ${intel ? "VT-x" : "SVM"}: ${p.cpu.virtLine}`]),
+    ...(bootVerbose(m) ? verboseVirtBlock(p) : [`  ${intel ? "VT-x" : "SVM"}: ${p.cpu.disabledInBios ? "(disabled in BIOS) " : ""}${p.cpu.virtLine}`]),
     "  TSC: P-state invariant, performance statistics",
     `real memory  = ${p.memoryBytes} (${p.memoryBytes / 2 ** 20} MB)`,
     `avail memory = ${p.memoryBytes - 2 ** 30} (${(p.memoryBytes - 2 ** 30) / 2 ** 20} MB)`,

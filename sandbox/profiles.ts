@@ -49,6 +49,11 @@ export interface Profile {
     readonly vmmLoads: boolean;
     /** Why vmm.ko refuses to load, as the kernel prints it. */
     readonly vmmLoadError?: string;
+    /**
+     * FEATURE_CONTROL has VMX (or VM_CR has SVM) off: identcpu prints `(disabled in BIOS) ` after
+     * the label. vmm still loads unless the firmware also locked the register (`vmmLoads`).
+     */
+    readonly disabledInBios?: boolean;
     readonly unrestrictedGuest: boolean;
     /** CPUID 0x8000000A EDX as `hw.vmm.svm.features` reports it on AMD. */
     readonly svmFeatures?: number;
@@ -258,6 +263,12 @@ export const PROFILES: readonly Profile[] = [
     amdviUnits: 0,
     pci: [...intelPlatform(0x0e02), ...passthroughCards(3, 4, 5)],
     host: { mgmtIf: "em0", rootFs: "zfs", rootPartition: "ada0p4", swap: [{ device: "/dev/ada0p3", bytes: 4 * GiB }] },
+  },
+  {
+    ...INTEL_VTD,
+    name: "vmx-locked",
+    summary: "FreeBSD 14.3, Xeon whose firmware turned VT-x off and locked it: dmesg.boot says (disabled in BIOS), vmm.ko refuses to load; VT-d, GPU+audio at 3/0/0-1, I350 at 4/0/0-1, NVMe at 5/0/0; 64 GiB",
+    cpu: { ...INTEL_VTD.cpu, disabledInBios: true, vmmLoads: false, vmmLoadError: "vmx_init: VMX operation disabled by BIOS" },
   },
   {
     ...INTEL_VTD,

@@ -299,7 +299,13 @@ async function loadVmm(c: ConvergeContext): Promise<void> {
     const r = await runTool(c.paths.tool("kldload"), ["vmm"]);
     c.run.touched = true;
     if (r.status === 0) c.result.changed.push({ what: "vmm.ko", detail: "loaded (kldload vmm)" });
-    else c.result.refused.push({ what: "vmm.ko", detail: `kldload vmm failed: ${r.stderr.trim()}` });
+    else {
+      // dmesg.boot's "(disabled in BIOS)" was a warning while vmm might still load; the failed load
+      // says the firmware also locked VT-x off (vmx_init: VMX operation disabled by BIOS).
+      const bios = c.facts.problems.some((p) => p.code === "W_VMX_DISABLED_IN_BIOS");
+      const why = bios ? "; E_VMX_DISABLED: VT-x is disabled in the firmware (dmesg.boot: \"(disabled in BIOS)\") and locked, so vmm cannot turn it on; enable Intel Virtualization Technology in the BIOS setup" : "";
+      c.result.refused.push({ what: "vmm.ko", detail: `kldload vmm failed: ${r.stderr.trim()}${why}` });
+    }
     c.facts = await gatherFacts(c.paths);
   }
 }

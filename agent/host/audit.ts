@@ -13,7 +13,8 @@
  * directory's top level (they are under guests/NAME/), so no guest name can reach the log.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { agentDirectory } from "./files.js";
 import { join } from "node:path";
 import type { HostPaths } from "./paths.js";
 import { AgentError } from "../model/errors.js";
@@ -90,7 +91,7 @@ export function requestDigest(text: string): { bytes: number; sha256: string } {
 }
 
 function appendLine(paths: HostPaths, line: Record<string, unknown>): void {
-  mkdirSync(paths.logDir, { recursive: true, mode: 0o750 });
+  agentDirectory(paths.logDir, 0o750);
   appendFileSync(auditLogPath(paths), `${JSON.stringify(line)}\n`, { mode: 0o640 });
 }
 

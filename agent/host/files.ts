@@ -5,7 +5,7 @@
  * that the rename itself is on disk. A reader, or the next boot, sees the old file or the new one,
  * never a mix. Temporary files left by a writer that was killed are removed by the next write.
  */
-import { closeSync, constants, fchmodSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, constants, fchmodSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { processAlive } from "./pid-lock.js";
@@ -37,6 +37,16 @@ export function removeStaleTemps(path: string): void {
       // someone else cleaned it up first
     }
   }
+}
+
+/**
+ * Makes one of the agent's own directories (state 0700, run and log 0750) and gives it exactly
+ * `mode`, whatever the umask or an earlier version left: parents are made as the system's
+ * directories are (0755 less the umask) and left as they are.
+ */
+export function agentDirectory(path: string, mode: 0o700 | 0o750): void {
+  mkdirSync(path, { recursive: true, mode });
+  chmodSync(path, mode);
 }
 
 /** fsync of a directory, where the system allows it (FreeBSD and Linux do; some file systems refuse). */

@@ -3,7 +3,8 @@
  * rc.d autostart and an apply). flock(2) through the native addon, so that a killed agent
  * releases it with its last file descriptor; without the addon, a PID lock file.
  */
-import { closeSync, mkdirSync, openSync, ftruncateSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, openSync, ftruncateSync, readFileSync, writeSync } from "node:fs";
+import { agentDirectory } from "./files.js";
 import { dirname } from "node:path";
 import { loadNativeProbe } from "./native.js";
 import type { HostPaths } from "./paths.js";
@@ -48,7 +49,7 @@ export function hostLockHeld(paths: HostPaths): boolean {
     const holder = holderOf(`${paths.lockFile}.pid`);
     return holder !== null && holder !== process.pid && processAlive(holder);
   }
-  mkdirSync(dirname(paths.lockFile), { recursive: true });
+  agentDirectory(dirname(paths.lockFile), 0o750);
   const fd = openSync(paths.lockFile, "a+", 0o600);
   try {
     if (!native.probe.flock(fd, "exclusive", true)) return true;
@@ -65,7 +66,7 @@ export function hostLockHeld(paths: HostPaths): boolean {
  * otherwise.
  */
 export async function withHostLock<T>(paths: HostPaths, fn: (release: () => void) => Promise<T>, timeoutMs = HOST_LOCK_TIMEOUT_MS): Promise<T> {
-  mkdirSync(dirname(paths.lockFile), { recursive: true });
+  agentDirectory(dirname(paths.lockFile), 0o750);
   const native = loadNativeProbe();
   if (!native.available) {
     let unlock: () => void;

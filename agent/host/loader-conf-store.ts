@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { managedAssignments, managedStrayLines, parseLoaderConf, unmanagedAssignmentsTo, withManagedBlock, type LoaderConf } from "../parse/loader-conf.js";
-import { writeFileAtomic } from "./files.js";
+import { agentDirectory, writeFileAtomic } from "./files.js";
 import type { HostPaths } from "./paths.js";
 import { AgentError } from "../model/errors.js";
 
@@ -47,7 +47,7 @@ export function strayLines(snap: LoaderConfSnapshot): string[] {
 export function writeManagedSettings(paths: HostPaths, snap: LoaderConfSnapshot, settings: ReadonlyArray<readonly [string, string]>): boolean {
   const next = withManagedBlock(snap.conf, settings);
   if (next === snap.text) return false;
-  mkdirSync(paths.dbDir, { recursive: true });
+  agentDirectory(paths.dbDir, 0o700);
   const now = existsSync(paths.loaderConf) ? readFileSync(paths.loaderConf, "utf8") : "";
   if (sha(now) !== snap.hash) throw new AgentError(`${paths.loaderConf} changed while the agent was updating it; nothing was written — run the change again`, "E_LOADER_CONF_CHANGED");
   writeFileAtomic(paths.loaderConfBackup, snap.text, 0o644);

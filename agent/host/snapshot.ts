@@ -12,7 +12,8 @@
  * gathers the facts afresh, as before.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { agentDirectory, writeFileAtomic } from "./files.js";
 import { join } from "node:path";
 import { gatherFacts, type HostFacts } from "./facts.js";
 import type { HostPaths } from "./paths.js";
@@ -51,10 +52,8 @@ let bumps = 0;
  */
 export function hostFactsChanged(paths: HostPaths, fresh?: HostFacts): void {
   const next = `${Date.now()}-${process.pid}-${++bumps}`;
-  mkdirSync(paths.runDir, { recursive: true });
-  const tmp = `${generationFile(paths)}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${next}\n`, { mode: 0o644 });
-  renameSync(tmp, generationFile(paths));
+  agentDirectory(paths.runDir, 0o750);
+  writeFileAtomic(generationFile(paths), `${next}\n`, 0o644);
   const s = scope.getStore();
   if (!s) return;
   if (fresh) s.byRoot.set(paths.root, { generation: next, facts: Promise.resolve(fresh) });

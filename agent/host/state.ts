@@ -9,11 +9,11 @@
  * disk fault, a hand edit) is never reset silently: every read raises StateError (E_STATE), which
  * names the file and the last good copy, and nothing on the host is changed until it is repaired.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { checkDocumentData } from "../model/validate.js";
 import { toDocument } from "../model/document.js";
 import type { DesiredState } from "../model/types.js";
-import { writeFileAtomic } from "./files.js";
+import { agentDirectory, writeFileAtomic } from "./files.js";
 import type { HostPaths } from "./paths.js";
 import { AgentError } from "../model/errors.js";
 
@@ -156,7 +156,7 @@ export function encodeAgentState(state: AgentState): string {
  */
 export function writeAgentState(paths: HostPaths, state: AgentState): void {
   const text = encodeAgentState(state);
-  mkdirSync(paths.dbDir, { recursive: true, mode: 0o700 });
+  agentDirectory(paths.dbDir, 0o700);
   const current = existsSync(paths.stateFile) ? readIfPresent(paths.stateFile) : null;
   if (current === text) return;
   if (current !== null && decodeAgentState(current).ok) writeFileAtomic(previousStateFile(paths), current, 0o600);

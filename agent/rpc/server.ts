@@ -5,7 +5,8 @@
  * E_INTERNAL and keeps its stack on stderr.
  */
 import { randomBytes } from "node:crypto";
-import { appendFileSync, mkdirSync } from "node:fs";
+import { appendFileSync } from "node:fs";
+import { agentDirectory } from "../host/files.js";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { jsonDepthExceeds } from "../model/limits.js";
@@ -41,7 +42,7 @@ function recordBug(paths: HostPaths | undefined, err: unknown): string {
   const text = `${new Date().toISOString()} ${ref} ${(err as Error)?.stack ?? String(err)}\n`;
   try {
     if (!paths) throw new Error("no agent root");
-    mkdirSync(paths.logDir, { recursive: true, mode: 0o750 });
+    agentDirectory(paths.logDir, 0o750);
     appendFileSync(join(paths.logDir, "errors.log"), text, { mode: 0o640 });
   } catch {
     process.stderr.write(`bhyve-agent: internal error ${text}`);

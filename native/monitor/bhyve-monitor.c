@@ -1162,7 +1162,7 @@ main(int argc, char **argv)
 			final_reason = "requested";
 			break;
 		}
-		d = decide(status != -1 && WIFEXITED(status), status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1, cfg.restart);
+		d = decide(status != -1 && WIFEXITED(status), status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1, !vm_exists(), cfg.restart);
 		if (d.next == NEXT_RESTART) {
 			st.restarts++;
 			event("restart", "reason=%s", d.reason);

@@ -23,14 +23,21 @@ struct decision {
 
 /*
  * bhyve(8): exit 0 the guest rebooted, 1 powered off, 2 halted, 3 triple fault, 4 an error;
- * `exited` is 0 when bhyve was killed by a signal (or could not be waited for).
+ * `exited` is 0 when bhyve was killed by a signal (or could not be waited for). `vm_gone` is 1
+ * when the VM no longer exists after bhyve ended: someone destroyed it under the running bhyve
+ * (bhyvectl --destroy; the agent never passes -D, so bhyve does not destroy it itself). bhyve
+ * then exits 1 on 13.x and 14.x (vm_run error, read there like a power-off) and 4 on 15 (read like
+ * an error): either way the guest was stopped on purpose, and it is not run again.
  */
 static inline struct decision
-decide(int exited, int code, const char *restart)
+decide(int exited, int code, int vm_gone, const char *restart)
 {
 	struct decision d;
 
-	if (exited && code == 0) {
+	if (vm_gone && exited) {
+		d.next = NEXT_STOP;
+		d.reason = "destroyed";
+	} else if (exited && code == 0) {
 		d.next = strcmp(restart, "never") == 0 ? NEXT_STOP : NEXT_RESTART;
 		d.reason = "reboot";
 	} else if (exited && code == 1) {

@@ -39,18 +39,50 @@ interface SlotSpec {
   conf: string[];
 }
 
-/** pci_parse_slot(): `slot[:func],emul[,conf]` or `bus:slot:func,emul[,conf]`. */
+/** sscanf("%d") at the start of `text`: optional white space and sign, then digits; null when none. */
+function scanInt(text: string): { value: number; rest: string } | null {
+  const m = /^\s*([+-]?\d+)/.exec(text);
+  return m ? { value: Number(m[1]), rest: text.slice(m[0].length) } : null;
+}
+
+/** How many of sscanf(text, "%d:%d:%d")'s conversions succeed (up to `n`), and their values. */
+function scanColonInts(text: string, n: number): number[] {
+  const out: number[] = [];
+  let rest = text;
+  for (let i = 0; i < n; i++) {
+    if (i > 0) {
+      if (!rest.startsWith(":")) break;
+      rest = rest.slice(1);
+    }
+    const v = scanInt(rest);
+    if (!v) break;
+    out.push(v.value);
+    rest = v.rest;
+  }
+  return out;
+}
+
+/**
+ * pci_parse_slot() (pci_emul.c): `slot[:func],emul[,conf]` or `bus:slot:func,emul[,conf]`, read
+ * with sscanf as bhyve does ("4x" is slot 4, "1:2:3:9" is 1:2:3); a missing emulation or a bus,
+ * slot or function out of range is pci_parse_slot_usage()'s `Invalid PCI slot info field`.
+ */
 function parseSlot(arg: string): SlotSpec | string {
-  const [where, emul, ...conf] = arg.split(",");
-  if (!where || !emul) return `Invalid PCI slot info field "${arg}"`;
-  const parts = where.split(":");
-  if (parts.length > 3 || parts.some((p) => !/^\d+$/.test(p))) return `Invalid PCI slot info field "${arg}"`;
-  const nums = parts.map(Number);
-  const [bus, slot, func] = nums.length === 3 ? nums : [0, nums[0]!, nums[1] ?? 0];
-  if (bus! > 255) return `Invalid PCI bus ${bus}`;
-  if (slot! > 31) return `Invalid PCI slot ${slot}`;
-  if (func! > 7) return `Invalid PCI function ${func}`;
-  return { bus: bus!, slot: slot!, func: func!, emul, conf };
+  const usage = `Invalid PCI slot info field "${arg}"`;
+  const comma = arg.indexOf(",");
+  if (comma < 0) return usage;
+  const where = arg.slice(0, comma);
+  const [emul = "", ...conf] = arg.slice(comma + 1).split(",");
+  let [bus, slot, func] = [0, -1, 0];
+  const three = scanColonInts(where, 3);
+  if (three.length === 3) [bus, slot, func] = three as [number, number, number];
+  else {
+    const two = scanColonInts(where, 2);
+    if (two.length === 2) [slot, func] = two as [number, number];
+    else if (two.length === 1) slot = two[0]!;
+  }
+  if (bus < 0 || bus >= 256 || slot < 0 || slot >= 32 || func < 0 || func >= 8) return usage;
+  return { bus, slot, func, emul, conf };
 }
 
 /**
@@ -139,10 +171,11 @@ function setUp(io: ToolIO): Setup {
       // pci_parse_slot(): every -s is checked here, before any VM exists (exit 4).
       const s = parseSlot(v);
       if (typeof s === "string") return { ok: false, status: 4, message: `${s}\n` };
+      // The emulation is looked up before the slot's config node, as pci_parse_slot() does.
+      if (!EMULATIONS.has(s.emul)) return { ok: false, status: 4, message: `pci slot ${s.bus}:${s.slot}:${s.func}: unknown device "${s.emul}"\n` };
       if (slots.some((x) => x.bus === s.bus && x.slot === s.slot && x.func === s.func)) {
         return { ok: false, status: 4, message: `pci slot ${s.bus}:${s.slot}:${s.func} already occupied!\n` };
       }
-      if (!EMULATIONS.has(s.emul)) return { ok: false, status: 4, message: `pci slot ${s.bus}:${s.slot}:${s.func}: unknown device "${s.emul}"\n` };
       const bad = s.emul === "passthru" ? passthruOptionsError(s.conf, major) : null;
       if (bad) return { ok: false, status: 4, message: `${bad}\n` };
       slots.push(s);

@@ -196,6 +196,34 @@ describe("bhyve-monitor runs one guest's bhyve and applies bhyve(8)'s exit codes
   });
 });
 
+describe("a VM destroyed under a running bhyve is a stop on every release", () => {
+  // bhyve exits 1 on 13.x and 14.x (vm_run error), 4 on 15: the monitor reads both as "destroyed"
+  // (the VM is gone), and does not run the guest again even with restart=always.
+  for (const [profile, code] of [["freebsd13", "1"], ["intel-vtd", "1"], ["freebsd15", "4"]] as const) {
+    test(`${profile}: bhyve exits ${code}; the guest stays stopped, reason destroyed`, async () => {
+      const sb = new TestSandbox(profile);
+      const m = new MonitoredGuest(sb.root, uefiGuest("gone"), { ...TEST_POLICY, restart: "always" });
+      try {
+        writeFileSync(join(sb.root, "boot/loader.conf"), `${STOCK_LOADER_CONF}vmm_load="YES"\n`);
+        await rebootSandbox(sb.root);
+        assert.equal(m.start().status, 0);
+        const pid = m.pid!;
+        await m.waitFor((s) => s.state === "running" && s.bhyve_pid !== "0", "running");
+        await sb.waitRunning("gone");
+        const d = sb.run("bhyvectl", ["--destroy", "--vm=gone"]);
+        assert.equal(d.status, 0, d.stderr);
+        await m.waitExit(pid);
+        const s = m.status();
+        assert.deepEqual([s.state, s.reason, s.last_exit_code, s.restarts], ["stopped", "destroyed", code, "0"]);
+        assert.deepEqual(m.events().map((e) => e.event).filter((e) => e === "start" || e === "restart" || e === "backoff"), ["start"], "never run again");
+      } finally {
+        m.cleanup();
+        await sb.destroy();
+      }
+    });
+  }
+});
+
 describe("bad specs are refused before anything runs", () => {
   test("missing or malformed files, and usage", async () => {
     const exe = monitorExecutable()!;

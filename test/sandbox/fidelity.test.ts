@@ -83,6 +83,18 @@ describe("intel-vtd (14.3)", () => {
       [uefi("p1", "-s", "4,virtio-gpu"), 'pci slot 0:4:0: unknown device "virtio-gpu"\n'],
       [uefi("p2", "-s", "4,passthru,four/0/0"), 'passthru: invalid options "four/0/0"\n'],
       [uefi("p3", "-s", "4,virtio-rnd", "-s", "4,virtio-rnd"), "pci slot 0:4:0 already occupied!\n"],
+      // The emulation is looked up before the slot is found taken.
+      [uefi("p4", "-s", "4,virtio-rnd", "-s", "4,bogus"), 'pci slot 0:4:0: unknown device "bogus"\n'],
+      // Out of range, read the way sscanf reads it: pci_parse_slot_usage().
+      [uefi("p5", "-s", "0:32:0,virtio-rnd"), 'Invalid PCI slot info field "0:32:0,virtio-rnd"\n'],
+      [uefi("p6", "-s", "256:0:0,virtio-rnd"), 'Invalid PCI slot info field "256:0:0,virtio-rnd"\n'],
+      [uefi("p7", "-s", "4:8,virtio-rnd"), 'Invalid PCI slot info field "4:8,virtio-rnd"\n'],
+      [uefi("p8", "-s", "-1,virtio-rnd"), 'Invalid PCI slot info field "-1,virtio-rnd"\n'],
+      [uefi("p9", "-s", "x,virtio-rnd"), 'Invalid PCI slot info field "x,virtio-rnd"\n'],
+      [uefi("p10", "-s", "virtio-rnd"), 'Invalid PCI slot info field "virtio-rnd"\n'],
+      // sscanf stops at the first character it cannot take: "5x" is slot 5, "0:6:1:9" is 0:6:1.
+      [uefi("p11", "-s", "5x,virtio-rnd", "-s", "5,virtio-rnd"), "pci slot 0:5:0 already occupied!\n"],
+      [uefi("p12", "-s", "0:6:1:9,virtio-rnd", "-s", "6:1,virtio-rnd"), "pci slot 0:6:1 already occupied!\n"],
     ];
     for (const [args, stderr] of cases) {
       const r = sb.run("bhyve", args);

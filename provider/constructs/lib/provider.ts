@@ -8,10 +8,10 @@ export interface BhyveProviderProps {
   /** SSH user on the hosts. @default "root" */
   readonly sshUser?: string;
   /**
-   * SSH private key, as a reference only: a sensitive TerraformVariable's value (or another token,
-   * or a Terraform expression such as "${var.ssh_key}"). A literal key is refused at synth, since
-   * it would be written in clear into cdk.tf.json; use sshPrivateKeyFile or sshAgentSocket for a
-   * key on disk or in an agent. Never written to state. @default none
+   * SSH private key, as a reference only: the value of a sensitive TerraformVariable without a
+   * default (or "${var.NAME}" naming one). Anything else is refused at synth, since it could put the
+   * key in clear into cdk.tf.json; use sshPrivateKeyFile or sshAgentSocket for a key on disk or in
+   * an agent. Never written to state. @default none
    */
   readonly sshPrivateKey?: string;
   /** Path of the SSH private key. @default none */
@@ -28,13 +28,28 @@ export interface BhyveProviderProps {
   readonly agentUpgrade?: boolean;
 }
 
+const KEY_ADVICE = "give sshPrivateKeyFile (the key's path), sshAgentSocket (an ssh-agent), or a sensitive TerraformVariable's value without a default (new TerraformVariable(stack, \"ssh_key\", { type: \"string\", sensitive: true }).stringValue)";
+
 /**
- * Why `sshPrivateKey` cannot go into the synthesized configuration, or null when it is a reference
- * (a token, or a whole Terraform expression "${...}") that Terraform resolves at plan time.
+ * Why `sshPrivateKey` cannot go into the synthesized configuration, or null when it may. Only a
+ * reference to a sensitive Terraform variable without a default is taken: its value is given at plan
+ * time and never written to cdk.tf.json. A literal, a local, a non-sensitive variable or a default
+ * would put the key in clear into the file. `variables` are the stack's synthesized `variable`
+ * blocks (overrides included); without them only a literal can be told apart.
  */
-export function literalKeyProblem(value: string | undefined): string | null {
-  if (value === undefined || Token.isUnresolved(value) || /^\$\{[^\n]+\}$/.test(value)) return null;
-  return "sshPrivateKey: a literal private key would be written in clear into cdk.tf.json; give sshPrivateKeyFile (the key's path), sshAgentSocket (an ssh-agent), or a sensitive TerraformVariable's value (new TerraformVariable(stack, \"ssh_key\", { type: \"string\", sensitive: true }).stringValue)";
+export function literalKeyProblem(value: string | undefined, variables?: Record<string, { sensitive?: unknown; default?: unknown }>): string | null {
+  if (value === undefined) return null;
+  const ref = /^\$\{var\.([A-Za-z_][\w-]*)\}$/.exec(value);
+  const literal = `sshPrivateKey: a literal private key would be written in clear into cdk.tf.json; ${KEY_ADVICE}`;
+  if (variables === undefined) return Token.isUnresolved(value) || ref ? null : literal;
+  if (!ref && !value.includes("${")) return literal;
+  if (!ref) return `sshPrivateKey: only a sensitive variable's value is taken, not another expression (a local, a function or a mix of text and references may put the key in clear into cdk.tf.json); ${KEY_ADVICE}`;
+  const name = ref[1]!;
+  const v = variables[name];
+  if (v === undefined) return `sshPrivateKey: variable "${name}" is not declared in this stack, so it cannot be checked to be sensitive; ${KEY_ADVICE}`;
+  if (v.sensitive !== true) return `sshPrivateKey: variable "${name}" is not sensitive: Terraform would show the key in plans and logs; declare it with sensitive: true`;
+  if (v.default !== undefined) return `sshPrivateKey: variable "${name}" has a default, which is written in clear into cdk.tf.json; give the key at plan time (TF_VAR_${name} or -var) instead`;
+  return null;
 }
 
 /** The bhyve provider (registry.terraform.io/cdktf-bhyve/bhyve). */
@@ -45,9 +60,25 @@ export class BhyveProvider extends Construct {
   constructor(scope: Construct, id: string, props: BhyveProviderProps = {}) {
     super(scope, id);
     const keyProblem = literalKeyProblem(props.sshPrivateKey);
-    // Refused at synth with the other validations; and never handed to the L1 provider, so even a
-    // synth with validations off does not write the key.
-    if (keyProblem) this.node.addValidation({ validate: () => [keyProblem] });
+    // A literal is refused at synth with the other validations, and never handed to the L1
+    // provider, so even a synth with validations off does not write it. A reference is checked at
+    // synth against the stack's variables as they will be written.
+    if (props.sshPrivateKey !== undefined) {
+      const key = props.sshPrivateKey;
+      this.node.addValidation({
+        validate: () => {
+          if (keyProblem) return [keyProblem];
+          // The stack as it will be written: this provider's block holds the key resolved, and
+          // the variable blocks (overrides included) say whether it is sensitive.
+          type Tf = { provider?: { bhyve?: Array<{ alias?: string; ssh_private_key?: unknown }> }; variable?: Record<string, { sensitive?: unknown; default?: unknown }> };
+          const tf = TerraformStack.of(this).toTerraform() as Tf;
+          const block = (tf.provider?.bhyve ?? []).find((b) => b.alias === this.provider.alias);
+          const resolved = block?.ssh_private_key ?? key;
+          const problem = typeof resolved === "string" ? literalKeyProblem(resolved, tf.variable ?? {}) : "sshPrivateKey: the value is not a string";
+          return problem ? [problem] : [];
+        },
+      });
+    }
     registerProvider(TerraformStack.of(this), {
       ...(props.sshUser !== undefined ? { user: props.sshUser } : {}),
       ...(props.sshPrivateKeyFile !== undefined ? { privateKeyFile: props.sshPrivateKeyFile } : {}),

@@ -37,11 +37,14 @@ describe("guest files as the host sees them", () => {
     symlinkSync("/dev/ada0", join(h.root, "vm/evil.img"));
     symlinkSync("../../../../../../../../etc/master.passwd", join(h.root, "vm/up.img"));
     symlinkSync("/boot/loader.conf", join(h.root, "vm/fw.fd"));
-    const p = await refused(h, { guests: [guest("g", [{ path: "/vm/evil.img" }, { path: "/vm/up.img" }]), { ...guest("h", []), bootrom: "/vm/fw.fd" }] },
-      ["guests[0].disks[0].path", "guests[0].disks[1].path", "guests[1].bootrom"]);
+    symlinkSync("../etc/ssh/ssh_host_ed25519_key", join(h.root, "vm/gpu.rom"));
+    const withRom = { ...guest("h", []), bootrom: "/vm/fw.fd", passthru: [{ device: "4/0/1", slot: 7, function: 0, rom: "/vm/gpu.rom" }] };
+    const p = await refused(h, { ppt: [{ device: "4/0/1", bind: "live" }], guests: [guest("g", [{ path: "/vm/evil.img" }, { path: "/vm/up.img" }]), withRom] },
+      ["guests[0].disks[0].path", "guests[0].disks[1].path", "guests[1].bootrom", "guests[1].passthru[0].rom"]);
     assert.equal(p.get("guests[0].disks[0].path"), "/vm/evil.img leads to /dev/ada0 on this host (through a symbolic link), which is outside the allowed disk paths (policy disk_prefixes: /dev/zvol/, /vm/ in /usr/local/etc/bhyve-agent.conf)");
     assert.match(p.get("guests[0].disks[1].path")!, /^\/vm\/up\.img leads to \/etc\/master\.passwd on this host/, "`..` stops at the root, as in a chroot");
     assert.match(p.get("guests[1].bootrom")!, /^\/vm\/fw\.fd leads to \/boot\/loader\.conf on this host \(through a symbolic link\), which is outside the allowed firmware paths \(policy bootrom_prefixes/);
+    assert.match(p.get("guests[1].passthru[0].rom")!, /^\/vm\/gpu\.rom leads to \/etc\/ssh\/ssh_host_ed25519_key on this host \(through a symbolic link\), which is outside the allowed firmware paths/);
   });
 
   test("a link that stays inside the prefixes is fine, and the guest runs on the file it leads to", async () => {

@@ -7,6 +7,7 @@ import { HostPaths } from "../../../agent/host/paths.js";
 import { rebootSandbox, STOCK_LOADER_CONF } from "../../../sandbox/host.js";
 import { TestSandbox } from "../../support/sandbox.js";
 import { fixture } from "../../support/helpers.js";
+import { AgentHost } from "../../support/agent-host.js";
 
 async function bootWith(sb: TestSandbox, extra: string) {
   writeFileSync(join(sb.root, "boot/loader.conf"), STOCK_LOADER_CONF + extra);
@@ -133,6 +134,28 @@ describe("issue 17 item 1: nested paging read the way real Intel hosts print it"
     const cold = await gatherFacts(new HostPaths(sb.root));
     assert.equal(cold.nested_paging.ok, true, "worth trying to load vmm");
     assert.deepEqual(codes(cold), ["W_VMX_DISABLED_IN_BIOS", "E_VMM_NOT_LOADED"]);
+  });
+});
+
+describe("VT-x locked off by the firmware (the vmx-locked profile)", () => {
+  const h = new AgentHost("vmx-locked");
+  after(() => h.destroy());
+
+  test("before vmm loads it is a warning; the failed load is refused as E_VMX_DISABLED, naming the BIOS setting", async () => {
+    const before = await gatherFacts(h.paths);
+    assert.deepEqual(codes(before), ["W_VMX_DISABLED_IN_BIOS", "E_VMM_NOT_LOADED"]);
+    const r = await h.apply({ host: { vmm_load: true }, guests: [] });
+    const vmm = r.refused.find((x) => x.what === "vmm.ko");
+    assert.ok(vmm, JSON.stringify(r));
+    assert.match(vmm.detail, /^kldload vmm failed: .*; E_VMX_DISABLED: VT-x is disabled in the firmware \(dmesg\.boot: "\(disabled in BIOS\)"\) and locked, so vmm cannot turn it on; enable Intel Virtualization Technology in the BIOS setup$/);
+    assert.equal(h.machine().vmmLoaded, false);
+  });
+
+  test("boot_verbose prints the prefix before the multi-line block; it reads the same", async () => {
+    await bootWith(h, 'boot_verbose="YES"\n');
+    const f = await gatherFacts(h.paths);
+    assert.ok(f.nested_paging.evidence.some((e) => /^VT-x: \(disabled in BIOS\) .*boot_verbose/.test(e.said)), JSON.stringify(f.nested_paging.evidence));
+    assert.deepEqual(codes(f), ["W_VMX_DISABLED_IN_BIOS", "E_VMM_NOT_LOADED"]);
   });
 });
 

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { App, TerraformStack, TerraformVariable, Testing } from "cdktf";
+import { App, Fn, TerraformLocal, TerraformStack, TerraformVariable, Testing } from "cdktf";
 import { Construct } from "constructs";
 import { BhyveHost, BhyveProvider, Guest, type GuestProps } from "cdktf-bhyve";
 import { checkDocumentData } from "../../../agent/model/validate.js";
@@ -180,10 +180,35 @@ describe("BhyveProvider's SSH key", () => {
     assert.doesNotMatch(json, /PRIVATE KEY/);
   });
 
-  test("a Terraform expression written as a string, a key file and an agent socket are taken", () => {
-    const written = synthOut((s) => new BhyveProvider(s, "bhyve", { sshPrivateKey: "${var.deploy_key}" }));
-    assert.deepEqual(written.errors, []);
-    assert.equal(JSON.parse(written.json).provider.bhyve[0].ssh_private_key, "${var.deploy_key}");
+  test("a variable reference written as a string is checked against the stack's variables, overrides included", () => {
+    const declared = synthOut((s) => {
+      s.addOverride("variable.deploy_key", { type: "string", sensitive: true });
+      new BhyveProvider(s, "bhyve", { sshPrivateKey: "${var.deploy_key}" });
+    });
+    assert.deepEqual(declared.errors, []);
+    assert.equal(JSON.parse(declared.json).provider.bhyve[0].ssh_private_key, "${var.deploy_key}");
+    const undeclared = synthOut((s) => new BhyveProvider(s, "bhyve", { sshPrivateKey: "${var.deploy_key}" }));
+    assert.deepEqual(undeclared.errors, ['[s/bhyve] sshPrivateKey: variable "deploy_key" is not declared in this stack, so it cannot be checked to be sensitive; give sshPrivateKeyFile (the key\'s path), sshAgentSocket (an ssh-agent), or a sensitive TerraformVariable\'s value without a default (new TerraformVariable(stack, "ssh_key", { type: "string", sensitive: true }).stringValue)']);
+  });
+
+  test("a reference that could still write the key is refused: a local, a non-sensitive variable, a default, an expression", () => {
+    const cases: Array<[string, (s: TerraformStack) => string, RegExp]> = [
+      ["a local", (s) => new TerraformLocal(s, "key", PEM).asString, /not another expression/],
+      ["a variable that is not sensitive", (s) => new TerraformVariable(s, "plain", { type: "string" }).stringValue, /variable "plain" is not sensitive/],
+      ["a sensitive variable with a default", (s) => new TerraformVariable(s, "withdef", { type: "string", sensitive: true, default: PEM }).stringValue, /variable "withdef" has a default, which is written in clear/],
+      ["a function of a variable", (s) => Fn.trimspace(new TerraformVariable(s, "k2", { type: "string", sensitive: true }).stringValue), /not another expression/],
+    ];
+    for (const [what, key, message] of cases) {
+      const { errors } = synthOut((s) => new BhyveProvider(s, "bhyve", { sshPrivateKey: key(s) }));
+      assert.equal(errors.length, 1, what);
+      assert.match(errors[0]!, message, what);
+      assert.doesNotMatch(errors[0]!, /BEGIN OPENSSH|b3BlbnNzaC1rZXkt/, `${what}: the message does not repeat the key`);
+    }
+    const mixed = synthOut((s) => new BhyveProvider(s, "bhyve", { sshPrivateKey: `${PEM}\${var.x}` }), true);
+    assert.doesNotMatch(mixed.json, /PRIVATE KEY|b3BlbnNzaC1rZXkt/, "text around a reference is a literal: never written, even with validations off");
+  });
+
+  test("a key file and an agent socket are taken", () => {
     const file = synthOut((s) => new BhyveProvider(s, "bhyve", { sshPrivateKeyFile: "/home/ops/.ssh/bhyve_deploy", sshAgentSocket: "/tmp/agent.sock" }));
     assert.deepEqual(file.errors, []);
     assert.equal(JSON.parse(file.json).provider.bhyve[0].ssh_private_key_file, "/home/ops/.ssh/bhyve_deploy");
