@@ -8,6 +8,7 @@ import { parsePciAddress, type PciAddress } from "./pci-address.js";
 import { at, type ProblemList } from "./problems.js";
 import { parseSize } from "./size.js";
 import {
+  DEFAULTS,
   DISK_TYPES,
   GUEST_STATES,
   NIC_MODELS,
@@ -199,7 +200,7 @@ function mapping(value: unknown, path: string, problems: ProblemList): Fields | 
 const HOST_KEYS = ["vmm_load", "amdvi_enable", "require_iommu", "require_nested_paging"] as const;
 
 function decodeHost(value: unknown, problems: ProblemList): HostSettings {
-  const defaults: HostSettings = { vmmLoad: true, amdviEnable: "auto", requireIommu: true, requireNestedPaging: true };
+  const defaults: HostSettings = { vmmLoad: DEFAULTS.host.vmm_load, amdviEnable: DEFAULTS.host.amdvi_enable, requireIommu: DEFAULTS.host.require_iommu, requireNestedPaging: DEFAULTS.host.require_nested_paging };
   if (value === undefined || value === null) return defaults;
   const f = mapping(value, "host", problems);
   if (!f) return defaults;
@@ -224,7 +225,7 @@ function decodePpt(value: unknown, path: string, problems: ProblemList): DraftSt
     device: f.pciAddress("device"),
     vendorId: f.pciId("vendor_id"),
     deviceId: f.pciId("device_id"),
-    bind: f.orDefault("bind", f.oneOf("bind", ["live", "boot"] as const), "boot"),
+    bind: f.orDefault("bind", f.oneOf("bind", ["live", "boot"] as const), DEFAULTS.ppt.bind),
   };
 }
 
@@ -234,7 +235,7 @@ function decodeDisk(value: unknown, path: string, problems: ProblemList): NonNul
   f.keys(["path", "type", "slot"], ["path"]);
   return {
     path: f.hostPath("path"),
-    type: f.orDefault("type", f.oneOf("type", DISK_TYPES), "virtio-blk"),
+    type: f.orDefault("type", f.oneOf("type", DISK_TYPES), DEFAULTS.disk.type),
     slot: f.slot("slot"),
   };
 }
@@ -263,7 +264,7 @@ function decodeNic(value: unknown, path: string, problems: ProblemList): NonNull
   }
   return {
     tap,
-    model: f.orDefault("model", f.oneOf("model", NIC_MODELS), "virtio-net"),
+    model: f.orDefault("model", f.oneOf("model", NIC_MODELS), DEFAULTS.nic.model),
     mac,
     slot: f.slot("slot"),
   };
@@ -321,9 +322,9 @@ function decodeGuest(value: unknown, path: string, problems: ProblemList): Draft
     disks,
     nics,
     passthru,
-    state: f.orDefault("state", f.oneOf("state", GUEST_STATES), "running"),
-    restart: f.orDefault("restart", f.oneOf("restart", RESTART_POLICIES), "on-reboot"),
-    startOrder: f.orDefault("start_order", f.int("start_order", -1_000_000, 1_000_000), 0),
+    state: f.orDefault("state", f.oneOf("state", GUEST_STATES), DEFAULTS.guest.state),
+    restart: f.orDefault("restart", f.oneOf("restart", RESTART_POLICIES), DEFAULTS.guest.restart),
+    startOrder: f.orDefault("start_order", f.int("start_order", -1_000_000, 1_000_000), DEFAULTS.guest.start_order),
   };
 }
 

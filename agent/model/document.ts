@@ -2,12 +2,9 @@
  * The desired-state document as text: YAML 1.2 (JSON is a subset) with snake_case keys, and the
  * way back from the model to that shape.
  */
-import { createHash } from "node:crypto";
 import { Composer, isCollection, isMap, isPair, isScalar, isSeq, LineCounter, Parser, type CST, type Document } from "yaml";
 import { findForbiddenCharacter, MAX_DOCUMENT_DEPTH, printable } from "./limits.js";
-import { formatBsf } from "./pci-address.js";
 import { at, type Problem } from "./problems.js";
-import { formatSize } from "./size.js";
 import type { DesiredState } from "./types.js";
 import { checkWholeDocument, type CheckResult } from "./validate.js";
 import type { HostContext } from "./types.js";
@@ -252,51 +249,4 @@ export function decodeWholeDocument(document: string | Record<string, unknown>, 
   return r.state;
 }
 
-/** The canonical document for a state: every field written out, defaults included. */
-export function toDocument(state: DesiredState): Record<string, unknown> {
-  return {
-    host: {
-      vmm_load: state.host.vmmLoad,
-      amdvi_enable: state.host.amdviEnable,
-      require_iommu: state.host.requireIommu,
-      require_nested_paging: state.host.requireNestedPaging,
-    },
-    ppt: state.ppt.map((p) => ({
-      device: formatBsf(p.device),
-      ...(p.vendorId !== undefined ? { vendor_id: p.vendorId } : {}),
-      ...(p.deviceId !== undefined ? { device_id: p.deviceId } : {}),
-      bind: p.bind,
-    })),
-    guests: state.guests.map((g) => ({
-      name: g.name,
-      cpus: g.cpus,
-      memory: formatSize(g.memory),
-      ...(g.bootrom !== undefined ? { bootrom: g.bootrom } : {}),
-      wired: g.wired,
-      disks: g.disks.map((d) => ({ path: d.path, type: d.type, ...(d.slot !== undefined ? { slot: d.slot } : {}) })),
-      nics: g.nics.map((n) => ({
-        tap: n.tap,
-        model: n.model,
-        ...(n.mac !== undefined ? { mac: n.mac } : {}),
-        ...(n.slot !== undefined ? { slot: n.slot } : {}),
-      })),
-      passthru: g.passthru.map((p) => ({
-        device: formatBsf(p.device),
-        slot: p.slot,
-        function: p.function,
-        ...(p.rom !== undefined ? { rom: p.rom } : {}),
-      })),
-      state: g.state,
-      restart: g.restart,
-      start_order: g.startOrder,
-    })),
-  };
-}
-
-/**
- * The content hash of a state: SHA-256 (hex) of its canonical document as JSON. Two documents that
- * mean the same (defaults written out or not, `3/0/0` or `pci0:3:0:0`) hash the same.
- */
-export function documentHash(state: DesiredState): string {
-  return createHash("sha256").update(JSON.stringify(toDocument(state))).digest("hex");
-}
+export { documentHash, guestToDocument, toDocument } from "./canonical.js";

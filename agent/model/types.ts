@@ -102,6 +102,19 @@ export interface Guest {
   readonly startOrder: number;
 }
 
+/**
+ * The document's defaults, by document key: what an absent key means. Declared once, here; the
+ * decoder applies them and the provider schema declares them on its attributes (plans show them).
+ * A guest's `wired` and a passthrough's `function` depend on other fields and are the decoder's.
+ */
+export const DEFAULTS = {
+  host: { vmm_load: true, amdvi_enable: "auto", require_iommu: true, require_nested_paging: true },
+  ppt: { bind: "boot" },
+  guest: { state: "running", restart: "on-reboot", start_order: 0 },
+  disk: { type: "virtio-blk" },
+  nic: { model: "virtio-net" },
+} as const satisfies Record<string, Record<string, unknown>>;
+
 /** One host's desired state, decoded and with defaults applied. */
 export interface DesiredState {
   readonly host: HostSettings;

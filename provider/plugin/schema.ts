@@ -1,5 +1,5 @@
 /** Provider, resource and data source schemas: one definition gives the protocol's Schema and the value's cty type. */
-import type { CtyType } from "./values.js";
+import type { CtyType } from "./unknown.js";
 
 /** One attribute. */
 export interface AttributeDef {
@@ -15,13 +15,24 @@ export interface AttributeDef {
    * `replacedAttributes`; no plan function decides it by hand.
    */
   readonly requiresReplace?: boolean;
-  /** When two values mean the same (`3/0/0` and `pci0:3:0:0`): no replacement. Default: equal as JSON. */
+  /** When two values mean the same (`3/0/0` and `pci0:3:0:0`): no replacement, and a read keeps the configuration's spelling. Default: equal as JSON. */
   readonly sameValue?: (prior: unknown, proposed: unknown) => boolean;
+  /**
+   * The agent document's key this attribute maps to (`true`: the same name). Attributes without it
+   * (connection, computed reports) are not part of the document. Read by the document mapper
+   * (provider/resources/document-map.ts): configuration to document, document to state, and the
+   * constructs' L1 properties.
+   */
+  readonly document?: true | string;
+  /** What a plan shows for this optional attribute when the configuration leaves it out: the model's default (DEFAULTS). */
+  readonly default?: string | number | boolean;
 }
 
 /** A nested block (HCL `disk { ... }`), as a list of objects. */
 export interface NestedBlockDef {
   readonly block: BlockDef;
+  /** The agent document's list key this block maps to (`disk` blocks are the document's `disks`). */
+  readonly document?: string;
   readonly minItems?: number;
   readonly maxItems?: number;
 }

@@ -5,26 +5,9 @@
  */
 import { decode, encode, ExtData, ExtensionCodec } from "@msgpack/msgpack";
 
-/** An unknown value ("known after apply"). */
-export class Unknown {
-  toJSON(): string {
-    return "<unknown>";
-  }
-}
+import { isUnknown, Unknown, UNKNOWN, type CtyType, type Value } from "./unknown.js";
 
-/** The one unknown value. */
-export const UNKNOWN = new Unknown();
-
-/** A cty value in JavaScript. */
-export type Value = null | boolean | number | string | Unknown | Value[] | { [key: string]: Value };
-
-/** A cty type, in Terraform's JSON type notation. */
-export type CtyType = "string" | "number" | "bool" | "dynamic" | ["list" | "set" | "map", CtyType] | ["object", { [key: string]: CtyType }];
-
-/** True when `v` is unknown. */
-export function isUnknown(v: unknown): v is Unknown {
-  return v instanceof Unknown;
-}
+export { isUnknown, Unknown, UNKNOWN, type CtyType, type Value } from "./unknown.js";
 
 /** True when `v`, or anything inside it, is unknown. */
 export function containsUnknown(v: Value): boolean {

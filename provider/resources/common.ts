@@ -1,6 +1,6 @@
 /** What every resource and data source shares: the connection attributes and their checks, and plan helpers. */
 import type { Diagnostic, ObjectValue } from "../plugin/types.js";
-import { isUnknown, UNKNOWN } from "../plugin/values.js";
+import { isUnknown, UNKNOWN } from "../plugin/unknown.js";
 
 /** The address and host_key attributes every resource has. */
 export const CONNECTION_ATTRIBUTES = {

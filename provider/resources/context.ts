@@ -192,6 +192,14 @@ export function toDiagnostic(err: unknown, address: string, mapPath?: PathMapper
   return err as Error;
 }
 
+/** The model's problems with a configuration as error diagnostics, each on the attribute its path names. */
+export function problemDiagnostics(problems: ReadonlyArray<{ readonly path: string; readonly message: string }>, summary: string, mapPath: PathMapper): Diagnostic[] {
+  return problems.map((p) => {
+    const attribute = mapPath(p.path);
+    return { severity: "error" as const, summary, detail: `${p.path}: ${p.message}`, ...(attribute ? { attribute } : {}) };
+  });
+}
+
 /** Diagnostics for an agent result: refusals are errors, pending items and warnings are warnings. */
 export function resultDiagnostics(r: ChangeResult, address: string, concerns: (what: string) => boolean): Diagnostic[] {
   const diags: Diagnostic[] = [];

@@ -19,7 +19,7 @@ function option(args: string[], flag: string): number | undefined {
 const args = process.argv.slice(2);
 const kills = option(args, "--kills") ?? 1000;
 const seed = option(args, "--seed");
-const checkEvery = option(args, "--check-every") ?? 100;
+const checkEvery = option(args, "--check-every") ?? 1;
 const line = (s: string): void => void process.stdout.write(`${new Date().toISOString()} ${s}\n`);
 // Interrupted: finish the apply in flight, run the final checks, destroy the sandbox host, report.
 let stopping = false;

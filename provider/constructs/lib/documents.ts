@@ -9,7 +9,7 @@ import { App, Aspects, TerraformStack, type IAspect } from "cdktf";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { IConstruct } from "constructs";
-import { documentHash, toDocument } from "../../../agent/model/document.js";
+import { documentHash, toDocument } from "../../../agent/model/canonical.js";
 import type { DesiredState } from "../../../agent/model/types.js";
 import { pushModeOf, sshOf } from "./mode.js";
 import type { BhyveHost } from "./host.js";

@@ -1,6 +1,8 @@
 /** Guest: a bhyve guest on a host (bhyve_guest); it depends on the reservations it passes through. */
 import { Construct } from "constructs";
-import { Guest as GuestResource } from "../gen/guest/index.js";
+import { Guest as GuestResource, type GuestConfig } from "../gen/guest/index.js";
+import { documentLeaves, documentOfProps, l1Properties } from "../../resources/document-map.js";
+import { GUEST_SCHEMA } from "../../resources/guest-schema.js";
 import type { BhyveHost } from "./host.js";
 import { PptDevice } from "./ppt-device.js";
 import { concrete } from "./tokens.js";
@@ -83,24 +85,11 @@ export class Guest extends Construct {
       const d = props.host.devices.find((x) => x.bsf === p.device || x.device === p.device);
       return d?.resource ? [d.resource] : [];
     });
+    // The L1 properties are the document form the host validates, through the schema's mapper.
     this.resource = props.host.push ? undefined : new GuestResource(this, "guest", {
+      ...(l1Properties(GUEST_SCHEMA, this.toDocument()) as Omit<GuestConfig, "address" | "hostKey">),
       address: props.host.address,
       hostKey: props.host.hostKey,
-      name: props.name,
-      cpus: props.cpus,
-      memory: String(props.memory),
-      ...(props.bootrom !== undefined ? { bootrom: props.bootrom } : {}),
-      disk: (props.disks ?? []).map((d) => ({ path: d.path, ...(d.type ? { type: d.type } : {}), ...(d.slot !== undefined ? { slot: d.slot } : {}) })),
-      nic: (props.nics ?? []).map((n) => ({ tap: n.tap, ...(n.model ? { model: n.model } : {}), ...(n.mac ? { mac: n.mac } : {}), ...(n.slot !== undefined ? { slot: n.slot } : {}) })),
-      passthru: (props.passthru ?? []).map((p) => ({
-        device: p.device instanceof PptDevice ? p.device.device : p.device,
-        slot: p.slot,
-        ...(p.function !== undefined ? { function: p.function } : {}),
-        ...(p.rom !== undefined ? { rom: p.rom } : {}),
-      })),
-      ...(props.state !== undefined ? { state: props.state } : {}),
-      ...(props.restart !== undefined ? { restart: props.restart } : {}),
-      ...(props.startOrder !== undefined ? { startOrder: props.startOrder } : {}),
       dependsOn: [...(props.host.resource ? [props.host.resource] : []), ...new Set([...used, ...named])],
     });
     props.host.guests.push(this);
@@ -109,30 +98,12 @@ export class Guest extends Construct {
 
   /** No tokens among the values the spec model checks. */
   get concrete(): boolean {
-    const p = this.props;
-    const values: unknown[] = [p.name, p.cpus, p.memory, p.bootrom, p.state, p.restart, p.startOrder];
-    for (const d of p.disks ?? []) values.push(d.path, d.slot);
-    for (const n of p.nics ?? []) values.push(n.tap, n.mac, n.slot);
-    for (const x of p.passthru ?? []) values.push(typeof x.device === "string" ? x.device : x.device.device, x.slot, x.function, x.rom);
-    return values.every(concrete);
+    return documentLeaves(this.toDocument()).every(concrete);
   }
 
+  /** The guest's document: its properties with the document's names, a reservation by its B/S/F. */
   toDocument(): Record<string, unknown> {
-    const p = this.props;
-    const doc: Record<string, unknown> = { name: p.name, cpus: p.cpus, memory: p.memory };
-    if (p.bootrom !== undefined) doc.bootrom = p.bootrom;
-    doc.disks = (p.disks ?? []).map((d) => ({ ...d }));
-    doc.nics = (p.nics ?? []).map((n) => ({ ...n }));
-    doc.passthru = (p.passthru ?? []).map((x) => ({
-      device: typeof x.device === "string" ? x.device : x.device.device,
-      slot: x.slot,
-      ...(x.function !== undefined ? { function: x.function } : {}),
-      ...(x.rom !== undefined ? { rom: x.rom } : {}),
-    }));
-    if (p.state !== undefined) doc.state = p.state;
-    if (p.restart !== undefined) doc.restart = p.restart;
-    if (p.startOrder !== undefined) doc.start_order = p.startOrder;
-    return doc;
+    return documentOfProps(this.props, { omit: ["host"], value: (v) => (v instanceof PptDevice ? v.device : v) });
   }
 
   /** A PptDevice of another host cannot be passed through here. */

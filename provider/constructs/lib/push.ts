@@ -12,7 +12,7 @@
 import { Lazy, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { provider as nullProvider, resource as nullResource } from "@cdktf/provider-null";
-import { documentHash } from "../../../agent/model/document.js";
+import { documentHash } from "../../../agent/model/canonical.js";
 import { documentFile, hostState } from "./documents.js";
 import { registerPush, type PushMode } from "./mode.js";
 import type { BhyveHost } from "./host.js";

@@ -9,12 +9,13 @@ import { runTorture, summary } from "../../torture/torture-lib.js";
 
 test("SIGKILL at 50 random moments of applies: nothing torn, no guest twice, the next apply converges", async () => {
   const lines: string[] = [];
-  const r = await runTorture({ kills: 50, checkEvery: 25, log: (l) => lines.push(l) });
+  // Five kills in a row between checks: most kills land on an apply that starts from a torn state.
+  const r = await runTorture({ kills: 50, checkEvery: 5, log: (l) => lines.push(l) });
   const report = `${summary(r)}\n${lines.join("\n")}`;
   assert.equal(r.kills, 50, report);
   assert.deepEqual(r.violations, [], report);
   assert.equal(r.torn, 0, report);
   assert.equal(r.duplicates, 0, report);
   assert.equal(r.converged, r.convergeChecks, report);
-  assert.ok(r.convergeChecks >= 5, report);
+  assert.ok(r.convergeChecks >= 10, report);
 });

@@ -1,0 +1,87 @@
+/**
+ * The bhyve_guest schema: the guest's attributes with the agent document key each maps to and the
+ * model's defaults (DEFAULTS). A new guest field is one attribute here (with `document`), besides
+ * the model: the provider's plan, apply and read and the constructs' L1 properties follow it
+ * through provider/resources/document-map.ts.
+ */
+import { formatBsf, parsePciAddress } from "../../agent/model/pci-address.js";
+import { parseSize } from "../../agent/model/size.js";
+import { DEFAULTS } from "../../agent/model/types.js";
+import type { BlockDef } from "../plugin/schema.js";
+import { CONNECTION_ATTRIBUTES } from "./common.js";
+
+/** The same size in two spellings (32G, 32768M). */
+function sameSize(a: unknown, b: unknown): boolean {
+  if (typeof a !== "string" && typeof a !== "number") return false;
+  if (typeof b !== "string" && typeof b !== "number") return false;
+  const x = parseSize(a);
+  const y = parseSize(b);
+  return x.ok && y.ok && x.bytes === y.bytes;
+}
+
+/** The same PCI function in two spellings (3/0/0, pci0:3:0:0). */
+function sameDevice(a: unknown, b: unknown): boolean {
+  if (typeof a !== "string" || typeof b !== "string") return false;
+  const x = parsePciAddress(a);
+  const y = parsePciAddress(b);
+  return x.ok && y.ok && formatBsf(x.address) === formatBsf(y.address);
+}
+
+/** The same MAC in either case. */
+const sameMac = (a: unknown, b: unknown): boolean => typeof a === "string" && typeof b === "string" && a.toLowerCase() === b.toLowerCase();
+
+export const GUEST_SCHEMA: BlockDef = {
+  description: "A bhyve guest on a host, run by the host's agent under its own bhyve-monitor.",
+  attributes: {
+    id: { type: "string", computed: true, description: "ADDRESS/NAME." },
+    ...CONNECTION_ATTRIBUTES,
+    name: { type: "string", required: true, requiresReplace: true, document: true, description: "The VM name: 1-31 of A-Z a-z 0-9 _ . -, starting with a letter or digit. Changing it replaces the guest." },
+    cpus: { type: "number", required: true, document: true, description: "Virtual CPUs." },
+    memory: { type: "string", required: true, document: true, sameValue: sameSize, description: "Memory: bytes or a size with K/M/G/T (32G). At least 128M." },
+    bootrom: { type: "string", optional: true, document: true, description: "UEFI firmware (e.g. /usr/local/share/uefi-firmware/BHYVE_UEFI.fd). Without it the guest boots with bhyveload from its first disk." },
+    state: { type: "string", optional: true, computed: true, document: true, default: DEFAULTS.guest.state, description: "running or stopped. Default running. Reads stopped when the guest is not running (powered off, crashed)." },
+    restart: { type: "string", optional: true, computed: true, document: true, default: DEFAULTS.guest.restart, description: "always (also after a crash, with backoff), on-reboot (only after a guest reboot) or never. Default on-reboot." },
+    start_order: { type: "number", optional: true, computed: true, document: true, default: DEFAULTS.guest.start_order, description: "Lower starts first at boot. Default 0." },
+    command_line: { type: ["list", "string"], computed: true, description: "The bhyve command line this configuration renders to." },
+    argv: { type: ["list", "string"], computed: true, description: "The bhyve command line running now (empty when the guest is not running)." },
+    status: { type: "string", computed: true, description: "What the guest's monitor reports: running, starting, backoff, stopping, stopped, crashed." },
+    restarts: { type: "number", computed: true, description: "Restarts since the guest's monitor started." },
+  },
+  blocks: {
+    disk: {
+      document: "disks",
+      block: {
+        description: "A disk.",
+        attributes: {
+          path: { type: "string", required: true, document: true, description: "Host path of the disk (a zvol or an image file)." },
+          type: { type: "string", optional: true, computed: true, document: true, default: DEFAULTS.disk.type, description: "virtio-blk (default), nvme, ahci-hd or ahci-cd." },
+          slot: { type: "number", optional: true, document: true, description: "Guest PCI slot; allocated from 4 when absent." },
+        },
+      },
+    },
+    nic: {
+      document: "nics",
+      block: {
+        description: "A network interface on a host tap.",
+        attributes: {
+          tap: { type: "string", required: true, document: true, description: "Host interface (tap0)." },
+          model: { type: "string", optional: true, computed: true, document: true, default: DEFAULTS.nic.model, description: "virtio-net (default) or e1000." },
+          mac: { type: "string", optional: true, document: true, sameValue: sameMac, description: "Fixed MAC address." },
+          slot: { type: "number", optional: true, document: true, description: "Guest PCI slot; allocated from 15 when absent." },
+        },
+      },
+    },
+    passthru: {
+      document: "passthru",
+      block: {
+        description: "A reserved host PCI function handed to the guest.",
+        attributes: {
+          device: { type: "string", required: true, document: true, sameValue: sameDevice, description: "Host B/S/F (3/0/0), reserved with a bhyve_ppt_device." },
+          slot: { type: "number", required: true, document: true, description: "Guest PCI slot (1-30)." },
+          function: { type: "number", optional: true, computed: true, document: true, description: "Guest PCI function (0-7); defaults to the host function." },
+          rom: { type: "string", optional: true, document: true, description: "Option ROM file (a GPU VBIOS dump)." },
+        },
+      },
+    },
+  },
+};
