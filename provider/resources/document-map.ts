@@ -108,20 +108,20 @@ export function l1Properties(b: BlockDef, doc: Values): Record<string, unknown> 
 /**
  * The document form of construct properties: keys from camelCase to the document's snake_case,
  * lists and objects converted element by element, absent values left out. `value` turns a
- * reference (a PptDevice) into the value the document holds; `omit` are properties that are not
- * part of the document (the host).
+ * reference (a PptDevice) or a property's own form (an id given as a number) into the value the
+ * document holds; `omit` are properties that are not part of the document (the host).
  */
-export function documentOfProps(props: object, opts: { omit?: readonly string[]; value?: (v: unknown) => unknown } = {}): Record<string, unknown> {
-  const convert = (v: unknown): unknown => {
-    const x = opts.value ? opts.value(v) : v;
-    if (Array.isArray(x)) return x.map(convert);
+export function documentOfProps(props: object, opts: { omit?: readonly string[]; value?: (v: unknown, key: string) => unknown } = {}): Record<string, unknown> {
+  const convert = (v: unknown, key: string): unknown => {
+    const x = opts.value ? opts.value(v, key) : v;
+    if (Array.isArray(x)) return x.map((e) => convert(e, key));
     if (x !== null && typeof x === "object" && Object.getPrototypeOf(x) === Object.prototype) return documentOfProps(x, { ...opts, omit: [] });
     return x;
   };
   const doc: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(props)) {
     if (v === undefined || opts.omit?.includes(k)) continue;
-    doc[snakeCase(k)] = convert(v);
+    doc[snakeCase(k)] = convert(v, k);
   }
   return doc;
 }

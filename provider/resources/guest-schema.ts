@@ -30,6 +30,7 @@ function sameDevice(a: unknown, b: unknown): boolean {
 /** The same MAC in either case. */
 const sameMac = (a: unknown, b: unknown): boolean => typeof a === "string" && typeof b === "string" && a.toLowerCase() === b.toLowerCase();
 
+/** bhyve_guest's attributes and blocks. */
 export const GUEST_SCHEMA: BlockDef = {
   description: "A bhyve guest on a host, run by the host's agent under its own bhyve-monitor.",
   attributes: {

@@ -3,11 +3,13 @@
  * Read compares loader.conf's managed block with what the desired state renders to, so that a hand
  * edit of the block shows as `loader_conf_in_sync: false -> true` in the plan; apply rewrites it.
  */
+import { DEFAULTS } from "../../agent/model/types.js";
 import { replacedAttributes, type BlockDef } from "../plugin/schema.js";
 import { DiagnosticError, type Diagnostic, type ObjectValue, type ResourceDef } from "../plugin/types.js";
 import { UNKNOWN, type Value } from "../plugin/values.js";
-import { resultDiagnostics, str, type ProviderContext } from "./context.js";
+import { resultDiagnostics, type ProviderContext } from "./context.js";
 import { carry, CONNECTION_ATTRIBUTES, differs, validateConnection } from "./common.js";
+import { toDocumentForm, withDefaults } from "./document-map.js";
 
 const COMPUTED = ["agent_version", "cpu_vendor", "iommu", "nested_paging", "passthru_ready", "reboot_required", "problems"] as const;
 
@@ -16,8 +18,8 @@ const schema: BlockDef = {
   attributes: {
     id: { type: "string", computed: true, description: "The address." },
     ...CONNECTION_ATTRIBUTES,
-    vmm_load: { type: "bool", optional: true, computed: true, description: "Load vmm.ko from loader.conf (needed for pptdevs). Default true." },
-    amdvi_enable: { type: "string", optional: true, computed: true, description: "hw.vmm.amdvi.enable: auto (on for AMD hosts), true or false. Default auto. Takes effect at the next boot." },
+    vmm_load: { type: "bool", optional: true, computed: true, document: true, default: DEFAULTS.host.vmm_load, description: "Load vmm.ko from loader.conf (needed for pptdevs). Default true." },
+    amdvi_enable: { type: "string", optional: true, computed: true, document: true, default: DEFAULTS.host.amdvi_enable, description: "hw.vmm.amdvi.enable: auto (on for AMD hosts), true or false. Default auto. Takes effect at the next boot." },
     loader_conf_in_sync: { type: "bool", computed: true, description: "loader.conf's managed block is what the desired state renders to (false after a hand edit)." },
     agent_version: { type: "string", computed: true, description: "bhyve-agent's version on the host." },
     cpu_vendor: { type: "string", computed: true, description: "intel, amd or other." },
@@ -28,6 +30,9 @@ const schema: BlockDef = {
     problems: { type: ["list", "string"], computed: true, description: "Why the host is not (fully) ready, each as CODE: message." },
   },
 };
+
+/** The attributes a change of which updates the host's settings: its document, and the host key. */
+const CONFIG = [...Object.entries(schema.attributes).filter(([, a]) => a.document).map(([k]) => k), "host_key"];
 
 function validate(config: ObjectValue): Diagnostic[] {
   const diags = validateConnection(config);
@@ -60,9 +65,10 @@ async function observe(ctx: ProviderContext, address: string, hostKey: string): 
   };
 }
 
+/** The host settings document: amdvi_enable is a string attribute ("auto", "true", "false") and auto or a boolean in the document. */
 function hostParams(v: ObjectValue): Record<string, unknown> {
-  const amdvi = str(v.amdvi_enable) ?? "auto";
-  return { vmm_load: v.vmm_load ?? true, amdvi_enable: amdvi === "auto" ? "auto" : amdvi === "true" };
+  const doc = toDocumentForm(schema, withDefaults(schema, v, v));
+  return { ...doc, amdvi_enable: doc.amdvi_enable === "auto" ? "auto" : doc.amdvi_enable === "true" };
 }
 
 /** The bhyve_host resource. */
@@ -72,11 +78,9 @@ export function hostResource(ctx: ProviderContext): ResourceDef {
     version: 0,
     validate,
     async plan(prior, proposed, config) {
-      const planned: ObjectValue = { ...proposed };
+      const planned = withDefaults(schema, config, proposed) as ObjectValue;
       planned.id = proposed.address ?? UNKNOWN;
-      planned.vmm_load = config.vmm_load ?? true;
-      planned.amdvi_enable = config.amdvi_enable ?? "auto";
-      const changed = differs(prior, planned, ["vmm_load", "amdvi_enable", "host_key"]) || prior?.loader_conf_in_sync === false;
+      const changed = differs(prior, planned, CONFIG) || prior?.loader_conf_in_sync === false;
       Object.assign(planned, carry(prior, COMPUTED, changed));
       planned.loader_conf_in_sync = true;
       const diags: Diagnostic[] = [];

@@ -3,35 +3,19 @@
  * lists it (`bind` reads "none" when a hand edit removed it) and whether it is bound to ppt now; a
  * `live` device that lost its binding plans `bound: false -> true`.
  */
-import { formatBsf, parsePciAddress } from "../../agent/model/pci-address.js";
-import { replacedAttributes, type BlockDef } from "../plugin/schema.js";
+import { parsePciAddress } from "../../agent/model/pci-address.js";
+import { replacedAttributes } from "../plugin/schema.js";
 import { DiagnosticError, type Diagnostic, type ObjectValue, type ResourceDef } from "../plugin/types.js";
 import { UNKNOWN } from "../plugin/values.js";
-import { resultDiagnostics, str, type ProviderContext } from "./context.js";
-import { carry, CONNECTION_ATTRIBUTES, differs, validateConnection } from "./common.js";
+import { resultDiagnostics, type ProviderContext } from "./context.js";
+import { carry, differs, validateConnection } from "./common.js";
+import { canonical, PPT_DEVICE_SCHEMA as schema } from "./ppt-device-schema.js";
+import { toDocumentForm, withDefaults } from "./document-map.js";
 
-const schema: BlockDef = {
-  description: "A PCI function reserved for passthrough on a host: listed in pptdevs, and with bind = live also bound to ppt at once.",
-  attributes: {
-    id: { type: "string", computed: true, description: "ADDRESS/B/S/F." },
-    ...CONNECTION_ATTRIBUTES,
-    device: { type: "string", required: true, requiresReplace: true, sameValue: (a, b) => typeof a !== "string" || typeof b !== "string" || canonical(a) === canonical(b), description: "B/S/F in decimal (3/0/0) or pci0:B:S:F. Changing it replaces the resource." },
-    vendor_id: { type: "string", optional: true, description: "Expected PCI vendor id (0x10de): the reservation is refused when the hardware differs." },
-    device_id: { type: "string", optional: true, description: "Expected PCI device id (0x1eb8)." },
-    bind: { type: "string", optional: true, computed: true, description: "live: bind to ppt now (devctl) and at boot; boot: at the next boot only (the host reports reboot_required). Default boot. Reads \"none\" when loader.conf no longer lists the device." },
-    driver: { type: "string", computed: true, description: "The driver that has the device now (ppt0, vgapci0, ...)." },
-    bound: { type: "bool", computed: true, description: "Bound to ppt now." },
-    description: { type: "string", computed: true, description: "The device's name from the PCI database." },
-  },
-};
+/** The attributes a change of which updates the reservation in place: its document (the device replaces it), and the host key. */
+const CONFIG = [...Object.entries(schema.attributes).filter(([, a]) => a.document && !a.requiresReplace).map(([k]) => k), "host_key"];
 
 const ID = /^0x[0-9a-fA-F]{1,4}$/;
-
-/** Canonical B/S/F of a device attribute, or null when it is not one. */
-function canonical(device: string): string | null {
-  const r = parsePciAddress(device);
-  return r.ok ? formatBsf(r.address) : null;
-}
 
 function validate(config: ObjectValue): Diagnostic[] {
   const diags = validateConnection(config);
@@ -77,13 +61,12 @@ export function pptDeviceResource(ctx: ProviderContext): ResourceDef {
     version: 0,
     validate,
     async plan(prior, proposed, config) {
-      const planned: ObjectValue = { ...proposed };
-      // From the configuration: Terraform proposes the prior (read) value, which would hide a lost reservation.
-      planned.bind = config.bind ?? "boot";
+      // Defaults from the configuration: Terraform proposes the prior (read) value, which would hide a lost reservation.
+      const planned = withDefaults(schema, config, proposed) as ObjectValue;
       planned.id = typeof proposed.address === "string" && typeof proposed.device === "string" ? `${proposed.address}/${canonical(proposed.device) ?? proposed.device}` : UNKNOWN;
       const requiresReplace = replacedAttributes(schema, prior, proposed);
       const replace = requiresReplace.length > 0;
-      const changed = replace || differs(prior, planned, ["vendor_id", "device_id", "bind", "host_key"]);
+      const changed = replace || differs(prior, planned, CONFIG);
       Object.assign(planned, carry(prior, ["driver", "description"], changed));
       // A live device must be bound now: a lost binding is drift that apply heals.
       planned.bound = planned.bind === "live" ? true : prior && !changed ? prior.bound! : UNKNOWN;
@@ -104,10 +87,7 @@ export function pptDeviceResource(ctx: ProviderContext): ResourceDef {
         const r = await ctx.call(address, hostKey, "ppt.delete", { device: dev });
         return { state: null, diagnostics: resultDiagnostics(r, address, concerns) };
       }
-      const reservation: Record<string, unknown> = { device: dev, bind: planned.bind };
-      if (str(planned.vendor_id)) reservation.vendor_id = planned.vendor_id;
-      if (str(planned.device_id)) reservation.device_id = planned.device_id;
-      const r = await ctx.call(address, hostKey, "ppt.put", { reservation });
+      const r = await ctx.call(address, hostKey, "ppt.put", { reservation: toDocumentForm(schema, { ...planned, device: dev }) });
       const diags = resultDiagnostics(r, address, concerns);
       const state = await observe(ctx, address, hostKey, dev, planned);
       if (!state) throw new DiagnosticError("Reservation missing after apply", `${address}: the agent does not list ${dev} as reserved`);

@@ -55,6 +55,9 @@ export const DOC_B = {
   ],
 };
 
+/** Every guest name of the two documents. */
+const GUEST_NAMES: ReadonlySet<string> = new Set([...DOC_A.guests, ...DOC_B.guests].map((g) => g.name));
+
 /** Options of a torture run. */
 export interface TortureOptions {
   /** SIGKILLs delivered to a running apply (applies that finish before their kill moment do not count). */
@@ -125,9 +128,11 @@ function startApply(root: string, file: string): Run {
  * usr/sbin/bhyve until it retitles itself `bhyve: NAME`; after that it is the sandbox's when its
  * parent is one of the sandbox's monitors, when the sandbox records its PID, or when it is in the
  * session of a monitor of the sandbox seen before (`sessions`, kept by the caller): a bhyve whose
- * monitor died stays in its session.
+ * monitor died stays in its session. With `names`, a retitled bhyve found only by its session
+ * counts when it has one of those names: over a long run PIDs are reused, and a session id once a
+ * monitor's can be another sandbox's bhyve's (another test running at the same time).
  */
-export function guestProcesses(root: string, sessions: Set<number> = new Set()): Map<string, { monitors: number[]; bhyves: number[] }> {
+export function guestProcesses(root: string, sessions: Set<number> = new Set(), names?: ReadonlySet<string>): Map<string, { monitors: number[]; bhyves: number[] }> {
   const out = new Map<string, { monitors: number[]; bhyves: number[] }>();
   const entry = (name: string) => {
     let e = out.get(name);
@@ -159,7 +164,7 @@ export function guestProcesses(root: string, sessions: Set<number> = new Set()):
   for (const r of rows) {
     const last = r.args[r.args.length - 1]!;
     if (r.args.includes(bhyvePath)) entry(last).bhyves.push(r.pid);
-    else if (r.args.length === 2 && r.args[0] === "bhyve:" && (monitors.has(r.ppid) || recorded.has(r.pid) || sessions.has(r.sid))) entry(r.args[1]!).bhyves.push(r.pid);
+    else if (r.args.length === 2 && r.args[0] === "bhyve:" && (monitors.has(r.ppid) || recorded.has(r.pid) || (sessions.has(r.sid) && (!names || names.has(r.args[1]!))))) entry(r.args[1]!).bhyves.push(r.pid);
   }
   return out;
 }
@@ -176,10 +181,10 @@ function duplicateText(procs: Map<string, { monitors: number[]; bhyves: number[]
  * execs bhyve or a helper), so for a few milliseconds one guest shows two processes with the same
  * command line. A real duplicate stays; this waits up to `graceMs` for the count to drop.
  */
-async function lastingDuplicates(root: string, sessions: Set<number>, graceMs = 10_000): Promise<string[]> {
+async function lastingDuplicates(root: string, sessions: Set<number>, names: ReadonlySet<string>, graceMs = 10_000): Promise<string[]> {
   const deadline = Date.now() + graceMs;
   for (;;) {
-    const found = duplicateText(guestProcesses(root, sessions));
+    const found = duplicateText(guestProcesses(root, sessions, names));
     if (found.length === 0 || Date.now() > deadline) return found;
     await sleep(50);
   }
@@ -281,7 +286,7 @@ export async function runTorture(opts: TortureOptions): Promise<TortureResult> {
         const rt = readGuest(h.paths, g.name);
         if (rt.state !== "missing" || rt.vm_exists) problems.push(`guest ${g.name} is still there (${rt.state})`);
       }
-      const procs = guestProcesses(h.root, sessions);
+      const procs = guestProcesses(h.root, sessions, GUEST_NAMES);
       for (const [name, p] of procs) {
         if (!names.has(name) && (p.monitors.length || p.bhyves.length)) problems.push(`guest ${name} is not in the document but has processes`);
       }
@@ -320,7 +325,7 @@ export async function runTorture(opts: TortureOptions): Promise<TortureResult> {
       else result.finishedFirst++;
       const when = `kill ${result.kills} (${which}, ${Math.round(delay)} ms${r.signal ? "" : ", finished first"})`;
       checkFiles(when);
-      const dups = await lastingDuplicates(h.root, sessions);
+      const dups = await lastingDuplicates(h.root, sessions, GUEST_NAMES);
       if (dups.length) {
         result.duplicates++;
         violation(`${when}: ${dups.join("; ")}`);

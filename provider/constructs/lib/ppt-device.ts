@@ -1,6 +1,8 @@
 /** PptDevice: a PCI function reserved for passthrough on a host (bhyve_ppt_device). */
 import { Construct } from "constructs";
-import { PptDevice as PptDeviceResource } from "../gen/ppt-device/index.js";
+import { PptDevice as PptDeviceResource, type PptDeviceConfig } from "../gen/ppt-device/index.js";
+import { documentLeaves, documentOfProps, l1Properties } from "../../resources/document-map.js";
+import { PPT_DEVICE_SCHEMA } from "../../resources/ppt-device-schema.js";
 import { formatBsf, parsePciAddress } from "../../../agent/model/pci-address.js";
 import type { BhyveHost } from "./host.js";
 import { concrete, idString } from "./tokens.js";
@@ -36,15 +38,10 @@ export class PptDevice extends Construct {
     this.device = props.device;
     const a = concrete(props.device) ? parsePciAddress(props.device) : null;
     this.bsf = a?.ok ? formatBsf(a.address) : props.device;
-    const vendorId = idString(props.vendorId);
-    const deviceId = idString(props.deviceId);
     this.resource = props.host.push ? undefined : new PptDeviceResource(this, "device", {
+      ...(l1Properties(PPT_DEVICE_SCHEMA, this.toDocument()) as Omit<PptDeviceConfig, "address" | "hostKey">),
       address: props.host.address,
       hostKey: props.host.hostKey,
-      device: props.device,
-      ...(vendorId !== undefined ? { vendorId } : {}),
-      ...(deviceId !== undefined ? { deviceId } : {}),
-      ...(props.bind !== undefined ? { bind: props.bind } : {}),
       dependsOn: props.host.resource ? [props.host.resource] : [],
     });
     props.host.devices.push(this);
@@ -53,14 +50,11 @@ export class PptDevice extends Construct {
 
   /** No tokens among the values the spec model checks. */
   get concrete(): boolean {
-    return [this.props.device, this.props.vendorId, this.props.deviceId].every(concrete);
+    return documentLeaves(this.toDocument()).every(concrete);
   }
 
+  /** The reservation's document: its properties with the document's names, ids as 0x hex. */
   toDocument(): Record<string, unknown> {
-    const doc: Record<string, unknown> = { device: this.props.device };
-    if (this.props.vendorId !== undefined) doc.vendor_id = idString(this.props.vendorId);
-    if (this.props.deviceId !== undefined) doc.device_id = idString(this.props.deviceId);
-    if (this.props.bind !== undefined) doc.bind = this.props.bind;
-    return doc;
+    return documentOfProps(this.props, { omit: ["host"], value: (v, key) => (key === "vendorId" || key === "deviceId" ? idString(v as string | number) : v) });
   }
 }
