@@ -98,13 +98,20 @@ export class Guest extends Construct {
 
   /** No tokens among the values the spec model checks. */
   get concrete(): boolean {
-    return documentLeaves(this.toDocument()).every(concrete);
+    this.allKnown ??= documentLeaves(this.toDocument()).every(concrete);
+    return this.allKnown;
   }
+
+  private allKnown: boolean | undefined;
 
   /** The guest's document: its properties with the document's names, a reservation by its B/S/F. */
   toDocument(): Record<string, unknown> {
-    return documentOfProps(this.props, { omit: ["host"], value: (v) => (v instanceof PptDevice ? v.device : v) });
+    // The props are read-only: the document is made once (validation asks for it per check).
+    this.document ??= documentOfProps(this.props, { omit: ["host"], value: (v) => (v instanceof PptDevice ? v.device : v) });
+    return this.document;
   }
+
+  private document: Record<string, unknown> | undefined;
 
   /** A PptDevice of another host cannot be passed through here. */
   crossHostProblems(): string[] {

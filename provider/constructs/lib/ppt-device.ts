@@ -50,11 +50,18 @@ export class PptDevice extends Construct {
 
   /** No tokens among the values the spec model checks. */
   get concrete(): boolean {
-    return documentLeaves(this.toDocument()).every(concrete);
+    this.allKnown ??= documentLeaves(this.toDocument()).every(concrete);
+    return this.allKnown;
   }
+
+  private allKnown: boolean | undefined;
 
   /** The reservation's document: its properties with the document's names, ids as 0x hex. */
   toDocument(): Record<string, unknown> {
-    return documentOfProps(this.props, { omit: ["host"], value: (v, key) => (key === "vendorId" || key === "deviceId" ? idString(v as string | number) : v) });
+    // The props are read-only: the document is made once (validation asks for it per check).
+    this.document ??= documentOfProps(this.props, { omit: ["host"], value: (v, key) => (key === "vendorId" || key === "deviceId" ? idString(v as string | number) : v) });
+    return this.document;
   }
+
+  private document: Record<string, unknown> | undefined;
 }
