@@ -60,6 +60,37 @@ export function hostLockHeld(paths: HostPaths): boolean {
   }
 }
 
+/** This process's queue per lock file: the promise that settles when the last one in line is done. */
+const queues = new Map<string, Promise<void>>();
+
+/**
+ * Waits for this process's turn at `lockFile` (the changes of one agent process, such as the
+ * requests of one RPC session, queue in order and hand the lock on at once, without polling the
+ * flock); resolves with the function that ends the turn. Told to the wait listener like a wait for
+ * another process; a wait longer than `timeoutMs` is E_LOCKED and gives its turn up.
+ */
+async function localTurn(lockFile: string, timeoutMs: number): Promise<() => void> {
+  const before = queues.get(lockFile);
+  let end!: () => void;
+  const turn = new Promise<void>((r) => (end = r));
+  const tail = (before ?? Promise.resolve()).then(() => turn);
+  queues.set(lockFile, tail);
+  void tail.then(() => {
+    if (queues.get(lockFile) === tail) queues.delete(lockFile);
+  });
+  if (before) {
+    waitListener?.(lockFile, process.pid);
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([before.then(() => "turn" as const), new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), timeoutMs)))]);
+    clearTimeout(timer);
+    if (outcome === "timeout") {
+      end();
+      throw hostLocked(timeoutMs);
+    }
+  }
+  return end;
+}
+
 /**
  * Runs `fn` holding the host lock. `fn` may give the lock up before it returns by calling
  * `release` (a change that only watches what it started); the lock is released at the end
@@ -67,6 +98,20 @@ export function hostLockHeld(paths: HostPaths): boolean {
  */
 export async function withHostLock<T>(paths: HostPaths, fn: (release: () => void) => Promise<T>, timeoutMs = HOST_LOCK_TIMEOUT_MS): Promise<T> {
   agentDirectory(dirname(paths.lockFile), 0o750);
+  const started = Date.now();
+  const endTurn = await localTurn(paths.lockFile, timeoutMs);
+  try {
+    return await withProcessLock(paths, (release) => fn(() => {
+      release();
+      endTurn();
+    }), Math.max(0, timeoutMs - (Date.now() - started)));
+  } finally {
+    endTurn();
+  }
+}
+
+/** The cross-process part of the host lock: flock, or the PID lock file without the addon. */
+async function withProcessLock<T>(paths: HostPaths, fn: (release: () => void) => Promise<T>, timeoutMs: number): Promise<T> {
   const native = loadNativeProbe();
   if (!native.available) {
     let unlock: () => void;

@@ -51,6 +51,54 @@ describe("the host lock", () => {
   });
 });
 
+describe("the host lock within one agent process (the requests of one session)", () => {
+  const paths = new HostPaths(join(dir, "queue"));
+
+  test("changes run one at a time in the order they asked, each told it waits; a release hands on at once", async () => {
+    const order: string[] = [];
+    let inside = 0;
+    let told = 0;
+    onHostLockWait(() => told++);
+    try {
+      const change = (name: string, early = false) => withHostLock(paths, async (release) => {
+        inside++;
+        assert.equal(inside, 1, `${name} ran beside another change`);
+        assert.equal(hostLockHeld(paths), true, "the flock is held too: other processes wait");
+        order.push(`${name} start`);
+        await new Promise((r) => setTimeout(r, 10));
+        order.push(`${name} end`);
+        inside--;
+        if (early) {
+          release();
+          // After an early release the next change may run while this one finishes its watch.
+          await new Promise((r) => setTimeout(r, 30));
+          order.push(`${name} watched`);
+        }
+      });
+      await Promise.all([change("a"), change("b", true), change("c"), change("d")]);
+    } finally {
+      onHostLockWait(undefined);
+    }
+    assert.deepEqual(order.filter((o) => !o.endsWith("watched")), ["a start", "a end", "b start", "b end", "c start", "c end", "d start", "d end"]);
+    assert.ok(order.indexOf("b watched") > order.indexOf("c start"), `c ran while b watched: ${order.join(", ")}`);
+    assert.equal(told, 3, "the three that waited were told");
+  });
+
+  test("a change that waits longer than its timeout is E_LOCKED and gives its turn up; the next still runs", async () => {
+    const order: string[] = [];
+    let late: Promise<unknown> | undefined;
+    let next: Promise<unknown> | undefined;
+    await withHostLock(paths, async () => {
+      late = withHostLock(paths, async () => void order.push("late"), 50).catch((e: { code?: string }) => order.push(e.code ?? "?"));
+      next = withHostLock(paths, async () => void order.push("next"));
+      await late;
+      order.push("first end");
+    });
+    await next;
+    assert.deepEqual(order, ["E_LOCKED", "first end", "next"]);
+  });
+});
+
 describe("the PID lock file (the host lock without the native addon)", () => {
   test("appears whole with the owner's PID, leaves no temporary file, and a dead owner's lock is taken over", async () => {
     const f = join(dir, "a.lock");
