@@ -36,6 +36,12 @@ export interface GatewayOptions {
   readonly user?: string;
   /** node and the agent bundle to run; default this process's node and dist/bhyve-agent.mjs. */
   readonly agentArgv: readonly string[];
+  /**
+   * A second public key whose sessions get what a shell login gets: each exec request runs
+   * `/bin/sh -c COMMAND` in the sandbox root, with SANDBOX_ROOT set. For the bench's side by side
+   * with a configuration tool that needs a shell (Ansible); never given by the tests or the demo.
+   */
+  readonly shellKey?: string;
 }
 
 function isLoopback(host: string): boolean {
@@ -53,6 +59,9 @@ export async function serveSandboxOverSsh(root: string, opts: GatewayOptions): P
   const allowed = utils.parseKey(opts.authorizedKey);
   if (allowed instanceof Error) throw new Error(`authorizedKey: ${allowed.message}`);
   const allowedKey = Array.isArray(allowed) ? allowed[0]! : allowed;
+  const shellParsed = opts.shellKey !== undefined ? utils.parseKey(opts.shellKey) : null;
+  if (shellParsed instanceof Error) throw new Error(`shellKey: ${shellParsed.message}`);
+  const shellKey = shellParsed === null ? null : Array.isArray(shellParsed) ? shellParsed[0]! : shellParsed;
   const user = opts.user ?? "root";
   let agentStarts = 0;
   let connections = 0;
@@ -64,27 +73,37 @@ export async function serveSandboxOverSsh(root: string, opts: GatewayOptions): P
     live.add(client);
     client.on("close", () => live.delete(client));
     client.on("error", () => live.delete(client));
+    let shell = false;
     client.on("authentication", (ctx) => {
-      const pub = allowedKey.getPublicSSH();
-      if (ctx.method === "publickey" && ctx.username === user && ctx.key.algo === allowedKey.type && ctx.key.data.length === pub.length && timingSafeEqual(ctx.key.data, pub)) {
-        if (!ctx.signature) return ctx.accept();
-        if (ctx.blob && allowedKey.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true) return ctx.accept();
+      for (const key of shellKey ? [allowedKey, shellKey] : [allowedKey]) {
+        const pub = key.getPublicSSH();
+        if (ctx.method === "publickey" && ctx.username === user && ctx.key.algo === key.type && ctx.key.data.length === pub.length && timingSafeEqual(ctx.key.data, pub)) {
+          if (!ctx.signature) return ctx.accept();
+          if (ctx.blob && key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true) {
+            shell = key === shellKey;
+            return ctx.accept();
+          }
+        }
       }
       ctx.reject(["publickey"]);
     });
     client.on("ready", () => {
       client.on("session", (acceptSession) => {
         const session = acceptSession();
-        const run = (accept: () => ServerChannel): void => {
+        const run = (accept: () => ServerChannel, command?: string): void => {
           const channel = accept();
-          agentStarts++;
           const [node, ...args] = opts.agentArgv;
-          const child = spawn(node!, [...args, "rpc", "--root", root], { stdio: ["pipe", "pipe", "pipe"] });
+          const child = shell
+            ? spawn("/bin/sh", ["-c", command ?? ""], { stdio: ["pipe", "pipe", "pipe"], cwd: root, env: { PATH: process.env.PATH, HOME: root, SANDBOX_ROOT: root, LANG: "C" } })
+            : spawn(node!, [...args, "rpc", "--root", root], { stdio: ["pipe", "pipe", "pipe"] });
+          if (!shell) agentStarts++;
           if (child.pid) children.add(child.pid);
           channel.pipe(child.stdin);
-          child.stdout.pipe(channel);
-          child.stderr.pipe(channel.stderr);
-          child.on("exit", (code, signal) => {
+          // The channel ends after the exit status, once the child's output is all sent: ended
+          // with its stdout, the exit status would come after the channel's close and be lost.
+          child.stdout.pipe(channel, { end: false });
+          child.stderr.pipe(channel.stderr, { end: false });
+          child.on("close", (code, signal) => {
             if (child.pid) children.delete(child.pid);
             if (signal) channel.exit(signal, false, "");
             else channel.exit(code ?? 1);
@@ -93,8 +112,8 @@ export async function serveSandboxOverSsh(root: string, opts: GatewayOptions): P
           channel.on("close", () => child.stdin.end());
         };
         // Like a forced command: the agent runs whatever was asked for.
-        session.on("exec", (accept) => run(accept));
-        session.on("shell", (accept) => run(accept));
+        session.on("exec", (accept, _reject, info) => run(accept, info.command));
+        session.on("shell", (accept, reject) => (shell ? reject() : run(accept)));
       });
     });
   });

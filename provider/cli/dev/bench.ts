@@ -27,6 +27,8 @@ import { packageRoot } from "../../../agent/package-files.js";
 import { SandboxFleet, type SandboxHost } from "./sandbox-fleet.js";
 import { toolCalls } from "../../../sandbox/tool-paths.js";
 import { table } from "../lib/table.js";
+import { ed25519KeyPair } from "../../../sandbox/ssh-keys.js";
+import { ansiblePlaybook, runAnsibleCheck, stackDocument, writeAnsibleCheck } from "./bench-ansible.js";
 
 const GUESTS_PER_HOST = 10;
 const PARALLELISM = 10;
@@ -60,6 +62,8 @@ export interface BenchRun {
   destroy_s: Spread;
   naive_plan_s: Spread | null;
   ratio_naive_over_ours: number | null;
+  /** `ansible-playbook --check --diff` of the same state on the same hosts (null where Ansible is not installed). */
+  ansible_check_s: Spread | null;
   ssh_connections_per_host_per_command: number;
   agent_processes_per_host_per_command: number;
   /** Runs of the host's tools (sysctl, pciconf, devctl, bhyve, ...) per host for each command: the mean over the hosts, the median over the runs. */
@@ -218,7 +222,9 @@ async function benchLargeSynth(runs: number): Promise<Spread> {
 
 async function benchSize(n: number, runs: number, hasSsh: boolean, say: (s: string) => void): Promise<BenchRun> {
   const work = mkdtempSync(join(tmpdir(), "cdktf-bhyve-bench-"));
-  const fleet = new SandboxFleet(work);
+  const ansible = hasSsh ? ansiblePlaybook() : null;
+  const shellKey = ansible ? ed25519KeyPair() : null;
+  const fleet = new SandboxFleet(work, shellKey ? { shellKey: shellKey.public } : {});
   const notes: string[] = [];
   try {
     for (let i = 0; i < n; i++) await fleet.add({ name: `h${i + 1}`, profile: "intel-vtd", listen: `127.0.2.${i + 1}` });
@@ -254,6 +260,7 @@ async function benchSize(n: number, runs: number, hasSsh: boolean, say: (s: stri
     const drift: number[] = [];
     const destroy: number[] = [];
     const naive: number[] = [];
+    const ansibleTimes: number[] = [];
     let connsPerHost = 0;
     let agentsPerHost = 0;
     const rss = new RssSampler();
@@ -292,10 +299,28 @@ async function benchSize(n: number, runs: number, hasSsh: boolean, say: (s: stri
         if (codes.some((ok) => !ok)) throw new Error(`naive plan: ${codes.filter((ok) => !ok).length} of ${codes.length} ssh reads went unanswered`);
         naive.push(secs);
       }
+      if (ansible && shellKey) {
+        say("  ansible-playbook --check --diff of the same state");
+        const dir = join(work, "ansible");
+        mkdirSync(dir, { recursive: true });
+        const keyFile = join(dir, "id_ed25519");
+        writeFileSync(keyFile, shellKey.private, { mode: 0o600 });
+        const stackDir = project.stackDir("fleet");
+        const playbook = writeAnsibleCheck(dir, fleet.hosts.map((h) => ({ name: h.name, address: h.gateway.address, root: h.root, loaderConf: h.loaderConf, document: stackDocument(stackDir, h.gateway.address), cpuVendor: "intel" as const })), { keyFile, knownHosts, forks: PARALLELISM });
+        const [secs, r] = await timed(() => runAnsibleCheck(dir, playbook, ansible));
+        // In sync: every host ok, nothing that would change, nothing failed or unreachable.
+        const recap = [...r.out.matchAll(/^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/gm)];
+        if (r.code !== 0 || recap.length !== n || recap.some((m) => m[3] !== "0" || m[4] !== "0" || m[5] !== "0")) {
+          throw new Error(`ansible-playbook --check exited ${r.code} or found the hosts out of sync:\n${r.out.split("\n").slice(-40).join("\n")}`);
+        }
+        ansibleTimes.push(secs);
+      }
       say("  destroy");
       destroy.push((await counted(calls.destroy, () => timed(async () => must("destroy", await tf(["destroy", "-auto-approve", "-input=false"])))))[0]);
     }
     if (!hasSsh) notes.push("the OpenSSH client (ssh) is not installed: no naive comparison");
+    if (hasSsh && !ansible) notes.push("ansible-playbook is not installed (apt-get install ansible-core): no Ansible side by side");
+    if (ansible) notes.push("ansible: ansible-playbook --check --diff over SSH, forks 10, pipelining and ControlPersist, the same facts read with the same tools, loader.conf diffed, each live device and guest checked");
     notes.push("ours is the whole terraform plan (terraform and provider start-up included); naive is only the reads, so the ratio understates the saving");
     const planNoop = spread(noop);
     const naiveSpread = naive.length ? spread(naive) : null;
@@ -310,6 +335,7 @@ async function benchSize(n: number, runs: number, hasSsh: boolean, say: (s: stri
       destroy_s: spread(destroy),
       naive_plan_s: naiveSpread,
       ratio_naive_over_ours: naiveSpread ? Math.round((naiveSpread.median / planNoop.median) * 100) / 100 : null,
+      ansible_check_s: ansibleTimes.length ? spread(ansibleTimes) : null,
       ssh_connections_per_host_per_command: connsPerHost,
       agent_processes_per_host_per_command: agentsPerHost,
       host_tool_calls_per_host: { apply: spread(calls.apply).median, plan_noop: spread(calls.plan_noop).median, plan_drift: spread(calls.plan_drift).median, destroy: spread(calls.destroy).median },
@@ -325,10 +351,10 @@ async function benchSize(n: number, runs: number, hasSsh: boolean, say: (s: stri
 /** The results as a table. */
 export function renderTable(results: BenchRun[]): string {
   const f = (s: Spread | null): string => (s ? `${s.median.toFixed(2)} (${s.min.toFixed(2)}-${s.max.toFixed(2)})` : "-");
-  const rows = [["hosts", "guests", "synth s", "apply s", "plan no-op s", "plan drift s", "destroy s", "naive plan s", "naive/ours", "ssh conn/host", "agents/host", "tool runs/host apply/plan/destroy", "RSS MiB prov/agent/mon"]];
+  const rows = [["hosts", "guests", "synth s", "apply s", "plan no-op s", "plan drift s", "destroy s", "naive plan s", "naive/ours", "ansible check s", "ssh conn/host", "agents/host", "tool runs/host apply/plan/destroy", "RSS MiB prov/agent/mon"]];
   for (const r of results) {
     rows.push([String(r.hosts), String(r.hosts * r.guests_per_host), f(r.synth_s), f(r.apply_s), f(r.plan_noop_s), f(r.plan_drift_s), f(r.destroy_s), f(r.naive_plan_s),
-      r.ratio_naive_over_ours === null ? "-" : `${r.ratio_naive_over_ours}x`, String(r.ssh_connections_per_host_per_command), String(r.agent_processes_per_host_per_command),
+      r.ratio_naive_over_ours === null ? "-" : `${r.ratio_naive_over_ours}x`, f(r.ansible_check_s ?? null), String(r.ssh_connections_per_host_per_command), String(r.agent_processes_per_host_per_command),
       r.host_tool_calls_per_host ? `${r.host_tool_calls_per_host.apply}/${r.host_tool_calls_per_host.plan_noop}/${r.host_tool_calls_per_host.destroy}` : "-",
       `${r.rss_mib.provider ?? "-"}/${r.rss_mib.agent_rpc ?? "-"}/${r.rss_mib.monitor ?? "-"}`]);
   }

@@ -42,7 +42,8 @@ export class SandboxFleet {
   private readonly publicKey: string;
   private stopped = false;
 
-  constructor(readonly dir: string) {
+  /** `shellKey`: a public key that gets a shell on every host (the bench's Ansible side by side). */
+  constructor(readonly dir: string, private readonly opts: { shellKey?: string } = {}) {
     mkdirSync(dir, { recursive: true });
     const key = ed25519KeyPair();
     this.keyFile = join(dir, "id_ed25519");
@@ -60,7 +61,7 @@ export class SandboxFleet {
     // Recorded before the server starts, so that stop() finds the sandbox even if serving fails.
     const partial = { ...spec, root, loaderConf } as SandboxHost;
     this.hosts.push(partial);
-    const gateway = await serveSandboxOverSsh(root, { host: spec.listen, authorizedKey: this.publicKey, agentArgv: [process.execPath, distFile("bhyve-agent.mjs")] });
+    const gateway = await serveSandboxOverSsh(root, { host: spec.listen, authorizedKey: this.publicKey, agentArgv: [process.execPath, distFile("bhyve-agent.mjs")], ...(this.opts.shellKey ? { shellKey: this.opts.shellKey } : {}) });
     Object.assign(partial, { gateway });
     return partial;
   }
