@@ -104,21 +104,21 @@ export async function withHostLock<T>(paths: HostPaths, fn: (release: () => void
     return await withProcessLock(paths, (release) => fn(() => {
       release();
       endTurn();
-    }), Math.max(0, timeoutMs - (Date.now() - started)));
+    }), Math.max(0, timeoutMs - (Date.now() - started)), timeoutMs);
   } finally {
     endTurn();
   }
 }
 
 /** The cross-process part of the host lock: flock, or the PID lock file without the addon. */
-async function withProcessLock<T>(paths: HostPaths, fn: (release: () => void) => Promise<T>, timeoutMs: number): Promise<T> {
+async function withProcessLock<T>(paths: HostPaths, fn: (release: () => void) => Promise<T>, timeoutMs: number, statedTimeoutMs: number): Promise<T> {
   const native = loadNativeProbe();
   if (!native.available) {
     let unlock: () => void;
     try {
       unlock = await acquireLock(`${paths.lockFile}.pid`, timeoutMs, () => waitListener?.(`${paths.lockFile}.pid`, holderOf(`${paths.lockFile}.pid`)));
     } catch (err) {
-      throw (err as { code?: string }).code === "E_LOCK_TIMEOUT" ? hostLocked(timeoutMs) : err;
+      throw (err as { code?: string }).code === "E_LOCK_TIMEOUT" ? hostLocked(statedTimeoutMs) : err;
     }
     let held = true;
     const release = (): void => {
@@ -148,7 +148,7 @@ async function withProcessLock<T>(paths: HostPaths, fn: (release: () => void) =>
         told = true;
         waitListener?.(paths.lockFile, holderOf(paths.lockFile));
       }
-      if (Date.now() > deadline) throw hostLocked(timeoutMs);
+      if (Date.now() > deadline) throw hostLocked(statedTimeoutMs);
       await new Promise((r) => setTimeout(r, wait));
       wait = Math.min(wait * 2, 100);
     }

@@ -89,6 +89,8 @@
 
 /* poll(2) without a deadline. */
 #define WAIT_FOREVER (-1)
+/* How often a new bhyve is looked at until its VM exists (a few stat calls per start). */
+#define VM_SEEN_POLL_MS 50
 
 #define FOREIGN_VM_MSG "a VM named %s exists that the agent did not create; not touching it " \
 	"(rename the guest, or stop that VM yourself)"
@@ -817,7 +819,7 @@ destroy_vm(int final)
 
 /* Runs bhyve until it exits; handles SIGTERM (power button, then force-poweroff, then SIGKILL). */
 static int
-run_bhyve(long *ran_ms)
+run_bhyve(long *ran_ms, int *vm_seen)
 {
 	long started = now_ms(), deadline = -1;
 	int status, stage = 0;	/* 0 running, 1 power button sent, 2 force-poweroff sent, 3 killed */
@@ -834,7 +836,11 @@ run_bhyve(long *ran_ms)
 	copy_str(st.started_at, sizeof(st.started_at), started_iso);
 	event("start", "pid=%ld restarts=%ld", (long)pid, st.restarts);
 	set_state("running", "");
+	*vm_seen = 0;
 	for (;;) {
+		/* Whether bhyve got as far as its VM: only then can the VM be destroyed under it. */
+		if (!*vm_seen)
+			*vm_seen = vm_exists();
 		r = waitpid(pid, &status, WNOHANG);
 		if (r == pid)
 			break;
@@ -862,7 +868,7 @@ run_bhyve(long *ran_ms)
 		if (deadline >= 0)
 			wait_events(ms_until(deadline, now_ms()));
 		else
-			wait_events(stop_requested && stage == 0 ? 0 : WAIT_FOREVER);
+			wait_events(stop_requested && stage == 0 ? 0 : !*vm_seen ? VM_SEEN_POLL_MS : WAIT_FOREVER);
 	}
 	drain_log();
 	*ran_ms = now_ms() - started;
@@ -1034,7 +1040,7 @@ main(int argc, char **argv)
 	const char *spec;
 	int foreground = 0, ch, rc, status;
 	long failures[MAX_FAILURES], ran_ms = 0, backoff, now, end;
-	int nfail = 0, i, j;
+	int nfail = 0, i, j, vm_seen = 0;
 	const char *final_state = "stopped", *final_reason = "";
 	char log_dir[PATH_MAX], *slash;
 	struct decision d;
@@ -1157,12 +1163,12 @@ main(int argc, char **argv)
 		}
 		if (stop_requested)
 			break;
-		status = run_bhyve(&ran_ms);
+		status = run_bhyve(&ran_ms, &vm_seen);
 		if (stop_requested) {
 			final_reason = "requested";
 			break;
 		}
-		d = decide(status != -1 && WIFEXITED(status), status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1, !vm_exists(), cfg.restart);
+		d = decide(status != -1 && WIFEXITED(status), status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1, vm_seen && !vm_exists(), cfg.restart);
 		if (d.next == NEXT_RESTART) {
 			st.restarts++;
 			event("restart", "reason=%s", d.reason);

@@ -24,8 +24,9 @@ struct decision {
 /*
  * bhyve(8): exit 0 the guest rebooted, 1 powered off, 2 halted, 3 triple fault, 4 an error;
  * `exited` is 0 when bhyve was killed by a signal (or could not be waited for). `vm_gone` is 1
- * when the VM no longer exists after bhyve ended: someone destroyed it under the running bhyve
- * (bhyvectl --destroy; the agent never passes -D, so bhyve does not destroy it itself). bhyve
+ * when bhyve's VM existed while it ran and no longer exists after it ended: someone destroyed it
+ * under the running bhyve (bhyvectl --destroy; the agent never passes -D, so bhyve does not
+ * destroy it itself). A bhyve that failed before it made its VM is not that: it failed. bhyve
  * then exits 1 on 13.x and 14.x (vm_run error, read there like a power-off) and 4 on 15 (read like
  * an error): either way the guest was stopped on purpose, and it is not run again.
  */

@@ -126,10 +126,10 @@ export function documentOfProps(props: object, opts: { omit?: readonly string[];
   return doc;
 }
 
-/** Every leaf value of a document (for a check that none is a token). */
+/** Every leaf value of a document (for a check that none is a token); any object but a plain one is a leaf. */
 export function documentLeaves(doc: unknown): unknown[] {
   if (Array.isArray(doc)) return doc.flatMap(documentLeaves);
-  if (doc !== null && typeof doc === "object") return Object.values(doc).flatMap(documentLeaves);
+  if (doc !== null && typeof doc === "object" && Object.getPrototypeOf(doc) === Object.prototype) return Object.values(doc).flatMap(documentLeaves);
   return [doc];
 }
 

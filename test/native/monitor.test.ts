@@ -224,6 +224,23 @@ describe("a VM destroyed under a running bhyve is a stop on every release", () =
   }
 });
 
+describe("a bhyve that fails before it has a VM is a failure, not a destroyed VM", () => {
+  test("vmm.ko cannot load (no-ept): bhyve exits 4 with no VM; restart=always backs off to crashed", async () => {
+    const sb = new TestSandbox("no-ept");
+    const m = new MonitoredGuest(sb.root, uefiGuest("early"), { ...TEST_POLICY, restart: "always" });
+    try {
+      assert.equal(m.start().status, 0);
+      const s = await m.waitFor((st) => st.state === "crashed", "crashed");
+      assert.deepEqual([s.reason, s.last_exit_code], ["crash-loop", "4"]);
+      assert.ok(m.events().filter((e) => e.event === "backoff").length >= 2, "it was retried with backoff");
+      assert.equal(existsSync(join(sb.root, "dev/vmm/early")), false, "no VM at any time");
+    } finally {
+      m.cleanup();
+      await sb.destroy();
+    }
+  });
+});
+
 describe("bad specs are refused before anything runs", () => {
   test("missing or malformed files, and usage", async () => {
     const exe = monitorExecutable()!;

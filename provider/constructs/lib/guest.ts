@@ -4,7 +4,7 @@ import { Guest as GuestResource, type GuestConfig } from "../gen/guest/index.js"
 import { documentLeaves, documentOfProps, l1Properties } from "../../resources/document-map.js";
 import { GUEST_SCHEMA } from "../../resources/guest-schema.js";
 import type { BhyveHost } from "./host.js";
-import { PptDevice } from "./ppt-device.js";
+import { isPptDevice, PptDevice } from "./ppt-device.js";
 import { concrete } from "./tokens.js";
 
 /** A guest disk. */
@@ -79,7 +79,7 @@ export class Guest extends Construct {
     super(scope, id);
     this.host = props.host;
     this.name = props.name;
-    const used = (props.passthru ?? []).flatMap((p) => (p.device instanceof PptDevice && p.device.resource ? [p.device.resource] : []));
+    const used = (props.passthru ?? []).flatMap((p) => (isPptDevice(p.device) && p.device.resource ? [p.device.resource] : []));
     const named = (props.passthru ?? []).flatMap((p) => {
       if (typeof p.device !== "string") return [];
       const d = props.host.devices.find((x) => x.bsf === p.device || x.device === p.device);
@@ -107,7 +107,8 @@ export class Guest extends Construct {
   /** The guest's document: its properties with the document's names, a reservation by its B/S/F. */
   toDocument(): Record<string, unknown> {
     // The props are read-only: the document is made once (validation asks for it per check).
-    this.document ??= documentOfProps(this.props, { omit: ["host"], value: (v) => (v instanceof PptDevice ? v.device : v) });
+    // A reservation by its brand, not instanceof: two copies of this module may be loaded.
+    this.document ??= documentOfProps(this.props, { omit: ["host"], value: (v) => (isPptDevice(v) ? v.device : v) });
     return this.document;
   }
 
@@ -116,7 +117,7 @@ export class Guest extends Construct {
   /** A PptDevice of another host cannot be passed through here. */
   crossHostProblems(): string[] {
     return (this.props.passthru ?? []).flatMap((x, i) =>
-      x.device instanceof PptDevice && x.device.host !== this.host
+      isPptDevice(x.device) && x.device.host !== this.host
         ? [`passthru[${i}].device: ${x.device.node.path} is reserved on host ${x.device.host.node.path} (${x.device.host.address}), not on ${this.host.node.path} (${this.host.address})`]
         : [],
     );

@@ -21,6 +21,11 @@ export interface PptDeviceProps {
   readonly bind?: "live" | "boot";
 }
 
+/** Whether `v` is a PptDevice, by its brand (not instanceof: two copies of this module may be loaded). */
+export function isPptDevice(v: unknown): v is PptDevice {
+  return v !== null && typeof v === "object" && (v as { kind?: unknown }).kind === "ppt-device" && typeof (v as { device?: unknown }).device === "string";
+}
+
 /** A PCI function reserved for passthrough on a host. */
 export class PptDevice extends Construct {
   readonly kind = "ppt-device";

@@ -1,4 +1,4 @@
-import { TerraformStack, Token } from "cdktf";
+import { TerraformStack, Token, Tokenization } from "cdktf";
 import { Construct } from "constructs";
 import { registerProvider } from "./mode.js";
 import { BhyveProvider as ProviderResource } from "../gen/provider/index.js";
@@ -41,14 +41,15 @@ export function literalKeyProblem(value: string | undefined, variables?: Record<
   if (value === undefined) return null;
   const ref = /^\$\{var\.([A-Za-z_][\w-]*)\}$/.exec(value);
   const literal = `sshPrivateKey: a literal private key would be written in clear into cdk.tf.json; ${KEY_ADVICE}`;
-  if (variables === undefined) return Token.isUnresolved(value) || ref ? null : literal;
+  // Before synth: one reference, and nothing else (text around a token is a literal part of the key).
+  if (variables === undefined) return ref || (Token.isUnresolved(value) && Tokenization.reverseString(value).literals.length === 0) ? null : literal;
   if (!ref && !value.includes("${")) return literal;
   if (!ref) return `sshPrivateKey: only a sensitive variable's value is taken, not another expression (a local, a function or a mix of text and references may put the key in clear into cdk.tf.json); ${KEY_ADVICE}`;
   const name = ref[1]!;
   const v = variables[name];
   if (v === undefined) return `sshPrivateKey: variable "${name}" is not declared in this stack, so it cannot be checked to be sensitive; ${KEY_ADVICE}`;
   if (v.sensitive !== true) return `sshPrivateKey: variable "${name}" is not sensitive: Terraform would show the key in plans and logs; declare it with sensitive: true`;
-  if (v.default !== undefined) return `sshPrivateKey: variable "${name}" has a default, which is written in clear into cdk.tf.json; give the key at plan time (TF_VAR_${name} or -var) instead`;
+  if (v.default !== undefined && v.default !== null) return `sshPrivateKey: variable "${name}" has a default, which is written in clear into cdk.tf.json; give the key at plan time (TF_VAR_${name} or -var) instead`;
   return null;
 }
 

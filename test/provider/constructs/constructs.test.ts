@@ -206,6 +206,8 @@ describe("BhyveProvider's SSH key", () => {
     }
     const mixed = synthOut((s) => new BhyveProvider(s, "bhyve", { sshPrivateKey: `${PEM}\${var.x}` }), true);
     assert.doesNotMatch(mixed.json, /PRIVATE KEY|b3BlbnNzaC1rZXkt/, "text around a reference is a literal: never written, even with validations off");
+    const withToken = synthOut((s) => new BhyveProvider(s, "bhyve", { sshPrivateKey: PEM + new TerraformVariable(s, "k3", { type: "string", sensitive: true }).stringValue }), true);
+    assert.doesNotMatch(withToken.json, /PRIVATE KEY|b3BlbnNzaC1rZXkt/, "text around a token is a literal too: never written, even with validations off");
   });
 
   test("a key file and an agent socket are taken", () => {
