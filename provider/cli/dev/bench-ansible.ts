@@ -55,7 +55,7 @@ const FACT_COMMANDS = [
 
 
 /** Writes the inventory, configuration and playbook into `dir`; returns the playbook's path. */
-export function writeAnsibleCheck(dir: string, hosts: readonly AnsibleHost[], ssh: { keyFile: string; knownHosts: string; forks: number }): string {
+export function writeAnsibleCheck(dir: string, hosts: readonly AnsibleHost[], ssh: { keyFile: string; knownHosts: string; forks: number; user: string }): string {
   mkdirSync(join(dir, "files"), { recursive: true });
   const lines = ["[bhyve]"];
   for (const h of hosts) {
@@ -80,7 +80,7 @@ export function writeAnsibleCheck(dir: string, hosts: readonly AnsibleHost[], ss
     "host_key_checking = True",
     "retry_files_enabled = False",
     "interpreter_python = /usr/bin/python3",
-    "remote_user = root",
+    `remote_user = ${ssh.user}`,
     `private_key_file = ${ssh.keyFile}`,
     "[ssh_connection]",
     "pipelining = True",

@@ -1,6 +1,7 @@
 /**
- * `cdktf-bhyve bench [--quick] [--out FILE] [--runs N] [--hosts 1,5,20]`: how the main job's cost
- * grows with the fleet. For each fleet size, sandbox hosts behind the embedded SSH server, each
+ * `cdktf-bhyve bench [--quick] [--out FILE] [--runs N] [--hosts 1,5,20] [--sshd]`: how the main job's cost
+ * grows with the fleet. For each fleet size, sandbox hosts behind the embedded SSH server (or, with
+ * `--sshd`, each behind its own OpenSSH sshd with a forced command, as on a real host), each
  * with one NIC port reserved and bound live and ten guests (examples/fleet, role edge: a firewall
  * guest on the port and nine web guests), driven by the real cdktf CLI and terraform:
  *
@@ -25,6 +26,7 @@ import { UserError } from "../../../agent/cli/errors.js";
 import { CdktfProject, type RunOutcome } from "../lib/cdktf-project.js";
 import { packageRoot } from "../../../agent/package-files.js";
 import { SandboxFleet, type SandboxHost } from "./sandbox-fleet.js";
+import { findSshd } from "./sshd-gateway.js";
 import { toolCalls } from "../../../sandbox/tool-paths.js";
 import { table } from "../lib/table.js";
 import { ed25519KeyPair } from "../../../sandbox/ssh-keys.js";
@@ -127,11 +129,11 @@ function naiveReads(state: Array<{ type: string; values: Record<string, unknown>
 }
 
 /** One resource's reads over a fresh OpenSSH connection (a new agent process); resolves true when every call was answered. */
-function naiveCall(host: SandboxHost, keyFile: string, knownHosts: string, calls: Array<[string, Record<string, unknown>]>): Promise<boolean> {
+function naiveCall(host: SandboxHost, keyFile: string, knownHosts: string, user: string, calls: Array<[string, Record<string, unknown>]>): Promise<boolean> {
   const [h, port] = [host.gateway.address.replace(/:\d+$/, ""), host.gateway.address.replace(/^.*:/, "")];
   return new Promise((resolvePromise) => {
     const child = spawn("ssh", ["-F", "/dev/null", "-q", "-T", "-i", keyFile, "-p", port, "-o", `UserKnownHostsFile=${knownHosts}`, "-o", "StrictHostKeyChecking=yes",
-      "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-l", "root", h, "bhyve-agent", "rpc"], { stdio: ["pipe", "pipe", "ignore"] });
+      "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-l", user, h, "bhyve-agent", "rpc"], { stdio: ["pipe", "pipe", "ignore"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => {
       out += d.toString();
@@ -154,13 +156,18 @@ export async function benchCommand(args: string[]): Promise<number> {
   let out = join(packageRoot(), "bench", "results.json");
   let runs: number | undefined;
   let sizes: number[] | undefined;
+  let sshd: string | null = null;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === "--quick") quick = true;
+    else if (a === "--sshd") {
+      sshd = findSshd();
+      if (!sshd) throw new UserError("bench: --sshd needs OpenSSH's sshd (apt-get install openssh-server)", "E_NO_SSHD");
+    }
     else if (a === "--out") out = resolve(args[++i] ?? "");
     else if (a === "--runs") runs = Number(args[++i]);
     else if (a === "--hosts") sizes = (args[++i] ?? "").split(",").map(Number);
-    else throw new UserError(`bench: unknown argument ${a}\nusage: cdktf-bhyve bench [--quick] [--out FILE] [--runs N] [--hosts 1,5,20]`, "E_USAGE", 64);
+    else throw new UserError(`bench: unknown argument ${a}\nusage: cdktf-bhyve bench [--quick] [--out FILE] [--runs N] [--hosts 1,5,20] [--sshd]`, "E_USAGE", 64);
   }
   sizes ??= quick ? [1, 3] : [1, 5, 20];
   runs ??= quick ? 1 : 3;
@@ -177,14 +184,14 @@ export async function benchCommand(args: string[]): Promise<number> {
     memory_gib: Math.round(totalmem() / 2 ** 30),
     node: process.version,
     terraform: tfv.stdout.split("\n")[0],
-    ssh_server: "embedded (ssh2, in the bench process)",
+    ssh_server: sshd ? `OpenSSH sshd (${sshd}), one per host, forced command` : "embedded (ssh2, in the bench process)",
     date: new Date().toISOString(),
     mode: quick ? "quick" : "full",
   };
   const results: BenchRun[] = [];
   for (const n of sizes) {
     say(`--- ${n} host(s) x ${GUESTS_PER_HOST} guests, ${runs} run(s)`);
-    results.push(await benchSize(n, runs, hasSsh, say));
+    results.push(await benchSize(n, runs, hasSsh, say, sshd));
   }
   say(`--- cdktf synth of ${LARGE_SYNTH.hosts} hosts x ${LARGE_SYNTH.guests} guests, ${runs} run(s)`);
   const synthLarge = await benchLargeSynth(runs);
@@ -220,17 +227,17 @@ async function benchLargeSynth(runs: number): Promise<Spread> {
   }
 }
 
-async function benchSize(n: number, runs: number, hasSsh: boolean, say: (s: string) => void): Promise<BenchRun> {
+async function benchSize(n: number, runs: number, hasSsh: boolean, say: (s: string) => void, sshd: string | null): Promise<BenchRun> {
   const work = mkdtempSync(join(tmpdir(), "cdktf-bhyve-bench-"));
   const ansible = hasSsh ? ansiblePlaybook() : null;
   const shellKey = ansible ? ed25519KeyPair() : null;
-  const fleet = new SandboxFleet(work, shellKey ? { shellKey: shellKey.public } : {});
+  const fleet = new SandboxFleet(work, { ...(shellKey ? { shellKey: shellKey.public } : {}), ...(sshd ? { sshd } : {}) });
   const notes: string[] = [];
   try {
     for (let i = 0; i < n; i++) await fleet.add({ name: `h${i + 1}`, profile: "intel-vtd", listen: `127.0.2.${i + 1}` });
     const inventory = {
       sshPrivateKeyFile: fleet.keyFile,
-      sshUser: "root",
+      sshUser: fleet.user,
       hosts: fleet.hosts.map((h) => ({ name: h.name, address: h.gateway.address, hostKey: h.gateway.hostKeyFingerprint, role: "edge", webGuests: GUESTS_PER_HOST - 1 })),
     };
     writeFileSync(join(work, "inventory.json"), JSON.stringify(inventory));
@@ -291,7 +298,7 @@ async function benchSize(n: number, runs: number, hasSsh: boolean, say: (s: stri
           await Promise.all(Array.from({ length: PARALLELISM }, async () => {
             while (next < reads.length) {
               const item = reads[next++]!;
-              statuses.push(await naiveCall(byAddress.get(item.address)!, fleet.keyFile, knownHosts, item.calls));
+              statuses.push(await naiveCall(byAddress.get(item.address)!, fleet.keyFile, knownHosts, fleet.user, item.calls));
             }
           }));
           return statuses;
@@ -306,7 +313,7 @@ async function benchSize(n: number, runs: number, hasSsh: boolean, say: (s: stri
         const keyFile = join(dir, "id_ed25519");
         writeFileSync(keyFile, shellKey.private, { mode: 0o600 });
         const stackDir = project.stackDir("fleet");
-        const playbook = writeAnsibleCheck(dir, fleet.hosts.map((h) => ({ name: h.name, address: h.gateway.address, root: h.root, loaderConf: h.loaderConf, document: stackDocument(stackDir, h.gateway.address), cpuVendor: "intel" as const })), { keyFile, knownHosts, forks: PARALLELISM });
+        const playbook = writeAnsibleCheck(dir, fleet.hosts.map((h) => ({ name: h.name, address: h.gateway.address, root: h.root, loaderConf: h.loaderConf, document: stackDocument(stackDir, h.gateway.address), cpuVendor: "intel" as const })), { keyFile, knownHosts, forks: PARALLELISM, user: fleet.user });
         const [secs, r] = await timed(() => runAnsibleCheck(dir, playbook, ansible));
         // In sync: every host ok, nothing that would change, nothing failed or unreachable.
         const recap = [...r.out.matchAll(/^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/gm)];

@@ -10,6 +10,7 @@ import { distFile } from "../../../agent/package-files.js";
 import { ed25519KeyPair } from "../../../sandbox/ssh-keys.js";
 import { createSandbox, destroySandbox } from "../../../sandbox/host.js";
 import { serveSandboxOverSsh, type GatewayHost } from "../../../sandbox/ssh-gateway.js";
+import { serveSandboxOverSshd, sshdUser } from "./sshd-gateway.js";
 
 /** Short monitor timings, so stops and restarts take moments. */
 export const QUICK_AGENT_CONF = `monitor:
@@ -42,8 +43,16 @@ export class SandboxFleet {
   private readonly publicKey: string;
   private stopped = false;
 
-  /** `shellKey`: a public key that gets a shell on every host (the bench's Ansible side by side). */
-  constructor(readonly dir: string, private readonly opts: { shellKey?: string } = {}) {
+  /** The SSH account the hosts take (root, or the test login behind a real sshd). */
+  readonly user: string;
+
+  /**
+   * `shellKey`: a public key that gets a shell on every host (the bench's Ansible side by side).
+   * `sshd`: the path of OpenSSH's sshd, to put each host behind a real sshd instead of the
+   * embedded server.
+   */
+  constructor(readonly dir: string, private readonly opts: { shellKey?: string; sshd?: string } = {}) {
+    this.user = opts.sshd ? sshdUser() : "root";
     mkdirSync(dir, { recursive: true });
     const key = ed25519KeyPair();
     this.keyFile = join(dir, "id_ed25519");
@@ -61,7 +70,11 @@ export class SandboxFleet {
     // Recorded before the server starts, so that stop() finds the sandbox even if serving fails.
     const partial = { ...spec, root, loaderConf } as SandboxHost;
     this.hosts.push(partial);
-    const gateway = await serveSandboxOverSsh(root, { host: spec.listen, authorizedKey: this.publicKey, agentArgv: [process.execPath, distFile("bhyve-agent.mjs")], ...(this.opts.shellKey ? { shellKey: this.opts.shellKey } : {}) });
+    const agentArgv = [process.execPath, distFile("bhyve-agent.mjs")];
+    const shell = this.opts.shellKey ? { shellKey: this.opts.shellKey } : {};
+    const gateway = this.opts.sshd
+      ? await serveSandboxOverSshd(root, { dir: join(this.dir, "sshd", spec.name), host: spec.listen, sshd: this.opts.sshd, user: this.user, authorizedKey: this.publicKey, agentArgv, ...shell })
+      : await serveSandboxOverSsh(root, { host: spec.listen, authorizedKey: this.publicKey, agentArgv, ...shell });
     Object.assign(partial, { gateway });
     return partial;
   }
