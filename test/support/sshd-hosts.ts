@@ -14,7 +14,6 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { rebootSandbox, setSandboxNetwork } from "../../sandbox/host.js";
@@ -22,15 +21,12 @@ import { AgentHost } from "./agent-host.js";
 import { shellCommand } from "../../agent/model/shell-quote.js";
 import { repoPath } from "./helpers.js";
 import { sshKeyPair } from "./terraform.js";
+import { findSshd, freePort, waitBanner } from "../../provider/cli/dev/sshd-gateway.js";
+
+export { findSshd };
 
 /** The uid-0 account with /bin/sh that `.ci/run` creates for these tests. */
 export const E2E_ACCOUNT = "bhyve-e2e";
-
-/** Absolute path of sshd, or undefined when OpenSSH's server is not installed. */
-export function findSshd(): string | undefined {
-  const dirs = ["/usr/sbin", "/usr/local/sbin", "/sbin", ...(process.env.PATH ?? "").split(":").filter((d) => d.startsWith("/"))];
-  return dirs.map((d) => join(d, "sshd")).find((p) => existsSync(p));
-}
 
 function accountShell(name: string): string | undefined {
   try {
@@ -58,43 +54,6 @@ export function sshdSkipReason(): string | undefined {
   return undefined;
 }
 
-
-async function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, host, () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves once something on host:port sends an SSH banner, with the local ports of the probe connections it made. */
-async function waitBanner(host: string, port: number, child: ChildProcess, log: () => string, timeoutMs = 60_000): Promise<number[]> {
-  const deadline = Date.now() + timeoutMs;
-  const probes: number[] = [];
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`sshd exited before it listened:\n${log()}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = createConnection({ host, port });
-      s.once("connect", () => probes.push(s.localPort!));
-      s.setTimeout(5000);
-      s.once("data", (d) => {
-        s.destroy();
-        resolve(d.toString().startsWith("SSH-2.0-"));
-      });
-      s.once("error", () => resolve(false));
-      s.once("timeout", () => {
-        s.destroy();
-        resolve(false);
-      });
-    });
-    if (ok) return probes;
-    if (Date.now() > deadline) throw new Error(`sshd did not listen on ${host}:${port}:\n${log()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A sandbox host behind its own sshd. */
 export class SshdHost {

@@ -161,7 +161,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     const a = args[i]!;
     if (a === "--quick") quick = true;
     else if (a === "--sshd") {
-      sshd = findSshd();
+      sshd = findSshd() ?? null;
       if (!sshd) throw new UserError("bench: --sshd needs OpenSSH's sshd (apt-get install openssh-server)", "E_NO_SSHD");
     }
     else if (a === "--out") out = resolve(args[++i] ?? "");

@@ -13,10 +13,10 @@ import { join } from "node:path";
 import { shellCommand } from "../../../agent/model/shell-quote.js";
 import type { GatewayHost } from "../../../sandbox/ssh-gateway.js";
 
-/** sshd's path, or null when it is not installed. */
-export function findSshd(): string | null {
-  for (const p of ["/usr/sbin/sshd", "/usr/local/sbin/sshd"]) if (existsSync(p)) return p;
-  return null;
+/** Absolute path of sshd, or undefined when OpenSSH's server is not installed. */
+export function findSshd(): string | undefined {
+  const dirs = ["/usr/sbin", "/usr/local/sbin", "/sbin", ...(process.env.PATH ?? "").split(":").filter((d) => d.startsWith("/"))];
+  return dirs.map((d) => join(d, "sshd")).find((p) => existsSync(p));
 }
 
 /** The account the forced command runs as: the test login (uid 0, /bin/sh) when it exists, else root. */
@@ -28,7 +28,8 @@ export function sshdUser(): string {
   }
 }
 
-function freePort(host: string): Promise<number> {
+/** A port free on `host` now (for a server about to listen there). */
+export function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once("error", reject);
@@ -39,19 +40,28 @@ function freePort(host: string): Promise<number> {
   });
 }
 
-/** Resolves once host:port sends an SSH banner. */
-async function waitBanner(host: string, port: number, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
+/** Resolves once something on host:port sends an SSH banner, with the local ports of the probe connections it made. */
+export async function waitBanner(host: string, port: number, child: ChildProcess, log: () => string, timeoutMs = 60_000): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
+  const probes: number[] = [];
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`sshd exited ${child.exitCode}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`sshd exited before it listened:\n${log()}`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = createConnection({ host, port });
-      s.setTimeout(1000, () => (s.destroy(), resolve(false)));
-      s.once("data", (d) => (s.end(), resolve(d.toString().startsWith("SSH-"))));
+      s.once("connect", () => probes.push(s.localPort!));
+      s.setTimeout(5000);
+      s.once("data", (d) => {
+        s.destroy();
+        resolve(d.toString().startsWith("SSH-2.0-"));
+      });
       s.once("error", () => resolve(false));
+      s.once("timeout", () => {
+        s.destroy();
+        resolve(false);
+      });
     });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`sshd on ${host}:${port} did not answer within ${timeoutMs} ms`);
+    if (ok) return probes;
+    if (Date.now() > deadline) throw new Error(`sshd did not listen on ${host}:${port}:\n${log()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -108,10 +118,10 @@ export async function serveSandboxOverSshd(root: string, opts: { dir: string; ho
     if (log.length < 8 << 20) log += d.toString();
   });
   try {
-    await waitBanner(opts.host, port, child);
+    await waitBanner(opts.host, port, child, () => log);
   } catch (err) {
     child.kill("SIGKILL");
-    throw new Error(`${(err as Error).message}\n${log}`);
+    throw err;
   }
   const count = (re: RegExp): number => (log.match(re) ?? []).length;
   return {
