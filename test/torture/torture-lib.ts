@@ -13,7 +13,8 @@
  * Used by `npm run torture` (test/torture/torture.ts, 1000 kills) and by a 50-kill unit test.
  */
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { appendFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, lstatSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseLoaderConf, withManagedBlock } from "../../agent/parse/loader-conf.js";
 import { renderLoaderConf } from "../../agent/model/render.js";
@@ -294,7 +295,7 @@ export async function runTorture(opts: TortureOptions): Promise<TortureResult> {
         const p = procs.get(name);
         if (!p || p.monitors.length !== 1 || p.bhyves.length !== 1) problems.push(`guest ${name} has ${p?.monitors.length ?? 0} monitor(s) and ${p?.bhyves.length ?? 0} bhyve process(es), not one of each`);
       }
-      if (problems.length) violation(`${when}: the apply of ${which} did not converge: ${problems.join("; ")}`);
+      if (problems.length) violation(`${when}: the apply of ${which} did not converge: ${problems.join("; ")}; the host's files are kept in ${keepEvidence(h.root, seed)}`);
       else result.converged++;
     };
 
@@ -350,6 +351,19 @@ export async function runTorture(opts: TortureOptions): Promise<TortureResult> {
     result.wallMs = Date.now() - started;
   }
   return result;
+}
+
+/**
+ * Copies what the agent, the monitors and the simulated kernel wrote on the host (state, guest
+ * events and logs, the machine state) to a new directory under the system's temporary directory,
+ * so that a rerun that did not converge can be looked into after the host is destroyed.
+ */
+function keepEvidence(root: string, seed: number): string {
+  const to = mkdtempSync(join(tmpdir(), `bhyve-torture-${seed}-`));
+  for (const dir of ["var/db", "var/run", "var/log", "var/sandbox", "boot"]) {
+    if (existsSync(join(root, dir))) cpSync(join(root, dir), join(to, dir), { recursive: true, verbatimSymlinks: true, filter: (src) => !lstatSync(src).isSocket() && !lstatSync(src).isFIFO() });
+  }
+  return to;
 }
 
 /** One line of counts. */
