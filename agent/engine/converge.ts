@@ -8,7 +8,7 @@
 import { formatBsf, formatSelector, type PciAddress } from "../model/pci-address.js";
 import { passthruDevicesOf, renderLoaderConf } from "../model/render.js";
 import { checkState } from "../model/validate.js";
-import type { DesiredState, Guest } from "../model/types.js";
+import type { DesiredState, Guest, RestartPolicy } from "../model/types.js";
 import { runTool } from "../host/exec.js";
 import { readAgentConfig } from "../host/config.js";
 import { gatherFacts, hostContext, type HostFacts } from "../host/facts.js";
@@ -128,8 +128,13 @@ function blockers(guest: Guest, desired: DesiredState, facts: HostFacts, pending
   return { pending, refused };
 }
 
-/** A guest event that ends a run in failure: bhyve exited, or bhyveload failed before it. */
-const failed = (e: ReturnType<typeof readGuestEvents>[number]): boolean => e.event === "exit" || (e.event === "bhyveload" && e.fields.code !== "0");
+/**
+ * A guest event that ends a run in failure: bhyve exited, or bhyveload failed before it. Exit 0 is
+ * the guest rebooting (bhyve(8)): not a failure when the monitor starts it again (any restart
+ * policy but `never`), only when it leaves the guest stopped.
+ */
+const failed = (e: ReturnType<typeof readGuestEvents>[number], restart: RestartPolicy): boolean =>
+  (e.event === "exit" && !(e.fields.code === "0" && restart !== "never")) || (e.event === "bhyveload" && e.fields.code !== "0");
 
 /** How long a converge waits for a new guest's monitor to start bhyve before its watch window opens. */
 const START_WAIT_MS = 30_000;
@@ -139,7 +144,7 @@ const START_WAIT_MS = 30_000;
  * bhyveload's) failure and its last log lines, or null when it is still running. Events before
  * the first `skip` belong to earlier runs.
  */
-async function earlyFailure(paths: HostPaths, name: string, skip: number, settleMs: number): Promise<string | null> {
+async function earlyFailure(paths: HostPaths, name: string, restart: RestartPolicy, skip: number, settleMs: number): Promise<string | null> {
   // The window opens when the monitor has started bhyve (its "start" event), not when the monitor
   // was spawned: on a busy host, getting there (bhyveload included) must not eat the window. A
   // monitor that never gets there within START_WAIT_MS is left to its own restart policy.
@@ -150,14 +155,14 @@ async function earlyFailure(paths: HostPaths, name: string, skip: number, settle
     // Another change (the lock is not held while watching) deleted the guest, or stopped it on purpose.
     if (all.length < skip) return null;
     const events = all.slice(skip);
-    const exitAt = events.findIndex(failed);
+    const exitAt = events.findIndex((e) => failed(e, restart));
     const stoppedAt = events.findIndex((e) => e.event === "stop");
     if (stoppedAt >= 0 && (exitAt < 0 || stoppedAt < exitAt)) return null;
     const exit = events[exitAt];
     if (exit) {
       const log = readIfPresent(paths.guestLog(name)) ?? "";
       const said = log.split("\n").filter((l) => l.trim() !== "" && !l.includes(" bhyve-monitor: ")).slice(-3).join(" / ");
-      const how = exit.fields.signal ? `was killed by ${exit.fields.signal}` : `exited ${exit.fields.code}`;
+      const how = exit.fields.signal ? `was killed by ${exit.fields.signal}` : exit.fields.code === "0" ? "exited 0 (the guest rebooted, and its restart policy never leaves it stopped)" : `exited ${exit.fields.code}`;
       return `${exit.event === "bhyveload" ? "bhyveload" : "bhyve"} ${how}${said ? `: ${said}` : ""}`;
     }
     if (until === null && events.some((e) => e.event === "start" && e.fields.pid !== undefined)) until = Date.now() + settleMs;
@@ -426,7 +431,7 @@ async function startGuests(c: ConvergeContext): Promise<void> {
   }
   const settleMs = c.opts.settleMs ?? readAgentConfig(c.paths).monitor.startWatchMs;
   c.run.beforeWatch();
-  const failures = await Promise.all(started.map((s) => earlyFailure(c.paths, s.g.name, s.before, settleMs)));
+  const failures = await Promise.all(started.map((s) => earlyFailure(c.paths, s.g.name, s.g.restart, s.before, settleMs)));
   started.forEach(({ g, was }, i) => {
     const failure = failures[i];
     if (failure) c.result.refused.push({ what: `guest ${g.name}`, detail: failure });

@@ -244,4 +244,23 @@ describe("bhyve's own failure reaches the operator with the guest's name", () =>
     assert.match(r.changed[0]!.detail, /deleted/);
     assert.ok(existsSync(join(h.root, "dev/vmm/handmade")));
   });
+
+  test("a guest that reboots during its start watch was started; one whose restart policy is never is reported stopped", async () => {
+    const keep = { name: "keep", cpus: 1, memory: "1G", bootrom: FW };
+    const rebootAtStart = async (name: string, guest: Record<string, unknown>) => {
+      // A long window, so that the reboot surely falls inside it.
+      const applying = h.apply({ guests: [keep, { name, cpus: 1, memory: "512M", bootrom: FW, ...guest }] }, 5_000);
+      await until(() => h.machine().vms[name]?.process != null, `${name} running`);
+      assert.equal(await guestAction(h.root, name, "reboot"), 0);
+      return applying;
+    };
+    const r = await rebootAtStart("rb", {});
+    assert.deepEqual(r.refused, []);
+    assert.deepEqual(r.changed.map((c) => [c.what, c.detail]), [["guest rb", "created and started"]]);
+    await until(() => readGuest(h.paths, "rb").restarts === 1 && h.machine().vms.rb?.process != null, "rb started again by its monitor");
+
+    const never = await rebootAtStart("rbn", { restart: "never" });
+    assert.deepEqual(never.refused.map((x) => x.what), ["guest rbn"]);
+    assert.match(never.refused[0]!.detail, /^bhyve exited 0 \(the guest rebooted, and its restart policy never leaves it stopped\)/);
+  });
 });
