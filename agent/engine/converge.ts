@@ -311,8 +311,19 @@ async function loadVmm(c: ConvergeContext): Promise<void> {
       const why = bios ? "; E_VMX_DISABLED: VT-x is disabled in the firmware (dmesg.boot: \"(disabled in BIOS)\") and locked, so vmm cannot turn it on; enable Intel Virtualization Technology in the BIOS setup" : "";
       c.result.refused.push({ what: "vmm.ko", detail: `kldload vmm failed: ${r.stderr.trim()}${why}` });
     }
-    c.facts = await gatherFacts(c.paths);
+    await refreshFacts(c);
   }
+}
+
+/**
+ * The facts gathered again after a change to them (vmm.ko loaded, a device's driver changed), and
+ * every session told: this one keeps the fresh facts, the others gather anew. Once per change, not
+ * again at the next step.
+ */
+async function refreshFacts(c: ConvergeContext): Promise<void> {
+  c.facts = await gatherFacts(c.paths);
+  hostFactsChanged(c.paths, c.facts);
+  c.run.touched = false;
 }
 
 /** 3. Guests that stop or go away first: they may hold devices about to be released. */
@@ -355,7 +366,7 @@ async function releaseDevices(c: ConvergeContext): Promise<void> {
     const args = host ? ["set", "driver", "-f", formatSelector(address), host] : ["clear", "driver", "-f", formatSelector(address)];
     const d = await runTool(c.paths.tool("devctl"), args);
     c.run.touched = true;
-    c.facts = await gatherFacts(c.paths);
+    await refreshFacts(c);
     const now = c.facts.pci.find((p) => p.device === dev);
     if (d.status !== 0) {
       c.result.refused.push({ what: `ppt ${dev}`, detail: `cannot be released: devctl ${args.join(" ")} failed: ${d.stderr.trim()} (a VM that still exists holds its devices until it is destroyed)` });
@@ -384,11 +395,7 @@ async function bindLiveDevices(c: ConvergeContext): Promise<void> {
     if (d.status === 0) c.result.changed.push({ what: `ppt ${dev}`, detail: `bound to ppt now (was ${hw.driver ? `${hw.driver}${hw.unit}` : "unattached"}), and in loader.conf for the next boot` });
     else c.result.refused.push({ what: `ppt ${dev}`, detail: `devctl set driver -f ${formatSelector(r.device)} ppt failed: ${d.stderr.trim()}` });
   }
-  if (c.run.touched) {
-    c.facts = await gatherFacts(c.paths);
-    hostFactsChanged(c.paths, c.facts);
-    c.run.touched = false;
-  }
+  if (c.run.touched) await refreshFacts(c);
   const reboot = rebootReasons(c.desired, c.facts);
   for (const item of reboot) if (!c.result.pending.some((p) => p.what === item.what)) c.result.pending.push(item);
   if (reboot.length) c.result.reboot_required = true;

@@ -3,9 +3,10 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { repoPath } from "../../support/helpers.js";
 import { checkDocumentData, documentHash } from "../../../agent/model/index.js";
-import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { AgentHost, FW, until } from "../../support/agent-host.js";
+import { TOOL_CALLS_FILE } from "../../../sandbox/tool-paths.js";
 
 /** An agent rpc process, as the SSH forced command runs it. */
 class RpcSession {
@@ -76,13 +77,18 @@ describe("bhyve-agent rpc: many requests on one session, each checked", () => {
     assert.equal(facts.vmm.loaded, false);
   });
 
-  test("host.configure, ppt.put (live) and ppt.get", async () => {
+  test("host.configure, ppt.put (live) and ppt.get; the session gathers the facts once per change to them", async () => {
+    // acpidump runs once per gathering of the host's facts, and for nothing else.
+    const gatherings = (): number => (existsSync(join(h.root, TOOL_CALLS_FILE)) ? readFileSync(join(h.root, TOOL_CALLS_FILE), "utf8").split("\n").filter((l) => l === "acpidump").length : 0);
+    const before = gatherings();
     const c = await s.ok("host.configure", { host: { vmm_load: true } });
+    assert.equal(gatherings() - before, 1, "host.configure: the session's facts, then once after vmm.ko was loaded");
     assert.deepEqual(c.changed.map((x: { what: string }) => x.what), ["loader.conf", "vmm.ko"]);
     const put = await s.ok("ppt.put", { reservation: { device: "pci0:4:0:1", vendor_id: "0x8086", device_id: 0x1521, bind: "live" } });
     assert.deepEqual(put.changed.map((x: { what: string }) => x.what), ["loader.conf", "ppt 4/0/1"]);
     const got = await s.ok("ppt.get", { device: "4/0/1" });
     assert.deepEqual([got.reserved, got.bound, got.driver, got.in_loader_conf, got.vendor_id, got.hardware.device_id], [true, true, "ppt0", true, 0x8086, "0x1521"]);
+    assert.equal(gatherings() - before, 2, "ppt.put: once after the device was bound; ppt.get: none");
   });
 
   test("guest.put, guest.get, guest.list, guest.stop, guest.start, guest.delete", async () => {
