@@ -162,6 +162,9 @@ export function boot(m: MachineState, profile: Profile, loaderConf: string, now:
   m.bootCount += 1;
   m.bootedAt = now;
   m.vms = {};
+  // Cloned interfaces and runtime sysctls do not survive a reboot.
+  m.ifaces = {};
+  m.sysctl = {};
   m.messages = [];
   m.iommuInitialized = false;
   m.vmmLoaded = false;

@@ -66,9 +66,14 @@ export interface MachineState {
   messages: string[];
   /** The host's own network (ifconfig, route); absent: {@link DEFAULT_NET}. */
   net?: SandboxNet;
+  /** Interfaces cloned since boot (bridges, taps, vlans): sandbox/net-ifaces.ts. */
+  ifaces?: Record<string, SandboxIface>;
+  /** Runtime sysctls set since boot (net.link.tap.up_on_open, ...); the defaults are the tools'. */
+  sysctl?: Record<string, string>;
 }
 
 import type { SandboxNet } from "./host-view.js";
+import type { SandboxIface } from "./net-ifaces.js";
 import { AgentError } from "../agent/model/errors.js";
 
 /** Page size of the simulated amd64 host. */

@@ -3,6 +3,7 @@
  * (13+ and pre-13), `-r` words, sysctl `name: value`, kldstat's table, acpidump's table headers,
  * and a dmesg.boot with identcpu's feature lines.
  */
+import { MEMBER_IFADDRS, NET_SYSCTL_DEFAULTS, netSysctl } from "./net-ifaces.js";
 import { ahciChannels, USB_STICK, usbBuses, usbStick } from "./host-view.js";
 import { amdviEnabled, bootVerbose, devclassOf, selector, wiredPages } from "./kernel.js";
 import { PAGE_SIZE, type MachinePciFunction, type MachineState } from "./machine.js";
@@ -77,6 +78,8 @@ export function sysctlTree(m: MachineState, p: Profile): Map<string, SysctlNode>
   ro("hw.physmem", p.memoryBytes - 512 * 2 ** 20);
   ro("hw.realmem", p.memoryBytes);
   t.set("vm.max_user_wired", { value: String(m.maxUserWiredPages), access: "rw" });
+  for (const name of Object.keys(NET_SYSCTL_DEFAULTS)) t.set(name, { value: netSysctl(m, name)!, access: "rw" });
+  if (p.release.major >= 15) t.set(MEMBER_IFADDRS, { value: netSysctl(m, MEMBER_IFADDRS)!, access: "rw" });
   ro("vm.stats.vm.v_user_wire_count", wiredPages(m));
   for (const f of m.pci) {
     const cls = devclassOf(f);

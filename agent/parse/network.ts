@@ -20,15 +20,21 @@ export interface IfconfigInterface {
   readonly parent: string | null;
   /** A vlan(4)'s tag (`vlan: 100 vlanproto: 802.1q ...`), or null. */
   readonly vlan: number | null;
+  /** The interface's description (`description: ...`), or null. */
+  readonly description: string | null;
+  /** The MTU on the flags line. */
+  readonly mtu: number | null;
+  /** A tap(4) held open: the process (`Opened by PID N`), or null. */
+  readonly openedBy: number | null;
 }
 
 /** Parses `ifconfig -a` (or one interface's block). */
 export function parseIfconfig(text: string): IfconfigInterface[] {
-  const out: Array<{ name: string; flags: string[]; inet: string[]; inet6: string[]; laggPorts: string[]; bridgeMembers: string[]; groups: string[]; parent: string | null; vlan: number | null }> = [];
+  const out: Array<{ -readonly [K in keyof IfconfigInterface]: IfconfigInterface[K] extends readonly string[] ? string[] : IfconfigInterface[K] }> = [];
   for (const line of text.split("\n")) {
-    const head = /^([A-Za-z0-9_.]+): flags=[0-9a-f]+<([^>]*)>/.exec(line);
+    const head = /^([A-Za-z0-9_.]+): flags=[0-9a-f]+<([^>]*)>(?:.*\smtu (\d+))?/.exec(line);
     if (head) {
-      out.push({ name: head[1]!, flags: head[2] ? head[2].split(",") : [], inet: [], inet6: [], laggPorts: [], bridgeMembers: [], groups: [], parent: null, vlan: null });
+      out.push({ name: head[1]!, flags: head[2] ? head[2].split(",") : [], inet: [], inet6: [], laggPorts: [], bridgeMembers: [], groups: [], parent: null, vlan: null, description: null, mtu: head[3] ? Number(head[3]) : null, openedBy: null });
       continue;
     }
     const cur = out[out.length - 1];
@@ -40,6 +46,9 @@ export function parseIfconfig(text: string): IfconfigInterface[] {
     else if ((m = /^laggport: (\S+)/.exec(t))) cur.laggPorts.push(m[1]!);
     else if ((m = /^member: (\S+)/.exec(t))) cur.bridgeMembers.push(m[1]!);
     else if ((m = /^groups:((?:\s+\S+)+)/.exec(t))) cur.groups.push(...m[1]!.trim().split(/\s+/));
+    // ifconfig.c prints the description as given, after "description: " (a line of its own).
+    else if (line.startsWith("\tdescription: ")) cur.description = line.slice("\tdescription: ".length);
+    else if ((m = /^Opened by PID (\d+)$/.exec(t))) cur.openedBy = Number(m[1]);
     else {
       // ifvlan.c: "vlan: 100 vlanproto: 802.1q vlanpcp: 0 parent interface: lagg0" (older releases
       // print fewer fields before "parent interface:"); ifieee80211.c: "parent interface: iwm0".

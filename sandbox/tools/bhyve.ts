@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { bsf, devclassOf, iommuState, isEndpoint, loadVmm } from "../kernel.js";
 import { CONTROL_SIGNAL, GUEST_ACTIONS, machineProfile, readMachine, updateMachine, type MachineState } from "../machine.js";
 import { createVm, destroyVm, parseMemsize, runningPid, setupMemory } from "../vm.js";
+import { closeTaps, openTap } from "../net-ifaces.js";
 import { getopt, STRERROR, type ToolIO } from "./tool.js";
 
 const USAGE = [
@@ -235,6 +236,12 @@ function setUp(io: ToolIO): Setup {
       } else if (s.emul === "virtio-net" || s.emul === "e1000") {
         const bad = macError(s.conf);
         if (bad) return devFail(bad, "EINVAL");
+        // net_backends.c: a tap (or vmnet) backend opens /dev/NAME.
+        const backend = s.conf[0] ?? "";
+        if (/^(tap|vmnet)/.test(backend)) {
+          const errno = openTap(m, backend, process.pid);
+          if (errno) return devFail(`open of tap device /dev/${backend} failed`, errno);
+        }
       } else if (BLOCK.has(s.emul)) {
         const path = s.conf[0];
         if (!path || !existsSync(join(io.root, path))) return devFail(`Could not open backing file: ${STRERROR.ENOENT}`, "ENOENT");
@@ -255,6 +262,7 @@ function recordExit(root: string, name: string, code: number, destroyOnPoweroff:
     vm.process = null;
     vm.request = null;
     vm.lastExit = { code, signal: null, at: new Date().toISOString() };
+    closeTaps(m, process.pid);
     if (destroyOnPoweroff && code === 1) destroyVm(root, m, name);
   });
 }

@@ -2,30 +2,45 @@
  * ifconfig(8), route(8) `get`, mount(8), zpool(8) `status`, camcontrol(8) `devlist`, glabel(8) and
  * gmirror(8) `status`, swapctl(8) `-l`: the
  * read-only views of the host's own network and root disk (sandbox/host-view.ts has the
- * formats). Anything else these tools can do is refused with usage, as nothing here needs it.
+ * formats), and ifconfig's changes to interfaces cloned at run time (bridges, taps, vlans:
+ * sandbox/net-ifaces.ts). Anything else these tools can do is refused with usage, as nothing here needs it.
  */
-import { machineProfile, readMachine } from "../machine.js";
-import { camcontrolDevlist, glabelStatus, ifconfigBlocks, mountText, routeGet, swapctlText, zpoolStatus } from "../host-view.js";
+import { machineProfile, readMachine, updateMachine, type MachineState } from "../machine.js";
+import type { Profile } from "../profiles.js";
+import { clonedBlock, clonedIfaces, ifconfigChange, type StaticView } from "../net-ifaces.js";
+import { camcontrolDevlist, glabelStatus, ifconfigBlocks, machineNet, mountText, routeGet, swapctlText, zpoolStatus } from "../host-view.js";
 import { getopt, getoptComplaint, type ToolIO } from "./tool.js";
 
-/** Simulated ifconfig: `ifconfig [-a]` and `ifconfig IFNAME`. */
+/**
+ * Simulated ifconfig: `ifconfig [-a]`, `ifconfig -l`, `ifconfig IFNAME`, and changes to cloned
+ * interfaces and bridges (`ifconfig NAME [create|destroy] [parameters]`, sandbox/net-ifaces.ts).
+ */
 export function ifconfig(io: ToolIO): number {
   const g = getopt(io.args, "al");
   if ("bad" in g) {
     io.err(`${getoptComplaint("ifconfig", g)}usage: ifconfig [-a] [interface]\n`);
     return 1;
   }
+  const [name, ...params] = g.operands;
+  if (name !== undefined && params.length > 0) {
+    const r = updateMachine(io.root, (mm) => {
+      const p = machineProfile(mm);
+      return ifconfigChange(mm, staticView(mm, p), name, params, p.release.major);
+    });
+    io.out(r.out);
+    io.err(r.err);
+    return r.status;
+  }
   const m = readMachine(io.root);
-  const blocks = ifconfigBlocks(m, machineProfile(m));
+  const blocks: Array<[string, string]> = [...ifconfigBlocks(m, machineProfile(m)), ...Object.entries(clonedIfaces(m)).map(([n, i]): [string, string] => [n, clonedBlock(m, n, i, machineProfile(m).release.major)])];
   if (new Map(g.opts).has("l")) {
     io.out(`${blocks.map(([n]) => n).join(" ")}\n`);
     return 0;
   }
-  if (g.operands.length === 0) {
+  if (name === undefined) {
     io.out(blocks.map(([, b]) => b).join(""));
     return 0;
   }
-  const name = g.operands[0]!;
   const b = blocks.find(([n]) => n === name);
   if (!b) {
     io.err(`ifconfig: interface ${name} does not exist\n`);
@@ -33,6 +48,17 @@ export function ifconfig(io: ToolIO): number {
   }
   io.out(b[1]);
   return 0;
+}
+
+/** The interfaces that are not cloned, for ifconfig's changes: which exist, which hold an address, which the management network's lagg or bridge holds. */
+function staticView(m: MachineState, p: Profile): StaticView {
+  const blocks = ifconfigBlocks(m, p);
+  const net = machineNet(m);
+  return {
+    names: blocks.map(([n]) => n),
+    addressed: blocks.filter(([, b]) => /\n\tinet /.test(b)).map(([n]) => n),
+    busy: [...(net.lagg ?? []), ...(net.bridge ?? [])],
+  };
 }
 
 /** Simulated route: `route [-n] get DEST` (alias `show`). */

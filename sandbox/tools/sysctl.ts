@@ -1,7 +1,8 @@
 /**
  * sysctl(8): `sysctl [-n] [-i] name[=value] ...` and `-a`. A name that is a node prints every leaf
  * under it; an unknown name prints `sysctl: unknown oid 'NAME'` and makes the exit status 1
- * (unless -i). Only `vm.max_user_wired` can be set at run time; tunables say so.
+ * (unless -i). `vm.max_user_wired` and the network stack's runtime knobs (net.link.tap.*,
+ * net.link.bridge.member_ifaddrs on 15) can be set at run time; tunables say so.
  */
 import { machineProfile, readMachine, updateMachine } from "../machine.js";
 import { sysctlTree } from "../output.js";
@@ -60,7 +61,8 @@ export function sysctl(io: ToolIO): number {
       status = 1;
     } else {
       updateMachine(io.root, (mm) => {
-        mm.maxUserWiredPages = Number(value);
+        if (name === "vm.max_user_wired") mm.maxUserWiredPages = Number(value);
+        else (mm.sysctl ??= {})[name] = String(Number(value));
       });
       io.out(valuesOnly ? `${value}\n` : `${name}: ${leaf.value} -> ${value}\n`);
     }
