@@ -33,7 +33,7 @@ const hex4 = (v: string): string => v.replace(/^0x/i, "").toLowerCase().padStart
 /** Problems of `desired` with this host's policy (empty when it keeps it). */
 export async function policyProblems(paths: HostPaths, desired: DesiredState, facts: HostFacts): Promise<Problem[]> {
   const { policy } = readAgentConfig(paths);
-  const prot = desired.ppt.length > 0 ? await protectedOnce(paths) : { devices: [], unmapped: [] };
+  const prot = desired.ppt.length > 0 || desired.switches.some((w) => w.uplink !== undefined) ? await protectedOnce(paths) : { devices: [], unmapped: [] };
   const hardware = new Map(
     facts.pci.map((p) => [p.device, { vendor: hex4(p.vendor_id), device: hex4(p.device_id), classCode: parseInt(p.class, 16), ...(p.driver ? { name: `${p.driver}${p.unit}` } : {}) }]),
   );

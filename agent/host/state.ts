@@ -58,6 +58,7 @@ export function previousStateFile(paths: HostPaths): string {
 const EMPTY: DesiredState = {
   host: { vmmLoad: true, amdviEnable: "auto", requireIommu: true, requireNestedPaging: true },
   ppt: [],
+  switches: [],
   guests: [],
 };
 

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { formatBsf } from "./pci-address.js";
 import { formatSize } from "./size.js";
-import type { DesiredState, Guest } from "./types.js";
+import type { DesiredState, Guest, Switch } from "./types.js";
 
 /** The canonical document for a state: every field written out, defaults included. */
 export function toDocument(state: DesiredState): Record<string, unknown> {
@@ -23,7 +23,19 @@ export function toDocument(state: DesiredState): Record<string, unknown> {
       ...(p.deviceId !== undefined ? { device_id: p.deviceId } : {}),
       bind: p.bind,
     })),
+    // Written only when there are switches, so that states from before switches keep their hash.
+    ...(state.switches.length ? { switches: state.switches.map(switchToDocument) } : {}),
     guests: state.guests.map(guestToDocument),
+  };
+}
+
+/** The canonical document of one switch. */
+export function switchToDocument(w: Switch): Record<string, unknown> {
+  return {
+    name: w.name,
+    ...(w.uplink !== undefined ? { uplink: w.uplink } : {}),
+    ...(w.vlan !== undefined ? { vlan: w.vlan } : {}),
+    ...(w.mtu !== undefined ? { mtu: w.mtu } : {}),
   };
 }
 
@@ -37,7 +49,8 @@ export function guestToDocument(g: Guest): Record<string, unknown> {
     wired: g.wired,
     disks: g.disks.map((d) => ({ path: d.path, type: d.type, ...(d.slot !== undefined ? { slot: d.slot } : {}) })),
     nics: g.nics.map((n) => ({
-      tap: n.tap,
+      // A switch NIC is its switch; the tap the agent allocated for it is the host's, not the document's.
+      ...(n.switch !== undefined ? { switch: n.switch } : { tap: n.tap }),
       model: n.model,
       ...(n.mac !== undefined ? { mac: n.mac } : {}),
       ...(n.slot !== undefined ? { slot: n.slot } : {}),

@@ -27,6 +27,7 @@ export type Draft<T> = {
 export interface DraftState {
   host: HostSettings;
   ppt: Draft<DesiredState["ppt"][number]>[];
+  switches: Draft<DesiredState["switches"][number]>[];
   guests: Draft<DesiredState["guests"][number]>[];
 }
 
@@ -243,10 +244,17 @@ function decodeDisk(value: unknown, path: string, problems: ProblemList): NonNul
 function decodeNic(value: unknown, path: string, problems: ProblemList): NonNullable<DraftState["guests"][number]["nics"]>[number] {
   const f = mapping(value, path, problems);
   if (!f) return {};
-  f.keys(["tap", "model", "mac", "slot"], ["tap"]);
+  f.keys(["tap", "switch", "model", "mac", "slot"]);
   let tap = f.string("tap");
   if (tap !== undefined && !IFNAME.test(tap)) {
     tap = f.fail("tap", `${quote(tap)} is not an interface name (a letter, then letters, digits, _ or .; at most 15 characters)`);
+  }
+  let sw = f.string("switch");
+  if (sw !== undefined && !GUEST_NAME.test(sw)) sw = f.fail("switch", `${quote(sw)} is not a switch name: 1-31 characters, letters, digits, _ . -, starting with a letter or digit`);
+  if (f.raw("tap") === undefined && f.raw("switch") === undefined) f.fail("switch", "a NIC needs a switch (the agent makes and attaches its tap) or a tap (one you manage)");
+  else if (f.raw("tap") !== undefined && f.raw("switch") !== undefined) {
+    f.fail("tap", "a NIC is on a switch or on a tap, not both: with switch, the agent allocates the tap; drop one of the two");
+    tap = undefined;
   }
   let mac = f.string("mac");
   if (mac !== undefined) {
@@ -263,7 +271,8 @@ function decodeNic(value: unknown, path: string, problems: ProblemList): NonNull
     }
   }
   return {
-    tap,
+    ...(tap !== undefined ? { tap } : {}),
+    ...(sw !== undefined ? { switch: sw } : {}),
     model: f.orDefault("model", f.oneOf("model", NIC_MODELS), DEFAULTS.nic.model),
     mac,
     slot: f.slot("slot"),
@@ -284,6 +293,22 @@ function decodePassthru(value: unknown, path: string, problems: ProblemList): No
     }
   }
   return { device, slot: f.slot("slot"), function: fn, rom: f.hostPath("rom") };
+}
+
+function decodeSwitch(value: unknown, path: string, problems: ProblemList): DraftState["switches"][number] {
+  const f = mapping(value, path, problems);
+  if (!f) return {};
+  f.keys(["name", "uplink", "vlan", "mtu"], ["name"]);
+  let name = f.string("name");
+  if (name !== undefined && !GUEST_NAME.test(name)) name = f.fail("name", `${quote(name)} is not a switch name: 1-31 characters, letters, digits, _ . -, starting with a letter or digit`);
+  let uplink = f.string("uplink");
+  if (uplink !== undefined && !IFNAME.test(uplink)) uplink = f.fail("uplink", `${quote(uplink)} is not an interface name (a letter, then letters, digits, _ or .; at most 15 characters)`);
+  const vlan = f.int("vlan", 1, 4094);
+  if (vlan !== undefined && f.raw("uplink") === undefined) f.fail("vlan", "a VLAN is carried on an uplink; set uplink, or drop vlan for a host-only switch");
+  // A VLAN that did not decode leaves the uplink out of the cross-switch rules (it is not "untagged").
+  if (vlan === undefined && f.raw("vlan") !== undefined) uplink = undefined;
+  const mtu = f.int("mtu", 576, 16000);
+  return { name, ...(uplink !== undefined ? { uplink } : {}), ...(vlan !== undefined ? { vlan } : {}), ...(mtu !== undefined ? { mtu } : {}) };
 }
 
 const GUEST_KEYS = [
@@ -330,13 +355,14 @@ function decodeGuest(value: unknown, path: string, problems: ProblemList): Draft
 
 /** Decodes plain data (as parsed from YAML or JSON) into a draft, recording every problem. */
 export function decodeDocument(data: unknown, problems: ProblemList): DraftState {
-  if (data === undefined || data === null) return { host: decodeHost(undefined, problems), ppt: [], guests: [] };
+  if (data === undefined || data === null) return { host: decodeHost(undefined, problems), ppt: [], switches: [], guests: [] };
   const f = mapping(data, "", problems);
-  if (!f) return { host: decodeHost(undefined, problems), ppt: [], guests: [] };
+  if (!f) return { host: decodeHost(undefined, problems), ppt: [], switches: [], guests: [] };
   f.keys(DOCUMENT_KEYS);
   return {
     host: decodeHost(f.raw("host"), problems),
     ppt: f.list("ppt", (v, p) => decodePpt(v, p, problems)),
+    switches: f.list("switches", (v, p) => decodeSwitch(v, p, problems)),
     guests: f.list("guests", (v, p) => decodeGuest(v, p, problems)),
   };
 }

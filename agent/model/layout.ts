@@ -25,7 +25,7 @@ export type SlotEntry =
 function label(e: SlotEntry): string {
   if (e.kind === "passthru") return `passthru[${e.index}] (${formatBsf(e.item.device)})`;
   if (e.kind === "disk") return `disks[${e.index}] (${e.item.path})`;
-  return `nics[${e.index}] (${e.item.tap})`;
+  return `nics[${e.index}] (${e.item.switch !== undefined ? `switch ${e.item.switch}` : e.item.tap})`;
 }
 
 /**
@@ -71,7 +71,7 @@ export function layoutGuest(guest: Draft<Guest>, path: string, problems: Problem
     ...(guest.disks ?? []).flatMap((d, index) =>
       d.path !== undefined && d.type !== undefined ? [{ kind: "disk" as const, key: "disks" as const, index, item: d as Disk, start: DISK_SLOT_START }] : []),
     ...(guest.nics ?? []).flatMap((n, index) =>
-      n.tap !== undefined && n.model !== undefined ? [{ kind: "nic" as const, key: "nics" as const, index, item: n as Nic, start: NIC_SLOT_START }] : []),
+      (n.tap !== undefined || n.switch !== undefined) && n.model !== undefined ? [{ kind: "nic" as const, key: "nics" as const, index, item: n as Nic, start: NIC_SLOT_START }] : []),
   ];
   const entryAt = (e: Emulated, slot: number): SlotEntry =>
     e.kind === "disk"

@@ -151,7 +151,7 @@ export function normalizeHostPath(path: string): string {
 }
 
 /** Top-level keys of a document. */
-export const DOCUMENT_KEYS = ["host", "ppt", "guests"] as const;
+export const DOCUMENT_KEYS = ["host", "ppt", "switches", "guests"] as const;
 
 /**
  * True when whole-document data asks for nothing: no data at all (an empty, whitespace or

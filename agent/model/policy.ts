@@ -8,6 +8,7 @@
  *     disk_prefixes: [/dev/zvol/, /vm/]                           # guest disks must be under one
  *     bootrom_prefixes: [/usr/local/share/uefi-firmware/, /vm/]   # bootroms and passthru ROM files
  *     taps: ["tap*", "vmnet*"]                                     # guest NIC backends
+ *     switch_uplinks: [igb1, "ix*"]   # interfaces a switch may use as its uplink; absent: any that is not protected
  *     ppt:
  *       allow: []            # when set, only these may be reserved: B/S/F, or vendor:device (10de:*)
  *       deny: []             # never reserved
@@ -25,6 +26,8 @@ export interface Policy {
   readonly diskPrefixes: readonly string[];
   readonly bootromPrefixes: readonly string[];
   readonly taps: readonly string[];
+  /** Interfaces (globs) a switch may have as uplink; null: any interface the host does not depend on. A protected one only when named exactly. */
+  readonly switchUplinks: readonly string[] | null;
   readonly ppt: { readonly allow: readonly string[]; readonly deny: readonly string[]; readonly takeProtected: readonly string[] };
   readonly maxGuests: number;
   readonly maxWiredPercent: number;
@@ -36,6 +39,7 @@ export const DEFAULT_POLICY: Policy = {
   diskPrefixes: ["/dev/zvol/", "/vm/"],
   bootromPrefixes: ["/usr/local/share/uefi-firmware/", "/vm/"],
   taps: ["tap*", "vmnet*"],
+  switchUplinks: null,
   ppt: { allow: [], deny: [], takeProtected: [] },
   maxGuests: 64,
   maxWiredPercent: 80,
@@ -68,12 +72,15 @@ export function decodePolicy(data: unknown): { ok: true; policy: Policy } | { ok
   const problems: Problem[] = [];
   if (typeof data !== "object" || Array.isArray(data)) return { ok: false, problems: [{ path: "policy", message: "expected a mapping" }] };
   const d = data as Record<string, unknown>;
-  const known = ["disk_prefixes", "bootrom_prefixes", "taps", "ppt", "max_guests", "max_wired_percent", "agent_upgrade"];
+  const known = ["disk_prefixes", "bootrom_prefixes", "taps", "switch_uplinks", "ppt", "max_guests", "max_wired_percent", "agent_upgrade"];
   for (const k of Object.keys(d)) if (!known.includes(k)) problems.push({ path: `policy.${k}`, message: `unknown key; expected one of ${known.join(", ")}` });
   const p = { ...DEFAULT_POLICY, ppt: { ...DEFAULT_POLICY.ppt } } as { -readonly [K in keyof Policy]: Policy[K] } & { ppt: { allow: readonly string[]; deny: readonly string[]; takeProtected: readonly string[] } };
   if (d.disk_prefixes !== undefined) p.diskPrefixes = strings(d.disk_prefixes, "policy.disk_prefixes", problems, prefixCheck) ?? [];
   if (d.bootrom_prefixes !== undefined) p.bootromPrefixes = strings(d.bootrom_prefixes, "policy.bootrom_prefixes", problems, prefixCheck) ?? [];
   if (d.taps !== undefined) p.taps = strings(d.taps, "policy.taps", problems, (s) => (/^[A-Za-z0-9_.*-]+$/.test(s) ? null : "expected an interface name, * matching any characters")) ?? [];
+  if (d.switch_uplinks !== undefined && d.switch_uplinks !== null) {
+    p.switchUplinks = strings(d.switch_uplinks, "policy.switch_uplinks", problems, (s) => (/^[A-Za-z0-9_.*]+$/.test(s) ? null : "expected an interface name, * matching any characters")) ?? [];
+  }
   if (d.ppt !== undefined) {
     if (typeof d.ppt !== "object" || d.ppt === null || Array.isArray(d.ppt)) problems.push({ path: "policy.ppt", message: "expected a mapping with allow, deny, take_protected" });
     else {
@@ -110,6 +117,7 @@ export function policyDocument(p: Policy): Record<string, unknown> {
     disk_prefixes: [...p.diskPrefixes],
     bootrom_prefixes: [...p.bootromPrefixes],
     taps: [...p.taps],
+    switch_uplinks: p.switchUplinks === null ? null : [...p.switchUplinks],
     ppt: { allow: [...p.ppt.allow], deny: [...p.ppt.deny], take_protected: [...p.ppt.takeProtected] },
     max_guests: p.maxGuests,
     max_wired_percent: p.maxWiredPercent,
@@ -175,8 +183,22 @@ export function checkPolicy(desired: DesiredState, policy: Policy, ctx: PolicyCo
       if (p.rom !== undefined && !underPrefix(p.rom, policy.bootromPrefixes)) out.push({ path: `guests[${i}].passthru[${k}].rom`, message: `${p.rom} is outside the allowed firmware paths (${rule("bootrom_prefixes", policy.bootromPrefixes)})` });
     });
     g.nics.forEach((n, j) => {
-      if (!policy.taps.some((t) => globToRegExp(t).test(n.tap))) out.push({ path: `guests[${i}].nics[${j}].tap`, message: `${n.tap} is not an allowed guest interface (${rule("taps", policy.taps)})` });
+      // A switch NIC's tap is the agent's own (allocated as tapN); the rule is for the taps an operator names.
+      if (n.switch !== undefined || n.tap === undefined) return;
+      const tap = n.tap;
+      if (!policy.taps.some((t) => globToRegExp(t).test(tap))) out.push({ path: `guests[${i}].nics[${j}].tap`, message: `${tap} is not an allowed guest interface (${rule("taps", policy.taps)})` });
     });
+  });
+  desired.switches.forEach((w, i) => {
+    if (w.uplink === undefined) return;
+    const uplink = w.uplink;
+    const prot = ctx.protected.find((p) => p.name === uplink);
+    const listed = policy.switchUplinks;
+    if (prot && !(listed ?? []).includes(uplink)) {
+      out.push({ path: `switches[${i}].uplink`, message: `${uplink} is protected: ${prot.why}. A bridge over it could cut the host off (FreeBSD moves a member's traffic through the bridge); to use it anyway, name "${uplink}" in policy switch_uplinks in ${POLICY_FILE}` });
+    } else if (!prot && listed !== null && !listed.some((t) => globToRegExp(t).test(uplink))) {
+      out.push({ path: `switches[${i}].uplink`, message: `${uplink} is not an allowed switch uplink (${rule("switch_uplinks", listed)})` });
+    }
   });
   desired.ppt.forEach((r, i) => {
     const bsf = formatBsf(r.device);

@@ -72,7 +72,9 @@ function slotArg(e: SlotEntry): string {
     case "disk":
       return `${e.slot}:0,${e.item.type},${e.item.path}`;
     case "nic":
-      return `${e.slot}:0,${e.item.model},${e.item.tap}${e.item.mac ? `,mac=${e.item.mac}` : ""}`;
+      // A switch NIC renders its allocated tap; before the agent allocates one (`bhyve-agent render`
+      // of a document) it shows as {switch:NAME}, which no host interface can be called.
+      return `${e.slot}:0,${e.item.model},${e.item.tap ?? `{switch:${e.item.switch}}`}${e.item.mac ? `,mac=${e.item.mac}` : ""}`;
   }
 }
 

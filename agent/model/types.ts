@@ -60,9 +60,30 @@ export interface Disk {
   readonly slot?: number;
 }
 
-/** A guest NIC on a host tap interface. */
+/**
+ * A virtual switch: an if_bridge(4) the agent creates and owns, with an optional uplink (a host
+ * NIC, or a vlan(4) interface on it when `vlan` is set) as a member.
+ */
+export interface Switch {
+  /** Follows the guest-name rules. */
+  readonly name: string;
+  /** The host interface the switch reaches the network through; none: a host-only switch. */
+  readonly uplink?: string;
+  /** 802.1Q tag (1-4094) on the uplink: the switch carries that VLAN only. */
+  readonly vlan?: number;
+  /** MTU of the bridge (and the guests' taps on it). */
+  readonly mtu?: number;
+}
+
+/**
+ * A guest NIC: on a switch (the agent allocates, creates and attaches its tap) or on a tap
+ * interface the operator manages (exactly one of the two).
+ */
 export interface Nic {
-  readonly tap: string;
+  /** The tap bhyve opens: given for an unmanaged NIC; for a switch NIC, the one the agent allocated (absent until then). */
+  readonly tap?: string;
+  /** The switch the NIC is on (managed). */
+  readonly switch?: string;
   readonly model: NicModel;
   /** Fixed MAC; bhyve derives one from the VM name and slot when absent. */
   readonly mac?: string;
@@ -119,6 +140,7 @@ export const DEFAULTS = {
 export interface DesiredState {
   readonly host: HostSettings;
   readonly ppt: readonly PptReservation[];
+  readonly switches: readonly Switch[];
   readonly guests: readonly Guest[];
 }
 

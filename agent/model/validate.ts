@@ -168,6 +168,36 @@ const uniqueNicSettings: Rule = (s, problems) => {
   }
 };
 
+/** Switch names are unique; one switch per (uplink, VLAN); every switch NIC names a switch of the document. */
+const switchesHold: Rule = (s, problems) => {
+  const names = new Map<string, number>();
+  const carriers = new Map<string, number>();
+  s.switches.forEach((w, i) => {
+    if (w.name !== undefined) {
+      const first = names.get(w.name);
+      if (first !== undefined) problems.add(at(at("switches", i), "name"), `switch ${w.name} is already switches[${first}]`);
+      else names.set(w.name, i);
+    }
+    if (w.uplink !== undefined) {
+      const key = `${w.uplink}/${w.vlan ?? "untagged"}`;
+      const first = carriers.get(key);
+      if (first !== undefined) {
+        problems.add(at(at("switches", i), "uplink"), `${w.uplink}${w.vlan !== undefined ? ` with VLAN ${w.vlan}` : " untagged"} is already the uplink of switch ${s.switches[first]!.name ?? `switches[${first}]`}; an interface can be a member of one bridge only, so one switch per uplink and VLAN`);
+      } else carriers.set(key, i);
+    }
+  });
+  // A switch whose name did not decode may be the one a NIC names: no second problem for it.
+  const unnamed = s.switches.some((w) => w.name === undefined);
+  s.guests.forEach((g, gi) => {
+    (g.nics ?? []).forEach((n, ni) => {
+      if (n.switch !== undefined && !names.has(n.switch) && !unnamed) {
+        const known = [...names.keys()];
+        problems.add(at(at(at(guestPath(gi), "nics"), ni), "switch"), `there is no switch ${n.switch} in this document (${known.length ? `switches: ${known.join(", ")}` : "it declares no switches"})`);
+      }
+    });
+  });
+};
+
 /** One backing store per writable disk; a CD image (ahci-cd, read only) may be shared. */
 const uniqueDiskPaths: Rule = (s, problems) => {
   const seen = new Map<string, { path: string; raw: string; cd: boolean }>();
@@ -245,6 +275,7 @@ const RULES: readonly Rule[] = [
   wiredForPassthru,
   bootable,
   uniqueNicSettings,
+  switchesHold,
   uniqueDiskPaths,
   wiredWithinLimit,
 ];

@@ -20,9 +20,9 @@ const policy = (data: unknown): Policy => {
   return r.policy;
 };
 
-test("the defaults: zvols, /vm, the edk2 firmware directory, tap/vmnet, 64 guests, 80% wired, no upgrades", () => {
+test("the defaults: zvols, /vm, the edk2 firmware directory, tap/vmnet, any unprotected uplink, 64 guests, 80% wired, no upgrades", () => {
   assert.deepEqual(policyDocument(policy(undefined)), {
-    disk_prefixes: ["/dev/zvol/", "/vm/"], bootrom_prefixes: ["/usr/local/share/uefi-firmware/", "/vm/"], taps: ["tap*", "vmnet*"],
+    disk_prefixes: ["/dev/zvol/", "/vm/"], bootrom_prefixes: ["/usr/local/share/uefi-firmware/", "/vm/"], taps: ["tap*", "vmnet*"], switch_uplinks: null,
     ppt: { allow: [], deny: [], take_protected: [] }, max_guests: 64, max_wired_percent: 80, agent_upgrade: false,
   });
   assert.deepEqual(checkPolicy(state({ guests: [{ name: "g", cpus: 1, memory: "1G", bootrom: FW, disks: [{ path: "/dev/zvol/zroot/g" }], nics: [{ tap: "tap3" }] }] }), DEFAULT_POLICY, ctx), []);
@@ -88,4 +88,20 @@ test("fail closed: an unmapped dependency refuses its PCI class only, naming the
   assert.deepEqual(checkPolicy(doc, policy({ ppt: { take_protected: ["4/0/0", "2/0/0", "6/0/0"] } }), c), [], "take_protected names each one");
   const storage = checkPolicy(doc, DEFAULT_POLICY, { ...c, unmapped: [{ baseClass: 0x01, className: "storage", subject: "ada0", why: "the root disk ada0 has no controller" }] });
   assert.deepEqual(storage.map((x) => [x.path, /storage controller \(PCI class 0x01\)|unknown class/.test(x.message)]), [["ppt[3].device", true], ["ppt[4].device", true]]);
+});
+
+test("switch uplinks: a protected NIC only when switch_uplinks names it exactly; when set, only the listed ones; a switch NIC's tap is the agent's", () => {
+  const prot = { ...ctx, protected: [{ device: "4/0/0", name: "igb0", why: "it carries the agent's SSH session" }] };
+  const doc = (uplink: string) => state({ switches: [{ name: "lan", uplink }], guests: [{ name: "g", cpus: 1, memory: "1G", bootrom: FW, nics: [{ switch: "lan" }] }] });
+  assert.deepEqual(checkPolicy(doc("igb1"), DEFAULT_POLICY, prot), []);
+  const mgmt = checkPolicy(doc("igb0"), DEFAULT_POLICY, prot);
+  assert.equal(mgmt.length, 1);
+  assert.equal(mgmt[0]!.path, "switches[0].uplink");
+  assert.match(mgmt[0]!.message, /^igb0 is protected: it carries the agent's SSH session\. .*name "igb0" in policy switch_uplinks/);
+  assert.deepEqual(checkPolicy(doc("igb0"), policy({ switch_uplinks: ["igb*"] }), prot).map((p) => p.path), ["switches[0].uplink"], "a glob does not take a protected NIC");
+  assert.deepEqual(checkPolicy(doc("igb0"), policy({ switch_uplinks: ["igb0"] }), prot), []);
+  const listed = checkPolicy(doc("ix0"), policy({ switch_uplinks: ["igb*"] }), prot);
+  assert.match(listed[0]!.message, /^ix0 is not an allowed switch uplink \(policy switch_uplinks: igb\* in /);
+  assert.deepEqual(checkPolicy(doc("igb1"), policy({ taps: [] }), prot), [], "the taps rule is for taps an operator names");
+  assert.equal(decodePolicy({ switch_uplinks: ["igb 1"] }).ok, false);
 });

@@ -68,12 +68,12 @@ test("defaults are applied", () => {
   assert.equal(withPassthru.state.guests[1]!.wired, true, "passthrough makes memory wired by default");
   assert.equal(withPassthru.state.guests[0]!.passthru[1]!.function, 1, "function defaults to the host function");
   assert.equal(withPassthru.state.guests[1]!.nics[0]!.model, "virtio-net");
-  assert.deepEqual(checkDocumentData(null), { ok: true, state: { host: r.state.host, ppt: [], guests: [] } });
+  assert.deepEqual(checkDocumentData(null), { ok: true, state: { host: r.state.host, ppt: [], switches: [], guests: [] } });
 });
 
 describe("shape: keys and types, each named by its path", () => {
   test("unknown keys at every level", () => {
-    refuses((d) => (d.hosts = {}), /^hosts: unknown key; expected one of: host, ppt, guests$/);
+    refuses((d) => (d.hosts = {}), /^hosts: unknown key; expected one of: host, ppt, switches, guests$/);
     refuses((d) => (d.host.vmm = true), /^host\.vmm: unknown key/);
     refuses((d) => (d.ppt[0].driver = "ppt"), /^ppt\[0\]\.driver: unknown key/);
     refuses((d) => (d.guests[0].ram = "1G"), /^guests\[0\]\.ram: unknown key/);
@@ -105,7 +105,7 @@ describe("shape: keys and types, each named by its path", () => {
     refuses((d) => delete d.ppt[1].device, "ppt[1].device: is required");
     refuses((d) => delete d.guests[0].passthru[1].slot, "guests[0].passthru[1].slot: is required");
     refuses((d) => delete d.guests[1].disks[0].path, "guests[1].disks[0].path: is required");
-    refuses((d) => delete d.guests[1].nics[0].tap, "guests[1].nics[0].tap: is required");
+    refuses((d) => delete d.guests[1].nics[0].tap, "guests[1].nics[0].switch: a NIC needs a switch (the agent makes and attaches its tap) or a tap (one you manage)");
   });
 
   test("names, counts and sizes", () => {
@@ -197,7 +197,7 @@ describe("rules across the document", () => {
       d.surprise = 1;
     });
     assert.deepEqual(got, [
-      "surprise: unknown key; expected one of: host, ppt, guests",
+      "surprise: unknown key; expected one of: host, ppt, switches, guests",
       "ppt[2].bind: expected one of live, boot, got the string \"later\"",
       "guests[0].cpus: 0 is out of range (1-4096)",
       "guests[0].passthru[0].slot: slot 31 is reserved for the LPC bridge",
@@ -338,5 +338,37 @@ describe("rules that need host facts", () => {
       d.guests[1].memory = "9G";
       d.guests[0].state = "stopped";
     }, inventory), [], "stopped guests wire nothing");
+  });
+});
+
+describe("switches: declared once, one per uplink and VLAN, named by the NICs on them", () => {
+  const withSwitches = (d: any): void => {
+    d.switches = [{ name: "lan", uplink: "igb1" }, { name: "dmz", uplink: "igb1", vlan: 20, mtu: 9000 }, { name: "internal" }];
+    d.guests[1].nics = [{ switch: "lan" }, { switch: "dmz", model: "e1000", mac: "58:9c:fc:00:00:02" }];
+  };
+  test("a valid document with switches decodes them, and the NICs keep their switch", () => {
+    const d = clone(BASE) as Doc;
+    withSwitches(d);
+    const r = checkDocumentData(d);
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
+    assert.deepEqual(r.state.switches, [{ name: "lan", uplink: "igb1" }, { name: "dmz", uplink: "igb1", vlan: 20, mtu: 9000 }, { name: "internal" }]);
+    assert.deepEqual(JSON.parse(JSON.stringify(r.state.guests[1]!.nics)), [{ switch: "lan", model: "virtio-net" }, { switch: "dmz", model: "e1000", mac: "58:9c:fc:00:00:02" }]);
+  });
+  test("every rule, each named by its field", () => {
+    const on = (m: (d: any) => void) => (d: any) => {
+      withSwitches(d);
+      m(d);
+    };
+    refuses(on((d) => d.switches.push({ name: "lan" })), "switches[3].name: switch lan is already switches[0]");
+    refuses(on((d) => (d.switches[2] = { name: "internal", uplink: "igb1" })), /^switches\[2\]\.uplink: igb1 untagged is already the uplink of switch lan; an interface can be a member of one bridge only/);
+    refuses(on((d) => (d.switches[2].vlan = 5)), "switches[2].vlan: a VLAN is carried on an uplink; set uplink, or drop vlan for a host-only switch");
+    refuses(on((d) => (d.switches[1].vlan = 4095)), /^switches\[1\]\.vlan: /);
+    refuses(on((d) => (d.switches[0].name = "bad name")), /^switches\[0\]\.name: "bad name" is not a switch name/);
+    refuses(on((d) => (d.switches[0].uplink = "igb1; rm")), /^switches\[0\]\.uplink: "igb1; rm" is not an interface name/);
+    refuses(on((d) => (d.switches[0].mtu = 100)), /^switches\[0\]\.mtu: /);
+    refuses(on((d) => (d.switches[0].stp = true)), /^switches\[0\]\.stp: unknown key/);
+    refuses(on((d) => (d.guests[1].nics[0].switch = "wan")), "guests[1].nics[0].switch: there is no switch wan in this document (switches: lan, dmz, internal)");
+    refuses(on((d) => (d.guests[1].nics[0].tap = "tap9")), /^guests\[1\]\.nics\[0\]\.tap: a NIC is on a switch or on a tap, not both/);
+    refuses((d) => (d.guests[1].nics = [{ switch: "lan" }]), "guests[1].nics[0].switch: there is no switch lan in this document (it declares no switches)");
   });
 });

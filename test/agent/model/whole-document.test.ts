@@ -27,7 +27,7 @@ test("a document with any known key keeps working, and so do the parts the agent
   assert.ok(checkDocumentData({ ppt: [{ device: "3/0/0" }] }).ok);
   assert.ok(checkDocumentData({ host: { vmm_load: false } }).ok);
   // Unknown keys alone are not "blank": they are reported as what they are.
-  assert.deepEqual(lines(checkDocumentText("guest: []\n")), ["guest: unknown key; expected one of: host, ppt, guests"]);
+  assert.deepEqual(lines(checkDocumentText("guest: []\n")), ["guest: unknown key; expected one of: host, ppt, switches, guests"]);
 });
 
 test("decodeWholeDocument (host.apply): text or data, a SpecError with the check's code", () => {
@@ -95,7 +95,7 @@ test("control, bidirectional and zero-width characters: in values named by field
   assert.deepEqual(lines(checkDocumentText(guest("a\ufeffb"))),
     ["guests[0].name: contains U+FEFF, a zero-width character, which makes two different values look the same; remove it"]);
   // A key with one is an unknown key, shown escaped.
-  assert.deepEqual(lines(checkDocumentText("guests: []\nho\u202est: {}\n")), ["ho\\u202est: unknown key; expected one of: host, ppt, guests"]);
+  assert.deepEqual(lines(checkDocumentText("guests: []\nho\u202est: {}\n")), ["ho\\u202est: unknown key; expected one of: host, ppt, switches, guests"]);
   // In a comment ("Trojan source"), by line and column.
   assert.deepEqual(lines(checkDocumentText("# fine\nguests: [] # evil \u2066here\u2069\n")),
     ["line 2, column 19: a comment contains U+2066, a bidirectional formatting character, which can make text display other than it reads; remove it"]);
@@ -160,7 +160,7 @@ test("duplicate keys: found with a set per mapping, reported at the repeated key
 });
 
 test("long keys and values are echoed cut short", () => {
-  assert.deepEqual(lines(checkDocumentData({ guests: [], ["k".repeat(5000)]: 1 })), [`${"k".repeat(100)}...: unknown key; expected one of: host, ppt, guests`]);
+  assert.deepEqual(lines(checkDocumentData({ guests: [], ["k".repeat(5000)]: 1 })), [`${"k".repeat(100)}...: unknown key; expected one of: host, ppt, switches, guests`]);
   assert.deepEqual(lines(checkDocumentData({ guests: [{ name: "n".repeat(5000), cpus: 1, memory: "1G", bootrom: "/fw" }] })),
     [`guests[0].name: "${"n".repeat(100)}... (5000 characters)" is not a guest name: 1-31 characters, letters, digits, _ . -, starting with a letter or digit`]);
 });
