@@ -1,4 +1,8 @@
 import { checkDocumentText, toDocument } from "../model/document.js";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { GUEST_NAME } from "../model/decode.js";
+import { tapsUp, type TapPlan } from "../guests/network.js";
 import type { ConvergeResult } from "../engine/converge.js";
 import { applyDocument, autostart, shutdownGuests, status } from "../engine/service.js";
 import { asUserError, UserError } from "./errors.js";
@@ -83,5 +87,27 @@ export async function statusCommand(args: string[]): Promise<number> {
   for (const p of s.ppt) lines.push(`${p.device.padEnd(10)} ${(p.bound ? "yes" : "no").padEnd(6)} ${p.driver ?? "none"}`);
   lines.push("", s.reboot_required ? `reboot required: ${s.reboot_reasons.map((r) => `${r.what} (${r.detail})`).join("; ")}` : "no reboot pending");
   process.stdout.write(`${lines.join("\n")}\n`);
+  return 0;
+}
+
+/**
+ * `bhyve-agent net-up GUEST [--root DIR]`: the guest's monitor runs it before every start. Makes
+ * the guest's taps (spec net.json) ready on their switches' bridges; exit 1, saying why, when one
+ * cannot be (the monitor then counts the start as failed). Takes no host lock: it touches only the
+ * guest's own taps, and the converge that starts the monitor may hold the lock meanwhile.
+ */
+export async function netUpCommand(args: string[]): Promise<number> {
+  const usage = "usage: bhyve-agent net-up GUEST [--root DIR]";
+  const o = hostOptions(args, usage);
+  const [name, ...rest] = o.operands;
+  if (name === undefined || rest.length || !GUEST_NAME.test(name)) throw new UserError(usage, "E_USAGE", 64);
+  const file = join(o.paths.guestSpecDir(name), "net.json");
+  if (!existsSync(file)) return 0;
+  const plans = JSON.parse(readFileSync(file, "utf8")) as TapPlan[];
+  // The spec is the agent's own file; still, only names the agent makes are acted on.
+  if (!Array.isArray(plans) || plans.some((p) => !/^tap\d+$/.test(String(p?.tap)) || !/^bridge\d+$/.test(String(p?.bridge)) || !GUEST_NAME.test(String(p?.switch)))) {
+    throw new UserError(`${file}: not a list of taps on bridges; apply the desired state again to rewrite it`, "E_SPEC_INVALID");
+  }
+  for (const line of await tapsUp(o.paths, plans)) process.stdout.write(`bhyve-agent net-up: ${name}: ${line}\n`);
   return 0;
 }

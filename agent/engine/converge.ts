@@ -19,6 +19,7 @@ import type { HostPaths } from "../host/paths.js";
 import { readAgentState, writeAgentState } from "../host/state.js";
 import { deleteGuest, GUEST_FAILURES, hostArgv, listGuestNames, readIfPresent, monitorPaths, readGuest, readGuestEvents, specFor, specOnDisk, startGuest, stopGuest } from "../guests/lifecycle.js";
 import { parseArgvFile, writeMonitorSpec } from "../guests/monitor-spec.js";
+import { convergeSwitches, recordedGuest, releaseMajor, releaseStaleTaps, tapPlans, tapsUp, withAllocatedTaps } from "../guests/network.js";
 import { AgentError, problemsError } from "../model/errors.js";
 
 /** One thing done, waiting, or refused. */
@@ -134,7 +135,7 @@ function blockers(guest: Guest, desired: DesiredState, facts: HostFacts, pending
  * policy but `never`), only when it leaves the guest stopped.
  */
 const failed = (e: ReturnType<typeof readGuestEvents>[number], restart: RestartPolicy): boolean =>
-  (e.event === "exit" && !(e.fields.code === "0" && restart !== "never")) || (e.event === "bhyveload" && e.fields.code !== "0");
+  (e.event === "exit" && !(e.fields.code === "0" && restart !== "never")) || ((e.event === "bhyveload" || e.event === "prestart") && e.fields.code !== "0");
 
 /** How long a converge waits for a new guest's monitor to start bhyve before its watch window opens. */
 const START_WAIT_MS = 30_000;
@@ -163,7 +164,8 @@ async function earlyFailure(paths: HostPaths, name: string, restart: RestartPoli
       const log = readIfPresent(paths.guestLog(name)) ?? "";
       const said = log.split("\n").filter((l) => l.trim() !== "" && !l.includes(" bhyve-monitor: ")).slice(-3).join(" / ");
       const how = exit.fields.signal ? `was killed by ${exit.fields.signal}` : exit.fields.code === "0" ? "exited 0 (the guest rebooted, and its restart policy never leaves it stopped)" : `exited ${exit.fields.code}`;
-      return `${exit.event === "bhyveload" ? "bhyveload" : "bhyve"} ${how}${said ? `: ${said}` : ""}`;
+      const who = exit.event === "bhyveload" ? "bhyveload" : exit.event === "prestart" ? "the network set-up before bhyve (bhyve-agent net-up)" : "bhyve";
+      return `${who} ${how}${said ? `: ${said}` : ""}`;
     }
     if (until === null && events.some((e) => e.event === "start" && e.fields.pid !== undefined)) until = Date.now() + settleMs;
     if (until !== null ? Date.now() >= until : Date.now() >= startBy || events.some((e) => e.event === "monitor-exit")) return null;
@@ -262,7 +264,7 @@ interface ConvergeContext {
 }
 
 /** The steps of a converge, in order; each reads and updates the context. */
-const STEPS: ReadonlyArray<(c: ConvergeContext) => Promise<void>> = [writeLoaderConf, loadVmm, stopGuestsFirst, releaseDevices, bindLiveDevices, startGuests];
+const STEPS: ReadonlyArray<(c: ConvergeContext) => Promise<void>> = [writeLoaderConf, loadVmm, allocateTaps, stopGuestsFirst, switches, releaseDevices, bindLiveDevices, startGuests];
 
 async function convergeChecked(
   paths: HostPaths,
@@ -326,6 +328,34 @@ async function refreshFacts(c: ConvergeContext): Promise<void> {
   c.run.touched = false;
 }
 
+/** Each guest NIC on a switch gets its tap name (kept across runs and reboots) before any spec is compared or written. */
+async function allocateTaps(c: ConvergeContext): Promise<void> {
+  for (const g of c.desired.guests) await withAllocatedTaps(c.paths, g, c.desired);
+}
+
+/**
+ * 3b. Switches (after the guests that go away have released their taps): bridges, uplinks and
+ * VLANs made or healed, the ones no longer desired removed; the taps of running guests put back on
+ * their bridges when something took them off.
+ */
+async function switches(c: ConvergeContext): Promise<void> {
+  const net = await convergeSwitches(c.paths, c.desired, releaseMajor(c.facts.os.release));
+  c.result.changed.push(...net.changed);
+  c.result.refused.push(...net.refused);
+  for (const g of c.byStartOrder) {
+    const released = await releaseStaleTaps(c.paths, g);
+    if (released.length) c.result.changed.push({ what: `guest ${g.name}`, detail: released.join("; ") });
+    if (!g.nics.some((n) => n.switch !== undefined) || readGuest(c.paths, g.name).monitor_pid === null) continue;
+    try {
+      const done = await tapsUp(c.paths, tapPlans(c.paths, recordedGuest(c.paths, g), c.desired));
+      if (done.length) c.result.changed.push({ what: `guest ${g.name}`, detail: done.join("; ") });
+    } catch (err) {
+      if (!(err instanceof AgentError)) throw err;
+      c.result.refused.push({ what: `guest ${g.name}`, detail: err.message });
+    }
+  }
+}
+
 /** 3. Guests that stop or go away first: they may hold devices about to be released. */
 async function stopGuestsFirst(c: ConvergeContext): Promise<void> {
   const desiredNames = new Set(c.desired.guests.map((g) => g.name));
@@ -335,7 +365,7 @@ async function stopGuestsFirst(c: ConvergeContext): Promise<void> {
   }
   for (const g of [...c.byStartOrder].reverse()) {
     const rt = readGuest(c.paths, g.name);
-    const files = specFor(c.paths, g);
+    const files = specFor(c.paths, g, c.desired);
     // The spec on disk, and the argv the monitor really launched, must both be what is desired now.
     const same = specOnDisk(c.paths, g.name, files) && JSON.stringify(rt.argv) === JSON.stringify(hostArgv(c.paths, specArgv(files)));
     if (rt.monitor_pid !== null && (g.state === "stopped" || !same)) {
@@ -405,7 +435,7 @@ async function bindLiveDevices(c: ConvergeContext): Promise<void> {
 async function startGuests(c: ConvergeContext): Promise<void> {
   const started: Array<{ g: Guest; before: number; was: string }> = [];
   for (const g of c.byStartOrder) {
-    const files = specFor(c.paths, g);
+    const files = specFor(c.paths, g, c.desired);
     const rt = readGuest(c.paths, g.name);
     if (g.state === "stopped") {
       if (!specOnDisk(c.paths, g.name, files)) {

@@ -8,7 +8,9 @@ import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseMonitorEvents, parseMonitorStatus, type MonitorEvent } from "../parse/monitor-files.js";
-import type { Guest } from "../model/types.js";
+import type { DesiredState, Guest } from "../model/types.js";
+import { readAgentState } from "../host/state.js";
+import { netUpArgv, recordedGuest, releaseGuestTaps, tapPlans } from "./network.js";
 import { GUEST_NAME } from "../model/decode.js";
 import { runTool } from "../host/exec.js";
 import { lockedPid, monitorExecutable } from "../host/native.js";
@@ -142,8 +144,9 @@ export function listGuestNames(paths: HostPaths): string[] {
 }
 
 /** The spec files the monitor would get now; compare with {@link specOnDisk} to see a change. */
-export function specFor(paths: HostPaths, guest: Guest): Record<string, Buffer> {
-  return renderMonitorSpec(guest, monitorPaths(paths, guest.name), policyFor(paths, guest));
+export function specFor(paths: HostPaths, guest: Guest, desired: DesiredState = readAgentState(paths).desired): Record<string, Buffer> {
+  const g = recordedGuest(paths, guest);
+  return renderMonitorSpec(g, monitorPaths(paths, guest.name), policyFor(paths, guest), { prestart: netUpArgv(paths, guest.name), plans: tapPlans(paths, g, desired) });
 }
 
 /**
@@ -249,6 +252,8 @@ export async function deleteGuest(paths: HostPaths, name: string): Promise<void>
   }
   // The spec directory goes last: it is what lists the guest as the agent's (listGuestNames), so an
   // agent killed half way leaves a guest that the next run deletes again, never stray run files.
+  // Its taps go with it (only those described as its own); then its files.
+  await releaseGuestTaps(paths, name);
   rmSync(paths.guestRunDir(name), { recursive: true, force: true });
   rmSync(paths.guestLogDir(name), { recursive: true, force: true });
   rmSync(paths.guestSpecDir(name), { recursive: true, force: true });

@@ -81,7 +81,7 @@ function rooted(root: string, path: string): string {
 }
 
 /** The files of a guest's monitor spec, by name. */
-export function renderMonitorSpec(guest: Guest, paths: MonitorPaths, policy: MonitorPolicy): Record<string, Buffer> {
+export function renderMonitorSpec(guest: Guest, paths: MonitorPaths, policy: MonitorPolicy, net?: { readonly prestart: readonly string[]; readonly plans: readonly unknown[] }): Record<string, Buffer> {
   const bhyve = renderBhyveArgv(guest);
   bhyve[0] = rooted(paths.root, BHYVE);
   const files: Record<string, Buffer> = {
@@ -89,6 +89,11 @@ export function renderMonitorSpec(guest: Guest, paths: MonitorPaths, policy: Mon
     "destroy.argv": argvFile([rooted(paths.root, BHYVECTL), "--destroy", `--vm=${guest.name}`]),
     "poweroff.argv": argvFile([rooted(paths.root, BHYVECTL), "--force-poweroff", `--vm=${guest.name}`]),
   };
+  // Switch NICs: before every start the monitor runs `bhyve-agent net-up`, which reads net.json.
+  if (net && net.plans.length > 0) {
+    files["prestart.argv"] = argvFile(net.prestart);
+    files["net.json"] = Buffer.from(`${JSON.stringify(net.plans)}\n`, "utf8");
+  }
   const load = renderBhyveloadArgv(guest);
   if (load) {
     load[0] = rooted(paths.root, load[0]!);

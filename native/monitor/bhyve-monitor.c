@@ -6,8 +6,10 @@
  *   bhyve-monitor [-f] SPECDIR
  *
  * SPECDIR holds what the agent rendered, in forms C reads without a parser library:
- *   bhyve.argv, bhyveload.argv (optional), destroy.argv, poweroff.argv
+ *   bhyve.argv, bhyveload.argv (optional), prestart.argv (optional), destroy.argv, poweroff.argv
  *       argv vectors, each argument terminated by a NUL byte; argv[0] is an absolute path.
+ *       prestart runs before every start (bhyveload and bhyve), e.g. to (re)create the guest's
+ *       taps on their bridges; when it fails, the start counts as failed.
  *   monitor.conf
  *       key=value lines: name, restart (always|on-reboot|never), run_dir, log_file, vm_dev,
  *       owner_file, stop_timeout_ms, kill_timeout_ms, helper_timeout_ms, backoff_initial_ms,
@@ -130,8 +132,8 @@ struct config {
 };
 
 static struct config cfg;
-static struct argvec bhyve_cmd, load_cmd, destroy_cmd, poweroff_cmd;
-static int have_load;
+static struct argvec bhyve_cmd, load_cmd, prestart_cmd, destroy_cmd, poweroff_cmd;
+static int have_load, have_prestart;
 
 static int sig_pipe[2] = { -1, -1 };
 static int log_pipe[2] = { -1, -1 };
@@ -752,6 +754,18 @@ run_helper(struct argvec *av, const char *what)
 	return status;
 }
 
+/* True when a helper that must succeed before bhyve runs (prestart, bhyveload) failed; records how. */
+static int
+helper_failed(int status)
+{
+	if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	st.last_code = status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	st.last_signal = status != -1 && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	iso_now(st.last_at, sizeof(st.last_at));
+	return 1;
+}
+
 /* True when something exists at vm_dev (or it cannot be told: then it counts as there). */
 static int
 vm_exists(void)
@@ -1075,6 +1089,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "bhyve-monitor: %s/bhyveload.argv: %s\n", spec, strerror(errno));
 		return EX_DATAERR;
 	}
+	have_prestart = read_argv(spec, "prestart.argv", &prestart_cmd) == 0;
+	if (!have_prestart && errno != ENOENT) {
+		fprintf(stderr, "bhyve-monitor: %s/prestart.argv: %s\n", spec, strerror(errno));
+		return EX_DATAERR;
+	}
 	if (snprintf(pid_path, sizeof(pid_path), "%s/monitor.pid", cfg.run_dir) >= (int)sizeof(pid_path) ||
 	    snprintf(status_path, sizeof(status_path), "%s/status", cfg.run_dir) >= (int)sizeof(status_path) ||
 	    snprintf(events_path, sizeof(events_path), "%s/events", cfg.run_dir) >= (int)sizeof(events_path)) {
@@ -1151,15 +1170,10 @@ main(int argc, char **argv)
 		}
 		if (vm_exists())
 			destroy_vm(0);	/* a stale VM of this guest: bhyve would reuse it */
-		if (have_load && !stop_requested) {
-			status = run_helper(&load_cmd, "bhyveload");
-			if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-				st.last_code = status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-				st.last_signal = status != -1 && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-				iso_now(st.last_at, sizeof(st.last_at));
-				ran_ms = 0;
-				goto failed;
-			}
+		if ((have_prestart && !stop_requested && helper_failed(run_helper(&prestart_cmd, "prestart"))) ||
+		    (have_load && !stop_requested && helper_failed(run_helper(&load_cmd, "bhyveload")))) {
+			ran_ms = 0;
+			goto failed;
 		}
 		if (stop_requested)
 			break;
