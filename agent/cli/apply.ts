@@ -85,6 +85,11 @@ export async function statusCommand(args: string[]): Promise<number> {
   }
   lines.push("", "DEVICE     BOUND  DRIVER");
   for (const p of s.ppt) lines.push(`${p.device.padEnd(10)} ${(p.bound ? "yes" : "no").padEnd(6)} ${p.driver ?? "none"}`);
+  if (s.switches.length) {
+    lines.push("", "SWITCH           BRIDGE     PRESENT  UPLINK");
+    for (const w of s.switches) lines.push(`${w.name.padEnd(16)} ${(w.bridge ?? "-").padEnd(10)} ${(w.present ? "yes" : "no").padEnd(8)} ${w.uplink_member === null ? "-" : `${w.uplink_member}${w.uplink_attached ? "" : " (not attached)"}`}`);
+  }
+  for (const n of s.detached_nics) lines.push(`drift: guest ${n.guest}'s ${n.tap ?? "tap"} is not on switch ${n.switch}'s ${n.bridge ?? "bridge"}; apply again to put it back`);
   lines.push("", s.reboot_required ? `reboot required: ${s.reboot_reasons.map((r) => `${r.what} (${r.detail})`).join("; ")}` : "no reboot pending");
   process.stdout.write(`${lines.join("\n")}\n`);
   return 0;

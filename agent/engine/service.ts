@@ -2,6 +2,7 @@
  * The agent's operations, shared by the RPC methods and the commands: each change edits the stored
  * desired state, checks the whole of it, and converges the host under the host lock.
  */
+import { guestNetwork, hostInterfaces, readNetworkRecord, switchesNetwork, type NicNetwork } from "../guests/network.js";
 import { formatBsf, parsePciAddress, samePciAddress } from "../model/pci-address.js";
 import { passthruDevicesOf } from "../model/render.js";
 import { documentHash, toDocument } from "../model/document.js";
@@ -227,14 +228,17 @@ export interface GuestView extends GuestRuntime {
   readonly desired: Record<string, unknown> | null;
   readonly created_by_agent: boolean;
   readonly events: ReturnType<typeof readGuestEvents>;
+  /** Each NIC on a switch: its tap, its bridge, and whether the tap is on it now (drift when not). */
+  readonly network: NicNetwork[];
 }
 
 /** `guest.get`. */
-export function getGuest(paths: HostPaths, name: string): GuestView {
+export async function getGuest(paths: HostPaths, name: string): Promise<GuestView> {
   const desired = readAgentState(paths).desired;
   const g = desired.guests.find((x) => x.name === name);
   const doc = g ? (toDocument({ ...desired, guests: [g] }).guests as Array<Record<string, unknown>>)[0]! : null;
-  return { ...readGuest(paths, name), desired: doc, created_by_agent: listGuestNames(paths).includes(name), events: readGuestEvents(paths, name).slice(-20) };
+  const network = g && g.nics.some((n) => n.switch !== undefined) ? guestNetwork(readNetworkRecord(paths), g, await hostInterfaces(paths)) : [];
+  return { ...readGuest(paths, name), desired: doc, created_by_agent: listGuestNames(paths).includes(name), events: readGuestEvents(paths, name).slice(-20), network };
 }
 
 /** `guest.list`: every guest of the desired state and every guest with monitor files. */
@@ -249,6 +253,10 @@ export interface StatusView {
   readonly ppt: Array<{ device: string; bound: boolean; driver: string | null }>;
   readonly reboot_required: boolean;
   readonly reboot_reasons: Array<{ what: string; detail: string }>;
+  /** The desired switches as the host has them (bridge there and the agent's, uplink attached). */
+  readonly switches: ReturnType<typeof switchesNetwork>;
+  /** Guest NICs whose tap is not on its switch's bridge (drift the next apply heals). */
+  readonly detached_nics: Array<{ guest: string } & NicNetwork>;
 }
 
 /** `status`: guests, reservations, and whether a reboot is pending (under the host lock, as {@link getHost}). */
@@ -268,7 +276,17 @@ async function readStatus(paths: HostPaths): Promise<StatusView> {
     }),
     reboot_required: reasons.length > 0,
     reboot_reasons: reasons,
+    ...(await networkStatus(paths, desired)),
   };
+}
+
+/** Switches and detached guest NICs, read with one `ifconfig -a` (none when the host has no switches). */
+async function networkStatus(paths: HostPaths, desired: DesiredState): Promise<Pick<StatusView, "switches" | "detached_nics">> {
+  const rec = readNetworkRecord(paths);
+  if (desired.switches.length === 0 && Object.keys(rec.switches).length === 0) return { switches: [], detached_nics: [] };
+  const ifaces = await hostInterfaces(paths);
+  const detached = desired.guests.flatMap((g) => (readGuest(paths, g.name).monitor_pid === null ? [] : guestNetwork(rec, g, ifaces).filter((n) => !n.on_bridge).map((n) => ({ guest: g.name, ...n }))));
+  return { switches: switchesNetwork(rec, desired, ifaces), detached_nics: detached };
 }
 
 /** Checks a guest parameter: a single guest document, validated alone (the whole state is checked again before any change). */

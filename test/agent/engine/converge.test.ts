@@ -102,7 +102,7 @@ describe("apply on an Intel VT-d host: reservations, loader.conf, guests, reboot
     doc.guests[1].cpus = 1;
     const r = await h.apply(doc);
     assert.deepEqual(r.changed.map((c) => [c.what, c.detail]), [["guest fw1", "stopped to apply a changed configuration"], ["guest fw1", "started"]]);
-    const g = getGuest(h.paths, "fw1");
+    const g = await getGuest(h.paths, "fw1");
     assert.deepEqual(g.argv!.slice(1, 3), ["-c", "1"]);
     assert.equal(g.state, "running");
     assert.equal((g.desired as { cpus: number }).cpus, 1);
@@ -114,7 +114,7 @@ describe("apply on an Intel VT-d host: reservations, loader.conf, guests, reboot
     ignoreAcpi(h.root, "ml1");
     const r = await setGuestState(h.paths, "ml1", "stopped", { settleMs: 600 });
     assert.deepEqual(r.changed.map((c) => [c.what, c.detail]), [["guest ml1", "stopped"]]);
-    const g = getGuest(h.paths, "ml1");
+    const g = await getGuest(h.paths, "ml1");
     assert.equal(g.state, "stopped");
     assert.deepEqual(g.events.filter((e) => e.event === "stop").map((e) => e.fields.action), ["acpi-poweroff", "force-poweroff"]);
     assert.equal(h.machine().vms.ml1, undefined, "the VM was destroyed");

@@ -4,7 +4,7 @@ import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { guestAction, rebootSandbox } from "../../../sandbox/host.js";
-import { autostart } from "../../../agent/engine/service.js";
+import { autostart, getGuest, status } from "../../../agent/engine/service.js";
 import { readGuest } from "../../../agent/guests/lifecycle.js";
 import { readNetworkRecord } from "../../../agent/guests/network.js";
 import { parseIfconfig, type IfconfigInterface } from "../../../agent/parse/network.js";
@@ -41,8 +41,15 @@ describe("switches: bridges, VLAN uplinks and guest taps", () => {
     assert.deepEqual((await h.apply({ switches: SWITCHES, guests: [web("web1")] })).changed, [], "a second apply changes nothing");
   });
 
-  test("a tap taken off its bridge is drift: the next apply puts it back; a guest restart does it too", async () => {
+  test("a tap taken off its bridge is drift (guest.get, status): the next apply puts it back; a guest restart does it too", async () => {
     assert.equal(h.run("ifconfig", ["bridge0", "deletem", "tap0"]).status, 0);
+    assert.deepEqual((await getGuest(h.paths, "web1")).network, [
+      { switch: "lan", tap: "tap0", bridge: "bridge0", on_bridge: false },
+      { switch: "dmz", tap: "tap1", bridge: "bridge1", on_bridge: true },
+    ]);
+    const s = await status(h.paths);
+    assert.deepEqual(s.detached_nics, [{ guest: "web1", switch: "lan", tap: "tap0", bridge: "bridge0", on_bridge: false }]);
+    assert.deepEqual(s.switches.map((w) => [w.name, w.bridge, w.present, w.uplink_member, w.uplink_attached]), [["lan", "bridge0", true, "igb1", true], ["dmz", "bridge1", true, "igb1.20", true], ["internal", "bridge2", true, null, true]]);
     const r = await h.apply({ switches: SWITCHES, guests: [web("web1")] });
     assert.deepEqual(r.changed.map((c) => [c.what, c.detail]), [["guest web1", "tap0 put on bridge0 (switch lan)"]]);
     assert.deepEqual(ifaces().get("bridge0")!.bridgeMembers, ["igb1", "tap0"]);
