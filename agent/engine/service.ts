@@ -7,7 +7,8 @@ import { formatBsf, parsePciAddress, samePciAddress } from "../model/pci-address
 import { passthruDevicesOf } from "../model/render.js";
 import { documentHash, toDocument } from "../model/document.js";
 import { checkDocumentData, checkGuestAlone } from "../model/validate.js";
-import type { DesiredState, Guest, HostSettings, PptReservation } from "../model/types.js";
+import type { DesiredState, Guest, HostSettings, PptReservation, Switch } from "../model/types.js";
+import { switchToDocument } from "../model/canonical.js";
 import type { HostFacts } from "../host/facts.js";
 import { hostFacts } from "../host/snapshot.js";
 import { withHostLock } from "../host/host-lock.js";
@@ -126,6 +127,42 @@ export function putReservation(paths: HostPaths, r: PptReservation, opts?: Conve
 export function deleteReservation(paths: HostPaths, device: string, opts?: ConvergeOptions): Promise<ConvergeResult> {
   const addr = parseAddress(device);
   return change(paths, (d) => ({ ...d, ppt: d.ppt.filter((p) => !samePciAddress(p.device, addr)) }), opts);
+}
+
+/** `switch.put`: adds or replaces one switch. */
+export function putSwitch(paths: HostPaths, w: Switch, opts?: ConvergeOptions): Promise<ConvergeResult> {
+  return change(paths, (d) => ({ ...d, switches: [...d.switches.filter((x) => x.name !== w.name), w] }), opts, (d) => [["switches", d.switches.length - 1], "switch"]);
+}
+
+/** `switch.delete`: removes one switch (refused while a guest of the desired state is on it). */
+export function deleteSwitch(paths: HostPaths, name: string, opts?: ConvergeOptions): Promise<ConvergeResult> {
+  return change(paths, (d) => {
+    const users = d.guests.filter((g) => g.nics.some((n) => n.switch === name)).map((g) => g.name);
+    if (users.length) throw problemsError([{ path: "name", message: `switch ${name} cannot go while guests are on it: ${users.join(", ")}; move or delete their NICs first` }]);
+    return { ...d, switches: d.switches.filter((x) => x.name !== name) };
+  }, opts);
+}
+
+/** What `switch.get` answers: the switch as stored (null when the desired state has none of that name) and as the host has it. */
+export interface SwitchView {
+  readonly desired: Record<string, unknown> | null;
+  readonly bridge: string | null;
+  readonly present: boolean;
+  readonly uplink_member: string | null;
+  readonly uplink_attached: boolean;
+  /** Guests (of the desired state) with a NIC on it. */
+  readonly guests: string[];
+}
+
+/** `switch.get` (under the host lock, as {@link getHost}). */
+export function getSwitch(paths: HostPaths, name: string): Promise<SwitchView> {
+  return withHostLock(paths, async () => {
+    const desired = readAgentState(paths).desired;
+    const w = desired.switches.find((x) => x.name === name);
+    if (!w) return { desired: null, bridge: null, present: false, uplink_member: null, uplink_attached: false, guests: [] };
+    const [seen] = switchesNetwork(readNetworkRecord(paths), { ...desired, switches: [w] }, await hostInterfaces(paths));
+    return { desired: switchToDocument(w), bridge: seen!.bridge, present: seen!.present, uplink_member: seen!.uplink_member, uplink_attached: seen!.uplink_attached, guests: desired.guests.filter((g) => g.nics.some((n) => n.switch === name)).map((g) => g.name) };
+  });
 }
 
 /** `guest.put`: adds or replaces one guest. */

@@ -2,6 +2,7 @@
  * The cross-field rules of a desired state, as a table: each rule looks at the whole draft (and,
  * on the agent, at what is known about the host) and adds every problem it finds.
  */
+import { GUEST_NAME } from "./decode.js";
 import { decodeDocument, type DraftState } from "./decode.js";
 import { layoutGuest } from "./layout.js";
 import { BLANK_DOCUMENT_MESSAGE, isBlankDocument, MAX_DOCUMENT_DEPTH, normalizeHostPath, valueDepthExceeds } from "./limits.js";
@@ -342,7 +343,14 @@ export function checkGuestAlone(data: unknown): GuestCheckResult {
     const key = a.ok ? formatBsf(a.address) : device;
     if (!reserved.has(key)) reserved.set(key, device);
   }
-  const r = checkDocumentData({ ppt: [...reserved.values()].map((device) => ({ device })), guests: [data] });
+  // Its switches are taken as declared, as its devices as reserved: the whole state is checked again before any change.
+  const nics = (data as { nics?: unknown }).nics;
+  const switches = new Set<string>();
+  for (const n of Array.isArray(nics) ? nics : []) {
+    const sw = n && typeof n === "object" ? (n as { switch?: unknown }).switch : undefined;
+    if (typeof sw === "string" && GUEST_NAME.test(sw)) switches.add(sw);
+  }
+  const r = checkDocumentData({ ppt: [...reserved.values()].map((device) => ({ device })), switches: [...switches].map((name) => ({ name })), guests: [data] });
   if (r.ok) return { ok: true, guest: r.state.guests[0]! };
-  return { ok: false, problems: r.problems.filter((p) => p.at?.[0] !== "ppt").map((p) => relativeTo(p, ["guests", 0], "guest")) };
+  return { ok: false, problems: r.problems.filter((p) => p.at?.[0] !== "ppt" && p.at?.[0] !== "switches").map((p) => relativeTo(p, ["guests", 0], "guest")) };
 }

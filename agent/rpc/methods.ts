@@ -43,13 +43,16 @@ function str(params: Params, key: string): string {
 
 
 /** A guest name parameter, checked with the same rule as a guest's `name` in guest.put. */
-function guestName(params: Params): string {
+function guestName(params: Params, what = "guest"): string {
   const v = params.name;
   if (typeof v !== "string" || !GUEST_NAME.test(v)) {
-    throw problemsError([{ path: "name", message: `${typeof v === "string" ? shown(v) : "the value"} is not a guest name: 1-31 characters, letters, digits, _ . -, starting with a letter or digit` }]);
+    throw problemsError([{ path: "name", message: `${typeof v === "string" ? shown(v) : "the value"} is not a ${what} name: 1-31 characters, letters, digits, _ . -, starting with a letter or digit` }]);
   }
   return v;
 }
+
+/** A switch name parameter: switch names follow the guest-name rules. */
+const switchName = (params: Params): string => guestName(params, "switch");
 
 /** A PCI device parameter (`B/S/F` or `pciD:B:S:F`), checked with the same parser as a reservation's device in ppt.put. */
 function device(params: Params): string {
@@ -132,6 +135,20 @@ const IMPLEMENTATIONS: { readonly [M in MethodName]: Impl<M> } = {
   "ppt.delete": (paths, p) => {
     only(p, ["device"]);
     return svc.deleteReservation(paths, device(p));
+  },
+  "switch.get": (paths, p) => {
+    only(p, ["name"]);
+    return svc.getSwitch(paths, switchName(p));
+  },
+  "switch.put": (paths, p) => {
+    only(p, ["switch"]);
+    const r = checkDocumentData({ switches: [obj(p, "switch")] });
+    if (!r.ok) throw problemsError(r.problems.map((x) => relativeTo(x, ["switches", 0], "switch")));
+    return svc.putSwitch(paths, r.state.switches[0]!);
+  },
+  "switch.delete": (paths, p) => {
+    only(p, ["name"]);
+    return svc.deleteSwitch(paths, switchName(p));
   },
   "guest.get": (paths, p) => {
     only(p, ["name"]);

@@ -6,7 +6,7 @@
  * imports only: nothing of the agent is bundled into the provider through this file).
  */
 import type { ConvergeResult } from "../engine/converge.js";
-import type { DocumentView, GuestView, HostView, ReservationView, StatusView } from "../engine/service.js";
+import type { DocumentView, GuestView, HostView, ReservationView, StatusView, SwitchView } from "../engine/service.js";
 import type { GuestRuntime } from "../guests/lifecycle.js";
 import type { HostFacts } from "../host/facts.js";
 import type { BundleResult } from "../host/install.js";
@@ -54,6 +54,9 @@ export interface Methods {
   "ppt.get": { params: { device: string }; result: ReservationView; changes: false };
   "ppt.put": { params: { reservation: ReservationDocument }; result: ConvergeResult; changes: true };
   "ppt.delete": { params: { device: string }; result: ConvergeResult; changes: true };
+  "switch.get": { params: { name: string }; result: SwitchView; changes: false };
+  "switch.put": { params: { switch: Record<string, unknown> }; result: ConvergeResult; changes: true };
+  "switch.delete": { params: { name: string }; result: ConvergeResult; changes: true };
   "guest.get": { params: { name: string }; result: GuestView; changes: false };
   "guest.list": { params: Record<string, never>; result: GuestRuntime[]; changes: false };
   "guest.put": { params: { guest: GuestDocument }; result: ConvergeResult; changes: true };
@@ -80,6 +83,9 @@ export const CHANGES: { readonly [M in MethodName]: Methods[M]["changes"] } = {
   "ppt.get": false,
   "ppt.put": true,
   "ppt.delete": true,
+  "switch.get": false,
+  "switch.put": true,
+  "switch.delete": true,
   "guest.get": false,
   "guest.list": false,
   "guest.put": true,

@@ -112,6 +112,24 @@ describe("bhyve-agent rpc: many requests on one session, each checked", () => {
     assert.ok(rel.changed.some((x: { what: string; detail: string }) => x.what === "ppt 4/0/1" && x.detail === "released to igb1"));
   });
 
+  test("switch.put, switch.get, a guest on the switch, switch.delete refused while it is used", async () => {
+    const put = await s.ok("switch.put", { switch: { name: "lan", uplink: "igb0" } });
+    assert.deepEqual(put.changed.map((x: { what: string }) => x.what), ["switch lan", "switch lan"]);
+    const bad = await s.call("switch.put", { switch: { name: "lan", vlan: 7 } });
+    assert.equal(bad.error.data.code, "E_SPEC_INVALID");
+    assert.match(bad.error.message, /vlan: a VLAN is carried on an uplink/);
+    await s.ok("guest.put", { guest: { name: "sw1", cpus: 1, memory: "512M", bootrom: FW, nics: [{ switch: "lan" }] } });
+    const got = await s.ok("switch.get", { name: "lan" });
+    assert.deepEqual([got.desired, got.bridge, got.present, got.uplink_member, got.uplink_attached, got.guests], [{ name: "lan", uplink: "igb0" }, "bridge0", true, "igb0", true, ["sw1"]]);
+    assert.deepEqual((await s.ok("guest.get", { name: "sw1" })).network, [{ switch: "lan", tap: "tap0", bridge: "bridge0", on_bridge: true }]);
+    const busy = await s.call("switch.delete", { name: "lan" });
+    assert.match(busy.error.message, /switch lan cannot go while guests are on it: sw1/);
+    await s.ok("guest.delete", { name: "sw1" });
+    const del = await s.ok("switch.delete", { name: "lan" });
+    assert.deepEqual(del.changed.map((x: { what: string; detail: string }) => [x.what, x.detail]), [["switch lan", "removed (bridge0 destroyed)"]]);
+    assert.equal((await s.ok("switch.get", { name: "lan" })).desired, null);
+  });
+
   test("host.apply takes a document as text or as an object", async () => {
     const text = "ppt:\n  - { device: 3/0/0, bind: boot }\nguests: []\n";
     const r = await s.ok("host.apply", { document: text });
