@@ -63,9 +63,10 @@ export const GUEST_SCHEMA: BlockDef = {
     nic: {
       document: "nics",
       block: {
-        description: "A network interface on a host tap.",
+        description: "A network interface: on a switch (the agent makes its tap) or on a host tap you manage.",
         attributes: {
-          tap: { type: "string", required: true, document: true, description: "Host interface (tap0)." },
+          switch: { type: "string", optional: true, document: true, description: "The switch (bhyve_switch name) the NIC is on; the agent allocates, creates and attaches its tap." },
+          tap: { type: "string", optional: true, computed: true, document: true, description: "Host tap interface: given for a NIC you manage (tap0); for a switch NIC, the one the agent allocated." },
           model: { type: "string", optional: true, computed: true, document: true, default: DEFAULTS.nic.model, description: "virtio-net (default) or e1000." },
           mac: { type: "string", optional: true, document: true, sameValue: sameMac, description: "Fixed MAC address." },
           slot: { type: "number", optional: true, document: true, description: "Guest PCI slot; allocated from 15 when absent." },

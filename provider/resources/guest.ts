@@ -29,8 +29,30 @@ const DOCUMENT = [
 const CONFIG = [...DOCUMENT.filter((k) => !schema.attributes[k]?.requiresReplace), "host_key"];
 const list = (v: Value | undefined): ObjectValue[] => (Array.isArray(v) ? (v as ObjectValue[]) : []);
 
-/** The agent's guest document for a configuration (known values only). */
-const guestDocument = (v: ObjectValue): Record<string, unknown> => toDocumentForm(schema, v);
+/** The agent's guest document for a configuration (known values only); a switch NIC's tap is the agent's, not the document's. */
+function guestDocument(v: ObjectValue): Record<string, unknown> {
+  const doc = toDocumentForm(schema, v);
+  if (Array.isArray(doc.nics)) doc.nics = (doc.nics as Array<Record<string, unknown>>).map((n) => (n.switch !== undefined ? Object.fromEntries(Object.entries(n).filter(([k]) => k !== "tap")) : n));
+  return doc;
+}
+
+/**
+ * The taps of a guest's switch NICs in the planned or observed values: a switch NIC keeps the tap
+ * it had (same index, same switch), else its tap is unknown until the agent allocates it.
+ */
+function planTaps(planned: ObjectValue[], prior: ObjectValue[] | null): ObjectValue[] {
+  return planned.map((n, i) => {
+    if (typeof n.switch !== "string") return n;
+    const before = prior?.[i];
+    return { ...n, tap: before && before.switch === n.switch && typeof before.tap === "string" ? before.tap : UNKNOWN };
+  });
+}
+
+/** The guest with its switch NICs' taps from the NIC values; null while one is unknown. */
+function withTaps(g: Guest, nics: ObjectValue[]): Guest | null {
+  const out = g.nics.map((n, i) => (n.switch === undefined ? n : typeof nics[i]?.tap === "string" ? { ...n, tap: nics[i]!.tap as string } : null));
+  return out.some((n) => n === null) ? null : { ...g, nics: out as Guest["nics"] };
+}
 
 /** Maps a guest problem's path (passthru[1].slot, also as the agent sends it: guest.passthru[1].slot) to the attribute path. */
 function attributePath(text: string): Array<string | number> | undefined {
@@ -59,18 +81,24 @@ async function observe(ctx: ProviderContext, address: string, hostKey: string, n
   // The agent's stored configuration, read through the same model that checks a configuration.
   const decoded = checkGuestAlone(g.desired);
   if (!decoded.ok) throw new DiagnosticError(`Unreadable guest ${name} on ${address}`, `the agent's stored configuration of ${name} does not pass this provider's model: ${formatProblems(decoded.problems)}`);
-  const d = decoded.guest;
   const running = g.monitor_pid !== null && GUEST_UP_STATES.has(g.state);
+  const values = fromDocumentForm(schema, guestToDocument(decoded.guest), prior) as ObjectValue;
+  // Switch NICs: the taps the agent allocated, in NIC order.
+  const network = [...(g.network ?? [])];
+  values.nic = list(values.nic).map((n) => (typeof n.switch === "string" ? { ...n, tap: network.shift()?.tap ?? null } : n));
+  const d = withTaps(decoded.guest, list(values.nic)) ?? decoded.guest;
+  // A switch NIC whose tap is off its bridge is drift, as a guest that does not run.
+  const detached = running && (g.network ?? []).some((n) => !n.on_bridge);
   return {
     id: `${address}/${name}`,
     address,
     host_key: hostKey,
-    ...(fromDocumentForm(schema, guestToDocument(d), prior) as ObjectValue),
+    ...values,
     name,
     state: running ? "running" : "stopped",
     command_line: renderBhyveArgv(d),
     argv: running ? (g.argv ?? []) : [],
-    status: g.monitor_pid === null && GUEST_UP_STATES.has(g.state) ? "stopped" : g.state,
+    status: g.monitor_pid === null && GUEST_UP_STATES.has(g.state) ? "stopped" : detached ? "detached" : g.state,
     restarts: g.restarts,
   };
 }
@@ -95,11 +123,13 @@ export function guestResource(ctx: ProviderContext): ResourceDef {
       const requiresReplace = replacedAttributes(schema, prior, proposed);
       const replace = requiresReplace.length > 0;
       const diags: Diagnostic[] = [];
+      planned.nic = planTaps(list(planned.nic), prior ? list(prior.nic) : null);
       let commandLine: Value = UNKNOWN;
-      if (!containsUnknown(planned)) {
+      if (!containsUnknown({ ...planned, nic: list(planned.nic).map((n) => (typeof n.switch === "string" ? { ...n, tap: null } : n)) })) {
         const check = specCheck(planned);
         diags.push(...check.diagnostics);
-        if (check.guest) commandLine = renderBhyveArgv(check.guest);
+        const resolved = check.guest ? withTaps(check.guest, list(planned.nic)) : null;
+        if (resolved) commandLine = renderBhyveArgv(resolved);
       }
       planned.command_line = commandLine;
       const configChanged = replace || differs(prior, planned, CONFIG);
@@ -135,6 +165,8 @@ export function guestResource(ctx: ProviderContext): ResourceDef {
       if (!state) throw new DiagnosticError("Guest missing after apply", `${address}: the agent does not list guest ${name}`);
       // The desired state is what was applied; whether it runs yet is status/argv (a refusal is an error above).
       const applied: ObjectValue = { ...state, ...Object.fromEntries(DOCUMENT.map((k) => [k, planned[k] ?? null])) };
+      // The taps the agent allocated for the switch NICs (unknown in the plan).
+      applied.nic = list(planned.nic).map((n, i) => (typeof n.switch === "string" ? { ...n, tap: list(state.nic)[i]?.tap ?? null } : n));
       return { state: applied, diagnostics: diags };
     },
     async read(state) {

@@ -6,6 +6,7 @@ import { guestResource } from "./guest.js";
 import { hostFactsDataSource } from "./host-facts.js";
 import { hostResource } from "./host.js";
 import { pptDeviceResource } from "./ppt-device.js";
+import { switchResource } from "./switch.js";
 
 /** Source address of the provider. */
 export const PROVIDER_SOURCE = "registry.terraform.io/cdktf-bhyve/bhyve";
@@ -41,7 +42,7 @@ export function bhyveProvider(): ProviderDef {
   const ctx = new ProviderContext();
   return {
     schema,
-    resources: { bhyve_host: hostResource(ctx), bhyve_ppt_device: pptDeviceResource(ctx), bhyve_guest: guestResource(ctx) },
+    resources: { bhyve_host: hostResource(ctx), bhyve_ppt_device: pptDeviceResource(ctx), bhyve_switch: switchResource(ctx), bhyve_guest: guestResource(ctx) },
     dataSources: { bhyve_host_facts: hostFactsDataSource(ctx) },
     validateConfig,
     configure: async (config) => ctx.configure(config),

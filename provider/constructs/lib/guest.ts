@@ -5,6 +5,7 @@ import { documentLeaves, documentOfProps, l1Properties } from "../../resources/d
 import { GUEST_SCHEMA } from "../../resources/guest-schema.js";
 import type { BhyveHost } from "./host.js";
 import { isPptDevice, PptDevice } from "./ppt-device.js";
+import { isSwitch, type Switch } from "./switch.js";
 import { concrete } from "./tokens.js";
 
 /** A guest disk. */
@@ -17,10 +18,12 @@ export interface GuestDisk {
   readonly slot?: number;
 }
 
-/** A guest NIC. */
+/** A guest NIC: on a switch (the agent makes and attaches its tap), or on a host tap you manage (exactly one). */
 export interface GuestNic {
-  /** Host tap interface. */
-  readonly tap: string;
+  /** The switch (of the same host, or its name) the NIC is on. @default none */
+  readonly switch?: Switch | string;
+  /** Host tap interface you manage. @default none (with switch: the agent allocates one) */
+  readonly tap?: string;
   /** @default "virtio-net" */
   readonly model?: "virtio-net" | "e1000";
   /** @default derived by bhyve from the VM name and slot */
@@ -85,12 +88,17 @@ export class Guest extends Construct {
       const d = props.host.devices.find((x) => x.bsf === p.device || x.device === p.device);
       return d?.resource ? [d.resource] : [];
     });
+    // The switches its NICs are on, given as constructs or by name.
+    const onSwitches = (props.nics ?? []).flatMap((n) => {
+      const w = isSwitch(n.switch) ? n.switch : typeof n.switch === "string" ? props.host.switches.find((x) => x.name === n.switch) : undefined;
+      return w?.resource ? [w.resource] : [];
+    });
     // The L1 properties are the document form the host validates, through the schema's mapper.
     this.resource = props.host.push ? undefined : new GuestResource(this, "guest", {
       ...(l1Properties(GUEST_SCHEMA, this.toDocument()) as Omit<GuestConfig, "address" | "hostKey">),
       address: props.host.address,
       hostKey: props.host.hostKey,
-      dependsOn: [...(props.host.resource ? [props.host.resource] : []), ...new Set([...used, ...named])],
+      dependsOn: [...(props.host.resource ? [props.host.resource] : []), ...new Set([...used, ...named, ...onSwitches])],
     });
     props.host.guests.push(this);
     this.node.addValidation({ validate: () => this.host.problemsFor(this) });
@@ -108,7 +116,7 @@ export class Guest extends Construct {
   toDocument(): Record<string, unknown> {
     // The props are read-only: the document is made once (validation asks for it per check).
     // A reservation by its brand, not instanceof: two copies of this module may be loaded.
-    this.document ??= documentOfProps(this.props, { omit: ["host"], value: (v) => (isPptDevice(v) ? v.device : v) });
+    this.document ??= documentOfProps(this.props, { omit: ["host"], value: (v) => (isPptDevice(v) ? v.device : isSwitch(v) ? v.name : v) });
     return this.document;
   }
 
@@ -116,10 +124,17 @@ export class Guest extends Construct {
 
   /** A PptDevice of another host cannot be passed through here. */
   crossHostProblems(): string[] {
-    return (this.props.passthru ?? []).flatMap((x, i) =>
-      isPptDevice(x.device) && x.device.host !== this.host
-        ? [`passthru[${i}].device: ${x.device.node.path} is reserved on host ${x.device.host.node.path} (${x.device.host.address}), not on ${this.host.node.path} (${this.host.address})`]
-        : [],
-    );
+    return [
+      ...(this.props.passthru ?? []).flatMap((x, i) =>
+        isPptDevice(x.device) && x.device.host !== this.host
+          ? [`passthru[${i}].device: ${x.device.node.path} is reserved on host ${x.device.host.node.path} (${x.device.host.address}), not on ${this.host.node.path} (${this.host.address})`]
+          : [],
+      ),
+      ...(this.props.nics ?? []).flatMap((n, i) =>
+        isSwitch(n.switch) && n.switch.host !== this.host
+          ? [`nics[${i}].switch: ${n.switch.node.path} is a switch of host ${n.switch.host.node.path} (${n.switch.host.address}), not of ${this.host.node.path} (${this.host.address})`]
+          : [],
+      ),
+    ];
   }
 }

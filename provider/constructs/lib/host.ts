@@ -15,6 +15,7 @@ import { pushModeOf, registerHost } from "./mode.js";
 import { pushResource } from "./push.js";
 import { PptDevice, type PptDeviceProps } from "./ppt-device.js";
 import type { Guest } from "./guest.js";
+import { Switch, type SwitchProps } from "./switch.js";
 import { concrete } from "./tokens.js";
 import type { Resource as NullResource } from "@cdktf/provider-null/lib/resource/index.js";
 
@@ -44,6 +45,8 @@ export class BhyveHost extends Construct {
   readonly hostKey: string;
   /** Reservations declared on this host, in order. */
   readonly devices: PptDevice[] = [];
+  /** Switches declared on this host, in order. */
+  readonly switches: Switch[] = [];
   /** Guests declared on this host, in order. */
   readonly guests: Guest[] = [];
   private checked: { readonly items: number; readonly result: CheckResult } | null = null;
@@ -73,17 +76,24 @@ export class BhyveHost extends Construct {
     return new PptDevice(this, id, { ...props, host: this });
   }
 
+  /** Adds a switch to this host (a Switch in this host's scope); guest NICs take it as `{ switch: lan }`. */
+  addSwitch(name: string, props: Omit<SwitchProps, "host" | "name"> = {}): Switch {
+    return new Switch(this, `switch-${name}`, { ...props, name, host: this });
+  }
+
   /**
    * The agent's desired-state document for this host (the same shape `bhyve-agent apply` takes).
    * Values that are tokens (known only at apply) are left out, and so are the items holding them.
    */
-  toDocument(): { host: Record<string, unknown>; ppt: Array<Record<string, unknown>>; guests: Array<Record<string, unknown>> } {
+  toDocument(): { host: Record<string, unknown>; ppt: Array<Record<string, unknown>>; switches?: Array<Record<string, unknown>>; guests: Array<Record<string, unknown>> } {
     const host: Record<string, unknown> = {};
     if (this.props.vmmLoad !== undefined) host.vmm_load = this.props.vmmLoad;
     if (this.props.amdviEnable !== undefined) host.amdvi_enable = this.props.amdviEnable;
     return {
       host,
       ppt: this.devices.filter((d) => d.concrete).map((d) => d.toDocument()),
+      // Only with switches, so that the documents of hosts without any stay as they were.
+      ...(this.switches.length ? { switches: this.switches.filter((w) => w.concrete).map((w) => w.toDocument()) } : {}),
       guests: this.guests.filter((g) => g.concrete).map((g) => g.toDocument()),
     };
   }
@@ -94,23 +104,24 @@ export class BhyveHost extends Construct {
    * reservation or guest is declared on the host.
    */
   check(): CheckResult {
-    const items = this.devices.length + this.guests.length;
+    const items = this.devices.length + this.switches.length + this.guests.length;
     if (this.checked?.items !== items) this.checked = { items, result: checkDocumentData(this.toDocument()) };
     return this.checked.result;
   }
 
   /** Problems of the whole host, handed out to the construct at fault. */
-  problemsFor(who: "host" | PptDevice | Guest): string[] {
+  problemsFor(who: "host" | PptDevice | Switch | Guest): string[] {
     const r = this.check();
     const problems: readonly Problem[] = r.ok ? [] : r.problems;
     const devices = this.devices.filter((d) => d.concrete);
     const guests = this.guests.filter((g) => g.concrete);
+    const switches = this.switches.filter((w) => w.concrete);
     const out: string[] = [];
     for (const p of problems) {
       // The problem's path as segments: ["guests", 1, "passthru", 0, "slot"] belongs to the second guest.
       const at = p.at;
-      const item = at && typeof at[1] === "number" && (at[0] === "ppt" || at[0] === "guests") ? { kind: at[0], index: at[1] } : null;
-      const owner = item ? (item.kind === "ppt" ? devices[item.index] : guests[item.index]) : undefined;
+      const item = at && typeof at[1] === "number" && (at[0] === "ppt" || at[0] === "guests" || at[0] === "switches") ? { kind: at[0], index: at[1] } : null;
+      const owner = item ? (item.kind === "ppt" ? devices[item.index] : item.kind === "switches" ? switches[item.index] : guests[item.index]) : undefined;
       const field = item ? pathText(at!.slice(2)) : p.path;
       if ((owner ?? "host") === who) out.push(`${field ? `${field}: ` : ""}${p.message}`);
     }
@@ -120,7 +131,7 @@ export class BhyveHost extends Construct {
   }
 
   /** Push mode sends a whole document at synth: every value must be known then. */
-  private pushProblems(who: "host" | PptDevice | Guest): string[] {
+  private pushProblems(who: "host" | PptDevice | Switch | Guest): string[] {
     const why = "is known only at apply; push mode writes the whole document at synth, so every value must be known then (or use BhyveProvider)";
     if (who === "host") return (["address", "hostKey"] as const).filter((k) => !concrete(this.props[k])).map((k) => `${k}: ${why}`);
     return who.concrete ? [] : [`a value ${why}`];

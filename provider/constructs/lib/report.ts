@@ -42,12 +42,22 @@ export function passthruReport(hosts: readonly BhyveHost[]): string {
       lines.push("**Not valid**: synth fails with:", "", ...r.problems.map((p) => `- \`${p.path}\`: ${p.message}`), "");
       continue;
     }
+    if (r.state.switches.length) {
+      lines.push("| Switch | Uplink | VLAN | MTU | Guests |", "|---|---|---|---|---|");
+      for (const w of r.state.switches) {
+        const on = r.state.guests.filter((g) => g.nics.some((n) => n.switch === w.name)).map((g) => cell(g.name)).join(", ") || "(none)";
+        lines.push(`| ${cell(w.name)} | ${cell(w.uplink ?? "(host only)")} | ${w.vlan ?? "-"} | ${w.mtu ?? "-"} | ${on} |`);
+      }
+      lines.push("");
+    }
     lines.push("loader.conf (managed block; `hw.vmm.amdvi.enable` is added on AMD hosts):", "", "```");
     for (const [k, v] of renderLoaderConf(r.state)) lines.push(`${k}="${v}"`);
     lines.push("```", "");
     for (const g of r.state.guests) {
       const pt = g.passthru.map((p) => `${formatBsf(p.device)} at ${p.slot}:${p.function}`).join(", ");
-      lines.push(`Guest \`${g.name}\`${pt ? ` (passthrough: ${pt})` : ""}:`, "", "```", renderBhyveArgv(g).join(" "), "```", "");
+      const sw = [...new Set(g.nics.flatMap((n) => (n.switch !== undefined ? [n.switch] : [])))].join(", ");
+      const notes = [pt ? `passthrough: ${pt}` : "", sw ? `switches: ${sw}, each NIC on a tap the agent allocates ({switch:NAME} below)` : ""].filter(Boolean).join("; ");
+      lines.push(`Guest \`${g.name}\`${notes ? ` (${notes})` : ""}:`, "", "```", renderBhyveArgv(g).join(" "), "```", "");
     }
   }
   return `${lines.join("\n").trimEnd()}\n`;

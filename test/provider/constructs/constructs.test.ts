@@ -83,6 +83,26 @@ describe("synth-time validation: every spec rule, named by construct path and fi
     assert.deepEqual(g.passthru.map((p) => p.device), ["3/0/0", "3/0/1"]);
   });
 
+  test("switches: host.addSwitch makes a bhyve_switch; a guest NIC on it depends on it; passthru.md lists the switches", () => {
+    const { stack, host, outdir } = stackWithHost();
+    const lan = host.addSwitch("lan", { uplink: "igb1" });
+    host.addSwitch("dmz", { uplink: "igb1", vlan: 20, mtu: 9000 });
+    new Guest(stack, "g1", guest(host, { nics: [{ switch: lan }, { switch: "dmz", model: "e1000" }, { tap: "tap9" }] }));
+    assert.deepEqual(synthErrors(stack), []);
+    const json = JSON.parse(Testing.synth(stack, true));
+    const sw = Object.values(json.resource.bhyve_switch) as Array<Record<string, unknown>>;
+    assert.deepEqual(sw.map((w) => [w.name, w.uplink, w.vlan ?? null, w.mtu ?? null]).sort(), [["dmz", "igb1", 20, 9000], ["lan", "igb1", null, null]]);
+    const g = Object.values(json.resource.bhyve_guest)[0] as { depends_on: string[]; nic: Array<Record<string, unknown>> };
+    assert.deepEqual(g.nic.map((n) => [n.switch ?? null, n.tap ?? null]), [["lan", null], ["dmz", null], [null, "tap9"]]);
+    assert.equal(g.depends_on.filter((d) => d.startsWith("bhyve_switch.")).length, 2, "both switches, as a construct and by name");
+    assert.deepEqual(host.toDocument().switches, [{ name: "lan", uplink: "igb1" }, { name: "dmz", uplink: "igb1", vlan: 20, mtu: 9000 }]);
+    Testing.fullSynth(stack);
+    const md = readFileSync(join(outdir, "passthru.md"), "utf8");
+    assert.match(md, /\| lan \| igb1 \| - \| - \| g1 \|/);
+    assert.match(md, /\| dmz \| igb1 \| 20 \| 9000 \| g1 \|/);
+    assert.match(md, /virtio-net,\{switch:lan\}/);
+  });
+
   const cases: Array<[string, (s: TerraformStack, h: BhyveHost) => void, string[]]> = [
     ["two guests on one host given the same device", (s, h) => {
       const gpu = h.reservePpt("gpu", { device: "3/0/0" });
@@ -119,6 +139,17 @@ describe("synth-time validation: every spec rule, named by construct path and fi
     }, [
       "[s/a] passthru[0].device: 3/0/0 is not reserved on this host; add it to ppt",
       "[s/a] passthru[0].device: s/h2/gpu is reserved on host s/h2 (127.0.1.3:22), not on s/h1 (127.0.1.2:22)",
+    ]],
+    ["a NIC on a switch the host does not have, one of another host, and a bad VLAN", (s, h) => {
+      const other = new BhyveHost(s, "h2", { address: "127.0.1.3:22", hostKey: KEY });
+      const far = other.addSwitch("far");
+      h.addSwitch("lan", { vlan: 5 });
+      new Guest(s, "a", guest(h, { name: "a", nics: [{ switch: "wan" }, { switch: far }] }));
+    }, [
+      "[s/h1/switch-lan] vlan: a VLAN is carried on an uplink; set uplink, or drop vlan for a host-only switch",
+      "[s/a] nics[0].switch: there is no switch wan in this document (switches: lan)",
+      "[s/a] nics[1].switch: there is no switch far in this document (switches: lan)",
+      "[s/a] nics[1].switch: s/h2/switch-far is a switch of host s/h2 (127.0.1.3:22), not of s/h1 (127.0.1.2:22)",
     ]],
     ["duplicate guest names and taps on one host", (s, h) => {
       new Guest(s, "a", guest(h, { name: "web", nics: [{ tap: "tap0" }] }));

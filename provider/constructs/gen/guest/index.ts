@@ -285,11 +285,17 @@ export interface GuestNic {
   */
   readonly slot?: number;
   /**
-  * Host interface (tap0).
+  * The switch (bhyve_switch name) the NIC is on; the agent allocates, creates and attaches its tap.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#switch Guest#switch}
+  */
+  readonly switch?: string;
+  /**
+  * Host tap interface: given for a NIC you manage (tap0); for a switch NIC, the one the agent allocated.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#tap Guest#tap}
   */
-  readonly tap: string;
+  readonly tap?: string;
 }
 
 export function guestNicToTerraform(struct?: GuestNic | cdktf.IResolvable): any {
@@ -301,6 +307,7 @@ export function guestNicToTerraform(struct?: GuestNic | cdktf.IResolvable): any 
     mac: cdktf.stringToTerraform(struct!.mac),
     model: cdktf.stringToTerraform(struct!.model),
     slot: cdktf.numberToTerraform(struct!.slot),
+    switch: cdktf.stringToTerraform(struct!.switch),
     tap: cdktf.stringToTerraform(struct!.tap),
   }
 }
@@ -329,6 +336,12 @@ export function guestNicToHclTerraform(struct?: GuestNic | cdktf.IResolvable): a
       isBlock: false,
       type: "simple",
       storageClassType: "number",
+    },
+    switch: {
+      value: cdktf.stringToHclTerraform(struct!.switch),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
     },
     tap: {
       value: cdktf.stringToHclTerraform(struct!.tap),
@@ -374,6 +387,10 @@ export class GuestNicOutputReference extends cdktf.ComplexObject {
       hasAnyValues = true;
       internalValueResult.slot = this._slot;
     }
+    if (this._switch !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.switch = this._switch;
+    }
     if (this._tap !== undefined) {
       hasAnyValues = true;
       internalValueResult.tap = this._tap;
@@ -388,6 +405,7 @@ export class GuestNicOutputReference extends cdktf.ComplexObject {
       this._mac = undefined;
       this._model = undefined;
       this._slot = undefined;
+      this._switch = undefined;
       this._tap = undefined;
     }
     else if (cdktf.Tokenization.isResolvable(value)) {
@@ -400,6 +418,7 @@ export class GuestNicOutputReference extends cdktf.ComplexObject {
       this._mac = value.mac;
       this._model = value.model;
       this._slot = value.slot;
+      this._switch = value.switch;
       this._tap = value.tap;
     }
   }
@@ -452,13 +471,32 @@ export class GuestNicOutputReference extends cdktf.ComplexObject {
     return this._slot;
   }
 
-  // tap - computed: false, optional: false, required: true
+  // switch - computed: false, optional: true, required: false
+  private _switch?: string; 
+  public get switch() {
+    return this.getStringAttribute('switch');
+  }
+  public set switch(value: string) {
+    this._switch = value;
+  }
+  public resetSwitch() {
+    this._switch = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get switchInput() {
+    return this._switch;
+  }
+
+  // tap - computed: true, optional: true, required: false
   private _tap?: string; 
   public get tap() {
     return this.getStringAttribute('tap');
   }
   public set tap(value: string) {
     this._tap = value;
+  }
+  public resetTap() {
+    this._tap = undefined;
   }
   // Temporarily expose input value. Use with caution.
   public get tapInput() {
