@@ -1,7 +1,8 @@
 /**
  * A fleet from a typed inventory: every host gets its settings; gpu hosts pass their GPU and its
  * audio function to an ML guest; edge hosts bind one NIC port live for a firewall guest; every
- * host runs its share of web guests. Guest names are unique across the fleet.
+ * host runs its share of web guests on a switch "lan" bridged to the host's first I350 port (igb0).
+ * Guest names are unique across the fleet.
  */
 import { TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
@@ -45,10 +46,11 @@ export class FleetStack extends TerraformStack {
           startOrder: 1,
         });
       }
+      const lan = spec.webGuests > 0 ? host.addSwitch("lan", { uplink: "igb0" }) : undefined;
       for (let i = 0; i < spec.webGuests; i++) {
         new Guest(this, `${spec.name}-web${i}`, {
           host, name: `${spec.name}-web${i}`, cpus: 1, memory: "512M", bootrom: UEFI,
-          nics: [{ tap: `tap${10 + i}` }],
+          nics: [{ switch: lan! }],
           startOrder: 20 + i,
         });
       }

@@ -142,12 +142,12 @@ describe("faults, end to end", prerequisite("faults, end to end", skip), () => {
       assert.equal(plan.code, 0, explain("plan", plan));
     }
     // What the two stacks cannot both have is refused by the agent, naming the field.
-    const c = fleetProject(fleet, [{ host: shared, role: "general", webGuests: 1, name: "teamc" }]);
+    const c = fleetProject(fleet, [{ host: shared, role: "edge", webGuests: 0, name: "teamc" }]);
     works.push(c.workDir);
     const rc = await c.project.deploy();
     assert.notEqual(rc.code, 0);
-    assert.match(flat(rc), /guest\.nics\[0\]\.tap: tap10 is already used by guest teama-web0/);
-    assert.equal(shared.sandbox.machine().vms["teamc-web0"], undefined);
+    assert.match(flat(rc), /guest\.passthru\[0\]\.device: 4\/0\/1 is already passed to guest teamb-fw/);
+    assert.equal(shared.sandbox.machine().vms["teamc-fw"], undefined);
   });
 
   test("a guest whose bhyve fails to start: bhyve's own error reaches the operator with the guest's name", async () => {
