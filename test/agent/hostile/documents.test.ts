@@ -210,10 +210,21 @@ describe("documents: a wrong type at every field is refused at that field", () =
 
 describe("documents: required fields left out are named", () => {
   for (const path of ["ppt[0].device", "guests[0].name", "guests[0].cpus", "guests[0].memory", "guests[0].disks[0].path",
-    "guests[0].nics[0].tap", "guests[0].passthru[0].device", "guests[0].passthru[0].slot"]) {
+    "guests[0].passthru[0].device", "guests[0].passthru[0].slot"]) {
     test(`${path} missing`, () => refuseData(withValue(path, REMOVE), invalid(path, /is required/)));
     test(`${path} null`, () => refuseData(withValue(path, null), invalid(path, /is required/)));
   }
+});
+
+describe("documents: a NIC without a switch or a tap, or with both, is named", () => {
+  for (const value of [REMOVE, null]) {
+    test(`guests[0].nics[0].tap ${value === REMOVE ? "missing" : "null"}`, () =>
+      refuseData(withValue("guests[0].nics[0].tap", value), invalid("guests[0].nics[0].switch", /needs a switch .* or a tap/)));
+  }
+  test("both a switch and a tap", () => {
+    const doc = withValue("guests[0].nics[0].switch", "lan");
+    refuseData(doc, invalid("guests[0].nics[0].tap", /not both/));
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

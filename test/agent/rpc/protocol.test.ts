@@ -9,7 +9,7 @@ test("the agent implements exactly the methods the protocol declares", () => {
 
 test("what changes the host: every put, delete, start, stop, apply, configure, release and the upgrade; no read", () => {
   const changing = METHOD_NAMES.filter((m) => CHANGES[m]).sort();
-  assert.deepEqual(changing, ["agent.upgrade", "guest.delete", "guest.put", "guest.start", "guest.stop", "host.apply", "host.configure", "host.release", "ppt.delete", "ppt.put"]);
+  assert.deepEqual(changing, ["agent.upgrade", "guest.delete", "guest.put", "guest.start", "guest.stop", "host.apply", "host.configure", "host.release", "ppt.delete", "ppt.put", "switch.delete", "switch.put"]);
   for (const m of METHOD_NAMES.filter((x) => /\.(get|list|facts|status|document|hello)$/.test(x))) assert.equal(changesHost(m), false, m);
 });
 

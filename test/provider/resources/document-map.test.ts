@@ -43,7 +43,7 @@ describe("the guest through the schema's document mapper", () => {
     assert.deepEqual(state, {
       name: "ml1", cpus: 8, memory: "32768M", bootrom: "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd", state: "running", restart: "always", start_order: 0,
       disk: [{ path: "/dev/zvol/zroot/vm/ml1", type: "virtio-blk", slot: null }],
-      nic: [{ tap: "tap0", model: "e1000", mac: "58:9C:FC:00:00:01", slot: 20 }],
+      nic: [{ switch: null, tap: "tap0", model: "e1000", mac: "58:9C:FC:00:00:01", slot: 20 }],
       passthru: [{ device: "pci0:3:0:0", slot: 6, function: 0, rom: null }],
     });
     const plain = fromDocumentForm(GUEST_SCHEMA, guestToDocument(r.guest));
@@ -101,8 +101,9 @@ describe("a new guest field is its schema entry", () => {
 
   test("the guest resource and construct name no document field: no field has a hand-written mapping", () => {
     // Fields with logic of their own: the name (identity), the run state (read from the monitor),
-    // and a passthrough's function, defaulted from its device in the plan.
-    const own = new Set(["name", "state", "passthru", "device", "function"]);
+    // a passthrough's function, defaulted from its device in the plan, and a switch NIC's tap,
+    // computed: kept from the prior state, unknown until the agent allocates it.
+    const own = new Set(["name", "state", "passthru", "device", "function", "nic", "nics", "switch", "tap"]);
     const keys = new Set<string>();
     const collect = (b: BlockDef): void => {
       for (const [k, a] of Object.entries(b.attributes)) if (a.document) keys.add(k).add(a.document === true ? k : a.document);
