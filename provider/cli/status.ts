@@ -1,6 +1,7 @@
 /**
  * `cdktf-bhyve status`: every host of the app, asked in parallel: readiness, reserved devices with
- * their drivers, guests with their state, restarts and last exit. Exits 0 when every host answered.
+ * their drivers, switches with their bridges, guests with their state, restarts and last exit.
+ * Exits 0 when every host answered.
  */
 import { formatBsf } from "../../agent/model/pci-address.js";
 import { attachedDriver, type Observation } from "./lib/fleet-compare.js";
@@ -14,14 +15,26 @@ function lastExit(g: Observation["guests"][number]): string {
   return `${e.signal ?? `exit ${e.code}`} at ${e.at.replace(/\.\d+Z$/, "Z")}`;
 }
 
-/** The status table: a row per host, continued on the next rows by its further devices and guests; then why hosts are not ready. */
+/** A switch as the host has it: its bridge, and what is wrong with it. */
+function switchState(ob: Observation, name: string): string {
+  const w = ob.network.switches?.find((x) => x.name === name);
+  if (!w?.present) return "missing";
+  return w.uplink_attached ? w.bridge ?? "-" : `${w.bridge}, ${w.uplink_member} detached`;
+}
+
+/**
+ * The status table: a row per host, continued on the next rows by its further devices, switches
+ * (columns shown when a host declares any) and guests; then why hosts are not ready.
+ */
 export function statusTable(hosts: readonly FleetHost[], outcomes: readonly Outcome[]): string {
-  const rows = [["HOST", "ADDRESS", "READY", "REBOOT", "DEVICE", "BIND", "DRIVER", "GUEST", "STATE", "RESTARTS", "LAST EXIT"]];
+  const withSwitches = hosts.some((h) => h.desired.switches.length > 0);
+  const rows = [["HOST", "ADDRESS", "READY", "REBOOT", "DEVICE", "BIND", "DRIVER", ...(withSwitches ? ["SWITCH", "BRIDGE"] : []), "GUEST", "STATE", "RESTARTS", "LAST EXIT"]];
+  const blank = (n: number): string[] => Array<string>(n).fill("");
   const notes: string[] = [];
   hosts.forEach((h, i) => {
     const o = outcomes[i]!;
     if (!o.ok) {
-      rows.push([label(h), h.address, "unknown", "-", "-", "-", "-", "-", "-", "-", "-"]);
+      rows.push([label(h), h.address, "unknown", ...Array<string>(rows[0]!.length - 3).fill("-")]);
       notes.push(`  ${label(h)}: ${o.error}`);
       return;
     }
@@ -36,10 +49,14 @@ export function statusTable(hosts: readonly FleetHost[], outcomes: readonly Outc
       const g = ob.guests.find((x) => x.name === n);
       return g ? [n, g.state, String(g.restarts), lastExit(g)] : [n, "missing", "-", "-"];
     });
-    const lines = Math.max(1, devices.length, guests.length);
+    const switches = h.desired.switches.map((w) => [w.name, switchState(ob, w.name)]);
+    const lines = Math.max(1, devices.length, switches.length, guests.length);
     for (let k = 0; k < lines; k++) {
-      const head = k === 0 ? [label(h), h.address, ready, ob.reboot.reboot_required ? "yes" : "no"] : ["", "", "", ""];
-      rows.push([...head, ...(devices[k] ?? ["", "", ""]), ...(guests[k] ?? ["", "", "", ""])]);
+      const head = k === 0 ? [label(h), h.address, ready, ob.reboot.reboot_required ? "yes" : "no"] : blank(4);
+      rows.push([...head, ...(devices[k] ?? blank(3)), ...(withSwitches ? switches[k] ?? blank(2) : []), ...(guests[k] ?? blank(4))]);
+    }
+    for (const n of ob.network.detached_nics ?? []) {
+      notes.push(`  ${label(h)}: guest ${n.guest}'s ${n.tap ?? "tap"} is not on switch ${n.switch}'s ${n.bridge ?? "bridge"} (the next apply puts it back)`);
     }
     for (const p of ob.facts.problems) notes.push(`  ${label(h)}: ${p.code}: ${p.message}`);
     for (const r of ob.reboot.reboot_reasons) notes.push(`  ${label(h)}: after a reboot: ${r.what}: ${r.detail}`);
@@ -71,6 +88,8 @@ export async function statusCommand(args: string[]): Promise<number> {
           const driver = attachedDriver(ob, dev);
           return { device: dev, bind: r.bind, driver, bound: /^ppt\d*$/.test(driver ?? "") };
         }),
+        switches: ob.network.switches ?? [],
+        detached_nics: ob.network.detached_nics ?? [],
         guests: ob.guests.map(({ name, state, reason, pid, restarts, last_exit }) => ({ name, state, reason, pid, restarts, last_exit })),
       };
     });

@@ -12,6 +12,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { parseIfconfig } from "../../agent/parse/network.js";
 import { guestAction } from "../../sandbox/host.js";
 import { until } from "../support/agent-host.js";
 import { prerequisite, repoPath } from "../support/helpers.js";
@@ -110,18 +111,19 @@ describe("push mode, status and the drift gate, end to end", prerequisite("push 
     assert.match(again.stdout, /no changes: the host already had this document/);
   });
 
-  test("status: one table of every host, with readiness, devices and guests", async () => {
+  test("status: one table of every host, with readiness, devices, switches and guests", async () => {
     const r = await cli(["status", "--out", outDir]);
     assert.equal(r.code, 0, said(r));
-    assert.match(r.stdout, /^HOST +ADDRESS +READY +REBOOT +DEVICE +BIND +DRIVER +GUEST +STATE +RESTARTS +LAST EXIT$/m);
-    assert.match(r.stdout, new RegExp(`^fleet/gpu1 +${gpu.address} +yes +no +3/0/0 +live +ppt\\d +gpu1-ml +running +0 +-$`, "m"));
+    assert.match(r.stdout, /^HOST +ADDRESS +READY +REBOOT +DEVICE +BIND +DRIVER +SWITCH +BRIDGE +GUEST +STATE +RESTARTS +LAST EXIT$/m);
+    assert.match(r.stdout, new RegExp(`^fleet/gpu1 +${gpu.address} +yes +no +3/0/0 +live +ppt\\d +lan +bridge\\d+ +gpu1-ml +running +0 +-$`, "m"));
     assert.match(r.stdout, /^ +3\/0\/1 +live +ppt\d +gpu1-web0 +running +0 +-$/m);
-    assert.match(r.stdout, new RegExp(`^fleet/edge1 +${edge.address} +yes +no +4/0/1 +live +ppt\\d +edge1-fw +running`, "m"));
+    assert.match(r.stdout, new RegExp(`^fleet/edge1 +${edge.address} +yes +no +4/0/1 +live +ppt\\d +lan +bridge\\d+ +edge1-fw +running`, "m"));
     assert.match(r.stderr, /^\[3\/3\] fleet\/\S+ \S+: answered/m);
     const j = await cli(["status", "--out", outDir, "--json"]);
     assert.equal(j.code, 0, said(j));
-    const hosts = JSON.parse(j.stdout) as Array<{ id: string; devices: Array<{ bound: boolean }>; guests: Array<{ name: string; state: string }> }>;
+    const hosts = JSON.parse(j.stdout) as Array<{ id: string; devices: Array<{ bound: boolean }>; switches: Array<{ name: string; present: boolean; uplink_attached: boolean }>; guests: Array<{ name: string; state: string }> }>;
     assert.deepEqual(hosts.map((h) => h.id), ["gpu1", "edge1", "gen1"]);
+    assert.deepEqual(hosts.map((h) => h.switches.map((w) => `${w.name} ${w.present} ${w.uplink_attached}`)), [["lan true true"], ["lan true true"], ["lan true true"]]);
     assert.deepEqual(hosts[2]!.guests.map((g) => `${g.name} ${g.state}`), ["gen1-web0 running", "gen1-web1 running"]);
   });
 
@@ -136,6 +138,9 @@ describe("push mode, status and the drift gate, end to end", prerequisite("push 
     await until(() => !running(edge, "edge1-fw"), "edge1-fw off");
     const unbind = edge.sandbox.run("devctl", ["set", "driver", "-f", "pci0:4:0:1", "igb"]);
     assert.equal(unbind.status, 0, unbind.stderr);
+    const bridge = parseIfconfig(gen.sandbox.run("ifconfig", ["-a"]).stdout).find((i) => i.description === "bhyve-agent:switch:lan")!;
+    const tap = bridge.bridgeMembers.find((m) => m.startsWith("tap"))!;
+    assert.equal(gen.sandbox.run("ifconfig", [bridge.name, "deletem", tap]).status, 0);
 
     const r = await cli(["drift", "--out", outDir]);
     assert.equal(r.code, 2, said(r));
@@ -143,7 +148,10 @@ describe("push mode, status and the drift gate, end to end", prerequisite("push 
     assert.match(r.stdout, /^ {2}guests\[gpu1-web0\]\.state +running +stopped \(.+\)$/m);
     assert.match(r.stdout, /^fleet\/edge1 \(\S+\): 2 differences$/m);
     assert.match(r.stdout, /^ {2}ppt\[4\/0\/1\]\.driver +ppt +igb1$/m);
-    assert.match(r.stdout, /^fleet\/gen1 \(\S+\): in sync$/m);
+    assert.match(r.stdout, /^fleet\/gen1 \(\S+\): 1 difference$/m);
+    assert.match(r.stdout, new RegExp(`^ {2}guests\\[gen1-web\\d\\]\\.nics\\[switch lan\\] +${tap} on ${bridge.name} +off the bridge$`, "m"));
+    const st = await cli(["status", "--out", outDir]);
+    assert.match(st.stdout, new RegExp(`fleet/gen1: guest gen1-web\\d's ${tap} is not on switch lan's ${bridge.name}`));
     const j = await cli(["drift", "--out", outDir, "--json"]);
     assert.equal(j.code, 2);
     const report = JSON.parse(j.stdout) as { in_sync: boolean; hosts: Array<{ id: string; differences: Array<{ field: string; desired: string; actual: string }> }> };
@@ -151,7 +159,7 @@ describe("push mode, status and the drift gate, end to end", prerequisite("push 
     assert.deepEqual(report.hosts.find((h) => h.id === "edge1")!.differences.find((d) => d.field === "ppt[4/0/1].driver"), { field: "ppt[4/0/1].driver", desired: "ppt", actual: "igb1" });
 
     const p = provisioners();
-    for (const h of [gpu, edge]) {
+    for (const h of [gpu, edge, gen]) {
       const heal = await provision(p.get(h.address)!);
       assert.equal(heal.code, 0, said(heal));
     }

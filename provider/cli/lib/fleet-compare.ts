@@ -6,7 +6,8 @@
  * - the agent holds another desired state than the stack (pushed from elsewhere, or not pushed
  *   yet): `ppt[4/0/1].bind`, `guests[web0].cpus`, ...;
  * - the host is not in the stack's desired state: loader.conf's managed settings, a device's
- *   driver, a guest's run state or the bhyve command line it runs.
+ *   driver, a switch's bridge and uplink, a guest's run state, the bhyve command line it runs and
+ *   whether its switch NICs' taps are on their bridges.
  */
 import { renderBhyveArgv } from "../../../agent/model/render.js";
 import { formatBsf } from "../../../agent/model/pci-address.js";
@@ -24,6 +25,8 @@ export interface Observation {
   readonly loader: Pick<ResultOf<"host.get">, "loader_conf" | "expected" | "loader_conf_in_sync">;
   readonly facts: Pick<ResultOf<"host.facts">, "passthru_ready" | "problems"> & { readonly pci: ReadonlyArray<Pick<ResultOf<"host.facts">["pci"][number], "device" | "driver" | "unit">> };
   readonly reboot: Pick<ResultOf<"host.status">, "reboot_required" | "reboot_reasons">;
+  /** The switches and detached NICs of `host.status` (absent from agents older than switches). */
+  readonly network: Partial<Pick<ResultOf<"host.status">, "switches" | "detached_nics">>;
   readonly guests: readonly ObservedGuest[];
 }
 
@@ -69,8 +72,24 @@ export function documentDifferences(desired: DesiredState, stored: Doc): Differe
   const want = toDocument(desired);
   const host = fieldDiffs("host", want.host as Doc, (stored.host ?? {}) as Doc);
   const ppt = listDiffs("ppt", "device", want.ppt as Doc[], (stored.ppt ?? []) as Doc[], (d) => `reserved (bind ${d.bind})`);
+  const switches = listDiffs("switches", "name", (want.switches ?? []) as Doc[], (stored.switches ?? []) as Doc[], (d) => (d.uplink ? `uplink ${d.uplink}${d.vlan ? ` VLAN ${d.vlan}` : ""}` : "host-only"));
   const guests = listDiffs("guests", "name", want.guests as Doc[], (stored.guests ?? []) as Doc[], (d) => `${d.cpus} CPU, ${d.memory}, ${d.state}`);
-  return [...host, ...ppt, ...guests];
+  return [...host, ...ppt, ...switches, ...guests];
+}
+
+/**
+ * Whether a running guest's command line is the one its desired state renders. A switch NIC renders
+ * as `{switch:NAME}` until the agent allocates its tap, so there any tap name matches (whether that
+ * tap is on the switch's bridge is checked on its own, from the host's detached NICs).
+ */
+export function argvMatches(desired: readonly string[], actual: readonly string[]): boolean {
+  if (desired.length !== actual.length) return false;
+  return desired.every((d, i) => {
+    if (d === actual[i]) return true;
+    if (!d.includes("{switch:")) return false;
+    const pattern = d.split(/\{switch:[^}]*\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("tap[0-9]+");
+    return new RegExp(`^${pattern}$`).test(actual[i]!);
+  });
 }
 
 /** The host against the stack's desired state. */
@@ -90,6 +109,15 @@ export function hostDifferences(desired: DesiredState, o: Observation): Differen
     const driver = attachedDriver(o, dev) ?? (hw ? "(no driver)" : "(no such device)");
     if (hw?.driver !== "ppt") out.push({ field: `ppt[${dev}].driver`, desired: r.bind === "live" ? "ppt" : "ppt (bound at boot: reboot the host)", actual: driver });
   }
+  const have = new Map((o.network.switches ?? []).map((w) => [w.name, w]));
+  for (const w of desired.switches) {
+    const h = have.get(w.name);
+    if (!h?.present) out.push({ field: `switches[${w.name}].bridge`, desired: "a bridge of the agent's", actual: h?.bridge ? `${h.bridge} (gone, or not described as the agent's)` : "(absent)" });
+    else if (!h.uplink_attached) out.push({ field: `switches[${w.name}].uplink`, desired: `${h.uplink_member} a member of ${h.bridge}`, actual: "not a member" });
+  }
+  for (const n of o.network.detached_nics ?? []) {
+    out.push({ field: `guests[${n.guest}].nics[switch ${n.switch}]`, desired: `${n.tap ?? "its tap"} on ${n.bridge ?? "the switch's bridge"}`, actual: n.tap ? "off the bridge" : "no tap" });
+  }
   const byName = new Map(o.guests.map((g) => [g.name, g]));
   for (const g of desired.guests) {
     const r = byName.get(g.name);
@@ -97,7 +125,7 @@ export function hostDifferences(desired: DesiredState, o: Observation): Differen
     const why = r?.reason ? ` (${r.reason})` : "";
     if (g.state === "running" && state !== "running") out.push({ field: `guests[${g.name}].state`, desired: "running", actual: `${state}${why}` });
     else if (g.state === "stopped" && GUEST_ACTIVE_STATES.has(state)) out.push({ field: `guests[${g.name}].state`, desired: "stopped", actual: state });
-    if (g.state === "running" && state === "running" && r?.argv && JSON.stringify(r.argv) !== JSON.stringify(renderBhyveArgv(g))) {
+    if (g.state === "running" && state === "running" && r?.argv && !argvMatches(renderBhyveArgv(g), r.argv)) {
       out.push({ field: `guests[${g.name}].argv`, desired: renderBhyveArgv(g).join(" "), actual: r.argv.join(" ") });
     }
   }

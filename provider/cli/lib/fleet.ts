@@ -53,7 +53,8 @@ export async function observe(host: FleetHost, ssh: SshSettings): Promise<Outcom
       conn.call("guest.list"),
     ]);
     const hello = conn.hello!;
-    return { ok: true, observation: { agent: { version: hello.version, protocol: hello.protocol }, document, loader, facts, reboot, guests } };
+    const network = { switches: reboot.switches, detached_nics: reboot.detached_nics };
+    return { ok: true, observation: { agent: { version: hello.version, protocol: hello.protocol }, document, loader, facts, reboot, network, guests } };
   } catch (err) {
     if (err instanceof AgentCallError || err instanceof UserError) return { ok: false, error: err.message, code: err.code };
     throw err;

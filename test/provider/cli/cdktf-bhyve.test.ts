@@ -11,13 +11,13 @@ test("npm run demo: deploys the fleet over SSH, shows drift, heals it, destroys,
       resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }));
   });
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-  assert.match(r.stdout, /Apply complete! Resources: 12 added, 0 changed, 0 destroyed\./);
+  assert.match(r.stdout, /Apply complete! Resources: 15 added, 0 changed, 0 destroyed\./);
   assert.match(r.stdout, /^ {2}gpu1 +127\.0\.1\.31:\d+ +yes +vt-d enabled +no +3\/0\/0 live \(ppt\), 3\/0\/1 live \(ppt\) +gpu1-ml running, gpu1-web0 running$/m);
   assert.match(r.stdout, /exit 2: the plan shows it/);
   assert.match(r.stdout, /~ state += "stopped" -> "running"/);
   assert.match(r.stdout, /~ loader_conf_in_sync = false -> true/);
   assert.match(r.stdout, /Apply complete! Resources: 0 added, 3 changed, 0 destroyed\./);
-  assert.match(r.stdout, /Destroy complete! Resources: 12 destroyed\./);
+  assert.match(r.stdout, /Destroy complete! Resources: 15 destroyed\./);
   assert.match(r.stdout, /loader\.conf of all 3 hosts is back byte for byte/);
   assert.match(r.stdout, /guests\[0\]\.disks\[0\]\.slot: slot 6 is already taken by passthru\[0\] \(3\/0\/0\)/);
   assert.match(r.stdout, /demo finished$/m);
