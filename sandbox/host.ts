@@ -10,7 +10,7 @@ import { isZombie } from "../agent/host/pid-lock.js";
 import { dmesgBootText } from "./output.js";
 import { findProfile, PROFILES, type Profile } from "./profiles.js";
 import { TOOL_PATHS } from "./tool-paths.js";
-import { distFile } from "../agent/package-files.js";
+import { distFile, packageRoot } from "../agent/package-files.js";
 import { DEFAULT_NET, nicInterfaces, storageNodes, type SandboxNet } from "./host-view.js";
 import { runningPid } from "./vm.js";
 import { AgentError } from "../agent/model/errors.js";
@@ -34,12 +34,24 @@ export function defaultToolScript(): string {
   return distFile("sandbox-tool.mjs");
 }
 
+/**
+ * The #! interpreter that hands a tool run to the host's tool server when one listens
+ * (sandbox/tool-server.ts), built by npm install from native/sandbox/tool-client.c; null when it
+ * was not built (the tools then run in a node of their own, as they always can).
+ */
+export function defaultToolClient(): string | null {
+  const path = join(packageRoot(), "native", "build", "Release", "sandbox-tool-client");
+  return existsSync(path) ? path : null;
+}
+
 /** Options for {@link createSandbox}. */
 export interface CreateOptions {
   /** The simulator bundle; default {@link defaultToolScript}. */
   readonly toolScript?: string;
   /** The node executable the tools run with; default this process's. */
   readonly node?: string;
+  /** The tool client ({@link defaultToolClient} by default); null: the tools' #! line runs node itself. */
+  readonly client?: string | null;
 }
 
 /** Lays out a sandbox host in `dir` (which must not exist or be empty) and boots it. */
@@ -52,8 +64,11 @@ export function createSandbox(dir: string, profileName: string, opts: CreateOpti
   const node = opts.node ?? process.execPath;
   const script = resolve(opts.toolScript ?? defaultToolScript());
   if (!existsSync(script)) throw new AgentError(`the simulator bundle ${script} is missing; run "npm run build"`, "E_NO_BUNDLE");
-  const shebang = `#!${node} ${script}\n`;
-  if (/\s/.test(node) || /\s/.test(script) || shebang.length > 255) {
+  const client = opts.client === undefined ? defaultToolClient() : opts.client;
+  const direct = `#!${node} ${script}\n`;
+  const viaClient = client ? `#!${client} ${node} ${script}\n` : null;
+  const shebang = viaClient && viaClient.length <= 255 && !/\s/.test(client!) ? viaClient : direct;
+  if (/\s/.test(node) || /\s/.test(script) || direct.length > 255) {
     throw new AgentError(`cannot write a #! line for ${node} and ${script} (white space, or over 255 characters)`, "E_SHEBANG");
   }
   for (const d of ["boot", "dev/vmm", "dev/zvol/zroot/vm", "var/run", "var/db", "var/log", FIRMWARE_DIR, "sbin", "usr/sbin", "usr/local/etc"]) {

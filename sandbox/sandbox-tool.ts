@@ -1,7 +1,9 @@
 /**
  * Entry point of every simulated tool. Each tool in a sandbox tree is a file whose first line is
- * `#!<node> <this bundle>`, so the kernel runs node with this script and the tool's own path,
- * from which the tool's name and the sandbox root follow. No shell is involved.
+ * `#!<node> <this bundle>` (or `#!<tool client> <node> <this bundle>`, which hands the run to the
+ * host's tool server when one listens and otherwise becomes the former), so the kernel runs node
+ * with this script and the tool's own path, from which the tool's name and the sandbox root
+ * follow. No shell is involved. `--serve ROOT...` runs the tool server (tool-server.ts).
  */
 import { appendFileSync } from "node:fs";
 import { join, resolve, sep } from "node:path";
@@ -16,7 +18,8 @@ import { kldstat } from "./tools/kldstat.js";
 import { pciconf } from "./tools/pciconf.js";
 import { sysctl } from "./tools/sysctl.js";
 import { camcontrol, glabel, gmirror, ifconfig, mount, route, swapctl, zpool } from "./tools/host-tools.js";
-import type { Tool } from "./tools/tool.js";
+import type { Tool, ToolIO } from "./tools/tool.js";
+import { serveTools } from "./tool-server.js";
 
 const TOOLS: Record<ToolName, Tool> = { sysctl, kldstat, kldload, pciconf, devctl, acpidump, bhyve, bhyvectl, bhyveload, ifconfig, route, mount, zpool, camcontrol, glabel, gmirror, swapctl };
 
@@ -33,34 +36,37 @@ function countCall(root: string, name: string): void {
   }
 }
 
-async function main(): Promise<number> {
-  const self = process.argv[2];
-  if (!self) {
-    process.stderr.write("sandbox-tool: run through a tool of a sandbox host (e.g. DIR/sbin/sysctl)\n");
-    return 64;
-  }
+/**
+ * Runs the tool at `self` (a path in a sandbox tree) with `args`: the same whether this process is
+ * the tool (run through its #! line) or the tool server (sandbox/tool-server.ts) runs it.
+ */
+async function runTool(self: string, args: readonly string[], env: ToolIO["env"], out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const path = resolve(self);
   const entry = (Object.entries(TOOL_PATHS) as Array<[ToolName, string]>).find(([, rel]) => path.endsWith(`${sep}${rel}`));
   if (!entry) {
-    process.stderr.write(`sandbox-tool: ${path} is not a tool of a sandbox host\n`);
+    err(`sandbox-tool: ${path} is not a tool of a sandbox host\n`);
     return 64;
   }
   const [name, rel] = entry;
   const root = path.slice(0, -(rel.length + 1)) || sep;
   countCall(root, name);
-  const io = {
-    root,
-    args: process.argv.slice(3),
-    out: (s: string) => void process.stdout.write(s),
-    err: (s: string) => void process.stderr.write(s),
-  };
   try {
-    return await TOOLS[name](io);
-  } catch (err) {
+    return await TOOLS[name]({ root, args, env, out, err });
+  } catch (e) {
     // A simulator bug or a broken sandbox: say so in one line, as a C tool's err(3) would.
-    process.stderr.write(`${name}: ${(err as Error).message}\n`);
+    err(`${name}: ${(e as Error).message}\n`);
     return 71;
   }
+}
+
+async function main(): Promise<number> {
+  const self = process.argv[2];
+  if (self === "--serve") return serveTools(process.argv.slice(3), runTool);
+  if (!self) {
+    process.stderr.write("sandbox-tool: run through a tool of a sandbox host (e.g. DIR/sbin/sysctl)\n");
+    return 64;
+  }
+  return runTool(self, process.argv.slice(3), process.env, (s) => void process.stdout.write(s), (s) => void process.stderr.write(s));
 }
 
 process.exitCode = await main();

@@ -169,7 +169,7 @@ export function swapctl(io: ToolIO): number {
     io.err(usage);
     return 1;
   }
-  const { size, header } = blockSize(process.env.BLOCKSIZE);
+  const { size, header } = blockSize(io.env.BLOCKSIZE);
   const m = readMachine(io.root);
   io.out(swapctlText(machineProfile(m), size, header, flags.has("s")));
   return 0;

@@ -4,6 +4,8 @@ export interface ToolIO {
   readonly root: string;
   /** Arguments after the program name. */
   readonly args: readonly string[];
+  /** The environment the tool was run with (only BLOCKSIZE is read). */
+  readonly env: Readonly<Record<string, string | undefined>>;
   out(text: string): void;
   err(text: string): void;
 }

@@ -3,7 +3,8 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createSandbox, destroySandbox } from "../../sandbox/host.js";
+import { createSandbox, defaultToolScript, destroySandbox } from "../../sandbox/host.js";
+import { startToolServer, type ToolServer } from "../../sandbox/tool-server.js";
 import { readMachine, type MachineState } from "../../sandbox/machine.js";
 import { TOOL_PATHS, type ToolName } from "../../sandbox/tool-paths.js";
 import { until } from "./wait.js";
@@ -20,11 +21,25 @@ export class TestSandbox {
   readonly root: string;
   private readonly children = new Set<ChildProcess>();
   private destroyed = false;
+  private tools: ToolServer | undefined;
 
   constructor(profile: string) {
     const parent = mkdtempSync(join(tmpdir(), "cdktf-bhyve-sandbox-"));
     this.root = join(parent, "host");
     createSandbox(this.root, profile);
+  }
+
+  /**
+   * Starts a tool server for this host (sandbox/tool-server.ts): its tools then cost a round trip
+   * instead of a node start-up each. Stopped by PID in {@link destroy}.
+   */
+  async serveTools(): Promise<void> {
+    this.tools ??= await startToolServer([this.root], process.execPath, defaultToolScript());
+  }
+
+  /** The tool server's pid, when one runs. */
+  get toolServerPid(): number | undefined {
+    return this.tools?.pid;
   }
 
   /** Runs a tool to completion (argv array, no shell). */
@@ -69,7 +84,11 @@ export class TestSandbox {
         // already gone
       }
     }
-    await destroySandbox(this.root);
+    try {
+      await destroySandbox(this.root);
+    } finally {
+      await this.tools?.stop();
+    }
     rmSync(join(this.root, ".."), { recursive: true, force: true });
   }
 }

@@ -97,6 +97,7 @@ export class SshdHost {
 
   /** Writes the configuration and keys, starts sshd and waits for its banner. */
   async start(sshd: string): Promise<void> {
+    await this.sandbox.serveTools();
     this.port = await freePort(this.listen);
     const hostKey = join(this.dir, "ssh_host_ed25519_key");
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `${this.name}-host`, "-f", hostKey]);
@@ -199,6 +200,14 @@ export class SshdHost {
 
   /** Synchronous last resort, for process exit. */
   killNow(): void {
+    const tools = this.sandbox.toolServerPid;
+    if (tools) {
+      try {
+        process.kill(tools, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
     if (this.child?.pid && this.running) {
       try {
         process.kill(this.child.pid, "SIGKILL");

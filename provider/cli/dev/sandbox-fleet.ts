@@ -1,14 +1,16 @@
 /**
  * Sandbox hosts behind the embedded SSH server, for the demo and the benchmarks: each host a
  * sandbox FreeBSD root with its own ssh2 server on a loopback address, running the agent as a
- * forced command would. `stop()` closes the servers (killing agent sessions by PID) and destroys
- * the sandboxes (killing monitors and bhyve by PID).
+ * forced command would, and a tool server for its simulated tools. `stop()` closes the servers
+ * (killing agent sessions by PID), destroys the sandboxes (killing monitors and bhyve by PID) and
+ * stops the tool servers by PID.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { distFile } from "../../../agent/package-files.js";
 import { ed25519KeyPair } from "../../../sandbox/ssh-keys.js";
-import { createSandbox, destroySandbox } from "../../../sandbox/host.js";
+import { createSandbox, defaultToolScript, destroySandbox } from "../../../sandbox/host.js";
+import { startToolServer, type ToolServer } from "../../../sandbox/tool-server.js";
 import { serveSandboxOverSsh, type GatewayHost } from "../../../sandbox/ssh-gateway.js";
 import { serveSandboxOverSshd, sshdUser } from "./sshd-gateway.js";
 
@@ -34,6 +36,8 @@ export interface SandboxHost extends SandboxHostSpec {
   readonly gateway: GatewayHost;
   /** loader.conf as the host was created. */
   readonly loaderConf: string;
+  /** The host's tool server (its simulated tools answered without a node start-up each). */
+  readonly tools?: ToolServer;
 }
 
 /** Started hosts and the operator's key. */
@@ -70,6 +74,7 @@ export class SandboxFleet {
     // Recorded before the server starts, so that stop() finds the sandbox even if serving fails.
     const partial = { ...spec, root, loaderConf } as SandboxHost;
     this.hosts.push(partial);
+    Object.assign(partial, { tools: await startToolServer([root], process.execPath, defaultToolScript()) });
     const agentArgv = [process.execPath, distFile("bhyve-agent.mjs")];
     const shell = this.opts.shellKey ? { shellKey: this.opts.shellKey } : {};
     const gateway = this.opts.sshd
@@ -91,6 +96,7 @@ export class SandboxFleet {
     for (const h of this.hosts) {
       await h.gateway?.close().catch(() => {});
       if (existsSync(h.root)) await destroySandbox(h.root).catch(() => {});
+      await h.tools?.stop().catch(() => {});
     }
   }
 }
