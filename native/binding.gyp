@@ -12,12 +12,6 @@
       "type": "executable",
       "sources": ["monitor/bhyve-monitor.c"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"]
-    },
-    {
-      "target_name": "sandbox-tool-client",
-      "type": "executable",
-      "sources": ["sandbox/tool-client.c"],
-      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"]
     }
   ]
 }

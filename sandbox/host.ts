@@ -40,7 +40,7 @@ export function defaultToolScript(): string {
  * was not built (the tools then run in a node of their own, as they always can).
  */
 export function defaultToolClient(): string | null {
-  const path = join(packageRoot(), "native", "build", "Release", "sandbox-tool-client");
+  const path = join(packageRoot(), "native", "sandbox", "build", "Release", "sandbox-tool-client");
   return existsSync(path) ? path : null;
 }
 

@@ -71,6 +71,8 @@ export interface TortureOptions {
   readonly log?: (line: string) => void;
   /** Asked before each kill: true ends the run early (after the final converge checks). */
   readonly stop?: () => boolean;
+  /** Whether the host's tools are answered by a tool server (default) or each run in a node of its own. */
+  readonly toolServer?: boolean;
 }
 
 /** What a torture run found. */
@@ -209,6 +211,8 @@ export async function runTorture(opts: TortureOptions): Promise<TortureResult> {
     log(`VIOLATION: ${what}`);
   };
   try {
+    // Tools answered by a tool server, as on the e2e hosts: a tool run costs milliseconds, as on FreeBSD.
+    if (opts.toolServer !== false) await h.serveTools();
     const files = { A: join(h.root, "..", "a.json"), B: join(h.root, "..", "b.json") };
     writeFileSync(files.A, JSON.stringify(DOC_A));
     writeFileSync(files.B, JSON.stringify(DOC_B));

@@ -107,7 +107,8 @@ describe("the devices a host depends on, found with its own tools", () => {
     const h = host("usb-root");
     // sysctl that knows nothing under dev.umass (as if the tree could not be read there); the rest is the sandbox's own.
     const sysctl = join(h.root, "sbin/sysctl");
-    const [node, script] = readFileSync(sysctl, "utf8").split("\n")[0]!.slice(2).split(" ");
+    // The #! line is "NODE SCRIPT", or "CLIENT NODE SCRIPT" with the tool client: node and the bundle are its last two words.
+    const [node, script] = readFileSync(sysctl, "utf8").split("\n")[0]!.slice(2).split(" ").slice(-2);
     writeFileSync(sysctl, `#!${node}\nconst { spawnSync } = require("node:child_process");\nconst args = process.argv.slice(2);\nif (args.some((a) => a.startsWith("dev.umass."))) { process.stderr.write("sysctl: unknown oid 'dev.umass.0.%parent'\\n"); process.exit(1); }\nconst r = spawnSync(${JSON.stringify(node)}, [${JSON.stringify(script)}, __filename, ...args], { stdio: "inherit" });\nprocess.exit(r.status ?? 1);\n`);
     const r = await protectedDevices(h.paths, null);
     assert.deepEqual(brief(r), ["0/31/6 em0"]);
