@@ -335,18 +335,37 @@ export async function tapsUp(paths: HostPaths, plans: readonly TapPlan[]): Promi
     const tap = ifaces.get(p.tap);
     if (tap && tap.description !== p.description) throw new AgentError(`${p.tap} exists and is not this guest's (described as ${tap.description === null ? "nothing" : `"${tap.description}"`}); not touching it`, "E_NOT_OURS");
     if (!tap) {
-      await ifconfig(paths, [p.tap, "create", "description", p.description]);
-      done.push(`${p.tap} created`);
+      // The converge (healing a running guest) and the guest's monitor (starting it) may make the
+      // same tap at the same moment: made by the other one, described as this guest's, is done.
+      const made = await settled(paths, [p.tap, "create", "description", p.description], (now) => now.get(p.tap)?.description === p.description);
+      if (made) done.push(`${p.tap} created`);
     }
     if (p.mtu !== undefined && tap?.mtu !== p.mtu) await ifconfig(paths, [p.tap, "mtu", String(p.mtu)]);
     if (!br.bridgeMembers.includes(p.tap)) {
       const other = [...ifaces.values()].find((i) => i.bridgeMembers.includes(p.tap));
       if (other) throw new AgentError(`${p.tap} is a member of ${other.name}, not of switch ${p.switch}'s ${p.bridge}; take it out of ${other.name} first`, "E_NOT_OURS");
-      await ifconfig(paths, [p.bridge, "addm", p.tap]);
-      done.push(`${p.tap} put on ${p.bridge} (switch ${p.switch})`);
+      const added = await settled(paths, [p.bridge, "addm", p.tap], (now) => now.get(p.bridge)?.bridgeMembers.includes(p.tap) ?? false);
+      if (added) done.push(`${p.tap} put on ${p.bridge} (switch ${p.switch})`);
     }
   }
   return done;
+}
+
+/**
+ * Runs `ifconfig ARGS`; when it fails, reads the interfaces again and takes the failure as done
+ * when `reached` holds (another run of the same idempotent step got there first). Returns whether
+ * this run made the change; throws the failure otherwise.
+ */
+async function settled(paths: HostPaths, args: readonly string[], reached: (now: Map<string, IfconfigInterface>) => boolean): Promise<boolean> {
+  try {
+    await ifconfig(paths, args);
+    return true;
+  } catch (err) {
+    if (!(err instanceof AgentError)) throw err;
+    const now = new Map((await hostInterfaces(paths)).map((i) => [i.name, i]));
+    if (reached(now)) return false;
+    throw err;
+  }
 }
 
 /**

@@ -233,6 +233,19 @@ async function benchSize(n: number, runs: number, hasSsh: boolean, say: (s: stri
   const shellKey = ansible ? ed25519KeyPair() : null;
   const fleet = new SandboxFleet(work, { ...(shellKey ? { shellKey: shellKey.public } : {}), ...(sshd ? { sshd } : {}) });
   const notes: string[] = [];
+  let project: CdktfProject | undefined;
+  // Interrupted (SIGINT, SIGTERM): terraform stopped, then every server, monitor and bhyve by PID.
+  const onSignal = (): void => {
+    say("interrupted: stopping terraform, the hosts, their guests and servers");
+    void (async () => {
+      await project?.stopRunning().catch(() => {});
+      await fleet.stop().catch(() => {});
+      rmSync(work, { recursive: true, force: true });
+      process.exit(130);
+    })();
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   try {
     for (let i = 0; i < n; i++) await fleet.add({ name: `h${i + 1}`, profile: "intel-vtd", listen: `127.0.2.${i + 1}` });
     const inventory = {
@@ -243,12 +256,13 @@ async function benchSize(n: number, runs: number, hasSsh: boolean, say: (s: stri
     writeFileSync(join(work, "inventory.json"), JSON.stringify(inventory));
     const knownHosts = join(work, "known_hosts");
     writeFileSync(knownHosts, fleet.hosts.map((h) => `[${h.gateway.address.replace(/:(\d+)$/, "]:$1")} ${h.gateway.hostPublicKey}\n`).join(""));
-    const project = new CdktfProject({ main: join(packageRoot(), "examples/fleet/main.ts"), workDir: join(work, "project"), env: { BHYVE_FLEET_INVENTORY: join(work, "inventory.json") } });
+    const p = new CdktfProject({ main: join(packageRoot(), "examples/fleet/main.ts"), workDir: join(work, "project"), env: { BHYVE_FLEET_INVENTORY: join(work, "inventory.json") } });
+    project = p;
     const must = (what: string, r: RunOutcome, codes = [0]): RunOutcome => {
       if (!codes.includes(r.code ?? -1)) throw new Error(`${what} exited ${r.code}:\n${r.stdout.split("\n").slice(-30).join("\n")}\n${r.stderr}`);
       return r;
     };
-    const tf = (args: string[]) => project.terraform("fleet", [...args, `-parallelism=${PARALLELISM}`]);
+    const tf = (args: string[]) => p.terraform("fleet", [...args, `-parallelism=${PARALLELISM}`]);
     const calls = { apply: [] as number[], plan_noop: [] as number[], plan_drift: [] as number[], destroy: [] as number[] };
     /** Runs `fn` and records the tool runs it cost each host, on average. */
     const counted = async <T>(into: number[], fn: () => Promise<T>): Promise<T> => {
@@ -259,8 +273,8 @@ async function benchSize(n: number, runs: number, hasSsh: boolean, say: (s: stri
     };
 
     const synth: number[] = [];
-    for (let r = 0; r < runs; r++) synth.push((await timed(async () => must("cdktf synth", await project.synth())))[0]);
-    must("terraform init", await project.terraform("fleet", ["init", "-input=false"]));
+    for (let r = 0; r < runs; r++) synth.push((await timed(async () => must("cdktf synth", await p.synth())))[0]);
+    must("terraform init", await p.terraform("fleet", ["init", "-input=false"]));
 
     const apply: number[] = [];
     const noop: number[] = [];
@@ -289,7 +303,7 @@ async function benchSize(n: number, runs: number, hasSsh: boolean, say: (s: stri
 
       if (hasSsh) {
         say("  naive plan: a fresh ssh and agent per resource");
-        const shown = JSON.parse(must("show", await project.terraform("fleet", ["show", "-json"])).stdout) as { values: { root_module: { resources: Array<{ type: string; values: Record<string, unknown> }> } } };
+        const shown = JSON.parse(must("show", await p.terraform("fleet", ["show", "-json"])).stdout) as { values: { root_module: { resources: Array<{ type: string; values: Record<string, unknown> }> } } };
         const reads = naiveReads(shown.values.root_module.resources);
         const byAddress = new Map(fleet.hosts.map((h) => [h.gateway.address, h]));
         const [secs, codes] = await timed(async () => {
@@ -312,7 +326,7 @@ async function benchSize(n: number, runs: number, hasSsh: boolean, say: (s: stri
         mkdirSync(dir, { recursive: true });
         const keyFile = join(dir, "id_ed25519");
         writeFileSync(keyFile, shellKey.private, { mode: 0o600 });
-        const stackDir = project.stackDir("fleet");
+        const stackDir = p.stackDir("fleet");
         const playbook = writeAnsibleCheck(dir, fleet.hosts.map((h) => ({ name: h.name, address: h.gateway.address, root: h.root, loaderConf: h.loaderConf, document: stackDocument(stackDir, h.gateway.address), cpuVendor: "intel" as const })), { keyFile, knownHosts, forks: PARALLELISM, user: fleet.user });
         const [secs, r] = await timed(() => runAnsibleCheck(dir, playbook, ansible));
         // In sync: every host ok, nothing that would change, nothing failed or unreachable.
@@ -350,6 +364,8 @@ async function benchSize(n: number, runs: number, hasSsh: boolean, say: (s: stri
       notes,
     };
   } finally {
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
     await fleet.stop();
     rmSync(work, { recursive: true, force: true });
   }

@@ -3,7 +3,7 @@
  * mirror: what the demo and the end-to-end tests do in place of an operator's shell. Every process
  * is started with an argv array (no shell), its own HOME and CDKTF_HOME, and a deadline.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -79,10 +79,29 @@ export class CdktfProject {
     return join(this.outDir, "stacks", stack);
   }
 
+  private readonly running = new Set<ChildProcess>();
+
+  /**
+   * Stops the cdktf or terraform run in progress, by PID: SIGINT first (terraform then stops its
+   * providers itself), SIGKILL after `graceMs`. For a caller interrupted by a signal.
+   */
+  async stopRunning(graceMs = 10_000): Promise<void> {
+    await Promise.all([...this.running].map((child) => new Promise<void>((done) => {
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      child.once("close", () => {
+        clearTimeout(timer);
+        done();
+      });
+      child.kill("SIGINT");
+    })));
+  }
+
   private run(file: string, args: string[], cwd: string, timeoutMs: number, env: NodeJS.ProcessEnv): Promise<RunOutcome> {
     const started = Date.now();
     return new Promise((resolve) => {
       const child = spawn(file, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+      this.running.add(child);
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d: Buffer) => {
@@ -102,6 +121,7 @@ export class CdktfProject {
       });
       child.on("close", (code) => {
         clearTimeout(timer);
+        this.running.delete(child);
         resolve({ code, stdout, stderr, ms: Date.now() - started });
       });
     });

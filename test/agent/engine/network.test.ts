@@ -6,7 +6,7 @@ import { after, describe, test } from "node:test";
 import { guestAction, rebootSandbox } from "../../../sandbox/host.js";
 import { autostart, getGuest, status } from "../../../agent/engine/service.js";
 import { readGuest } from "../../../agent/guests/lifecycle.js";
-import { readNetworkRecord } from "../../../agent/guests/network.js";
+import { readNetworkRecord, tapsUp } from "../../../agent/guests/network.js";
 import { parseIfconfig, type IfconfigInterface } from "../../../agent/parse/network.js";
 import { AgentHost, FW, until } from "../../support/agent-host.js";
 
@@ -59,6 +59,20 @@ describe("switches: bridges, VLAN uplinks and guest taps", () => {
     await guestAction(h.root, "web1", "crash");
     await until(() => readGuest(h.paths, "web1").restarts > before && h.machine().vms.web1?.process != null, "web1 restarted");
     assert.deepEqual(ifaces().get("bridge0")!.bridgeMembers, ["igb1", "tap0"]);
+  });
+
+  test("the converge and a monitor making the same tap at the same moment: one makes it and puts it on the bridge, the others find it done", async () => {
+    const plans = [{ tap: "tap9", bridge: "bridge0", switch: "lan", description: "bhyve-agent:guest:web9:0" }];
+    const runs = await Promise.all([tapsUp(h.paths, plans), tapsUp(h.paths, plans), tapsUp(h.paths, plans)]);
+    // ifconfig's `create` with more parameters on an interface that exists applies the parameters
+    // (ifconfig.c), so several runs may say they made it; only one puts it on the bridge.
+    assert.deepEqual(runs.flat().filter((l) => l.includes("put on")), ["tap9 put on bridge0 (switch lan)"]);
+    assert.ok(runs.flat().includes("tap9 created"));
+    assert.deepEqual(ifaces().get("bridge0")!.bridgeMembers, ["igb1", "tap0", "tap9"]);
+    // A failure that is not a race still fails: the bridge is not there.
+    await assert.rejects(tapsUp(h.paths, [{ ...plans[0]!, bridge: "bridge7" }]), /bridge7 does not exist/);
+    assert.equal(h.run("ifconfig", ["bridge0", "deletem", "tap9"]).status, 0);
+    assert.equal(h.run("ifconfig", ["tap9", "destroy"]).status, 0);
   });
 
   test("after a reboot, autostart makes the bridges and taps again under the same names and the guest comes back on them", async () => {
