@@ -19,6 +19,7 @@ import type { HostPaths } from "../host/paths.js";
 import { readAgentState, writeAgentState } from "../host/state.js";
 import { deleteGuest, GUEST_FAILURES, hostArgv, listGuestNames, readIfPresent, monitorPaths, readGuest, readGuestEvents, specFor, specOnDisk, startGuest, stopGuest } from "../guests/lifecycle.js";
 import { parseArgvFile, writeMonitorSpec } from "../guests/monitor-spec.js";
+import { ensureUuid } from "../guests/identity.js";
 import { convergeSwitches, recordedGuest, releaseMajor, releaseStaleTaps, tapPlans, tapsUp, withAllocatedTaps } from "../guests/network.js";
 import { AgentError, problemsError } from "../model/errors.js";
 
@@ -75,6 +76,12 @@ export function hostLimitProblems(desired: DesiredState, facts: HostFacts): Arra
     if (max !== null && g.cpus > max) {
       out.push({ path: `guests[${i}].cpus`, message: `${g.cpus} vCPUs is more than this host allows one guest: ${max} (${facts.vmm.loaded ? "hw.vmm.maxcpu" : "hw.ncpu, the default of hw.vmm.maxcpu"}); bhyve would fail in vm_set_topology` });
     }
+    const ncpu = facts.cpu.ncpu;
+    g.cpuPinning.forEach((p, k) => {
+      if (ncpu !== null && p.hostCpu >= ncpu) {
+        out.push({ path: `guests[${i}].cpu_pinning[${k}].host_cpu`, message: `host CPU ${p.hostCpu} does not exist: this host has ${ncpu} (0-${ncpu - 1}, hw.ncpu); bhyve would abort when it pins vCPU ${p.vcpu}` });
+      }
+    });
     const phys = facts.memory.physical;
     if (phys !== null && g.memory > phys) {
       out.push({ path: `guests[${i}].memory`, message: `${gib(g.memory)} is more than this host's physical memory, ${gib(phys)} (hw.physmem)` });
@@ -328,9 +335,15 @@ async function refreshFacts(c: ConvergeContext): Promise<void> {
   c.run.touched = false;
 }
 
-/** Each guest NIC on a switch gets its tap name (kept across runs and reboots) before any spec is compared or written. */
+/**
+ * Each guest NIC on a switch gets its tap name, and each guest its UUID (both kept across runs and
+ * reboots), before any spec is compared or written.
+ */
 async function allocateTaps(c: ConvergeContext): Promise<void> {
-  for (const g of c.desired.guests) await withAllocatedTaps(c.paths, g, c.desired);
+  for (const g of c.desired.guests) {
+    await withAllocatedTaps(c.paths, g, c.desired);
+    ensureUuid(c.paths, g);
+  }
 }
 
 /**

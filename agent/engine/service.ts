@@ -2,6 +2,7 @@
  * The agent's operations, shared by the RPC methods and the commands: each change edits the stored
  * desired state, checks the whole of it, and converges the host under the host lock.
  */
+import { storedUuid } from "../guests/identity.js";
 import { guestNetwork, hostInterfaces, readNetworkRecord, switchesNetwork, type NicNetwork } from "../guests/network.js";
 import { formatBsf, parsePciAddress, samePciAddress } from "../model/pci-address.js";
 import { passthruDevicesOf } from "../model/render.js";
@@ -10,7 +11,10 @@ import { checkDocumentData, checkGuestAlone } from "../model/validate.js";
 import type { DesiredState, Guest, HostSettings, PptReservation, Switch } from "../model/types.js";
 import { switchToDocument } from "../model/canonical.js";
 import type { HostFacts } from "../host/facts.js";
-import { hostFacts } from "../host/snapshot.js";
+import { hostFacts, sessionReading } from "../host/snapshot.js";
+
+/** `ifconfig -a`, read once per session while nothing changes (a plan reads every guest's network). */
+const sessionInterfaces = (paths: HostPaths) => sessionReading(paths, "ifconfig", () => hostInterfaces(paths));
 import { withHostLock } from "../host/host-lock.js";
 import { currentManagedSettings, readLoaderConf, strayLines } from "../host/loader-conf-store.js";
 import type { HostPaths } from "../host/paths.js";
@@ -160,7 +164,7 @@ export function getSwitch(paths: HostPaths, name: string): Promise<SwitchView> {
     const desired = readAgentState(paths).desired;
     const w = desired.switches.find((x) => x.name === name);
     if (!w) return { desired: null, bridge: null, present: false, uplink_member: null, uplink_attached: false, guests: [] };
-    const [seen] = switchesNetwork(readNetworkRecord(paths), { ...desired, switches: [w] }, await hostInterfaces(paths));
+    const [seen] = switchesNetwork(readNetworkRecord(paths), { ...desired, switches: [w] }, await sessionInterfaces(paths));
     return { desired: switchToDocument(w), bridge: seen!.bridge, present: seen!.present, uplink_member: seen!.uplink_member, uplink_attached: seen!.uplink_attached, guests: desired.guests.filter((g) => g.nics.some((n) => n.switch === name)).map((g) => g.name) };
   });
 }
@@ -267,6 +271,8 @@ export interface GuestView extends GuestRuntime {
   readonly events: ReturnType<typeof readGuestEvents>;
   /** Each NIC on a switch: its tap, its bridge, and whether the tap is on it now (drift when not). */
   readonly network: NicNetwork[];
+  /** The SMBIOS UUID the guest runs with: the document's, or the one the agent made and keeps (null before the first converge). */
+  readonly uuid: string | null;
 }
 
 /** `guest.get`. */
@@ -274,8 +280,8 @@ export async function getGuest(paths: HostPaths, name: string): Promise<GuestVie
   const desired = readAgentState(paths).desired;
   const g = desired.guests.find((x) => x.name === name);
   const doc = g ? (toDocument({ ...desired, guests: [g] }).guests as Array<Record<string, unknown>>)[0]! : null;
-  const network = g && g.nics.some((n) => n.switch !== undefined) ? guestNetwork(readNetworkRecord(paths), g, await hostInterfaces(paths)) : [];
-  return { ...readGuest(paths, name), desired: doc, created_by_agent: listGuestNames(paths).includes(name), events: readGuestEvents(paths, name).slice(-20), network };
+  const network = g && g.nics.some((n) => n.switch !== undefined) ? guestNetwork(readNetworkRecord(paths), g, await sessionInterfaces(paths)) : [];
+  return { ...readGuest(paths, name), desired: doc, created_by_agent: listGuestNames(paths).includes(name), events: readGuestEvents(paths, name).slice(-20), network, uuid: g?.uuid ?? storedUuid(paths, name) };
 }
 
 /** `guest.list`: every guest of the desired state and every guest with monitor files. */
@@ -321,7 +327,7 @@ async function readStatus(paths: HostPaths): Promise<StatusView> {
 async function networkStatus(paths: HostPaths, desired: DesiredState): Promise<Pick<StatusView, "switches" | "detached_nics">> {
   const rec = readNetworkRecord(paths);
   if (desired.switches.length === 0 && Object.keys(rec.switches).length === 0) return { switches: [], detached_nics: [] };
-  const ifaces = await hostInterfaces(paths);
+  const ifaces = await sessionInterfaces(paths);
   const detached = desired.guests.flatMap((g) => (readGuest(paths, g.name).monitor_pid === null ? [] : guestNetwork(rec, g, ifaces).filter((n) => !n.on_bridge).map((n) => ({ guest: g.name, ...n }))));
   return { switches: switchesNetwork(rec, desired, ifaces), detached_nics: detached };
 }

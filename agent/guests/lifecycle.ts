@@ -11,6 +11,7 @@ import { parseMonitorEvents, parseMonitorStatus, type MonitorEvent } from "../pa
 import type { DesiredState, Guest } from "../model/types.js";
 import { readAgentState } from "../host/state.js";
 import { netUpArgv, recordedGuest, releaseGuestTaps, tapPlans } from "./network.js";
+import { ensureUuid } from "./identity.js";
 import { GUEST_NAME } from "../model/decode.js";
 import { runTool } from "../host/exec.js";
 import { lockedPid, monitorExecutable } from "../host/native.js";
@@ -145,7 +146,8 @@ export function listGuestNames(paths: HostPaths): string[] {
 
 /** The spec files the monitor would get now; compare with {@link specOnDisk} to see a change. */
 export function specFor(paths: HostPaths, guest: Guest, desired: DesiredState = readAgentState(paths).desired): Record<string, Buffer> {
-  const g = recordedGuest(paths, guest);
+  // The UUID is made here too when a guest from before UUIDs is started outside a converge (autostart).
+  const g = { ...recordedGuest(paths, guest), uuid: ensureUuid(paths, guest) };
   return renderMonitorSpec(g, monitorPaths(paths, guest.name), policyFor(paths, guest), { prestart: netUpArgv(paths, guest.name), plans: tapPlans(paths, g, desired) });
 }
 
@@ -163,11 +165,14 @@ function sameSpecFile(file: string, onDisk: Buffer, wanted: Buffer): boolean {
   return strip(onDisk) === strip(wanted);
 }
 
+/** Files the agent keeps in a guest's directory beside its monitor spec (its identity): not part of the spec. */
+export const GUEST_KEPT_FILES: ReadonlySet<string> = new Set(["uuid"]);
+
 /** True when the spec on disk is `files` (see {@link sameSpecFile}). */
 export function specOnDisk(paths: HostPaths, name: string, files: Record<string, Buffer>): boolean {
   const dir = paths.guestSpecDir(name);
   if (!existsSync(dir)) return false;
-  const present = readdirSync(dir).filter((f) => !f.startsWith("."));
+  const present = readdirSync(dir).filter((f) => !f.startsWith(".") && !GUEST_KEPT_FILES.has(f));
   if (present.length !== Object.keys(files).length) return false;
   return Object.entries(files).every(([f, data]) => existsSync(join(dir, f)) && sameSpecFile(f, readFileSync(join(dir, f)), data));
 }

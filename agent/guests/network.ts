@@ -20,6 +20,7 @@ import { fileURLToPath } from "node:url";
 import { runTool, type ToolResult } from "../host/exec.js";
 import { agentDirectory, writeFileAtomic } from "../host/files.js";
 import type { HostPaths } from "../host/paths.js";
+import { readingChanged } from "../host/snapshot.js";
 import { AgentError } from "../model/errors.js";
 import type { DesiredState, Guest, Nic, Switch } from "../model/types.js";
 import { parseIfconfig, type IfconfigInterface } from "../parse/network.js";
@@ -164,6 +165,7 @@ export async function convergeSwitches(paths: HostPaths, desired: DesiredState, 
     out.changed.push({ what: `switch ${name}`, detail: `removed (${[s.bridge, s.vlanIf].filter(Boolean).join(", ")} destroyed)` });
   }
   if (managedNics) await tapsUpOnOpen(paths, out.changed);
+  if (out.changed.length) readingChanged(paths, "ifconfig");
   return out;
 }
 
@@ -348,6 +350,7 @@ export async function tapsUp(paths: HostPaths, plans: readonly TapPlan[]): Promi
       if (added) done.push(`${p.tap} put on ${p.bridge} (switch ${p.switch})`);
     }
   }
+  if (done.length) readingChanged(paths, "ifconfig");
   return done;
 }
 

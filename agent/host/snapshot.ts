@@ -21,6 +21,8 @@ import type { HostPaths } from "./paths.js";
 /** The facts a session has gathered, per agent root, with the generation they were gathered at. */
 export class SessionSnapshots {
   readonly byRoot = new Map<string, { generation: string; facts: Promise<HostFacts> }>();
+  /** Other readings of a host shared the same way (`ifconfig -a` for the guests' network), by root and name. */
+  readonly readings = new Map<string, { generation: string; value: Promise<unknown> }>();
 }
 
 const scope = new AsyncLocalStorage<SessionSnapshots>();
@@ -58,6 +60,27 @@ export function hostFactsChanged(paths: HostPaths, fresh?: HostFacts): void {
   if (!s) return;
   if (fresh) s.byRoot.set(paths.root, { generation: next, facts: Promise.resolve(fresh) });
   else s.byRoot.delete(paths.root);
+  for (const k of [...s.readings.keys()]) if (k.startsWith(`${paths.root}\0`)) s.readings.delete(k);
+}
+
+/**
+ * A reading of the host (`name`: what `read` gathers) shared by the requests of a session while
+ * the host's generation is unchanged, as {@link hostFacts}; outside a session, read afresh. For
+ * reads only: a change reads the host itself, and bumps the generation when it changed something.
+ */
+export function sessionReading<T>(paths: HostPaths, name: string, read: () => Promise<T>): Promise<T> {
+  const s = scope.getStore();
+  if (!s) return read();
+  const key = `${paths.root}\0${name}`;
+  const generation = `${hostGeneration(paths)}/${readingGeneration(paths, name)}`;
+  const have = s.readings.get(key);
+  if (have && have.generation === generation) return have.value as Promise<T>;
+  const value = read();
+  s.readings.set(key, { generation, value });
+  value.catch(() => {
+    if (s.readings.get(key)?.value === value) s.readings.delete(key);
+  });
+  return value;
 }
 
 /** The host's facts: this session's snapshot while the host's generation is unchanged, else gathered now. */
@@ -73,4 +96,28 @@ export function hostFacts(paths: HostPaths): Promise<HostFacts> {
     if (s.byRoot.get(paths.root)?.facts === facts) s.byRoot.delete(paths.root);
   });
   return facts;
+}
+
+function readingFile(paths: HostPaths, name: string): string {
+  return join(paths.runDir, `generation.${name}`);
+}
+
+function readingGeneration(paths: HostPaths, name: string): string {
+  try {
+    return readFileSync(readingFile(paths, name), "utf8").trim();
+  } catch {
+    return "0";
+  }
+}
+
+/**
+ * Marks one reading (see {@link sessionReading}) as changed on the host, leaving the facts alone:
+ * the network's `ifconfig` after a bridge, vlan or tap was made or changed (by a converge, or by a
+ * guest's monitor running net-up, outside any session).
+ */
+export function readingChanged(paths: HostPaths, name: string): void {
+  agentDirectory(paths.runDir, 0o750);
+  writeFileAtomic(readingFile(paths, name), `${Date.now()}-${process.pid}-${++bumps}\n`, 0o644);
+  const s = scope.getStore();
+  s?.readings.delete(`${paths.root}\0${name}`);
 }

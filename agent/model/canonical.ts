@@ -64,6 +64,16 @@ export function guestToDocument(g: Guest): Record<string, unknown> {
     state: g.state,
     restart: g.restart,
     start_order: g.startOrder,
+    // The fields below are written only when they are not their defaults, so that the states from
+    // before them keep their hash.
+    ...(g.rtc !== "utc" ? { rtc: g.rtc } : {}),
+    ...(g.ignoreUnknownMsrs ? { ignore_unknown_msrs: true } : {}),
+    ...(g.hostbridge !== "standard" ? { hostbridge: g.hostbridge } : {}),
+    ...(g.sockets !== undefined ? { sockets: g.sockets } : {}),
+    ...(g.cores !== undefined ? { cores: g.cores } : {}),
+    ...(g.threads !== undefined ? { threads: g.threads } : {}),
+    ...(g.cpuPinning.length ? { cpu_pinning: g.cpuPinning.map((p) => ({ vcpu: p.vcpu, host_cpu: p.hostCpu })) } : {}),
+    ...(g.uuid !== undefined ? { uuid: g.uuid } : {}),
   };
 }
 

@@ -11,9 +11,12 @@ import {
   DEFAULTS,
   DISK_TYPES,
   GUEST_STATES,
+  HOSTBRIDGES,
   NIC_MODELS,
   RESTART_POLICIES,
+  RTC_MODES,
   type AmdviSetting,
+  type CpuPin,
   type DesiredState,
   type HostSettings,
 } from "./types.js";
@@ -313,7 +316,21 @@ function decodeSwitch(value: unknown, path: string, problems: ProblemList): Draf
 
 const GUEST_KEYS = [
   "name", "cpus", "memory", "bootrom", "wired", "disks", "nics", "passthru", "state", "restart", "start_order",
+  "rtc", "ignore_unknown_msrs", "hostbridge", "sockets", "cores", "threads", "cpu_pinning", "uuid",
 ] as const;
+
+/** An SMBIOS UUID as bhyve's -U takes it: 8-4-4-4-12 hex digits. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The highest host CPU number a pin may name: CPU_SETSIZE on FreeBSD 14 and 15 is 1024. */
+const MAX_HOST_CPU = 1023;
+
+function decodePin(value: unknown, path: string, problems: ProblemList): Partial<CpuPin> {
+  const f = mapping(value, path, problems);
+  if (!f) return {};
+  f.keys(["vcpu", "host_cpu"], ["vcpu", "host_cpu"]);
+  return { vcpu: f.int("vcpu", 0, 4095), hostCpu: f.int("host_cpu", 0, MAX_HOST_CPU) };
+}
 
 function decodeGuest(value: unknown, path: string, problems: ProblemList): DraftState["guests"][number] {
   const f = mapping(value, path, problems);
@@ -338,6 +355,28 @@ function decodeGuest(value: unknown, path: string, problems: ProblemList): Draft
   const disks = f.list("disks", (v, p) => decodeDisk(v, p, problems));
   const nics = f.list("nics", (v, p) => decodeNic(v, p, problems));
   const passthru = f.list("passthru", (v, p) => decodePassthru(v, p, problems));
+  const sockets = f.int("sockets", 1, 4096);
+  const cores = f.int("cores", 1, 4096);
+  const threads = f.int("threads", 1, 4096);
+  if (cpus !== undefined && (sockets ?? cores ?? threads) !== undefined && (sockets ?? 1) * (cores ?? 1) * (threads ?? 1) !== cpus) {
+    const product = (sockets ?? 1) * (cores ?? 1) * (threads ?? 1);
+    f.fail(f.raw("sockets") !== undefined ? "sockets" : f.raw("cores") !== undefined ? "cores" : "threads",
+      `sockets x cores x threads is ${sockets ?? 1} x ${cores ?? 1} x ${threads ?? 1} = ${product}, not the guest's ${cpus} cpus`);
+  }
+  const pins = f.list("cpu_pinning", (v, p) => decodePin(v, p, problems));
+  const pinned = new Map<number, number>();
+  pins.forEach((p, i) => {
+    if (p.vcpu === undefined) return;
+    const where = at(at(at(path, "cpu_pinning"), i), "vcpu");
+    if (cpus !== undefined && p.vcpu >= cpus) problems.add(where, `vCPU ${p.vcpu} does not exist: the guest has ${cpus} (0-${cpus - 1})`);
+    else if (pinned.has(p.vcpu)) problems.add(where, `vCPU ${p.vcpu} is already pinned in cpu_pinning[${pinned.get(p.vcpu)}]`);
+    else pinned.set(p.vcpu, i);
+  });
+  let uuid = f.string("uuid");
+  if (uuid !== undefined) {
+    if (!UUID.test(uuid.toLowerCase())) uuid = f.fail("uuid", `${quote(uuid)} is not a UUID; write 8-4-4-4-12 hex digits (6ba7b810-9dad-11d1-80b4-00c04fd430c8), or leave uuid out and the agent makes one`);
+    else uuid = uuid.toLowerCase();
+  }
   return {
     name,
     cpus,
@@ -350,6 +389,14 @@ function decodeGuest(value: unknown, path: string, problems: ProblemList): Draft
     state: f.orDefault("state", f.oneOf("state", GUEST_STATES), DEFAULTS.guest.state),
     restart: f.orDefault("restart", f.oneOf("restart", RESTART_POLICIES), DEFAULTS.guest.restart),
     startOrder: f.orDefault("start_order", f.int("start_order", -1_000_000, 1_000_000), DEFAULTS.guest.start_order),
+    rtc: f.orDefault("rtc", f.oneOf("rtc", RTC_MODES), DEFAULTS.guest.rtc),
+    ignoreUnknownMsrs: f.orDefault("ignore_unknown_msrs", f.bool("ignore_unknown_msrs"), DEFAULTS.guest.ignore_unknown_msrs),
+    hostbridge: f.orDefault("hostbridge", f.oneOf("hostbridge", HOSTBRIDGES), DEFAULTS.guest.hostbridge),
+    ...(sockets !== undefined ? { sockets } : {}),
+    ...(cores !== undefined ? { cores } : {}),
+    ...(threads !== undefined ? { threads } : {}),
+    cpuPinning: pins as CpuPin[],
+    ...(uuid !== undefined ? { uuid } : {}),
   };
 }
 

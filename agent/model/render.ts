@@ -104,15 +104,30 @@ export function passthruDevicesOf(argv: readonly string[]): string[] {
   return parseSlotArgs(argv).filter((s) => s.kind === "passthru" && s.config.length > 0).map((s) => s.config[0]!);
 }
 
+/** `-c`'s value: the vCPU count, with the topology when one is given (bhyve's topology_parse syntax). */
+function cpuArg(g: Guest): string {
+  if (g.sockets === undefined && g.cores === undefined && g.threads === undefined) return String(g.cpus);
+  return `cpus=${g.cpus},sockets=${g.sockets ?? 1},cores=${g.cores ?? 1},threads=${g.threads ?? 1}`;
+}
+
+/** What stands for a guest's UUID before the agent has made it (`bhyve-agent render` of a document); never a valid UUID. */
+export const UUID_PENDING = "{uuid}";
+
 /**
  * bhyve's argv for a guest. `-A -H -P` as vm-bhyve passes them (ACPI tables, which 13.x needs
  * asked for; yield the vCPU on HLT; exit on PAUSE), `-S` for wired memory (mandatory with
- * passthrough), host bridge at slot 0, LPC at 31, the VM name last.
+ * passthrough), `-u` for an RTC in UTC, `-w` to ignore unknown MSRs, `-p` per pinned vCPU, `-U`
+ * the SMBIOS UUID, host bridge at slot 0, LPC at 31, the VM name last.
  */
 export function renderBhyveArgv(guest: Guest): string[] {
-  const argv = [BHYVE, "-c", String(guest.cpus), "-m", formatSize(guest.memory)];
+  const argv = [BHYVE, "-c", cpuArg(guest), "-m", formatSize(guest.memory)];
   if (guest.wired) argv.push("-S");
-  argv.push("-A", "-H", "-P", "-s", "0,hostbridge");
+  argv.push("-A", "-H", "-P");
+  if (guest.rtc === "utc") argv.push("-u");
+  if (guest.ignoreUnknownMsrs) argv.push("-w");
+  for (const p of guest.cpuPinning) argv.push("-p", `${p.vcpu}:${p.hostCpu}`);
+  argv.push("-U", guest.uuid ?? UUID_PENDING);
+  argv.push("-s", guest.hostbridge === "amd" ? "0,amd_hostbridge" : "0,hostbridge");
   for (const e of guestSlots(guest)) argv.push("-s", slotArg(e));
   argv.push("-s", "31,lpc");
   if (guest.bootrom) argv.push("-l", `bootrom,${guest.bootrom}`);

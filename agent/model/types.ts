@@ -29,6 +29,22 @@ export const RESTART_POLICIES = ["always", "on-reboot", "never"] as const;
 /** One of {@link RESTART_POLICIES}. */
 export type RestartPolicy = (typeof RESTART_POLICIES)[number];
 
+/** The guest's RTC: kept in UTC (`-u`), or in local time as Windows expects by default. */
+export const RTC_MODES = ["utc", "localtime"] as const;
+/** One of {@link RTC_MODES}. */
+export type RtcMode = (typeof RTC_MODES)[number];
+
+/** The host bridge at slot 0: bhyve's own (`hostbridge`) or one that presents as AMD's (`amd_hostbridge`), which some GPU drivers want. */
+export const HOSTBRIDGES = ["standard", "amd"] as const;
+/** One of {@link HOSTBRIDGES}. */
+export type Hostbridge = (typeof HOSTBRIDGES)[number];
+
+/** A vCPU pinned to a host CPU (`-p vcpu:hostcpu`). */
+export interface CpuPin {
+  readonly vcpu: number;
+  readonly hostCpu: number;
+}
+
 /** Host-wide settings. */
 export interface HostSettings {
   /** Load vmm.ko from loader.conf (needed for pptdevs to take effect). Default true. */
@@ -121,6 +137,23 @@ export interface Guest {
   readonly restart: RestartPolicy;
   /** Lower starts first; ties start in name order. Default 0. */
   readonly startOrder: number;
+  /** RTC in UTC (`-u`) or local time. Default utc. */
+  readonly rtc: RtcMode;
+  /** `-w`: ignore guest accesses to MSRs bhyve does not emulate (GPU drivers probe some). Default false. */
+  readonly ignoreUnknownMsrs: boolean;
+  /** The slot-0 host bridge. Default standard. */
+  readonly hostbridge: Hostbridge;
+  /** CPU topology (`-c cpus=N,sockets=S,cores=C,threads=T`); when any is given, their product is `cpus` (absent ones count 1). */
+  readonly sockets?: number;
+  readonly cores?: number;
+  readonly threads?: number;
+  /** vCPUs pinned to host CPUs (`-p`), each vCPU at most once. */
+  readonly cpuPinning: readonly CpuPin[];
+  /**
+   * SMBIOS system UUID (`-U`). Given in the document, or absent: the agent generates one the first
+   * time it configures the guest and keeps it for the guest's life.
+   */
+  readonly uuid?: string;
 }
 
 /**
@@ -131,7 +164,7 @@ export interface Guest {
 export const DEFAULTS = {
   host: { vmm_load: true, amdvi_enable: "auto", require_iommu: true, require_nested_paging: true },
   ppt: { bind: "boot" },
-  guest: { state: "running", restart: "on-reboot", start_order: 0 },
+  guest: { state: "running", restart: "on-reboot", start_order: 0, rtc: "utc", ignore_unknown_msrs: false, hostbridge: "standard" },
   disk: { type: "virtio-blk" },
   nic: { model: "virtio-net" },
 } as const satisfies Record<string, Record<string, unknown>>;

@@ -33,7 +33,7 @@ export function toDocumentForm(b: BlockDef, v: Values): Record<string, unknown> 
 
 /**
  * Values of the document attributes and blocks from a document (the agent's canonical form): a
- * key the document does not have is null. Where `prior` (the configuration or the last state)
+ * key the document does not have is its attribute's default, or null. Where `prior` (the configuration or the last state)
  * holds a value that means the same (`sameValue`: `32G` and `32768M`), its spelling is kept, so a
  * read shows no change.
  */
@@ -42,7 +42,9 @@ export function fromDocumentForm(b: BlockDef, doc: Values, prior?: Values): Reco
   for (const [name, a] of Object.entries(b.attributes)) {
     if (!a.document) continue;
     const x = doc[documentKey(name, a)];
-    out[name] = x === undefined ? null : keepSpelling(a, prior?.[name], x);
+    // A key the document leaves out means its default (the canonical form writes newer fields only
+    // when they are not their defaults); without a default, null.
+    out[name] = x === undefined ? (a.default ?? null) : keepSpelling(a, prior?.[name], x);
   }
   for (const [name, nb] of Object.entries(b.blocks ?? {})) {
     if (!nb.document) continue;

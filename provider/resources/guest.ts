@@ -83,10 +83,12 @@ async function observe(ctx: ProviderContext, address: string, hostKey: string, n
   if (!decoded.ok) throw new DiagnosticError(`Unreadable guest ${name} on ${address}`, `the agent's stored configuration of ${name} does not pass this provider's model: ${formatProblems(decoded.problems)}`);
   const running = g.monitor_pid !== null && GUEST_UP_STATES.has(g.state);
   const values = fromDocumentForm(schema, guestToDocument(decoded.guest), prior) as ObjectValue;
+  // The UUID: the configuration's, or the one the agent made and keeps (a computed value).
+  values.uuid = g.uuid ?? values.uuid ?? null;
   // Switch NICs: the taps the agent allocated, in NIC order.
   const network = [...(g.network ?? [])];
   values.nic = list(values.nic).map((n) => (typeof n.switch === "string" ? { ...n, tap: network.shift()?.tap ?? null } : n));
-  const d = withTaps(decoded.guest, list(values.nic)) ?? decoded.guest;
+  const d = { ...(withTaps(decoded.guest, list(values.nic)) ?? decoded.guest), ...(typeof values.uuid === "string" ? { uuid: values.uuid } : {}) };
   // A switch NIC whose tap is off its bridge is drift, as a guest that does not run.
   const detached = running && (g.network ?? []).some((n) => !n.on_bridge);
   return {
@@ -124,6 +126,8 @@ export function guestResource(ctx: ProviderContext): ResourceDef {
       const replace = requiresReplace.length > 0;
       const diags: Diagnostic[] = [];
       planned.nic = planTaps(list(planned.nic), prior ? list(prior.nic) : null);
+      // The UUID: the configuration's; else the one the agent made (kept from the prior state), unknown until it makes one.
+      planned.uuid = typeof config.uuid === "string" ? config.uuid : !replace && typeof prior?.uuid === "string" ? prior.uuid : UNKNOWN;
       let commandLine: Value = UNKNOWN;
       if (!containsUnknown({ ...planned, nic: list(planned.nic).map((n) => (typeof n.switch === "string" ? { ...n, tap: null } : n)) })) {
         const check = specCheck(planned);
@@ -167,6 +171,8 @@ export function guestResource(ctx: ProviderContext): ResourceDef {
       const applied: ObjectValue = { ...state, ...Object.fromEntries(DOCUMENT.map((k) => [k, planned[k] ?? null])) };
       // The taps the agent allocated for the switch NICs (unknown in the plan).
       applied.nic = list(planned.nic).map((n, i) => (typeof n.switch === "string" ? { ...n, tap: list(state.nic)[i]?.tap ?? null } : n));
+      // A UUID left to the agent is unknown in the plan of a new guest: the one it made.
+      if (typeof planned.uuid !== "string") applied.uuid = state.uuid ?? null;
       return { state: applied, diagnostics: diags };
     },
     async read(state) {

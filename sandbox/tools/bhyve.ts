@@ -125,7 +125,7 @@ function macError(conf: string[]): string | null {
   return null;
 }
 
-type Setup = { ok: true; name: string; destroyOnPoweroff: boolean; destroyedExit: number } | { ok: false; status: number; message: string };
+type Setup = { ok: true; name: string; destroyOnPoweroff: boolean; destroyedExit: number } | { ok: false; status: number; message: string; abort?: true };
 
 /**
  * Validates the command line and sets the VM up, all in one change of the machine state, in the
@@ -148,6 +148,8 @@ function setUp(io: ToolIO): Setup {
   let wired = false;
   let destroyOnPoweroff = false;
   let bootrom: string | undefined;
+  let uuid: string | undefined;
+  const pins: Array<{ vcpu: number; hostCpu: number }> = [];
   const slots: SlotSpec[] = [];
   for (const [o, v] of g.opts) {
     if (o === "S") wired = true;
@@ -157,9 +159,26 @@ function setUp(io: ToolIO): Setup {
       if (b === null) return { ok: false, status: 64, message: `bhyve: invalid memsize '${v}'\n` };
       memory = b;
     } else if (o === "c") {
-      const c = /^(?:cpus=)?(\d+)(?:,(?:sockets|cores|threads)=\d+)*$/.exec(v);
-      if (!c || Number(c[1]) < 1) return { ok: false, status: 64, message: `bhyve: invalid cpu topology '${v}'\n` };
+      // topology_parse(): only an unknown key is refused here (64); calc_topology() checks the
+      // values and their product later (4). sockets defaults to the vCPU count, cores and threads to 1.
+      const c = /^(?:cpus=)?(\d+)((?:,(?:sockets|cores|threads)=\d+)*)$/.exec(v);
+      if (!c) return { ok: false, status: 64, message: `bhyve: invalid cpu topology '${v}'\n` };
       cpus = Number(c[1]);
+      const kv = new Map(c[2]!.split(",").filter(Boolean).map((p) => p.split("=") as [string, string]));
+      for (const [k, x] of kv) if (Number(x) < 1 || Number(x) > 65535) return { ok: false, status: 4, message: `bhyve: Invalid value for ${k}: '${x}'\n` };
+      if (cpus < 1 || cpus > 65535) return { ok: false, status: 4, message: `bhyve: Invalid value for cpus: '${c[1]}'\n` };
+      const [so, co, th] = [Number(kv.get("sockets") ?? cpus), Number(kv.get("cores") ?? 1), Number(kv.get("threads") ?? 1)];
+      if (kv.size && so * co * th !== cpus) return { ok: false, status: 4, message: `bhyve: Topology (${so} sockets, ${co} cores, ${th} threads) does not match ${cpus} vCPUs\n` };
+    } else if (o === "p") {
+      // pincpu_parse(): "%d:%d"; a host CPU outside the cpuset (CPU_SETSIZE 1024) is refused (64).
+      const m = /^(-?\d+):(-?\d+)/.exec(v);
+      const bad = (why: string) => ({ ok: false as const, status: 64, message: `${why}\nbhyve: invalid vcpu pinning configuration '${v}'\n` });
+      if (!m) return bad(`invalid format: ${v}`);
+      if (Number(m[1]) < 0) return bad(`invalid vcpu '${m[1]}'`);
+      if (Number(m[2]) < 0 || Number(m[2]) > 1023) return bad(`hostcpu '${m[2]}' outside valid range from 0 to 1023`);
+      pins.push({ vcpu: Number(m[1]), hostCpu: Number(m[2]) });
+    } else if (o === "U") {
+      uuid = v;
     } else if (o === "l") {
       const [dev, path] = v.split(",");
       if (dev === "bootrom") {
@@ -247,6 +266,15 @@ function setUp(io: ToolIO): Setup {
         if (!path || !existsSync(join(io.root, path))) return devFail(`Could not open backing file: ${STRERROR.ENOENT}`, "ENOENT");
       }
     }
+    // smbios_build(), late in the start: a -U that uuid_from_string() cannot parse ends bhyve with
+    // exit 4 (14, 15); 13.x asserts (SIGABRT). An empty one is the nil UUID.
+    if (uuid !== undefined && uuid !== "" && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(uuid)) {
+      return major >= 14 ? fail("", 4) : { ok: false, status: 134, message: "", abort: true };
+    }
+    // A vCPU pinned to a host CPU that does not exist: pthread_setaffinity_np() fails under an
+    // assert() as the vCPU thread starts (every vCPU at launch on 14 and 15), SIGABRT. A pin of a
+    // vCPU the guest does not have is ignored.
+    if (pins.some((p) => p.vcpu < cpus && p.hostCpu >= profile.cpu.ncpu)) return { ok: false, status: 134, message: "", abort: true };
     if (bootrom && !profile.cpu.unrestrictedGuest) return fail("ROM boot failed: unrestricted guest capability not available\n");
     vm.process = { pid: process.pid, startedAt: now, argv: ["/usr/sbin/bhyve", ...io.args] };
     vm.request = null;
@@ -283,6 +311,10 @@ export function bhyve(io: ToolIO): number | Promise<number> {
     process.off("SIGTERM", onTerm);
     process.off(CONTROL_SIGNAL, onControl);
     (setup.status === 0 ? io.out : io.err)(setup.message);
+    if (setup.abort) {
+      process.kill(process.pid, "SIGABRT");
+      return new Promise<number>(() => {});
+    }
     return setup.status;
   }
   const { name, destroyOnPoweroff, destroyedExit } = setup;

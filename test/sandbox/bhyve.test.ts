@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -32,6 +33,12 @@ describe("bhyve refuses what FreeBSD's bhyve refuses, with its messages and exit
     ["an unknown emulation", uefi("a8", "-s", "4,virtio-gpu"), 4, 'pci slot 0:4:0: unknown device "virtio-gpu"\n'],
     ["a bad memory size", ["-m", "2X", ...BASE, "a9"], 64, "bhyve: invalid memsize '2X'\n"],
     ["a bad slot", uefi("a10", "-s", "32,virtio-rnd"), 4, 'Invalid PCI slot info field "32,virtio-rnd"\n'],
+    ["a topology that is not the vCPU count", ["-c", "cpus=8,sockets=1,cores=2,threads=2", "-m", "1G", ...BASE, "a11"], 4, "bhyve: Topology (1 sockets, 2 cores, 2 threads) does not match 8 vCPUs\n"],
+    ["sockets default to the vCPU count", ["-c", "4,cores=2", "-m", "1G", ...BASE, "a12"], 4, "bhyve: Topology (4 sockets, 2 cores, 1 threads) does not match 4 vCPUs\n"],
+    ["an unknown topology key", ["-c", "4,dies=2", "-m", "1G", ...BASE, "a13"], 64, "bhyve: invalid cpu topology '4,dies=2'\n"],
+    ["a pin that is not vcpu:hostcpu", uefi("a14", "-p", "x"), 64, "invalid format: x\nbhyve: invalid vcpu pinning configuration 'x'\n"],
+    ["a pin beyond the cpuset", uefi("a15", "-p", "0:1024"), 64, "hostcpu '1024' outside valid range from 0 to 1023\nbhyve: invalid vcpu pinning configuration '0:1024'\n"],
+    ["a UUID smbios cannot parse (14: exit 4, no message)", uefi("a16", "-U", "not-a-uuid"), 4, ""],
   ];
   for (const [what, args, status, stderr] of cases) {
     test(what, () => {
@@ -48,6 +55,23 @@ describe("bhyve refuses what FreeBSD's bhyve refuses, with its messages and exit
     const again = sb.run("bhyvectl", ["--vm=a4", "--destroy"]);
     assert.equal(again.status, 1);
     assert.equal(again.stderr, "vm_open: a4 could not be opened: No such file or directory\n");
+  });
+
+  test("a pin to a host CPU the host does not have: bhyve aborts as the vCPU thread starts (SIGABRT)", () => {
+    const r = spawnSync(join(sb.root, "usr/sbin/bhyve"), uefi("a17", "-p", "0:24"), { encoding: "utf8", timeout: 20_000 });
+    assert.equal(r.signal, "SIGABRT");
+    assert.equal(sb.run("bhyvectl", ["--vm=a17", "--destroy"]).status, 0, "the VM stays");
+  });
+
+  test("the knobs a GPU guest uses start: -u -w -U, a topology, pins within the host, amd_hostbridge", async () => {
+    const args = ["-c", "cpus=4,sockets=1,cores=2,threads=2", "-m", "1G", "-A", "-H", "-P", "-u", "-w", "-p", "0:2", "-p", "3:23",
+      "-U", "6ba7b810-9dad-41d1-80b4-00c04fd430c8", "-s", "0,amd_hostbridge", "-s", "31,lpc", "-l", `bootrom,${FW}`, "knobs"];
+    const g = sb.start("bhyve", args);
+    await sb.waitRunning("knobs");
+    assert.deepEqual(sb.machine().vms.knobs!.process!.argv, ["/usr/sbin/bhyve", ...args]);
+    assert.equal(sb.run("bhyvectl", ["--vm=knobs", "--force-poweroff"]).status, 0);
+    await g.exit;
+    assert.equal(sb.run("bhyvectl", ["--vm=knobs", "--destroy"]).status, 0);
   });
 
   test("usage errors exit 1 with the usage text", () => {

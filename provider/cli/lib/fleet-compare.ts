@@ -9,7 +9,8 @@
  *   driver, a switch's bridge and uplink, a guest's run state, the bhyve command line it runs and
  *   whether its switch NICs' taps are on their bridges.
  */
-import { renderBhyveArgv } from "../../../agent/model/render.js";
+import { renderBhyveArgv, UUID_PENDING } from "../../../agent/model/render.js";
+import { UUID } from "../../../agent/model/decode.js";
 import { formatBsf } from "../../../agent/model/pci-address.js";
 import { toDocument } from "../../../agent/model/document.js";
 import type { DesiredState } from "../../../agent/model/types.js";
@@ -73,19 +74,26 @@ export function documentDifferences(desired: DesiredState, stored: Doc): Differe
   const host = fieldDiffs("host", want.host as Doc, (stored.host ?? {}) as Doc);
   const ppt = listDiffs("ppt", "device", want.ppt as Doc[], (stored.ppt ?? []) as Doc[], (d) => `reserved (bind ${d.bind})`);
   const switches = listDiffs("switches", "name", (want.switches ?? []) as Doc[], (stored.switches ?? []) as Doc[], (d) => (d.uplink ? `uplink ${d.uplink}${d.vlan ? ` VLAN ${d.vlan}` : ""}` : "host-only"));
-  const guests = listDiffs("guests", "name", want.guests as Doc[], (stored.guests ?? []) as Doc[], (d) => `${d.cpus} CPU, ${d.memory}, ${d.state}`);
+  // A UUID the stack leaves to the agent is whatever the agent keeps (the provider sends it back once known).
+  const storedGuests = ((stored.guests ?? []) as Doc[]).map((h) => {
+    const w = (want.guests as Doc[]).find((x) => x.name === h.name);
+    return w && w.uuid === undefined ? Object.fromEntries(Object.entries(h).filter(([k]) => k !== "uuid")) : h;
+  });
+  const guests = listDiffs("guests", "name", want.guests as Doc[], storedGuests, (d) => `${d.cpus} CPU, ${d.memory}, ${d.state}`);
   return [...host, ...ppt, ...switches, ...guests];
 }
 
 /**
  * Whether a running guest's command line is the one its desired state renders. A switch NIC renders
  * as `{switch:NAME}` until the agent allocates its tap, so there any tap name matches (whether that
- * tap is on the switch's bridge is checked on its own, from the host's detached NICs).
+ * tap is on the switch's bridge is checked on its own, from the host's detached NICs); a UUID the
+ * document leaves to the agent renders as `{uuid}`, which any UUID matches.
  */
 export function argvMatches(desired: readonly string[], actual: readonly string[]): boolean {
   if (desired.length !== actual.length) return false;
   return desired.every((d, i) => {
     if (d === actual[i]) return true;
+    if (d === UUID_PENDING) return UUID.test(actual[i]!);
     if (!d.includes("{switch:")) return false;
     const pattern = d.split(/\{switch:[^}]*\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("tap[0-9]+");
     return new RegExp(`^${pattern}$`).test(actual[i]!);

@@ -68,6 +68,22 @@ export interface GuestProps {
   readonly restart?: "always" | "on-reboot" | "never";
   /** Lower starts first at boot. @default 0 */
   readonly startOrder?: number;
+  /** The guest's RTC: "utc" (bhyve -u) or "localtime" (Windows' default). @default "utc" */
+  readonly rtc?: "utc" | "localtime";
+  /** bhyve -w: ignore accesses to MSRs bhyve does not emulate (GPU drivers probe some). @default false */
+  readonly ignoreUnknownMsrs?: boolean;
+  /** The slot-0 host bridge: "standard", or "amd" (amd_hostbridge, which some AMD GPU drivers want). @default "standard" */
+  readonly hostbridge?: "standard" | "amd";
+  /** CPU topology: sockets x cores x threads must be `cpus` (absent ones count 1). @default none: bhyve's */
+  readonly sockets?: number;
+  /** CPU topology: cores per socket. @default none */
+  readonly cores?: number;
+  /** CPU topology: threads per core. @default none */
+  readonly threads?: number;
+  /** vCPUs pinned to host CPUs (bhyve -p), each vCPU at most once. @default none */
+  readonly cpuPinning?: ReadonlyArray<{ readonly vcpu: number; readonly hostCpu: number }>;
+  /** SMBIOS system UUID (bhyve -U). @default made by the agent at the first apply and kept */
+  readonly uuid?: string;
 }
 
 /** A bhyve guest on a host; it depends on the reservations it passes through. */

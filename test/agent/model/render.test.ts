@@ -84,7 +84,7 @@ test("the order of reservations in the document does not change pptdevs", () => 
 test("bhyve argv of a UEFI passthrough guest", () => {
   const ml1 = example().guests.find((g) => g.name === "ml1")!;
   assert.deepEqual(renderBhyveArgv(ml1), [
-    "/usr/sbin/bhyve", "-c", "8", "-m", "32G", "-S", "-A", "-H", "-P",
+    "/usr/sbin/bhyve", "-c", "8", "-m", "32G", "-S", "-A", "-H", "-P", "-u", "-U", "{uuid}",
     "-s", "0,hostbridge",
     "-s", "4:0,nvme,/dev/zvol/zroot/vm/ml1",
     "-s", "6:0,passthru,3/0/0",
@@ -95,6 +95,39 @@ test("bhyve argv of a UEFI passthrough guest", () => {
     "ml1",
   ]);
   assert.equal(renderBhyveloadArgv(ml1), null);
+});
+
+test("the GPU knobs and identity: -u unless localtime, -w, -p per pin, -U, amd_hostbridge, the -c topology", () => {
+  const base = { name: "gpu", cpus: 8, memory: "16G", bootrom: "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd", disks: [{ path: "/vm/gpu.img" }] };
+  const g = state({ guests: [{ ...base, rtc: "localtime", ignore_unknown_msrs: true, hostbridge: "amd", sockets: 1, cores: 4, threads: 2,
+    cpu_pinning: [{ vcpu: 0, host_cpu: 2 }, { vcpu: 1, host_cpu: 3 }], uuid: "6BA7B810-9DAD-41D1-80B4-00C04FD430C8" }] }).guests[0]!;
+  assert.deepEqual(renderBhyveArgv(g).slice(0, 17), [
+    "/usr/sbin/bhyve", "-c", "cpus=8,sockets=1,cores=4,threads=2", "-m", "16G", "-A", "-H", "-P", "-w", "-p", "0:2", "-p", "1:3",
+    "-U", "6ba7b810-9dad-41d1-80b4-00c04fd430c8", "-s", "0,amd_hostbridge",
+  ]);
+  const plain = renderBhyveArgv(state({ guests: [base] }).guests[0]!);
+  assert.deepEqual(plain.slice(1, 3), ["-c", "8"], "no topology: the vCPU count alone");
+  assert.ok(plain.includes("-u") && !plain.includes("-w") && plain.includes("0,hostbridge"));
+  assert.deepEqual(plain.slice(plain.indexOf("-U"), plain.indexOf("-U") + 2), ["-U", "{uuid}"], "the agent's UUID, before it makes one");
+});
+
+test("the GPU knobs are checked where they are written", () => {
+  const base = { name: "gpu", cpus: 8, memory: "16G", disks: [{ path: "/vm/gpu.img" }] };
+  const problems = (extra: Record<string, unknown>) => {
+    const r = checkDocumentData({ guests: [{ ...base, ...extra }] });
+    return r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`);
+  };
+  assert.deepEqual(problems({ sockets: 2, cores: 2 }), ["guests[0].sockets: sockets x cores x threads is 2 x 2 x 1 = 4, not the guest's 8 cpus"]);
+  assert.deepEqual(problems({ threads: 3 }), ["guests[0].threads: sockets x cores x threads is 1 x 1 x 3 = 3, not the guest's 8 cpus"]);
+  assert.deepEqual(problems({ cpu_pinning: [{ vcpu: 8, host_cpu: 0 }] }), ["guests[0].cpu_pinning[0].vcpu: vCPU 8 does not exist: the guest has 8 (0-7)"]);
+  assert.deepEqual(problems({ cpu_pinning: [{ vcpu: 1, host_cpu: 0 }, { vcpu: 1, host_cpu: 2 }] }), ["guests[0].cpu_pinning[1].vcpu: vCPU 1 is already pinned in cpu_pinning[0]"]);
+  assert.deepEqual(problems({ cpu_pinning: [{ vcpu: 0, host_cpu: 1024 }] }), ["guests[0].cpu_pinning[0].host_cpu: 1024 is out of range (0-1023)"]);
+  assert.deepEqual(problems({ cpu_pinning: [{ vcpu: 0 }] }), ["guests[0].cpu_pinning[0].host_cpu: is required"]);
+  assert.match(problems({ uuid: "not-a-uuid" })[0]!, /^guests\[0\]\.uuid: "not-a-uuid" is not a UUID/);
+  assert.match(problems({ rtc: "gmt" })[0]!, /^guests\[0\]\.rtc: expected one of utc, localtime/);
+  assert.match(problems({ hostbridge: "intel" })[0]!, /^guests\[0\]\.hostbridge: expected one of standard, amd/);
+  assert.match(problems({ ignore_unknown_msrs: "yes" })[0]!, /^guests\[0\]\.ignore_unknown_msrs: expected true or false/);
+  assert.deepEqual(problems({ sockets: 2, cores: 2, threads: 2, rtc: "localtime", cpu_pinning: [{ vcpu: 7, host_cpu: 7 }] }), []);
 });
 
 test("bhyve and bhyveload argv of a bhyveload guest: -S on both, same memory", () => {

@@ -103,6 +103,24 @@ describe("synth-time validation: every spec rule, named by construct path and fi
     assert.match(md, /virtio-net,\{switch:lan\}/);
   });
 
+  test("the GPU knobs and identity reach bhyve_guest, the host's document and passthru.md; a topology that is not cpus fails at synth", () => {
+    const { stack, host, outdir } = stackWithHost();
+    new Guest(stack, "g1", guest(host, { cpus: 4, rtc: "localtime", ignoreUnknownMsrs: true, hostbridge: "amd", sockets: 1, cores: 2, threads: 2,
+      cpuPinning: [{ vcpu: 0, hostCpu: 4 }], uuid: "6ba7b810-9dad-41d1-80b4-00c04fd430c8" }));
+    assert.deepEqual(synthErrors(stack), []);
+    const json = JSON.parse(Testing.synth(stack, true));
+    const g = Object.values(json.resource.bhyve_guest)[0] as Record<string, unknown>;
+    assert.deepEqual([g.rtc, g.ignore_unknown_msrs, g.hostbridge, g.sockets, g.cores, g.threads, g.cpu_pin, g.uuid],
+      ["localtime", true, "amd", 1, 2, 2, [{ vcpu: 0, host_cpu: 4 }], "6ba7b810-9dad-41d1-80b4-00c04fd430c8"]);
+    const doc = host.toDocument().guests as Array<Record<string, unknown>>;
+    assert.deepEqual(doc[0]!.cpu_pinning, [{ vcpu: 0, host_cpu: 4 }]);
+    Testing.fullSynth(stack);
+    assert.match(readFileSync(join(outdir, "passthru.md"), "utf8"), /-c cpus=4,sockets=1,cores=2,threads=2 -m 2G -A -H -P -w -p 0:4 -U 6ba7b810-9dad-41d1-80b4-00c04fd430c8 -s 0,amd_hostbridge/);
+    const bad = stackWithHost();
+    new Guest(bad.stack, "g", guest(bad.host, { cpus: 4, cores: 3 }));
+    assert.deepEqual(synthErrors(bad.stack), ["[s/g] cores: sockets x cores x threads is 1 x 3 x 1 = 3, not the guest's 4 cpus"]);
+  });
+
   const cases: Array<[string, (s: TerraformStack, h: BhyveHost) => void, string[]]> = [
     ["two guests on one host given the same device", (s, h) => {
       const gpu = h.reservePpt("gpu", { device: "3/0/0" });

@@ -30,6 +30,7 @@ describe("the guest through the schema's document mapper", () => {
       name: "ml1", cpus: 8, memory: "32768M", bootrom: "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd", restart: "always",
       disks: [{ path: "/dev/zvol/zroot/vm/ml1" }],
       nics: [{ tap: "tap0", model: "e1000", mac: "58:9C:FC:00:00:01", slot: 20 }],
+      cpu_pinning: [],
       passthru: [{ device: "pci0:3:0:0", slot: 6 }],
     });
     assert.equal(checkGuestAlone(doc).ok, true, "the model takes it");
@@ -45,6 +46,8 @@ describe("the guest through the schema's document mapper", () => {
       disk: [{ path: "/dev/zvol/zroot/vm/ml1", type: "virtio-blk", slot: null }],
       nic: [{ switch: null, tap: "tap0", model: "e1000", mac: "58:9C:FC:00:00:01", slot: 20 }],
       passthru: [{ device: "pci0:3:0:0", slot: 6, function: 0, rom: null }],
+      // Fields the canonical document leaves out at their defaults read as those defaults.
+      rtc: "utc", ignore_unknown_msrs: false, hostbridge: "standard", sockets: null, cores: null, threads: null, uuid: null, cpu_pin: [],
     });
     const plain = fromDocumentForm(GUEST_SCHEMA, guestToDocument(r.guest));
     assert.deepEqual([plain.memory, (plain.nic as Array<{ mac: string }>)[0]!.mac, (plain.passthru as Array<{ device: string }>)[0]!.device], ["32G", "58:9c:fc:00:00:01", "3/0/0"], "without a prior value: the agent's form");
@@ -68,7 +71,7 @@ describe("the guest through the schema's document mapper", () => {
   test("construct properties to document to L1 properties", () => {
     const doc = documentOfProps({ host: "h", name: "web", cpus: 2, memory: 2 ** 31, startOrder: 3, disks: [{ path: "/vm/a.img", slot: 5 }], passthru: [{ device: { bsf: "4/0/1" }, slot: 7 }] }, { omit: ["host"], value: (v) => (v !== null && typeof v === "object" && "bsf" in v ? (v as { bsf: string }).bsf : v) });
     assert.deepEqual(doc, { name: "web", cpus: 2, memory: 2 ** 31, start_order: 3, disks: [{ path: "/vm/a.img", slot: 5 }], passthru: [{ device: "4/0/1", slot: 7 }] });
-    assert.deepEqual(l1Properties(GUEST_SCHEMA, doc), { name: "web", cpus: 2, memory: String(2 ** 31), startOrder: 3, disk: [{ path: "/vm/a.img", slot: 5 }], nic: [], passthru: [{ device: "4/0/1", slot: 7 }] });
+    assert.deepEqual(l1Properties(GUEST_SCHEMA, doc), { name: "web", cpus: 2, memory: String(2 ** 31), startOrder: 3, disk: [{ path: "/vm/a.img", slot: 5 }], nic: [], cpuPin: [], passthru: [{ device: "4/0/1", slot: 7 }] });
   });
 });
 
@@ -92,7 +95,8 @@ describe("a new guest field is its schema entry", () => {
     const state = fromDocumentForm(extended, { ...doc, rtc: "localtime" });
     assert.equal(state.rtc, "localtime");
     assert.equal((state.nic as Array<Record<string, unknown>>)[0]!.mtu_hint, 9000);
-    assert.equal(fromDocumentForm(extended, { name: "x" }).rtc, null, "absent from the document: null");
+    assert.equal(fromDocumentForm(extended, { name: "x" }).rtc, "utc", "absent from the document: its default");
+    assert.equal(fromDocumentForm(extended, { name: "x" }).bootrom, null, "absent, without a default: null");
     assert.equal(withDefaults(extended, { ...config, rtc: null }, { ...config, rtc: "localtime" }).rtc, "utc");
     assert.deepEqual(attributePathOf(extended, ["nics", 0, "mtu_hint"]), ["nic", 0, "mtu_hint"]);
     const props = l1Properties(extended, documentOfProps({ name: "web", rtc: "localtime", nics: [{ tap: "tap0", mtuHint: 9000 }] }));
@@ -102,8 +106,9 @@ describe("a new guest field is its schema entry", () => {
   test("the guest resource and construct name no document field: no field has a hand-written mapping", () => {
     // Fields with logic of their own: the name (identity), the run state (read from the monitor),
     // a passthrough's function, defaulted from its device in the plan, and a switch NIC's tap,
-    // computed: kept from the prior state, unknown until the agent allocates it.
-    const own = new Set(["name", "state", "passthru", "device", "function", "nic", "nics", "switch", "tap"]);
+    // computed: kept from the prior state, unknown until the agent allocates it; and the UUID, given
+    // or made and kept by the agent.
+    const own = new Set(["name", "state", "passthru", "device", "function", "nic", "nics", "switch", "tap", "uuid"]);
     const keys = new Set<string>();
     const collect = (b: BlockDef): void => {
       for (const [k, a] of Object.entries(b.attributes)) if (a.document) keys.add(k).add(a.document === true ? k : a.document);

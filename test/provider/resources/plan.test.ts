@@ -12,7 +12,7 @@ const guestR = P.resources.bhyve_guest!;
 const pptR = P.resources.bhyve_ppt_device!;
 const hostR = P.resources.bhyve_host!;
 
-const GUEST = { address: "127.0.0.1:2201", host_key: KEY, name: "ml1", cpus: 8, memory: "32G", bootrom: "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd", disk: [{ path: "/dev/zvol/zroot/vm/ml1", type: "nvme" }], nic: [], passthru: [{ device: "3/0/0", slot: 6 }, { device: "3/0/1", slot: 6 }] };
+const GUEST = { address: "127.0.0.1:2201", host_key: KEY, name: "ml1", cpus: 8, memory: "32G", bootrom: "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd", disk: [{ path: "/dev/zvol/zroot/vm/ml1", type: "nvme" }], nic: [], passthru: [{ device: "3/0/0", slot: 6 }, { device: "3/0/1", slot: 6 }], uuid: "6ba7b810-9dad-41d1-80b4-00c04fd430c8" };
 
 describe("bhyve_guest", () => {
   test("validation runs the spec model and names the attribute at fault", () => {
@@ -32,8 +32,20 @@ describe("bhyve_guest", () => {
     assert.deepEqual(diagnostics, []);
     assert.deepEqual([planned.state, planned.restart, planned.start_order, planned.id], ["running", "on-reboot", 0, "127.0.0.1:2201/ml1"]);
     assert.deepEqual((planned.passthru as ObjectValue[]).map((p) => p.function), [0, 1], "function defaults to the host function");
-    assert.deepEqual(planned.command_line, ["/usr/sbin/bhyve", "-c", "8", "-m", "32G", "-S", "-A", "-H", "-P", "-s", "0,hostbridge", "-s", "4:0,nvme,/dev/zvol/zroot/vm/ml1", "-s", "6:0,passthru,3/0/0", "-s", "6:1,passthru,3/0/1", "-s", "31,lpc", "-l", "bootrom,/usr/local/share/uefi-firmware/BHYVE_UEFI.fd", "ml1"]);
+    assert.deepEqual(planned.command_line, ["/usr/sbin/bhyve", "-c", "8", "-m", "32G", "-S", "-A", "-H", "-P", "-u", "-U", "6ba7b810-9dad-41d1-80b4-00c04fd430c8", "-s", "0,hostbridge", "-s", "4:0,nvme,/dev/zvol/zroot/vm/ml1", "-s", "6:0,passthru,3/0/0", "-s", "6:1,passthru,3/0/1", "-s", "31,lpc", "-l", "bootrom,/usr/local/share/uefi-firmware/BHYVE_UEFI.fd", "ml1"]);
     assert.ok(isUnknown(planned.argv) && isUnknown(planned.status) && isUnknown(planned.restarts));
+  });
+
+  test("a UUID left to the agent: unknown, and so the command line, until the agent makes one; then kept from the prior state", async () => {
+    const config = obj(guestR, { ...GUEST, uuid: null });
+    const { planned } = await guestR.plan(null, config, config);
+    assert.ok(isUnknown(planned.uuid) && isUnknown(planned.command_line));
+    const prior: ObjectValue = { ...planned, uuid: "0f0e0d0c-0b0a-4908-8706-050403020100", command_line: [], argv: [], status: "running", restarts: 0 };
+    const again = (await guestR.plan(prior, config, config)).planned;
+    assert.equal(again.uuid, prior.uuid);
+    assert.deepEqual((again.command_line as string[]).slice(9, 12), ["-u", "-U", prior.uuid]);
+    const given = (await guestR.plan(prior, { ...config, uuid: "6ba7b810-9dad-41d1-80b4-00c04fd430c8" }, { ...config, uuid: "6ba7b810-9dad-41d1-80b4-00c04fd430c8" })).planned;
+    assert.equal(given.uuid, "6ba7b810-9dad-41d1-80b4-00c04fd430c8", "a configured UUID wins");
   });
 
   test("no change when the guest runs as configured", async () => {

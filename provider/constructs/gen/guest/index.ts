@@ -20,6 +20,12 @@ export interface GuestConfig extends cdktf.TerraformMetaArguments {
   */
   readonly bootrom?: string;
   /**
+  * CPU topology: cores per socket.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#cores Guest#cores}
+  */
+  readonly cores?: number;
+  /**
   * Virtual CPUs.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#cpus Guest#cpus}
@@ -31,6 +37,18 @@ export interface GuestConfig extends cdktf.TerraformMetaArguments {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#host_key Guest#host_key}
   */
   readonly hostKey: string;
+  /**
+  * The host bridge at slot 0: standard (default) or amd (amd_hostbridge, which some AMD GPU drivers want).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#hostbridge Guest#hostbridge}
+  */
+  readonly hostbridge?: string;
+  /**
+  * bhyve -w: ignore accesses to MSRs bhyve does not emulate (GPU drivers probe some). Default false.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#ignore_unknown_msrs Guest#ignore_unknown_msrs}
+  */
+  readonly ignoreUnknownMsrs?: boolean | cdktf.IResolvable;
   /**
   * Memory: bytes or a size with K/M/G/T (32G). At least 128M.
   *
@@ -50,6 +68,18 @@ export interface GuestConfig extends cdktf.TerraformMetaArguments {
   */
   readonly restart?: string;
   /**
+  * The guest's RTC: utc (default, bhyve -u) or localtime (what Windows expects unless told otherwise).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#rtc Guest#rtc}
+  */
+  readonly rtc?: string;
+  /**
+  * CPU topology: sockets (bhyve -c cpus=N,sockets=S,cores=C,threads=T). With cores and threads, their product must be cpus; absent ones count 1.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#sockets Guest#sockets}
+  */
+  readonly sockets?: number;
+  /**
   * Lower starts first at boot. Default 0.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#start_order Guest#start_order}
@@ -61,6 +91,24 @@ export interface GuestConfig extends cdktf.TerraformMetaArguments {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#state Guest#state}
   */
   readonly state?: string;
+  /**
+  * CPU topology: threads per core.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#threads Guest#threads}
+  */
+  readonly threads?: number;
+  /**
+  * SMBIOS system UUID (bhyve -U). Given, or made by the agent at the first apply and kept for the guest's life.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#uuid Guest#uuid}
+  */
+  readonly uuid?: string;
+  /**
+  * cpu_pin block
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#cpu_pin Guest#cpu_pin}
+  */
+  readonly cpuPin?: GuestCpuPin[] | cdktf.IResolvable;
   /**
   * disk block
   *
@@ -79,6 +127,153 @@ export interface GuestConfig extends cdktf.TerraformMetaArguments {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#passthru Guest#passthru}
   */
   readonly passthru?: GuestPassthru[] | cdktf.IResolvable;
+}
+export interface GuestCpuPin {
+  /**
+  * The host CPU it runs on (checked against the host's CPU count at apply).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#host_cpu Guest#host_cpu}
+  */
+  readonly hostCpu: number;
+  /**
+  * The guest's vCPU (0 to cpus-1), each at most once.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#vcpu Guest#vcpu}
+  */
+  readonly vcpu: number;
+}
+
+export function guestCpuPinToTerraform(struct?: GuestCpuPin | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+    host_cpu: cdktf.numberToTerraform(struct!.hostCpu),
+    vcpu: cdktf.numberToTerraform(struct!.vcpu),
+  }
+}
+
+
+export function guestCpuPinToHclTerraform(struct?: GuestCpuPin | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+    host_cpu: {
+      value: cdktf.numberToHclTerraform(struct!.hostCpu),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
+    },
+    vcpu: {
+      value: cdktf.numberToHclTerraform(struct!.vcpu),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
+    },
+  };
+
+  // remove undefined attributes
+  return Object.fromEntries(Object.entries(attrs).filter(([_, value]) => value !== undefined && value.value !== undefined));
+}
+
+export class GuestCpuPinOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+  private resolvableValue?: cdktf.IResolvable;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  * @param complexObjectIndex the index of this item in the list
+  * @param complexObjectIsFromSet whether the list is wrapping a set (will add tolist() to be able to access an item via an index)
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string, complexObjectIndex: number, complexObjectIsFromSet: boolean) {
+    super(terraformResource, terraformAttribute, complexObjectIsFromSet, complexObjectIndex);
+  }
+
+  public get internalValue(): GuestCpuPin | cdktf.IResolvable | undefined {
+    if (this.resolvableValue) {
+      return this.resolvableValue;
+    }
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    if (this._hostCpu !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.hostCpu = this._hostCpu;
+    }
+    if (this._vcpu !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.vcpu = this._vcpu;
+    }
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: GuestCpuPin | cdktf.IResolvable | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+      this.resolvableValue = undefined;
+      this._hostCpu = undefined;
+      this._vcpu = undefined;
+    }
+    else if (cdktf.Tokenization.isResolvable(value)) {
+      this.isEmptyObject = false;
+      this.resolvableValue = value;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+      this.resolvableValue = undefined;
+      this._hostCpu = value.hostCpu;
+      this._vcpu = value.vcpu;
+    }
+  }
+
+  // host_cpu - computed: false, optional: false, required: true
+  private _hostCpu?: number; 
+  public get hostCpu() {
+    return this.getNumberAttribute('host_cpu');
+  }
+  public set hostCpu(value: number) {
+    this._hostCpu = value;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get hostCpuInput() {
+    return this._hostCpu;
+  }
+
+  // vcpu - computed: false, optional: false, required: true
+  private _vcpu?: number; 
+  public get vcpu() {
+    return this.getNumberAttribute('vcpu');
+  }
+  public set vcpu(value: number) {
+    this._vcpu = value;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get vcpuInput() {
+    return this._vcpu;
+  }
+}
+
+export class GuestCpuPinList extends cdktf.ComplexList {
+  public internalValue? : GuestCpuPin[] | cdktf.IResolvable
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  * @param wrapsSet whether the list is wrapping a set (will add tolist() to be able to access an item via an index)
+  */
+  constructor(protected terraformResource: cdktf.IInterpolatingParent, protected terraformAttribute: string, protected wrapsSet: boolean) {
+    super(terraformResource, terraformAttribute, wrapsSet)
+  }
+
+  /**
+  * @param index the index of the item to return
+  */
+  public get(index: number): GuestCpuPinOutputReference {
+    return new GuestCpuPinOutputReference(this.terraformResource, this.terraformAttribute, index, this.wrapsSet);
+  }
 }
 export interface GuestDisk {
   /**
@@ -793,13 +988,21 @@ export class Guest extends cdktf.TerraformResource {
     });
     this._address = config.address;
     this._bootrom = config.bootrom;
+    this._cores = config.cores;
     this._cpus = config.cpus;
     this._hostKey = config.hostKey;
+    this._hostbridge = config.hostbridge;
+    this._ignoreUnknownMsrs = config.ignoreUnknownMsrs;
     this._memory = config.memory;
     this._name = config.name;
     this._restart = config.restart;
+    this._rtc = config.rtc;
+    this._sockets = config.sockets;
     this._startOrder = config.startOrder;
     this._state = config.state;
+    this._threads = config.threads;
+    this._uuid = config.uuid;
+    this._cpuPin.internalValue = config.cpuPin;
     this._disk.internalValue = config.disk;
     this._nic.internalValue = config.nic;
     this._passthru.internalValue = config.passthru;
@@ -848,6 +1051,22 @@ export class Guest extends cdktf.TerraformResource {
     return this.getListAttribute('command_line');
   }
 
+  // cores - computed: false, optional: true, required: false
+  private _cores?: number; 
+  public get cores() {
+    return this.getNumberAttribute('cores');
+  }
+  public set cores(value: number) {
+    this._cores = value;
+  }
+  public resetCores() {
+    this._cores = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get coresInput() {
+    return this._cores;
+  }
+
   // cpus - computed: false, optional: false, required: true
   private _cpus?: number; 
   public get cpus() {
@@ -874,9 +1093,41 @@ export class Guest extends cdktf.TerraformResource {
     return this._hostKey;
   }
 
+  // hostbridge - computed: true, optional: true, required: false
+  private _hostbridge?: string; 
+  public get hostbridge() {
+    return this.getStringAttribute('hostbridge');
+  }
+  public set hostbridge(value: string) {
+    this._hostbridge = value;
+  }
+  public resetHostbridge() {
+    this._hostbridge = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get hostbridgeInput() {
+    return this._hostbridge;
+  }
+
   // id - computed: true, optional: false, required: false
   public get id() {
     return this.getStringAttribute('id');
+  }
+
+  // ignore_unknown_msrs - computed: true, optional: true, required: false
+  private _ignoreUnknownMsrs?: boolean | cdktf.IResolvable; 
+  public get ignoreUnknownMsrs() {
+    return this.getBooleanAttribute('ignore_unknown_msrs');
+  }
+  public set ignoreUnknownMsrs(value: boolean | cdktf.IResolvable) {
+    this._ignoreUnknownMsrs = value;
+  }
+  public resetIgnoreUnknownMsrs() {
+    this._ignoreUnknownMsrs = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get ignoreUnknownMsrsInput() {
+    return this._ignoreUnknownMsrs;
   }
 
   // memory - computed: false, optional: false, required: true
@@ -926,6 +1177,38 @@ export class Guest extends cdktf.TerraformResource {
     return this.getNumberAttribute('restarts');
   }
 
+  // rtc - computed: true, optional: true, required: false
+  private _rtc?: string; 
+  public get rtc() {
+    return this.getStringAttribute('rtc');
+  }
+  public set rtc(value: string) {
+    this._rtc = value;
+  }
+  public resetRtc() {
+    this._rtc = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get rtcInput() {
+    return this._rtc;
+  }
+
+  // sockets - computed: false, optional: true, required: false
+  private _sockets?: number; 
+  public get sockets() {
+    return this.getNumberAttribute('sockets');
+  }
+  public set sockets(value: number) {
+    this._sockets = value;
+  }
+  public resetSockets() {
+    this._sockets = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get socketsInput() {
+    return this._sockets;
+  }
+
   // start_order - computed: true, optional: true, required: false
   private _startOrder?: number; 
   public get startOrder() {
@@ -961,6 +1244,54 @@ export class Guest extends cdktf.TerraformResource {
   // status - computed: true, optional: false, required: false
   public get status() {
     return this.getStringAttribute('status');
+  }
+
+  // threads - computed: false, optional: true, required: false
+  private _threads?: number; 
+  public get threads() {
+    return this.getNumberAttribute('threads');
+  }
+  public set threads(value: number) {
+    this._threads = value;
+  }
+  public resetThreads() {
+    this._threads = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get threadsInput() {
+    return this._threads;
+  }
+
+  // uuid - computed: true, optional: true, required: false
+  private _uuid?: string; 
+  public get uuid() {
+    return this.getStringAttribute('uuid');
+  }
+  public set uuid(value: string) {
+    this._uuid = value;
+  }
+  public resetUuid() {
+    this._uuid = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get uuidInput() {
+    return this._uuid;
+  }
+
+  // cpu_pin - computed: false, optional: true, required: false
+  private _cpuPin = new GuestCpuPinList(this, "cpu_pin", false);
+  public get cpuPin() {
+    return this._cpuPin;
+  }
+  public putCpuPin(value: GuestCpuPin[] | cdktf.IResolvable) {
+    this._cpuPin.internalValue = value;
+  }
+  public resetCpuPin() {
+    this._cpuPin.internalValue = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get cpuPinInput() {
+    return this._cpuPin.internalValue;
   }
 
   // disk - computed: false, optional: true, required: false
@@ -1019,13 +1350,21 @@ export class Guest extends cdktf.TerraformResource {
     return {
       address: cdktf.stringToTerraform(this._address),
       bootrom: cdktf.stringToTerraform(this._bootrom),
+      cores: cdktf.numberToTerraform(this._cores),
       cpus: cdktf.numberToTerraform(this._cpus),
       host_key: cdktf.stringToTerraform(this._hostKey),
+      hostbridge: cdktf.stringToTerraform(this._hostbridge),
+      ignore_unknown_msrs: cdktf.booleanToTerraform(this._ignoreUnknownMsrs),
       memory: cdktf.stringToTerraform(this._memory),
       name: cdktf.stringToTerraform(this._name),
       restart: cdktf.stringToTerraform(this._restart),
+      rtc: cdktf.stringToTerraform(this._rtc),
+      sockets: cdktf.numberToTerraform(this._sockets),
       start_order: cdktf.numberToTerraform(this._startOrder),
       state: cdktf.stringToTerraform(this._state),
+      threads: cdktf.numberToTerraform(this._threads),
+      uuid: cdktf.stringToTerraform(this._uuid),
+      cpu_pin: cdktf.listMapper(guestCpuPinToTerraform, true)(this._cpuPin.internalValue),
       disk: cdktf.listMapper(guestDiskToTerraform, true)(this._disk.internalValue),
       nic: cdktf.listMapper(guestNicToTerraform, true)(this._nic.internalValue),
       passthru: cdktf.listMapper(guestPassthruToTerraform, true)(this._passthru.internalValue),
@@ -1046,6 +1385,12 @@ export class Guest extends cdktf.TerraformResource {
         type: "simple",
         storageClassType: "string",
       },
+      cores: {
+        value: cdktf.numberToHclTerraform(this._cores),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "number",
+      },
       cpus: {
         value: cdktf.numberToHclTerraform(this._cpus),
         isBlock: false,
@@ -1057,6 +1402,18 @@ export class Guest extends cdktf.TerraformResource {
         isBlock: false,
         type: "simple",
         storageClassType: "string",
+      },
+      hostbridge: {
+        value: cdktf.stringToHclTerraform(this._hostbridge),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      ignore_unknown_msrs: {
+        value: cdktf.booleanToHclTerraform(this._ignoreUnknownMsrs),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "boolean",
       },
       memory: {
         value: cdktf.stringToHclTerraform(this._memory),
@@ -1076,6 +1433,18 @@ export class Guest extends cdktf.TerraformResource {
         type: "simple",
         storageClassType: "string",
       },
+      rtc: {
+        value: cdktf.stringToHclTerraform(this._rtc),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      sockets: {
+        value: cdktf.numberToHclTerraform(this._sockets),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "number",
+      },
       start_order: {
         value: cdktf.numberToHclTerraform(this._startOrder),
         isBlock: false,
@@ -1087,6 +1456,24 @@ export class Guest extends cdktf.TerraformResource {
         isBlock: false,
         type: "simple",
         storageClassType: "string",
+      },
+      threads: {
+        value: cdktf.numberToHclTerraform(this._threads),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "number",
+      },
+      uuid: {
+        value: cdktf.stringToHclTerraform(this._uuid),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      cpu_pin: {
+        value: cdktf.listMapperHcl(guestCpuPinToHclTerraform, true)(this._cpuPin.internalValue),
+        isBlock: true,
+        type: "list",
+        storageClassType: "GuestCpuPinList",
       },
       disk: {
         value: cdktf.listMapperHcl(guestDiskToHclTerraform, true)(this._disk.internalValue),

@@ -1,0 +1,49 @@
+/**
+ * A guest's identity on its host: the SMBIOS system UUID bhyve presents (`-U`). A UUID given in the
+ * document is the guest's; otherwise the agent makes one the first time it configures the guest
+ * (a random, version 4 UUID) and keeps it in the guest's own directory (guests/NAME/uuid under the
+ * agent's database directory), so that it stays the same across restarts, re-applies, argv
+ * changes and reboots, and goes with the guest when the guest is deleted.
+ */
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "../host/files.js";
+import type { HostPaths } from "../host/paths.js";
+import { UUID } from "../model/decode.js";
+import { AgentError } from "../model/errors.js";
+import type { Guest } from "../model/types.js";
+
+const uuidFile = (paths: HostPaths, name: string): string => join(paths.guestSpecDir(name), "uuid");
+
+/** The UUID the agent keeps for a guest, or null (none made yet, or the file is not one). */
+export function storedUuid(paths: HostPaths, name: string): string | null {
+  const file = uuidFile(paths, name);
+  if (!existsSync(file)) return null;
+  const text = readFileSync(file, "utf8").trim().toLowerCase();
+  return UUID.test(text) ? text : null;
+}
+
+/**
+ * The UUID a guest runs with: the document's, else the kept one, made and kept now when there is
+ * none. A document UUID is kept too, so that dropping it later from the document keeps the guest's
+ * identity instead of making a new one.
+ */
+export function ensureUuid(paths: HostPaths, guest: Guest): string {
+  const kept = storedUuid(paths, guest.name);
+  const uuid = guest.uuid ?? kept ?? randomUUID();
+  if (uuid !== kept) {
+    // The guest's directory as writeMonitorSpec makes it: only root reads it.
+    mkdirSync(paths.guestSpecDir(guest.name), { recursive: true, mode: 0o700 });
+    writeFileAtomic(uuidFile(paths, guest.name), `${uuid}\n`, 0o644);
+  }
+  return uuid;
+}
+
+/** The guest with its UUID: the document's or the kept one; throws when there is none yet (the converge makes it first). */
+export function withUuid(paths: HostPaths, guest: Guest): Guest {
+  if (guest.uuid !== undefined) return guest;
+  const kept = storedUuid(paths, guest.name);
+  if (!kept) throw new AgentError(`guest ${guest.name} has no UUID yet; apply the desired state (the converge makes it)`, "E_NO_UUID");
+  return { ...guest, uuid: kept };
+}
