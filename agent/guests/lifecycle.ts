@@ -102,7 +102,9 @@ export function readGuest(paths: HostPaths, name: string): GuestRuntime {
   // The monitor's pid is read once: it answers both "is the VM ours" (see vmOwned) and the state.
   const mon = monitorPid(mp);
   const vmForeign = vmExists && !existsSync(paths.guestOwnerFile(name)) && mon === null;
-  if (!existsSync(mp.specDir) && !existsSync(mp.runDir)) {
+  // Missing: no monitor ever had a spec for it (the directory may hold only what the agent keeps, its UUID).
+  const specless = !existsSync(mp.specDir) || readdirSync(mp.specDir).every((f) => f.startsWith(".") || GUEST_KEPT_FILES.has(f));
+  if (specless && !existsSync(mp.runDir)) {
     return { name, state: "missing", reason: "", monitor_pid: null, pid: null, restarts: 0, last_exit: null, argv: null, vm_exists: vmExists, vm_foreign: vmForeign };
   }
   const statusText = readIfPresent(join(mp.runDir, "status"));

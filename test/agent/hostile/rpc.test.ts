@@ -234,7 +234,7 @@ describe("rpc: wrong-typed and invalid parameters of every method", () => {
     ["guest.put", "a relative disk path", { guest: { ...GUEST, disks: [{ path: "vm/a" }] } }, invalid("disks[0].path", /not an absolute path/)],
     ["guest.put", "a multicast MAC", { guest: { ...GUEST, nics: [{ tap: "tap0", mac: "01:00:5e:00:00:01" }] } }, invalid("nics[0].mac", /multicast/)],
     ["guest.put", "slot 31", { guest: { ...GUEST, nics: [{ tap: "tap0", slot: 31 }] } }, invalid("nics[0].slot", /LPC bridge/)],
-    ["guest.put", "an unknown key", { guest: { ...GUEST, uuid: "x" } }, invalid("uuid", /unknown key/)],
+    ["guest.put", "an unknown key", { guest: { ...GUEST, serial: "x" } }, invalid("serial", /unknown key/)],
     ["guest.put", "a YAML tag in a string is just text, but a bidi character is not", { guest: { ...GUEST, bootrom: "/fw/\u202eA" } }, invalid("bootrom", /U\+202E/)],
     ["guest.put", "another guest on web1's tap", { guest: { name: "web2", cpus: 1, memory: "1G", bootrom: FW, nics: [{ tap: "tap0" }] } }, invalid("guest.nics[0].tap", /tap0 is already used by guest web1/)],
     ["guest.put", "another guest on web1's disk", { guest: { name: "web2", cpus: 1, memory: "1G", disks: [{ path: "/dev/zvol/zroot/vm/web1" }] } }, invalid("guest.disks[0].path", /two disks on one backing store/)],
