@@ -86,9 +86,13 @@ export function createSandbox(dir: string, profileName: string, opts: CreateOpti
     mkdirSync(dirname(join(root, "dev", node)), { recursive: true });
     writeFileSync(join(root, "dev", node), "");
   }
-  for (const f of ["BHYVE_UEFI.fd", "BHYVE_UEFI_CODE.fd", "BHYVE_UEFI_VARS.fd"]) {
+  for (const f of ["BHYVE_UEFI.fd", "BHYVE_UEFI_CODE.fd"]) {
     writeFileSync(join(root, FIRMWARE_DIR, f), `sandbox stand-in for edk2-bhyve ${f}\n`);
   }
+  // The variables template has the package's size (128 KiB), which bhyve checks (4 KiB to 16 MiB).
+  const vars = Buffer.alloc(128 * 1024);
+  vars.write("sandbox stand-in for edk2-bhyve BHYVE_UEFI_VARS.fd\n");
+  writeFileSync(join(root, FIRMWARE_DIR, "BHYVE_UEFI_VARS.fd"), vars);
   const freePages = Math.floor((profile.memoryBytes - 2 ** 30) / PAGE_SIZE);
   const m: MachineState = {
     profile: profile.name,

@@ -19,7 +19,7 @@ import type { HostPaths } from "../host/paths.js";
 import { readAgentState, writeAgentState } from "../host/state.js";
 import { deleteGuest, GUEST_FAILURES, hostArgv, listGuestNames, readIfPresent, monitorPaths, readGuest, readGuestEvents, specFor, specOnDisk, startGuest, stopGuest } from "../guests/lifecycle.js";
 import { parseArgvFile, writeMonitorSpec } from "../guests/monitor-spec.js";
-import { ensureUuid } from "../guests/identity.js";
+import { ensureUefiVars, ensureUuid, uefiVarsPresent } from "../guests/identity.js";
 import { convergeSwitches, recordedGuest, releaseMajor, releaseStaleTaps, tapPlans, tapsUp, withAllocatedTaps } from "../guests/network.js";
 import { AgentError, problemsError } from "../model/errors.js";
 
@@ -458,7 +458,20 @@ async function startGuests(c: ConvergeContext): Promise<void> {
       }
       continue;
     }
-    if (rt.monitor_pid !== null) continue;
+    if (rt.monitor_pid !== null) {
+      // A running guest's variables file removed behind the agent's back: made again from the
+      // template now, so that its next start (a restart by its monitor included) finds one.
+      if (uefiVarsPresent(c.paths, g) === false) {
+        try {
+          ensureUefiVars(c.paths, g);
+          c.result.changed.push({ what: `guest ${g.name}`, detail: "its UEFI variables file was gone: made again from the template (the running guest keeps what it has until it restarts)" });
+        } catch (err) {
+          if (!(err instanceof AgentError)) throw err;
+          c.result.refused.push({ what: `guest ${g.name}`, detail: err.message });
+        }
+      }
+      continue;
+    }
     const b = blockers(g, c.desired, c.facts, c.result.pending);
     if (b.refused.length) {
       c.result.refused.push({ what: `guest ${g.name}`, detail: `not started: ${b.refused.join("; ")}` });

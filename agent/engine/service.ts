@@ -2,7 +2,7 @@
  * The agent's operations, shared by the RPC methods and the commands: each change edits the stored
  * desired state, checks the whole of it, and converges the host under the host lock.
  */
-import { storedUuid } from "../guests/identity.js";
+import { storedUuid, uefiVarsPresent } from "../guests/identity.js";
 import { guestNetwork, hostInterfaces, readNetworkRecord, switchesNetwork, type NicNetwork } from "../guests/network.js";
 import { formatBsf, parsePciAddress, samePciAddress } from "../model/pci-address.js";
 import { passthruDevicesOf } from "../model/render.js";
@@ -273,6 +273,8 @@ export interface GuestView extends GuestRuntime {
   readonly network: NicNetwork[];
   /** The SMBIOS UUID the guest runs with: the document's, or the one the agent made and keeps (null before the first converge). */
   readonly uuid: string | null;
+  /** Whether the guest's UEFI variables file is there (null: it keeps none); false once made is drift the next apply heals. */
+  readonly uefi_vars_present: boolean | null;
 }
 
 /** `guest.get`. */
@@ -281,7 +283,7 @@ export async function getGuest(paths: HostPaths, name: string): Promise<GuestVie
   const g = desired.guests.find((x) => x.name === name);
   const doc = g ? (toDocument({ ...desired, guests: [g] }).guests as Array<Record<string, unknown>>)[0]! : null;
   const network = g && g.nics.some((n) => n.switch !== undefined) ? guestNetwork(readNetworkRecord(paths), g, await sessionInterfaces(paths)) : [];
-  return { ...readGuest(paths, name), desired: doc, created_by_agent: listGuestNames(paths).includes(name), events: readGuestEvents(paths, name).slice(-20), network, uuid: g?.uuid ?? storedUuid(paths, name) };
+  return { ...readGuest(paths, name), desired: doc, created_by_agent: listGuestNames(paths).includes(name), events: readGuestEvents(paths, name).slice(-20), network, uuid: g?.uuid ?? storedUuid(paths, name), uefi_vars_present: g ? uefiVarsPresent(paths, g) : null };
 }
 
 /** `guest.list`: every guest of the desired state and every guest with monitor files. */
@@ -292,7 +294,8 @@ export function listGuests(paths: HostPaths): GuestRuntime[] {
 
 /** What `status` answers. */
 export interface StatusView {
-  readonly guests: Array<Pick<GuestRuntime, "name" | "state" | "pid" | "restarts" | "last_exit">>;
+  /** Each guest; `argv` is the command line a running guest's bhyve was started with (null when none runs). */
+  readonly guests: Array<Pick<GuestRuntime, "name" | "state" | "pid" | "restarts" | "last_exit" | "argv">>;
   readonly ppt: Array<{ device: string; bound: boolean; driver: string | null }>;
   readonly reboot_required: boolean;
   readonly reboot_reasons: Array<{ what: string; detail: string }>;
@@ -312,7 +315,7 @@ async function readStatus(paths: HostPaths): Promise<StatusView> {
   const facts = await hostFacts(paths);
   const reasons = rebootReasons(desired, facts);
   return {
-    guests: listGuests(paths).map(({ name, state, pid, restarts, last_exit }) => ({ name, state, pid, restarts, last_exit })),
+    guests: listGuests(paths).map(({ name, state, pid, restarts, last_exit, argv }) => ({ name, state, pid, restarts, last_exit, argv: pid !== null ? argv : null })),
     ppt: desired.ppt.map((r) => {
       const hw = facts.pci.find((p) => p.device === formatBsf(r.device));
       return { device: formatBsf(r.device), bound: hw?.driver === "ppt", driver: hw?.driver ? `${hw.driver}${hw.unit}` : null };

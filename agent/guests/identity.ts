@@ -1,5 +1,6 @@
 /**
- * A guest's identity on its host: the SMBIOS system UUID bhyve presents (`-U`). A UUID given in the
+ * A guest's identity on its host: the SMBIOS system UUID bhyve presents (`-U`), and its UEFI
+ * variables (boot entries), a copy of the firmware's template made at its first start. A UUID given in the
  * document is the guest's; otherwise the agent makes one the first time it configures the guest
  * (a random, version 4 UUID) and keeps it in the guest's own directory (guests/NAME/uuid under the
  * agent's database directory), so that it stays the same across restarts, re-applies, argv
@@ -13,6 +14,8 @@ import type { HostPaths } from "../host/paths.js";
 import { UUID } from "../model/decode.js";
 import { AgentError } from "../model/errors.js";
 import type { Guest } from "../model/types.js";
+import { uefiVarsPath, uefiVarsTemplate } from "../model/render.js";
+import { resolveHostPath } from "../host/resolve-path.js";
 
 const uuidFile = (paths: HostPaths, name: string): string => join(paths.guestSpecDir(name), "uuid");
 
@@ -46,4 +49,32 @@ export function withUuid(paths: HostPaths, guest: Guest): Guest {
   const kept = storedUuid(paths, guest.name);
   if (!kept) throw new AgentError(`guest ${guest.name} has no UUID yet; apply the desired state (the converge makes it)`, "E_NO_UUID");
   return { ...guest, uuid: kept };
+}
+
+/** Variables files larger than this are not firmware templates (bhyve takes at most 16 MiB). */
+const MAX_VARS_BYTES = 16 * 2 ** 20;
+
+/** Whether the guest keeps UEFI variables, and whether its file is there (null: it keeps none). */
+export function uefiVarsPresent(paths: HostPaths, guest: Guest): boolean | null {
+  if (!guest.bootrom || !guest.uefiVars) return null;
+  return existsSync(paths.at(uefiVarsPath(guest.name)));
+}
+
+/**
+ * Makes the guest's UEFI variables file from the template beside its bootrom when it has none (its
+ * first start, or the file was removed); an existing one is never touched. Returns whether it made
+ * one. Refuses (E_NO_VARS_TEMPLATE) when the template cannot be found as the host sees it.
+ */
+export function ensureUefiVars(paths: HostPaths, guest: Guest): boolean {
+  if (uefiVarsPresent(paths, guest) !== false) return false;
+  const template = uefiVarsTemplate(guest.bootrom!);
+  const r = resolveHostPath(paths, template);
+  const why = !r.ok ? r.reason : !r.stat ? "it does not exist" : !r.stat.isFile() ? "it is not a regular file" : r.stat.size > MAX_VARS_BYTES ? `it is ${r.stat.size} bytes, more than bhyve takes (16 MiB)` : null;
+  if (why !== null) {
+    throw new AgentError(`guest ${guest.name} keeps its UEFI variables in a copy of ${template}, which cannot be used (${why}); install edk2-bhyve (it puts BHYVE_UEFI_VARS.fd beside the firmware) or set uefi_vars: false`, "E_NO_VARS_TEMPLATE");
+  }
+  const data = readFileSync(paths.at((r as { path: string }).path));
+  mkdirSync(paths.guestSpecDir(guest.name), { recursive: true, mode: 0o700 });
+  writeFileAtomic(paths.at(uefiVarsPath(guest.name)), data, 0o600);
+  return true;
 }

@@ -11,7 +11,7 @@ import { parseMonitorEvents, parseMonitorStatus, type MonitorEvent } from "../pa
 import type { DesiredState, Guest } from "../model/types.js";
 import { readAgentState } from "../host/state.js";
 import { netUpArgv, recordedGuest, releaseGuestTaps, tapPlans } from "./network.js";
-import { ensureUuid } from "./identity.js";
+import { ensureUefiVars, ensureUuid } from "./identity.js";
 import { GUEST_NAME } from "../model/decode.js";
 import { runTool } from "../host/exec.js";
 import { lockedPid, monitorExecutable } from "../host/native.js";
@@ -40,7 +40,7 @@ export interface GuestRuntime {
 }
 
 /** The codes of a guest's own start or stop failing (the monitor, its VM): one guest refused, the rest of a converge goes on. */
-export const GUEST_FAILURES: ReadonlySet<string> = new Set(["E_NO_MONITOR", "E_FOREIGN_VM", "E_MONITOR_START", "E_STOP_TIMEOUT", "E_DESTROY"]);
+export const GUEST_FAILURES: ReadonlySet<string> = new Set(["E_NO_MONITOR", "E_FOREIGN_VM", "E_MONITOR_START", "E_STOP_TIMEOUT", "E_DESTROY", "E_NO_VARS_TEMPLATE"]);
 
 /** The monitor file locations of a guest. */
 export function monitorPaths(paths: HostPaths, name: string): MonitorPaths {
@@ -168,7 +168,7 @@ function sameSpecFile(file: string, onDisk: Buffer, wanted: Buffer): boolean {
 }
 
 /** Files the agent keeps in a guest's directory beside its monitor spec (its identity): not part of the spec. */
-export const GUEST_KEPT_FILES: ReadonlySet<string> = new Set(["uuid"]);
+export const GUEST_KEPT_FILES: ReadonlySet<string> = new Set(["uuid", "uefi-vars.fd"]);
 
 /** True when the spec on disk is `files` (see {@link sameSpecFile}). */
 export function specOnDisk(paths: HostPaths, name: string, files: Record<string, Buffer>): boolean {
@@ -194,6 +194,8 @@ export async function startGuest(paths: HostPaths, guest: Guest): Promise<void> 
   if (!exe) throw new AgentError("bhyve-monitor is not built (native/build/Release/bhyve-monitor is missing; npm install builds it)", "E_NO_MONITOR");
   const mp = monitorPaths(paths, guest.name);
   if (monitorPid(mp) !== null) return;
+  // The guest's UEFI variables: copied from the firmware's template at its first start, then kept.
+  ensureUefiVars(paths, guest);
   writeMonitorSpec(mp, specFor(paths, guest));
   const r = await runMonitor(exe, mp.specDir);
   if (r.status === 75) return; // another agent started it a moment ago

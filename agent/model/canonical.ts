@@ -74,6 +74,7 @@ export function guestToDocument(g: Guest): Record<string, unknown> {
     ...(g.threads !== undefined ? { threads: g.threads } : {}),
     ...(g.cpuPinning.length ? { cpu_pinning: g.cpuPinning.map((p) => ({ vcpu: p.vcpu, host_cpu: p.hostCpu })) } : {}),
     ...(g.uuid !== undefined ? { uuid: g.uuid } : {}),
+    ...(g.uefiVars !== (g.bootrom !== undefined) ? { uefi_vars: g.uefiVars } : {}),
   };
 }
 

@@ -316,7 +316,7 @@ function decodeSwitch(value: unknown, path: string, problems: ProblemList): Draf
 
 const GUEST_KEYS = [
   "name", "cpus", "memory", "bootrom", "wired", "disks", "nics", "passthru", "state", "restart", "start_order",
-  "rtc", "ignore_unknown_msrs", "hostbridge", "sockets", "cores", "threads", "cpu_pinning", "uuid",
+  "rtc", "ignore_unknown_msrs", "hostbridge", "sockets", "cores", "threads", "cpu_pinning", "uuid", "uefi_vars",
 ] as const;
 
 /** An SMBIOS UUID as bhyve's -U takes it: 8-4-4-4-12 hex digits. */
@@ -352,6 +352,8 @@ function decodeGuest(value: unknown, path: string, problems: ProblemList): Draft
     else memory = r.bytes;
   }
   const bootrom = f.hostPath("bootrom");
+  let uefiVars = f.bool("uefi_vars");
+  if (uefiVars === true && f.raw("bootrom") === undefined) uefiVars = f.fail("uefi_vars", "UEFI variables need a UEFI guest: set bootrom, or drop uefi_vars");
   const disks = f.list("disks", (v, p) => decodeDisk(v, p, problems));
   const nics = f.list("nics", (v, p) => decodeNic(v, p, problems));
   const passthru = f.list("passthru", (v, p) => decodePassthru(v, p, problems));
@@ -382,6 +384,7 @@ function decodeGuest(value: unknown, path: string, problems: ProblemList): Draft
     cpus,
     memory,
     bootrom,
+    uefiVars: uefiVars ?? (bootrom !== undefined),
     wired: f.orDefault("wired", f.bool("wired"), passthru.length > 0),
     disks,
     nics,

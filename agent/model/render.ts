@@ -110,6 +110,19 @@ function cpuArg(g: Guest): string {
   return `cpus=${g.cpus},sockets=${g.sockets ?? 1},cores=${g.cores ?? 1},threads=${g.threads ?? 1}`;
 }
 
+/** The template of a UEFI guest's variables: the edk2-bhyve package installs it beside the firmware. */
+export const UEFI_VARS_TEMPLATE = "BHYVE_UEFI_VARS.fd";
+
+/** Where a guest's own UEFI variables live on the host: in its directory, removed with it. */
+export function uefiVarsPath(name: string): string {
+  return `/var/db/bhyve-agent/guests/${name}/uefi-vars.fd`;
+}
+
+/** The variables template for a bootrom: the package's, in the bootrom's directory. */
+export function uefiVarsTemplate(bootrom: string): string {
+  return `${bootrom.slice(0, bootrom.lastIndexOf("/") + 1)}${UEFI_VARS_TEMPLATE}`;
+}
+
 /** What stands for a guest's UUID before the agent has made it (`bhyve-agent render` of a document); never a valid UUID. */
 export const UUID_PENDING = "{uuid}";
 
@@ -130,7 +143,7 @@ export function renderBhyveArgv(guest: Guest): string[] {
   argv.push("-s", guest.hostbridge === "amd" ? "0,amd_hostbridge" : "0,hostbridge");
   for (const e of guestSlots(guest)) argv.push("-s", slotArg(e));
   argv.push("-s", "31,lpc");
-  if (guest.bootrom) argv.push("-l", `bootrom,${guest.bootrom}`);
+  if (guest.bootrom) argv.push("-l", `bootrom,${guest.bootrom}${guest.uefiVars ? `,${uefiVarsPath(guest.name)}` : ""}`);
   argv.push(guest.name);
   return argv;
 }

@@ -126,6 +126,12 @@ export interface Guest {
   readonly memory: number;
   /** UEFI firmware path; absent means boot with bhyveload. */
   readonly bootrom?: string;
+  /**
+   * Keep the guest's UEFI variables (boot entries) in a copy of the firmware's variables template
+   * (`-l bootrom,CODE,VARS`), made at the first start and kept for the guest's life. Default: on
+   * for a UEFI guest; never without a bootrom.
+   */
+  readonly uefiVars: boolean;
   /** Wire guest memory (`-S`). Forced on by passthrough; default: on exactly when there is passthrough. */
   readonly wired: boolean;
   readonly disks: readonly Disk[];

@@ -14,7 +14,7 @@ import { renderBhyveArgv } from "../../agent/model/render.js";
 import type { Guest } from "../../agent/model/types.js";
 import { replacedAttributes } from "../plugin/schema.js";
 import { DiagnosticError, type Diagnostic, type ObjectValue, type ResourceDef } from "../plugin/types.js";
-import { containsUnknown, UNKNOWN, type Value } from "../plugin/values.js";
+import { containsUnknown, isUnknown, UNKNOWN, type Value } from "../plugin/values.js";
 import { problemDiagnostics, resultDiagnostics, toDiagnostic, type ProviderContext } from "./context.js";
 import { carry, differs, validateConnection } from "./common.js";
 import { attributePathOf, fromDocumentForm, toDocumentForm, withDefaults } from "./document-map.js";
@@ -85,6 +85,9 @@ async function observe(ctx: ProviderContext, address: string, hostKey: string, n
   const values = fromDocumentForm(schema, guestToDocument(decoded.guest), prior) as ObjectValue;
   // The UUID: the configuration's, or the one the agent made and keeps (a computed value).
   values.uuid = g.uuid ?? values.uuid ?? null;
+  // Whether it keeps UEFI variables: the model's value (its default follows the bootrom).
+  values.uefi_vars = decoded.guest.uefiVars;
+  const varsGone = g.uefi_vars_present === false;
   // Switch NICs: the taps the agent allocated, in NIC order.
   const network = [...(g.network ?? [])];
   values.nic = list(values.nic).map((n) => (typeof n.switch === "string" ? { ...n, tap: network.shift()?.tap ?? null } : n));
@@ -100,7 +103,7 @@ async function observe(ctx: ProviderContext, address: string, hostKey: string, n
     state: running ? "running" : "stopped",
     command_line: renderBhyveArgv(d),
     argv: running ? (g.argv ?? []) : [],
-    status: g.monitor_pid === null && GUEST_UP_STATES.has(g.state) ? "stopped" : detached ? "detached" : g.state,
+    status: g.monitor_pid === null && GUEST_UP_STATES.has(g.state) ? "stopped" : detached ? "detached" : running && varsGone ? "vars-missing" : g.state,
     restarts: g.restarts,
   };
 }
@@ -128,6 +131,8 @@ export function guestResource(ctx: ProviderContext): ResourceDef {
       planned.nic = planTaps(list(planned.nic), prior ? list(prior.nic) : null);
       // The UUID: the configuration's; else the one the agent made (kept from the prior state), unknown until it makes one.
       planned.uuid = typeof config.uuid === "string" ? config.uuid : !replace && typeof prior?.uuid === "string" ? prior.uuid : UNKNOWN;
+      // UEFI variables: the configuration's choice, else on exactly for a UEFI guest (the model's default).
+      planned.uefi_vars = typeof config.uefi_vars === "boolean" ? config.uefi_vars : isUnknown(config.bootrom) ? UNKNOWN : typeof config.bootrom === "string";
       let commandLine: Value = UNKNOWN;
       if (!containsUnknown({ ...planned, nic: list(planned.nic).map((n) => (typeof n.switch === "string" ? { ...n, tap: null } : n)) })) {
         const check = specCheck(planned);

@@ -10,10 +10,10 @@
  * 3 triple fault, 4 error; 71 when vm_set_topology() refuses the vCPU count; a VM destroyed under
  * it gives 1 on 13.x/14.x and 4 on 15.
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { bsf, devclassOf, iommuState, isEndpoint, loadVmm } from "../kernel.js";
-import { CONTROL_SIGNAL, GUEST_ACTIONS, machineProfile, readMachine, updateMachine, type MachineState } from "../machine.js";
+import { CONTROL_SIGNAL, GUEST_ACTIONS, machineProfile, PAGE_SIZE, readMachine, updateMachine, type MachineState } from "../machine.js";
 import { createVm, destroyVm, parseMemsize, runningPid, setupMemory } from "../vm.js";
 import { closeTaps, openTap } from "../net-ifaces.js";
 import { getopt, STRERROR, type ToolIO } from "./tool.js";
@@ -148,6 +148,7 @@ function setUp(io: ToolIO): Setup {
   let wired = false;
   let destroyOnPoweroff = false;
   let bootrom: string | undefined;
+  let bootvars: string | undefined;
   let uuid: string | undefined;
   const pins: Array<{ vcpu: number; hostCpu: number }> = [];
   const slots: SlotSpec[] = [];
@@ -180,10 +181,12 @@ function setUp(io: ToolIO): Setup {
     } else if (o === "U") {
       uuid = v;
     } else if (o === "l") {
-      const [dev, path] = v.split(",");
+      const [dev, path, third] = v.split(",");
       if (dev === "bootrom") {
         if (!path) return { ok: false, status: 64, message: "bhyve: invalid lpc device configuration 'bootrom'\n" };
         bootrom = path;
+        // lpc_device_parse(): a third field without "=" is the variables file (lpc.bootvars).
+        if (third !== undefined && !third.includes("=")) bootvars = third;
       } else if (!/^com[1-4]$/.test(dev ?? "")) {
         return { ok: false, status: 64, message: `bhyve: invalid lpc device configuration '${v}'\n` };
       }
@@ -229,6 +232,14 @@ function setUp(io: ToolIO): Setup {
     const memErr = setupMemory(m, vm, memory, wired, profile.memoryBytes);
     if (memErr) return fail(`Unable to setup memory (${{ ENOMEM: 12, EINVAL: 22, EEXIST: 17 }[memErr]})\n`);
     if (bootrom && !existsSync(join(io.root, bootrom))) return fail(`Error opening bootrom "${bootrom}": ${STRERROR.ENOENT}\n`);
+    // bootrom_loadrom(): the variables file is opened O_RDWR (it must exist; bhyve never makes it)
+    // and mapped shared, so the guest's writes stay; its size must be 0 or 4 KiB to 16 MiB.
+    if (bootrom && bootvars !== undefined) {
+      const vars = join(io.root, bootvars);
+      if (!existsSync(vars)) return fail(`Error opening bootrom variable file "${bootvars}": ${STRERROR.ENOENT}\n`);
+      const size = statSync(vars).size;
+      if (size !== 0 && (size < PAGE_SIZE || size > 16 * 2 ** 20)) return fail(`Invalid bootrom variable size ${size}\n`);
+    }
 
     for (const s of slots) {
       if (s.emul === "passthru") {

@@ -39,6 +39,10 @@ describe("bhyve refuses what FreeBSD's bhyve refuses, with its messages and exit
     ["a pin that is not vcpu:hostcpu", uefi("a14", "-p", "x"), 64, "invalid format: x\nbhyve: invalid vcpu pinning configuration 'x'\n"],
     ["a pin beyond the cpuset", uefi("a15", "-p", "0:1024"), 64, "hostcpu '1024' outside valid range from 0 to 1023\nbhyve: invalid vcpu pinning configuration '0:1024'\n"],
     ["a UUID smbios cannot parse (14: exit 4, no message)", uefi("a16", "-U", "not-a-uuid"), 4, ""],
+    ["a variables file that does not exist (bhyve never makes it)", ["-c", "1", "-m", "1G", ...BASE, "-l", `bootrom,${FW},/vm/a18-vars.fd`, "a18"], 4,
+      'Error opening bootrom variable file "/vm/a18-vars.fd": No such file or directory\n'],
+    ["a variables file of a size bhyve does not take", ["-c", "1", "-m", "1G", ...BASE, "-l", `bootrom,${FW},/usr/local/share/uefi-firmware/BHYVE_UEFI_CODE.fd`, "a19"], 4,
+      "Invalid bootrom variable size 51\n"],
   ];
   for (const [what, args, status, stderr] of cases) {
     test(what, () => {

@@ -68,6 +68,8 @@ export interface GuestProps {
   readonly restart?: "always" | "on-reboot" | "never";
   /** Lower starts first at boot. @default 0 */
   readonly startOrder?: number;
+  /** Keep the guest's UEFI variables in its own copy of BHYVE_UEFI_VARS.fd (bhyve -l bootrom,CODE,VARS). @default true for a UEFI guest */
+  readonly uefiVars?: boolean;
   /** The guest's RTC: "utc" (bhyve -u) or "localtime" (Windows' default). @default "utc" */
   readonly rtc?: "utc" | "localtime";
   /** bhyve -w: ignore accesses to MSRs bhyve does not emulate (GPU drivers probe some). @default false */

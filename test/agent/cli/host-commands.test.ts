@@ -45,6 +45,11 @@ describe("bhyve-agent facts, apply, status, shutdown, autostart against a sandbo
     const s = JSON.parse(h.cli(["status", "--json"]).stdout);
     assert.deepEqual(s.guests.map((g: { name: string; state: string }) => [g.name, g.state]), [["early", "running"], ["late", "running"]]);
     assert.ok(s.guests.every((g: { pid: number }) => g.pid > 0));
+    // Each running guest's command line, as its bhyve runs it: the operator need not read the agent's files.
+    for (const g of s.guests as Array<{ name: string; argv: string[] }>) {
+      assert.deepEqual(g.argv, h.machine().vms[g.name]!.process!.argv, `${g.name}'s argv`);
+      assert.equal(g.argv.at(-1), g.name);
+    }
     assert.deepEqual(s.ppt, [{ device: "4/0/1", bound: true, driver: "ppt0" }]);
     assert.equal(s.reboot_required, false);
     assert.match(h.cli(["status"]).stdout, /^early +running +\d+ +0 +-$/m);
@@ -54,7 +59,7 @@ describe("bhyve-agent facts, apply, status, shutdown, autostart against a sandbo
     const down = h.cli(["shutdown", "--json"]);
     assert.equal(down.status, 0, down.stderr);
     assert.deepEqual(JSON.parse(down.stdout).changed.map((c: { what: string }) => c.what), ["guest late", "guest early"]);
-    assert.deepEqual(JSON.parse(h.cli(["status", "--json"]).stdout).guests.map((g: { state: string }) => g.state), ["stopped", "stopped"]);
+    assert.deepEqual(JSON.parse(h.cli(["status", "--json"]).stdout).guests.map((g: { state: string; argv: unknown }) => [g.state, g.argv]), [["stopped", null], ["stopped", null]]);
     const up = h.cli(["autostart", "--json"]);
     assert.deepEqual(JSON.parse(up.stdout).changed.map((c: { what: string }) => c.what), ["guest early", "guest late"]);
   });

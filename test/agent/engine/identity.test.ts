@@ -1,9 +1,9 @@
 /** A guest's UUID (made once by the agent and kept, or given) and the GPU knobs on a sandbox host. */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { rebootSandbox } from "../../../sandbox/host.js";
+import { guestAction, rebootSandbox } from "../../../sandbox/host.js";
 import { autostart, getGuest } from "../../../agent/engine/service.js";
 import { readGuest } from "../../../agent/guests/lifecycle.js";
 import { AgentHost, FW, until } from "../../support/agent-host.js";
@@ -13,6 +13,7 @@ const guest = (extra: Record<string, unknown> = {}) => ({ name: "gpu1", cpus: 4,
 
 describe("guest identity and the GPU knobs", () => {
   const h = new AgentHost("intel-vtd");
+  mkdirSync(join(h.root, "vm"), { recursive: true });
   after(() => h.destroy());
   const argv = (): string[] => readGuest(h.paths, "gpu1").argv ?? [];
   const uuidArg = (): string | undefined => argv()[argv().indexOf("-U") + 1];
@@ -56,10 +57,43 @@ describe("guest identity and the GPU knobs", () => {
     assert.ok(argv().join(" ").includes("-p 0:2 -p 3:23"));
   });
 
-  test("deleting the guest removes its UUID with it", async () => {
+  test("UEFI variables: a copy of the template made at the first start, kept across restarts; a removed one is drift the next apply heals", async () => {
+    await h.apply({ guests: [guest()] });
+    await until(() => argv().includes("0,hostbridge") && h.machine().vms.gpu1?.process != null, "running the plain configuration");
+    const vars = join(h.paths.guestSpecDir("gpu1"), "uefi-vars.fd");
+    assert.ok(existsSync(vars), "made when the guest first started");
+    assert.equal(statSync(vars).size, 128 * 1024);
+    assert.equal(argv()[argv().indexOf("-l") + 1], `bootrom,${FW},/var/db/bhyve-agent/guests/gpu1/uefi-vars.fd`);
+    // The guest writes a boot entry (bhyve maps the file shared); a restart keeps it.
+    writeFileSync(vars, Buffer.concat([Buffer.from("boot entry: debian\n"), Buffer.alloc(128 * 1024 - 19)]));
+    const before = readGuest(h.paths, "gpu1").restarts;
+    await guestAction(h.root, "gpu1", "crash");
+    await until(() => readGuest(h.paths, "gpu1").restarts > before && h.machine().vms.gpu1?.process != null, "restarted");
+    assert.match(readFileSync(vars, "utf8"), /^boot entry: debian/);
+    rmSync(vars);
+    assert.equal((await getGuest(h.paths, "gpu1")).uefi_vars_present, false);
+    const r = await h.apply({ guests: [guest()] });
+    assert.deepEqual(r.changed.map((c) => c.what), ["guest gpu1"], JSON.stringify(r.changed));
+    assert.match(r.changed[0]!.detail, /UEFI variables file was gone: made again from the template/);
+    assert.equal((await getGuest(h.paths, "gpu1")).uefi_vars_present, true);
+  });
+
+  test("uefi_vars: false runs on the firmware alone; a bootrom without a template beside it is refused by name", async () => {
+    await h.apply({ guests: [guest({ uefi_vars: false })] });
+    await until(() => argv()[argv().indexOf("-l") + 1] === `bootrom,${FW}`, "restarted without variables");
+    assert.equal((await getGuest(h.paths, "gpu1")).uefi_vars_present, null);
+    copyFileSync(join(h.root, FW), join(h.root, "vm/custom.fd"));
+    const r = await h.apply({ guests: [guest(), guest({ name: "custom", bootrom: "/vm/custom.fd", disks: [{ path: "/dev/zvol/zroot/vm/disk1" }] })] });
+    assert.deepEqual(r.refused.map((x) => x.what), ["guest custom"]);
+    assert.match(r.refused[0]!.detail, /keeps its UEFI variables in a copy of \/vm\/BHYVE_UEFI_VARS\.fd, which cannot be used \(it does not exist\); install edk2-bhyve .* or set uefi_vars: false/);
+    assert.equal(h.machine().vms.custom?.process ?? null, null, "not started");
+    await h.apply({ guests: [guest()] });
+  });
+
+  test("deleting the guest removes its UUID and UEFI variables with it", async () => {
     const dir = h.paths.guestSpecDir("gpu1");
-    assert.ok(existsSync(join(dir, "uuid")));
+    assert.ok(existsSync(join(dir, "uuid")) && existsSync(join(dir, "uefi-vars.fd")));
     await h.apply({ guests: [] });
-    assert.ok(!existsSync(join(dir, "uuid")));
+    assert.ok(!existsSync(dir));
   });
 });

@@ -91,7 +91,7 @@ test("bhyve argv of a UEFI passthrough guest", () => {
     "-s", "6:1,passthru,3/0/1",
     "-s", "15:0,virtio-net,tap0,mac=58:9c:fc:00:00:01",
     "-s", "31,lpc",
-    "-l", "bootrom,/usr/local/share/uefi-firmware/BHYVE_UEFI.fd",
+    "-l", "bootrom,/usr/local/share/uefi-firmware/BHYVE_UEFI.fd,/var/db/bhyve-agent/guests/ml1/uefi-vars.fd",
     "ml1",
   ]);
   assert.equal(renderBhyveloadArgv(ml1), null);

@@ -98,6 +98,12 @@ export interface GuestConfig extends cdktf.TerraformMetaArguments {
   */
   readonly threads?: number;
   /**
+  * Keep the guest's UEFI variables (boot entries) in its own copy of the firmware's BHYVE_UEFI_VARS.fd, made at its first start and kept until the guest is deleted (bhyve -l bootrom,CODE,VARS). Default: true for a UEFI guest; a guest without bootrom has none.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#uefi_vars Guest#uefi_vars}
+  */
+  readonly uefiVars?: boolean | cdktf.IResolvable;
+  /**
   * SMBIOS system UUID (bhyve -U). Given, or made by the agent at the first apply and kept for the guest's life.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#uuid Guest#uuid}
@@ -1001,6 +1007,7 @@ export class Guest extends cdktf.TerraformResource {
     this._startOrder = config.startOrder;
     this._state = config.state;
     this._threads = config.threads;
+    this._uefiVars = config.uefiVars;
     this._uuid = config.uuid;
     this._cpuPin.internalValue = config.cpuPin;
     this._disk.internalValue = config.disk;
@@ -1262,6 +1269,22 @@ export class Guest extends cdktf.TerraformResource {
     return this._threads;
   }
 
+  // uefi_vars - computed: true, optional: true, required: false
+  private _uefiVars?: boolean | cdktf.IResolvable; 
+  public get uefiVars() {
+    return this.getBooleanAttribute('uefi_vars');
+  }
+  public set uefiVars(value: boolean | cdktf.IResolvable) {
+    this._uefiVars = value;
+  }
+  public resetUefiVars() {
+    this._uefiVars = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get uefiVarsInput() {
+    return this._uefiVars;
+  }
+
   // uuid - computed: true, optional: true, required: false
   private _uuid?: string; 
   public get uuid() {
@@ -1363,6 +1386,7 @@ export class Guest extends cdktf.TerraformResource {
       start_order: cdktf.numberToTerraform(this._startOrder),
       state: cdktf.stringToTerraform(this._state),
       threads: cdktf.numberToTerraform(this._threads),
+      uefi_vars: cdktf.booleanToTerraform(this._uefiVars),
       uuid: cdktf.stringToTerraform(this._uuid),
       cpu_pin: cdktf.listMapper(guestCpuPinToTerraform, true)(this._cpuPin.internalValue),
       disk: cdktf.listMapper(guestDiskToTerraform, true)(this._disk.internalValue),
@@ -1462,6 +1486,12 @@ export class Guest extends cdktf.TerraformResource {
         isBlock: false,
         type: "simple",
         storageClassType: "number",
+      },
+      uefi_vars: {
+        value: cdktf.booleanToHclTerraform(this._uefiVars),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "boolean",
       },
       uuid: {
         value: cdktf.stringToHclTerraform(this._uuid),
