@@ -1,6 +1,7 @@
 /** The `bhyve-agent` commands, by name, and their dispatch (bhyve-agent.ts runs it; tests call it in-process). */
 import { asUserError, UserError } from "./errors.js";
 import { applyCommand, autostartCommand, netUpCommand, shutdownCommand, statusCommand } from "./apply.js";
+import { consoleCommand } from "./console.js";
 import { factsCommand } from "./facts.js";
 import { installCommand, rollbackCommand } from "./install.js";
 import { auditCommand, policyCommand } from "./policy.js";
@@ -21,6 +22,7 @@ commands:
   autostart [--root DIR]             at boot: converge to the stored desired state, guests in start_order
   shutdown [--root DIR]              at shutdown: stop every guest (the desired state is kept)
   net-up GUEST [--root DIR]          before a guest starts (its monitor runs it): its taps made and on their switches
+  console GUEST [--log] [--root DIR] attach to the guest's serial console (~. detaches); --log: what it printed
   rpc [--root DIR]                   JSON-RPC 2.0 on stdin/stdout (the SSH forced command)
   install --from DIR [--deploy-key FILE] [--root DIR]
                                      install this agent from an upload (cdktf-bhyve bootstrap runs it)
@@ -40,6 +42,7 @@ const COMMANDS = new Map<string, (args: string[]) => Promise<number>>(Object.ent
   autostart: autostartCommand,
   shutdown: shutdownCommand,
   "net-up": netUpCommand,
+  console: consoleCommand,
   rpc: rpcCommand,
   install: installCommand,
   policy: policyCommand,

@@ -7,7 +7,7 @@
  */
 import { chmodSync, closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { BHYVE, renderBhyveArgv, renderBhyveloadArgv } from "../model/render.js";
+import { BHYVE, consoleDevice, renderBhyveArgv, renderBhyveloadArgv } from "../model/render.js";
 import type { Guest, RestartPolicy } from "../model/types.js";
 
 /** bhyvectl, as the monitor runs it to power off and destroy the VM. */
@@ -76,6 +76,14 @@ export function parseArgvFile(text: string): string[] {
   return parts;
 }
 
+/** sockaddr_un's sun_path: 104 bytes on FreeBSD, 108 on Linux; the shorter one, with its NUL. */
+const SUN_PATH_MAX = 104;
+
+/** Where a guest's monitor serves console attach requests. */
+export function consoleSocket(paths: Pick<MonitorPaths, "runDir">): string {
+  return join(paths.runDir, "console.sock");
+}
+
 function rooted(root: string, path: string): string {
   return root === "/" ? path : join(root, path);
 }
@@ -114,6 +122,13 @@ export function renderMonitorSpec(guest: Guest, paths: MonitorPaths, policy: Mon
     ["crash_limit", policy.crashLimit],
     ["crash_window_s", policy.crashWindowS],
     ["log_max_bytes", policy.logMaxBytes],
+    // The serial console: the nmdm B side the monitor holds, its log beside the guest's, the attach
+    // socket in the run directory (left out when its path is too long for a socket address: the
+    // console is then logged only). Empty: no console.
+    ["console_device", guest.console ? rooted(paths.root, consoleDevice(guest.name, "B")) : ""],
+    ["console_log", guest.console ? join(dirname(paths.logFile), "console.log") : ""],
+    ["console_socket", guest.console && Buffer.byteLength(consoleSocket(paths)) < SUN_PATH_MAX ? consoleSocket(paths) : ""],
+    ["console_log_max", guest.console ? policy.logMaxBytes : 0],
   ];
   for (const [k, v] of conf) if (/[\n\0]/.test(String(v))) throw new Error(`monitor.conf ${k} contains a line break`);
   files["monitor.conf"] = Buffer.from(conf.map(([k, v]) => `${k}=${v}\n`).join(""));

@@ -27,6 +27,8 @@ export interface NativeProbe {
   flock(fd: number, mode: "shared" | "exclusive" | "unlock", nonblocking?: boolean): boolean;
   /** False on CPUs without CPUID. */
   readonly cpuidAvailable: boolean;
+  /** A new pseudo-terminal pair: the master's fd (the caller closes it) and the terminal's path. */
+  openpt(): { fd: number; path: string };
 }
 
 /** The addon, or why it is not there. */

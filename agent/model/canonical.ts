@@ -75,6 +75,7 @@ export function guestToDocument(g: Guest): Record<string, unknown> {
     ...(g.cpuPinning.length ? { cpu_pinning: g.cpuPinning.map((p) => ({ vcpu: p.vcpu, host_cpu: p.hostCpu })) } : {}),
     ...(g.uuid !== undefined ? { uuid: g.uuid } : {}),
     ...(g.uefiVars !== (g.bootrom !== undefined) ? { uefi_vars: g.uefiVars } : {}),
+    ...(!g.console ? { console: false } : {}),
   };
 }
 

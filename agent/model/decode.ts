@@ -316,7 +316,7 @@ function decodeSwitch(value: unknown, path: string, problems: ProblemList): Draf
 
 const GUEST_KEYS = [
   "name", "cpus", "memory", "bootrom", "wired", "disks", "nics", "passthru", "state", "restart", "start_order",
-  "rtc", "ignore_unknown_msrs", "hostbridge", "sockets", "cores", "threads", "cpu_pinning", "uuid", "uefi_vars",
+  "rtc", "ignore_unknown_msrs", "hostbridge", "sockets", "cores", "threads", "cpu_pinning", "uuid", "uefi_vars", "console",
 ] as const;
 
 /** An SMBIOS UUID as bhyve's -U takes it: 8-4-4-4-12 hex digits. */
@@ -385,6 +385,7 @@ function decodeGuest(value: unknown, path: string, problems: ProblemList): Draft
     memory,
     bootrom,
     uefiVars: uefiVars ?? (bootrom !== undefined),
+    console: f.orDefault("console", f.bool("console"), DEFAULTS.guest.console),
     wired: f.orDefault("wired", f.bool("wired"), passthru.length > 0),
     disks,
     nics,

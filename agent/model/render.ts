@@ -123,6 +123,11 @@ export function uefiVarsTemplate(bootrom: string): string {
   return `${bootrom.slice(0, bootrom.lastIndexOf("/") + 1)}${UEFI_VARS_TEMPLATE}`;
 }
 
+/** The nmdm(4) pair of a guest's serial console: bhyve opens the A side, the guest's monitor holds B. */
+export function consoleDevice(name: string, side: "A" | "B"): string {
+  return `/dev/nmdm-${name}.1${side}`;
+}
+
 /** What stands for a guest's UUID before the agent has made it (`bhyve-agent render` of a document); never a valid UUID. */
 export const UUID_PENDING = "{uuid}";
 
@@ -143,6 +148,7 @@ export function renderBhyveArgv(guest: Guest): string[] {
   argv.push("-s", guest.hostbridge === "amd" ? "0,amd_hostbridge" : "0,hostbridge");
   for (const e of guestSlots(guest)) argv.push("-s", slotArg(e));
   argv.push("-s", "31,lpc");
+  if (guest.console) argv.push("-l", `com1,${consoleDevice(guest.name, "A")}`);
   if (guest.bootrom) argv.push("-l", `bootrom,${guest.bootrom}${guest.uefiVars ? `,${uefiVarsPath(guest.name)}` : ""}`);
   argv.push(guest.name);
   return argv;

@@ -132,6 +132,11 @@ export interface Guest {
    * for a UEFI guest; never without a bootrom.
    */
   readonly uefiVars: boolean;
+  /**
+   * A serial console on com1 (`-l com1,/dev/nmdm-NAME.1A`): the guest's monitor holds the nmdm B
+   * side, logs what the guest prints and lets an operator attach. Default true.
+   */
+  readonly console: boolean;
   /** Wire guest memory (`-S`). Forced on by passthrough; default: on exactly when there is passthrough. */
   readonly wired: boolean;
   readonly disks: readonly Disk[];
@@ -170,7 +175,7 @@ export interface Guest {
 export const DEFAULTS = {
   host: { vmm_load: true, amdvi_enable: "auto", require_iommu: true, require_nested_paging: true },
   ppt: { bind: "boot" },
-  guest: { state: "running", restart: "on-reboot", start_order: 0, rtc: "utc", ignore_unknown_msrs: false, hostbridge: "standard" },
+  guest: { state: "running", restart: "on-reboot", start_order: 0, rtc: "utc", ignore_unknown_msrs: false, hostbridge: "standard", console: true },
   disk: { type: "virtio-blk" },
   nic: { model: "virtio-net" },
 } as const satisfies Record<string, Record<string, unknown>>;

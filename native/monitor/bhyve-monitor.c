@@ -57,7 +57,9 @@
 
 #include <sys/types.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -70,6 +72,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -129,6 +132,11 @@ struct config {
 	long crash_limit;
 	long crash_window_s;
 	long log_max_bytes;
+	/* The serial console: the nmdm(4) B side the monitor holds (empty: no console), its log, the attach socket. */
+	char console_device[PATH_MAX];
+	char console_log[PATH_MAX];
+	char console_socket[PATH_MAX];
+	long console_log_max;
 };
 
 static struct config cfg;
@@ -498,6 +506,7 @@ read_config(const char *dir)
 		{ "crash_limit", &cfg.crash_limit },
 		{ "crash_window_s", &cfg.crash_window_s },
 		{ "log_max_bytes", &cfg.log_max_bytes },
+		{ "console_log_max", &cfg.console_log_max },
 	};
 	static const struct {
 		const char *key;
@@ -510,6 +519,9 @@ read_config(const char *dir)
 		{ "log_file", cfg.log_file, sizeof(cfg.log_file) },
 		{ "vm_dev", cfg.vm_dev, sizeof(cfg.vm_dev) },
 		{ "owner_file", cfg.owner_file, sizeof(cfg.owner_file) },
+		{ "console_device", cfg.console_device, sizeof(cfg.console_device) },
+		{ "console_log", cfg.console_log, sizeof(cfg.console_log) },
+		{ "console_socket", cfg.console_socket, sizeof(cfg.console_socket) },
 	};
 	/*
 	 * Every key is required: the agent writes them all, and its settings (agent/guests/monitor-spec.ts)
@@ -566,6 +578,11 @@ read_config(const char *dir)
 		conf_bad("vm_dev", "missing or not an absolute path");
 	if (cfg.owner_file[0] != '/')
 		conf_bad("owner_file", "missing or not an absolute path");
+	if (cfg.console_device[0] != '\0' && (cfg.console_device[0] != '/' || cfg.console_log[0] != '/' ||
+	    (cfg.console_socket[0] != '\0' && cfg.console_socket[0] != '/')))
+		conf_bad("console_device", "with a console, console_device and console_log are absolute paths, and console_socket absolute or empty");
+	if (strlen(cfg.console_socket) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		conf_bad("console_socket", "longer than a socket address can be");
 	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
 		if (!string_seen[i])
 			conf_bad(strings[i].key, "missing");
@@ -694,25 +711,240 @@ drain_signals(void)
 }
 
 /*
- * Waits for a signal or child output, up to timeout_ms: WAIT_FOREVER, or a timeout from ms_until(),
- * which is never negative.
+ * The serial console. bhyve's com1 is the A side of an nmdm(4) pair; the monitor holds the B side
+ * (opening it creates the pair on FreeBSD, so nothing bhyve writes is lost), keeps what the guest
+ * prints in console_log (rotated to console_log.0 past console_log_max), and serves attach
+ * requests on console_socket (0600, in the guest's run directory): every client gets the output
+ * from the moment it attaches, and what a client sends is the guest's input. When the B side
+ * cannot be opened yet, or reads end (the pair went away), it is tried again every 200 ms.
+ */
+#define CONSOLE_CLIENTS 8
+#define CONSOLE_RETRY_MS 200
+static int con_fd = -1, con_listen = -1, con_log = -1;
+static int con_clients[CONSOLE_CLIENTS] = { -1, -1, -1, -1, -1, -1, -1, -1 };
+static long con_next_try;
+
+static int
+console_enabled(void)
+{
+	return cfg.console_device[0] != '\0';
+}
+
+static void
+console_log_write(const char *buf, size_t len)
+{
+	struct stat sb;
+	char old[PATH_MAX + 2];
+
+	if (con_log >= 0 && cfg.console_log_max > 0 && fstat(con_log, &sb) == 0 &&
+	    sb.st_size > 0 && sb.st_size + (off_t)len > cfg.console_log_max &&
+	    snprintf(old, sizeof(old), "%s.0", cfg.console_log) < (int)sizeof(old)) {
+		(void)rename(cfg.console_log, old);
+		close(con_log);
+		con_log = -1;
+	}
+	if (con_log < 0)
+		con_log = open(cfg.console_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (con_log >= 0)
+		(void)write(con_log, buf, len);
+}
+
+/* Opens the attach socket (a stale one of this guest's run directory is replaced). */
+static void
+console_setup(void)
+{
+	struct sockaddr_un sa;
+	struct stat sb;
+
+	if (!console_enabled() || cfg.console_socket[0] == '\0')
+		return;
+	if (lstat(cfg.console_socket, &sb) == 0 && S_ISSOCK(sb.st_mode))
+		(void)unlink(cfg.console_socket);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, cfg.console_socket, strlen(cfg.console_socket));
+	con_listen = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (con_listen < 0 || set_flags(con_listen, FD_CLOEXEC, O_NONBLOCK) != 0 ||
+	    bind(con_listen, (struct sockaddr *)&sa, sizeof(sa)) != 0 || chmod(cfg.console_socket, 0600) != 0 ||
+	    listen(con_listen, 4) != 0) {
+		log_note("console: cannot listen on %s: %s", cfg.console_socket, strerror(errno));
+		if (con_listen >= 0)
+			close(con_listen);
+		con_listen = -1;
+	}
+}
+
+static void
+console_close_device(void)
+{
+	if (con_fd >= 0)
+		close(con_fd);
+	con_fd = -1;
+	con_next_try = now_ms() + CONSOLE_RETRY_MS;
+}
+
+/* Opens the B side when it is not open and its retry time has come; raw, so bytes pass unchanged. */
+static void
+console_try_open(void)
+{
+	struct termios t;
+	int fd;
+
+	if (!console_enabled() || con_fd >= 0 || now_ms() < con_next_try)
+		return;
+	fd = open(cfg.console_device, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		con_next_try = now_ms() + CONSOLE_RETRY_MS;
+		return;
+	}
+	if (tcgetattr(fd, &t) == 0) {
+		cfmakeraw(&t);
+		(void)tcsetattr(fd, TCSANOW, &t);
+	}
+	con_fd = fd;
+}
+
+static void
+console_drop_client(int i)
+{
+	close(con_clients[i]);
+	con_clients[i] = -1;
+}
+
+/* What the guest printed: to the log and to every attached client. */
+static void
+console_output(void)
+{
+	char buf[4096];
+	ssize_t n;
+	int i;
+
+	for (;;) {
+		n = read(con_fd, buf, sizeof(buf));
+		if (n > 0) {
+			console_log_write(buf, (size_t)n);
+			for (i = 0; i < CONSOLE_CLIENTS; i++)
+				if (con_clients[i] >= 0 && send(con_clients[i], buf, (size_t)n, MSG_NOSIGNAL) != n)
+					console_drop_client(i);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		console_close_device();	/* the pair went away (bhyve gone), or an error: open it again later */
+		return;
+	}
+}
+
+static void
+console_accept(void)
+{
+	int fd, i;
+
+	while ((fd = accept(con_listen, NULL, NULL)) >= 0) {
+		(void)set_flags(fd, FD_CLOEXEC, O_NONBLOCK);
+		for (i = 0; i < CONSOLE_CLIENTS && con_clients[i] >= 0; i++)
+			;
+		if (i == CONSOLE_CLIENTS) {
+			static const char busy[] = "bhyve-monitor: too many consoles attached\r\n";
+			(void)send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL);
+			close(fd);
+			continue;
+		}
+		con_clients[i] = fd;
+	}
+}
+
+/* What a client typed: the guest's input (dropped while the B side is not open). */
+static void
+console_input(int i)
+{
+	char buf[1024];
+	ssize_t n = recv(con_clients[i], buf, sizeof(buf), 0);
+
+	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)) {
+		console_drop_client(i);
+		return;
+	}
+	if (n > 0 && con_fd >= 0)
+		(void)write(con_fd, buf, (size_t)n);
+}
+
+static void
+console_teardown(void)
+{
+	int i;
+
+	for (i = 0; i < CONSOLE_CLIENTS; i++)
+		if (con_clients[i] >= 0)
+			console_drop_client(i);
+	if (con_listen >= 0) {
+		close(con_listen);
+		(void)unlink(cfg.console_socket);
+	}
+	con_listen = -1;
+	if (con_fd >= 0)
+		close(con_fd);
+	con_fd = -1;
+}
+
+/*
+ * Waits for a signal, child output or console traffic, up to timeout_ms: WAIT_FOREVER, or a
+ * timeout from ms_until(), which is never negative. While the console's B side is not open, the
+ * wait is at most CONSOLE_RETRY_MS, so that it is tried again.
  */
 static void
 wait_events(int timeout_ms)
 {
-	struct pollfd fds[2];
+	struct pollfd fds[4 + CONSOLE_CLIENTS];
+	int slot[4 + CONSOLE_CLIENTS];
+	nfds_t n = 2, k;
+	int i;
 
+	console_try_open();
 	fds[0].fd = sig_pipe[0];
 	fds[0].events = POLLIN;
 	fds[1].fd = log_pipe[0];
 	fds[1].events = POLLIN;
+	if (con_fd >= 0) {
+		fds[n].fd = con_fd;
+		fds[n].events = POLLIN;
+		slot[n++] = -1;
+	}
+	if (con_listen >= 0) {
+		fds[n].fd = con_listen;
+		fds[n].events = POLLIN;
+		slot[n++] = -2;
+	}
+	for (i = 0; i < CONSOLE_CLIENTS; i++) {
+		if (con_clients[i] < 0)
+			continue;
+		fds[n].fd = con_clients[i];
+		fds[n].events = POLLIN;
+		slot[n++] = i;
+	}
 	if (timeout_ms < 0 && timeout_ms != WAIT_FOREVER)
 		timeout_ms = 0;
-	if (poll(fds, 2, timeout_ms) > 0) {
+	if (console_enabled() && con_fd < 0 && (timeout_ms == WAIT_FOREVER || timeout_ms > CONSOLE_RETRY_MS))
+		timeout_ms = CONSOLE_RETRY_MS;
+	if (poll(fds, n, timeout_ms) > 0) {
 		if (fds[1].revents & POLLIN)
 			drain_log();
 		if (fds[0].revents & POLLIN)
 			drain_signals();
+		for (k = 2; k < n; k++) {
+			if (fds[k].revents == 0)
+				continue;
+			if (slot[k] == -1) {
+				if (con_fd >= 0)
+					console_output();
+			} else if (slot[k] == -2) {
+				console_accept();
+			} else if (con_clients[slot[k]] >= 0) {
+				console_input(slot[k]);
+			}
+		}
 	}
 }
 
@@ -1149,6 +1381,7 @@ main(int argc, char **argv)
 	setproctitle("%s", cfg.name);
 #endif
 	install_signals();
+	console_setup();
 	write_running_argv();
 	event("monitor-start", "monitor_pid=%ld restart=%s", (long)getpid(), cfg.restart);
 	set_state("starting", "");
@@ -1228,6 +1461,7 @@ done:
 	drain_log();
 	event("monitor-exit", "state=%s reason=%s", final_state, final_reason);
 	set_state(final_state, final_reason);
+	console_teardown();
 	unlink(pid_path);
 	return strcmp(final_reason, "foreign-vm") == 0 ? EX_CONFIG : 0;
 }

@@ -5,6 +5,9 @@
 #include <cerrno>
 #include <cstring>
 #include <sys/file.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -79,7 +82,33 @@ Napi::Value Flock(const Napi::CallbackInfo& info) {
   return ThrowErrno(env, "flock", errno);
 }
 
+// openpt(): a new pseudo-terminal pair (posix_openpt, grantpt, unlockpt, ptsname). Returns the
+// master's fd (close-on-exec, the caller owns it) and the terminal's path. The sandbox uses it to
+// stand in for an nmdm(4) pair: its bhyve holds the master, the B side is the terminal.
+Napi::Value Openpt(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = posix_openpt(O_RDWR | O_NOCTTY);
+  if (fd < 0) return ThrowErrno(env, "posix_openpt", errno);
+  if (grantpt(fd) != 0 || unlockpt(fd) != 0) {
+    int err = errno;
+    close(fd);
+    return ThrowErrno(env, "grantpt", err);
+  }
+  const char* name = ptsname(fd);
+  if (name == nullptr) {
+    int err = errno;
+    close(fd);
+    return ThrowErrno(env, "ptsname", err);
+  }
+  (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+  Napi::Object r = Napi::Object::New(env);
+  r.Set("fd", Napi::Number::New(env, fd));
+  r.Set("path", Napi::String::New(env, name));
+  return r;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("openpt", Napi::Function::New(env, Openpt, "openpt"));
   exports.Set("cpuid", Napi::Function::New(env, Cpuid, "cpuid"));
   exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
   exports.Set("cpuidAvailable", Napi::Boolean::New(env, HAVE_CPUID != 0));

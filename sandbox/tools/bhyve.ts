@@ -10,7 +10,9 @@
  * 3 triple fault, 4 error; 71 when vm_set_topology() refuses the vCPU count; a VM destroyed under
  * it gives 1 on 13.x/14.x and 4 on 15.
  */
-import { existsSync, statSync } from "node:fs";
+import { ReadStream } from "node:tty";
+import { existsSync, lstatSync, readlinkSync, rmSync, statSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
+import { loadNativeProbe } from "../../agent/host/native.js";
 import { join } from "node:path";
 import { bsf, devclassOf, iommuState, isEndpoint, loadVmm } from "../kernel.js";
 import { CONTROL_SIGNAL, GUEST_ACTIONS, machineProfile, PAGE_SIZE, readMachine, updateMachine, type MachineState } from "../machine.js";
@@ -125,7 +127,7 @@ function macError(conf: string[]): string | null {
   return null;
 }
 
-type Setup = { ok: true; name: string; destroyOnPoweroff: boolean; destroyedExit: number } | { ok: false; status: number; message: string; abort?: true };
+type Setup = { ok: true; name: string; destroyOnPoweroff: boolean; destroyedExit: number; com1?: string } | { ok: false; status: number; message: string; abort?: true };
 
 /**
  * Validates the command line and sets the VM up, all in one change of the machine state, in the
@@ -149,6 +151,7 @@ function setUp(io: ToolIO): Setup {
   let destroyOnPoweroff = false;
   let bootrom: string | undefined;
   let bootvars: string | undefined;
+  let com1: string | undefined;
   let uuid: string | undefined;
   const pins: Array<{ vcpu: number; hostCpu: number }> = [];
   const slots: SlotSpec[] = [];
@@ -189,6 +192,10 @@ function setUp(io: ToolIO): Setup {
         if (third !== undefined && !third.includes("=")) bootvars = third;
       } else if (!/^com[1-4]$/.test(dev ?? "")) {
         return { ok: false, status: 64, message: `bhyve: invalid lpc device configuration '${v}'\n` };
+      } else if (dev === "com1" && path !== undefined && path !== "stdio") {
+        // uart_tty_backend(): the path is a terminal opened O_RDWR; an nmdm A side is made on open.
+        if (!/^\/dev\/nmdm[^/]*A$/.test(path)) return { ok: false, status: 4, message: `Unable to initialize backend '${path}' for LPC device com1\n` };
+        com1 = path;
       }
     } else if (o === "s") {
       // pci_parse_slot(): every -s is checked here, before any VM exists (exit 4).
@@ -289,7 +296,7 @@ function setUp(io: ToolIO): Setup {
     if (bootrom && !profile.cpu.unrestrictedGuest) return fail("ROM boot failed: unrestricted guest capability not available\n");
     vm.process = { pid: process.pid, startedAt: now, argv: ["/usr/sbin/bhyve", ...io.args] };
     vm.request = null;
-    return { ok: true, name, destroyOnPoweroff, destroyedExit: major >= 15 ? 4 : 1 };
+    return { ok: true, name, destroyOnPoweroff, destroyedExit: major >= 15 ? 4 : 1, ...(com1 ? { com1 } : {}) };
   });
 }
 
@@ -330,12 +337,14 @@ export function bhyve(io: ToolIO): number | Promise<number> {
   }
   const { name, destroyOnPoweroff, destroyedExit } = setup;
   process.title = `bhyve: ${name}`;
+  const console = setup.com1 ? serialConsole(io.root, setup.com1, name, readMachine(io.root)) : null;
   return new Promise<number>((resolve) => {
     const keepAlive = setInterval(() => {}, 1 << 30);
     let done = false;
     const finish = (code: number, message?: string): void => {
       if (done) return;
       done = true;
+      console?.close();
       clearInterval(keepAlive);
       if (message) io.err(message);
       recordExit(io.root, name, code, destroyOnPoweroff);
@@ -351,4 +360,65 @@ export function bhyve(io: ToolIO): number | Promise<number> {
     };
     for (const sig of early) dispatch(sig);
   });
+}
+
+/**
+ * com1 on an nmdm(4) pair, as the sandbox stands in for it: a pseudo-terminal whose master this
+ * bhyve holds (the guest's serial port) and whose terminal is the pair's B side, reached at the
+ * B path under the sandbox root (a link, removed when this bhyve ends, as the pair's last user
+ * going away destroys it). The guest writes a FreeBSD boot transcript naming the VM, then a
+ * login prompt that echoes what is typed and asks again at each line.
+ */
+function serialConsole(root: string, aPath: string, name: string, m: MachineState): { close(): void } | null {
+  const native = loadNativeProbe();
+  if (!native.available) return null;
+  const pt = native.probe.openpt();
+  const bPath = join(root, `${aPath.slice(0, -1)}B`);
+  rmSync(bPath, { force: true });
+  symlinkSync(pt.path, bPath);
+  const { osrelease } = machineProfile(m);
+  const host = `${name}.sandbox`;
+  let closed = false;
+  const write = (text: string): void => {
+    if (closed) return;
+    try {
+      writeSync(pt.fd, text);
+    } catch {
+      // nobody reads the B side yet, and the terminal's buffer is full: the output is lost, as on a real serial line
+    }
+  };
+  const boot = setTimeout(() => {
+    write(`Consoles: EFI console  \r\nBIOS drive C: is disk0\r\n\r\nFreeBSD/amd64 EFI loader, Revision 1.1\r\n`);
+    write(`Booting...\r\nCopyright (c) 1992-2025 The FreeBSD Project.\r\nFreeBSD ${osrelease} GENERIC amd64\r\n`);
+    write(`\r\nFreeBSD/amd64 (${host}) (ttyu0)\r\n\r\nlogin: `);
+  }, 100);
+  let line = "";
+  // The master is a terminal: read through the event loop (a tty handle), so that nothing blocks a
+  // thread and the process can exit when bhyve ends.
+  const input = new ReadStream(pt.fd);
+  input.on("data", (d: Buffer | string) => {
+    for (const ch of d.toString("latin1")) {
+      if (ch === "\r" || ch === "\n") {
+        write(line ? `\r\nPassword:\r\nLogin incorrect\r\nlogin: ` : "\r\nlogin: ");
+        line = "";
+      } else {
+        line += ch;
+        write(ch);
+      }
+    }
+  });
+  input.on("error", () => {});
+  return {
+    close(): void {
+      if (closed) return;
+      closed = true;
+      clearTimeout(boot);
+      input.destroy(); // closes the master: the pair goes away
+      try {
+        if (lstatSync(bPath).isSymbolicLink() && readlinkSync(bPath) === pt.path) unlinkSync(bPath);
+      } catch {
+        // gone
+      }
+    },
+  };
 }

@@ -296,8 +296,8 @@ describe("spec files", () => {
     try {
       const paths = { root: "/", specDir: join(base, "spec"), runDir: join(base, "run"), logFile: join(base, "g.log") };
       const whole = renderMonitorSpec(uefiGuest("g"), paths, { ...TEST_POLICY, restart: "on-reboot" })["monitor.conf"]!.toString();
-      for (const key of ["stop_timeout_ms", "kill_timeout_ms", "helper_timeout_ms", "backoff_initial_ms", "backoff_max_ms", "crash_limit", "crash_window_s", "log_max_bytes"]) {
-        assert.match(whole, new RegExp(`^${key}=\\d+$`, "m"), `the agent writes ${key}`);
+      for (const key of ["stop_timeout_ms", "kill_timeout_ms", "helper_timeout_ms", "backoff_initial_ms", "backoff_max_ms", "crash_limit", "crash_window_s", "log_max_bytes", "console_log_max", "console_device", "console_log", "console_socket"]) {
+        assert.match(whole, new RegExp(`^${key}=\\S+$`, "m"), `the agent writes ${key}`);
         const files = renderMonitorSpec(uefiGuest("g"), paths, { ...TEST_POLICY, restart: "on-reboot" });
         files["monitor.conf"] = Buffer.from(whole.replace(new RegExp(`^${key}=.*\\n`, "m"), ""));
         writeMonitorSpec(paths, files);
