@@ -76,6 +76,14 @@ export function hostLimitProblems(desired: DesiredState, facts: HostFacts): Arra
     if (max !== null && g.cpus > max) {
       out.push({ path: `guests[${i}].cpus`, message: `${g.cpus} vCPUs is more than this host allows one guest: ${max} (${facts.vmm.loaded ? "hw.vmm.maxcpu" : "hw.ncpu, the default of hw.vmm.maxcpu"}); bhyve would fail in vm_set_topology` });
     }
+    // bootindex: bhyve reads it from 14.0 on; before, it is taken as an unknown option and ignored.
+    const major = releaseMajor(facts.os.release);
+    if (major !== null && major < 14) {
+      const uses = [...g.disks.map((d, k) => [`disks[${k}]`, d.bootindex] as const), ...g.passthru.map((p, k) => [`passthru[${k}]`, p.bootindex] as const)];
+      for (const [where, n] of uses) {
+        if (n !== undefined) out.push({ path: `guests[${i}].${where}.bootindex`, message: `a boot order needs FreeBSD 14.0 or later (bhyve before it ignores bootindex); this host runs ${facts.os.release}` });
+      }
+    }
     const ncpu = facts.cpu.ncpu;
     g.cpuPinning.forEach((p, k) => {
       if (ncpu !== null && p.hostCpu >= ncpu) {

@@ -47,7 +47,7 @@ export function guestToDocument(g: Guest): Record<string, unknown> {
     memory: formatSize(g.memory),
     ...(g.bootrom !== undefined ? { bootrom: g.bootrom } : {}),
     wired: g.wired,
-    disks: g.disks.map((d) => ({ path: d.path, type: d.type, ...(d.slot !== undefined ? { slot: d.slot } : {}) })),
+    disks: g.disks.map((d) => ({ path: d.path, type: d.type, ...(d.slot !== undefined ? { slot: d.slot } : {}), ...(d.bootindex !== undefined ? { bootindex: d.bootindex } : {}) })),
     nics: g.nics.map((n) => ({
       // A switch NIC is its switch; the tap the agent allocated for it is the host's, not the document's.
       ...(n.switch !== undefined ? { switch: n.switch } : { tap: n.tap }),
@@ -60,6 +60,7 @@ export function guestToDocument(g: Guest): Record<string, unknown> {
       slot: p.slot,
       function: p.function,
       ...(p.rom !== undefined ? { rom: p.rom } : {}),
+      ...(p.bootindex !== undefined ? { bootindex: p.bootindex } : {}),
     })),
     state: g.state,
     restart: g.restart,

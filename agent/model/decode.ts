@@ -236,11 +236,13 @@ function decodePpt(value: unknown, path: string, problems: ProblemList): DraftSt
 function decodeDisk(value: unknown, path: string, problems: ProblemList): NonNullable<DraftState["guests"][number]["disks"]>[number] {
   const f = mapping(value, path, problems);
   if (!f) return {};
-  f.keys(["path", "type", "slot"], ["path"]);
+  f.keys(["path", "type", "slot", "bootindex"], ["path"]);
+  const bootindex = f.int("bootindex", 0, 65535);
   return {
     path: f.hostPath("path"),
     type: f.orDefault("type", f.oneOf("type", DISK_TYPES), DEFAULTS.disk.type),
     slot: f.slot("slot"),
+    ...(bootindex !== undefined ? { bootindex } : {}),
   };
 }
 
@@ -285,7 +287,8 @@ function decodeNic(value: unknown, path: string, problems: ProblemList): NonNull
 function decodePassthru(value: unknown, path: string, problems: ProblemList): NonNullable<DraftState["guests"][number]["passthru"]>[number] {
   const f = mapping(value, path, problems);
   if (!f) return {};
-  f.keys(["device", "slot", "function", "rom"], ["device", "slot"]);
+  f.keys(["device", "slot", "function", "rom", "bootindex"], ["device", "slot"]);
+  const bootindex = f.int("bootindex", 0, 65535);
   const device = f.pciAddress("device");
   let fn = f.int("function", 0, 7);
   if (fn === undefined && f.raw("function") === undefined && device !== undefined) {
@@ -295,7 +298,7 @@ function decodePassthru(value: unknown, path: string, problems: ProblemList): No
       fn = device.function;
     }
   }
-  return { device, slot: f.slot("slot"), function: fn, rom: f.hostPath("rom") };
+  return { device, slot: f.slot("slot"), function: fn, rom: f.hostPath("rom"), ...(bootindex !== undefined ? { bootindex } : {}) };
 }
 
 function decodeSwitch(value: unknown, path: string, problems: ProblemList): DraftState["switches"][number] {
@@ -374,6 +377,16 @@ function decodeGuest(value: unknown, path: string, problems: ProblemList): Draft
     else if (pinned.has(p.vcpu)) problems.add(where, `vCPU ${p.vcpu} is already pinned in cpu_pinning[${pinned.get(p.vcpu)}]`);
     else pinned.set(p.vcpu, i);
   });
+  // pci_emul_add_boot_device(): one device per boot index.
+  const boots = new Map<number, string>();
+  const bootUse = (where: string, n: number | undefined): void => {
+    if (n === undefined) return;
+    const first = boots.get(n);
+    if (first !== undefined) problems.add(at(at(path, where), "bootindex"), `boot index ${n} is already ${first}'s`);
+    else boots.set(n, where);
+  };
+  disks.forEach((d, i) => bootUse(`disks[${i}]`, d.bootindex));
+  passthru.forEach((p, i) => bootUse(`passthru[${i}]`, p.bootindex));
   let uuid = f.string("uuid");
   if (uuid !== undefined) {
     if (!UUID.test(uuid.toLowerCase())) uuid = f.fail("uuid", `${quote(uuid)} is not a UUID; write 8-4-4-4-12 hex digits (6ba7b810-9dad-11d1-80b4-00c04fd430c8), or leave uuid out and the agent makes one`);

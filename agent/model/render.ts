@@ -68,9 +68,9 @@ export function guestSlots(guest: Guest): SlotEntry[] {
 function slotArg(e: SlotEntry): string {
   switch (e.kind) {
     case "passthru":
-      return `${e.slot}:${e.function},passthru,${formatBsf(e.item.device)}${e.item.rom ? `,rom=${e.item.rom}` : ""}`;
+      return `${e.slot}:${e.function},passthru,${formatBsf(e.item.device)}${e.item.rom ? `,rom=${e.item.rom}` : ""}${e.item.bootindex !== undefined ? `,bootindex=${e.item.bootindex}` : ""}`;
     case "disk":
-      return `${e.slot}:0,${e.item.type},${e.item.path}`;
+      return `${e.slot}:0,${e.item.type},${e.item.path}${e.item.bootindex !== undefined ? `,bootindex=${e.item.bootindex}` : ""}`;
     case "nic":
       // A switch NIC renders its allocated tap; before the agent allocates one (`bhyve-agent render`
       // of a document) it shows as {switch:NAME}, which no host interface can be called.

@@ -74,6 +74,8 @@ export interface Disk {
   readonly type: DiskType;
   /** Guest PCI slot; allocated when absent. */
   readonly slot?: number;
+  /** UEFI boot order (`bootindex=N`, lowest first; FreeBSD 14.0 and later). */
+  readonly bootindex?: number;
 }
 
 /**
@@ -116,6 +118,8 @@ export interface Passthru {
   readonly function: number;
   /** Option ROM file exposed as the device's expansion ROM (e.g. a GPU VBIOS dump). */
   readonly rom?: string;
+  /** UEFI boot order (`bootindex=N`), for a passed-through boot device (an NVMe drive, a storage controller). */
+  readonly bootindex?: number;
 }
 
 /** One bhyve guest. */

@@ -578,17 +578,17 @@ read_config(const char *dir)
 		conf_bad("vm_dev", "missing or not an absolute path");
 	if (cfg.owner_file[0] != '/')
 		conf_bad("owner_file", "missing or not an absolute path");
-	if (cfg.console_device[0] != '\0' && (cfg.console_device[0] != '/' || cfg.console_log[0] != '/' ||
-	    (cfg.console_socket[0] != '\0' && cfg.console_socket[0] != '/')))
-		conf_bad("console_device", "with a console, console_device and console_log are absolute paths, and console_socket absolute or empty");
-	if (strlen(cfg.console_socket) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-		conf_bad("console_socket", "longer than a socket address can be");
 	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
 		if (!string_seen[i])
 			conf_bad(strings[i].key, "missing");
 	for (i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++)
 		if (!number_seen[i])
 			conf_bad(numbers[i].key, "missing");
+	if (cfg.console_device[0] != '\0' && (cfg.console_device[0] != '/' || cfg.console_log[0] != '/' ||
+	    (cfg.console_socket[0] != '\0' && cfg.console_socket[0] != '/')))
+		conf_bad("console_device", "with a console, console_device and console_log are absolute paths, and console_socket absolute or empty");
+	if (strlen(cfg.console_socket) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		conf_bad("console_socket", "longer than a socket address can be");
 	if (cfg.crash_limit < 1)
 		conf_bad("crash_limit", "must be 1 or more");
 	if (cfg.backoff_initial_ms < 1)

@@ -212,6 +212,21 @@ function setUp(io: ToolIO): Setup {
     }
   }
   slots.sort((a, b) => a.bus - b.bus || a.slot - b.slot || a.func - b.func);
+  // pci_emul_add_boot_device() (14.0 and later; 13.x keeps bootindex as an unknown option and ignores
+  // it): a negative index, or one another device has, ends bhyve (4).
+  if (major >= 14) {
+    const boot = new Map<number, string>();
+    for (const x of slots) {
+      const opt = x.conf.find((c) => c.startsWith("bootindex="));
+      if (!opt || !(BLOCK.has(x.emul) || x.emul === "passthru")) continue;
+      const n = Number.parseInt(opt.slice("bootindex=".length), 10) || 0;
+      const who = `${x.emul}@pci.${x.bus}.${x.slot}.${x.func}`;
+      if (n < 0) return { ok: false, status: 4, message: `bhyve: Invalid bootindex ${n} for ${who}\n` };
+      const other = boot.get(n);
+      if (other) return { ok: false, status: 4, message: `bhyve: Could not set bootindex ${n} for ${who}. Bootindex already occupied by ${other}\n` };
+      boot.set(n, who);
+    }
+  }
 
   const now = new Date().toISOString();
   return updateMachine(io.root, (m): Setup => {

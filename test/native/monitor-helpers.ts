@@ -1,5 +1,6 @@
 /** Runs bhyve-monitor against a sandbox host: spec written by the agent's own writer, real processes. */
 import { execFileSync, spawnSync, type StdioOptions } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,7 +25,8 @@ export const TEST_POLICY: Omit<MonitorPolicy, "restart"> = {
 
 /** A guest from document data (validated as the agent would). */
 export function guest(doc: Record<string, unknown>): Guest {
-  const r = checkDocumentData({ ppt: (doc.passthru as Array<{ device: string }> | undefined)?.map((p) => ({ device: p.device })) ?? [], guests: [doc] });
+  // No UEFI variables file, and a UUID given: the agent makes both at a start (agent/guests/identity.ts), which these tests leave out.
+  const r = checkDocumentData({ ppt: (doc.passthru as Array<{ device: string }> | undefined)?.map((p) => ({ device: p.device })) ?? [], guests: [{ uefi_vars: false, uuid: randomUUID(), ...doc }] });
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
   return r.state.guests[0]!;
 }
@@ -37,7 +39,7 @@ export class MonitoredGuest {
   /** `logDir`: put the guest log in a directory of its own under the base (default: the base itself). */
   constructor(readonly root: string, readonly guest: Guest, readonly policy: MonitorPolicy, opts: { logDir?: string } = {}) {
     this.base = mkdtempSync(join(tmpdir(), `cdktf-bhyve-monitor-${guest.name}-`));
-    const logFile = opts.logDir ? join(this.base, opts.logDir, "console.log") : join(this.base, "console.log");
+    const logFile = opts.logDir ? join(this.base, opts.logDir, "bhyve.log") : join(this.base, "bhyve.log");
     this.paths = { root, specDir: join(this.base, "spec"), runDir: join(this.base, "run"), logFile };
     writeMonitorSpec(this.paths, renderMonitorSpec(guest, this.paths, policy));
   }

@@ -16,6 +16,8 @@ export interface GuestDisk {
   readonly type?: "virtio-blk" | "nvme" | "ahci-hd" | "ahci-cd";
   /** Guest PCI slot. @default allocated from 4 */
   readonly slot?: number;
+  /** UEFI boot order, lowest first (FreeBSD 14.0 and later). @default none */
+  readonly bootindex?: number;
 }
 
 /** A guest NIC: on a switch (the agent makes and attaches its tap), or on a host tap you manage (exactly one). */
@@ -42,6 +44,8 @@ export interface GuestPassthru {
   readonly function?: number;
   /** Option ROM file (a GPU VBIOS dump). @default none */
   readonly rom?: string;
+  /** UEFI boot order for a passed-through boot device (FreeBSD 14.0 and later). @default none */
+  readonly bootindex?: number;
 }
 
 /** Props of a {@link Guest}. */

@@ -63,7 +63,7 @@ describe("guest identity and the GPU knobs", () => {
     const vars = join(h.paths.guestSpecDir("gpu1"), "uefi-vars.fd");
     assert.ok(existsSync(vars), "made when the guest first started");
     assert.equal(statSync(vars).size, 128 * 1024);
-    assert.equal(argv()[argv().indexOf("-l") + 1], `bootrom,${FW},/var/db/bhyve-agent/guests/gpu1/uefi-vars.fd`);
+    assert.equal(argv()[argv().lastIndexOf("-l") + 1], `bootrom,${FW},/var/db/bhyve-agent/guests/gpu1/uefi-vars.fd`);
     // The guest writes a boot entry (bhyve maps the file shared); a restart keeps it.
     writeFileSync(vars, Buffer.concat([Buffer.from("boot entry: debian\n"), Buffer.alloc(128 * 1024 - 19)]));
     const before = readGuest(h.paths, "gpu1").restarts;
@@ -80,13 +80,28 @@ describe("guest identity and the GPU knobs", () => {
 
   test("uefi_vars: false runs on the firmware alone; a bootrom without a template beside it is refused by name", async () => {
     await h.apply({ guests: [guest({ uefi_vars: false })] });
-    await until(() => argv()[argv().indexOf("-l") + 1] === `bootrom,${FW}`, "restarted without variables");
+    await until(() => argv()[argv().lastIndexOf("-l") + 1] === `bootrom,${FW}`, "restarted without variables");
     assert.equal((await getGuest(h.paths, "gpu1")).uefi_vars_present, null);
     copyFileSync(join(h.root, FW), join(h.root, "vm/custom.fd"));
     const r = await h.apply({ guests: [guest(), guest({ name: "custom", bootrom: "/vm/custom.fd", disks: [{ path: "/dev/zvol/zroot/vm/disk1" }] })] });
     assert.deepEqual(r.refused.map((x) => x.what), ["guest custom"]);
     assert.match(r.refused[0]!.detail, /keeps its UEFI variables in a copy of \/vm\/BHYVE_UEFI_VARS\.fd, which cannot be used \(it does not exist\); install edk2-bhyve .* or set uefi_vars: false/);
     assert.equal(h.machine().vms.custom?.process ?? null, null, "not started");
+    await h.apply({ guests: [guest()] });
+  });
+
+  test("a boot order runs on 14; a 13.x host refuses it by field and release before anything changes", async () => {
+    const r = await h.apply({ guests: [guest({ disks: [{ path: "/dev/zvol/zroot/vm/disk0", bootindex: 0 }] })] });
+    assert.deepEqual(r.refused, []);
+    await until(() => argv().some((a) => a.endsWith(",bootindex=0")), "restarted with the boot order");
+    const old = new AgentHost("freebsd13");
+    try {
+      await assert.rejects(old.apply({ guests: [{ ...guest({ name: "old1", disks: [{ path: "/dev/zvol/zroot/vm/disk1", bootindex: 0 }] }) }] }),
+        (e: Error) => /guests\[0\]\.disks\[0\]\.bootindex: a boot order needs FreeBSD 14\.0 or later \(bhyve before it ignores bootindex\); this host runs 13\.5-RELEASE/.test(e.message));
+      assert.equal(Object.keys(old.machine().vms).length, 0);
+    } finally {
+      await old.destroy();
+    }
     await h.apply({ guests: [guest()] });
   });
 

@@ -91,6 +91,7 @@ test("bhyve argv of a UEFI passthrough guest", () => {
     "-s", "6:1,passthru,3/0/1",
     "-s", "15:0,virtio-net,tap0,mac=58:9c:fc:00:00:01",
     "-s", "31,lpc",
+    "-l", "com1,/dev/nmdm-ml1.1A",
     "-l", "bootrom,/usr/local/share/uefi-firmware/BHYVE_UEFI.fd,/var/db/bhyve-agent/guests/ml1/uefi-vars.fd",
     "ml1",
   ]);
@@ -128,6 +129,24 @@ test("the GPU knobs are checked where they are written", () => {
   assert.match(problems({ hostbridge: "intel" })[0]!, /^guests\[0\]\.hostbridge: expected one of standard, amd/);
   assert.match(problems({ ignore_unknown_msrs: "yes" })[0]!, /^guests\[0\]\.ignore_unknown_msrs: expected true or false/);
   assert.deepEqual(problems({ sockets: 2, cores: 2, threads: 2, rtc: "localtime", cpu_pinning: [{ vcpu: 7, host_cpu: 7 }] }), []);
+  assert.deepEqual(problems({ disks: [{ path: "/vm/a.img", bootindex: 1 }, { path: "/vm/b.img", bootindex: 1 }] }), ["guests[0].disks[1].bootindex: boot index 1 is already disks[0]'s"]);
+  assert.deepEqual(problems({ disks: [{ path: "/vm/a.img", bootindex: -1 }] }), ["guests[0].disks[0].bootindex: -1 is out of range (0-65535)"]);
+  assert.deepEqual(problems({ uefi_vars: true }), ["guests[0].uefi_vars: UEFI variables need a UEFI guest: set bootrom, or drop uefi_vars"]);
+  assert.match(problems({ console: "yes" })[0]!, /^guests\[0\]\.console: expected true or false/);
+});
+
+test("boot order: bootindex on a disk and on a passthrough device; console and UEFI variables in the -l options", () => {
+  const g = state({
+    ppt: [{ device: "5/0/0" }],
+    guests: [{ name: "b1", cpus: 2, memory: "2G", bootrom: "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd", disks: [{ path: "/vm/b1.img", bootindex: 2 }],
+      passthru: [{ device: "5/0/0", slot: 7, bootindex: 1 }] }],
+  }).guests[0]!;
+  const argv = renderBhyveArgv(g);
+  assert.ok(argv.includes("7:0,passthru,5/0/0,bootindex=1"));
+  assert.ok(argv.includes("4:0,virtio-blk,/vm/b1.img,bootindex=2"));
+  assert.deepEqual(argv.slice(-5), ["-l", "com1,/dev/nmdm-b1.1A", "-l", "bootrom,/usr/local/share/uefi-firmware/BHYVE_UEFI.fd,/var/db/bhyve-agent/guests/b1/uefi-vars.fd", "b1"]);
+  const quiet = renderBhyveArgv(state({ guests: [{ name: "q", cpus: 1, memory: "1G", bootrom: "/vm/fw.fd", disks: [{ path: "/vm/q.img" }], console: false, uefi_vars: false }] }).guests[0]!);
+  assert.deepEqual(quiet.slice(-3), ["-l", "bootrom,/vm/fw.fd", "q"]);
 });
 
 test("bhyve and bhyveload argv of a bhyveload guest: -S on both, same memory", () => {
@@ -135,7 +154,8 @@ test("bhyve and bhyveload argv of a bhyveload guest: -S on both, same memory", (
   const argv = renderBhyveArgv(fw1);
   assert.ok(argv.includes("-S"));
   assert.ok(argv.includes("7:0,passthru,4/0/1"));
-  assert.ok(!argv.includes("-l"));
+  assert.ok(!argv.some((a) => a.startsWith("bootrom,")), "no bootrom");
+  assert.deepEqual(argv.slice(-3), ["-l", "com1,/dev/nmdm-fw1.1A", "fw1"], "the serial console");
   assert.deepEqual(renderBhyveloadArgv(fw1), ["/usr/sbin/bhyveload", "-m", "2G", "-S", "-d", "/dev/zvol/zroot/vm/fw1", "fw1"]);
 });
 

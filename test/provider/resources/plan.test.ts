@@ -32,7 +32,7 @@ describe("bhyve_guest", () => {
     assert.deepEqual(diagnostics, []);
     assert.deepEqual([planned.state, planned.restart, planned.start_order, planned.id], ["running", "on-reboot", 0, "127.0.0.1:2201/ml1"]);
     assert.deepEqual((planned.passthru as ObjectValue[]).map((p) => p.function), [0, 1], "function defaults to the host function");
-    assert.deepEqual(planned.command_line, ["/usr/sbin/bhyve", "-c", "8", "-m", "32G", "-S", "-A", "-H", "-P", "-u", "-U", "6ba7b810-9dad-41d1-80b4-00c04fd430c8", "-s", "0,hostbridge", "-s", "4:0,nvme,/dev/zvol/zroot/vm/ml1", "-s", "6:0,passthru,3/0/0", "-s", "6:1,passthru,3/0/1", "-s", "31,lpc", "-l", "bootrom,/usr/local/share/uefi-firmware/BHYVE_UEFI.fd,/var/db/bhyve-agent/guests/ml1/uefi-vars.fd", "ml1"]);
+    assert.deepEqual(planned.command_line, ["/usr/sbin/bhyve", "-c", "8", "-m", "32G", "-S", "-A", "-H", "-P", "-u", "-U", "6ba7b810-9dad-41d1-80b4-00c04fd430c8", "-s", "0,hostbridge", "-s", "4:0,nvme,/dev/zvol/zroot/vm/ml1", "-s", "6:0,passthru,3/0/0", "-s", "6:1,passthru,3/0/1", "-s", "31,lpc", "-l", "com1,/dev/nmdm-ml1.1A", "-l", "bootrom,/usr/local/share/uefi-firmware/BHYVE_UEFI.fd,/var/db/bhyve-agent/guests/ml1/uefi-vars.fd", "ml1"]);
     assert.ok(isUnknown(planned.argv) && isUnknown(planned.status) && isUnknown(planned.restarts));
   });
 

@@ -283,6 +283,12 @@ export class GuestCpuPinList extends cdktf.ComplexList {
 }
 export interface GuestDisk {
   /**
+  * UEFI boot order (bootindex=N, lowest first); FreeBSD 14.0 and later, refused at apply on older hosts.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#bootindex Guest#bootindex}
+  */
+  readonly bootindex?: number;
+  /**
   * Host path of the disk (a zvol or an image file).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#path Guest#path}
@@ -308,6 +314,7 @@ export function guestDiskToTerraform(struct?: GuestDisk | cdktf.IResolvable): an
     throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
   }
   return {
+    bootindex: cdktf.numberToTerraform(struct!.bootindex),
     path: cdktf.stringToTerraform(struct!.path),
     slot: cdktf.numberToTerraform(struct!.slot),
     type: cdktf.stringToTerraform(struct!.type),
@@ -321,6 +328,12 @@ export function guestDiskToHclTerraform(struct?: GuestDisk | cdktf.IResolvable):
     throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
   }
   const attrs = {
+    bootindex: {
+      value: cdktf.numberToHclTerraform(struct!.bootindex),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
+    },
     path: {
       value: cdktf.stringToHclTerraform(struct!.path),
       isBlock: false,
@@ -365,6 +378,10 @@ export class GuestDiskOutputReference extends cdktf.ComplexObject {
     }
     let hasAnyValues = this.isEmptyObject;
     const internalValueResult: any = {};
+    if (this._bootindex !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.bootindex = this._bootindex;
+    }
     if (this._path !== undefined) {
       hasAnyValues = true;
       internalValueResult.path = this._path;
@@ -384,6 +401,7 @@ export class GuestDiskOutputReference extends cdktf.ComplexObject {
     if (value === undefined) {
       this.isEmptyObject = false;
       this.resolvableValue = undefined;
+      this._bootindex = undefined;
       this._path = undefined;
       this._slot = undefined;
       this._type = undefined;
@@ -395,10 +413,27 @@ export class GuestDiskOutputReference extends cdktf.ComplexObject {
     else {
       this.isEmptyObject = Object.keys(value).length === 0;
       this.resolvableValue = undefined;
+      this._bootindex = value.bootindex;
       this._path = value.path;
       this._slot = value.slot;
       this._type = value.type;
     }
+  }
+
+  // bootindex - computed: false, optional: true, required: false
+  private _bootindex?: number; 
+  public get bootindex() {
+    return this.getNumberAttribute('bootindex');
+  }
+  public set bootindex(value: number) {
+    this._bootindex = value;
+  }
+  public resetBootindex() {
+    this._bootindex = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get bootindexInput() {
+    return this._bootindex;
   }
 
   // path - computed: false, optional: false, required: true
@@ -726,6 +761,12 @@ export class GuestNicList extends cdktf.ComplexList {
 }
 export interface GuestPassthru {
   /**
+  * UEFI boot order for a passed-through boot device (bootindex=N); FreeBSD 14.0 and later.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#bootindex Guest#bootindex}
+  */
+  readonly bootindex?: number;
+  /**
   * Host B/S/F (3/0/0), reserved with a bhyve_ppt_device.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#device Guest#device}
@@ -757,6 +798,7 @@ export function guestPassthruToTerraform(struct?: GuestPassthru | cdktf.IResolva
     throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
   }
   return {
+    bootindex: cdktf.numberToTerraform(struct!.bootindex),
     device: cdktf.stringToTerraform(struct!.device),
     function: cdktf.numberToTerraform(struct!.function),
     rom: cdktf.stringToTerraform(struct!.rom),
@@ -771,6 +813,12 @@ export function guestPassthruToHclTerraform(struct?: GuestPassthru | cdktf.IReso
     throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
   }
   const attrs = {
+    bootindex: {
+      value: cdktf.numberToHclTerraform(struct!.bootindex),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
+    },
     device: {
       value: cdktf.stringToHclTerraform(struct!.device),
       isBlock: false,
@@ -821,6 +869,10 @@ export class GuestPassthruOutputReference extends cdktf.ComplexObject {
     }
     let hasAnyValues = this.isEmptyObject;
     const internalValueResult: any = {};
+    if (this._bootindex !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.bootindex = this._bootindex;
+    }
     if (this._device !== undefined) {
       hasAnyValues = true;
       internalValueResult.device = this._device;
@@ -844,6 +896,7 @@ export class GuestPassthruOutputReference extends cdktf.ComplexObject {
     if (value === undefined) {
       this.isEmptyObject = false;
       this.resolvableValue = undefined;
+      this._bootindex = undefined;
       this._device = undefined;
       this._function = undefined;
       this._rom = undefined;
@@ -856,11 +909,28 @@ export class GuestPassthruOutputReference extends cdktf.ComplexObject {
     else {
       this.isEmptyObject = Object.keys(value).length === 0;
       this.resolvableValue = undefined;
+      this._bootindex = value.bootindex;
       this._device = value.device;
       this._function = value.function;
       this._rom = value.rom;
       this._slot = value.slot;
     }
+  }
+
+  // bootindex - computed: false, optional: true, required: false
+  private _bootindex?: number; 
+  public get bootindex() {
+    return this.getNumberAttribute('bootindex');
+  }
+  public set bootindex(value: number) {
+    this._bootindex = value;
+  }
+  public resetBootindex() {
+    this._bootindex = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get bootindexInput() {
+    return this._bootindex;
   }
 
   // device - computed: false, optional: false, required: true
