@@ -2,6 +2,8 @@
  * The agent's operations, shared by the RPC methods and the commands: each change edits the stored
  * desired state, checks the whole of it, and converges the host under the host lock.
  */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { storedUuid, uefiVarsPresent } from "../guests/identity.js";
 import { guestNetwork, hostInterfaces, readNetworkRecord, switchesNetwork, type NicNetwork } from "../guests/network.js";
 import { formatBsf, parsePciAddress, samePciAddress } from "../model/pci-address.js";
@@ -21,7 +23,8 @@ import type { HostPaths } from "../host/paths.js";
 import { readAgentState } from "../host/state.js";
 import { listGuestNames, readGuest, readGuestEvents, stopGuest, type GuestRuntime } from "../guests/lifecycle.js";
 import { converge, managedSettingsFor, rebootReasons, type ConvergeOptions, type ConvergeResult } from "./converge.js";
-import { problemsError, isProblemsError } from "../model/errors.js";
+import { AgentError, problemsError, isProblemsError } from "../model/errors.js";
+import { consoleSocket } from "../guests/monitor-spec.js";
 import { relativeTo, type PathSegment } from "../model/problems.js";
 
 /** Decodes `data` as a whole desired-state document; SpecError with every problem otherwise. */
@@ -340,4 +343,26 @@ export function decodeGuest(data: unknown): Guest {
   const r = checkGuestAlone(data);
   if (!r.ok) throw problemsError(r.problems);
   return r.guest;
+}
+
+/**
+ * The console socket of a guest that has one now (a guest of the desired state, with a console,
+ * whose monitor serves it); refuses by name otherwise (E_NO_CONSOLE).
+ */
+export function consoleSocketOf(paths: HostPaths, name: string): string {
+  const g = readAgentState(paths).desired.guests.find((x) => x.name === name);
+  if (!g) throw new AgentError(`there is no guest ${name} in the desired state`, "E_NO_GUEST");
+  if (!g.console) throw new AgentError(`guest ${name} has no console (console: false)`, "E_NO_CONSOLE");
+  const socket = consoleSocket({ runDir: paths.guestRunDir(name) });
+  if (readGuest(paths, name).monitor_pid === null || !existsSync(socket)) throw new AgentError(`guest ${name}'s console is not served: its monitor does not run`, "E_NO_CONSOLE");
+  return socket;
+}
+
+/** The guest's console log (the rotated part first); refuses by name when there is none. */
+export function consoleLog(paths: HostPaths, name: string): string {
+  const file = join(paths.guestLogDir(name), "console.log");
+  const parts = [`${file}.0`, file].filter((f) => existsSync(f));
+  if (!readAgentState(paths).desired.guests.some((x) => x.name === name) && parts.length === 0) throw new AgentError(`there is no guest ${name} in the desired state`, "E_NO_GUEST");
+  if (parts.length === 0) throw new AgentError(`guest ${name} has no console log (it never ran with a console)`, "E_NO_CONSOLE");
+  return parts.map((f) => readFileSync(f, "latin1")).join("");
 }

@@ -174,6 +174,17 @@ const IMPLEMENTATIONS: { readonly [M in MethodName]: Impl<M> } = {
     only(p, ["name"]);
     return svc.setGuestState(paths, guestName(p), "stopped");
   },
+  "guest.console": (paths, p) => {
+    only(p, ["name"]);
+    const name = guestName(p);
+    svc.consoleSocketOf(paths, name);
+    return { guest: name, attached: true as const };
+  },
+  "guest.console_log": (paths, p) => {
+    only(p, ["name"]);
+    const name = guestName(p);
+    return { guest: name, log: svc.consoleLog(paths, name) };
+  },
 };
 
 /** Every method, by name: a Map, so that no name from a request reaches an inherited property. */

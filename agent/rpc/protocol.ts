@@ -63,6 +63,14 @@ export interface Methods {
   "guest.delete": { params: { name: string }; result: ConvergeResult; changes: true };
   "guest.start": { params: { name: string }; result: ConvergeResult; changes: true };
   "guest.stop": { params: { name: string }; result: ConvergeResult; changes: true };
+  /**
+   * Attaches the session to the guest's serial console: after this answer the channel carries the
+   * console's bytes both ways until either side ends (the client detaches with ~.). A change: what
+   * is typed reaches the guest, so each attach is on record in the audit log.
+   */
+  "guest.console": { params: { name: string }; result: { guest: string; attached: true }; changes: true };
+  /** What the guest printed on its console (the monitor's bounded log, older part first). */
+  "guest.console_log": { params: { name: string }; result: { guest: string; log: string }; changes: false };
 }
 
 export type MethodName = keyof Methods;
@@ -92,6 +100,8 @@ export const CHANGES: { readonly [M in MethodName]: Methods[M]["changes"] } = {
   "guest.delete": true,
   "guest.start": true,
   "guest.stop": true,
+  "guest.console": true,
+  "guest.console_log": false,
 };
 
 /** Every method name, in the order above. */

@@ -8,11 +8,14 @@ import { randomBytes } from "node:crypto";
 import { appendFileSync } from "node:fs";
 import { agentDirectory } from "../host/files.js";
 import { join } from "node:path";
-import type { Readable, Writable } from "node:stream";
+import { Readable, type Writable } from "node:stream";
 import { jsonDepthExceeds } from "../model/limits.js";
 import type { HostPaths } from "../host/paths.js";
 import { METHODS } from "./methods.js";
 import { changesHost } from "./protocol.js";
+import type { Socket } from "node:net";
+import { connectConsole } from "../guests/console.js";
+import { consoleSocketOf } from "../engine/service.js";
 import { SessionSnapshots, withSessionSnapshots } from "../host/snapshot.js";
 import { shown } from "../model/limits.js";
 import { beginAudit, finishAudit, outcomeOf, requestDigest, requestForLog, requester } from "../host/audit.js";
@@ -169,7 +172,38 @@ export async function serve(paths: HostPaths, input: Readable, output: Writable)
   };
   let pending: Buffer = Buffer.alloc(0);
   let skipping = false;
+  // guest.console: once answered, the session is the guest's console both ways (see relayTo).
+  let relay: Socket | null = null;
+  const consoleRequest = (bytes: Buffer): boolean => {
+    if (bytes.indexOf("guest.console") < 0) return false;
+    try {
+      const r = JSON.parse(bytes.toString("utf8")) as { method?: unknown };
+      return r !== null && typeof r === "object" && r.method === "guest.console";
+    } catch {
+      return false;
+    }
+  };
+  const relayTo = async (guest: string, rest: Buffer): Promise<Socket | null> => {
+    let sock: Socket;
+    try {
+      sock = await connectConsole(consoleSocketOf(paths, guest), guest);
+    } catch {
+      return null; // gone between the answer and now: the session ends
+    }
+    sock.on("data", (d: Buffer) => void output.write(d));
+    sock.on("error", () => {});
+    sock.once("close", () => {
+      if (input instanceof Readable) input.destroy();
+    });
+    if (rest.length) sock.write(rest);
+    return sock;
+  };
+  try {
   for await (const chunk of input as AsyncIterable<Buffer>) {
+    if (relay) {
+      relay.write(chunk);
+      continue;
+    }
     pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
     for (;;) {
       const nl = pending.indexOf(10);
@@ -192,8 +226,31 @@ export async function serve(paths: HostPaths, input: Readable, output: Writable)
         await write({ jsonrpc: "2.0", id: null, error: { code: -32600, message: `request line longer than ${MAX_LINE_BYTES} bytes`, data: { code: "E_TOO_LARGE" } } });
         continue;
       }
+      if (consoleRequest(line)) {
+        // Every earlier request is answered first; after a successful answer the rest of the
+        // input, what is already read included, is the console's.
+        await Promise.all(inFlight);
+        const answer = await withSessionSnapshots(snapshots, () => handle(paths, line.toString("utf8")));
+        if (answer) await write(answer);
+        const ok = answer as { result?: { guest?: unknown } } | null;
+        if (ok?.result && typeof ok.result.guest === "string") {
+          relay = await relayTo(ok.result.guest, pending);
+          pending = Buffer.alloc(0);
+          if (!relay) return;
+          break;
+        }
+        continue;
+      }
       await begin(line);
     }
+  }
+  } catch (err) {
+    // The input destroyed when the console closed ends the relay; anything else is an error.
+    if (!relay) throw err;
+  }
+  if (relay) {
+    relay.end();
+    return;
   }
   // A last request without its newline is still a request (a client that ends its input with it).
   if (!skipping && pending.length > 0) await begin(pending);

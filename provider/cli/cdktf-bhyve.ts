@@ -12,6 +12,8 @@ commands:
                                 every host of the app: readiness, devices, guests (no Terraform state needed)
   drift [--app DIR | --out DIR] [--stack NAME] [--json]
                                 desired against actual on every host: exit 0 in sync, 2 drift, 1 error
+  console ADDRESS GUEST --host-key SHA256:... [--log] [--ssh-user U] [--ssh-key-file F]
+                                a guest's serial console over the deploy key (~. detaches); --log: what it printed
   bootstrap ADDRESS --host-key SHA256:... [--deploy-key FILE.pub] [--ssh-user U] [--ssh-key-file F]
                                 install the agent on a FreeBSD host over an administrator's SSH login
   install-provider [--mirror DIR]   install the Terraform provider into a filesystem mirror
@@ -27,6 +29,7 @@ commands:
 const COMMANDS = new Map<string, () => Promise<(args: string[]) => number | Promise<number>>>([
   ["push", async () => (await import("./push.js")).pushCommand],
   ["status", async () => (await import("./status.js")).statusCommand],
+  ["console", async () => (await import("./console.js")).consoleCommand],
   ["drift", async () => (await import("./drift.js")).driftCommand],
   ["bootstrap", async () => (await import("./bootstrap.js")).bootstrapCommand],
   ["install-provider", async () => (await import("./install-provider.js")).installProviderCommand],

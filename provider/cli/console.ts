@@ -1,0 +1,88 @@
+/**
+ * `cdktf-bhyve console ADDRESS GUEST --host-key SHA256:... [--log] [--ssh-user U] [--ssh-key-file F]`:
+ * the guest's serial console over the deploy key, without a shell: the agent's `guest.console`
+ * turns the forced command's channel into the console (the guest's monitor serves it on the host),
+ * `~.` at the start of a line detaches. `--log` prints what the guest printed (`guest.console_log`).
+ */
+import { parseArgs } from "node:util";
+import type { ClientChannel } from "ssh2";
+import { UserError } from "../../agent/cli/errors.js";
+import { relayConsole } from "../../agent/guests/console.js";
+import { AGENT_COMMAND, AgentCallError, AgentConnection, connectPinned } from "../ssh/agent-client.js";
+import { clientOptions, requireHostKey, sshFromFlags, SSH_OPTIONS } from "./lib/ssh-options.js";
+import { Duplex } from "node:stream";
+
+const USAGE = "usage: cdktf-bhyve console ADDRESS GUEST --host-key SHA256:... [--log] [--ssh-user USER] [--ssh-key-file FILE] [--connect-timeout 15s]";
+
+export async function consoleCommand(args: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args, options: { "host-key": { type: "string" }, log: { type: "boolean" }, ...SSH_OPTIONS }, strict: true, allowPositionals: true });
+  } catch (err) {
+    throw new UserError(`${(err as Error).message}\n${USAGE}`, "E_USAGE", 64);
+  }
+  const [address, guest, ...rest] = parsed.positionals;
+  const hostKey = parsed.values["host-key"];
+  if (!address || !guest || rest.length || typeof hostKey !== "string") throw new UserError(USAGE, "E_USAGE", 64);
+  requireHostKey(hostKey);
+  const opts = clientOptions(sshFromFlags(parsed.values));
+  if (parsed.values.log) {
+    const conn = new AgentConnection(address, hostKey, opts);
+    try {
+      const r = (await conn.callUnchecked("guest.console_log", { name: guest })) as { log: string };
+      process.stdout.write(Buffer.from(r.log, "latin1"));
+      return 0;
+    } catch (err) {
+      if (err instanceof AgentCallError) throw new UserError(`${address}: ${err.message}`, err.code);
+      throw err;
+    } finally {
+      conn.close();
+    }
+  }
+  const client = await connectPinned(address, hostKey, opts);
+  try {
+    const channel = await new Promise<ClientChannel>((resolve, reject) => client.exec(AGENT_COMMAND, (err, ch) => (err ? reject(new UserError(`${address}: cannot start the agent: ${err.message}`, "E_EXEC")) : resolve(ch))));
+    channel.write(`${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "guest.console", params: { name: guest } })}\n`);
+    // The answer is the first line; what follows it is the console.
+    const { answer, rest: early } = await firstLine(channel);
+    const r = JSON.parse(answer) as { result?: unknown; error?: { message?: string; data?: { code?: string } } };
+    if (!r.result) throw new UserError(`${address}: ${r.error?.message ?? "the agent did not attach the console"}`, r.error?.data?.code ?? "E_NO_CONSOLE");
+    process.stderr.write(`[attached to ${guest}'s console on ${address}; ~. detaches]\r\n`);
+    if (early.length) process.stdout.write(early);
+    const tty = process.stdin.isTTY === true;
+    if (tty) process.stdin.setRawMode(true);
+    try {
+      const how = await relayConsole(asSocket(channel), process.stdin, process.stdout);
+      process.stderr.write(`\r\n[${how === "detached" ? "detached" : how === "console-closed" ? "the console closed" : "input ended"}]\r\n`);
+    } finally {
+      if (tty) process.stdin.setRawMode(false);
+      process.stdin.pause();
+    }
+    return 0;
+  } finally {
+    client.end();
+  }
+}
+
+/** Reads the channel up to its first newline: the answer, and the bytes already read after it. */
+function firstLine(channel: ClientChannel): Promise<{ answer: string; rest: Buffer }> {
+  return new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    const onData = (d: Buffer): void => {
+      buf = Buffer.concat([buf, d]);
+      const nl = buf.indexOf(10);
+      if (nl < 0) return;
+      channel.off("data", onData);
+      channel.pause();
+      resolve({ answer: buf.subarray(0, nl).toString("utf8"), rest: buf.subarray(nl + 1) });
+    };
+    channel.on("data", onData);
+    channel.once("close", () => reject(new UserError("the agent closed the channel before it answered", "E_DISCONNECTED")));
+  });
+}
+
+/** The channel as relayConsole takes a socket: data events, write, end, close. */
+function asSocket(channel: ClientChannel): Parameters<typeof relayConsole>[0] {
+  channel.resume();
+  return channel as unknown as Duplex as Parameters<typeof relayConsole>[0];
+}

@@ -1,0 +1,74 @@
+/**
+ * A guest's serial console over the deploy key, behind the real sshd: `cdktf-bhyve console` attaches
+ * through the agent's guest.console (no shell), what is typed reaches the guest and its answer comes
+ * back, `~.` detaches; `--log` prints the boot transcript; a guest without a console is refused by
+ * name; each attach is on record in the audit log.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { after, before, describe, test } from "node:test";
+import { AgentConnection } from "../../provider/ssh/agent-client.js";
+import { FW } from "../support/sandbox.js";
+import { until } from "../support/agent-host.js";
+import { prerequisite, repoPath } from "../support/helpers.js";
+import { SshdFleet, sshdSkipReason, type SshdHost } from "../support/sshd-hosts.js";
+
+const skip = sshdSkipReason();
+
+describe("the serial console over the deploy key", prerequisite("the serial console over the deploy key", skip), () => {
+  const fleet = new SshdFleet();
+  let host: SshdHost;
+  const cli = (args: string[]) => {
+    const child = spawn(process.execPath, [repoPath("dist/cdktf-bhyve.mjs"), ...args, "--host-key", host.hostKeyFingerprint, "--ssh-user", fleet.account.user, "--ssh-key-file", fleet.keyFile], { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString("latin1")));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString("latin1")));
+    const done = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    return { child, out: () => stdout, err: () => stderr, done };
+  };
+
+  before(async () => {
+    [host] = (await fleet.start([{ name: "con", profile: "intel-vtd" }], 51)) as [SshdHost];
+    const conn = new AgentConnection(host.address, host.hostKeyFingerprint, { auth: { user: fleet.account.user, privateKey: readFileSync(fleet.keyFile, "utf8") }, connectTimeoutMs: 10_000, commandTimeoutMs: 60_000 });
+    try {
+      const guest = (name: string, extra: Record<string, unknown> = {}) => ({ name, cpus: 1, memory: "512M", bootrom: FW, disks: [{ path: `/dev/zvol/zroot/vm/${name === "tty1" ? "web1" : "db1"}` }], ...extra });
+      await conn.call("host.apply", { document: { guests: [guest("tty1"), guest("quiet", { console: false })] } });
+    } finally {
+      conn.close();
+    }
+    await until(() => host.sandbox.machine().vms.tty1?.process != null && host.sandbox.machine().vms.quiet?.process != null, "both guests running");
+  });
+  after(async () => {
+    await fleet.stop();
+  });
+
+  test("--log prints what the guest printed, naming the VM", async () => {
+    await until(() => host.sandbox.cli(["console", "tty1", "--log"]).stdout.includes("login: "), "the login prompt logged");
+    const r = cli(["console", host.address, "tty1", "--log"]);
+    assert.equal(await r.done, 0, r.err());
+    assert.match(r.out(), /FreeBSD\/amd64 \(tty1\.sandbox\) \(ttyu0\)/);
+  });
+
+  test("attach: typed text reaches the guest and its answer comes back; ~. detaches; the attach is audited", async () => {
+    const r = cli(["console", host.address, "tty1"]);
+    await until(() => r.err().includes("~. detaches"), "attached");
+    r.child.stdin.write("root\r");
+    await until(() => r.out().includes("root") && r.out().includes("Password:"), `the guest's echo and answer (got ${JSON.stringify(r.out())})`);
+    r.child.stdin.write("~.");
+    assert.equal(await r.done, 0, r.err());
+    assert.match(r.err(), /\[detached\]/);
+    const audit = JSON.parse(host.sandbox.cli(["audit", "--json"]).stdout) as Array<{ method: string; outcome?: string }>;
+    assert.ok(audit.some((e) => e.method === "guest.console"), JSON.stringify(audit.map((e) => e.method)));
+  });
+
+  test("a guest without a console, and one that does not exist, are refused by name", async () => {
+    const quiet = cli(["console", host.address, "quiet"]);
+    assert.equal(await quiet.done, 1);
+    assert.match(quiet.err(), /guest quiet has no console \(console: false\)/);
+    const none = cli(["console", host.address, "nosuch"]);
+    assert.equal(await none.done, 1);
+    assert.match(none.err(), /there is no guest nosuch/);
+  });
+});
