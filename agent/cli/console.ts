@@ -3,9 +3,7 @@
  * console (served by its monitor; `~.` detaches), or with --log prints what the guest has printed
  * (the monitor's bounded console log, the older half first).
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { connectConsole, relayConsole } from "../guests/console.js";
+import { connectConsole, readConsoleLog, relayConsole } from "../guests/console.js";
 import { consoleSocket } from "../guests/monitor-spec.js";
 import { GUEST_NAME } from "../model/decode.js";
 import { UserError } from "./errors.js";
@@ -18,10 +16,9 @@ export async function consoleCommand(args: string[]): Promise<number> {
   const [name, ...rest] = o.operands;
   if (name === undefined || rest.length || !GUEST_NAME.test(name)) throw new UserError(usage, "E_USAGE", 64);
   if (log) {
-    const file = join(o.paths.guestLogDir(name), "console.log");
-    const parts = [`${file}.0`, file].filter((f) => existsSync(f));
-    if (parts.length === 0) throw new UserError(`guest ${name} has no console log (it never ran with a console)`, "E_NO_CONSOLE");
-    for (const f of parts) process.stdout.write(readFileSync(f));
+    const text = readConsoleLog(o.paths.guestLogDir(name));
+    if (text === null) throw new UserError(`guest ${name} has no console log (it never ran with a console)`, "E_NO_CONSOLE");
+    process.stdout.write(text);
     return 0;
   }
   const sock = await connectConsole(consoleSocket({ runDir: o.paths.guestRunDir(name) }), name);

@@ -19,7 +19,7 @@ import type { HostPaths } from "../host/paths.js";
 import { readAgentState, writeAgentState } from "../host/state.js";
 import { deleteGuest, GUEST_FAILURES, hostArgv, listGuestNames, readIfPresent, monitorPaths, readGuest, readGuestEvents, specFor, specOnDisk, startGuest, stopGuest } from "../guests/lifecycle.js";
 import { parseArgvFile, writeMonitorSpec } from "../guests/monitor-spec.js";
-import { ensureUefiVars, ensureUuid, uefiVarsPresent } from "../guests/identity.js";
+import { ensureUefiVars, uefiVarsPresent } from "../guests/identity.js";
 import { convergeSwitches, recordedGuest, releaseMajor, releaseStaleTaps, tapPlans, tapsUp, withAllocatedTaps } from "../guests/network.js";
 import { AgentError, problemsError } from "../model/errors.js";
 
@@ -71,13 +71,13 @@ const gib = (n: number): string => `${(n / 2 ** 30).toFixed(1)} GiB`;
 /** Guests that this host could never run, whatever else happens: more vCPUs than vmm allows, more memory than the host has. */
 export function hostLimitProblems(desired: DesiredState, facts: HostFacts): Array<{ path: string; message: string }> {
   const out: Array<{ path: string; message: string }> = [];
+  const major = releaseMajor(facts.os.release);
   desired.guests.forEach((g, i) => {
     const max = facts.cpu.max_vcpus;
     if (max !== null && g.cpus > max) {
       out.push({ path: `guests[${i}].cpus`, message: `${g.cpus} vCPUs is more than this host allows one guest: ${max} (${facts.vmm.loaded ? "hw.vmm.maxcpu" : "hw.ncpu, the default of hw.vmm.maxcpu"}); bhyve would fail in vm_set_topology` });
     }
     // bootindex: bhyve reads it from 14.0 on; before, it is taken as an unknown option and ignored.
-    const major = releaseMajor(facts.os.release);
     if (major !== null && major < 14) {
       const uses = [...g.disks.map((d, k) => [`disks[${k}]`, d.bootindex] as const), ...g.passthru.map((p, k) => [`passthru[${k}]`, p.bootindex] as const)];
       for (const [where, n] of uses) {
@@ -344,14 +344,11 @@ async function refreshFacts(c: ConvergeContext): Promise<void> {
 }
 
 /**
- * Each guest NIC on a switch gets its tap name, and each guest its UUID (both kept across runs and
- * reboots), before any spec is compared or written.
+ * Each guest NIC on a switch gets its tap name (kept across runs and reboots) before any spec is
+ * compared or written. (A guest's UUID is made by specFor, the first time its spec is rendered.)
  */
 async function allocateTaps(c: ConvergeContext): Promise<void> {
-  for (const g of c.desired.guests) {
-    await withAllocatedTaps(c.paths, g, c.desired);
-    ensureUuid(c.paths, g);
-  }
+  for (const g of c.desired.guests) await withAllocatedTaps(c.paths, g, c.desired);
 }
 
 /**

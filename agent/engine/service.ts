@@ -2,8 +2,8 @@
  * The agent's operations, shared by the RPC methods and the commands: each change edits the stored
  * desired state, checks the whole of it, and converges the host under the host lock.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { readConsoleLog } from "../guests/console.js";
 import { storedUuid, uefiVarsPresent } from "../guests/identity.js";
 import { guestNetwork, hostInterfaces, readNetworkRecord, switchesNetwork, type NicNetwork } from "../guests/network.js";
 import { formatBsf, parsePciAddress, samePciAddress } from "../model/pci-address.js";
@@ -360,9 +360,8 @@ export function consoleSocketOf(paths: HostPaths, name: string): string {
 
 /** The guest's console log (the rotated part first); refuses by name when there is none. */
 export function consoleLog(paths: HostPaths, name: string): string {
-  const file = join(paths.guestLogDir(name), "console.log");
-  const parts = [`${file}.0`, file].filter((f) => existsSync(f));
-  if (!readAgentState(paths).desired.guests.some((x) => x.name === name) && parts.length === 0) throw new AgentError(`there is no guest ${name} in the desired state`, "E_NO_GUEST");
-  if (parts.length === 0) throw new AgentError(`guest ${name} has no console log (it never ran with a console)`, "E_NO_CONSOLE");
-  return parts.map((f) => readFileSync(f, "latin1")).join("");
+  const text = readConsoleLog(paths.guestLogDir(name));
+  if (text === null && !readAgentState(paths).desired.guests.some((x) => x.name === name)) throw new AgentError(`there is no guest ${name} in the desired state`, "E_NO_GUEST");
+  if (text === null) throw new AgentError(`guest ${name} has no console log (it never ran with a console)`, "E_NO_CONSOLE");
+  return text.toString("latin1");
 }

@@ -3,9 +3,22 @@
  * guest's run directory (native/monitor/bhyve-monitor.c); this relays a terminal to it. `~.` at the
  * start of a line detaches, as cu(1) and ssh(1) do; `~~` sends one `~`.
  */
+import { existsSync, readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
+import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { AgentError } from "../model/errors.js";
+import { CONSOLE_LOG } from "./monitor-spec.js";
+
+/**
+ * What a guest printed on its console: the monitor's log in the guest's log directory, the part
+ * rotated to console.log.0 first; null when there is none (it never ran with a console).
+ */
+export function readConsoleLog(logDir: string): Buffer | null {
+  const file = join(logDir, CONSOLE_LOG);
+  const parts = [`${file}.0`, file].filter((f) => existsSync(f));
+  return parts.length ? Buffer.concat(parts.map((f) => readFileSync(f))) : null;
+}
 
 /** Connects to a console socket; refuses with E_NO_CONSOLE when nothing serves it. */
 export function connectConsole(socketPath: string, guest: string): Promise<Socket> {

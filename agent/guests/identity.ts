@@ -1,7 +1,7 @@
 /**
  * A guest's identity on its host: the SMBIOS system UUID bhyve presents (`-U`), and its UEFI
- * variables (boot entries), a copy of the firmware's template made at its first start. A UUID given in the
- * document is the guest's; otherwise the agent makes one the first time it configures the guest
+ * variables (boot entries), a copy of the firmware's template made at its first start. A UUID given
+ * in the document is the guest's; otherwise the agent makes one the first time it configures the guest
  * (a random, version 4 UUID) and keeps it in the guest's own directory (guests/NAME/uuid under the
  * agent's database directory), so that it stays the same across restarts, re-applies, argv
  * changes and reboots, and goes with the guest when the guest is deleted.
@@ -41,14 +41,6 @@ export function ensureUuid(paths: HostPaths, guest: Guest): string {
     writeFileAtomic(uuidFile(paths, guest.name), `${uuid}\n`, 0o644);
   }
   return uuid;
-}
-
-/** The guest with its UUID: the document's or the kept one; throws when there is none yet (the converge makes it first). */
-export function withUuid(paths: HostPaths, guest: Guest): Guest {
-  if (guest.uuid !== undefined) return guest;
-  const kept = storedUuid(paths, guest.name);
-  if (!kept) throw new AgentError(`guest ${guest.name} has no UUID yet; apply the desired state (the converge makes it)`, "E_NO_UUID");
-  return { ...guest, uuid: kept };
 }
 
 /** Variables files larger than this are not firmware templates (bhyve takes at most 16 MiB). */

@@ -79,6 +79,9 @@ export function parseArgvFile(text: string): string[] {
 /** sockaddr_un's sun_path: 104 bytes on FreeBSD, 108 on Linux; the shorter one, with its NUL. */
 const SUN_PATH_MAX = 104;
 
+/** The file in a guest's log directory where its monitor keeps what the guest prints on its console. */
+export const CONSOLE_LOG = "console.log";
+
 /** Where a guest's monitor serves console attach requests. */
 export function consoleSocket(paths: Pick<MonitorPaths, "runDir">): string {
   return join(paths.runDir, "console.sock");
@@ -126,7 +129,7 @@ export function renderMonitorSpec(guest: Guest, paths: MonitorPaths, policy: Mon
     // socket in the run directory (left out when its path is too long for a socket address: the
     // console is then logged only). Empty: no console.
     ["console_device", guest.console ? rooted(paths.root, consoleDevice(guest.name, "B")) : ""],
-    ["console_log", guest.console ? join(dirname(paths.logFile), "console.log") : ""],
+    ["console_log", guest.console ? join(dirname(paths.logFile), CONSOLE_LOG) : ""],
     ["console_socket", guest.console && Buffer.byteLength(consoleSocket(paths)) < SUN_PATH_MAX ? consoleSocket(paths) : ""],
     ["console_log_max", guest.console ? policy.logMaxBytes : 0],
   ];

@@ -93,6 +93,11 @@ async function ifconfig(paths: HostPaths, args: readonly string[]): Promise<Tool
   return r;
 }
 
+/** The host's interfaces by name, read now. */
+async function interfacesByName(paths: HostPaths): Promise<Map<string, IfconfigInterface>> {
+  return new Map((await hostInterfaces(paths)).map((i) => [i.name, i]));
+}
+
 /** The lowest `prefixN` that no interface has and no record holds. */
 function freeName(prefix: string, present: ReadonlySet<string>, taken: ReadonlySet<string>): string {
   for (let n = 0; ; n++) if (!present.has(`${prefix}${n}`) && !taken.has(`${prefix}${n}`)) return `${prefix}${n}`;
@@ -329,7 +334,7 @@ export function recordedGuest(paths: HostPaths, guest: Guest): Guest {
 export async function tapsUp(paths: HostPaths, plans: readonly TapPlan[]): Promise<string[]> {
   const done: string[] = [];
   if (plans.length === 0) return done;
-  const ifaces = new Map((await hostInterfaces(paths)).map((i) => [i.name, i]));
+  const ifaces = await interfacesByName(paths);
   for (const p of plans) {
     const br = ifaces.get(p.bridge);
     if (!br) throw new AgentError(`switch ${p.switch}'s bridge ${p.bridge} does not exist (the host rebooted, or it was destroyed); apply the desired state again to make it`, "E_NO_BRIDGE");
@@ -365,7 +370,7 @@ async function settled(paths: HostPaths, args: readonly string[], reached: (now:
     return true;
   } catch (err) {
     if (!(err instanceof AgentError)) throw err;
-    const now = new Map((await hostInterfaces(paths)).map((i) => [i.name, i]));
+    const now = await interfacesByName(paths);
     if (reached(now)) return false;
     throw err;
   }
@@ -380,7 +385,7 @@ export async function releaseStaleTaps(paths: HostPaths, guest: Guest): Promise<
   const mine = { ...(rec.taps[guest.name] ?? {}) };
   const stale = Object.entries(mine).filter(([k]) => guest.nics[Number(k)]?.switch === undefined);
   if (stale.length === 0) return [];
-  const ifaces = new Map((await hostInterfaces(paths)).map((i) => [i.name, i]));
+  const ifaces = await interfacesByName(paths);
   const done: string[] = [];
   for (const [k, tap] of stale) {
     const i = ifaces.get(tap);
@@ -400,7 +405,7 @@ export async function releaseGuestTaps(paths: HostPaths, guest: string): Promise
   const rec = readNetworkRecord(paths);
   const mine = rec.taps[guest];
   if (!mine) return;
-  const ifaces = new Map((await hostInterfaces(paths)).map((i) => [i.name, i]));
+  const ifaces = await interfacesByName(paths);
   for (const [k, tap] of Object.entries(mine)) {
     const i = ifaces.get(tap);
     if (i && i.description === tapDescription(guest, Number(k))) await ifconfig(paths, [tap, "destroy"]);

@@ -36,10 +36,10 @@ function generationFile(paths: HostPaths): string {
   return join(paths.runDir, "generation");
 }
 
-/** The host's generation now: bumped by every change that can alter the facts. */
-export function hostGeneration(paths: HostPaths): string {
+/** A generation stamp as written in `file`; "0" before the first change. */
+function readStamp(file: string): string {
   try {
-    return readFileSync(generationFile(paths), "utf8").trim();
+    return readFileSync(file, "utf8").trim();
   } catch {
     return "0";
   }
@@ -47,15 +47,26 @@ export function hostGeneration(paths: HostPaths): string {
 
 let bumps = 0;
 
+/** Writes a new generation stamp (unique to this process and call) to `file` in the run directory; returns it. */
+function writeStamp(paths: HostPaths, file: string): string {
+  const next = `${Date.now()}-${process.pid}-${++bumps}`;
+  agentDirectory(paths.runDir, 0o750);
+  writeFileAtomic(file, `${next}\n`, 0o644);
+  return next;
+}
+
+/** The host's generation now: bumped by every change that can alter the facts. */
+export function hostGeneration(paths: HostPaths): string {
+  return readStamp(generationFile(paths));
+}
+
 /**
  * Marks the host's facts as changed (call it holding the host lock, after the change): every
  * session's snapshot is stale from now on; this session keeps `fresh` when given (facts gathered
  * after the change).
  */
 export function hostFactsChanged(paths: HostPaths, fresh?: HostFacts): void {
-  const next = `${Date.now()}-${process.pid}-${++bumps}`;
-  agentDirectory(paths.runDir, 0o750);
-  writeFileAtomic(generationFile(paths), `${next}\n`, 0o644);
+  const next = writeStamp(paths, generationFile(paths));
   const s = scope.getStore();
   if (!s) return;
   if (fresh) s.byRoot.set(paths.root, { generation: next, facts: Promise.resolve(fresh) });
@@ -72,7 +83,7 @@ export function sessionReading<T>(paths: HostPaths, name: string, read: () => Pr
   const s = scope.getStore();
   if (!s) return read();
   const key = `${paths.root}\0${name}`;
-  const generation = `${hostGeneration(paths)}/${readingGeneration(paths, name)}`;
+  const generation = `${hostGeneration(paths)}/${readStamp(readingFile(paths, name))}`;
   const have = s.readings.get(key);
   if (have && have.generation === generation) return have.value as Promise<T>;
   const value = read();
@@ -102,22 +113,13 @@ function readingFile(paths: HostPaths, name: string): string {
   return join(paths.runDir, `generation.${name}`);
 }
 
-function readingGeneration(paths: HostPaths, name: string): string {
-  try {
-    return readFileSync(readingFile(paths, name), "utf8").trim();
-  } catch {
-    return "0";
-  }
-}
-
 /**
  * Marks one reading (see {@link sessionReading}) as changed on the host, leaving the facts alone:
  * the network's `ifconfig` after a bridge, vlan or tap was made or changed (by a converge, or by a
  * guest's monitor running net-up, outside any session).
  */
 export function readingChanged(paths: HostPaths, name: string): void {
-  agentDirectory(paths.runDir, 0o750);
-  writeFileAtomic(readingFile(paths, name), `${Date.now()}-${process.pid}-${++bumps}\n`, 0o644);
+  writeStamp(paths, readingFile(paths, name));
   const s = scope.getStore();
   s?.readings.delete(`${paths.root}\0${name}`);
 }
