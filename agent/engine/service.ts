@@ -4,10 +4,10 @@
  */
 import { existsSync } from "node:fs";
 import { readConsoleLog } from "../guests/console.js";
-import { storedUuid, uefiVarsPresent } from "../guests/identity.js";
+import { storedUuid, storedVncPort, uefiVarsPresent } from "../guests/identity.js";
 import { guestNetwork, hostInterfaces, readNetworkRecord, switchesNetwork, type NicNetwork } from "../guests/network.js";
 import { formatBsf, parsePciAddress, samePciAddress } from "../model/pci-address.js";
-import { passthruDevicesOf } from "../model/render.js";
+import { framebufferOf, passthruDevicesOf } from "../model/render.js";
 import { documentHash, toDocument } from "../model/document.js";
 import { checkDocumentData, checkGuestAlone } from "../model/validate.js";
 import type { DesiredState, Guest, HostSettings, PptReservation, Switch } from "../model/types.js";
@@ -278,6 +278,8 @@ export interface GuestView extends GuestRuntime {
   readonly uuid: string | null;
   /** Whether the guest's UEFI variables file is there (null: it keeps none); false once made is drift the next apply heals. */
   readonly uefi_vars_present: boolean | null;
+  /** Where the guest's framebuffer serves VNC on the host (null: it has none; port null before the agent allocated one). */
+  readonly vnc: { readonly listen: string; readonly port: number | null } | null;
 }
 
 /** `guest.get`. */
@@ -286,7 +288,7 @@ export async function getGuest(paths: HostPaths, name: string): Promise<GuestVie
   const g = desired.guests.find((x) => x.name === name);
   const doc = g ? (toDocument({ ...desired, guests: [g] }).guests as Array<Record<string, unknown>>)[0]! : null;
   const network = g && g.nics.some((n) => n.switch !== undefined) ? guestNetwork(readNetworkRecord(paths), g, await sessionInterfaces(paths)) : [];
-  return { ...readGuest(paths, name), desired: doc, created_by_agent: listGuestNames(paths).includes(name), events: readGuestEvents(paths, name).slice(-20), network, uuid: g?.uuid ?? storedUuid(paths, name), uefi_vars_present: g ? uefiVarsPresent(paths, g) : null };
+  return { ...readGuest(paths, name), desired: doc, created_by_agent: listGuestNames(paths).includes(name), events: readGuestEvents(paths, name).slice(-20), network, uuid: g?.uuid ?? storedUuid(paths, name), uefi_vars_present: g ? uefiVarsPresent(paths, g) : null, vnc: g?.framebuffer ? { listen: g.framebuffer.listen, port: g.framebuffer.port ?? storedVncPort(paths, name) } : null };
 }
 
 /** `guest.list`: every guest of the desired state and every guest with monitor files. */
@@ -356,6 +358,21 @@ export function consoleSocketOf(paths: HostPaths, name: string): string {
   const socket = consoleSocket({ runDir: paths.guestRunDir(name) });
   if (readGuest(paths, name).monitor_pid === null || !existsSync(socket)) throw new AgentError(`guest ${name}'s console is not served: its monitor does not run`, "E_NO_CONSOLE");
   return socket;
+}
+
+/**
+ * Where a guest's VNC server is: the rfb= address of the bhyve its monitor runs now, and only that
+ * (never a port found elsewhere, which could be another program's). Refuses by name when the guest
+ * has no framebuffer or it is not running.
+ */
+export function vncTargetOf(paths: HostPaths, name: string): { host: string; port: number } {
+  const g = readAgentState(paths).desired.guests.find((x) => x.name === name);
+  if (!g) throw new AgentError(`there is no guest ${name} in the desired state`, "E_NO_GUEST");
+  if (!g.framebuffer) throw new AgentError(`guest ${name} has no framebuffer (set framebuffer on a UEFI guest)`, "E_NO_FRAMEBUFFER");
+  const rt = readGuest(paths, name);
+  const target = rt.monitor_pid !== null && rt.pid !== null && rt.argv ? framebufferOf(rt.argv) : null;
+  if (!target) throw new AgentError(`guest ${name}'s framebuffer is not served: its bhyve does not run${rt.pid !== null ? " with a framebuffer (apply to restart it with one)" : ""}`, "E_NO_FRAMEBUFFER");
+  return target;
 }
 
 /** The guest's console log (the rotated part first); refuses by name when there is none. */

@@ -11,9 +11,9 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../host/files.js";
 import type { HostPaths } from "../host/paths.js";
-import { UUID } from "../model/decode.js";
+import { FIRST_VNC_PORT, UUID } from "../model/decode.js";
 import { AgentError } from "../model/errors.js";
-import type { Guest } from "../model/types.js";
+import type { DesiredState, Framebuffer, Guest } from "../model/types.js";
 import { uefiVarsPath, uefiVarsTemplate } from "../model/render.js";
 import { resolveHostPath } from "../host/resolve-path.js";
 
@@ -69,4 +69,50 @@ export function ensureUefiVars(paths: HostPaths, guest: Guest): boolean {
   mkdirSync(paths.guestSpecDir(guest.name), { recursive: true, mode: 0o700 });
   writeFileAtomic(paths.at(uefiVarsPath(guest.name)), data, 0o600);
   return true;
+}
+
+const portFile = (paths: HostPaths, name: string): string => join(paths.guestSpecDir(name), "vnc-port");
+
+/** The framebuffer port the agent keeps for a guest, or null (none allocated yet, or the file is not one). */
+export function storedVncPort(paths: HostPaths, name: string): number | null {
+  const file = portFile(paths, name);
+  if (!existsSync(file)) return null;
+  const text = readFileSync(file, "utf8").trim();
+  return /^\d{4,5}$/.test(text) && Number(text) <= 65535 ? Number(text) : null;
+}
+
+/**
+ * The framebuffer a guest runs with, its port settled: the document's port, else the one kept
+ * for the guest, else the lowest from 5900 up that no other guest of the host has (in the
+ * document or kept in its directory, `others` naming the guests with directories), kept now. A
+ * kept port another guest's document has since claimed is given up for a free one. Undefined
+ * for a guest without a framebuffer. Called with the host lock held (converge), or for a guest
+ * whose port is already kept (autostart), so two allocations do not race.
+ */
+export function ensureVncPort(paths: HostPaths, guest: Guest, desired: DesiredState, others: readonly string[]): Framebuffer | undefined {
+  const fb = guest.framebuffer;
+  if (fb === undefined) return undefined;
+  const kept = storedVncPort(paths, guest.name);
+  let port = fb.port;
+  if (port === undefined) {
+    const taken = new Set<number>();
+    for (const o of desired.guests) {
+      if (o.name === guest.name || o.framebuffer === undefined) continue;
+      const p = o.framebuffer.port ?? storedVncPort(paths, o.name);
+      if (p !== null) taken.add(p);
+    }
+    for (const name of others) {
+      if (name === guest.name) continue;
+      const p = storedVncPort(paths, name);
+      if (p !== null) taken.add(p);
+    }
+    port = kept !== null && !taken.has(kept) ? kept : FIRST_VNC_PORT;
+    while (taken.has(port)) port++;
+    if (port > 65535) throw new AgentError(`no free port from ${FIRST_VNC_PORT} up for guest ${guest.name}'s framebuffer`, "E_NO_PORT");
+  }
+  if (port !== kept) {
+    mkdirSync(paths.guestSpecDir(guest.name), { recursive: true, mode: 0o700 });
+    writeFileAtomic(portFile(paths, guest.name), `${port}\n`, 0o644);
+  }
+  return { ...fb, port };
 }

@@ -11,7 +11,7 @@ import { parseMonitorEvents, parseMonitorStatus, type MonitorEvent } from "../pa
 import type { DesiredState, Guest } from "../model/types.js";
 import { readAgentState } from "../host/state.js";
 import { netUpArgv, recordedGuest, releaseGuestTaps, tapPlans } from "./network.js";
-import { ensureUefiVars, ensureUuid } from "./identity.js";
+import { ensureUefiVars, ensureUuid, ensureVncPort } from "./identity.js";
 import { GUEST_NAME } from "../model/decode.js";
 import { runTool } from "../host/exec.js";
 import { lockedPid, monitorExecutable } from "../host/native.js";
@@ -149,7 +149,8 @@ export function listGuestNames(paths: HostPaths): string[] {
 /** The spec files the monitor would get now; compare with {@link specOnDisk} to see a change. */
 export function specFor(paths: HostPaths, guest: Guest, desired: DesiredState = readAgentState(paths).desired): Record<string, Buffer> {
   // The UUID is made here too when a guest from before UUIDs is started outside a converge (autostart).
-  const g = { ...recordedGuest(paths, guest), uuid: ensureUuid(paths, guest) };
+  const fb = ensureVncPort(paths, guest, desired, listGuestNames(paths));
+  const g = { ...recordedGuest(paths, guest), uuid: ensureUuid(paths, guest), ...(fb ? { framebuffer: fb } : {}) };
   return renderMonitorSpec(g, monitorPaths(paths, guest.name), policyFor(paths, guest), { prestart: netUpArgv(paths, guest.name), plans: tapPlans(paths, g, desired) });
 }
 
@@ -168,7 +169,7 @@ function sameSpecFile(file: string, onDisk: Buffer, wanted: Buffer): boolean {
 }
 
 /** Files the agent keeps in a guest's directory beside its monitor spec (its identity): not part of the spec. */
-export const GUEST_KEPT_FILES: ReadonlySet<string> = new Set(["uuid", "uefi-vars.fd"]);
+export const GUEST_KEPT_FILES: ReadonlySet<string> = new Set(["uuid", "uefi-vars.fd", "vnc-port"]);
 
 /** True when the spec on disk is `files` (see {@link sameSpecFile}). */
 export function specOnDisk(paths: HostPaths, name: string, files: Record<string, Buffer>): boolean {

@@ -77,6 +77,9 @@ export function guestToDocument(g: Guest): Record<string, unknown> {
     ...(g.uuid !== undefined ? { uuid: g.uuid } : {}),
     ...(g.uefiVars !== (g.bootrom !== undefined) ? { uefi_vars: g.uefiVars } : {}),
     ...(!g.console ? { console: false } : {}),
+    ...(g.framebuffer !== undefined
+      ? { framebuffer: { width: g.framebuffer.width, height: g.framebuffer.height, wait: g.framebuffer.wait, listen: g.framebuffer.listen, ...(g.framebuffer.port !== undefined ? { port: g.framebuffer.port } : {}) } }
+      : {}),
   };
 }
 

@@ -3,6 +3,7 @@
  * Every field is checked and every problem is collected; a field that fails is left out of the
  * draft so that the cross-field rules (validate.ts) can still run on everything else.
  */
+import { isIPv4, isIPv6 } from "node:net";
 import { DOCUMENT_KEYS, forbiddenCharacter, PATH_MAX, printable, quote, utf8Length } from "./limits.js";
 import { parsePciAddress, type PciAddress } from "./pci-address.js";
 import { at, type ProblemList } from "./problems.js";
@@ -18,6 +19,7 @@ import {
   type AmdviSetting,
   type CpuPin,
   type DesiredState,
+  type Framebuffer,
   type HostSettings,
 } from "./types.js";
 
@@ -320,7 +322,38 @@ function decodeSwitch(value: unknown, path: string, problems: ProblemList): Draf
 const GUEST_KEYS = [
   "name", "cpus", "memory", "bootrom", "wired", "disks", "nics", "passthru", "state", "restart", "start_order",
   "rtc", "ignore_unknown_msrs", "hostbridge", "sockets", "cores", "threads", "cpu_pinning", "uuid", "uefi_vars", "console",
+  "framebuffer",
 ] as const;
+
+/** The guest slots a framebuffer takes: the display (fbuf) and the USB tablet (xhci) beside it. */
+export const FRAMEBUFFER_SLOT = 29;
+/** See {@link FRAMEBUFFER_SLOT}. */
+export const TABLET_SLOT = 30;
+
+/** The lowest port the agent allocates for a framebuffer (VNC's display :0). */
+export const FIRST_VNC_PORT = 5900;
+
+/** Whether an address is on loopback (127.0.0.0/8 or ::1): reachable only from the host itself. */
+export function isLoopbackAddress(a: string): boolean {
+  return (isIPv4(a) && a.startsWith("127.")) || (isIPv6(a) && /^(0{0,4}:){2,7}0{0,3}1$|^::1$/.test(a));
+}
+
+function decodeFramebuffer(value: unknown, path: string, problems: ProblemList): Partial<Framebuffer> | undefined {
+  const f = mapping(value, path, problems);
+  if (!f) return undefined;
+  f.keys(["width", "height", "wait", "listen", "port"]);
+  let listen = f.string("listen");
+  // rfb_init() takes a numeric host only (AI_NUMERICHOST); a zone (%) cannot stand in bhyve's option.
+  if (listen !== undefined && (listen.includes("%") || (!isIPv4(listen) && !isIPv6(listen)))) listen = f.fail("listen", `${quote(listen)} is not an IPv4 or IPv6 address (a numeric address such as 127.0.0.1 or ::1; bhyve does not resolve names)`);
+  const port = f.int("port", 1024, 65535);
+  return {
+    width: f.orDefault("width", f.int("width", 640, 3840), DEFAULTS.framebuffer.width),
+    height: f.orDefault("height", f.int("height", 480, 2160), DEFAULTS.framebuffer.height),
+    wait: f.orDefault("wait", f.bool("wait"), DEFAULTS.framebuffer.wait),
+    listen: f.orDefault("listen", listen?.toLowerCase(), DEFAULTS.framebuffer.listen),
+    ...(port !== undefined ? { port } : {}),
+  };
+}
 
 /** An SMBIOS UUID as bhyve's -U takes it: 8-4-4-4-12 hex digits. */
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -387,6 +420,12 @@ function decodeGuest(value: unknown, path: string, problems: ProblemList): Draft
   };
   disks.forEach((d, i) => bootUse(`disks[${i}]`, d.bootindex));
   passthru.forEach((p, i) => bootUse(`passthru[${i}]`, p.bootindex));
+  let framebuffer: Partial<Framebuffer> | undefined;
+  if (f.raw("framebuffer") !== undefined) {
+    framebuffer = decodeFramebuffer(f.raw("framebuffer"), at(path, "framebuffer"), problems);
+    // pci_fbuf is for the UEFI firmware's GOP: a guest loaded by bhyveload never draws on it.
+    if (f.raw("bootrom") === undefined) framebuffer = f.fail("framebuffer", "a framebuffer needs a UEFI guest: set bootrom, or drop framebuffer (a bhyveload guest has the serial console)");
+  }
   let uuid = f.string("uuid");
   if (uuid !== undefined) {
     if (!UUID.test(uuid.toLowerCase())) uuid = f.fail("uuid", `${quote(uuid)} is not a UUID; write 8-4-4-4-12 hex digits (6ba7b810-9dad-11d1-80b4-00c04fd430c8), or leave uuid out and the agent makes one`);
@@ -414,6 +453,7 @@ function decodeGuest(value: unknown, path: string, problems: ProblemList): Draft
     ...(threads !== undefined ? { threads } : {}),
     cpuPinning: pins as CpuPin[],
     ...(uuid !== undefined ? { uuid } : {}),
+    ...(framebuffer !== undefined ? { framebuffer: framebuffer as Framebuffer } : {}),
   };
 }
 

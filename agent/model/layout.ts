@@ -6,10 +6,10 @@
  * names such as enp0s15) stable when a disk is added.
  */
 import type { Draft } from "./decode.js";
-import { FIRST_DEVICE_SLOT, LAST_DEVICE_SLOT } from "./decode.js";
+import { FIRST_DEVICE_SLOT, FRAMEBUFFER_SLOT, LAST_DEVICE_SLOT, TABLET_SLOT } from "./decode.js";
 import { formatBsf } from "./pci-address.js";
 import { at, type ProblemList } from "./problems.js";
-import type { Disk, Guest, Nic, Passthru } from "./types.js";
+import type { Disk, Framebuffer, Guest, Nic, Passthru } from "./types.js";
 
 /** First slot tried for disks without a slot. */
 export const DISK_SLOT_START = 4;
@@ -20,9 +20,13 @@ export const NIC_SLOT_START = 15;
 export type SlotEntry =
   | { readonly kind: "passthru"; readonly slot: number; readonly function: number; readonly index: number; readonly item: Passthru }
   | { readonly kind: "disk"; readonly slot: number; readonly function: 0; readonly index: number; readonly item: Disk }
-  | { readonly kind: "nic"; readonly slot: number; readonly function: 0; readonly index: number; readonly item: Nic };
+  | { readonly kind: "nic"; readonly slot: number; readonly function: 0; readonly index: number; readonly item: Nic }
+  | { readonly kind: "framebuffer"; readonly slot: number; readonly function: 0; readonly index: 0; readonly item: Framebuffer }
+  | { readonly kind: "tablet"; readonly slot: number; readonly function: 0; readonly index: 0; readonly item: Framebuffer };
 
 function label(e: SlotEntry): string {
+  if (e.kind === "framebuffer") return "the framebuffer";
+  if (e.kind === "tablet") return "the framebuffer's USB tablet";
   if (e.kind === "passthru") return `passthru[${e.index}] (${formatBsf(e.item.device)})`;
   if (e.kind === "disk") return `disks[${e.index}] (${e.item.path})`;
   return `nics[${e.index}] (${e.item.switch !== undefined ? `switch ${e.item.switch}` : e.item.tap})`;
@@ -40,6 +44,12 @@ export function layoutGuest(guest: Draft<Guest>, path: string, problems: Problem
     entries.push(e);
     bySlot.set(e.slot, [...(bySlot.get(e.slot) ?? []), e]);
   };
+
+  // A framebuffer takes slots 29 (the display) and 30 (its tablet), vm-bhyve's places for them.
+  if (guest.framebuffer !== undefined) {
+    place({ kind: "framebuffer", slot: FRAMEBUFFER_SLOT, function: 0, index: 0, item: guest.framebuffer });
+    place({ kind: "tablet", slot: TABLET_SLOT, function: 0, index: 0, item: guest.framebuffer });
+  }
 
   (guest.passthru ?? []).forEach((p, index) => {
     if (p.device === undefined || p.slot === undefined || p.function === undefined) return;

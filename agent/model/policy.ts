@@ -9,6 +9,7 @@
  *     bootrom_prefixes: [/usr/local/share/uefi-firmware/, /vm/]   # bootroms and passthru ROM files
  *     taps: ["tap*", "vmnet*"]                                     # guest NIC backends
  *     switch_uplinks: [igb1, "ix*"]   # interfaces a switch may use as its uplink; absent: any that is not protected
+ *     framebuffer_listen: []          # addresses off loopback a guest's VNC server may listen on (none: loopback only)
  *     ppt:
  *       allow: []            # when set, only these may be reserved: B/S/F, or vendor:device (10de:*)
  *       deny: []             # never reserved
@@ -17,8 +18,10 @@
  *     max_wired_percent: 80  # share of physical memory that guests may wire
  *     agent_upgrade: false   # whether agent.upgrade may install a new agent over the deploy key
  */
+import { isIPv4, isIPv6 } from "node:net";
 import { formatBsf, parsePciAddress } from "./pci-address.js";
 import type { Problem } from "./problems.js";
+import { isLoopbackAddress } from "./decode.js";
 import type { DesiredState } from "./types.js";
 
 /** The policy in force. */
@@ -28,6 +31,8 @@ export interface Policy {
   readonly taps: readonly string[];
   /** Interfaces (globs) a switch may have as uplink; null: any interface the host does not depend on. A protected one only when named exactly. */
   readonly switchUplinks: readonly string[] | null;
+  /** Addresses off loopback a framebuffer's VNC server may listen on; loopback is always allowed. */
+  readonly framebufferListen: readonly string[];
   readonly ppt: { readonly allow: readonly string[]; readonly deny: readonly string[]; readonly takeProtected: readonly string[] };
   readonly maxGuests: number;
   readonly maxWiredPercent: number;
@@ -40,6 +45,7 @@ export const DEFAULT_POLICY: Policy = {
   bootromPrefixes: ["/usr/local/share/uefi-firmware/", "/vm/"],
   taps: ["tap*", "vmnet*"],
   switchUplinks: null,
+  framebufferListen: [],
   ppt: { allow: [], deny: [], takeProtected: [] },
   maxGuests: 64,
   maxWiredPercent: 80,
@@ -72,7 +78,7 @@ export function decodePolicy(data: unknown): { ok: true; policy: Policy } | { ok
   const problems: Problem[] = [];
   if (typeof data !== "object" || Array.isArray(data)) return { ok: false, problems: [{ path: "policy", message: "expected a mapping" }] };
   const d = data as Record<string, unknown>;
-  const known = ["disk_prefixes", "bootrom_prefixes", "taps", "switch_uplinks", "ppt", "max_guests", "max_wired_percent", "agent_upgrade"];
+  const known = ["disk_prefixes", "bootrom_prefixes", "taps", "switch_uplinks", "framebuffer_listen", "ppt", "max_guests", "max_wired_percent", "agent_upgrade"];
   for (const k of Object.keys(d)) if (!known.includes(k)) problems.push({ path: `policy.${k}`, message: `unknown key; expected one of ${known.join(", ")}` });
   const p = { ...DEFAULT_POLICY, ppt: { ...DEFAULT_POLICY.ppt } } as { -readonly [K in keyof Policy]: Policy[K] } & { ppt: { allow: readonly string[]; deny: readonly string[]; takeProtected: readonly string[] } };
   if (d.disk_prefixes !== undefined) p.diskPrefixes = strings(d.disk_prefixes, "policy.disk_prefixes", problems, prefixCheck) ?? [];
@@ -80,6 +86,9 @@ export function decodePolicy(data: unknown): { ok: true; policy: Policy } | { ok
   if (d.taps !== undefined) p.taps = strings(d.taps, "policy.taps", problems, (s) => (/^[A-Za-z0-9_.*-]+$/.test(s) ? null : "expected an interface name, * matching any characters")) ?? [];
   if (d.switch_uplinks !== undefined && d.switch_uplinks !== null) {
     p.switchUplinks = strings(d.switch_uplinks, "policy.switch_uplinks", problems, (s) => (/^[A-Za-z0-9_.*]+$/.test(s) ? null : "expected an interface name, * matching any characters")) ?? [];
+  }
+  if (d.framebuffer_listen !== undefined) {
+    p.framebufferListen = strings(d.framebuffer_listen, "policy.framebuffer_listen", problems, (s) => (isIPv4(s) || isIPv6(s) ? null : "expected a numeric IPv4 or IPv6 address")) ?? [];
   }
   if (d.ppt !== undefined) {
     if (typeof d.ppt !== "object" || d.ppt === null || Array.isArray(d.ppt)) problems.push({ path: "policy.ppt", message: "expected a mapping with allow, deny, take_protected" });
@@ -118,6 +127,7 @@ export function policyDocument(p: Policy): Record<string, unknown> {
     bootrom_prefixes: [...p.bootromPrefixes],
     taps: [...p.taps],
     switch_uplinks: p.switchUplinks === null ? null : [...p.switchUplinks],
+    framebuffer_listen: [...p.framebufferListen],
     ppt: { allow: [...p.ppt.allow], deny: [...p.ppt.deny], take_protected: [...p.ppt.takeProtected] },
     max_guests: p.maxGuests,
     max_wired_percent: p.maxWiredPercent,
@@ -188,6 +198,12 @@ export function checkPolicy(desired: DesiredState, policy: Policy, ctx: PolicyCo
       const tap = n.tap;
       if (!policy.taps.some((t) => globToRegExp(t).test(tap))) out.push({ path: `guests[${i}].nics[${j}].tap`, message: `${tap} is not an allowed guest interface (${rule("taps", policy.taps)})` });
     });
+    // A VNC server has no authentication bhyve can enforce well (a DES challenge, 8 characters): off
+    // loopback only where root's policy says so.
+    const listen = g.framebuffer?.listen;
+    if (listen !== undefined && !isLoopbackAddress(listen) && !policy.framebufferListen.some((a) => a.toLowerCase() === listen)) {
+      out.push({ path: `guests[${i}].framebuffer.listen`, message: `${listen} is not on loopback, and this host lets a guest's VNC server listen off loopback only where its policy says so (${rule("framebuffer_listen", policy.framebufferListen)}); leave listen out and reach the screen with cdktf-bhyve vnc through the deploy key` });
+    }
   });
   desired.switches.forEach((w, i) => {
     if (w.uplink === undefined) return;

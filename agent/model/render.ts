@@ -7,7 +7,7 @@ import { layoutGuest, type SlotEntry } from "./layout.js";
 import { comparePciAddress, formatBsf, type PciAddress } from "./pci-address.js";
 import { ProblemList } from "./problems.js";
 import { formatSize } from "./size.js";
-import type { DesiredState, Guest, HostContext } from "./types.js";
+import type { DesiredState, Framebuffer, Guest, HostContext } from "./types.js";
 import { problemsError } from "./errors.js";
 
 /** Kernel environment values are limited to 128 characters (KENV_MVALLEN), see vmm(4). */
@@ -75,7 +75,28 @@ function slotArg(e: SlotEntry): string {
       // A switch NIC renders its allocated tap; before the agent allocates one (`bhyve-agent render`
       // of a document) it shows as {switch:NAME}, which no host interface can be called.
       return `${e.slot}:0,${e.item.model},${e.item.tap ?? `{switch:${e.item.switch}}`}${e.item.mac ? `,mac=${e.item.mac}` : ""}`;
+    case "framebuffer":
+      return `${e.slot}:0,fbuf,rfb=${rfbAddress(e.item)},w=${e.item.width},h=${e.item.height}${e.item.wait ? ",wait" : ""}`;
+    case "tablet":
+      return `${e.slot}:0,xhci,tablet`;
   }
+}
+
+/** What stands for a framebuffer's port before the agent has allocated it (`bhyve-agent render` of a document). */
+export const VNC_PORT_PENDING = "{vnc-port}";
+
+/** `rfb=`'s value: host and port as pci_fbuf parses it, an IPv6 address in brackets. */
+export function rfbAddress(fb: Framebuffer): string {
+  const host = fb.listen.includes(":") ? `[${fb.listen}]` : fb.listen;
+  return `${host}:${fb.port ?? VNC_PORT_PENDING}`;
+}
+
+/** The framebuffer a bhyve argv serves (its rfb= address), as rendered here or as a running bhyve has it; null without one. */
+export function framebufferOf(argv: readonly string[]): { host: string; port: number } | null {
+  const fb = parseSlotArgs(argv).find((s) => s.kind === "fbuf");
+  const rfb = fb?.config.find((c) => c.startsWith("rfb=") || c.startsWith("tcp="))?.slice(4);
+  const m = rfb === undefined ? null : /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d+)$/.exec(rfb);
+  return m ? { host: m[1] ?? m[2]!, port: Number(m[3]) } : null;
 }
 
 /** One `-s` slot of a bhyve argv, read back: the inverse of the slot renderer above. */
@@ -156,7 +177,8 @@ export function renderBhyveArgv(guest: Guest): string[] {
 
 /**
  * bhyveload's argv for a guest that has no bootrom: same memory size as bhyve (bhyveload creates
- * the memory segments, so `-S` must match), loading from the first disk. Null with a bootrom.
+ * the memory segments, so `-S` must match), its console on com1's nmdm pair, loading from the
+ * first disk. Null with a bootrom.
  */
 export function renderBhyveloadArgv(guest: Guest): string[] | null {
   if (guest.bootrom) return null;
@@ -164,6 +186,8 @@ export function renderBhyveloadArgv(guest: Guest): string[] | null {
   if (!disk) throw problemsError([{ path: "guest.disks", message: "bhyveload needs a disk" }]);
   const argv = [BHYVELOAD, "-m", formatSize(guest.memory)];
   if (guest.wired) argv.push("-S");
+  // The loader's menu on the guest's serial console, where an operator attached can stop it.
+  if (guest.console) argv.push("-c", consoleDevice(guest.name, "A"));
   argv.push("-d", disk.path, guest.name);
   return argv;
 }

@@ -39,6 +39,23 @@ export const HOSTBRIDGES = ["standard", "amd"] as const;
 /** One of {@link HOSTBRIDGES}. */
 export type Hostbridge = (typeof HOSTBRIDGES)[number];
 
+/**
+ * A UEFI guest's graphical console: bhyve's framebuffer (`-s 29,fbuf,rfb=ADDR:PORT,w=,h=[,wait]`)
+ * with a USB tablet (`-s 30,xhci,tablet`) for the pointer, served as VNC (RFB) on `listen`.
+ */
+export interface Framebuffer {
+  /** Pixels, 640-3840 (pci_fbuf.c's COLS_MIN and COLS_MAX). Default 1024. */
+  readonly width: number;
+  /** Pixels, 480-2160 (ROWS_MIN, ROWS_MAX). Default 768. */
+  readonly height: number;
+  /** bhyve waits for a VNC client before the guest boots (`wait`). Default false. */
+  readonly wait: boolean;
+  /** The address bhyve's VNC server listens on. Default 127.0.0.1; an address off loopback needs the host policy's `framebuffer_listen`. */
+  readonly listen: string;
+  /** The TCP port; absent: the agent allocates one from 5900 up, the first time, and keeps it for the guest. */
+  readonly port?: number;
+}
+
 /** A vCPU pinned to a host CPU (`-p vcpu:hostcpu`). */
 export interface CpuPin {
   readonly vcpu: number;
@@ -169,6 +186,8 @@ export interface Guest {
    * time it configures the guest and keeps it for the guest's life.
    */
   readonly uuid?: string;
+  /** A graphical console (UEFI guests only); absent: none. */
+  readonly framebuffer?: Framebuffer;
 }
 
 /**
@@ -182,6 +201,7 @@ export const DEFAULTS = {
   guest: { state: "running", restart: "on-reboot", start_order: 0, rtc: "utc", ignore_unknown_msrs: false, hostbridge: "standard", console: true },
   disk: { type: "virtio-blk" },
   nic: { model: "virtio-net" },
+  framebuffer: { width: 1024, height: 768, wait: false, listen: "127.0.0.1" },
 } as const satisfies Record<string, Record<string, unknown>>;
 
 /** One host's desired state, decoded and with defaults applied. */

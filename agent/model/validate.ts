@@ -220,6 +220,19 @@ const uniqueDiskPaths: Rule = (s, problems) => {
   });
 };
 
+/** One VNC server per port: two framebuffers on one port, the second bhyve could not bind it. */
+const uniqueFramebufferPorts: Rule = (s, problems) => {
+  const seen = new Map<number, string>();
+  s.guests.forEach((g, gi) => {
+    const port = g.framebuffer?.port;
+    if (port === undefined) return;
+    const field = at(at(guestPath(gi), "framebuffer"), "port");
+    const first = seen.get(port);
+    if (first !== undefined) problems.add(field, `port ${port} is also ${first}; each framebuffer needs a port of its own (leave port out and the agent allocates one)`);
+    else seen.set(port, field);
+  });
+};
+
 const matchesHostInventory: Rule = (s, problems, ctx) => {
   if (!ctx.pci) return;
   const inventory = new Map(ctx.pci.map((f) => [functionKey(f.address), f] as const));
@@ -278,6 +291,7 @@ const RULES: readonly Rule[] = [
   uniqueNicSettings,
   switchesHold,
   uniqueDiskPaths,
+  uniqueFramebufferPorts,
   wiredWithinLimit,
 ];
 

@@ -185,6 +185,12 @@ const IMPLEMENTATIONS: { readonly [M in MethodName]: Impl<M> } = {
     const name = guestName(p);
     return { guest: name, log: svc.consoleLog(paths, name) };
   },
+  "guest.vnc": (paths, p) => {
+    only(p, ["name"]);
+    const name = guestName(p);
+    svc.vncTargetOf(paths, name);
+    return { guest: name, attached: true as const };
+  },
 };
 
 /** Every method, by name: a Map, so that no name from a request reaches an inherited property. */

@@ -71,6 +71,12 @@ export interface Methods {
   "guest.console": { params: { name: string }; result: { guest: string; attached: true }; changes: true };
   /** What the guest printed on its console (the monitor's bounded log, older part first). */
   "guest.console_log": { params: { name: string }; result: { guest: string; log: string }; changes: false };
+  /**
+   * Connects the session to the guest's VNC server (its framebuffer, on the host's loopback):
+   * after this answer the channel carries the RFB stream both ways until either side ends. A
+   * change, as guest.console: keys and pointer reach the guest.
+   */
+  "guest.vnc": { params: { name: string }; result: { guest: string; attached: true }; changes: true };
 }
 
 export type MethodName = keyof Methods;
@@ -102,6 +108,7 @@ export const CHANGES: { readonly [M in MethodName]: Methods[M]["changes"] } = {
   "guest.stop": true,
   "guest.console": true,
   "guest.console_log": false,
+  "guest.vnc": true,
 };
 
 /** Every method name, in the order above. */

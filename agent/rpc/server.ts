@@ -14,8 +14,12 @@ import type { HostPaths } from "../host/paths.js";
 import { METHODS } from "./methods.js";
 import { changesHost } from "./protocol.js";
 import type { Socket } from "node:net";
-import { connectConsole } from "../guests/console.js";
-import { consoleSocketOf } from "../engine/service.js";
+import { connectConsole, connectVnc } from "../guests/console.js";
+import { consoleSocketOf, vncTargetOf } from "../engine/service.js";
+
+/** The methods after whose answer the session carries a guest's stream instead of requests. */
+const STREAM_METHODS = ["guest.console", "guest.vnc"] as const;
+type StreamMethod = (typeof STREAM_METHODS)[number];
 import { SessionSnapshots, withSessionSnapshots } from "../host/snapshot.js";
 import { shown } from "../model/limits.js";
 import { beginAudit, finishAudit, outcomeOf, requestDigest, requestForLog, requester } from "../host/audit.js";
@@ -172,21 +176,22 @@ export async function serve(paths: HostPaths, input: Readable, output: Writable)
   };
   let pending: Buffer = Buffer.alloc(0);
   let skipping = false;
-  // guest.console: once answered, the session is the guest's console both ways (see relayTo).
+  // guest.console and guest.vnc: once answered, the session is the guest's console (or its VNC
+  // stream) both ways (see relayTo).
   let relay: Socket | null = null;
-  const consoleRequest = (bytes: Buffer): boolean => {
-    if (bytes.indexOf("guest.console") < 0) return false;
+  const streamRequest = (bytes: Buffer): StreamMethod | null => {
+    if (bytes.indexOf("guest.console") < 0 && bytes.indexOf("guest.vnc") < 0) return null;
     try {
       const r = JSON.parse(bytes.toString("utf8")) as { method?: unknown };
-      return r !== null && typeof r === "object" && r.method === "guest.console";
+      return r !== null && typeof r === "object" && STREAM_METHODS.includes(r.method as StreamMethod) ? (r.method as StreamMethod) : null;
     } catch {
-      return false;
+      return null;
     }
   };
-  const relayTo = async (guest: string, rest: Buffer): Promise<Socket | null> => {
+  const relayTo = async (method: StreamMethod, guest: string, rest: Buffer): Promise<Socket | null> => {
     let sock: Socket;
     try {
-      sock = await connectConsole(consoleSocketOf(paths, guest), guest);
+      sock = method === "guest.console" ? await connectConsole(consoleSocketOf(paths, guest), guest) : await connectVnc(vncTargetOf(paths, guest), guest);
     } catch {
       return null; // gone between the answer and now: the session ends
     }
@@ -226,15 +231,16 @@ export async function serve(paths: HostPaths, input: Readable, output: Writable)
         await write({ jsonrpc: "2.0", id: null, error: { code: -32600, message: `request line longer than ${MAX_LINE_BYTES} bytes`, data: { code: "E_TOO_LARGE" } } });
         continue;
       }
-      if (consoleRequest(line)) {
+      const stream = streamRequest(line);
+      if (stream) {
         // Every earlier request is answered first; after a successful answer the rest of the
-        // input, what is already read included, is the console's.
+        // input, what is already read included, is the stream's.
         await Promise.all(inFlight);
         const answer = await withSessionSnapshots(snapshots, () => handle(paths, line.toString("utf8")));
         if (answer) await write(answer);
         const ok = answer as { result?: { guest?: unknown } } | null;
         if (ok?.result && typeof ok.result.guest === "string") {
-          relay = await relayTo(ok.result.guest, pending);
+          relay = await relayTo(stream, ok.result.guest, pending);
           pending = Buffer.alloc(0);
           if (!relay) return;
           break;

@@ -14,6 +14,8 @@ commands:
                                 desired against actual on every host: exit 0 in sync, 2 drift, 1 error
   console ADDRESS GUEST --host-key SHA256:... [--log] [--ssh-user U] [--ssh-key-file F]
                                 a guest's serial console over the deploy key (~. detaches); --log: what it printed
+  vnc ADDRESS GUEST --host-key SHA256:... [--listen [HOST:]PORT] [--ssh-user U] [--ssh-key-file F]
+                                a guest's framebuffer on this machine's loopback, through the deploy key
   bootstrap ADDRESS --host-key SHA256:... [--deploy-key FILE.pub] [--ssh-user U] [--ssh-key-file F]
                                 install the agent on a FreeBSD host over an administrator's SSH login
   install-provider [--mirror DIR]   install the Terraform provider into a filesystem mirror
@@ -30,6 +32,7 @@ const COMMANDS = new Map<string, () => Promise<(args: string[]) => number | Prom
   ["push", async () => (await import("./push.js")).pushCommand],
   ["status", async () => (await import("./status.js")).statusCommand],
   ["console", async () => (await import("./console.js")).consoleCommand],
+  ["vnc", async () => (await import("./vnc.js")).vncCommand],
   ["drift", async () => (await import("./drift.js")).driftCommand],
   ["bootstrap", async () => (await import("./bootstrap.js")).bootstrapCommand],
   ["install-provider", async () => (await import("./install-provider.js")).installProviderCommand],

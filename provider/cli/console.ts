@@ -5,7 +5,7 @@
  * `~.` at the start of a line detaches. `--log` prints what the guest printed (`guest.console_log`).
  */
 import { parseArgs } from "node:util";
-import type { ClientChannel } from "ssh2";
+import type { Client, ClientChannel } from "ssh2";
 import { UserError } from "../../agent/cli/errors.js";
 import { relayConsole } from "../../agent/guests/console.js";
 import { AGENT_COMMAND, AgentCallError, AgentConnection, connectPinned } from "../ssh/agent-client.js";
@@ -41,12 +41,7 @@ export async function consoleCommand(args: string[]): Promise<number> {
   }
   const client = await connectPinned(address, hostKey, opts);
   try {
-    const channel = await new Promise<ClientChannel>((resolve, reject) => client.exec(AGENT_COMMAND, (err, ch) => (err ? reject(new UserError(`${address}: cannot start the agent: ${err.message}`, "E_EXEC")) : resolve(ch))));
-    channel.write(`${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "guest.console", params: { name: guest } })}\n`);
-    // The answer is the first line; what follows it is the console.
-    const { answer, rest: early } = await firstLine(channel);
-    const r = JSON.parse(answer) as { result?: unknown; error?: { message?: string; data?: { code?: string } } };
-    if (!r.result) throw new UserError(`${address}: ${r.error?.message ?? "the agent did not attach the console"}`, r.error?.data?.code ?? "E_NO_CONSOLE");
+    const { channel, early } = await openGuestStream(client, address, "guest.console", guest);
     process.stderr.write(`[attached to ${guest}'s console on ${address}; ~. detaches]\r\n`);
     if (early.length) process.stdout.write(early);
     const tty = process.stdin.isTTY === true;
@@ -62,6 +57,24 @@ export async function consoleCommand(args: string[]): Promise<number> {
   } finally {
     client.end();
   }
+}
+
+/**
+ * Opens an agent channel and asks it for a guest's stream (guest.console, guest.vnc): resolves
+ * once the agent answered yes, with the channel (paused) and the stream's bytes already read
+ * after the answer; refuses with the agent's message and code.
+ */
+export async function openGuestStream(client: Client, address: string, method: "guest.console" | "guest.vnc", guest: string): Promise<{ channel: ClientChannel; early: Buffer }> {
+  const channel = await new Promise<ClientChannel>((resolve, reject) => client.exec(AGENT_COMMAND, (err, ch) => (err ? reject(new UserError(`${address}: cannot start the agent: ${err.message}`, "E_EXEC")) : resolve(ch))));
+  channel.write(`${JSON.stringify({ jsonrpc: "2.0", id: 1, method, params: { name: guest } })}\n`);
+  // The answer is the first line; what follows it is the stream.
+  const { answer, rest } = await firstLine(channel);
+  const r = JSON.parse(answer) as { result?: unknown; error?: { message?: string; data?: { code?: string } } };
+  if (!r.result) {
+    channel.close();
+    throw new UserError(`${address}: ${r.error?.message ?? `the agent did not answer ${method}`}`, r.error?.data?.code ?? "E_NO_STREAM");
+  }
+  return { channel, early: rest };
 }
 
 /** Reads the channel up to its first newline: the answer, and the bytes already read after it. */

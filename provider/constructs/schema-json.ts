@@ -26,7 +26,7 @@ function block(b: BlockDef): Record<string, unknown> {
     out.attributes = Object.fromEntries(Object.entries(b.attributes).sort(([x], [y]) => x.localeCompare(y)).map(([k, a]) => [k, attribute(a)]));
   }
   if (b.blocks && Object.keys(b.blocks).length) {
-    out.block_types = Object.fromEntries(Object.entries(b.blocks).sort(([x], [y]) => x.localeCompare(y)).map(([k, nb]) => [k, { nesting_mode: "list", block: block(nb.block) }]));
+    out.block_types = Object.fromEntries(Object.entries(b.blocks).sort(([x], [y]) => x.localeCompare(y)).map(([k, nb]) => [k, { nesting_mode: "list", block: block(nb.block), ...(nb.minItems ? { min_items: nb.minItems } : {}), ...(nb.single || nb.maxItems ? { max_items: nb.single ? 1 : nb.maxItems } : {}) }]));
   }
   out.description = b.description;
   out.description_kind = "plain";

@@ -33,6 +33,11 @@ export interface NestedBlockDef {
   readonly block: BlockDef;
   /** The agent document's list key this block maps to (`disk` blocks are the document's `disks`). */
   readonly document?: string;
+  /**
+   * The document holds one mapping under `document`, or nothing: the block appears at most once
+   * (max_items 1, which the CDKTF bindings type as a single object).
+   */
+  readonly single?: true;
   readonly minItems?: number;
   readonly maxItems?: number;
 }
@@ -72,7 +77,7 @@ function protoBlock(b: BlockDef): object {
       block: protoBlock(nb.block),
       nesting: "LIST",
       min_items: nb.minItems ?? 0,
-      max_items: nb.maxItems ?? 0,
+      max_items: nb.single ? 1 : (nb.maxItems ?? 0),
     })),
   };
 }

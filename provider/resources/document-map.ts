@@ -1,7 +1,7 @@
 /**
  * The one mapper between a resource's Terraform values and the agent's document, driven by the
  * schema: an attribute that declares `document` is that document key, a block that declares it is
- * that document list, and `default` is what a plan shows for an attribute the configuration leaves
+ * that document list (or, `single`, that one mapping), and `default` is what a plan shows for an attribute the configuration leaves
  * out. A new document field is an attribute in the schema; no code here or in the resources names
  * it. The constructs use {@link l1Properties} to build their L1 resources from the same document
  * form they validate.
@@ -13,6 +13,8 @@ type Values = Readonly<Record<string, unknown>>;
 
 const documentKey = (name: string, a: { readonly document?: true | string }): string => (a.document === true ? name : (a.document as string));
 const elements = (v: unknown): Values[] => (Array.isArray(v) ? (v as Values[]) : []);
+/** A document block's elements in the document: its list, or the one mapping of a single block. */
+const docElements = (nb: NestedBlockDef, v: unknown): Values[] => (!nb.single ? elements(v) : v !== null && typeof v === "object" && !Array.isArray(v) ? [v as Values] : []);
 
 /**
  * The document form of a configuration or planned value: each document attribute's known,
@@ -26,7 +28,10 @@ export function toDocumentForm(b: BlockDef, v: Values): Record<string, unknown> 
     if (x !== null && x !== undefined && !isUnknown(x)) doc[documentKey(name, a)] = x;
   }
   for (const [name, nb] of Object.entries(b.blocks ?? {})) {
-    if (nb.document) doc[nb.document] = elements(v[name]).map((e) => toDocumentForm(nb.block, e));
+    if (!nb.document) continue;
+    const list = elements(v[name]).map((e) => toDocumentForm(nb.block, e));
+    if (!nb.single) doc[nb.document] = list;
+    else if (list[0]) doc[nb.document] = list[0];
   }
   return doc;
 }
@@ -49,7 +54,7 @@ export function fromDocumentForm(b: BlockDef, doc: Values, prior?: Values): Reco
   for (const [name, nb] of Object.entries(b.blocks ?? {})) {
     if (!nb.document) continue;
     const before = elements(prior?.[name]);
-    out[name] = elements(doc[nb.document]).map((e, i) => fromDocumentForm(nb.block, e, before[i]));
+    out[name] = docElements(nb, doc[nb.document]).map((e, i) => fromDocumentForm(nb.block, e, before[i]));
   }
   return out;
 }
@@ -102,7 +107,11 @@ export function l1Properties(b: BlockDef, doc: Values): Record<string, unknown> 
     props[camelCase(name)] = a.type === "string" && typeof x === "number" ? String(x) : x;
   }
   for (const [name, nb] of Object.entries(b.blocks ?? {})) {
-    if (nb.document) props[camelCase(name)] = elements(doc[nb.document]).map((e) => l1Properties(nb.block, e));
+    if (!nb.document) continue;
+    const list = docElements(nb, doc[nb.document]).map((e) => l1Properties(nb.block, e));
+    // The bindings type a single block as one object (absent when the document has none).
+    if (!nb.single) props[camelCase(name)] = list;
+    else if (list[0]) props[camelCase(name)] = list[0];
   }
   return props;
 }
@@ -155,6 +164,8 @@ export function attributePathOf(b: BlockDef, docPath: ReadonlyArray<string | num
       block = undefined;
     } else if (nested) {
       out.push(nested[0]);
+      // A single block is Terraform's list of one: framebuffer[0].port.
+      if (nested[1].single) out.push(0);
       block = nested[1].block;
     } else break;
   }

@@ -51,6 +51,7 @@ export const GUEST_SCHEMA: BlockDef = {
     cores: { type: "number", optional: true, document: true, description: "CPU topology: cores per socket." },
     threads: { type: "number", optional: true, document: true, description: "CPU topology: threads per core." },
     uuid: { type: "string", optional: true, computed: true, document: true, description: "SMBIOS system UUID (bhyve -U). Given, or made by the agent at the first apply and kept for the guest's life." },
+    console: { type: "bool", optional: true, computed: true, document: true, default: DEFAULTS.guest.console, description: "A serial console on com1 through an nmdm pair (bhyve -l com1,/dev/nmdm-NAME.1A; bhyveload -c for a guest it loads): the guest's monitor logs it and lets an operator attach (bhyve-agent console, cdktf-bhyve console). Default true." },
     command_line: { type: ["list", "string"], computed: true, description: "The bhyve command line this configuration renders to." },
     argv: { type: ["list", "string"], computed: true, description: "The bhyve command line running now (empty when the guest is not running)." },
     status: { type: "string", computed: true, description: "What the guest's monitor reports: running, starting, backoff, stopping, stopped, crashed." },
@@ -89,6 +90,20 @@ export const GUEST_SCHEMA: BlockDef = {
         attributes: {
           vcpu: { type: "number", required: true, document: true, description: "The guest's vCPU (0 to cpus-1), each at most once." },
           host_cpu: { type: "number", required: true, document: true, description: "The host CPU it runs on (checked against the host's CPU count at apply)." },
+        },
+      },
+    },
+    framebuffer: {
+      document: "framebuffer",
+      single: true,
+      block: {
+        description: "A graphical console for a UEFI guest: bhyve's framebuffer (-s 29,fbuf) with a USB tablet (-s 30,xhci,tablet), served as VNC on the host (reach it with cdktf-bhyve vnc).",
+        attributes: {
+          width: { type: "number", optional: true, computed: true, document: true, default: DEFAULTS.framebuffer.width, description: "Pixels, 640-3840. Default 1024." },
+          height: { type: "number", optional: true, computed: true, document: true, default: DEFAULTS.framebuffer.height, description: "Pixels, 480-2160. Default 768." },
+          wait: { type: "bool", optional: true, computed: true, document: true, default: DEFAULTS.framebuffer.wait, description: "Hold the guest's boot until a VNC viewer connects. Default false." },
+          listen: { type: "string", optional: true, computed: true, document: true, default: DEFAULTS.framebuffer.listen, description: "The numeric address the VNC server listens on. Default 127.0.0.1; an address off loopback must be allowed by the host policy's framebuffer_listen." },
+          port: { type: "number", optional: true, computed: true, document: true, description: "The VNC port on the host. Given, or allocated by the agent from 5900 up at the first apply and kept for the guest." },
         },
       },
     },

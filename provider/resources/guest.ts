@@ -87,11 +87,18 @@ async function observe(ctx: ProviderContext, address: string, hostKey: string, n
   values.uuid = g.uuid ?? values.uuid ?? null;
   // Whether it keeps UEFI variables: the model's value (its default follows the bootrom).
   values.uefi_vars = decoded.guest.uefiVars;
+  // The framebuffer's port: the configuration's, or the one the agent allocated and keeps (computed).
+  const vncPort = g.vnc?.port ?? decoded.guest.framebuffer?.port ?? null;
+  values.framebuffer = list(values.framebuffer).map((f) => ({ ...f, port: vncPort }));
   const varsGone = g.uefi_vars_present === false;
   // Switch NICs: the taps the agent allocated, in NIC order.
   const network = [...(g.network ?? [])];
   values.nic = list(values.nic).map((n) => (typeof n.switch === "string" ? { ...n, tap: network.shift()?.tap ?? null } : n));
-  const d = { ...(withTaps(decoded.guest, list(values.nic)) ?? decoded.guest), ...(typeof values.uuid === "string" ? { uuid: values.uuid } : {}) };
+  const d = {
+    ...(withTaps(decoded.guest, list(values.nic)) ?? decoded.guest),
+    ...(typeof values.uuid === "string" ? { uuid: values.uuid } : {}),
+    ...(decoded.guest.framebuffer && vncPort !== null ? { framebuffer: { ...decoded.guest.framebuffer, port: vncPort } } : {}),
+  };
   // A switch NIC whose tap is off its bridge is drift, as a guest that does not run.
   const detached = running && (g.network ?? []).some((n) => !n.on_bridge);
   return {
@@ -131,6 +138,9 @@ export function guestResource(ctx: ProviderContext): ResourceDef {
       planned.nic = planTaps(list(planned.nic), prior ? list(prior.nic) : null);
       // The UUID: the configuration's; else the one the agent made (kept from the prior state), unknown until it makes one.
       planned.uuid = typeof config.uuid === "string" ? config.uuid : !replace && typeof prior?.uuid === "string" ? prior.uuid : UNKNOWN;
+      // The framebuffer's port: the configuration's; else the one the agent allocated (kept from the prior state), unknown until it does.
+      const priorPort = !replace ? list(prior?.framebuffer)[0]?.port : undefined;
+      planned.framebuffer = list(planned.framebuffer).map((f, i) => ({ ...f, port: typeof list(config.framebuffer)[i]?.port === "number" ? list(config.framebuffer)[i]!.port! : typeof priorPort === "number" ? priorPort : UNKNOWN }));
       // UEFI variables: the configuration's choice, else on exactly for a UEFI guest (the model's default).
       planned.uefi_vars = typeof config.uefi_vars === "boolean" ? config.uefi_vars : isUnknown(config.bootrom) ? UNKNOWN : typeof config.bootrom === "string";
       let commandLine: Value = UNKNOWN;
@@ -178,6 +188,8 @@ export function guestResource(ctx: ProviderContext): ResourceDef {
       applied.nic = list(planned.nic).map((n, i) => (typeof n.switch === "string" ? { ...n, tap: list(state.nic)[i]?.tap ?? null } : n));
       // A UUID left to the agent is unknown in the plan of a new guest: the one it made.
       if (typeof planned.uuid !== "string") applied.uuid = state.uuid ?? null;
+      // So is the port it allocates for a framebuffer.
+      applied.framebuffer = list(planned.framebuffer).map((f, i) => (typeof f.port === "number" ? f : { ...f, port: list(state.framebuffer)[i]?.port ?? null }));
       return { state: applied, diagnostics: diags };
     },
     async read(state) {

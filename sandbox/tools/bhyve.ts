@@ -19,6 +19,7 @@ import { CONTROL_SIGNAL, GUEST_ACTIONS, machineProfile, PAGE_SIZE, readMachine, 
 import { createVm, destroyVm, parseMemsize, runningPid, setupMemory } from "../vm.js";
 import { closeTaps, openTap } from "../net-ifaces.js";
 import { getopt, STRERROR, type ToolIO } from "./tool.js";
+import { parseFbufConfig, startRfbServer, type FbufConfig, type RfbServer } from "../fbuf.js";
 
 const USAGE = [
   "Usage: bhyve [-AaCDeHhPSuWwxY]",
@@ -129,6 +130,20 @@ function macError(conf: string[]): string | null {
 
 type Setup = { ok: true; name: string; destroyOnPoweroff: boolean; destroyedExit: number; com1?: string } | { ok: false; status: number; message: string; abort?: true };
 
+/** The framebuffer's VNC server, bound before the setup (rfb_init() runs in the fbuf's init): the server, or bind(2)'s errno. */
+type FbufBinding = { server: RfbServer } | { errno: keyof typeof STRERROR } | null;
+
+/** The config of the first `-s ...,fbuf,...` of a command line (null: none). */
+function fbufSlotConfig(args: readonly string[]): string[] | null {
+  for (let i = 0; i < args.length; i++) {
+    const v = args[i] === "-s" ? args[i + 1] : args[i]!.startsWith("-s") ? args[i]!.slice(2) : undefined;
+    if (v === undefined) continue;
+    const s = parseSlot(v);
+    if (typeof s !== "string" && s.emul === "fbuf") return s.conf;
+  }
+  return null;
+}
+
 /**
  * Validates the command line and sets the VM up, all in one change of the machine state, in the
  * order bhyverun.c does it. Where releases differ (profile `release`): 13.x and 14.x create the
@@ -138,7 +153,7 @@ type Setup = { ok: true; name: string; destroyOnPoweroff: boolean; destroyedExit
  * perror) or `Device emulation initialization error: …` (14+); a VM destroyed under the running
  * bhyve makes it exit 1 (13.x, 14.x: vm_loop() returns into `exit(1)`) or 4 (15).
  */
-function setUp(io: ToolIO): Setup {
+function setUp(io: ToolIO, fbuf: FbufBinding): Setup {
   const g = getopt(io.args, "aehuwxACDHIPSWYk:f:o:p:G:c:s:m:l:K:U:r:");
   if ("bad" in g) return { ok: false, status: 1, message: `bhyve: ${g.missingArg ? "option requires an argument" : "illegal option"} -- ${g.bad}\n${USAGE}` };
   if (g.opts.some(([o]) => o === "h")) return { ok: false, status: 0, message: USAGE };
@@ -297,6 +312,12 @@ function setUp(io: ToolIO): Setup {
       } else if (BLOCK.has(s.emul)) {
         const path = s.conf[0];
         if (!path || !existsSync(join(io.root, path))) return devFail(`Could not open backing file: ${STRERROR.ENOENT}`, "ENOENT");
+      } else if (s.emul === "fbuf") {
+        // pci_fbuf_init(): one framebuffer per VM, its options, then rfb_init()'s bind.
+        if (slots.filter((x) => x.emul === "fbuf").indexOf(s) > 0) return devFail("Only one frame buffer device is allowed.", "EINVAL");
+        const cfg = parseFbufConfig(s.conf);
+        if (typeof cfg === "string") return devFail(cfg, "EINVAL");
+        if (fbuf && "errno" in fbuf) return devFail(`bind: ${STRERROR[fbuf.errno]}`, fbuf.errno);
       }
     }
     // smbios_build(), late in the start: a -U that uuid_from_string() cannot parse ends bhyve with
@@ -339,42 +360,64 @@ export function bhyve(io: ToolIO): number | Promise<number> {
   const onControl = (): void => dispatch(CONTROL_SIGNAL);
   process.on("SIGTERM", onTerm);
   process.on(CONTROL_SIGNAL, onControl);
-  const setup = setUp(io);
-  if (!setup.ok) {
-    process.off("SIGTERM", onTerm);
-    process.off(CONTROL_SIGNAL, onControl);
-    (setup.status === 0 ? io.out : io.err)(setup.message);
-    if (setup.abort) {
-      process.kill(process.pid, "SIGABRT");
-      return new Promise<number>(() => {});
+  const run = (fbuf: FbufBinding): number | Promise<number> => {
+    const setup = setUp(io, fbuf);
+    const server = fbuf && "server" in fbuf ? fbuf.server : null;
+    if (!setup.ok) {
+      server?.close();
+      process.off("SIGTERM", onTerm);
+      process.off(CONTROL_SIGNAL, onControl);
+      (setup.status === 0 ? io.out : io.err)(setup.message);
+      if (setup.abort) {
+        process.kill(process.pid, "SIGABRT");
+        return new Promise<number>(() => {});
+      }
+      return setup.status;
     }
-    return setup.status;
-  }
-  const { name, destroyOnPoweroff, destroyedExit } = setup;
-  process.title = `bhyve: ${name}`;
-  const console = setup.com1 ? serialConsole(io.root, setup.com1, name, readMachine(io.root)) : null;
-  return new Promise<number>((resolve) => {
-    const keepAlive = setInterval(() => {}, 1 << 30);
-    let done = false;
-    const finish = (code: number, message?: string): void => {
-      if (done) return;
-      done = true;
-      console?.close();
-      clearInterval(keepAlive);
-      if (message) io.err(message);
-      recordExit(io.root, name, code, destroyOnPoweroff);
-      resolve(code);
-    };
-    dispatch = (sig) => {
-      const vm = readMachine(io.root).vms[name];
-      if (sig === "SIGTERM") return vm?.ignoresAcpi ? undefined : finish(GUEST_ACTIONS.poweroff);
-      // bhyvectl --destroy removes the VM under the running process: vm_run() fails (ENXIO), and
-      // bhyve exits 1 (13.x, 14.x) or 4 (15).
-      if (!vm || vm.request === "destroyed") finish(destroyedExit, "vm_run error -1, errno 6\n");
-      else if (vm.request) finish(GUEST_ACTIONS[vm.request]);
-    };
-    for (const sig of early) dispatch(sig);
-  });
+    const { name, destroyOnPoweroff, destroyedExit } = setup;
+    process.title = `bhyve: ${name}`;
+    // With `wait`, rfb_init() holds the start until a viewer connects: the guest boots after that.
+    const booting = server && parseFbufConfigOf(io.args)?.wait ? server.firstClient : Promise.resolve();
+    const console = setup.com1 ? serialConsole(io.root, setup.com1, name, readMachine(io.root), booting) : null;
+    return new Promise<number>((resolve) => {
+      const keepAlive = setInterval(() => {}, 1 << 30);
+      let done = false;
+      const finish = (code: number, message?: string): void => {
+        if (done) return;
+        done = true;
+        console?.close();
+        server?.close();
+        clearInterval(keepAlive);
+        if (message) io.err(message);
+        recordExit(io.root, name, code, destroyOnPoweroff);
+        resolve(code);
+      };
+      dispatch = (sig) => {
+        const vm = readMachine(io.root).vms[name];
+        if (sig === "SIGTERM") return vm?.ignoresAcpi ? undefined : finish(GUEST_ACTIONS.poweroff);
+        // bhyvectl --destroy removes the VM under the running process: vm_run() fails (ENXIO), and
+        // bhyve exits 1 (13.x, 14.x) or 4 (15).
+        if (!vm || vm.request === "destroyed") finish(destroyedExit, "vm_run error -1, errno 6\n");
+        else if (vm.request) finish(GUEST_ACTIONS[vm.request]);
+      };
+      for (const sig of early) dispatch(sig);
+    });
+  };
+  // rfb_init() binds as the framebuffer initialises; the sandbox binds first (it cannot wait inside
+  // the machine's state update) and reports a failure where bhyve would, in slot order.
+  const cfg = parseFbufConfigOf(io.args);
+  if (!cfg) return run(null);
+  return startRfbServer(cfg).then(
+    (server) => run({ server }),
+    (err: NodeJS.ErrnoException) => run({ errno: (err.code && err.code in STRERROR ? err.code : "EADDRNOTAVAIL") as keyof typeof STRERROR }),
+  );
+}
+
+/** The framebuffer settings of a command line, when it has an fbuf slot whose options parse. */
+function parseFbufConfigOf(args: readonly string[]): FbufConfig | null {
+  const conf = fbufSlotConfig(args);
+  const cfg = conf === null ? null : parseFbufConfig(conf);
+  return cfg === null || typeof cfg === "string" ? null : cfg;
 }
 
 /**
@@ -384,7 +427,7 @@ export function bhyve(io: ToolIO): number | Promise<number> {
  * going away destroys it). The guest writes a FreeBSD boot transcript naming the VM, then a
  * login prompt that echoes what is typed and asks again at each line.
  */
-function serialConsole(root: string, aPath: string, name: string, m: MachineState): { close(): void } | null {
+function serialConsole(root: string, aPath: string, name: string, m: MachineState, booting: Promise<void>): { close(): void } | null {
   const native = loadNativeProbe();
   if (!native.available) return null;
   const pt = native.probe.openpt();
@@ -402,11 +445,15 @@ function serialConsole(root: string, aPath: string, name: string, m: MachineStat
       // nobody reads the B side yet, and the terminal's buffer is full: the output is lost, as on a real serial line
     }
   };
-  const boot = setTimeout(() => {
-    write(`Consoles: EFI console  \r\nBIOS drive C: is disk0\r\n\r\nFreeBSD/amd64 EFI loader, Revision 1.1\r\n`);
-    write(`Booting...\r\nCopyright (c) 1992-2025 The FreeBSD Project.\r\nFreeBSD ${osrelease} GENERIC amd64\r\n`);
-    write(`\r\nFreeBSD/amd64 (${host}) (ttyu0)\r\n\r\nlogin: `);
-  }, 100);
+  let boot: NodeJS.Timeout | undefined;
+  void booting.then(() => {
+    if (closed) return;
+    boot = setTimeout(() => {
+      write(`Consoles: EFI console  \r\nBIOS drive C: is disk0\r\n\r\nFreeBSD/amd64 EFI loader, Revision 1.1\r\n`);
+      write(`Booting...\r\nCopyright (c) 1992-2025 The FreeBSD Project.\r\nFreeBSD ${osrelease} GENERIC amd64\r\n`);
+      write(`\r\nFreeBSD/amd64 (${host}) (ttyu0)\r\n\r\nlogin: `);
+    }, 100);
+  });
   let line = "";
   // The master is a terminal: read through the event loop (a tty handle), so that nothing blocks a
   // thread and the process can exit when bhyve ends.

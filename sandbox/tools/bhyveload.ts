@@ -4,7 +4,8 @@
  * loaded from the host with -h), then vm_create() (loading vmm.ko if needed); a VM that already
  * exists is reinitialised (vm_reinit(): busy while a bhyve runs it; it releases the VM's
  * passthrough devices and keeps its memory), then its memory is set up (`-S` wires it, counted
- * against vm.max_user_wired) and must match what it already has.
+ * against vm.max_user_wired) and must match what it already has. `-c` takes the loader's console
+ * (an nmdm A side here).
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -27,7 +28,12 @@ export function bhyveload(io: ToolIO): number {
   // getopt order: each option is acted on as it is met.
   for (const [o, v] of g.opts) {
     if (o === "S") wired = true;
-    else if (o === "d" && !existsSync(join(io.root, v))) {
+    // altcons_open(): the console device is a terminal opened read-write; an nmdm(4) A side comes
+    // into being as it is opened (the sandbox has nothing else a loader could talk on).
+    else if (o === "c" && !/^\/dev\/nmdm[^/]*A$/.test(v)) {
+      io.err(`bhyveload: Could not open '${v}'\n`);
+      return 64;
+    } else if (o === "d" && !existsSync(join(io.root, v))) {
       io.err(`bhyveload: Could not open '${v}'\n`);
       return 64;
     } else if (o === "m") {

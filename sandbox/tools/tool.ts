@@ -23,6 +23,8 @@ export const STRERROR = {
   ENODEV: "Operation not supported by device",
   ENOMEM: "Cannot allocate memory",
   EPERM: "Operation not permitted",
+  EADDRINUSE: "Address already in use",
+  EADDRNOTAVAIL: "Can't assign requested address",
 } as const;
 
 /**

@@ -48,6 +48,20 @@ export interface GuestPassthru {
   readonly bootindex?: number;
 }
 
+/** A UEFI guest's graphical console (bhyve's framebuffer and a USB tablet), served as VNC on the host. */
+export interface GuestFramebuffer {
+  /** Pixels, 640-3840. @default 1024 */
+  readonly width?: number;
+  /** Pixels, 480-2160. @default 768 */
+  readonly height?: number;
+  /** Hold the guest's boot until a VNC viewer connects. @default false */
+  readonly wait?: boolean;
+  /** Numeric address the VNC server listens on; off loopback only where the host policy allows it. @default "127.0.0.1" */
+  readonly listen?: string;
+  /** VNC port on the host. @default allocated by the agent from 5900 up and kept */
+  readonly port?: number;
+}
+
 /** Props of a {@link Guest}. */
 export interface GuestProps {
   /** The host that runs the guest. */
@@ -90,6 +104,10 @@ export interface GuestProps {
   readonly cpuPinning?: ReadonlyArray<{ readonly vcpu: number; readonly hostCpu: number }>;
   /** SMBIOS system UUID (bhyve -U). @default made by the agent at the first apply and kept */
   readonly uuid?: string;
+  /** A serial console on com1 (nmdm), logged by the guest's monitor; attach with cdktf-bhyve console. @default true */
+  readonly console?: boolean;
+  /** A graphical console (UEFI guests); reach it with cdktf-bhyve vnc. @default none */
+  readonly framebuffer?: GuestFramebuffer;
 }
 
 /** A bhyve guest on a host; it depends on the reservations it passes through. */

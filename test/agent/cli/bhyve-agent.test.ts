@@ -63,7 +63,7 @@ test("render: loader.conf settings and each guest's bhyve argv as JSON", () => {
   assert.equal(out.guests.ml1[0], "/usr/sbin/bhyve");
   assert.equal(out.guests.ml1.at(-1), "ml1");
   assert.ok(out.guests.ml1.includes("6:1,passthru,3/0/1"));
-  assert.deepEqual(out.bhyveload.fw1, ["/usr/sbin/bhyveload", "-m", "2G", "-S", "-d", "/dev/zvol/zroot/vm/fw1", "fw1"]);
+  assert.deepEqual(out.bhyveload.fw1, ["/usr/sbin/bhyveload", "-m", "2G", "-S", "-c", "/dev/nmdm-fw1.1A", "-d", "/dev/zvol/zroot/vm/fw1", "fw1"]);
 });
 
 test("render: an invalid document prints problems, not JSON", () => {

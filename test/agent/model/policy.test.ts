@@ -23,9 +23,22 @@ const policy = (data: unknown): Policy => {
 test("the defaults: zvols, /vm, the edk2 firmware directory, tap/vmnet, any unprotected uplink, 64 guests, 80% wired, no upgrades", () => {
   assert.deepEqual(policyDocument(policy(undefined)), {
     disk_prefixes: ["/dev/zvol/", "/vm/"], bootrom_prefixes: ["/usr/local/share/uefi-firmware/", "/vm/"], taps: ["tap*", "vmnet*"], switch_uplinks: null,
-    ppt: { allow: [], deny: [], take_protected: [] }, max_guests: 64, max_wired_percent: 80, agent_upgrade: false,
+    framebuffer_listen: [], ppt: { allow: [], deny: [], take_protected: [] }, max_guests: 64, max_wired_percent: 80, agent_upgrade: false,
   });
   assert.deepEqual(checkPolicy(state({ guests: [{ name: "g", cpus: 1, memory: "1G", bootrom: FW, disks: [{ path: "/dev/zvol/zroot/g" }], nics: [{ tap: "tap3" }] }] }), DEFAULT_POLICY, ctx), []);
+});
+
+test("a framebuffer listens off loopback only where framebuffer_listen names the address", () => {
+  const fb = (listen: string) => state({ guests: [{ name: "g", cpus: 1, memory: "1G", bootrom: FW, framebuffer: { listen } }] });
+  for (const lo of ["127.0.0.1", "127.8.9.10", "::1", "0:0:0:0:0:0:0:1"]) assert.deepEqual(checkPolicy(fb(lo), DEFAULT_POLICY, ctx), [], lo);
+  for (const off of ["0.0.0.0", "10.0.0.5", "::", "fe80::1", "::ffff:127.0.0.1"]) {
+    const p = checkPolicy(fb(off), DEFAULT_POLICY, ctx);
+    assert.deepEqual(p.map((x) => x.path), ["guests[0].framebuffer.listen"], off);
+    assert.match(p[0]!.message, /is not on loopback.*policy framebuffer_listen: \(none\) in \/usr\/local\/etc\/bhyve-agent\.conf/);
+  }
+  assert.deepEqual(checkPolicy(fb("10.0.0.5"), policy({ framebuffer_listen: ["10.0.0.5"] }), ctx), []);
+  const bad = decodePolicy({ framebuffer_listen: ["vnc.example"] });
+  assert.deepEqual(!bad.ok && bad.problems.map((x) => x.path), ["policy.framebuffer_listen[0]"]);
 });
 
 test("a bad policy file is refused with the key at fault", () => {

@@ -149,6 +149,31 @@ test("boot order: bootindex on a disk and on a passthrough device; console and U
   assert.deepEqual(quiet.slice(-3), ["-l", "bootrom,/vm/fw.fd", "q"]);
 });
 
+test("a framebuffer: -s 29,fbuf with its address, size and wait, -s 30,xhci,tablet; other devices kept off 29 and 30", () => {
+  const fw = "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd";
+  const disks = Array.from({ length: 29 }, (_, i) => ({ path: `/vm/d${i}.img` }));
+  const g = state({ guests: [{ name: "desk", cpus: 2, memory: "4G", bootrom: fw, disks: disks.slice(0, 26), framebuffer: { width: 1920, height: 1080, wait: true, port: 5905 } }] }).guests[0]!;
+  const slots = parseSlotArgs(renderBhyveArgv(g));
+  assert.deepEqual(slots.filter((s) => s.slot >= 29).map((s) => [s.slot, s.kind, s.config.join(",")]), [[29, "fbuf", "rfb=127.0.0.1:5905,w=1920,h=1080,wait"], [30, "xhci", "tablet"], [31, "lpc", ""]]);
+  assert.equal(slots.filter((s) => s.kind === "virtio-blk").length, 26, "26 disks around the framebuffer");
+  const v6 = renderBhyveArgv(state({ guests: [{ name: "v6", cpus: 1, memory: "1G", bootrom: fw, framebuffer: { listen: "::1" } }] }).guests[0]!);
+  assert.ok(v6.includes("29:0,fbuf,rfb=[::1]:{vnc-port},w=1024,h=768"), "defaults; the port is the agent's, before it allocates one");
+  const problems = (guest: Record<string, unknown>, more: unknown[] = []) => {
+    const r = checkDocumentData({ guests: [{ name: "g", cpus: 1, memory: "1G", bootrom: fw, ...guest }, ...more] });
+    return r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`);
+  };
+  assert.deepEqual(problems({ framebuffer: {}, disks: disks }), ["guests[0].disks[28]: no free guest PCI slot left (slots 1-30 are all in use)"]);
+  assert.deepEqual(problems({ framebuffer: {}, disks: [{ path: "/vm/a.img", slot: 29 }] }), ["guests[0].disks[0].slot: slot 29 is already taken by the framebuffer"]);
+  assert.deepEqual(problems({ framebuffer: {}, nics: [{ tap: "tap0", slot: 30 }] }), ["guests[0].nics[0].slot: slot 30 is already taken by the framebuffer's USB tablet"]);
+  assert.deepEqual(problems({ bootrom: undefined, disks: [{ path: "/vm/a.img" }], framebuffer: {} }), ["guests[0].framebuffer: a framebuffer needs a UEFI guest: set bootrom, or drop framebuffer (a bhyveload guest has the serial console)"]);
+  assert.deepEqual(problems({ framebuffer: { width: 4096, height: 400 } }), ["guests[0].framebuffer.width: 4096 is out of range (640-3840)", "guests[0].framebuffer.height: 400 is out of range (480-2160)"]);
+  assert.deepEqual(problems({ framebuffer: { port: 80 } }), ["guests[0].framebuffer.port: 80 is out of range (1024-65535)"]);
+  assert.match(problems({ framebuffer: { listen: "localhost" } })[0]!, /^guests\[0\]\.framebuffer\.listen: "localhost" is not an IPv4 or IPv6 address/);
+  assert.match(problems({ framebuffer: { listen: "fe80::1%em0" } })[0]!, /is not an IPv4 or IPv6 address/);
+  assert.match(problems({ framebuffer: { depth: 16 } })[0]!, /^guests\[0\]\.framebuffer\.depth: unknown key/);
+  assert.deepEqual(problems({ framebuffer: { port: 5901 } }, [{ name: "h", cpus: 1, memory: "1G", bootrom: fw, framebuffer: { port: 5901 } }]), ["guests[1].framebuffer.port: port 5901 is also guests[0].framebuffer.port; each framebuffer needs a port of its own (leave port out and the agent allocates one)"]);
+});
+
 test("bhyve and bhyveload argv of a bhyveload guest: -S on both, same memory", () => {
   const fw1 = example().guests.find((g) => g.name === "fw1")!;
   const argv = renderBhyveArgv(fw1);
@@ -156,7 +181,7 @@ test("bhyve and bhyveload argv of a bhyveload guest: -S on both, same memory", (
   assert.ok(argv.includes("7:0,passthru,4/0/1"));
   assert.ok(!argv.some((a) => a.startsWith("bootrom,")), "no bootrom");
   assert.deepEqual(argv.slice(-3), ["-l", "com1,/dev/nmdm-fw1.1A", "fw1"], "the serial console");
-  assert.deepEqual(renderBhyveloadArgv(fw1), ["/usr/sbin/bhyveload", "-m", "2G", "-S", "-d", "/dev/zvol/zroot/vm/fw1", "fw1"]);
+  assert.deepEqual(renderBhyveloadArgv(fw1), ["/usr/sbin/bhyveload", "-m", "2G", "-S", "-c", "/dev/nmdm-fw1.1A", "-d", "/dev/zvol/zroot/vm/fw1", "fw1"]);
 });
 
 test("no -S without passthrough or wired; slots allocated from 4 (disks) and 15 (NICs) around passthrough", () => {

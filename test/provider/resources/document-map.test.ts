@@ -48,6 +48,7 @@ describe("the guest through the schema's document mapper", () => {
       passthru: [{ device: "pci0:3:0:0", slot: 6, function: 0, rom: null, bootindex: null }],
       // Fields the canonical document leaves out at their defaults read as those defaults.
       rtc: "utc", ignore_unknown_msrs: false, hostbridge: "standard", sockets: null, cores: null, threads: null, uuid: null, uefi_vars: null, cpu_pin: [],
+      console: true, framebuffer: [],
     });
     const plain = fromDocumentForm(GUEST_SCHEMA, guestToDocument(r.guest));
     assert.deepEqual([plain.memory, (plain.nic as Array<{ mac: string }>)[0]!.mac, (plain.passthru as Array<{ device: string }>)[0]!.device], ["32G", "58:9c:fc:00:00:01", "3/0/0"], "without a prior value: the agent's form");
@@ -107,8 +108,9 @@ describe("a new guest field is its schema entry", () => {
     // Fields with logic of their own: the name (identity), the run state (read from the monitor),
     // a passthrough's function, defaulted from its device in the plan, and a switch NIC's tap,
     // computed: kept from the prior state, unknown until the agent allocates it; and the UUID, given
-    // or made and kept by the agent; and uefi_vars, whose default follows the bootrom (read there).
-    const own = new Set(["name", "state", "passthru", "device", "function", "nic", "nics", "switch", "tap", "uuid", "uefi_vars", "bootrom"]);
+    // or made and kept by the agent; and uefi_vars, whose default follows the bootrom (read there);
+    // and a framebuffer's port, given or allocated and kept by the agent, as the UUID.
+    const own = new Set(["name", "state", "passthru", "device", "function", "nic", "nics", "switch", "tap", "uuid", "uefi_vars", "bootrom", "framebuffer", "port"]);
     const keys = new Set<string>();
     const collect = (b: BlockDef): void => {
       for (const [k, a] of Object.entries(b.attributes)) if (a.document) keys.add(k).add(a.document === true ? k : a.document);

@@ -20,6 +20,12 @@ export interface GuestConfig extends cdktf.TerraformMetaArguments {
   */
   readonly bootrom?: string;
   /**
+  * A serial console on com1 through an nmdm pair (bhyve -l com1,/dev/nmdm-NAME.1A; bhyveload -c for a guest it loads): the guest's monitor logs it and lets an operator attach (bhyve-agent console, cdktf-bhyve console). Default true.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#console Guest#console}
+  */
+  readonly console?: boolean | cdktf.IResolvable;
+  /**
   * CPU topology: cores per socket.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#cores Guest#cores}
@@ -121,6 +127,12 @@ export interface GuestConfig extends cdktf.TerraformMetaArguments {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#disk Guest#disk}
   */
   readonly disk?: GuestDisk[] | cdktf.IResolvable;
+  /**
+  * framebuffer block
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#framebuffer Guest#framebuffer}
+  */
+  readonly framebuffer?: GuestFramebuffer;
   /**
   * nic block
   *
@@ -499,6 +511,232 @@ export class GuestDiskList extends cdktf.ComplexList {
   */
   public get(index: number): GuestDiskOutputReference {
     return new GuestDiskOutputReference(this.terraformResource, this.terraformAttribute, index, this.wrapsSet);
+  }
+}
+export interface GuestFramebuffer {
+  /**
+  * Pixels, 480-2160. Default 768.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#height Guest#height}
+  */
+  readonly height?: number;
+  /**
+  * The numeric address the VNC server listens on. Default 127.0.0.1; an address off loopback must be allowed by the host policy's framebuffer_listen.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#listen Guest#listen}
+  */
+  readonly listen?: string;
+  /**
+  * The VNC port on the host. Given, or allocated by the agent from 5900 up at the first apply and kept for the guest.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#port Guest#port}
+  */
+  readonly port?: number;
+  /**
+  * Hold the guest's boot until a VNC viewer connects. Default false.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#wait Guest#wait}
+  */
+  readonly wait?: boolean | cdktf.IResolvable;
+  /**
+  * Pixels, 640-3840. Default 1024.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#width Guest#width}
+  */
+  readonly width?: number;
+}
+
+export function guestFramebufferToTerraform(struct?: GuestFramebufferOutputReference | GuestFramebuffer): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+    height: cdktf.numberToTerraform(struct!.height),
+    listen: cdktf.stringToTerraform(struct!.listen),
+    port: cdktf.numberToTerraform(struct!.port),
+    wait: cdktf.booleanToTerraform(struct!.wait),
+    width: cdktf.numberToTerraform(struct!.width),
+  }
+}
+
+
+export function guestFramebufferToHclTerraform(struct?: GuestFramebufferOutputReference | GuestFramebuffer): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+    height: {
+      value: cdktf.numberToHclTerraform(struct!.height),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
+    },
+    listen: {
+      value: cdktf.stringToHclTerraform(struct!.listen),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    port: {
+      value: cdktf.numberToHclTerraform(struct!.port),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
+    },
+    wait: {
+      value: cdktf.booleanToHclTerraform(struct!.wait),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "boolean",
+    },
+    width: {
+      value: cdktf.numberToHclTerraform(struct!.width),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
+    },
+  };
+
+  // remove undefined attributes
+  return Object.fromEntries(Object.entries(attrs).filter(([_, value]) => value !== undefined && value.value !== undefined));
+}
+
+export class GuestFramebufferOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string) {
+    super(terraformResource, terraformAttribute, false, 0);
+  }
+
+  public get internalValue(): GuestFramebuffer | undefined {
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    if (this._height !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.height = this._height;
+    }
+    if (this._listen !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.listen = this._listen;
+    }
+    if (this._port !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.port = this._port;
+    }
+    if (this._wait !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.wait = this._wait;
+    }
+    if (this._width !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.width = this._width;
+    }
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: GuestFramebuffer | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+      this._height = undefined;
+      this._listen = undefined;
+      this._port = undefined;
+      this._wait = undefined;
+      this._width = undefined;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+      this._height = value.height;
+      this._listen = value.listen;
+      this._port = value.port;
+      this._wait = value.wait;
+      this._width = value.width;
+    }
+  }
+
+  // height - computed: true, optional: true, required: false
+  private _height?: number; 
+  public get height() {
+    return this.getNumberAttribute('height');
+  }
+  public set height(value: number) {
+    this._height = value;
+  }
+  public resetHeight() {
+    this._height = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get heightInput() {
+    return this._height;
+  }
+
+  // listen - computed: true, optional: true, required: false
+  private _listen?: string; 
+  public get listen() {
+    return this.getStringAttribute('listen');
+  }
+  public set listen(value: string) {
+    this._listen = value;
+  }
+  public resetListen() {
+    this._listen = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get listenInput() {
+    return this._listen;
+  }
+
+  // port - computed: true, optional: true, required: false
+  private _port?: number; 
+  public get port() {
+    return this.getNumberAttribute('port');
+  }
+  public set port(value: number) {
+    this._port = value;
+  }
+  public resetPort() {
+    this._port = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get portInput() {
+    return this._port;
+  }
+
+  // wait - computed: true, optional: true, required: false
+  private _wait?: boolean | cdktf.IResolvable; 
+  public get wait() {
+    return this.getBooleanAttribute('wait');
+  }
+  public set wait(value: boolean | cdktf.IResolvable) {
+    this._wait = value;
+  }
+  public resetWait() {
+    this._wait = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get waitInput() {
+    return this._wait;
+  }
+
+  // width - computed: true, optional: true, required: false
+  private _width?: number; 
+  public get width() {
+    return this.getNumberAttribute('width');
+  }
+  public set width(value: number) {
+    this._width = value;
+  }
+  public resetWidth() {
+    this._width = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get widthInput() {
+    return this._width;
   }
 }
 export interface GuestNic {
@@ -1064,6 +1302,7 @@ export class Guest extends cdktf.TerraformResource {
     });
     this._address = config.address;
     this._bootrom = config.bootrom;
+    this._console = config.console;
     this._cores = config.cores;
     this._cpus = config.cpus;
     this._hostKey = config.hostKey;
@@ -1081,6 +1320,7 @@ export class Guest extends cdktf.TerraformResource {
     this._uuid = config.uuid;
     this._cpuPin.internalValue = config.cpuPin;
     this._disk.internalValue = config.disk;
+    this._framebuffer.internalValue = config.framebuffer;
     this._nic.internalValue = config.nic;
     this._passthru.internalValue = config.passthru;
   }
@@ -1126,6 +1366,22 @@ export class Guest extends cdktf.TerraformResource {
   // command_line - computed: true, optional: false, required: false
   public get commandLine() {
     return this.getListAttribute('command_line');
+  }
+
+  // console - computed: true, optional: true, required: false
+  private _console?: boolean | cdktf.IResolvable; 
+  public get console() {
+    return this.getBooleanAttribute('console');
+  }
+  public set console(value: boolean | cdktf.IResolvable) {
+    this._console = value;
+  }
+  public resetConsole() {
+    this._console = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get consoleInput() {
+    return this._console;
   }
 
   // cores - computed: false, optional: true, required: false
@@ -1403,6 +1659,22 @@ export class Guest extends cdktf.TerraformResource {
     return this._disk.internalValue;
   }
 
+  // framebuffer - computed: false, optional: true, required: false
+  private _framebuffer = new GuestFramebufferOutputReference(this, "framebuffer");
+  public get framebuffer() {
+    return this._framebuffer;
+  }
+  public putFramebuffer(value: GuestFramebuffer) {
+    this._framebuffer.internalValue = value;
+  }
+  public resetFramebuffer() {
+    this._framebuffer.internalValue = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get framebufferInput() {
+    return this._framebuffer.internalValue;
+  }
+
   // nic - computed: false, optional: true, required: false
   private _nic = new GuestNicList(this, "nic", false);
   public get nic() {
@@ -1443,6 +1715,7 @@ export class Guest extends cdktf.TerraformResource {
     return {
       address: cdktf.stringToTerraform(this._address),
       bootrom: cdktf.stringToTerraform(this._bootrom),
+      console: cdktf.booleanToTerraform(this._console),
       cores: cdktf.numberToTerraform(this._cores),
       cpus: cdktf.numberToTerraform(this._cpus),
       host_key: cdktf.stringToTerraform(this._hostKey),
@@ -1460,6 +1733,7 @@ export class Guest extends cdktf.TerraformResource {
       uuid: cdktf.stringToTerraform(this._uuid),
       cpu_pin: cdktf.listMapper(guestCpuPinToTerraform, true)(this._cpuPin.internalValue),
       disk: cdktf.listMapper(guestDiskToTerraform, true)(this._disk.internalValue),
+      framebuffer: guestFramebufferToTerraform(this._framebuffer.internalValue),
       nic: cdktf.listMapper(guestNicToTerraform, true)(this._nic.internalValue),
       passthru: cdktf.listMapper(guestPassthruToTerraform, true)(this._passthru.internalValue),
     };
@@ -1478,6 +1752,12 @@ export class Guest extends cdktf.TerraformResource {
         isBlock: false,
         type: "simple",
         storageClassType: "string",
+      },
+      console: {
+        value: cdktf.booleanToHclTerraform(this._console),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "boolean",
       },
       cores: {
         value: cdktf.numberToHclTerraform(this._cores),
@@ -1580,6 +1860,12 @@ export class Guest extends cdktf.TerraformResource {
         isBlock: true,
         type: "list",
         storageClassType: "GuestDiskList",
+      },
+      framebuffer: {
+        value: guestFramebufferToHclTerraform(this._framebuffer.internalValue),
+        isBlock: true,
+        type: "list",
+        storageClassType: "GuestFramebufferList",
       },
       nic: {
         value: cdktf.listMapperHcl(guestNicToHclTerraform, true)(this._nic.internalValue),

@@ -1,0 +1,109 @@
+/**
+ * `cdktf-bhyve vnc ADDRESS GUEST --host-key SHA256:... [--listen [HOST:]PORT] [--ssh-user U] [--ssh-key-file F]`:
+ * a guest's framebuffer on the operator's machine, through the deploy key. A listener on this
+ * machine's loopback (an ephemeral port unless --listen names one); each viewer that connects gets
+ * an agent channel of its own whose `guest.vnc` carries the RFB stream to and from the guest's
+ * bhyve, which listens on the host's loopback. Runs until interrupted (Ctrl-C).
+ */
+import { createServer, isIPv4, isIPv6, type Socket } from "node:net";
+import { parseArgs } from "node:util";
+import type { Client } from "ssh2";
+import { UserError } from "../../agent/cli/errors.js";
+import { isLoopbackAddress } from "../../agent/model/decode.js";
+import { AgentCallError, AgentConnection, connectPinned } from "../ssh/agent-client.js";
+import { openGuestStream } from "./console.js";
+import { clientOptions, requireHostKey, sshFromFlags, SSH_OPTIONS } from "./lib/ssh-options.js";
+
+const USAGE = "usage: cdktf-bhyve vnc ADDRESS GUEST --host-key SHA256:... [--listen [HOST:]PORT] [--ssh-user USER] [--ssh-key-file FILE] [--connect-timeout 15s]";
+
+/** `--listen`'s value: a port, or a loopback address and a port ([::1]:5901 for IPv6). Port 0: any free one. */
+export function parseListen(v: string | undefined): { host: string; port: number } {
+  if (v === undefined) return { host: "127.0.0.1", port: 0 };
+  const m = /^(?:(?:\[([^\]]+)\]|([^:[\]]+)):)?(\d{1,5})$/.exec(v);
+  const host = m ? (m[1] ?? m[2] ?? "127.0.0.1") : "";
+  const port = m ? Number(m[3]) : -1;
+  if (!m || port > 65535 || !(isIPv4(host) || isIPv6(host))) throw new UserError(`--listen "${v}" is not [HOST:]PORT with a numeric address (127.0.0.1:5901, [::1]:5901, 5901)`, "E_USAGE", 64);
+  // What the relay carries is the guest's keyboard and screen, with no password of its own.
+  if (!isLoopbackAddress(host)) throw new UserError(`--listen ${host} is not on loopback; the relay has no authentication, so it listens on this machine only (127.0.0.1 or ::1)`, "E_USAGE", 64);
+  return { host, port };
+}
+
+export async function vncCommand(args: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args, options: { "host-key": { type: "string" }, listen: { type: "string" }, ...SSH_OPTIONS }, strict: true, allowPositionals: true });
+  } catch (err) {
+    throw new UserError(`${(err as Error).message}\n${USAGE}`, "E_USAGE", 64);
+  }
+  const [address, guest, ...rest] = parsed.positionals;
+  const hostKey = parsed.values["host-key"];
+  if (!address || !guest || rest.length || typeof hostKey !== "string") throw new UserError(USAGE, "E_USAGE", 64);
+  requireHostKey(hostKey);
+  const listen = parseListen(typeof parsed.values.listen === "string" ? parsed.values.listen : undefined);
+  const opts = clientOptions(sshFromFlags(parsed.values));
+
+  // Refuse now, by name, what every viewer would be refused: no such guest, no framebuffer, not running.
+  const probe = new AgentConnection(address, hostKey, opts);
+  try {
+    const g = await probe.call("guest.get", { name: guest });
+    if (!g.desired) throw new UserError(`${address}: there is no guest ${guest} in the desired state`, "E_NO_GUEST");
+    if (!g.vnc) throw new UserError(`${address}: guest ${guest} has no framebuffer (set framebuffer on a UEFI guest)`, "E_NO_FRAMEBUFFER");
+    if (g.pid === null) throw new UserError(`${address}: guest ${guest} is not running (${g.state}${g.reason ? `: ${g.reason}` : ""})`, "E_NO_FRAMEBUFFER");
+  } catch (err) {
+    if (err instanceof AgentCallError) throw new UserError(`${address}: ${err.message}`, err.code);
+    throw err;
+  } finally {
+    probe.close();
+  }
+
+  const client = await connectPinned(address, hostKey, opts);
+  const viewers = new Set<Socket>();
+  const server = createServer((viewer) => void carry(client, address, guest, viewer, viewers));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", (err: NodeJS.ErrnoException) => reject(new UserError(`cannot listen on ${listen.host}:${listen.port}: ${err.code ?? err.message}`, "E_LISTEN")));
+      server.listen({ host: listen.host, port: listen.port, exclusive: true }, resolve);
+    });
+    const at = server.address() as { address: string; port: number };
+    const shown = at.address.includes(":") ? `[${at.address}]:${at.port}` : `${at.address}:${at.port}`;
+    process.stderr.write(`[${guest}'s framebuffer on ${address}: point a VNC viewer at ${shown}; Ctrl-C ends]\n`);
+    // Until interrupted, or the SSH connection is lost.
+    const why = await new Promise<string>((resolve) => {
+      const onSignal = (): void => resolve("interrupted");
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+      client.once("close", () => resolve("the SSH connection closed"));
+    });
+    process.stderr.write(`[${why}]\n`);
+    return why === "interrupted" ? 0 : 1;
+  } finally {
+    for (const v of viewers) v.destroy();
+    server.close();
+    client.end();
+  }
+}
+
+/** One viewer: its own guest.vnc channel, both ways until either side ends. */
+async function carry(client: Client, address: string, guest: string, viewer: Socket, viewers: Set<Socket>): Promise<void> {
+  viewers.add(viewer);
+  viewer.once("close", () => viewers.delete(viewer));
+  viewer.on("error", () => {});
+  viewer.pause();
+  let stream: Awaited<ReturnType<typeof openGuestStream>>;
+  try {
+    stream = await openGuestStream(client, address, "guest.vnc", guest);
+  } catch (err) {
+    process.stderr.write(`[a viewer was refused: ${(err as Error).message}]\n`);
+    viewer.destroy();
+    return;
+  }
+  const { channel, early } = stream;
+  process.stderr.write(`[a viewer connected from ${viewer.remoteAddress}:${viewer.remotePort}]\n`);
+  if (early.length) viewer.write(early);
+  channel.on("data", (d: Buffer) => viewer.write(d));
+  viewer.on("data", (d: Buffer) => channel.write(d));
+  channel.once("close", () => viewer.end());
+  viewer.once("close", () => channel.close());
+  channel.resume();
+  viewer.resume();
+}
