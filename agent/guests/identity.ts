@@ -14,7 +14,7 @@ import type { HostPaths } from "../host/paths.js";
 import { FIRST_VNC_PORT, UUID } from "../model/decode.js";
 import { AgentError } from "../model/errors.js";
 import type { DesiredState, Framebuffer, Guest } from "../model/types.js";
-import { uefiVarsPath, uefiVarsTemplate } from "../model/render.js";
+import { framebufferOf, uefiVarsPath, uefiVarsTemplate } from "../model/render.js";
 import { resolveHostPath } from "../host/resolve-path.js";
 
 const uuidFile = (paths: HostPaths, name: string): string => join(paths.guestSpecDir(name), "uuid");
@@ -28,13 +28,15 @@ export function storedUuid(paths: HostPaths, name: string): string | null {
 }
 
 /**
- * The UUID a guest runs with: the document's, else the kept one, made and kept now when there is
- * none. A document UUID is kept too, so that dropping it later from the document keeps the guest's
- * identity instead of making a new one.
+ * The UUID a guest runs with: the document's, else the kept one, else the one its bhyve runs with
+ * now (`running`: the kept file was lost, and the guest keeps its identity), made and kept now when
+ * there is none. A document UUID is kept too, so that dropping it later from the document keeps
+ * the guest's identity instead of making a new one.
  */
-export function ensureUuid(paths: HostPaths, guest: Guest): string {
+export function ensureUuid(paths: HostPaths, guest: Guest, running?: readonly string[] | null): string {
   const kept = storedUuid(paths, guest.name);
-  const uuid = guest.uuid ?? kept ?? randomUUID();
+  const runs = running ? running[running.indexOf("-U") + 1] : undefined;
+  const uuid = guest.uuid ?? kept ?? (running?.includes("-U") && runs && UUID.test(runs) ? runs : randomUUID());
   if (uuid !== kept) {
     // The guest's directory as writeMonitorSpec makes it: only root reads it.
     mkdirSync(paths.guestSpecDir(guest.name), { recursive: true, mode: 0o700 });
@@ -86,13 +88,16 @@ export function storedVncPort(paths: HostPaths, name: string): number | null {
  * for the guest, else the lowest from 5900 up that no other guest of the host has (in the
  * document or kept in its directory, `others` naming the guests with directories), kept now. A
  * kept port another guest's document has since claimed is given up for a free one. Undefined
- * for a guest without a framebuffer. Called with the host lock held (converge), or for a guest
+ * for a guest without a framebuffer; with the kept file lost, the port its running bhyve has is
+ * kept again. Called with the host lock held (converge), or for a guest
  * whose port is already kept (autostart), so two allocations do not race.
  */
-export function ensureVncPort(paths: HostPaths, guest: Guest, desired: DesiredState, others: readonly string[]): Framebuffer | undefined {
+export function ensureVncPort(paths: HostPaths, guest: Guest, desired: DesiredState, others: readonly string[], running?: readonly string[] | null): Framebuffer | undefined {
   const fb = guest.framebuffer;
   if (fb === undefined) return undefined;
-  const kept = storedVncPort(paths, guest.name);
+  // A lost port file: the port the guest's bhyve serves now, when it runs with one.
+  const stored = storedVncPort(paths, guest.name);
+  const kept = stored ?? (running ? (framebufferOf(running)?.port ?? null) : null);
   let port = fb.port;
   if (port === undefined) {
     const taken = new Set<number>();
@@ -101,8 +106,10 @@ export function ensureVncPort(paths: HostPaths, guest: Guest, desired: DesiredSt
       const p = o.framebuffer.port ?? storedVncPort(paths, o.name);
       if (p !== null) taken.add(p);
     }
+    // Guests with a directory that the document no longer has (being deleted): their kept ports.
+    const inDocument = new Set(desired.guests.map((g) => g.name));
     for (const name of others) {
-      if (name === guest.name) continue;
+      if (inDocument.has(name)) continue;
       const p = storedVncPort(paths, name);
       if (p !== null) taken.add(p);
     }
@@ -110,7 +117,7 @@ export function ensureVncPort(paths: HostPaths, guest: Guest, desired: DesiredSt
     while (taken.has(port)) port++;
     if (port > 65535) throw new AgentError(`no free port from ${FIRST_VNC_PORT} up for guest ${guest.name}'s framebuffer`, "E_NO_PORT");
   }
-  if (port !== kept) {
+  if (port !== stored) {
     mkdirSync(paths.guestSpecDir(guest.name), { recursive: true, mode: 0o700 });
     writeFileAtomic(portFile(paths, guest.name), `${port}\n`, 0o644);
   }

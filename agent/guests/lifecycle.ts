@@ -149,8 +149,11 @@ export function listGuestNames(paths: HostPaths): string[] {
 /** The spec files the monitor would get now; compare with {@link specOnDisk} to see a change. */
 export function specFor(paths: HostPaths, guest: Guest, desired: DesiredState = readAgentState(paths).desired): Record<string, Buffer> {
   // The UUID is made here too when a guest from before UUIDs is started outside a converge (autostart).
-  const fb = ensureVncPort(paths, guest, desired, listGuestNames(paths));
-  const g = { ...recordedGuest(paths, guest), uuid: ensureUuid(paths, guest), ...(fb ? { framebuffer: fb } : {}) };
+  // What the guest's bhyve runs with now: its identity when the kept files were lost meanwhile.
+  const mp = monitorPaths(paths, guest.name);
+  const running = monitorPid(mp) !== null ? readArgv(join(mp.runDir, "bhyve.argv")) : null;
+  const fb = ensureVncPort(paths, guest, desired, listGuestNames(paths), running);
+  const g = { ...recordedGuest(paths, guest), uuid: ensureUuid(paths, guest, running), ...(fb ? { framebuffer: fb } : {}) };
   return renderMonitorSpec(g, monitorPaths(paths, guest.name), policyFor(paths, guest), { prestart: netUpArgv(paths, guest.name), plans: tapPlans(paths, g, desired) });
 }
 

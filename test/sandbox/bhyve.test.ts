@@ -1,11 +1,15 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { constants, existsSync, openSync, writeFileSync } from "node:fs";
+import { ReadStream } from "node:tty";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { guestAction, rebootSandbox, STOCK_LOADER_CONF } from "../../sandbox/host.js";
 import { PAGE_SIZE } from "../../sandbox/machine.js";
 import { TestSandbox, FW } from "../support/sandbox.js";
+import { until } from "../support/agent-host.js";
+import { freePort, rfbHandshake } from "../support/rfb-client.js";
 
 const BASE = ["-A", "-H", "-P", "-s", "0,hostbridge", "-s", "31,lpc"];
 const uefi = (name: string, ...extra: string[]): string[] => ["-c", "2", "-m", "2G", ...BASE, "-l", `bootrom,${FW}`, ...extra, name];
@@ -204,5 +208,76 @@ describe("wired memory counts against vm.max_user_wired", () => {
     process.kill(a.child.pid!, "SIGTERM");
     process.kill(c.child.pid!, "SIGTERM");
     await Promise.all([a.exit, c.exit]);
+  });
+});
+
+describe("the framebuffer: pci_fbuf's options and rfb's VNC server", () => {
+  const sb = new TestSandbox("intel-vtd");
+  after(() => sb.destroy());
+  const fbuf = (name: string, conf: string, ...extra: string[]): string[] => uefi(name, "-s", `29,fbuf,${conf}`, "-s", "30,xhci,tablet", ...extra);
+  const trailer = (why: string): string => `Device emulation initialization error: ${why}\n`;
+
+  test("options bhyve refuses, with its messages: sizes out of range, vga=on, a bad IPv6 address, two framebuffers, a port in use", async () => {
+    const cases: Array<[string[], string]> = [
+      [fbuf("f1", "rfb=127.0.0.1:5999,w=4096,h=768"), `fbuf: max resolution is 3840x2160\n${trailer("Invalid argument")}`],
+      [fbuf("f2", "rfb=127.0.0.1:5999,w=320,h=200"), `fbuf: minimum resolution is 640x480\n${trailer("Invalid argument")}`],
+      [fbuf("f3", "rfb=127.0.0.1:5999,vga=on"), `pci_fbuf: VGA rendering not enabled\n${trailer("Invalid argument")}`],
+      [fbuf("f4", "rfb=[::1"), `fbuf: Invalid IPv6 address: "[::1"\n${trailer("Invalid argument")}`],
+      [fbuf("f5", "rfb=127.0.0.1:"), `fbuf: Missing port number: "127.0.0.1:"\n${trailer("Invalid argument")}`],
+    ];
+    for (const [args, stderr] of cases) {
+      const r = sb.run("bhyve", args);
+      assert.deepEqual([r.status, r.stderr], [4, stderr], args.join(" "));
+    }
+    const port = await freePort();
+    const two = sb.run("bhyve", uefi("f6", "-s", `28,fbuf,rfb=127.0.0.1:${port}`, "-s", `29,fbuf,rfb=127.0.0.1:${port + 1}`));
+    assert.deepEqual([two.status, two.stderr], [4, `Only one frame buffer device is allowed.\n${trailer("Invalid argument")}`]);
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen({ host: "127.0.0.1", port, exclusive: true }, r));
+    try {
+      const busy = sb.run("bhyve", fbuf("f7", `rfb=127.0.0.1:${port}`));
+      assert.deepEqual([busy.status, busy.stderr], [4, `bind: Address already in use\n${trailer("Address already in use")}`]);
+    } finally {
+      holder.close();
+    }
+    for (const n of ["f1", "f2", "f3", "f4", "f5", "f6", "f7"]) sb.run("bhyvectl", [`--vm=${n}`, "--destroy"]);
+  });
+
+  test("a running guest's VNC server answers the RFB 3.8 handshake with the framebuffer's size and bhyve's name", async () => {
+    const port = await freePort();
+    const g = sb.start("bhyve", fbuf("desk", `rfb=127.0.0.1:${port},w=1280,h=800`));
+    await sb.waitRunning("desk");
+    const s = await rfbHandshake("127.0.0.1", port);
+    s.close();
+    assert.deepEqual([s.version, s.width, s.height, s.bitsPerPixel, s.name], ["RFB 003.008\n", 1280, 800, 32, "bhyve"]);
+    process.kill(g.child.pid!, "SIGTERM");
+    assert.equal((await g.exit).code, 1);
+    await assert.rejects(rfbHandshake("127.0.0.1", port, 2000), "the server went with bhyve");
+    sb.run("bhyvectl", ["--vm=desk", "--destroy"]);
+  });
+
+  test("wait: the guest boots (its console speaks) only once a viewer has connected", async () => {
+    const port = await freePort();
+    const g = sb.start("bhyve", fbuf("held", `rfb=127.0.0.1:${port},wait`, "-l", "com1,/dev/nmdm-held.1A"));
+    await sb.waitRunning("held");
+    let out = "";
+    await until(() => existsSync(join(sb.root, "dev/nmdm-held.1B")), "the console pair");
+    // The B side is a terminal: read through a tty handle, so that no thread blocks on it.
+    const b = new ReadStream(openSync(join(sb.root, "dev/nmdm-held.1B"), constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK));
+    b.setRawMode(true); // as the monitor holds it: no echo back into the guest
+    b.on("data", (d) => (out += d.toString()));
+    b.on("error", () => {});
+    try {
+      await new Promise((r) => setTimeout(r, 800));
+      assert.equal(out, "", "nothing before a viewer connects");
+      const s = await rfbHandshake("127.0.0.1", port);
+      s.close();
+      await until(() => out.includes("login: "), `the boot transcript after the viewer (got ${JSON.stringify(out)})`);
+    } finally {
+      b.destroy();
+      process.kill(g.child.pid!, "SIGTERM");
+      await g.exit;
+      sb.run("bhyvectl", ["--vm=held", "--destroy"]);
+    }
   });
 });

@@ -9,7 +9,7 @@
  *   driver, a switch's bridge and uplink, a guest's run state, the bhyve command line it runs and
  *   whether its switch NICs' taps are on their bridges.
  */
-import { renderBhyveArgv, UUID_PENDING } from "../../../agent/model/render.js";
+import { renderBhyveArgv, UUID_PENDING, VNC_PORT_PENDING } from "../../../agent/model/render.js";
 import { UUID } from "../../../agent/model/decode.js";
 import { formatBsf } from "../../../agent/model/pci-address.js";
 import { toDocument } from "../../../agent/model/document.js";
@@ -87,15 +87,19 @@ export function documentDifferences(desired: DesiredState, stored: Doc): Differe
  * Whether a running guest's command line is the one its desired state renders. A switch NIC renders
  * as `{switch:NAME}` until the agent allocates its tap, so there any tap name matches (whether that
  * tap is on the switch's bridge is checked on its own, from the host's detached NICs); a UUID the
- * document leaves to the agent renders as `{uuid}`, which any UUID matches.
+ * document leaves to the agent renders as `{uuid}`, which any UUID matches, and a framebuffer port it
+ * leaves to the agent as `{vnc-port}`, which any port matches.
  */
 export function argvMatches(desired: readonly string[], actual: readonly string[]): boolean {
   if (desired.length !== actual.length) return false;
   return desired.every((d, i) => {
     if (d === actual[i]) return true;
     if (d === UUID_PENDING) return UUID.test(actual[i]!);
-    if (!d.includes("{switch:")) return false;
-    const pattern = d.split(/\{switch:[^}]*\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("tap[0-9]+");
+    if (!d.includes("{switch:") && !d.includes(VNC_PORT_PENDING)) return false;
+    const pattern = d
+      .split(/(\{switch:[^}]*\}|\{vnc-port\})/)
+      .map((part) => (part.startsWith("{switch:") ? "tap[0-9]+" : part === VNC_PORT_PENDING ? "[0-9]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+      .join("");
     return new RegExp(`^${pattern}$`).test(actual[i]!);
   });
 }

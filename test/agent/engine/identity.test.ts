@@ -6,6 +6,10 @@ import { after, describe, test } from "node:test";
 import { guestAction, rebootSandbox } from "../../../sandbox/host.js";
 import { autostart, getGuest } from "../../../agent/engine/service.js";
 import { readGuest } from "../../../agent/guests/lifecycle.js";
+import { ensureVncPort, storedVncPort } from "../../../agent/guests/identity.js";
+import { checkDocumentData } from "../../../agent/model/validate.js";
+import type { Guest } from "../../../agent/model/types.js";
+import { freePort, rfbHandshake } from "../../support/rfb-client.js";
 import { AgentHost, FW, until } from "../../support/agent-host.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -105,10 +109,62 @@ describe("guest identity and the GPU knobs", () => {
     await h.apply({ guests: [guest()] });
   });
 
+  test("a lost UUID file while the guest runs: the next apply keeps the UUID it runs with, and restarts nothing", async () => {
+    const before = uuidArg()!;
+    rmSync(join(h.paths.guestSpecDir("gpu1"), "uuid"));
+    assert.deepEqual((await h.apply({ guests: [guest()] })).changed, []);
+    assert.equal((await getGuest(h.paths, "gpu1")).uuid, before);
+    assert.equal(readFileSync(join(h.paths.guestSpecDir("gpu1"), "uuid"), "utf8"), `${before}\n`);
+  });
+
   test("deleting the guest removes its UUID and UEFI variables with it", async () => {
     const dir = h.paths.guestSpecDir("gpu1");
     assert.ok(existsSync(join(dir, "uuid")) && existsSync(join(dir, "uefi-vars.fd")));
     await h.apply({ guests: [] });
     assert.ok(!existsSync(dir));
+  });
+});
+
+describe("a guest's framebuffer: its port allocated once and kept, its VNC server served by its bhyve", () => {
+  const h = new AgentHost("intel-vtd");
+  after(() => h.destroy());
+  const desk = (name: string, fb: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({ name, cpus: 1, memory: "512M", bootrom: FW, disks: [{ path: name === "d1" ? "/dev/zvol/zroot/vm/disk0" : name === "d2" ? "/dev/zvol/zroot/vm/disk1" : `/vm/${name}.img` }], framebuffer: fb, ...extra });
+
+  test("allocation: the lowest port from 5900 that no other guest has (given or kept); kept; a kept one another guest claims moves", () => {
+    const state = (guests: unknown[]) => {
+      const r = checkDocumentData({ guests });
+      assert.ok(r.ok, JSON.stringify(r));
+      return r.state;
+    };
+    const s1 = state([desk("a", { port: 5900 }), desk("b"), desk("c")]);
+    const [a, b, c] = s1.guests as [Guest, Guest, Guest];
+    assert.equal(ensureVncPort(h.paths, a, s1, [])!.port, 5900);
+    assert.equal(ensureVncPort(h.paths, b, s1, ["a"])!.port, 5901, "5900 is a's (given)");
+    assert.equal(ensureVncPort(h.paths, c, s1, ["a", "b"])!.port, 5902, "5901 is b's (kept)");
+    assert.equal(ensureVncPort(h.paths, b, s1, ["a", "b", "c"])!.port, 5901, "kept");
+    assert.equal(storedVncPort(h.paths, "b"), 5901);
+    const s2 = state([desk("a", { port: 5901 }), desk("b"), desk("c")]);
+    assert.equal(ensureVncPort(h.paths, s2.guests[1]!, s2, ["a", "b", "c"])!.port, 5900, "a claims b's port: b takes the lowest free one");
+    assert.equal(ensureVncPort(h.paths, state([desk("e", {}, { framebuffer: undefined })]).guests[0]!, s2, []), undefined, "no framebuffer, no port");
+    for (const n of ["a", "b", "c"]) rmSync(h.paths.guestSpecDir(n), { recursive: true, force: true });
+  });
+
+  test("a running guest serves VNC at the port the agent keeps (guest.get says where); re-applies and a lost port file change nothing", async () => {
+    const given = await freePort();
+    assert.deepEqual((await h.apply({ guests: [desk("d1", { port: given }), desk("d2", { width: 800, height: 600 })] })).refused, []);
+    await until(() => h.machine().vms.d1?.process != null && h.machine().vms.d2?.process != null, "both running");
+    const v = (await getGuest(h.paths, "d2")).vnc!;
+    assert.deepEqual(v, { listen: "127.0.0.1", port: 5900 });
+    assert.ok((readGuest(h.paths, "d2").argv ?? []).includes("29:0,fbuf,rfb=127.0.0.1:5900,w=800,h=600"));
+    const s = await rfbHandshake("127.0.0.1", v.port!);
+    s.close();
+    assert.deepEqual([s.width, s.height], [800, 600]);
+    assert.equal((await getGuest(h.paths, "d1")).vnc!.port, given);
+    assert.deepEqual((await h.apply({ guests: [desk("d1", { port: given }), desk("d2", { width: 800, height: 600 })] })).changed, []);
+    rmSync(join(h.paths.guestSpecDir("d2"), "vnc-port"));
+    assert.deepEqual((await h.apply({ guests: [desk("d1", { port: given }), desk("d2", { width: 800, height: 600 })] })).changed, [], "the port its bhyve serves is kept again");
+    assert.equal(storedVncPort(h.paths, "d2"), 5900);
+    await h.apply({ guests: [] });
+    assert.ok(!existsSync(h.paths.guestSpecDir("d2")), "the port goes with the guest");
   });
 });

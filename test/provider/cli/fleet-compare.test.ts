@@ -45,6 +45,15 @@ test("a switch NIC's command line matches whatever tap the agent allocated, and 
   assert.deepEqual(differences(desired, observation()), []);
 });
 
+test("a framebuffer port left to the agent matches whatever port it allocated, and nothing else", () => {
+  const want = ["/usr/sbin/bhyve", "-s", "29:0,fbuf,rfb=127.0.0.1:{vnc-port},w=1024,h=768", "-s", "30:0,xhci,tablet", "desk"];
+  const at = (port: string) => want.map((a) => a.replace("{vnc-port}", port));
+  assert.ok(argvMatches(want, at("5901")));
+  assert.ok(!argvMatches(want, at("")));
+  assert.ok(!argvMatches(want, at("5901,wait")));
+  assert.ok(!argvMatches(want, want.map((a) => a.replace("127.0.0.1:{vnc-port}", "0.0.0.0:5901"))));
+});
+
 test("a missing bridge, a detached uplink and a NIC off its bridge are differences, each named", () => {
   const d = differences(desired, observation({
     switches: [

@@ -48,6 +48,36 @@ describe("bhyve_guest", () => {
     assert.equal(given.uuid, "6ba7b810-9dad-41d1-80b4-00c04fd430c8", "a configured UUID wins");
   });
 
+  test("a framebuffer port left to the agent: unknown, and so the command line, until it allocates one; then kept; a given one wins", async () => {
+    const config = obj(guestR, { ...GUEST, framebuffer: [{ width: 1280, height: 800 }] });
+    const { planned, diagnostics } = await guestR.plan(null, config, config);
+    assert.deepEqual(diagnostics, []);
+    const fb = (planned.framebuffer as ObjectValue[])[0]!;
+    assert.deepEqual([fb.width, fb.height, fb.wait, fb.listen], [1280, 800, false, "127.0.0.1"], "defaults from the model");
+    assert.ok(isUnknown(fb.port) && isUnknown(planned.command_line));
+    const prior: ObjectValue = { ...planned, framebuffer: [{ ...fb, port: 5903 }], command_line: [], argv: [], status: "running", restarts: 0 };
+    const again = (await guestR.plan(prior, config, config)).planned;
+    assert.equal((again.framebuffer as ObjectValue[])[0]!.port, 5903);
+    assert.ok((again.command_line as string[]).includes("29:0,fbuf,rfb=127.0.0.1:5903,w=1280,h=800"));
+    assert.ok((again.command_line as string[]).includes("30:0,xhci,tablet"));
+    const given = obj(guestR, { ...GUEST, framebuffer: [{ port: 5999 }] });
+    assert.equal(((await guestR.plan(prior, given, given)).planned.framebuffer as ObjectValue[])[0]!.port, 5999);
+    const bad = obj(guestR, { ...GUEST, bootrom: null, framebuffer: [{}] });
+    assert.deepEqual(guestR.validate(bad).map((d) => d.attribute), [["framebuffer", 0]], "a bhyveload guest has no framebuffer, named by attribute");
+  });
+
+  test("drift on the UUID: the guest runs with another -U than the one the agent keeps, so an update is planned", async () => {
+    const config = obj(guestR, { ...GUEST, uuid: null });
+    const kept = "0f0e0d0c-0b0a-4908-8706-050403020100";
+    const first = (await guestR.plan({ ...obj(guestR, GUEST), uuid: kept, status: "running", argv: [], command_line: [], restarts: 0 }, config, config)).planned;
+    const running: ObjectValue = { ...first, argv: first.command_line!, status: "running", restarts: 0 };
+    assert.deepEqual((await guestR.plan(running, { ...config, state: "running" }, config)).planned, running, "the same UUID: no change");
+    const other = (running.argv as string[]).map((a) => (a === kept ? "11111111-2222-4333-8444-555555555555" : a));
+    const { planned } = await guestR.plan({ ...running, argv: other }, { ...config, state: "running" }, config);
+    assert.ok(isUnknown(planned.argv) && isUnknown(planned.status), "an update that restarts it with the kept UUID");
+    assert.equal(planned.uuid, kept);
+  });
+
   test("no change when the guest runs as configured", async () => {
     const config = obj(guestR, GUEST);
     const first = (await guestR.plan(null, config, config)).planned;
