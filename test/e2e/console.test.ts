@@ -13,12 +13,14 @@ import { FW } from "../support/sandbox.js";
 import { until } from "../support/agent-host.js";
 import { prerequisite, repoPath } from "../support/helpers.js";
 import { SshdFleet, sshdSkipReason, type SshdHost } from "../support/sshd-hosts.js";
+import { freePort, rfbHandshake } from "../support/rfb-client.js";
 
 const skip = sshdSkipReason();
 
 describe("the serial console over the deploy key", prerequisite("the serial console over the deploy key", skip), () => {
   const fleet = new SshdFleet();
   let host: SshdHost;
+  let vncPort = 0;
   const cli = (args: string[]) => {
     const child = spawn(process.execPath, [repoPath("dist/cdktf-bhyve.mjs"), ...args, "--host-key", host.hostKeyFingerprint, "--ssh-user", fleet.account.user, "--ssh-key-file", fleet.keyFile], { stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
@@ -33,12 +35,13 @@ describe("the serial console over the deploy key", prerequisite("the serial cons
     [host] = (await fleet.start([{ name: "con", profile: "intel-vtd" }], 51)) as [SshdHost];
     const conn = new AgentConnection(host.address, host.hostKeyFingerprint, { auth: { user: fleet.account.user, privateKey: readFileSync(fleet.keyFile, "utf8") }, connectTimeoutMs: 10_000, commandTimeoutMs: 60_000 });
     try {
-      const guest = (name: string, extra: Record<string, unknown> = {}) => ({ name, cpus: 1, memory: "512M", bootrom: FW, disks: [{ path: `/dev/zvol/zroot/vm/${name === "tty1" ? "web1" : "db1"}` }], ...extra });
-      await conn.call("host.apply", { document: { guests: [guest("tty1"), guest("quiet", { console: false })] } });
+      const guest = (name: string, extra: Record<string, unknown> = {}) => ({ name, cpus: 1, memory: "512M", bootrom: FW, disks: [{ path: `/dev/zvol/zroot/vm/${{ tty1: "web1", quiet: "db1" }[name] ?? "disk0"}` }], ...extra });
+      vncPort = await freePort();
+      await conn.call("host.apply", { document: { guests: [guest("tty1"), guest("quiet", { console: false }), guest("desk", { framebuffer: { width: 1280, height: 720, port: vncPort } })] } });
     } finally {
       conn.close();
     }
-    await until(() => host.sandbox.machine().vms.tty1?.process != null && host.sandbox.machine().vms.quiet?.process != null, "both guests running");
+    await until(() => ["tty1", "quiet", "desk"].every((n) => host.sandbox.machine().vms[n]?.process != null), "the guests running");
   });
   after(async () => {
     await fleet.stop();
@@ -70,5 +73,36 @@ describe("the serial console over the deploy key", prerequisite("the serial cons
     const none = cli(["console", host.address, "nosuch"]);
     assert.equal(await none.done, 1);
     assert.match(none.err(), /there is no guest nosuch/);
+  });
+
+  test("vnc: the guest's framebuffer on this machine's loopback through the deploy key; each viewer gets the RFB stream; audited", async () => {
+    const r = cli(["vnc", host.address, "desk", "--listen", "127.0.0.1:0"]);
+    try {
+      await until(() => /point a VNC viewer at 127\.0\.0\.1:\d+/.test(r.err()) || r.child.exitCode !== null, "listening");
+      const local = Number(/127\.0\.0\.1:(\d+)/.exec(r.err())?.[1]);
+      assert.ok(local > 0 && local !== vncPort, r.err());
+      for (let i = 0; i < 2; i++) {
+        const s = await rfbHandshake("127.0.0.1", local);
+        s.close();
+        assert.deepEqual([s.version, s.width, s.height, s.name], ["RFB 003.008\n", 1280, 720, "bhyve"], `viewer ${i + 1}`);
+      }
+    } finally {
+      r.child.kill("SIGINT");
+    }
+    assert.equal(await r.done, 0, r.err());
+    const audit = JSON.parse(host.sandbox.cli(["audit", "--json"]).stdout) as Array<{ method: string }>;
+    assert.ok(audit.some((e) => e.method === "guest.vnc"), JSON.stringify(audit.map((e) => e.method)));
+  });
+
+  test("vnc refuses by name: a guest without a framebuffer, one that does not exist, and a --listen off loopback", async () => {
+    const none = cli(["vnc", host.address, "tty1"]);
+    assert.equal(await none.done, 1);
+    assert.match(none.err(), /guest tty1 has no framebuffer/);
+    const missing = cli(["vnc", host.address, "nosuch"]);
+    assert.equal(await missing.done, 1);
+    assert.match(missing.err(), /there is no guest nosuch/);
+    const open = cli(["vnc", host.address, "desk", "--listen", "0.0.0.0:5999"]);
+    assert.equal(await open.done, 64);
+    assert.match(open.err(), /--listen 0\.0\.0\.0 is not on loopback/);
   });
 });
