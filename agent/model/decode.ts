@@ -3,7 +3,7 @@
  * Every field is checked and every problem is collected; a field that fails is left out of the
  * draft so that the cross-field rules (validate.ts) can still run on everything else.
  */
-import { isIPv4, isIPv6 } from "node:net";
+import { isIPv4Literal as isIPv4, isIPv6Literal as isIPv6 } from "./ip.js";
 import { DOCUMENT_KEYS, forbiddenCharacter, PATH_MAX, printable, quote, utf8Length } from "./limits.js";
 import { parsePciAddress, type PciAddress } from "./pci-address.js";
 import { at, type ProblemList } from "./problems.js";

@@ -18,7 +18,7 @@
  *     max_wired_percent: 80  # share of physical memory that guests may wire
  *     agent_upgrade: false   # whether agent.upgrade may install a new agent over the deploy key
  */
-import { isIPv4, isIPv6 } from "node:net";
+import { isIPv4Literal as isIPv4, isIPv6Literal as isIPv6 } from "./ip.js";
 import { formatBsf, parsePciAddress } from "./pci-address.js";
 import type { Problem } from "./problems.js";
 import { isLoopbackAddress } from "./decode.js";

@@ -56,7 +56,9 @@ export function passthruReport(hosts: readonly BhyveHost[]): string {
     for (const g of r.state.guests) {
       const pt = g.passthru.map((p) => `${formatBsf(p.device)} at ${p.slot}:${p.function}`).join(", ");
       const sw = [...new Set(g.nics.flatMap((n) => (n.switch !== undefined ? [n.switch] : [])))].join(", ");
-      const notes = [pt ? `passthrough: ${pt}` : "", sw ? `switches: ${sw}, each NIC on a tap the agent allocates ({switch:NAME} below)` : ""].filter(Boolean).join("; ");
+      const fb = g.framebuffer;
+      const screen = fb ? `framebuffer ${fb.width}x${fb.height}${fb.wait ? ", boot held until a viewer connects" : ""}, VNC on ${fb.listen}:${fb.port ?? "a port the agent allocates from 5900 ({vnc-port} below)"}` : "";
+      const notes = [pt ? `passthrough: ${pt}` : "", sw ? `switches: ${sw}, each NIC on a tap the agent allocates ({switch:NAME} below)` : "", screen, g.console ? "" : "no serial console"].filter(Boolean).join("; ");
       lines.push(`Guest \`${g.name}\`${notes ? ` (${notes})` : ""}:`, "", "```", renderBhyveArgv(g).join(" "), "```", "");
     }
   }

@@ -7,9 +7,9 @@ test("the agent implements exactly the methods the protocol declares", () => {
   assert.deepEqual([...METHODS.keys()].sort(), [...METHOD_NAMES].sort());
 });
 
-test("what changes the host: every put, delete, start, stop, apply, configure, release, the upgrade and a console attach (what is typed reaches a guest); no read", () => {
+test("what changes the host: every put, delete, start, stop, apply, configure, release, the upgrade and a console or VNC attach (what is typed reaches a guest); no read", () => {
   const changing = METHOD_NAMES.filter((m) => CHANGES[m]).sort();
-  assert.deepEqual(changing, ["agent.upgrade", "guest.console", "guest.delete", "guest.put", "guest.start", "guest.stop", "host.apply", "host.configure", "host.release", "ppt.delete", "ppt.put", "switch.delete", "switch.put"]);
+  assert.deepEqual(changing, ["agent.upgrade", "guest.console", "guest.delete", "guest.put", "guest.start", "guest.stop", "guest.vnc", "host.apply", "host.configure", "host.release", "ppt.delete", "ppt.put", "switch.delete", "switch.put"]);
   for (const m of METHOD_NAMES.filter((x) => /\.(get|list|facts|status|document|hello)$/.test(x))) assert.equal(changesHost(m), false, m);
 });
 
