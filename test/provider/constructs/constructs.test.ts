@@ -121,6 +121,23 @@ describe("synth-time validation: every spec rule, named by construct path and fi
     assert.deepEqual(synthErrors(bad.stack), ["[s/g] cores: sockets x cores x threads is 1 x 3 x 1 = 3, not the guest's 4 cpus"]);
   });
 
+  test("a framebuffer and the console reach bhyve_guest (one framebuffer block), the host's document and passthru.md; one without a bootrom fails at synth", () => {
+    const { stack, host, outdir } = stackWithHost();
+    new Guest(stack, "g1", guest(host, { console: false, framebuffer: { width: 1280, height: 720, wait: true } }));
+    assert.deepEqual(synthErrors(stack), []);
+    const json = JSON.parse(Testing.synth(stack, true));
+    const g = Object.values(json.resource.bhyve_guest)[0] as Record<string, unknown>;
+    assert.deepEqual([g.console, g.framebuffer], [false, { width: 1280, height: 720, wait: true }]);
+    assert.deepEqual((host.toDocument().guests as Array<Record<string, unknown>>)[0]!.framebuffer, { width: 1280, height: 720, wait: true });
+    Testing.fullSynth(stack);
+    const md = readFileSync(join(outdir, "passthru.md"), "utf8");
+    assert.match(md, /framebuffer 1280x720, boot held until a viewer connects, VNC on 127\.0\.0\.1:a port the agent allocates from 5900 \(\{vnc-port\} below\); no serial console/);
+    assert.match(md, /-s 29:0,fbuf,rfb=127\.0\.0\.1:\{vnc-port\},w=1280,h=720,wait -s 30:0,xhci,tablet -s 31,lpc -l bootrom,/);
+    const bad = stackWithHost();
+    new Guest(bad.stack, "g", guest(bad.host, { bootrom: undefined, disks: [{ path: "/vm/g.img" }], framebuffer: { width: 1024 } }));
+    assert.deepEqual(synthErrors(bad.stack), ["[s/g] framebuffer: a framebuffer needs a UEFI guest: set bootrom, or drop framebuffer (a bhyveload guest has the serial console)"]);
+  });
+
   const cases: Array<[string, (s: TerraformStack, h: BhyveHost) => void, string[]]> = [
     ["two guests on one host given the same device", (s, h) => {
       const gpu = h.reservePpt("gpu", { device: "3/0/0" });
