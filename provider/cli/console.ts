@@ -14,19 +14,27 @@ import { Duplex } from "node:stream";
 
 const USAGE = "usage: cdktf-bhyve console ADDRESS GUEST --host-key SHA256:... [--log] [--ssh-user USER] [--ssh-key-file FILE] [--connect-timeout 15s]";
 
-export async function consoleCommand(args: string[]): Promise<number> {
+/**
+ * The arguments of a command on one guest of one host (console, vnc): ADDRESS GUEST, the pinned
+ * host key, the SSH settings, and the command's own options; usage errors exit 64 with `usage`.
+ */
+export function guestCommandArgs<O extends Record<string, { type: "string" | "boolean" }>>(args: string[], usage: string, own: O) {
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args, options: { "host-key": { type: "string" }, log: { type: "boolean" }, ...SSH_OPTIONS }, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args, options: { "host-key": { type: "string" }, ...own, ...SSH_OPTIONS }, strict: true, allowPositionals: true });
   } catch (err) {
-    throw new UserError(`${(err as Error).message}\n${USAGE}`, "E_USAGE", 64);
+    throw new UserError(`${(err as Error).message}\n${usage}`, "E_USAGE", 64);
   }
   const [address, guest, ...rest] = parsed.positionals;
   const hostKey = parsed.values["host-key"];
-  if (!address || !guest || rest.length || typeof hostKey !== "string") throw new UserError(USAGE, "E_USAGE", 64);
+  if (!address || !guest || rest.length || typeof hostKey !== "string") throw new UserError(usage, "E_USAGE", 64);
   requireHostKey(hostKey);
-  const opts = clientOptions(sshFromFlags(parsed.values));
-  if (parsed.values.log) {
+  return { address, guest, hostKey, values: parsed.values as Record<string, string | boolean | undefined>, opts: clientOptions(sshFromFlags(parsed.values)) };
+}
+
+export async function consoleCommand(args: string[]): Promise<number> {
+  const { address, guest, hostKey, values, opts } = guestCommandArgs(args, USAGE, { log: { type: "boolean" } });
+  if (values.log) {
     const conn = new AgentConnection(address, hostKey, opts);
     try {
       const r = (await conn.callUnchecked("guest.console_log", { name: guest })) as { log: string };

@@ -6,13 +6,11 @@
  * bhyve, which listens on the host's loopback. Runs until interrupted (Ctrl-C).
  */
 import { createServer, isIPv4, isIPv6, type Socket } from "node:net";
-import { parseArgs } from "node:util";
 import type { Client } from "ssh2";
 import { UserError } from "../../agent/cli/errors.js";
 import { isLoopbackAddress } from "../../agent/model/decode.js";
 import { AgentCallError, AgentConnection, connectPinned } from "../ssh/agent-client.js";
-import { openGuestStream } from "./console.js";
-import { clientOptions, requireHostKey, sshFromFlags, SSH_OPTIONS } from "./lib/ssh-options.js";
+import { guestCommandArgs, openGuestStream } from "./console.js";
 
 const USAGE = "usage: cdktf-bhyve vnc ADDRESS GUEST --host-key SHA256:... [--listen [HOST:]PORT] [--ssh-user USER] [--ssh-key-file FILE] [--connect-timeout 15s]";
 
@@ -29,18 +27,8 @@ export function parseListen(v: string | undefined): { host: string; port: number
 }
 
 export async function vncCommand(args: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({ args, options: { "host-key": { type: "string" }, listen: { type: "string" }, ...SSH_OPTIONS }, strict: true, allowPositionals: true });
-  } catch (err) {
-    throw new UserError(`${(err as Error).message}\n${USAGE}`, "E_USAGE", 64);
-  }
-  const [address, guest, ...rest] = parsed.positionals;
-  const hostKey = parsed.values["host-key"];
-  if (!address || !guest || rest.length || typeof hostKey !== "string") throw new UserError(USAGE, "E_USAGE", 64);
-  requireHostKey(hostKey);
-  const listen = parseListen(typeof parsed.values.listen === "string" ? parsed.values.listen : undefined);
-  const opts = clientOptions(sshFromFlags(parsed.values));
+  const { address, guest, hostKey, values, opts } = guestCommandArgs(args, USAGE, { listen: { type: "string" } });
+  const listen = parseListen(typeof values.listen === "string" ? values.listen : undefined);
 
   // Refuse now, by name, what every viewer would be refused: no such guest, no framebuffer, not running.
   const probe = new AgentConnection(address, hostKey, opts);
