@@ -21,6 +21,7 @@ import { withHostLock } from "../host/host-lock.js";
 import { currentManagedSettings, readLoaderConf, strayLines } from "../host/loader-conf-store.js";
 import type { HostPaths } from "../host/paths.js";
 import { readAgentState } from "../host/state.js";
+import { readAgentConfig } from "../host/config.js";
 import { listGuestNames, readGuest, readGuestEvents, stopGuest, type GuestRuntime } from "../guests/lifecycle.js";
 import { converge, managedSettingsFor, rebootReasons, type ConvergeOptions, type ConvergeResult } from "./converge.js";
 import { AgentError, problemsError, isProblemsError } from "../model/errors.js";
@@ -370,8 +371,13 @@ export function vncTargetOf(paths: HostPaths, name: string): { host: string; por
   if (!g) throw new AgentError(`there is no guest ${name} in the desired state`, "E_NO_GUEST");
   if (!g.framebuffer) throw new AgentError(`guest ${name} has no framebuffer (set framebuffer on a UEFI guest)`, "E_NO_FRAMEBUFFER");
   const rt = readGuest(paths, name);
-  const target = rt.monitor_pid !== null && rt.pid !== null && rt.argv ? framebufferOf(rt.argv) : null;
+  const target = rt.monitor_pid !== null && rt.pid !== null && rt.state === "running" && rt.argv ? framebufferOf(rt.argv) : null;
   if (!target) throw new AgentError(`guest ${name}'s framebuffer is not served: its bhyve does not run${rt.pid !== null ? " with a framebuffer (apply to restart it with one)" : ""}`, "E_NO_FRAMEBUFFER");
+  // Fail closed: only a port of the policy's framebuffer range (a host service's could sit on
+  // another, where a bhyve that failed to bind would leave it), and only the address it was given.
+  const [first, last] = readAgentConfig(paths).policy.framebufferPorts;
+  if (target.port < first || target.port > last) throw new AgentError(`guest ${name}'s framebuffer port ${target.port} is outside policy framebuffer_ports (${first}-${last}); not relaying to it`, "E_NO_FRAMEBUFFER");
+  if (/^[0.]+$/.test(target.host) || /^[0:]+$/.test(target.host)) throw new AgentError(`guest ${name}'s framebuffer listens on every address (${target.host}); connect to the host directly, guest.vnc relays only to a framebuffer on one address`, "E_NO_FRAMEBUFFER");
   return target;
 }
 

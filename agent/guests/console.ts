@@ -34,9 +34,7 @@ export function connectConsole(socketPath: string, guest: string): Promise<Socke
 /** Connects to a guest's VNC server on the host; refuses with E_NO_FRAMEBUFFER when nothing serves it. */
 export function connectVnc(target: { host: string; port: number }, guest: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    // A server on the unspecified address (policy framebuffer_listen) is reached on loopback.
-    const host = target.host === "0.0.0.0" ? "127.0.0.1" : /^[0:]+$/.test(target.host) ? "::1" : target.host;
-    const sock = connect({ host, port: target.port });
+    const sock = connect({ host: target.host, port: target.port });
     sock.once("connect", () => resolve(sock));
     sock.once("error", (err: NodeJS.ErrnoException) => {
       reject(new AgentError(`guest ${guest}'s framebuffer at ${target.host}:${target.port} does not answer (${err.code ?? err.message})`, "E_NO_FRAMEBUFFER"));

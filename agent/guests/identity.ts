@@ -77,27 +77,32 @@ const portFile = (paths: HostPaths, name: string): string => join(paths.guestSpe
 
 /** The framebuffer port the agent keeps for a guest, or null (none allocated yet, or the file is not one). */
 export function storedVncPort(paths: HostPaths, name: string): number | null {
-  const file = portFile(paths, name);
-  if (!existsSync(file)) return null;
-  const text = readFileSync(file, "utf8").trim();
-  return /^\d{4,5}$/.test(text) && Number(text) <= 65535 ? Number(text) : null;
+  let text: string;
+  try {
+    text = readFileSync(portFile(paths, name), "utf8").trim();
+  } catch {
+    return null; // none, or removed with its guest a moment ago
+  }
+  return /^\d{4,5}$/.test(text) && Number(text) >= 1024 && Number(text) <= 65535 ? Number(text) : null;
 }
 
 /**
  * The framebuffer a guest runs with, its port settled: the document's port, else the one kept
- * for the guest, else the lowest from 5900 up that no other guest of the host has (in the
+ * for the guest, else the lowest of `range` (the policy's framebuffer_ports) that no other guest of the host has (in the
  * document or kept in its directory, `others` naming the guests with directories), kept now. A
  * kept port another guest's document has since claimed is given up for a free one. Undefined
  * for a guest without a framebuffer; with the kept file lost, the port its running bhyve has is
  * kept again. Called with the host lock held (converge), or for a guest
  * whose port is already kept (autostart), so two allocations do not race.
  */
-export function ensureVncPort(paths: HostPaths, guest: Guest, desired: DesiredState, others: readonly string[], running?: readonly string[] | null): Framebuffer | undefined {
+export function ensureVncPort(paths: HostPaths, guest: Guest, desired: DesiredState, others: readonly string[], running?: readonly string[] | null, range: readonly [number, number] = [FIRST_VNC_PORT, FIRST_VNC_PORT + 99]): Framebuffer | undefined {
   const fb = guest.framebuffer;
   if (fb === undefined) return undefined;
   // A lost port file: the port the guest's bhyve serves now, when it runs with one.
   const stored = storedVncPort(paths, guest.name);
-  const kept = stored ?? (running ? (framebufferOf(running)?.port ?? null) : null);
+  const runs = running ? (framebufferOf(running)?.port ?? null) : null;
+  const inRange = (p: number | null): p is number => p !== null && p >= range[0] && p <= range[1];
+  const kept = inRange(stored) ? stored : inRange(runs) ? runs : null;
   let port = fb.port;
   if (port === undefined) {
     const taken = new Set<number>();
@@ -113,9 +118,9 @@ export function ensureVncPort(paths: HostPaths, guest: Guest, desired: DesiredSt
       const p = storedVncPort(paths, name);
       if (p !== null) taken.add(p);
     }
-    port = kept !== null && !taken.has(kept) ? kept : FIRST_VNC_PORT;
+    port = kept !== null && !taken.has(kept) ? kept : range[0];
     while (taken.has(port)) port++;
-    if (port > 65535) throw new AgentError(`no free port from ${FIRST_VNC_PORT} up for guest ${guest.name}'s framebuffer`, "E_NO_PORT");
+    if (port > range[1]) throw new AgentError(`no free port in ${range[0]}-${range[1]} (policy framebuffer_ports) for guest ${guest.name}'s framebuffer`, "E_NO_PORT");
   }
   if (port !== stored) {
     mkdirSync(paths.guestSpecDir(guest.name), { recursive: true, mode: 0o700 });

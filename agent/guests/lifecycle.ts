@@ -152,7 +152,7 @@ export function specFor(paths: HostPaths, guest: Guest, desired: DesiredState = 
   // What the guest's bhyve runs with now: its identity when the kept files were lost meanwhile.
   const mp = monitorPaths(paths, guest.name);
   const running = monitorPid(mp) !== null ? readArgv(join(mp.runDir, "bhyve.argv")) : null;
-  const fb = ensureVncPort(paths, guest, desired, listGuestNames(paths), running);
+  const fb = ensureVncPort(paths, guest, desired, listGuestNames(paths), running, readAgentConfig(paths).policy.framebufferPorts);
   const g = { ...recordedGuest(paths, guest), uuid: ensureUuid(paths, guest, running), ...(fb ? { framebuffer: fb } : {}) };
   return renderMonitorSpec(g, monitorPaths(paths, guest.name), policyFor(paths, guest), { prestart: netUpArgv(paths, guest.name), plans: tapPlans(paths, g, desired) });
 }

@@ -10,6 +10,7 @@
  *     taps: ["tap*", "vmnet*"]                                     # guest NIC backends
  *     switch_uplinks: [igb1, "ix*"]   # interfaces a switch may use as its uplink; absent: any that is not protected
  *     framebuffer_listen: []          # addresses off loopback a guest's VNC server may listen on (none: loopback only)
+ *     framebuffer_ports: [5900, 5999] # the ports a guest's VNC server may have (and guest.vnc may reach)
  *     ppt:
  *       allow: []            # when set, only these may be reserved: B/S/F, or vendor:device (10de:*)
  *       deny: []             # never reserved
@@ -33,6 +34,8 @@ export interface Policy {
   readonly switchUplinks: readonly string[] | null;
   /** Addresses off loopback a framebuffer's VNC server may listen on; loopback is always allowed. */
   readonly framebufferListen: readonly string[];
+  /** The first and last TCP port a framebuffer may have: the agent allocates from them, and relays guest.vnc to no other. */
+  readonly framebufferPorts: readonly [number, number];
   readonly ppt: { readonly allow: readonly string[]; readonly deny: readonly string[]; readonly takeProtected: readonly string[] };
   readonly maxGuests: number;
   readonly maxWiredPercent: number;
@@ -46,6 +49,7 @@ export const DEFAULT_POLICY: Policy = {
   taps: ["tap*", "vmnet*"],
   switchUplinks: null,
   framebufferListen: [],
+  framebufferPorts: [5900, 5999],
   ppt: { allow: [], deny: [], takeProtected: [] },
   maxGuests: 64,
   maxWiredPercent: 80,
@@ -78,7 +82,7 @@ export function decodePolicy(data: unknown): { ok: true; policy: Policy } | { ok
   const problems: Problem[] = [];
   if (typeof data !== "object" || Array.isArray(data)) return { ok: false, problems: [{ path: "policy", message: "expected a mapping" }] };
   const d = data as Record<string, unknown>;
-  const known = ["disk_prefixes", "bootrom_prefixes", "taps", "switch_uplinks", "framebuffer_listen", "ppt", "max_guests", "max_wired_percent", "agent_upgrade"];
+  const known = ["disk_prefixes", "bootrom_prefixes", "taps", "switch_uplinks", "framebuffer_listen", "framebuffer_ports", "ppt", "max_guests", "max_wired_percent", "agent_upgrade"];
   for (const k of Object.keys(d)) if (!known.includes(k)) problems.push({ path: `policy.${k}`, message: `unknown key; expected one of ${known.join(", ")}` });
   const p = { ...DEFAULT_POLICY, ppt: { ...DEFAULT_POLICY.ppt } } as { -readonly [K in keyof Policy]: Policy[K] } & { ppt: { allow: readonly string[]; deny: readonly string[]; takeProtected: readonly string[] } };
   if (d.disk_prefixes !== undefined) p.diskPrefixes = strings(d.disk_prefixes, "policy.disk_prefixes", problems, prefixCheck) ?? [];
@@ -89,6 +93,12 @@ export function decodePolicy(data: unknown): { ok: true; policy: Policy } | { ok
   }
   if (d.framebuffer_listen !== undefined) {
     p.framebufferListen = strings(d.framebuffer_listen, "policy.framebuffer_listen", problems, (s) => (isIPv4(s) || isIPv6(s) ? null : "expected a numeric IPv4 or IPv6 address")) ?? [];
+  }
+  if (d.framebuffer_ports !== undefined) {
+    const v = d.framebuffer_ports;
+    const ok = Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "number" && Number.isInteger(x) && x >= 1024 && x <= 65535) && (v[0] as number) <= (v[1] as number);
+    if (!ok) problems.push({ path: "policy.framebuffer_ports", message: "expected [FIRST, LAST]: two ports from 1024 to 65535, FIRST not above LAST" });
+    else p.framebufferPorts = [v[0] as number, v[1] as number];
   }
   if (d.ppt !== undefined) {
     if (typeof d.ppt !== "object" || d.ppt === null || Array.isArray(d.ppt)) problems.push({ path: "policy.ppt", message: "expected a mapping with allow, deny, take_protected" });
@@ -128,6 +138,7 @@ export function policyDocument(p: Policy): Record<string, unknown> {
     taps: [...p.taps],
     switch_uplinks: p.switchUplinks === null ? null : [...p.switchUplinks],
     framebuffer_listen: [...p.framebufferListen],
+    framebuffer_ports: [...p.framebufferPorts],
     ppt: { allow: [...p.ppt.allow], deny: [...p.ppt.deny], take_protected: [...p.ppt.takeProtected] },
     max_guests: p.maxGuests,
     max_wired_percent: p.maxWiredPercent,
@@ -203,6 +214,12 @@ export function checkPolicy(desired: DesiredState, policy: Policy, ctx: PolicyCo
     const listen = g.framebuffer?.listen;
     if (listen !== undefined && !isLoopbackAddress(listen) && !policy.framebufferListen.some((a) => a.toLowerCase() === listen)) {
       out.push({ path: `guests[${i}].framebuffer.listen`, message: `${listen} is not on loopback, and this host lets a guest's VNC server listen off loopback only where its policy says so (${rule("framebuffer_listen", policy.framebufferListen)}); leave listen out and reach the screen with cdktf-bhyve vnc through the deploy key` });
+    }
+    // A port outside the range could be a host service's: guest.vnc would relay to it.
+    const port = g.framebuffer?.port;
+    const [first, last] = policy.framebufferPorts;
+    if (port !== undefined && (port < first || port > last)) {
+      out.push({ path: `guests[${i}].framebuffer.port`, message: `${port} is outside the ports this host gives framebuffers (${rule("framebuffer_ports", `${first}-${last}`)}); leave port out and the agent allocates one` });
     }
   });
   desired.switches.forEach((w, i) => {

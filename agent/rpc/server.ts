@@ -179,11 +179,16 @@ export async function serve(paths: HostPaths, input: Readable, output: Writable)
   // guest.console and guest.vnc: once answered, the session is the guest's console (or its VNC
   // stream) both ways (see relayTo).
   let relay: Socket | null = null;
-  const streamRequest = (bytes: Buffer): StreamMethod | null => {
-    if (bytes.indexOf("guest.console") < 0 && bytes.indexOf("guest.vnc") < 0) return null;
+  // Decided on the parsed request (an escaped name is the same name); a stream method in a batch
+  // cannot be given a stream, so it is refused there rather than answered.
+  const streamRequest = (bytes: Buffer): StreamMethod | "batched" | null => {
+    if (bytes.indexOf("guest.") < 0 && bytes.indexOf("\\u") < 0) return null;
+    const isStream = (r: unknown): r is { method: StreamMethod } =>
+      r !== null && typeof r === "object" && STREAM_METHODS.includes((r as { method?: unknown }).method as StreamMethod);
     try {
-      const r = JSON.parse(bytes.toString("utf8")) as { method?: unknown };
-      return r !== null && typeof r === "object" && STREAM_METHODS.includes(r.method as StreamMethod) ? (r.method as StreamMethod) : null;
+      const r = JSON.parse(bytes.toString("utf8")) as unknown;
+      if (Array.isArray(r)) return r.some(isStream) ? "batched" : null;
+      return isStream(r) ? r.method : null;
     } catch {
       return null;
     }
@@ -232,6 +237,10 @@ export async function serve(paths: HostPaths, input: Readable, output: Writable)
         continue;
       }
       const stream = streamRequest(line);
+      if (stream === "batched") {
+        await write({ jsonrpc: "2.0", id: null, error: { code: -32600, message: `${STREAM_METHODS.join(" and ")} take a session of their own: send one alone, not in a batch`, data: { code: "E_REQUEST" } } });
+        continue;
+      }
       if (stream) {
         // Every earlier request is answered first; after a successful answer the rest of the
         // input, what is already read included, is the stream's.

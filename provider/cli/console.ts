@@ -74,15 +74,23 @@ export async function consoleCommand(args: string[]): Promise<number> {
  */
 export async function openGuestStream(client: Client, address: string, method: "guest.console" | "guest.vnc", guest: string): Promise<{ channel: ClientChannel; early: Buffer }> {
   const channel = await new Promise<ClientChannel>((resolve, reject) => client.exec(AGENT_COMMAND, (err, ch) => (err ? reject(new UserError(`${address}: cannot start the agent: ${err.message}`, "E_EXEC")) : resolve(ch))));
-  channel.write(`${JSON.stringify({ jsonrpc: "2.0", id: 1, method, params: { name: guest } })}\n`);
-  // The answer is the first line; what follows it is the stream.
-  const { answer, rest } = await firstLine(channel);
-  const r = JSON.parse(answer) as { result?: unknown; error?: { message?: string; data?: { code?: string } } };
-  if (!r.result) {
+  channel.on("error", () => {});
+  try {
+    channel.write(`${JSON.stringify({ jsonrpc: "2.0", id: 1, method, params: { name: guest } })}\n`);
+    // The answer is the first line; what follows it is the stream.
+    const { answer, rest } = await firstLine(channel);
+    let r: { result?: unknown; error?: { message?: string; data?: { code?: string } } };
+    try {
+      r = JSON.parse(answer) as typeof r;
+    } catch {
+      throw new UserError(`${address}: the agent's answer to ${method} is not JSON`, "E_PROTOCOL");
+    }
+    if (!r.result) throw new UserError(`${address}: ${r.error?.message ?? `the agent did not answer ${method}`}`, r.error?.data?.code ?? "E_NO_STREAM");
+    return { channel, early: rest };
+  } catch (err) {
     channel.close();
-    throw new UserError(`${address}: ${r.error?.message ?? `the agent did not answer ${method}`}`, r.error?.data?.code ?? "E_NO_STREAM");
+    throw err;
   }
-  return { channel, early: rest };
 }
 
 /** Reads the channel up to its first newline: the answer, and the bytes already read after it. */

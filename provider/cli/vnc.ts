@@ -6,6 +6,7 @@
  * bhyve, which listens on the host's loopback. Runs until interrupted (Ctrl-C).
  */
 import { createServer, isIPv4, isIPv6, type Socket } from "node:net";
+import { pipeline } from "node:stream";
 import type { Client } from "ssh2";
 import { UserError } from "../../agent/cli/errors.js";
 import { isLoopbackAddress } from "../../agent/model/decode.js";
@@ -45,6 +46,12 @@ export async function vncCommand(args: string[]): Promise<number> {
   }
 
   const client = await connectPinned(address, hostKey, opts);
+  client.on("error", () => {});
+  let lost = false;
+  const closed = new Promise<string>((resolve) => client.once("close", () => {
+    lost = true;
+    resolve("the SSH connection closed");
+  }));
   const viewers = new Set<Socket>();
   const server = createServer((viewer) => void carry(client, address, guest, viewer, viewers));
   try {
@@ -56,12 +63,11 @@ export async function vncCommand(args: string[]): Promise<number> {
     const shown = at.address.includes(":") ? `[${at.address}]:${at.port}` : `${at.address}:${at.port}`;
     process.stderr.write(`[${guest}'s framebuffer on ${address}: point a VNC viewer at ${shown}; Ctrl-C ends]\n`);
     // Until interrupted, or the SSH connection is lost.
-    const why = await new Promise<string>((resolve) => {
+    const why = lost ? "the SSH connection closed" : await Promise.race([closed, new Promise<string>((resolve) => {
       const onSignal = (): void => resolve("interrupted");
       process.once("SIGINT", onSignal);
       process.once("SIGTERM", onSignal);
-      client.once("close", () => resolve("the SSH connection closed"));
-    });
+    })]);
     process.stderr.write(`[${why}]\n`);
     return why === "interrupted" ? 0 : 1;
   } finally {
@@ -86,12 +92,18 @@ async function carry(client: Client, address: string, guest: string, viewer: Soc
     return;
   }
   const { channel, early } = stream;
+  // The viewer may have gone while the agent answered.
+  if (viewer.destroyed) {
+    channel.close();
+    return;
+  }
   process.stderr.write(`[a viewer connected from ${viewer.remoteAddress}:${viewer.remotePort}]\n`);
   if (early.length) viewer.write(early);
-  channel.on("data", (d: Buffer) => viewer.write(d));
-  viewer.on("data", (d: Buffer) => channel.write(d));
-  channel.once("close", () => viewer.end());
-  viewer.once("close", () => channel.close());
-  channel.resume();
-  viewer.resume();
+  // Both ways with back-pressure; either side ending or failing ends both.
+  const done = (): void => {
+    viewer.destroy();
+    channel.close();
+  };
+  pipeline(channel, viewer, done);
+  pipeline(viewer, channel, done);
 }

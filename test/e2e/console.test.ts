@@ -13,7 +13,7 @@ import { FW } from "../support/sandbox.js";
 import { until } from "../support/agent-host.js";
 import { prerequisite, repoPath } from "../support/helpers.js";
 import { SshdFleet, sshdSkipReason, type SshdHost } from "../support/sshd-hosts.js";
-import { freePort, rfbHandshake } from "../support/rfb-client.js";
+import { freePortIn, rfbHandshake } from "../support/rfb-client.js";
 
 const skip = sshdSkipReason();
 
@@ -36,7 +36,7 @@ describe("the serial console over the deploy key", prerequisite("the serial cons
     const conn = new AgentConnection(host.address, host.hostKeyFingerprint, { auth: { user: fleet.account.user, privateKey: readFileSync(fleet.keyFile, "utf8") }, connectTimeoutMs: 10_000, commandTimeoutMs: 60_000 });
     try {
       const guest = (name: string, extra: Record<string, unknown> = {}) => ({ name, cpus: 1, memory: "512M", bootrom: FW, disks: [{ path: `/dev/zvol/zroot/vm/${{ tty1: "web1", quiet: "db1" }[name] ?? "disk0"}` }], ...extra });
-      vncPort = await freePort();
+      vncPort = await freePortIn(5975, 5999);
       await conn.call("host.apply", { document: { guests: [guest("tty1"), guest("quiet", { console: false }), guest("desk", { framebuffer: { width: 1280, height: 720, port: vncPort } })] } });
     } finally {
       conn.close();

@@ -86,3 +86,16 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** A TCP port in [first, last] on 127.0.0.1 that nothing listens on now (the policy's framebuffer range). */
+export async function freePortIn(first: number, last: number): Promise<number> {
+  for (let p = first; p <= last; p++) {
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once("error", () => resolve(false));
+      s.listen({ host: "127.0.0.1", port: p, exclusive: true }, () => s.close(() => resolve(true)));
+    });
+    if (free) return p;
+  }
+  throw new Error(`no free port in ${first}-${last}`);
+}

@@ -9,7 +9,7 @@ import { readGuest } from "../../../agent/guests/lifecycle.js";
 import { ensureVncPort, storedVncPort } from "../../../agent/guests/identity.js";
 import { checkDocumentData } from "../../../agent/model/validate.js";
 import type { Guest } from "../../../agent/model/types.js";
-import { freePort, rfbHandshake } from "../../support/rfb-client.js";
+import { freePortIn, rfbHandshake } from "../../support/rfb-client.js";
 import { AgentHost, FW, until } from "../../support/agent-host.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -142,6 +142,9 @@ describe("a guest's framebuffer: its port allocated once and kept, its VNC serve
     assert.equal(ensureVncPort(h.paths, b, s1, ["a"])!.port, 5901, "5900 is a's (given)");
     assert.equal(ensureVncPort(h.paths, c, s1, ["a", "b"])!.port, 5902, "5901 is b's (kept)");
     assert.equal(ensureVncPort(h.paths, b, s1, ["a", "b", "c"])!.port, 5901, "kept");
+    rmSync(h.paths.guestSpecDir("c"), { recursive: true, force: true });
+    assert.throws(() => ensureVncPort(h.paths, c, s1, ["a", "b"], null, [5900, 5901]), /no free port in 5900-5901 \(policy framebuffer_ports\) for guest c's framebuffer/);
+    assert.equal(ensureVncPort(h.paths, c, s1, ["a", "b"])!.port, 5902);
     assert.equal(storedVncPort(h.paths, "b"), 5901);
     const s2 = state([desk("a", { port: 5901 }), desk("b"), desk("c")]);
     assert.equal(ensureVncPort(h.paths, s2.guests[1]!, s2, ["a", "b", "c"])!.port, 5900, "a claims b's port: b takes the lowest free one");
@@ -150,7 +153,7 @@ describe("a guest's framebuffer: its port allocated once and kept, its VNC serve
   });
 
   test("a running guest serves VNC at the port the agent keeps (guest.get says where); re-applies and a lost port file change nothing", async () => {
-    const given = await freePort();
+    const given = await freePortIn(5950, 5974);
     assert.deepEqual((await h.apply({ guests: [desk("d1", { port: given }), desk("d2", { width: 800, height: 600 })] })).refused, []);
     await until(() => h.machine().vms.d1?.process != null && h.machine().vms.d2?.process != null, "both running");
     const v = (await getGuest(h.paths, "d2")).vnc!;

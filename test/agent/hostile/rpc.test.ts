@@ -370,3 +370,12 @@ describe("rpc: line framing", () => {
     assertUnchanged(h, before, "the burst");
   });
 });
+
+describe("stream methods (guest.console, guest.vnc) only as a request of their own", () => {
+  test("in a batch: refused, not answered as attached", async () => {
+    await refused(JSON.stringify([{ jsonrpc: "2.0", id: 1, method: "guest.vnc", params: { name: "web1" } }]), { rpc: -32600, code: "E_REQUEST", id: null, message: /take a session of their own/ });
+  });
+  test("with the name escaped: the same method, refused by name (web1 has no framebuffer), never a relay to something else", async () => {
+    await refused('{"jsonrpc":"2.0","id":1,"method":"guest.vn\\u0063","params":{"name":"web1"}}', { rpc: -32000, code: "E_NO_FRAMEBUFFER", message: /guest web1 has no framebuffer/ });
+  });
+});

@@ -23,7 +23,7 @@ const policy = (data: unknown): Policy => {
 test("the defaults: zvols, /vm, the edk2 firmware directory, tap/vmnet, any unprotected uplink, 64 guests, 80% wired, no upgrades", () => {
   assert.deepEqual(policyDocument(policy(undefined)), {
     disk_prefixes: ["/dev/zvol/", "/vm/"], bootrom_prefixes: ["/usr/local/share/uefi-firmware/", "/vm/"], taps: ["tap*", "vmnet*"], switch_uplinks: null,
-    framebuffer_listen: [], ppt: { allow: [], deny: [], take_protected: [] }, max_guests: 64, max_wired_percent: 80, agent_upgrade: false,
+    framebuffer_listen: [], framebuffer_ports: [5900, 5999], ppt: { allow: [], deny: [], take_protected: [] }, max_guests: 64, max_wired_percent: 80, agent_upgrade: false,
   });
   assert.deepEqual(checkPolicy(state({ guests: [{ name: "g", cpus: 1, memory: "1G", bootrom: FW, disks: [{ path: "/dev/zvol/zroot/g" }], nics: [{ tap: "tap3" }] }] }), DEFAULT_POLICY, ctx), []);
 });
@@ -37,6 +37,13 @@ test("a framebuffer listens off loopback only where framebuffer_listen names the
     assert.match(p[0]!.message, /is not on loopback.*policy framebuffer_listen: \(none\) in \/usr\/local\/etc\/bhyve-agent\.conf/);
   }
   assert.deepEqual(checkPolicy(fb("10.0.0.5"), policy({ framebuffer_listen: ["10.0.0.5"] }), ctx), []);
+  const port = (p: number) => state({ guests: [{ name: "g", cpus: 1, memory: "1G", bootrom: FW, framebuffer: { port: p } }] });
+  assert.deepEqual(checkPolicy(port(5999), DEFAULT_POLICY, ctx), []);
+  const out = checkPolicy(port(5432), DEFAULT_POLICY, ctx);
+  assert.deepEqual(out.map((x) => x.path), ["guests[0].framebuffer.port"]);
+  assert.match(out[0]!.message, /5432 is outside the ports this host gives framebuffers \(policy framebuffer_ports: 5900-5999/);
+  assert.deepEqual(checkPolicy(port(5432), policy({ framebuffer_ports: [5400, 5499] }), ctx), []);
+  for (const bad of [[5999, 5900], [80, 90], [5900], "5900-5999"]) assert.equal(decodePolicy({ framebuffer_ports: bad }).ok, false, JSON.stringify(bad));
   const bad = decodePolicy({ framebuffer_listen: ["vnc.example"] });
   assert.deepEqual(!bad.ok && bad.problems.map((x) => x.path), ["policy.framebuffer_listen[0]"]);
 });
