@@ -22,6 +22,7 @@ import { currentManagedSettings, readLoaderConf, strayLines } from "../host/load
 import type { HostPaths } from "../host/paths.js";
 import { readAgentState } from "../host/state.js";
 import { readAgentConfig } from "../host/config.js";
+import { isUnspecifiedAddress } from "../model/decode.js";
 import { listGuestNames, readGuest, readGuestEvents, stopGuest, type GuestRuntime } from "../guests/lifecycle.js";
 import { converge, managedSettingsFor, rebootReasons, type ConvergeOptions, type ConvergeResult } from "./converge.js";
 import { AgentError, problemsError, isProblemsError } from "../model/errors.js";
@@ -377,7 +378,7 @@ export function vncTargetOf(paths: HostPaths, name: string): { host: string; por
   // another, where a bhyve that failed to bind would leave it), and only the address it was given.
   const [first, last] = readAgentConfig(paths).policy.framebufferPorts;
   if (target.port < first || target.port > last) throw new AgentError(`guest ${name}'s framebuffer port ${target.port} is outside policy framebuffer_ports (${first}-${last}); not relaying to it`, "E_NO_FRAMEBUFFER");
-  if (/^[0.]+$/.test(target.host) || /^[0:]+$/.test(target.host)) throw new AgentError(`guest ${name}'s framebuffer listens on every address (${target.host}); connect to the host directly, guest.vnc relays only to a framebuffer on one address`, "E_NO_FRAMEBUFFER");
+  if (isUnspecifiedAddress(target.host)) throw new AgentError(`guest ${name}'s framebuffer listens on every address (${target.host}); connect to the host directly, guest.vnc relays only to a framebuffer on one address`, "E_NO_FRAMEBUFFER");
   return target;
 }
 

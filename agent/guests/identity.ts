@@ -33,16 +33,22 @@ export function storedUuid(paths: HostPaths, name: string): string | null {
  * there is none. A document UUID is kept too, so that dropping it later from the document keeps
  * the guest's identity instead of making a new one.
  */
-export function ensureUuid(paths: HostPaths, guest: Guest, running?: readonly string[] | null): string {
+export function ensureUuid(paths: HostPaths, guest: Guest, running: () => readonly string[] | null = () => null): string {
   const kept = storedUuid(paths, guest.name);
-  const runs = running ? running[running.indexOf("-U") + 1] : undefined;
-  const uuid = guest.uuid ?? kept ?? (running?.includes("-U") && runs && UUID.test(runs) ? runs : randomUUID());
+  const uuid = guest.uuid ?? kept ?? runningUuid(running()) ?? randomUUID();
   if (uuid !== kept) {
     // The guest's directory as writeMonitorSpec makes it: only root reads it.
     mkdirSync(paths.guestSpecDir(guest.name), { recursive: true, mode: 0o700 });
     writeFileAtomic(uuidFile(paths, guest.name), `${uuid}\n`, 0o644);
   }
   return uuid;
+}
+
+/** The `-U` of a command line, when it is a UUID. */
+function runningUuid(argv: readonly string[] | null): string | null {
+  const i = argv ? argv.indexOf("-U") : -1;
+  const v = i >= 0 ? argv![i + 1] : undefined;
+  return v !== undefined && UUID.test(v) ? v : null;
 }
 
 /** Variables files larger than this are not firmware templates (bhyve takes at most 16 MiB). */
@@ -95,13 +101,13 @@ export function storedVncPort(paths: HostPaths, name: string): number | null {
  * kept again. Called with the host lock held (converge), or for a guest
  * whose port is already kept (autostart), so two allocations do not race.
  */
-export function ensureVncPort(paths: HostPaths, guest: Guest, desired: DesiredState, others: readonly string[], running?: readonly string[] | null, range: readonly [number, number] = [FIRST_VNC_PORT, FIRST_VNC_PORT + 99]): Framebuffer | undefined {
+export function ensureVncPort(paths: HostPaths, guest: Guest, desired: DesiredState, others: readonly string[], running: () => readonly string[] | null = () => null, range: readonly [number, number] = [FIRST_VNC_PORT, FIRST_VNC_PORT + 99]): Framebuffer | undefined {
   const fb = guest.framebuffer;
   if (fb === undefined) return undefined;
   // A lost port file: the port the guest's bhyve serves now, when it runs with one.
   const stored = storedVncPort(paths, guest.name);
-  const runs = running ? (framebufferOf(running)?.port ?? null) : null;
   const inRange = (p: number | null): p is number => p !== null && p >= range[0] && p <= range[1];
+  const runs = inRange(stored) ? null : (framebufferOf(running() ?? [])?.port ?? null);
   const kept = inRange(stored) ? stored : inRange(runs) ? runs : null;
   let port = fb.port;
   if (port === undefined) {

@@ -149,12 +149,14 @@ export function listGuestNames(paths: HostPaths): string[] {
 /** The spec files the monitor would get now; compare with {@link specOnDisk} to see a change. */
 export function specFor(paths: HostPaths, guest: Guest, desired: DesiredState = readAgentState(paths).desired): Record<string, Buffer> {
   // The UUID is made here too when a guest from before UUIDs is started outside a converge (autostart).
-  // What the guest's bhyve runs with now: its identity when the kept files were lost meanwhile.
+  // What the guest's bhyve runs with now (its identity when the kept files were lost meanwhile),
+  // read only when a kept file is missing.
   const mp = monitorPaths(paths, guest.name);
-  const running = monitorPid(mp) !== null ? readArgv(join(mp.runDir, "bhyve.argv")) : null;
-  const fb = ensureVncPort(paths, guest, desired, listGuestNames(paths), running, readAgentConfig(paths).policy.framebufferPorts);
+  let runningArgv: string[] | null | undefined;
+  const running = (): string[] | null => (runningArgv ??= monitorPid(mp) !== null ? readArgv(join(mp.runDir, "bhyve.argv")) : null);
+  const fb = guest.framebuffer ? ensureVncPort(paths, guest, desired, listGuestNames(paths), running, readAgentConfig(paths).policy.framebufferPorts) : undefined;
   const g = { ...recordedGuest(paths, guest), uuid: ensureUuid(paths, guest, running), ...(fb ? { framebuffer: fb } : {}) };
-  return renderMonitorSpec(g, monitorPaths(paths, guest.name), policyFor(paths, guest), { prestart: netUpArgv(paths, guest.name), plans: tapPlans(paths, g, desired) });
+  return renderMonitorSpec(g, mp, policyFor(paths, guest), { prestart: netUpArgv(paths, guest.name), plans: tapPlans(paths, g, desired) });
 }
 
 /**

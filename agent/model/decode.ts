@@ -338,6 +338,11 @@ export function isLoopbackAddress(a: string): boolean {
   return (isIPv4(a) && a.startsWith("127.")) || (isIPv6(a) && /^(0{0,4}:){2,7}0{0,3}1$|^::1$/.test(a));
 }
 
+/** Whether an address is, or could be read as, the unspecified one (0.0.0.0 or ::, in any spelling): every address of the host. */
+export function isUnspecifiedAddress(a: string): boolean {
+  return /^[0.]+$/.test(a) || /^[0:]+$/.test(a);
+}
+
 function decodeFramebuffer(value: unknown, path: string, problems: ProblemList): Partial<Framebuffer> | undefined {
   const f = mapping(value, path, problems);
   if (!f) return undefined;

@@ -17,13 +17,14 @@ import type { Socket } from "node:net";
 import { connectConsole, connectVnc } from "../guests/console.js";
 import { consoleSocketOf, vncTargetOf } from "../engine/service.js";
 
-/** The methods after whose answer the session carries a guest's stream instead of requests. */
-const STREAM_METHODS = ["guest.console", "guest.vnc"] as const;
-type StreamMethod = (typeof STREAM_METHODS)[number];
 import { SessionSnapshots, withSessionSnapshots } from "../host/snapshot.js";
 import { shown } from "../model/limits.js";
 import { beginAudit, finishAudit, outcomeOf, requestDigest, requestForLog, requester } from "../host/audit.js";
 import { AgentError, isProblemsError } from "../model/errors.js";
+
+/** The methods after whose answer the session carries a guest's stream instead of requests. */
+const STREAM_METHODS = ["guest.console", "guest.vnc"] as const;
+type StreamMethod = (typeof STREAM_METHODS)[number];
 
 
 /** Deepest nesting of a request's JSON (documents themselves are limited the same way). */

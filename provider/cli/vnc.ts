@@ -5,11 +5,12 @@
  * an agent channel of its own whose `guest.vnc` carries the RFB stream to and from the guest's
  * bhyve, which listens on the host's loopback. Runs until interrupted (Ctrl-C).
  */
-import { createServer, isIPv4, isIPv6, type Socket } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { pipeline } from "node:stream";
 import type { Client } from "ssh2";
 import { UserError } from "../../agent/cli/errors.js";
 import { isLoopbackAddress } from "../../agent/model/decode.js";
+import { isIPv4Literal, isIPv6Literal } from "../../agent/model/ip.js";
 import { AgentCallError, AgentConnection, connectPinned } from "../ssh/agent-client.js";
 import { guestCommandArgs, openGuestStream } from "./console.js";
 
@@ -21,7 +22,7 @@ export function parseListen(v: string | undefined): { host: string; port: number
   const m = /^(?:(?:\[([^\]]+)\]|([^:[\]]+)):)?(\d{1,5})$/.exec(v);
   const host = m ? (m[1] ?? m[2] ?? "127.0.0.1") : "";
   const port = m ? Number(m[3]) : -1;
-  if (!m || port > 65535 || !(isIPv4(host) || isIPv6(host))) throw new UserError(`--listen "${v}" is not [HOST:]PORT with a numeric address (127.0.0.1:5901, [::1]:5901, 5901)`, "E_USAGE", 64);
+  if (!m || port > 65535 || !(isIPv4Literal(host) || isIPv6Literal(host))) throw new UserError(`--listen "${v}" is not [HOST:]PORT with a numeric address (127.0.0.1:5901, [::1]:5901, 5901)`, "E_USAGE", 64);
   // What the relay carries is the guest's keyboard and screen, with no password of its own.
   if (!isLoopbackAddress(host)) throw new UserError(`--listen ${host} is not on loopback; the relay has no authentication, so it listens on this machine only (127.0.0.1 or ::1)`, "E_USAGE", 64);
   return { host, port };

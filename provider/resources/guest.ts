@@ -140,7 +140,10 @@ export function guestResource(ctx: ProviderContext): ResourceDef {
       planned.uuid = typeof config.uuid === "string" ? config.uuid : !replace && typeof prior?.uuid === "string" ? prior.uuid : UNKNOWN;
       // The framebuffer's port: the configuration's; else the one the agent allocated (kept from the prior state), unknown until it does.
       const priorPort = !replace ? list(prior?.framebuffer)[0]?.port : undefined;
-      planned.framebuffer = list(planned.framebuffer).map((f, i) => ({ ...f, port: typeof list(config.framebuffer)[i]?.port === "number" ? list(config.framebuffer)[i]!.port! : typeof priorPort === "number" ? priorPort : UNKNOWN }));
+      planned.framebuffer = list(planned.framebuffer).map((f, i) => {
+        const given = list(config.framebuffer)[i]?.port;
+        return { ...f, port: typeof given === "number" ? given : typeof priorPort === "number" ? priorPort : UNKNOWN };
+      });
       // UEFI variables: the configuration's choice, else on exactly for a UEFI guest (the model's default).
       planned.uefi_vars = typeof config.uefi_vars === "boolean" ? config.uefi_vars : isUnknown(config.bootrom) ? UNKNOWN : typeof config.bootrom === "string";
       let commandLine: Value = UNKNOWN;

@@ -360,6 +360,8 @@ export function bhyve(io: ToolIO): number | Promise<number> {
   const onControl = (): void => dispatch(CONTROL_SIGNAL);
   process.on("SIGTERM", onTerm);
   process.on(CONTROL_SIGNAL, onControl);
+  // The framebuffer's settings, read once: its VNC server is bound before the setup, and `wait` holds the boot.
+  const fbufConfig = parseFbufConfigOf(io.args);
   const run = (fbuf: FbufBinding): number | Promise<number> => {
     const setup = setUp(io, fbuf);
     const server = fbuf && "server" in fbuf ? fbuf.server : null;
@@ -377,7 +379,7 @@ export function bhyve(io: ToolIO): number | Promise<number> {
     const { name, destroyOnPoweroff, destroyedExit } = setup;
     process.title = `bhyve: ${name}`;
     // With `wait`, rfb_init() holds the start until a viewer connects: the guest boots after that.
-    const booting = server && parseFbufConfigOf(io.args)?.wait ? server.firstClient : Promise.resolve();
+    const booting = server && fbufConfig?.wait ? server.firstClient : Promise.resolve();
     const console = setup.com1 ? serialConsole(io.root, setup.com1, name, readMachine(io.root), booting) : null;
     return new Promise<number>((resolve) => {
       const keepAlive = setInterval(() => {}, 1 << 30);
@@ -405,9 +407,8 @@ export function bhyve(io: ToolIO): number | Promise<number> {
   };
   // rfb_init() binds as the framebuffer initialises; the sandbox binds first (it cannot wait inside
   // the machine's state update) and reports a failure where bhyve would, in slot order.
-  const cfg = parseFbufConfigOf(io.args);
-  if (!cfg) return run(null);
-  return startRfbServer(cfg).then(
+  if (!fbufConfig) return run(null);
+  return startRfbServer(fbufConfig).then(
     (server) => run({ server }),
     (err: NodeJS.ErrnoException) => run({ errno: (err.code && err.code in STRERROR ? err.code : "EADDRNOTAVAIL") as keyof typeof STRERROR }),
   );

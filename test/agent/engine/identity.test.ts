@@ -143,7 +143,7 @@ describe("a guest's framebuffer: its port allocated once and kept, its VNC serve
     assert.equal(ensureVncPort(h.paths, c, s1, ["a", "b"])!.port, 5902, "5901 is b's (kept)");
     assert.equal(ensureVncPort(h.paths, b, s1, ["a", "b", "c"])!.port, 5901, "kept");
     rmSync(h.paths.guestSpecDir("c"), { recursive: true, force: true });
-    assert.throws(() => ensureVncPort(h.paths, c, s1, ["a", "b"], null, [5900, 5901]), /no free port in 5900-5901 \(policy framebuffer_ports\) for guest c's framebuffer/);
+    assert.throws(() => ensureVncPort(h.paths, c, s1, ["a", "b"], undefined, [5900, 5901]), /no free port in 5900-5901 \(policy framebuffer_ports\) for guest c's framebuffer/);
     assert.equal(ensureVncPort(h.paths, c, s1, ["a", "b"])!.port, 5902);
     assert.equal(storedVncPort(h.paths, "b"), 5901);
     const s2 = state([desk("a", { port: 5901 }), desk("b"), desk("c")]);
