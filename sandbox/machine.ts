@@ -32,6 +32,12 @@ export interface MachineVm {
   /** A control request for the running bhyve (reboot, poweroff, …), read by it on SIGUSR1. */
   request: GuestAction | "destroyed" | null;
   lastExit: { code: number | null; signal: string | null; at: string } | null;
+  /**
+   * The vCPUs the kernel has activated (vm_activate_cpu): all of them once bhyve is past its
+   * initialisation; cleared when a bhyve reinitialises the VM, kept after bhyve exits (the VM
+   * stays until it is destroyed). `bhyvectl --get-active-cpus` prints them.
+   */
+  activeCpus?: number[];
   /** The guest OS ignores the ACPI power button (SIGTERM to bhyve does nothing). */
   ignoresAcpi?: boolean;
 }

@@ -10,6 +10,7 @@ import { passthruDevicesOf, renderLoaderConf } from "../model/render.js";
 import { checkState } from "../model/validate.js";
 import type { DesiredState, Guest, RestartPolicy } from "../model/types.js";
 import { runTool } from "../host/exec.js";
+import { parseActiveCpus } from "../parse/bhyvectl.js";
 import { readAgentConfig } from "../host/config.js";
 import { gatherFacts, hostContext, type HostFacts } from "../host/facts.js";
 import { hostFacts, hostFactsChanged } from "../host/snapshot.js";
@@ -20,7 +21,7 @@ import { readAgentState, writeAgentState } from "../host/state.js";
 import { deleteGuest, GUEST_FAILURES, hostArgv, listGuestNames, readIfPresent, monitorPaths, readGuest, readGuestEvents, specFor, specOnDisk, startGuest, stopGuest } from "../guests/lifecycle.js";
 import { parseArgvFile, writeMonitorSpec } from "../guests/monitor-spec.js";
 import { ensureUefiVars, uefiVarsPresent } from "../guests/identity.js";
-import { convergeSwitches, recordedGuest, releaseMajor, releaseStaleTaps, tapPlans, tapsUp, withAllocatedTaps } from "../guests/network.js";
+import { convergeSwitches, withInterfaceReading, recordedGuest, releaseMajor, releaseStaleTaps, tapPlans, tapsUp, withAllocatedTaps } from "../guests/network.js";
 import { AgentError, problemsError } from "../model/errors.js";
 
 /** One thing done, waiting, or refused. */
@@ -156,9 +157,27 @@ const failed = (e: ReturnType<typeof readGuestEvents>[number], restart: RestartP
 const START_WAIT_MS = 30_000;
 
 /**
- * Watches a just-started guest for `settleMs` after its bhyve started: resolves with bhyve's (or
- * bhyveload's) failure and its last log lines, or null when it is still running. Events before
- * the first `skip` belong to earlier runs.
+ * How long a guest is still watched after its vCPUs became active: bhyve's last steps after that
+ * (FreeBSD 15 builds the guest's ACPI, SMBIOS and MP tables then, and enters capability mode) take
+ * moments, and a failure there exits 4 at once.
+ */
+const READY_GRACE_MS = 150;
+
+/** How often the watch asks whether the guest's vCPUs are active. */
+const READY_POLL_MS = 40;
+
+/** Whether the VM `name` has its boot vCPU (0) active: its bhyve is past initialisation (agent/parse/bhyvectl.ts). */
+async function vcpusActive(paths: HostPaths, name: string): Promise<boolean> {
+  const r = await runTool(paths.tool("bhyvectl"), [`--vm=${name}`, "--get-active-cpus"]);
+  return r.status === 0 && (parseActiveCpus(r.stdout)?.includes(0) ?? false);
+}
+
+/**
+ * Watches a just-started guest after its bhyve started: resolves with bhyve's (or bhyveload's)
+ * failure and its last log lines, or null when it still runs once bhyve is past its initialisation
+ * (its boot vCPU active, and READY_GRACE_MS more), or `settleMs` after it started at the latest (a
+ * framebuffer with `wait` holds the vCPUs until a viewer connects). Events before the first `skip`
+ * belong to earlier runs.
  */
 async function earlyFailure(paths: HostPaths, name: string, restart: RestartPolicy, skip: number, settleMs: number): Promise<string | null> {
   // The window opens when the monitor has started bhyve (its "start" event), not when the monitor
@@ -166,6 +185,8 @@ async function earlyFailure(paths: HostPaths, name: string, restart: RestartPoli
   // monitor that never gets there within START_WAIT_MS is left to its own restart policy.
   const startBy = Date.now() + Math.max(settleMs, START_WAIT_MS);
   let until: number | null = null;
+  let nextPoll = 0;
+  let ready = false;
   for (;;) {
     const all = readGuestEvents(paths, name);
     // Another change (the lock is not held while watching) deleted the guest, or stopped it on purpose.
@@ -184,6 +205,15 @@ async function earlyFailure(paths: HostPaths, name: string, restart: RestartPoli
     }
     if (until === null && events.some((e) => e.event === "start" && e.fields.pid !== undefined)) until = Date.now() + settleMs;
     if (until !== null ? Date.now() >= until : Date.now() >= startBy || events.some((e) => e.event === "monitor-exit")) return null;
+    if (until !== null && !ready && Date.now() >= nextPoll) {
+      nextPoll = Date.now() + READY_POLL_MS;
+      if (await vcpusActive(paths, name)) {
+        ready = true;
+        // The grace ends the window; the loop still sees an exit that comes before it.
+        until = Math.min(until, Date.now() + READY_GRACE_MS);
+        continue;
+      }
+    }
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -251,7 +281,7 @@ export async function converge(paths: HostPaths, desired: DesiredState, opts: Co
     },
   };
   try {
-    await convergeChecked(paths, desired, managed, releasing, hostDrivers, facts, result, opts, run);
+    await withInterfaceReading(paths, () => convergeChecked(paths, desired, managed, releasing, hostDrivers, facts, result, opts, run));
   } finally {
     // What was asked is recorded even when a step failed half way: the next run converges from it.
     record();

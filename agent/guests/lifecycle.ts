@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { parseMonitorEvents, parseMonitorStatus, type MonitorEvent } from "../parse/monitor-files.js";
 import type { DesiredState, Guest } from "../model/types.js";
 import { readAgentState } from "../host/state.js";
-import { netUpArgv, recordedGuest, releaseGuestTaps, tapPlans } from "./network.js";
+import { netUpArgv, recordedGuest, releaseGuestTaps, tapPlans, tapsUp, type TapPlan } from "./network.js";
 import { ensureUefiVars, ensureUuid, ensureVncPort } from "./identity.js";
 import { GUEST_NAME } from "../model/decode.js";
 import { runTool } from "../host/exec.js";
@@ -185,9 +185,9 @@ export function specOnDisk(paths: HostPaths, name: string, files: Record<string,
   return Object.entries(files).every(([f, data]) => existsSync(join(dir, f)) && sameSpecFile(f, readFileSync(join(dir, f)), data));
 }
 
-function runMonitor(exe: string, specDir: string): Promise<{ status: number | null; stderr: string }> {
+function runMonitor(exe: string, specDir: string, netReady = false): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(exe, [specDir], { encoding: "utf8", timeout: 30_000, killSignal: "SIGKILL" }, (err, _stdout, stderr) => {
+    execFile(exe, [...(netReady ? ["-n"] : []), specDir], { encoding: "utf8", timeout: 30_000, killSignal: "SIGKILL" }, (err, _stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : null) : 0;
       resolve({ status: code, stderr });
     });
@@ -202,11 +202,29 @@ export async function startGuest(paths: HostPaths, guest: Guest): Promise<void> 
   if (monitorPid(mp) !== null) return;
   // The guest's UEFI variables: copied from the firmware's template at its first start, then kept.
   ensureUefiVars(paths, guest);
-  writeMonitorSpec(mp, specFor(paths, guest));
-  const r = await runMonitor(exe, mp.specDir);
+  const files = specFor(paths, guest);
+  writeMonitorSpec(mp, files);
+  // The taps made ready here, as the monitor's prestart (bhyve-agent net-up) would before the first
+  // start: a node process less per guest started. The monitor runs prestart at every later start.
+  // When it cannot be done here, the monitor's prestart tries, and its failure is reported as before.
+  const netReady = files["net.json"] !== undefined && (await tapsReady(paths, files["net.json"]));
+  let r = await runMonitor(exe, mp.specDir, netReady);
+  // A monitor from before -n (an agent upgraded without its native part) refuses it: start it as before.
+  if (netReady && r.status === 64) r = await runMonitor(exe, mp.specDir);
   if (r.status === 75) return; // another agent started it a moment ago
   if (r.status === MONITOR_FOREIGN_VM) throw new AgentError(r.stderr.trim().replace(/^bhyve-monitor: /, "") || `a VM named ${guest.name} exists that the agent did not create; not touching it`, "E_FOREIGN_VM");
   if (r.status !== 0) throw new AgentError(`could not start the monitor of guest ${guest.name}: ${r.stderr.trim() || `exit ${r.status}`}`, "E_MONITOR_START");
+}
+
+/** Makes the taps of a spec's net.json ready (see tapsUp); false when that fails (the monitor's prestart then tries). */
+async function tapsReady(paths: HostPaths, netJson: Buffer): Promise<boolean> {
+  try {
+    await tapsUp(paths, JSON.parse(netJson.toString("utf8")) as TapPlan[]);
+    return true;
+  } catch (err) {
+    if (err instanceof AgentError) return false;
+    throw err;
+  }
 }
 
 /** The monitor's exit status when the guest's VM exists and is not the agent's (EX_CONFIG). */

@@ -14,6 +14,7 @@
  * and put on its bridge by `bhyve-agent net-up GUEST`, which the guest's monitor runs before every
  * start (its prestart helper), so a tap taken off its bridge or gone comes back at each restart.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -73,27 +74,64 @@ export function readNetworkRecord(paths: HostPaths): NetworkRecord {
   return r as NetworkRecord;
 }
 
-/** Replaces the record atomically. */
+/** Replaces the record atomically (not when it already holds the same). */
 export function writeNetworkRecord(paths: HostPaths, rec: NetworkRecord): void {
+  const text = `${JSON.stringify(rec, null, 1)}\n`;
+  try {
+    if (readFileSync(recordFile(paths), "utf8") === text) return;
+  } catch {
+    // not there yet (or unreadable): written below
+  }
   agentDirectory(paths.dbDir, 0o700);
-  writeFileAtomic(recordFile(paths), `${JSON.stringify(rec, null, 1)}\n`, 0o600);
+  writeFileAtomic(recordFile(paths), text, 0o600);
 }
 
 /** The host's interfaces now (`ifconfig -a`). */
 export async function hostInterfaces(paths: HostPaths): Promise<IfconfigInterface[]> {
+  const scope = converging.getStore();
+  if (!scope || scope.root !== paths.root) return readInterfaces(paths);
+  scope.reading ??= readInterfaces(paths);
+  const reading = scope.reading;
+  reading.catch(() => {
+    if (scope.reading === reading) scope.reading = null;
+  });
+  return reading;
+}
+
+async function readInterfaces(paths: HostPaths): Promise<IfconfigInterface[]> {
   const r = await runTool(paths.tool("ifconfig"), ["-a"]);
   if (r.status !== 0) throw new AgentError(`ifconfig -a failed: ${r.stderr.trim() || `exit ${r.status}`}`, "E_NETWORK");
   return parseIfconfig(r.stdout);
 }
 
-/** Runs ifconfig with `args`; throws E_NETWORK with ifconfig's words when it fails. */
-async function ifconfig(paths: HostPaths, args: readonly string[]): Promise<ToolResult> {
-  const r = await runTool(paths.tool("ifconfig"), args);
-  if (r.status !== 0) throw new AgentError(`ifconfig ${args.join(" ")} failed: ${r.stderr.trim() || `exit ${r.status}`}`, "E_NETWORK");
-  return r;
+/**
+ * One converge's reading of `ifconfig -a`: taken at its first use and again after each change the
+ * converge makes to an interface, instead of at every step and guest (a converge of a host with
+ * many guests read it dozens of times). What others change meanwhile (a guest's monitor making its
+ * own taps) is caught where it matters: a change that fails is checked against a fresh reading.
+ */
+const converging = new AsyncLocalStorage<{ readonly root: string; reading: Promise<IfconfigInterface[]> | null }>();
+
+/** Runs `fn` (a converge, under the host lock) with one shared reading of the host's interfaces. */
+export function withInterfaceReading<T>(paths: HostPaths, fn: () => Promise<T>): Promise<T> {
+  return converging.run({ root: paths.root, reading: null }, fn);
 }
 
-/** The host's interfaces by name, read now. */
+/** Runs ifconfig with `args` (a change); throws E_NETWORK with ifconfig's words when it fails. */
+async function ifconfig(paths: HostPaths, args: readonly string[]): Promise<ToolResult> {
+  const scope = converging.getStore();
+  if (scope) scope.reading = null;
+  try {
+    const r = await runTool(paths.tool("ifconfig"), args);
+    if (r.status !== 0) throw new AgentError(`ifconfig ${args.join(" ")} failed: ${r.stderr.trim() || `exit ${r.status}`}`, "E_NETWORK");
+    return r;
+  } finally {
+    if (scope) scope.reading = null;
+    readingChanged(paths, "ifconfig");
+  }
+}
+
+/** The host's interfaces by name (this converge's reading, see {@link hostInterfaces}). */
 async function interfacesByName(paths: HostPaths): Promise<Map<string, IfconfigInterface>> {
   return new Map((await hostInterfaces(paths)).map((i) => [i.name, i]));
 }
@@ -370,7 +408,7 @@ async function settled(paths: HostPaths, args: readonly string[], reached: (now:
     return true;
   } catch (err) {
     if (!(err instanceof AgentError)) throw err;
-    const now = await interfacesByName(paths);
+    const now = new Map((await readInterfaces(paths)).map((i) => [i.name, i]));
     if (reached(now)) return false;
     throw err;
   }

@@ -66,8 +66,11 @@ export function fsyncDirectory(dir: string): void {
   }
 }
 
-/** Replaces `path` with `data` so that a reader (or a crash) sees the old or the new file, never a mix. */
-export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644): void {
+/**
+ * Replaces `path` with `data` so that a reader (or a crash) sees the old or the new file, never a
+ * mix; `durable`: synced to disk, file and directory (false for what lives only until the next boot).
+ */
+export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644, durable = true): void {
   removeStaleTemps(path);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), mode);
@@ -78,7 +81,7 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o64
       const buf = typeof data === "string" ? Buffer.from(data) : data;
       let off = 0;
       while (off < buf.length) off += writeSync(fd, buf, off);
-      fsyncSync(fd);
+      if (durable) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
@@ -93,5 +96,5 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o64
       }
     }
   }
-  fsyncDirectory(dirname(path));
+  if (durable) fsyncDirectory(dirname(path));
 }

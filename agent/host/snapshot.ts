@@ -51,7 +51,8 @@ let bumps = 0;
 function writeStamp(paths: HostPaths, file: string): string {
   const next = `${Date.now()}-${process.pid}-${++bumps}`;
   agentDirectory(paths.runDir, 0o750);
-  writeFileAtomic(file, `${next}\n`, 0o644);
+  // Not synced to disk: the run directory does not outlive a boot, and neither need the stamps.
+  writeFileAtomic(file, `${next}\n`, 0o644, false);
   return next;
 }
 

@@ -3,7 +3,11 @@
  * that the agent (a short-lived process started over SSH) can come and go without losing the
  * guest, its exit status or its console output.
  *
- *   bhyve-monitor [-f] SPECDIR
+ *   bhyve-monitor [-f] [-n] SPECDIR
+ *
+ * -f stays in the foreground; -n says the caller has just done what prestart does (the agent makes
+ * the guest's taps ready itself as it starts the monitor): the first start skips prestart, every
+ * later one (a reboot, a restart after a crash) runs it.
  *
  * SPECDIR holds what the agent rendered, in forms C reads without a parser library:
  *   bhyve.argv, bhyveload.argv (optional), prestart.argv (optional), destroy.argv, poweroff.argv
@@ -1276,7 +1280,7 @@ ensure_dir(const char *path, mode_t mode)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: bhyve-monitor [-f] SPECDIR\n");
+	fprintf(stderr, "usage: bhyve-monitor [-f] [-n] SPECDIR\n");
 	exit(EX_USAGE);
 }
 
@@ -1284,7 +1288,7 @@ int
 main(int argc, char **argv)
 {
 	const char *spec;
-	int foreground = 0, ch, rc, status;
+	int foreground = 0, prestart_done = 0, skip_prestart, ch, rc, status;
 	long failures[MAX_FAILURES], ran_ms = 0, backoff, now, end;
 	int nfail = 0, i, j, vm_seen = 0;
 	const char *final_state = "stopped", *final_reason = "";
@@ -1296,9 +1300,11 @@ main(int argc, char **argv)
 	standard_fds();
 	clean_environment();
 
-	while ((ch = getopt(argc, argv, "f")) != -1) {
+	while ((ch = getopt(argc, argv, "fn")) != -1) {
 		if (ch == 'f')
 			foreground = 1;
+		else if (ch == 'n')
+			prestart_done = 1;
 		else
 			usage();
 	}
@@ -1403,7 +1409,9 @@ main(int argc, char **argv)
 		}
 		if (vm_exists())
 			destroy_vm(0);	/* a stale VM of this guest: bhyve would reuse it */
-		if ((have_prestart && !stop_requested && helper_failed(run_helper(&prestart_cmd, "prestart"))) ||
+		skip_prestart = prestart_done;
+		prestart_done = 0;	/* only the first start was prepared by the caller */
+		if ((have_prestart && !skip_prestart && !stop_requested && helper_failed(run_helper(&prestart_cmd, "prestart"))) ||
 		    (have_load && !stop_requested && helper_failed(run_helper(&load_cmd, "bhyveload")))) {
 			ran_ms = 0;
 			goto failed;

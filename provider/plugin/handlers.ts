@@ -56,7 +56,7 @@ export function providerHandlers(provider: ProviderDef): Record<string, Unary> {
     resource_schemas: Object.fromEntries(Object.entries(provider.resources).map(([n, r]) => [n, protoSchema(r.version, r.schema)])),
     data_source_schemas: Object.fromEntries(Object.entries(provider.dataSources).map(([n, d]) => [n, protoSchema(0, d.schema)])),
     diagnostics: [],
-    server_capabilities: { plan_destroy: false, get_provider_schema_optional: false, move_resource_state: false },
+    server_capabilities: { plan_destroy: false, get_provider_schema_optional: true, move_resource_state: false },
   };
 
   return {

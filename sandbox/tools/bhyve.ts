@@ -128,7 +128,7 @@ function macError(conf: string[]): string | null {
   return null;
 }
 
-type Setup = { ok: true; name: string; destroyOnPoweroff: boolean; destroyedExit: number; com1?: string } | { ok: false; status: number; message: string; abort?: true };
+type Setup = { ok: true; name: string; destroyOnPoweroff: boolean; destroyedExit: number; vcpus: number[]; com1?: string } | { ok: false; status: number; message: string; abort?: true };
 
 /** The framebuffer's VNC server, bound before the setup (rfb_init() runs in the fbuf's init): the server, or bind(2)'s errno. */
 type FbufBinding = { server: RfbServer } | { errno: keyof typeof STRERROR } | null;
@@ -254,8 +254,10 @@ function setUp(io: ToolIO, fbuf: FbufBinding): Setup {
     let vm = m.vms[name];
     if (vm) {
       if (runningPid(vm)) return fail(major >= 15 ? `bhyve: vm_openf: ${STRERROR.EBUSY}\n` : `vm_reinit: ${STRERROR.EBUSY}\n`);
-      // With a bootrom an existing VM is reinitialised, which releases its passthrough devices.
+      // With a bootrom an existing VM is reinitialised, which releases its passthrough devices
+      // and deactivates its vCPUs.
       if (bootrom) vm.ppt = [];
+      vm.activeCpus = [];
     } else if (major >= 15) {
       if (!bootrom) return fail("bhyve: no bootrom was configured\n");
       vm = createVm(io.root, m, name, now);
@@ -332,7 +334,14 @@ function setUp(io: ToolIO, fbuf: FbufBinding): Setup {
     if (bootrom && !profile.cpu.unrestrictedGuest) return fail("ROM boot failed: unrestricted guest capability not available\n");
     vm.process = { pid: process.pid, startedAt: now, argv: ["/usr/sbin/bhyve", ...io.args] };
     vm.request = null;
-    return { ok: true, name, destroyOnPoweroff, destroyedExit: major >= 15 ? 4 : 1, ...(com1 ? { com1 } : {}) };
+    // "Add all vCPUs", the last step of the start: every vCPU activated (the APs suspended until
+    // the guest starts them). A framebuffer with `wait` holds the start in its init until a
+    // viewer connects: the vCPUs are activated then (see bhyve()).
+    const vcpus = Array.from({ length: cpus }, (_, i) => i);
+    const fbSlot = slots.find((x) => x.emul === "fbuf");
+    const fbCfg = fbSlot ? parseFbufConfig(fbSlot.conf) : null;
+    vm.activeCpus = typeof fbCfg === "object" && fbCfg?.wait ? [] : vcpus;
+    return { ok: true, name, destroyOnPoweroff, destroyedExit: major >= 15 ? 4 : 1, vcpus, ...(com1 ? { com1 } : {}) };
   });
 }
 
@@ -380,6 +389,12 @@ export function bhyve(io: ToolIO): number | Promise<number> {
     process.title = `bhyve: ${name}`;
     // With `wait`, rfb_init() holds the start until a viewer connects: the guest boots after that.
     const booting = server && fbufConfig?.wait ? server.firstClient : Promise.resolve();
+    if (server && fbufConfig?.wait) {
+      void booting.then(() => updateMachine(io.root, (m) => {
+        const vm = m.vms[name];
+        if (vm?.process?.pid === process.pid) vm.activeCpus = setup.vcpus;
+      }));
+    }
     const console = setup.com1 ? serialConsole(io.root, setup.com1, name, readMachine(io.root), booting) : null;
     return new Promise<number>((resolve) => {
       const keepAlive = setInterval(() => {}, 1 << 30);

@@ -1,5 +1,6 @@
 /**
- * bhyvectl(8): `--vm=NAME` with `--create`, `--destroy`, `--force-poweroff`, `--force-reset`.
+ * bhyvectl(8): `--vm=NAME` with `--create`, `--destroy`, `--force-poweroff`, `--force-reset`,
+ * `--get-active-cpus` (print_cpus(): "active cpus:", a tab, then " 0, 1" or " (none)").
  * Only `--create` loads vmm.ko (through vm_create()); any other call on a VM that does not exist
  * prints `vm_open: NAME could not be opened: …` and exits 1.
  * Destroying a VM releases its wired memory and its passthrough devices; a bhyve still running on
@@ -10,8 +11,8 @@ import { CONTROL_SIGNAL, machineProfile, updateMachine } from "../machine.js";
 import { createVm, destroyVm, runningPid } from "../vm.js";
 import { STRERROR, type ToolIO } from "./tool.js";
 
-const USAGE = "Usage: bhyvectl --vm=<vmname>\n       [--create]\n       [--destroy]\n       [--force-reset]\n       [--force-poweroff]\n";
-const ACTIONS = ["create", "destroy", "force-poweroff", "force-reset"] as const;
+const USAGE = "Usage: bhyvectl --vm=<vmname>\n       [--create]\n       [--destroy]\n       [--force-reset]\n       [--force-poweroff]\n       [--get-active-cpus]\n";
+const ACTIONS = ["create", "destroy", "force-poweroff", "force-reset", "get-active-cpus"] as const;
 
 /** Runs the simulated bhyvectl. */
 export function bhyvectl(io: ToolIO): number {
@@ -52,11 +53,14 @@ export function bhyvectl(io: ToolIO): number {
         return { status: 0, signal: pid };
       }
     }
+    // bhyvectl prints what it reads before it destroys (the --destroy comes last in its main()).
+    const cpus = vm.activeCpus ?? [];
+    const out = actions.has("get-active-cpus") ? `active cpus:\t${cpus.length ? cpus.map((c, i) => `${i ? ", " : " "}${c}`).join("") : " (none)"}\n` : undefined;
     if (actions.has("destroy")) {
       destroyVm(io.root, m, vmName);
-      return pid !== null ? { status: 0, signal: pid } : { status: 0 };
+      return { status: 0, ...(out ? { out } : {}), ...(pid !== null ? { signal: pid } : {}) };
     }
-    return { status: 0 };
+    return { status: 0, ...(out ? { out } : {}) };
   });
   if (result.signal !== undefined) {
     try {

@@ -103,6 +103,8 @@ describe("a running sandbox guest", () => {
     await sb.waitRunning("gpu");
     const vm = sb.machine().vms.gpu!;
     assert.deepEqual(vm.ppt, ["3/0/0", "3/0/1"]);
+    // Past its initialisation: every vCPU activated (print_cpus' format).
+    assert.deepEqual(sb.run("bhyvectl", ["--vm=gpu", "--get-active-cpus"]), { status: 0, stdout: "active cpus:\t 0, 1\n", stderr: "" });
     assert.equal(vm.process!.pid, g.child.pid, "the bhyve process is the one that was started (no wrapper in between)");
     assert.equal(sb.run("sysctl", ["-n", "vm.stats.vm.v_user_wire_count"]).stdout, `${(2 * 2 ** 30) / PAGE_SIZE}\n`);
     assert.equal(sb.run("sysctl", ["-n", "hw.vmm.iommu.initialized"]).stdout, "1\n");
@@ -110,7 +112,9 @@ describe("a running sandbox guest", () => {
     assert.equal(other.stderr, "bhyve: PCI device at 3/0/0 is not using the ppt(4) driver\nDevice emulation initialization error: Device busy\n", "EBUSY: another VM holds it");
     // Memory is set up before devices: the failed VM stays, its memory wired, until destroyed.
     assert.equal(sb.run("sysctl", ["-n", "vm.stats.vm.v_user_wire_count"]).stdout, `${(4 * 2 ** 30) / PAGE_SIZE}\n`);
+    assert.equal(sb.run("bhyvectl", ["--vm=thief", "--get-active-cpus"]).stdout, "active cpus:\t (none)\n", "a start that failed in its device set-up activated no vCPU");
     assert.equal(sb.run("bhyvectl", ["--vm=thief", "--destroy"]).status, 0);
+    assert.match(sb.run("bhyvectl", ["--vm=thief", "--get-active-cpus"]).stderr, /^vm_open: thief could not be opened: No such file or directory\n/);
     const twice = sb.run("bhyve", uefi("gpu", "-S"));
     assert.equal(twice.stderr, "vm_reinit: Device busy\n");
     process.kill(g.child.pid!, "SIGTERM");
@@ -270,9 +274,11 @@ describe("the framebuffer: pci_fbuf's options and rfb's VNC server", () => {
     try {
       await new Promise((r) => setTimeout(r, 800));
       assert.equal(out, "", "nothing before a viewer connects");
+      assert.equal(sb.run("bhyvectl", ["--vm=held", "--get-active-cpus"]).stdout, "active cpus:\t (none)\n", "rfb_init holds the start before the vCPUs are activated");
       const s = await rfbHandshake("127.0.0.1", port);
       s.close();
       await until(() => out.includes("login: "), `the boot transcript after the viewer (got ${JSON.stringify(out)})`);
+      assert.equal(sb.run("bhyvectl", ["--vm=held", "--get-active-cpus"]).stdout, "active cpus:\t 0, 1\n");
     } finally {
       b.destroy();
       process.kill(g.child.pid!, "SIGTERM");

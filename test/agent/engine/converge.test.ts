@@ -248,8 +248,10 @@ describe("bhyve's own failure reaches the operator with the guest's name", () =>
   test("a guest that reboots during its start watch was started; one whose restart policy is never is reported stopped", async () => {
     const keep = { name: "keep", cpus: 1, memory: "1G", bootrom: FW };
     const rebootAtStart = async (name: string, guest: Record<string, unknown>) => {
-      // A long window, so that the reboot surely falls inside it.
-      const applying = h.apply({ guests: [keep, { name, cpus: 1, memory: "512M", bootrom: FW, ...guest }] }, 5_000);
+      // A long window that stays open: a framebuffer that waits for a viewer holds bhyve before it
+      // activates the vCPUs (the watch ends early only for a bhyve past that), so the reboot surely falls inside it.
+      const held = { framebuffer: { wait: true } };
+      const applying = h.apply({ guests: [keep, { name, cpus: 1, memory: "512M", bootrom: FW, ...held, ...guest }] }, 5_000);
       await until(() => h.machine().vms[name]?.process != null, `${name} running`);
       assert.equal(await guestAction(h.root, name, "reboot"), 0);
       return applying;
@@ -262,5 +264,18 @@ describe("bhyve's own failure reaches the operator with the guest's name", () =>
     const never = await rebootAtStart("rbn", { restart: "never" });
     assert.deepEqual(never.refused.map((x) => x.what), ["guest rbn"]);
     assert.match(never.refused[0]!.detail, /^bhyve exited 0 \(the guest rebooted, and its restart policy never leaves it stopped\)/);
+  });
+});
+
+describe("the start watch", () => {
+  const h = new AgentHost("intel-vtd");
+  after(() => h.destroy());
+
+  test("a guest that starts well is reported once bhyve is past its initialisation (its vCPUs active), not at the end of the window", { timeout: 30_000 }, async () => {
+    const r = await h.apply({ guests: [{ name: "quick", cpus: 2, memory: "1G", bootrom: FW }] }, 120_000);
+    assert.deepEqual(r.refused, []);
+    assert.deepEqual(r.changed.filter((c) => c.what.startsWith("guest")).map((c) => [c.what, c.detail]), [["guest quick", "created and started"]]);
+    assert.equal(h.run("bhyvectl", ["--vm=quick", "--get-active-cpus"]).stdout, "active cpus:\t 0, 1\n");
+    assert.deepEqual((await h.apply({ guests: [] })).changed.map((c) => c.what), ["guest quick"]);
   });
 });

@@ -1,11 +1,12 @@
 /** Switches and guest taps on a sandbox host: made, kept across restarts and reboots, healed, and removed only when the agent's. */
 import assert from "node:assert/strict";
-import { appendFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { guestAction, rebootSandbox } from "../../../sandbox/host.js";
+import { TOOL_CALLS_FILE } from "../../../sandbox/tool-paths.js";
 import { autostart, getGuest, status } from "../../../agent/engine/service.js";
-import { readGuest } from "../../../agent/guests/lifecycle.js";
+import { readGuest, readGuestEvents } from "../../../agent/guests/lifecycle.js";
 import { readNetworkRecord, tapsUp } from "../../../agent/guests/network.js";
 import { parseIfconfig, type IfconfigInterface } from "../../../agent/parse/network.js";
 import { AgentHost, FW, until } from "../../support/agent-host.js";
@@ -38,7 +39,13 @@ describe("switches: bridges, VLAN uplinks and guest taps", () => {
     assert.ok(argvOf("web1").some((a) => /^\d+:0,virtio-net,tap0$/.test(a)));
     assert.ok(argvOf("web1").some((a) => /^\d+:0,e1000,tap1$/.test(a)));
     assert.equal(h.run("sysctl", ["-n", "net.link.tap.up_on_open"]).stdout, "1\n");
+    // The agent made the taps ready as it started the monitor (bhyve-monitor -n): no net-up process for the first start.
+    assert.deepEqual(readGuestEvents(h.paths, "web1").filter((e) => e.event === "prestart"), []);
+    // One reading of the interfaces for the whole converge (not one per guest and step); nothing to change, nothing run but that.
+    const ifconfigRuns = (): number => readFileSync(join(h.root, TOOL_CALLS_FILE), "utf8").split("\n").filter((t) => t === "ifconfig").length;
+    const before = ifconfigRuns();
     assert.deepEqual((await h.apply({ switches: SWITCHES, guests: [web("web1")] })).changed, [], "a second apply changes nothing");
+    assert.equal(ifconfigRuns() - before, 1);
   });
 
   test("a tap taken off its bridge is drift (guest.get, status): the next apply puts it back; a guest restart does it too", async () => {
@@ -59,6 +66,7 @@ describe("switches: bridges, VLAN uplinks and guest taps", () => {
     await guestAction(h.root, "web1", "crash");
     await until(() => readGuest(h.paths, "web1").restarts > before && h.machine().vms.web1?.process != null, "web1 restarted");
     assert.deepEqual(ifaces().get("bridge0")!.bridgeMembers, ["igb1", "tap0"]);
+    assert.deepEqual(readGuestEvents(h.paths, "web1").filter((e) => e.event === "prestart").map((e) => e.fields.code), ["0"], "the restart ran net-up");
   });
 
   test("the converge and a monitor making the same tap at the same moment: one makes it and puts it on the bridge, the others find it done", async () => {
