@@ -10,9 +10,15 @@ test("the top level holds exactly the agreed entries (besides dotfiles, the lock
   const entries = readdirSync(repoPath(".")).filter((e) => !e.startsWith(".") && !ignored.has(e)).sort();
   assert.deepEqual(entries, ["README.md", "agent", "bench", "cdktf.json", "examples", "native", "package.json", "provider", "sandbox", "test", "tsconfig.json"]);
   // bench/ holds the benchmarks' committed figures (results.json), where the benchmark issue puts
-  // them, and the largest size's run behind real OpenSSH sshd (results-sshd.json, bench --sshd).
-  assert.deepEqual(readdirSync(repoPath("bench")).sort(), ["results-sshd.json", "results.json"]);
-  for (const f of ["results.json", "results-sshd.json"]) assert.equal(typeof JSON.parse(readFileSync(repoPath(`bench/${f}`), "utf8")), "object");
+  // them, and the largest size's run behind real OpenSSH sshd (results-sshd.json, bench --sshd);
+  // beside each, the run before it (-previous), kept for comparison.
+  const files = ["results-previous.json", "results-sshd-previous.json", "results-sshd.json", "results.json"];
+  assert.deepEqual(readdirSync(repoPath("bench")).sort(), files);
+  for (const f of files) {
+    const r = JSON.parse(readFileSync(repoPath(`bench/${f}`), "utf8"));
+    assert.ok(typeof r.machine === "object" && Array.isArray(r.runs) && r.runs.length > 0, `${f} is a bench run`);
+  }
+  assert.match(JSON.parse(readFileSync(repoPath("bench/results-sshd-previous.json"), "utf8")).machine.ssh_server, /^OpenSSH sshd/);
   assert.match(JSON.parse(readFileSync(repoPath("bench/results-sshd.json"), "utf8")).machine.ssh_server, /^OpenSSH sshd/);
 });
 
