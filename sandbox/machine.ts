@@ -38,6 +38,11 @@ export interface MachineVm {
    * stays until it is destroyed). `bhyvectl --get-active-cpus` prints them.
    */
   activeCpus?: number[];
+  /**
+   * The vCPUs suspended by bhyve (vm_suspend_cpu: the debug set): the application processors once
+   * bhyve is through its start (the guest starts them). `bhyvectl --get-debug-cpus` prints them.
+   */
+  debugCpus?: number[];
   /** The guest OS ignores the ACPI power button (SIGTERM to bhyve does nothing). */
   ignoresAcpi?: boolean;
 }

@@ -2,7 +2,7 @@ import { checkDocumentText, toDocument } from "../model/document.js";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GUEST_NAME } from "../model/decode.js";
-import { tapsUp, type TapPlan } from "../guests/network.js";
+import { isTapPlanList, tapsUp } from "../guests/network.js";
 import type { ConvergeResult } from "../engine/converge.js";
 import { applyDocument, autostart, shutdownGuests, status } from "../engine/service.js";
 import { asUserError, UserError } from "./errors.js";
@@ -108,9 +108,9 @@ export async function netUpCommand(args: string[]): Promise<number> {
   if (name === undefined || rest.length || !GUEST_NAME.test(name)) throw new UserError(usage, "E_USAGE", 64);
   const file = join(o.paths.guestSpecDir(name), "net.json");
   if (!existsSync(file)) return 0;
-  const plans = JSON.parse(readFileSync(file, "utf8")) as TapPlan[];
+  const plans: unknown = JSON.parse(readFileSync(file, "utf8"));
   // The spec is the agent's own file; still, only names the agent makes are acted on.
-  if (!Array.isArray(plans) || plans.some((p) => !/^tap\d+$/.test(String(p?.tap)) || !/^bridge\d+$/.test(String(p?.bridge)) || !GUEST_NAME.test(String(p?.switch)))) {
+  if (!isTapPlanList(plans)) {
     throw new UserError(`${file}: not a list of taps on bridges; apply the desired state again to rewrite it`, "E_SPEC_INVALID");
   }
   for (const line of await tapsUp(o.paths, plans)) process.stdout.write(`bhyve-agent net-up: ${name}: ${line}\n`);

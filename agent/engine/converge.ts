@@ -10,7 +10,7 @@ import { passthruDevicesOf, renderLoaderConf } from "../model/render.js";
 import { checkState } from "../model/validate.js";
 import type { DesiredState, Guest, RestartPolicy } from "../model/types.js";
 import { runTool } from "../host/exec.js";
-import { parseActiveCpus } from "../parse/bhyvectl.js";
+import { bootCpuRunning } from "../parse/bhyvectl.js";
 import { readAgentConfig } from "../host/config.js";
 import { gatherFacts, hostContext, type HostFacts } from "../host/facts.js";
 import { hostFacts, hostFactsChanged } from "../host/snapshot.js";
@@ -157,27 +157,38 @@ const failed = (e: ReturnType<typeof readGuestEvents>[number], restart: RestartP
 const START_WAIT_MS = 30_000;
 
 /**
- * How long a guest is still watched after its vCPUs became active: bhyve's last steps after that
- * (FreeBSD 15 builds the guest's ACPI, SMBIOS and MP tables then, and enters capability mode) take
- * moments, and a failure there exits 4 at once.
+ * How long a guest is still watched once its boot vCPU runs (bhyve is then in its event loop): a
+ * first guest entry that fails (vm_run) ends bhyve at once.
  */
 const READY_GRACE_MS = 150;
 
-/** How often the watch asks whether the guest's vCPUs are active. */
+/** How often the watch asks whether the guest's boot vCPU runs. */
 const READY_POLL_MS = 40;
 
-/** Whether the VM `name` has its boot vCPU (0) active: its bhyve is past initialisation (agent/parse/bhyvectl.ts). */
-async function vcpusActive(paths: HostPaths, name: string): Promise<boolean> {
-  const r = await runTool(paths.tool("bhyvectl"), [`--vm=${name}`, "--get-active-cpus"]);
-  return r.status === 0 && (parseActiveCpus(r.stdout)?.includes(0) ?? false);
+const isBhyveStart = (e: ReturnType<typeof readGuestEvents>[number]): boolean => e.event === "start" && e.fields.pid !== undefined;
+
+/** How many times the monitor started bhyve in `events`. */
+const bhyveStarts = (events: ReturnType<typeof readGuestEvents>): number => events.filter(isBhyveStart).length;
+
+/** Whether the bhyve of the latest start in `events` has not exited. */
+const latestRuns = (events: ReturnType<typeof readGuestEvents>): boolean => {
+  const at = events.findLastIndex(isBhyveStart);
+  return at >= 0 && !events.slice(at + 1).some((e) => e.event === "exit");
+};
+
+/** Whether the VM `name` has its boot vCPU running: its bhyve is through its start (agent/parse/bhyvectl.ts). */
+async function bootCpuRuns(paths: HostPaths, name: string): Promise<boolean> {
+  const r = await runTool(paths.tool("bhyvectl"), [`--vm=${name}`, "--get-active-cpus", "--get-debug-cpus"]);
+  return r.status === 0 && bootCpuRunning(r.stdout);
 }
 
 /**
  * Watches a just-started guest after its bhyve started: resolves with bhyve's (or bhyveload's)
- * failure and its last log lines, or null when it still runs once bhyve is past its initialisation
- * (its boot vCPU active, and READY_GRACE_MS more), or `settleMs` after it started at the latest (a
- * framebuffer with `wait` holds the vCPUs until a viewer connects). Events before the first `skip`
- * belong to earlier runs.
+ * failure and its last log lines, or null when it still runs once bhyve is through its start (its
+ * boot vCPU running, and READY_GRACE_MS more), or `settleMs` after it started at the latest (a
+ * framebuffer with `wait` holds the vCPUs until a viewer connects). Only the bhyve of the latest
+ * start counts: one that exited (a reboot) leaves its VM's vCPUs behind until the monitor starts the
+ * next. Events before the first `skip` belong to earlier runs.
  */
 async function earlyFailure(paths: HostPaths, name: string, restart: RestartPolicy, skip: number, settleMs: number): Promise<string | null> {
   // The window opens when the monitor has started bhyve (its "start" event), not when the monitor
@@ -186,7 +197,9 @@ async function earlyFailure(paths: HostPaths, name: string, restart: RestartPoli
   const startBy = Date.now() + Math.max(settleMs, START_WAIT_MS);
   let until: number | null = null;
   let nextPoll = 0;
-  let ready = false;
+  /** The number of bhyve starts seen when the boot vCPU was seen running (null: not yet). */
+  let readyAtStarts: number | null = null;
+  let windowEnd: number | null = null;
   for (;;) {
     const all = readGuestEvents(paths, name);
     // Another change (the lock is not held while watching) deleted the guest, or stopped it on purpose.
@@ -203,14 +216,24 @@ async function earlyFailure(paths: HostPaths, name: string, restart: RestartPoli
       const who = exit.event === "bhyveload" ? "bhyveload" : exit.event === "prestart" ? "the network set-up before bhyve (bhyve-agent net-up)" : "bhyve";
       return `${who} ${how}${said ? `: ${said}` : ""}`;
     }
-    if (until === null && events.some((e) => e.event === "start" && e.fields.pid !== undefined)) until = Date.now() + settleMs;
+    const starts = bhyveStarts(events);
+    if (windowEnd === null && starts > 0) windowEnd = until = Date.now() + settleMs;
+    // A later start (the guest rebooted): what was seen running was the bhyve before it.
+    if (readyAtStarts !== null && readyAtStarts !== starts) {
+      readyAtStarts = null;
+      until = windowEnd;
+    }
     if (until !== null ? Date.now() >= until : Date.now() >= startBy || events.some((e) => e.event === "monitor-exit")) return null;
-    if (until !== null && !ready && Date.now() >= nextPoll) {
+    if (until !== null && readyAtStarts === null && latestRuns(events) && Date.now() >= nextPoll) {
       nextPoll = Date.now() + READY_POLL_MS;
-      if (await vcpusActive(paths, name)) {
-        ready = true;
-        // The grace ends the window; the loop still sees an exit that comes before it.
-        until = Math.min(until, Date.now() + READY_GRACE_MS);
+      if (await bootCpuRuns(paths, name)) {
+        // Checked again: the bhyve that was asked about must still be the latest one, and running.
+        const again = readGuestEvents(paths, name).slice(skip);
+        if (bhyveStarts(again) === starts && latestRuns(again)) {
+          readyAtStarts = starts;
+          // The grace ends the window; the loop still sees an exit that comes before it.
+          until = Math.min(until, Date.now() + READY_GRACE_MS);
+        }
         continue;
       }
     }

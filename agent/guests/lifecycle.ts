@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { parseMonitorEvents, parseMonitorStatus, type MonitorEvent } from "../parse/monitor-files.js";
 import type { DesiredState, Guest } from "../model/types.js";
 import { readAgentState } from "../host/state.js";
-import { netUpArgv, recordedGuest, releaseGuestTaps, tapPlans, tapsUp, type TapPlan } from "./network.js";
+import { interfacesMayHaveChanged, isTapPlanList, netUpArgv, recordedGuest, releaseGuestTaps, tapPlans, tapsUp } from "./network.js";
 import { ensureUefiVars, ensureUuid, ensureVncPort } from "./identity.js";
 import { GUEST_NAME } from "../model/decode.js";
 import { runTool } from "../host/exec.js";
@@ -211,19 +211,25 @@ export async function startGuest(paths: HostPaths, guest: Guest): Promise<void> 
   let r = await runMonitor(exe, mp.specDir, netReady);
   // A monitor from before -n (an agent upgraded without its native part) refuses it: start it as before.
   if (netReady && r.status === 64) r = await runMonitor(exe, mp.specDir);
+  interfacesMayHaveChanged();
   if (r.status === 75) return; // another agent started it a moment ago
   if (r.status === MONITOR_FOREIGN_VM) throw new AgentError(r.stderr.trim().replace(/^bhyve-monitor: /, "") || `a VM named ${guest.name} exists that the agent did not create; not touching it`, "E_FOREIGN_VM");
   if (r.status !== 0) throw new AgentError(`could not start the monitor of guest ${guest.name}: ${r.stderr.trim() || `exit ${r.status}`}`, "E_MONITOR_START");
 }
 
-/** Makes the taps of a spec's net.json ready (see tapsUp); false when that fails (the monitor's prestart then tries). */
+/**
+ * Makes the taps of a spec's net.json ready (see tapsUp), read afresh; false when that cannot be
+ * done, whatever the reason: the monitor's prestart then tries, and its failure is the guest's own.
+ */
 async function tapsReady(paths: HostPaths, netJson: Buffer): Promise<boolean> {
+  interfacesMayHaveChanged();
   try {
-    await tapsUp(paths, JSON.parse(netJson.toString("utf8")) as TapPlan[]);
+    const plans: unknown = JSON.parse(netJson.toString("utf8"));
+    if (!isTapPlanList(plans)) return false;
+    await tapsUp(paths, plans);
     return true;
-  } catch (err) {
-    if (err instanceof AgentError) return false;
-    throw err;
+  } catch {
+    return false;
   }
 }
 
@@ -239,6 +245,8 @@ export function stopDeadlineMs(policy: Omit<MonitorPolicy, "restart">): number {
 export async function stopGuest(paths: HostPaths, name: string, deadlineMs = stopDeadlineMs(readAgentConfig(paths).monitor)): Promise<void> {
   const mp = monitorPaths(paths, name);
   const pid = monitorPid(mp);
+  // Whatever happens, the guest's bhyve may have let go of its taps meanwhile.
+  interfacesMayHaveChanged();
   if (pid === null) {
     await reapOrphan(paths, name);
     return;
@@ -247,9 +255,13 @@ export async function stopGuest(paths: HostPaths, name: string, deadlineMs = sto
   const until = Date.now() + deadlineMs;
   // The monitor removes its pid file as its last act; after that it may linger as a zombie until
   // init reaps it, which does not matter here.
-  while (monitorPid(mp) === pid) {
-    if (Date.now() > until) throw new AgentError(`guest ${name}'s monitor (pid ${pid}) did not stop within ${deadlineMs} ms`, "E_STOP_TIMEOUT");
-    await new Promise((r) => setTimeout(r, 20));
+  try {
+    while (monitorPid(mp) === pid) {
+      if (Date.now() > until) throw new AgentError(`guest ${name}'s monitor (pid ${pid}) did not stop within ${deadlineMs} ms`, "E_STOP_TIMEOUT");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    interfacesMayHaveChanged();
   }
 }
 

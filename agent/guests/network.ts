@@ -23,6 +23,7 @@ import { agentDirectory, writeFileAtomic } from "../host/files.js";
 import type { HostPaths } from "../host/paths.js";
 import { readingChanged } from "../host/snapshot.js";
 import { AgentError } from "../model/errors.js";
+import { GUEST_NAME } from "../model/decode.js";
 import type { DesiredState, Guest, Nic, Switch } from "../model/types.js";
 import { parseIfconfig, type IfconfigInterface } from "../parse/network.js";
 
@@ -111,6 +112,15 @@ async function readInterfaces(paths: HostPaths): Promise<IfconfigInterface[]> {
  * own taps) is caught where it matters: a change that fails is checked against a fresh reading.
  */
 const converging = new AsyncLocalStorage<{ readonly root: string; reading: Promise<IfconfigInterface[]> | null }>();
+
+/**
+ * Drops the converge's reading: a guest was stopped or started (its bhyve opened or closed its taps,
+ * and the wait may have been long), so what follows reads the interfaces again.
+ */
+export function interfacesMayHaveChanged(): void {
+  const scope = converging.getStore();
+  if (scope) scope.reading = null;
+}
 
 /** Runs `fn` (a converge, under the host lock) with one shared reading of the host's interfaces. */
 export function withInterfaceReading<T>(paths: HostPaths, fn: () => Promise<T>): Promise<T> {
@@ -311,6 +321,11 @@ export async function withAllocatedTaps(paths: HostPaths, guest: Guest, desired:
   // Taps of NICs the guest no longer has on a switch stay recorded until releaseStaleTaps destroys them.
   if (changed) writeNetworkRecord(paths, { switches: rec.switches, taps: { ...rec.taps, [guest.name]: mine } });
   return { ...guest, nics };
+}
+
+/** Whether `v` (a spec's net.json, parsed) is a list of taps on bridges with names the agent makes. */
+export function isTapPlanList(v: unknown): v is TapPlan[] {
+  return Array.isArray(v) && v.every((p: Partial<TapPlan> | null) => /^tap\d+$/.test(String(p?.tap)) && /^bridge\d+$/.test(String(p?.bridge)) && GUEST_NAME.test(String(p?.switch)));
 }
 
 /** One tap of a guest as its monitor's prestart helper makes it ready (spec file net.json). */

@@ -47,32 +47,33 @@ export function agentConfigPath(paths: HostPaths): string {
 }
 
 /**
- * The last configuration read, per file: taken again only when the file's identity, size, times,
- * owner or mode changed (a converge asks for it once per guest). Failures are not kept.
+ * The last configuration parsed, per file, by its text: the file is read at every call (its owner
+ * and mode checked), parsed again only when the text differs (a converge asks for it once per guest;
+ * a timestamp would miss an edit of the same size within its resolution). Failures are not kept.
  */
-const parsed = new Map<string, { stamp: string; config: AgentConfig }>();
+const parsed = new Map<string, { text: string; config: AgentConfig }>();
 
 /** Reads the configuration (defaults when the file is absent). */
 export function readAgentConfig(paths: HostPaths): AgentConfig {
   const file = agentConfigPath(paths);
   if (!existsSync(file)) return { monitor: DEFAULT_MONITOR_POLICY, policy: DEFAULT_POLICY };
-  const st = statSync(file, { bigint: true });
+  const st = statSync(file);
   const me = process.getuid?.() ?? 0;
-  if ((st.uid !== 0n && st.uid !== BigInt(me)) || (st.mode & 0o022n) !== 0n) {
-    throw new AgentError(`${file} must be owned by root and writable by root only (it holds the host policy); it is owned by uid ${st.uid} with mode ${(st.mode & 0o777n).toString(8)}: chown root ${file}; chmod 644 ${file}`, "E_CONFIG");
+  if ((st.uid !== 0 && st.uid !== me) || (st.mode & 0o022) !== 0) {
+    throw new AgentError(`${file} must be owned by root and writable by root only (it holds the host policy); it is owned by uid ${st.uid} with mode ${(st.mode & 0o777).toString(8)}: chown root ${file}; chmod 644 ${file}`, "E_CONFIG");
   }
-  const stamp = [st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs, st.uid, st.mode].join(":");
+  const text = readFileSync(file, "utf8");
   const have = parsed.get(file);
-  if (have?.stamp === stamp) return have.config;
-  const config = parseAgentConfig(file);
-  parsed.set(file, { stamp, config });
+  if (have?.text === text) return have.config;
+  const config = parseAgentConfig(file, text);
+  parsed.set(file, { text, config });
   return config;
 }
 
-function parseAgentConfig(file: string): AgentConfig {
+function parseAgentConfig(file: string, text: string): AgentConfig {
   let data: unknown;
   try {
-    data = parse(readFileSync(file, "utf8"));
+    data = parse(text);
   } catch (err) {
     throw new AgentError(`${file}: ${(err as Error).message.split("\n")[0]}`, "E_CONFIG");
   }

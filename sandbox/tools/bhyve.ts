@@ -258,6 +258,7 @@ function setUp(io: ToolIO, fbuf: FbufBinding): Setup {
       // and deactivates its vCPUs.
       if (bootrom) vm.ppt = [];
       vm.activeCpus = [];
+      vm.debugCpus = [];
     } else if (major >= 15) {
       if (!bootrom) return fail("bhyve: no bootrom was configured\n");
       vm = createVm(io.root, m, name, now);
@@ -334,13 +335,15 @@ function setUp(io: ToolIO, fbuf: FbufBinding): Setup {
     if (bootrom && !profile.cpu.unrestrictedGuest) return fail("ROM boot failed: unrestricted guest capability not available\n");
     vm.process = { pid: process.pid, startedAt: now, argv: ["/usr/sbin/bhyve", ...io.args] };
     vm.request = null;
-    // "Add all vCPUs", the last step of the start: every vCPU activated (the APs suspended until
-    // the guest starts them). A framebuffer with `wait` holds the start in its init until a
-    // viewer connects: the vCPUs are activated then (see bhyve()).
+    // Through the start: every vCPU activated, the APs suspended until the guest starts them, the
+    // boot vCPU running. A framebuffer with `wait` holds the start in its init until a viewer
+    // connects: the vCPUs are activated then (see bhyve()).
     const vcpus = Array.from({ length: cpus }, (_, i) => i);
     const fbSlot = slots.find((x) => x.emul === "fbuf");
     const fbCfg = fbSlot ? parseFbufConfig(fbSlot.conf) : null;
-    vm.activeCpus = typeof fbCfg === "object" && fbCfg?.wait ? [] : vcpus;
+    const held = typeof fbCfg === "object" && fbCfg?.wait === true;
+    vm.activeCpus = held ? [] : vcpus;
+    vm.debugCpus = held ? [] : vcpus.slice(1);
     return { ok: true, name, destroyOnPoweroff, destroyedExit: major >= 15 ? 4 : 1, vcpus, ...(com1 ? { com1 } : {}) };
   });
 }
@@ -392,7 +395,10 @@ export function bhyve(io: ToolIO): number | Promise<number> {
     if (server && fbufConfig?.wait) {
       void booting.then(() => updateMachine(io.root, (m) => {
         const vm = m.vms[name];
-        if (vm?.process?.pid === process.pid) vm.activeCpus = setup.vcpus;
+        if (vm?.process?.pid === process.pid) {
+          vm.activeCpus = setup.vcpus;
+          vm.debugCpus = setup.vcpus.slice(1);
+        }
       }));
     }
     const console = setup.com1 ? serialConsole(io.root, setup.com1, name, readMachine(io.root), booting) : null;

@@ -1,6 +1,7 @@
 /**
  * bhyvectl(8): `--vm=NAME` with `--create`, `--destroy`, `--force-poweroff`, `--force-reset`,
- * `--get-active-cpus` (print_cpus(): "active cpus:", a tab, then " 0, 1" or " (none)").
+ * `--get-active-cpus`, `--get-debug-cpus` (print_cpus(): "active cpus:" or "debug cpus:", a tab,
+ * then " 0, 1" or " (none)"; in that order when both are asked).
  * Only `--create` loads vmm.ko (through vm_create()); any other call on a VM that does not exist
  * prints `vm_open: NAME could not be opened: …` and exits 1.
  * Destroying a VM releases its wired memory and its passthrough devices; a bhyve still running on
@@ -11,8 +12,8 @@ import { CONTROL_SIGNAL, machineProfile, updateMachine } from "../machine.js";
 import { createVm, destroyVm, runningPid } from "../vm.js";
 import { STRERROR, type ToolIO } from "./tool.js";
 
-const USAGE = "Usage: bhyvectl --vm=<vmname>\n       [--create]\n       [--destroy]\n       [--force-reset]\n       [--force-poweroff]\n       [--get-active-cpus]\n";
-const ACTIONS = ["create", "destroy", "force-poweroff", "force-reset", "get-active-cpus"] as const;
+const USAGE = "Usage: bhyvectl --vm=<vmname>\n       [--create]\n       [--destroy]\n       [--force-reset]\n       [--force-poweroff]\n       [--get-active-cpus]\n       [--get-debug-cpus]\n";
+const ACTIONS = ["create", "destroy", "force-poweroff", "force-reset", "get-active-cpus", "get-debug-cpus"] as const;
 
 /** Runs the simulated bhyvectl. */
 export function bhyvectl(io: ToolIO): number {
@@ -54,8 +55,8 @@ export function bhyvectl(io: ToolIO): number {
       }
     }
     // bhyvectl prints what it reads before it destroys (the --destroy comes last in its main()).
-    const cpus = vm.activeCpus ?? [];
-    const out = actions.has("get-active-cpus") ? `active cpus:\t${cpus.length ? cpus.map((c, i) => `${i ? ", " : " "}${c}`).join("") : " (none)"}\n` : undefined;
+    const set = (label: string, cpus: number[] = []): string => `${label}:\t${cpus.length ? cpus.map((c, i) => `${i ? ", " : " "}${c}`).join("") : " (none)"}\n`;
+    const out = (actions.has("get-active-cpus") ? set("active cpus", vm.activeCpus) : "") + (actions.has("get-debug-cpus") ? set("debug cpus", vm.debugCpus) : "") || undefined;
     if (actions.has("destroy")) {
       destroyVm(io.root, m, vmName);
       return { status: 0, ...(out ? { out } : {}), ...(pid !== null ? { signal: pid } : {}) };

@@ -104,7 +104,7 @@ describe("a running sandbox guest", () => {
     const vm = sb.machine().vms.gpu!;
     assert.deepEqual(vm.ppt, ["3/0/0", "3/0/1"]);
     // Past its initialisation: every vCPU activated (print_cpus' format).
-    assert.deepEqual(sb.run("bhyvectl", ["--vm=gpu", "--get-active-cpus"]), { status: 0, stdout: "active cpus:\t 0, 1\n", stderr: "" });
+    assert.deepEqual(sb.run("bhyvectl", ["--vm=gpu", "--get-active-cpus", "--get-debug-cpus"]), { status: 0, stdout: "active cpus:\t 0, 1\ndebug cpus:\t 1\n", stderr: "" }, "the AP waits for the guest to start it");
     assert.equal(vm.process!.pid, g.child.pid, "the bhyve process is the one that was started (no wrapper in between)");
     assert.equal(sb.run("sysctl", ["-n", "vm.stats.vm.v_user_wire_count"]).stdout, `${(2 * 2 ** 30) / PAGE_SIZE}\n`);
     assert.equal(sb.run("sysctl", ["-n", "hw.vmm.iommu.initialized"]).stdout, "1\n");
@@ -278,7 +278,7 @@ describe("the framebuffer: pci_fbuf's options and rfb's VNC server", () => {
       const s = await rfbHandshake("127.0.0.1", port);
       s.close();
       await until(() => out.includes("login: "), `the boot transcript after the viewer (got ${JSON.stringify(out)})`);
-      assert.equal(sb.run("bhyvectl", ["--vm=held", "--get-active-cpus"]).stdout, "active cpus:\t 0, 1\n");
+      assert.equal(sb.run("bhyvectl", ["--vm=held", "--get-active-cpus", "--get-debug-cpus"]).stdout, "active cpus:\t 0, 1\ndebug cpus:\t 1\n");
     } finally {
       b.destroy();
       process.kill(g.child.pid!, "SIGTERM");

@@ -275,7 +275,7 @@ describe("the start watch", () => {
     const r = await h.apply({ guests: [{ name: "quick", cpus: 2, memory: "1G", bootrom: FW }] }, 120_000);
     assert.deepEqual(r.refused, []);
     assert.deepEqual(r.changed.filter((c) => c.what.startsWith("guest")).map((c) => [c.what, c.detail]), [["guest quick", "created and started"]]);
-    assert.equal(h.run("bhyvectl", ["--vm=quick", "--get-active-cpus"]).stdout, "active cpus:\t 0, 1\n");
+    assert.equal(h.run("bhyvectl", ["--vm=quick", "--get-active-cpus", "--get-debug-cpus"]).stdout, "active cpus:\t 0, 1\ndebug cpus:\t 1\n");
     assert.deepEqual((await h.apply({ guests: [] })).changed.map((c) => c.what), ["guest quick"]);
   });
 });
