@@ -20,6 +20,7 @@ import type { HostPaths } from "../host/paths.js";
 import { readAgentState, writeAgentState } from "../host/state.js";
 import { deleteGuest, GUEST_FAILURES, hostArgv, listGuestNames, readIfPresent, monitorPaths, readGuest, readGuestEvents, specFor, specOnDisk, startGuest, stopGuest } from "../guests/lifecycle.js";
 import { parseArgvFile, writeMonitorSpec } from "../guests/monitor-spec.js";
+import type { MonitorEvent } from "../parse/monitor-files.js";
 import { ensureUefiVars, uefiVarsPresent } from "../guests/identity.js";
 import { convergeSwitches, withInterfaceReading, recordedGuest, releaseMajor, releaseStaleTaps, tapPlans, tapsUp, withAllocatedTaps } from "../guests/network.js";
 import { AgentError, problemsError } from "../model/errors.js";
@@ -150,7 +151,7 @@ function blockers(guest: Guest, desired: DesiredState, facts: HostFacts, pending
  * the guest rebooting (bhyve(8)): not a failure when the monitor starts it again (any restart
  * policy but `never`), only when it leaves the guest stopped.
  */
-const failed = (e: ReturnType<typeof readGuestEvents>[number], restart: RestartPolicy): boolean =>
+const failed = (e: MonitorEvent, restart: RestartPolicy): boolean =>
   (e.event === "exit" && !(e.fields.code === "0" && restart !== "never")) || ((e.event === "bhyveload" || e.event === "prestart") && e.fields.code !== "0");
 
 /** How long a converge waits for a new guest's monitor to start bhyve before its watch window opens. */
@@ -165,13 +166,13 @@ const READY_GRACE_MS = 150;
 /** How often the watch asks whether the guest's boot vCPU runs. */
 const READY_POLL_MS = 40;
 
-const isBhyveStart = (e: ReturnType<typeof readGuestEvents>[number]): boolean => e.event === "start" && e.fields.pid !== undefined;
+const isBhyveStart = (e: MonitorEvent): boolean => e.event === "start" && e.fields.pid !== undefined;
 
 /** How many times the monitor started bhyve in `events`. */
-const bhyveStarts = (events: ReturnType<typeof readGuestEvents>): number => events.filter(isBhyveStart).length;
+const bhyveStarts = (events: readonly MonitorEvent[]): number => events.filter(isBhyveStart).length;
 
 /** Whether the bhyve of the latest start in `events` has not exited. */
-const latestRuns = (events: ReturnType<typeof readGuestEvents>): boolean => {
+const latestRuns = (events: readonly MonitorEvent[]): boolean => {
   const at = events.findLastIndex(isBhyveStart);
   return at >= 0 && !events.slice(at + 1).some((e) => e.event === "exit");
 };
@@ -195,11 +196,12 @@ async function earlyFailure(paths: HostPaths, name: string, restart: RestartPoli
   // was spawned: on a busy host, getting there (bhyveload included) must not eat the window. A
   // monitor that never gets there within START_WAIT_MS is left to its own restart policy.
   const startBy = Date.now() + Math.max(settleMs, START_WAIT_MS);
-  let until: number | null = null;
+  /** When the window ends (settleMs after bhyve first started), and when the grace after the boot vCPU was seen running ends. */
+  let windowEnd: number | null = null;
+  let graceEnd = Infinity;
   let nextPoll = 0;
   /** The number of bhyve starts seen when the boot vCPU was seen running (null: not yet). */
   let readyAtStarts: number | null = null;
-  let windowEnd: number | null = null;
   for (;;) {
     const all = readGuestEvents(paths, name);
     // Another change (the lock is not held while watching) deleted the guest, or stopped it on purpose.
@@ -217,14 +219,14 @@ async function earlyFailure(paths: HostPaths, name: string, restart: RestartPoli
       return `${who} ${how}${said ? `: ${said}` : ""}`;
     }
     const starts = bhyveStarts(events);
-    if (windowEnd === null && starts > 0) windowEnd = until = Date.now() + settleMs;
+    if (windowEnd === null && starts > 0) windowEnd = Date.now() + settleMs;
     // A later start (the guest rebooted): what was seen running was the bhyve before it.
     if (readyAtStarts !== null && readyAtStarts !== starts) {
       readyAtStarts = null;
-      until = windowEnd;
+      graceEnd = Infinity;
     }
-    if (until !== null ? Date.now() >= until : Date.now() >= startBy || events.some((e) => e.event === "monitor-exit")) return null;
-    if (until !== null && readyAtStarts === null && latestRuns(events) && Date.now() >= nextPoll) {
+    if (windowEnd !== null ? Date.now() >= Math.min(windowEnd, graceEnd) : Date.now() >= startBy || events.some((e) => e.event === "monitor-exit")) return null;
+    if (windowEnd !== null && readyAtStarts === null && latestRuns(events) && Date.now() >= nextPoll) {
       nextPoll = Date.now() + READY_POLL_MS;
       if (await bootCpuRuns(paths, name)) {
         // Checked again: the bhyve that was asked about must still be the latest one, and running.
@@ -232,7 +234,7 @@ async function earlyFailure(paths: HostPaths, name: string, restart: RestartPoli
         if (bhyveStarts(again) === starts && latestRuns(again)) {
           readyAtStarts = starts;
           // The grace ends the window; the loop still sees an exit that comes before it.
-          until = Math.min(until, Date.now() + READY_GRACE_MS);
+          graceEnd = Date.now() + READY_GRACE_MS;
         }
         continue;
       }

@@ -245,7 +245,7 @@ export function stopDeadlineMs(policy: Omit<MonitorPolicy, "restart">): number {
 export async function stopGuest(paths: HostPaths, name: string, deadlineMs = stopDeadlineMs(readAgentConfig(paths).monitor)): Promise<void> {
   const mp = monitorPaths(paths, name);
   const pid = monitorPid(mp);
-  // Whatever happens, the guest's bhyve may have let go of its taps meanwhile.
+  // The guest's bhyve lets go of its taps: the converge's next reading of them is taken afresh.
   interfacesMayHaveChanged();
   if (pid === null) {
     await reapOrphan(paths, name);
@@ -255,13 +255,9 @@ export async function stopGuest(paths: HostPaths, name: string, deadlineMs = sto
   const until = Date.now() + deadlineMs;
   // The monitor removes its pid file as its last act; after that it may linger as a zombie until
   // init reaps it, which does not matter here.
-  try {
-    while (monitorPid(mp) === pid) {
-      if (Date.now() > until) throw new AgentError(`guest ${name}'s monitor (pid ${pid}) did not stop within ${deadlineMs} ms`, "E_STOP_TIMEOUT");
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  } finally {
-    interfacesMayHaveChanged();
+  while (monitorPid(mp) === pid) {
+    if (Date.now() > until) throw new AgentError(`guest ${name}'s monitor (pid ${pid}) did not stop within ${deadlineMs} ms`, "E_STOP_TIMEOUT");
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

@@ -91,12 +91,14 @@ export function writeNetworkRecord(paths: HostPaths, rec: NetworkRecord): void {
 export async function hostInterfaces(paths: HostPaths): Promise<IfconfigInterface[]> {
   const scope = converging.getStore();
   if (!scope || scope.root !== paths.root) return readInterfaces(paths);
-  scope.reading ??= readInterfaces(paths);
-  const reading = scope.reading;
-  reading.catch(() => {
-    if (scope.reading === reading) scope.reading = null;
-  });
-  return reading;
+  if (scope.reading === null) {
+    const reading = readInterfaces(paths);
+    reading.catch(() => {
+      if (scope.reading === reading) scope.reading = null;
+    });
+    scope.reading = reading;
+  }
+  return scope.reading;
 }
 
 async function readInterfaces(paths: HostPaths): Promise<IfconfigInterface[]> {
@@ -129,21 +131,21 @@ export function withInterfaceReading<T>(paths: HostPaths, fn: () => Promise<T>):
 
 /** Runs ifconfig with `args` (a change); throws E_NETWORK with ifconfig's words when it fails. */
 async function ifconfig(paths: HostPaths, args: readonly string[]): Promise<ToolResult> {
-  const scope = converging.getStore();
-  if (scope) scope.reading = null;
   try {
     const r = await runTool(paths.tool("ifconfig"), args);
     if (r.status !== 0) throw new AgentError(`ifconfig ${args.join(" ")} failed: ${r.stderr.trim() || `exit ${r.status}`}`, "E_NETWORK");
     return r;
   } finally {
-    if (scope) scope.reading = null;
+    interfacesMayHaveChanged();
     readingChanged(paths, "ifconfig");
   }
 }
 
+const byName = (list: readonly IfconfigInterface[]): Map<string, IfconfigInterface> => new Map(list.map((i) => [i.name, i]));
+
 /** The host's interfaces by name (this converge's reading, see {@link hostInterfaces}). */
 async function interfacesByName(paths: HostPaths): Promise<Map<string, IfconfigInterface>> {
-  return new Map((await hostInterfaces(paths)).map((i) => [i.name, i]));
+  return byName(await hostInterfaces(paths));
 }
 
 /** The lowest `prefixN` that no interface has and no record holds. */
@@ -184,14 +186,13 @@ export async function convergeSwitches(paths: HostPaths, desired: DesiredState, 
   const managedNics = desired.guests.some((g) => g.nics.some((n) => n.switch !== undefined));
   if (desired.switches.length === 0 && Object.keys(rec.switches).length === 0 && !managedNics) return out;
   let ifaces = await hostInterfaces(paths);
-  const byName = (): Map<string, IfconfigInterface> => new Map(ifaces.map((i) => [i.name, i]));
   const switches: Record<string, SwitchRecord> = { ...rec.switches };
   const save = (): void => writeNetworkRecord(paths, { switches, taps: rec.taps });
 
   for (const w of desired.switches) {
     const what = `switch ${w.name}`;
     try {
-      const made = await ensureSwitch(paths, w, switches[w.name], byName(), recordedNames({ switches, taps: rec.taps }), major, out.changed);
+      const made = await ensureSwitch(paths, w, switches[w.name], byName(ifaces), recordedNames({ switches, taps: rec.taps }), major, out.changed);
       switches[w.name] = made;
       save();
       ifaces = await hostInterfaces(paths);
@@ -202,7 +203,7 @@ export async function convergeSwitches(paths: HostPaths, desired: DesiredState, 
   }
   for (const [name, s] of Object.entries(switches)) {
     if (desired.switches.some((w) => w.name === name)) continue;
-    const now = byName();
+    const now = byName(ifaces);
     for (const n of [s.vlanIf, s.bridge]) {
       if (!n) continue;
       const i = now.get(n);
@@ -423,7 +424,7 @@ async function settled(paths: HostPaths, args: readonly string[], reached: (now:
     return true;
   } catch (err) {
     if (!(err instanceof AgentError)) throw err;
-    const now = new Map((await readInterfaces(paths)).map((i) => [i.name, i]));
+    const now = byName(await readInterfaces(paths));
     if (reached(now)) return false;
     throw err;
   }

@@ -15,7 +15,7 @@ import { existsSync, lstatSync, readlinkSync, rmSync, statSync, symlinkSync, unl
 import { loadNativeProbe } from "../../agent/host/native.js";
 import { join } from "node:path";
 import { bsf, devclassOf, iommuState, isEndpoint, loadVmm } from "../kernel.js";
-import { CONTROL_SIGNAL, GUEST_ACTIONS, machineProfile, PAGE_SIZE, readMachine, updateMachine, type MachineState } from "../machine.js";
+import { CONTROL_SIGNAL, GUEST_ACTIONS, machineProfile, PAGE_SIZE, readMachine, updateMachine, type MachineState, type MachineVm } from "../machine.js";
 import { createVm, destroyVm, parseMemsize, runningPid, setupMemory } from "../vm.js";
 import { closeTaps, openTap } from "../net-ifaces.js";
 import { getopt, STRERROR, type ToolIO } from "./tool.js";
@@ -153,7 +153,14 @@ function fbufSlotConfig(args: readonly string[]): string[] | null {
  * perror) or `Device emulation initialization error: …` (14+); a VM destroyed under the running
  * bhyve makes it exit 1 (13.x, 14.x: vm_loop() returns into `exit(1)`) or 4 (15).
  */
-function setUp(io: ToolIO, fbuf: FbufBinding): Setup {
+/** The vCPUs as bhyve leaves them once through its start: all activated, the boot vCPU running, the APs suspended (the debug set) until the guest starts them. */
+function activateCpus(vm: MachineVm, vcpus: readonly number[]): void {
+  vm.activeCpus = [...vcpus];
+  vm.debugCpus = vcpus.slice(1);
+}
+
+/** bhyve's start up to its vCPUs; `held`: a framebuffer with `wait` holds the start in its init (the vCPUs are activated once a viewer connects, see bhyve()). */
+function setUp(io: ToolIO, fbuf: FbufBinding, held: boolean): Setup {
   const g = getopt(io.args, "aehuwxACDHIPSWYk:f:o:p:G:c:s:m:l:K:U:r:");
   if ("bad" in g) return { ok: false, status: 1, message: `bhyve: ${g.missingArg ? "option requires an argument" : "illegal option"} -- ${g.bad}\n${USAGE}` };
   if (g.opts.some(([o]) => o === "h")) return { ok: false, status: 0, message: USAGE };
@@ -335,15 +342,8 @@ function setUp(io: ToolIO, fbuf: FbufBinding): Setup {
     if (bootrom && !profile.cpu.unrestrictedGuest) return fail("ROM boot failed: unrestricted guest capability not available\n");
     vm.process = { pid: process.pid, startedAt: now, argv: ["/usr/sbin/bhyve", ...io.args] };
     vm.request = null;
-    // Through the start: every vCPU activated, the APs suspended until the guest starts them, the
-    // boot vCPU running. A framebuffer with `wait` holds the start in its init until a viewer
-    // connects: the vCPUs are activated then (see bhyve()).
     const vcpus = Array.from({ length: cpus }, (_, i) => i);
-    const fbSlot = slots.find((x) => x.emul === "fbuf");
-    const fbCfg = fbSlot ? parseFbufConfig(fbSlot.conf) : null;
-    const held = typeof fbCfg === "object" && fbCfg?.wait === true;
-    vm.activeCpus = held ? [] : vcpus;
-    vm.debugCpus = held ? [] : vcpus.slice(1);
+    if (!held) activateCpus(vm, vcpus);
     return { ok: true, name, destroyOnPoweroff, destroyedExit: major >= 15 ? 4 : 1, vcpus, ...(com1 ? { com1 } : {}) };
   });
 }
@@ -375,7 +375,7 @@ export function bhyve(io: ToolIO): number | Promise<number> {
   // The framebuffer's settings, read once: its VNC server is bound before the setup, and `wait` holds the boot.
   const fbufConfig = parseFbufConfigOf(io.args);
   const run = (fbuf: FbufBinding): number | Promise<number> => {
-    const setup = setUp(io, fbuf);
+    const setup = setUp(io, fbuf, fbufConfig?.wait === true);
     const server = fbuf && "server" in fbuf ? fbuf.server : null;
     if (!setup.ok) {
       server?.close();
@@ -395,10 +395,7 @@ export function bhyve(io: ToolIO): number | Promise<number> {
     if (server && fbufConfig?.wait) {
       void booting.then(() => updateMachine(io.root, (m) => {
         const vm = m.vms[name];
-        if (vm?.process?.pid === process.pid) {
-          vm.activeCpus = setup.vcpus;
-          vm.debugCpus = setup.vcpus.slice(1);
-        }
+        if (vm?.process?.pid === process.pid) activateCpus(vm, setup.vcpus);
       }));
     }
     const console = setup.com1 ? serialConsole(io.root, setup.com1, name, readMachine(io.root), booting) : null;
