@@ -13,6 +13,7 @@ import { TOOL_PATHS } from "./tool-paths.js";
 import { distFile, packageRoot } from "../agent/package-files.js";
 import { DEFAULT_NET, nicInterfaces, storageNodes, type SandboxNet } from "./host-view.js";
 import { runningPid } from "./vm.js";
+import { initialPool, syncZvolNode } from "./zfs-pool.js";
 import { AgentError } from "../agent/model/errors.js";
 
 /** The loader.conf a fresh FreeBSD install with a ZFS root has (bsdinstall writes it). */
@@ -80,7 +81,6 @@ export function createSandbox(dir: string, profileName: string, opts: CreateOpti
   }
   const loaderConf = installedLoaderConf(profile);
   writeFileSync(join(root, "boot/loader.conf"), loaderConf);
-  for (const v of SANDBOX_VOLUMES) writeFileSync(join(root, "dev/zvol/zroot/vm", v), "");
   // The host's own disk, partitions, labels and swap zvols, as empty files standing in for devfs nodes.
   for (const node of storageNodes(profile)) {
     mkdirSync(dirname(join(root, "dev", node)), { recursive: true });
@@ -107,11 +107,13 @@ export function createSandbox(dir: string, profileName: string, opts: CreateOpti
     pci: profile.pci.map((f) => ({ ...f, driver: null, unit: 0, fixedDriver: null })),
     vms: {},
     messages: [],
+    zfs: initialPool(profile, SANDBOX_VOLUMES, Math.floor(Date.now() / 1000)),
     // A profile whose management network is a lagg (and a vlan over it) is created with it, as `sandbox network` would set it.
     ...(profile.host.net ? { net: { ...DEFAULT_NET, lagg: [...profile.host.net.lagg], vlan: profile.host.net.vlan ?? null } } : {}),
   };
   boot(m, profile, loaderConf, new Date().toISOString());
   initMachine(root, m);
+  for (const [name, ds] of Object.entries(m.zfs!.datasets)) syncZvolNode(root, name, ds);
   writeFileSync(sandboxPaths(root).dmesgBoot, dmesgBootText(m, profile));
   return m;
 }
@@ -199,6 +201,8 @@ export async function rebootSandbox(dir: string): Promise<MachineState> {
   });
   const devVmm = sandboxPaths(root).devVmm;
   for (const f of readdirSync(devVmm)) rmSync(join(devVmm, f), { force: true });
+  // The pool is imported again: every volume's node is there as devfs makes it at boot.
+  for (const [name, ds] of Object.entries(m.zfs?.datasets ?? {})) syncZvolNode(root, name, ds);
   writeFileSync(sandboxPaths(root).dmesgBoot, dmesgBootText(m, machineProfile(m)));
   return m;
 }

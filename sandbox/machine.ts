@@ -81,10 +81,13 @@ export interface MachineState {
   ifaces?: Record<string, SandboxIface>;
   /** Runtime sysctls set since boot (net.link.tap.up_on_open, ...); the defaults are the tools'. */
   sysctl?: Record<string, string>;
+  /** The ZFS pool (datasets and space); kept across reboots. Absent in a sandbox from before pools: made on first use. */
+  zfs?: ZfsState;
 }
 
 import type { SandboxNet } from "./host-view.js";
 import type { SandboxIface } from "./net-ifaces.js";
+import type { ZfsState } from "./zfs-pool.js";
 import { AgentError } from "../agent/model/errors.js";
 
 /** Page size of the simulated amd64 host. */

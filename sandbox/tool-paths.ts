@@ -20,6 +20,8 @@ export const TOOL_PATHS = {
   glabel: "sbin/glabel",
   gmirror: "sbin/gmirror",
   swapctl: "sbin/swapctl",
+  zfs: "sbin/zfs",
+  makefs: "usr/sbin/makefs",
 } as const;
 
 /** A simulated tool's name. */

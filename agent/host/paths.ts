@@ -31,6 +31,8 @@ export const TOOLS = {
   glabel: "/sbin/glabel",
   gmirror: "/sbin/gmirror",
   swapctl: "/sbin/swapctl",
+  zfs: "/sbin/zfs",
+  makefs: "/usr/sbin/makefs",
 } as const;
 
 /** Paths of one agent root. */

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { formatBsf } from "./pci-address.js";
 import { formatSize } from "./size.js";
-import type { DesiredState, Guest, Switch } from "./types.js";
+import type { DesiredState, Disk, Guest, Switch } from "./types.js";
 
 /** The canonical document for a state: every field written out, defaults included. */
 export function toDocument(state: DesiredState): Record<string, unknown> {
@@ -39,6 +39,23 @@ export function switchToDocument(w: Switch): Record<string, unknown> {
   };
 }
 
+/** The canonical document of one disk: a managed one with its path (derived) beside what makes it. */
+export function diskToDocument(d: Disk): Record<string, unknown> {
+  const m = d.managed;
+  return {
+    ...(m?.kind === "zvol" ? { zvol: m.dataset } : m?.kind === "file" ? { file: d.path } : {}),
+    path: d.path,
+    type: d.type,
+    ...(d.slot !== undefined ? { slot: d.slot } : {}),
+    ...(d.bootindex !== undefined ? { bootindex: d.bootindex } : {}),
+    ...(m?.size !== undefined ? { size: formatSize(m.size) } : {}),
+    ...(m?.kind === "zvol" ? { sparse: m.sparse } : {}),
+    ...(m?.volblocksize !== undefined ? { volblocksize: formatSize(m.volblocksize) } : {}),
+    ...(m?.clone !== undefined ? { clone: m.clone } : {}),
+    ...(m ? { on_delete: m.onDelete } : {}),
+  };
+}
+
 /** The canonical document of one guest: every field written out, defaults included. */
 export function guestToDocument(g: Guest): Record<string, unknown> {
   return {
@@ -47,7 +64,7 @@ export function guestToDocument(g: Guest): Record<string, unknown> {
     memory: formatSize(g.memory),
     ...(g.bootrom !== undefined ? { bootrom: g.bootrom } : {}),
     wired: g.wired,
-    disks: g.disks.map((d) => ({ path: d.path, type: d.type, ...(d.slot !== undefined ? { slot: d.slot } : {}), ...(d.bootindex !== undefined ? { bootindex: d.bootindex } : {}) })),
+    disks: g.disks.map(diskToDocument),
     nics: g.nics.map((n) => ({
       // A switch NIC is its switch; the tap the agent allocated for it is the host's, not the document's.
       ...(n.switch !== undefined ? { switch: n.switch } : { tap: n.tap }),
@@ -79,6 +96,9 @@ export function guestToDocument(g: Guest): Record<string, unknown> {
     ...(!g.console ? { console: false } : {}),
     ...(g.framebuffer !== undefined
       ? { framebuffer: { width: g.framebuffer.width, height: g.framebuffer.height, wait: g.framebuffer.wait, listen: g.framebuffer.listen, ...(g.framebuffer.port !== undefined ? { port: g.framebuffer.port } : {}) } }
+      : {}),
+    ...(g.cloudInit !== undefined
+      ? { cloud_init: { user_data: g.cloudInit.userData, ...(g.cloudInit.metaData !== undefined ? { meta_data: g.cloudInit.metaData } : {}), ...(g.cloudInit.networkConfig !== undefined ? { network_config: g.cloudInit.networkConfig } : {}) } }
       : {}),
   };
 }

@@ -3,24 +3,28 @@
  * Every field is checked and every problem is collected; a field that fails is left out of the
  * draft so that the cross-field rules (validate.ts) can still run on everything else.
  */
+import { parseDocument as parseYamlDocument } from "yaml";
 import { isIPv4Literal as isIPv4, isIPv6Literal as isIPv6 } from "./ip.js";
 import { DOCUMENT_KEYS, forbiddenCharacter, PATH_MAX, printable, quote, utf8Length } from "./limits.js";
 import { parsePciAddress, type PciAddress } from "./pci-address.js";
 import { at, type ProblemList } from "./problems.js";
-import { parseSize } from "./size.js";
+import { formatSize, parseSize } from "./size.js";
 import {
   DEFAULTS,
   DISK_TYPES,
   GUEST_STATES,
   HOSTBRIDGES,
   NIC_MODELS,
+  ON_DELETE,
   RESTART_POLICIES,
   RTC_MODES,
   type AmdviSetting,
+  type CloudInit,
   type CpuPin,
   type DesiredState,
   type Framebuffer,
   type HostSettings,
+  type ManagedDisk,
 } from "./types.js";
 
 /** A model object whose fields may be missing because they failed to decode. */
@@ -101,6 +105,15 @@ class Fields {
       }
     }
     return v === null ? undefined : v;
+  }
+
+  /** Multi-line text (cloud-init files): line feeds, carriage returns and tabs allowed, every other character {@link raw} refuses still refused. */
+  text(key: string): string | undefined {
+    const v = this.obj[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== "string") return this.fail(key, `expected a string, got ${describe(v)}`);
+    const why = forbiddenCharacter(v.replace(/[\n\r\t]/g, " "));
+    return why === undefined ? v : this.fail(key, why);
   }
 
   fail(key: string, message: string): undefined {
@@ -235,17 +248,130 @@ function decodePpt(value: unknown, path: string, problems: ProblemList): DraftSt
   };
 }
 
+/** A ZFS dataset name component as the agent accepts it: zfs_namecheck's characters without the space. */
+const DATASET_COMPONENT = /^[A-Za-z0-9_.:-]+$/;
+/** ZFS_MAX_DATASET_NAME_LEN (256, with the NUL). */
+export const MAX_DATASET_NAME = 255;
+/** The block sizes a volume may have: powers of two from 512 bytes (SPA_MINBLOCKSIZE) to 128K. */
+const VOLBLOCKSIZES = [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072];
+/** What a volume's size must be a multiple of when no volblocksize is given: OpenZFS 2.2 (FreeBSD 14.0) and later default to 16K, before 8K. */
+export const DEFAULT_VOLBLOCKSIZE = 16384;
+/** A file disk's size is a whole number of 512-byte sectors. */
+const SECTOR = 512;
+
+/** Why `name` is not a volume's dataset name (pool/path, at least two components), or undefined. */
+export function datasetProblem(name: string): string | undefined {
+  if (utf8Length(name) > MAX_DATASET_NAME) return `${quote(name.slice(0, 40))}... is longer than ${MAX_DATASET_NAME} bytes, the longest ZFS dataset name`;
+  const parts = name.split("/");
+  if (parts.length < 2) return `${quote(name)} is a pool, not a dataset in one; write POOL/PATH (e.g. zroot/vm/web1/disk0)`;
+  for (const c of parts) {
+    if (c === "") return `${quote(name)} has an empty component (a leading, trailing or double slash)`;
+    if (c === "." || c === "..") return `${quote(name)} has a component "${c}"`;
+    if (!DATASET_COMPONENT.test(c)) return `${quote(name)}: a dataset name has letters, digits and _ . : - only (no @, # or white space)`;
+  }
+  if (!/^[A-Za-z]/.test(parts[0]!)) return `${quote(name)}: a pool name starts with a letter`;
+  return undefined;
+}
+
+function datasetOf(f: Fields, key: string): string | undefined {
+  const v = f.string(key);
+  if (v === undefined) return undefined;
+  const why = datasetProblem(v);
+  return why === undefined ? v : f.fail(key, why);
+}
+
+function sizeOf(f: Fields, key: string): number | undefined {
+  const raw = f.raw(key);
+  if (raw === undefined) return undefined;
+  const r = typeof raw === "string" || typeof raw === "number" ? parseSize(raw) : undefined;
+  if (!r) return f.fail(key, `expected a size such as 20G, got ${describe(raw)}`);
+  if (!r.ok) return f.fail(key, r.reason);
+  if (r.bytes === 0) return f.fail(key, "a disk cannot be 0 bytes");
+  return r.bytes;
+}
+
 function decodeDisk(value: unknown, path: string, problems: ProblemList): NonNullable<DraftState["guests"][number]["disks"]>[number] {
   const f = mapping(value, path, problems);
   if (!f) return {};
-  f.keys(["path", "type", "slot", "bootindex"], ["path"]);
+  f.keys(["path", "zvol", "file", "size", "sparse", "volblocksize", "clone", "on_delete", "type", "slot", "bootindex"]);
   const bootindex = f.int("bootindex", 0, 65535);
-  return {
-    path: f.hostPath("path"),
+  const common = {
     type: f.orDefault("type", f.oneOf("type", DISK_TYPES), DEFAULTS.disk.type),
     slot: f.slot("slot"),
     ...(bootindex !== undefined ? { bootindex } : {}),
   };
+  const given = (["zvol", "file", "path"] as const).filter((k) => f.raw(k) !== undefined);
+  // A zvol or a file is the agent's to make; a path names what exists on its own. The derived
+  // path may be written beside a zvol or a file (a canonical document does), but only as it is.
+  const kind = given.includes("zvol") ? "zvol" : given.includes("file") ? "file" : given.includes("path") ? "path" : undefined;
+  if (kind === undefined) {
+    f.fail("path", "is required: give path (a disk that exists), zvol (a volume the agent makes) or file (an image file the agent makes)");
+    return common;
+  }
+  if (given.includes("zvol") && given.includes("file")) {
+    f.fail("file", "give zvol or file, not both");
+    return common;
+  }
+  const onlyFor = (key: string, kinds: readonly string[]): void => {
+    if (f.raw(key) !== undefined && !kinds.includes(kind)) {
+      f.fail(key, kind === "path" ? `only a disk the agent makes (zvol or file) has ${key}; a disk given by path is used as it is` : `only a zvol has ${key}`);
+    }
+  };
+  onlyFor("size", ["zvol", "file"]);
+  onlyFor("on_delete", ["zvol", "file"]);
+  onlyFor("sparse", ["zvol"]);
+  onlyFor("volblocksize", ["zvol"]);
+  onlyFor("clone", ["zvol"]);
+  if (kind === "path") return { ...common, path: f.hostPath("path") };
+
+  const onDelete = f.orDefault("on_delete", f.oneOf("on_delete", ON_DELETE), DEFAULTS.disk.on_delete);
+  const size = sizeOf(f, "size");
+  let derived: string | undefined;
+  let managed: Partial<ManagedDisk> | undefined;
+  if (kind === "zvol") {
+    const dataset = datasetOf(f, "zvol");
+    let clone = f.string("clone");
+    if (clone !== undefined) {
+      const at = clone.indexOf("@");
+      const snap = clone.slice(at + 1);
+      if (at < 0 || !DATASET_COMPONENT.test(snap) || clone.indexOf("@", at + 1) >= 0) clone = f.fail("clone", `${quote(clone)} is not a snapshot; write POOL/PATH@SNAPSHOT (e.g. zroot/images/freebsd-14.3@base)`);
+      else {
+        const why = datasetProblem(clone.slice(0, at));
+        if (why !== undefined) clone = f.fail("clone", why);
+      }
+    }
+    let volblocksize: number | undefined;
+    const rawVbs = f.raw("volblocksize");
+    if (rawVbs !== undefined) {
+      const r = typeof rawVbs === "string" || typeof rawVbs === "number" ? parseSize(rawVbs) : undefined;
+      if (!r || !r.ok || !VOLBLOCKSIZES.includes(r.bytes)) f.fail("volblocksize", `expected a power of two from 512 to 128K (e.g. 16K), got ${describe(rawVbs)}`);
+      else volblocksize = r.bytes;
+    }
+    let sparse = f.bool("sparse");
+    if (clone !== undefined) {
+      // A clone shares the snapshot's blocks: it has the origin's block size and no reservation of its own.
+      if (volblocksize !== undefined) volblocksize = f.fail("volblocksize", "a clone has its snapshot's block size; leave volblocksize out");
+      if (sparse === false) sparse = f.fail("sparse", "a clone shares its snapshot's blocks and reserves none; leave sparse out");
+    } else if (f.raw("size") === undefined && f.raw("clone") === undefined) {
+      f.fail("size", "is required for a zvol (or give clone: to copy an image)");
+    }
+    const block = volblocksize ?? DEFAULT_VOLBLOCKSIZE;
+    if (size !== undefined && clone === undefined && size % block !== 0) {
+      f.fail("size", `${f.raw("size")} is not a multiple of the volume block size (${formatSize(block)}${volblocksize === undefined ? ", the default" : ""}); zfs refuses it`);
+    }
+    if (dataset !== undefined) derived = `/dev/zvol/${dataset}`;
+    managed = { kind: "zvol", dataset, size, sparse: sparse ?? (f.raw("sparse") === undefined ? DEFAULTS.disk.sparse : undefined), ...(volblocksize !== undefined ? { volblocksize } : {}), ...(clone !== undefined ? { clone } : {}), onDelete };
+  } else {
+    derived = f.hostPath("file");
+    if (f.raw("size") === undefined) f.fail("size", "is required for a file disk");
+    else if (size !== undefined && size % SECTOR !== 0) f.fail("size", `${f.raw("size")} is not a whole number of 512-byte sectors`);
+    managed = { kind: "file", size, sparse: true, onDelete };
+  }
+  if (derived !== undefined && f.raw("path") !== undefined && f.string("path") !== derived) {
+    f.fail("path", `is ${derived} for this ${kind}; leave path out`);
+  }
+  const complete = derived !== undefined && managed.onDelete !== undefined && managed.sparse !== undefined && (managed.size !== undefined || managed.clone !== undefined);
+  return { ...common, ...(derived !== undefined ? { path: derived } : {}), ...(complete ? { managed: managed as ManagedDisk } : {}) };
 }
 
 function decodeNic(value: unknown, path: string, problems: ProblemList): NonNullable<DraftState["guests"][number]["nics"]>[number] {
@@ -322,7 +448,7 @@ function decodeSwitch(value: unknown, path: string, problems: ProblemList): Draf
 const GUEST_KEYS = [
   "name", "cpus", "memory", "bootrom", "wired", "disks", "nics", "passthru", "state", "restart", "start_order",
   "rtc", "ignore_unknown_msrs", "hostbridge", "sockets", "cores", "threads", "cpu_pinning", "uuid", "uefi_vars", "console",
-  "framebuffer",
+  "framebuffer", "cloud_init",
 ] as const;
 
 /** The guest slots a framebuffer takes: the display (fbuf) and the USB tablet (xhci) beside it. */
@@ -358,6 +484,33 @@ function decodeFramebuffer(value: unknown, path: string, problems: ProblemList):
     listen: f.orDefault("listen", listen?.toLowerCase(), DEFAULTS.framebuffer.listen),
     ...(port !== undefined ? { port } : {}),
   };
+}
+
+/** The largest user-data, meta-data or network-config the agent puts on a seed. */
+export const MAX_CLOUD_INIT_BYTES = 64 * 1024;
+
+function decodeCloudInit(value: unknown, path: string, problems: ProblemList): Partial<CloudInit> | undefined {
+  const f = mapping(value, path, problems);
+  if (!f) return undefined;
+  f.keys(["user_data", "meta_data", "network_config"], ["user_data"]);
+  const text = (key: string, yamlMapping: boolean): string | undefined => {
+    const v = f.text(key);
+    if (v === undefined) return undefined;
+    const bytes = utf8Length(v);
+    if (bytes > MAX_CLOUD_INIT_BYTES) return f.fail(key, `is ${bytes} bytes; a seed file holds at most ${MAX_CLOUD_INIT_BYTES} (64K): fetch larger content from the guest (write_files, runcmd)`);
+    // cloud-config (user-data that says so), meta-data and network-config are YAML: a mistake shows now, not at the guest's first boot.
+    if (yamlMapping || /^#cloud-config[ \t]*\r?\n/.test(v) || v.trim() === "#cloud-config") {
+      const doc = parseYamlDocument(v);
+      if (doc.errors.length) return f.fail(key, `is not valid YAML: ${doc.errors[0]!.message.split("\n")[0]}`);
+      const data = doc.toJS() as unknown;
+      if (data !== null && data !== undefined && !isMapping(data)) return f.fail(key, `must be a YAML mapping (key: value lines), got ${describe(data)}`);
+    }
+    return v;
+  };
+  const userData = text("user_data", false);
+  const metaData = text("meta_data", true);
+  const networkConfig = text("network_config", true);
+  return { userData, ...(metaData !== undefined ? { metaData } : {}), ...(networkConfig !== undefined ? { networkConfig } : {}) };
 }
 
 /** An SMBIOS UUID as bhyve's -U takes it: 8-4-4-4-12 hex digits. */
@@ -431,6 +584,7 @@ function decodeGuest(value: unknown, path: string, problems: ProblemList): Draft
     // pci_fbuf is for the UEFI firmware's GOP: a guest loaded by bhyveload never draws on it.
     if (f.raw("bootrom") === undefined) framebuffer = f.fail("framebuffer", "a framebuffer needs a UEFI guest: set bootrom, or drop framebuffer (a bhyveload guest has the serial console)");
   }
+  const cloudInit = f.raw("cloud_init") !== undefined ? decodeCloudInit(f.raw("cloud_init"), at(path, "cloud_init"), problems) : undefined;
   let uuid = f.string("uuid");
   if (uuid !== undefined) {
     if (!UUID.test(uuid.toLowerCase())) uuid = f.fail("uuid", `${quote(uuid)} is not a UUID; write 8-4-4-4-12 hex digits (6ba7b810-9dad-11d1-80b4-00c04fd430c8), or leave uuid out and the agent makes one`);
@@ -459,6 +613,7 @@ function decodeGuest(value: unknown, path: string, problems: ProblemList): Draft
     cpuPinning: pins as CpuPin[],
     ...(uuid !== undefined ? { uuid } : {}),
     ...(framebuffer !== undefined ? { framebuffer: framebuffer as Framebuffer } : {}),
+    ...(cloudInit?.userData !== undefined ? { cloudInit: cloudInit as CloudInit } : {}),
   };
 }
 

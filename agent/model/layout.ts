@@ -9,6 +9,7 @@ import type { Draft } from "./decode.js";
 import { FIRST_DEVICE_SLOT, FRAMEBUFFER_SLOT, LAST_DEVICE_SLOT, TABLET_SLOT } from "./decode.js";
 import { formatBsf } from "./pci-address.js";
 import { at, type ProblemList } from "./problems.js";
+import { seedPath } from "./cloud-init.js";
 import type { Disk, Framebuffer, Guest, Nic, Passthru } from "./types.js";
 
 /** First slot tried for disks without a slot. */
@@ -22,11 +23,14 @@ export type SlotEntry =
   | { readonly kind: "disk"; readonly slot: number; readonly function: 0; readonly index: number; readonly item: Disk }
   | { readonly kind: "nic"; readonly slot: number; readonly function: 0; readonly index: number; readonly item: Nic }
   | { readonly kind: "framebuffer"; readonly slot: number; readonly function: 0; readonly index: 0; readonly item: Framebuffer }
-  | { readonly kind: "tablet"; readonly slot: number; readonly function: 0; readonly index: 0; readonly item: Framebuffer };
+  | { readonly kind: "tablet"; readonly slot: number; readonly function: 0; readonly index: 0; readonly item: Framebuffer }
+  /** The cloud-init seed (an ISO image in the guest's directory), a CD placed after the disks. */
+  | { readonly kind: "seed"; readonly slot: number; readonly function: 0; readonly index: 0; readonly item: Disk };
 
 function label(e: SlotEntry): string {
   if (e.kind === "framebuffer") return "the framebuffer";
   if (e.kind === "tablet") return "the framebuffer's USB tablet";
+  if (e.kind === "seed") return "the cloud-init seed";
   if (e.kind === "passthru") return `passthru[${e.index}] (${formatBsf(e.item.device)})`;
   if (e.kind === "disk") return `disks[${e.index}] (${e.item.path})`;
   return `nics[${e.index}] (${e.item.switch !== undefined ? `switch ${e.item.switch}` : e.item.tap})`;
@@ -76,17 +80,23 @@ export function layoutGuest(guest: Draft<Guest>, path: string, problems: Problem
   // Disks and NICs whose own fields decoded; explicit slots are honoured first, then the rest are placed.
   type Emulated =
     | { kind: "disk"; key: "disks"; index: number; item: Disk; start: number }
+    | { kind: "seed"; key: "cloud_init"; index: 0; item: Disk; start: number }
     | { kind: "nic"; key: "nics"; index: number; item: Nic; start: number };
   const emulated: Emulated[] = [
     ...(guest.disks ?? []).flatMap((d, index) =>
       d.path !== undefined && d.type !== undefined ? [{ kind: "disk" as const, key: "disks" as const, index, item: d as Disk, start: DISK_SLOT_START }] : []),
+    ...(guest.cloudInit !== undefined && guest.name !== undefined
+      ? [{ kind: "seed" as const, key: "cloud_init" as const, index: 0 as const, item: { path: seedPath(guest.name), type: "ahci-cd" as const }, start: DISK_SLOT_START }]
+      : []),
     ...(guest.nics ?? []).flatMap((n, index) =>
       (n.tap !== undefined || n.switch !== undefined) && n.model !== undefined ? [{ kind: "nic" as const, key: "nics" as const, index, item: n as Nic, start: NIC_SLOT_START }] : []),
   ];
   const entryAt = (e: Emulated, slot: number): SlotEntry =>
     e.kind === "disk"
       ? { kind: "disk", slot, function: 0, index: e.index, item: e.item }
-      : { kind: "nic", slot, function: 0, index: e.index, item: e.item };
+      : e.kind === "seed"
+        ? { kind: "seed", slot, function: 0, index: 0, item: e.item }
+        : { kind: "nic", slot, function: 0, index: e.index, item: e.item };
 
   for (const e of emulated) {
     if (e.item.slot === undefined) continue;
@@ -101,7 +111,7 @@ export function layoutGuest(guest: Draft<Guest>, path: string, problems: Problem
     if (e.item.slot !== undefined) continue;
     const slot = freeSlot(bySlot, e.start);
     if (slot === undefined) {
-      problems.add(at(at(path, e.key), e.index),
+      problems.add(e.kind === "seed" ? at(path, e.key) : at(at(path, e.key), e.index),
         `no free guest PCI slot left (slots ${FIRST_DEVICE_SLOT}-${LAST_DEVICE_SLOT} are all in use)`);
       continue;
     }

@@ -6,6 +6,7 @@
  *
  *   policy:
  *     disk_prefixes: [/dev/zvol/, /vm/]                           # guest disks must be under one
+ *     zvol_parents: []                # datasets under which the agent may make (and clone into) guest volumes; none by default
  *     bootrom_prefixes: [/usr/local/share/uefi-firmware/, /vm/]   # bootroms and passthru ROM files
  *     taps: ["tap*", "vmnet*"]                                     # guest NIC backends
  *     switch_uplinks: [igb1, "ix*"]   # interfaces a switch may use as its uplink; absent: any that is not protected
@@ -22,12 +23,14 @@
 import { isIPv4Literal as isIPv4, isIPv6Literal as isIPv6 } from "./ip.js";
 import { formatBsf, parsePciAddress } from "./pci-address.js";
 import type { Problem } from "./problems.js";
-import { isLoopbackAddress } from "./decode.js";
+import { datasetProblem, isLoopbackAddress } from "./decode.js";
 import type { DesiredState } from "./types.js";
 
 /** The policy in force. */
 export interface Policy {
   readonly diskPrefixes: readonly string[];
+  /** Datasets under which the agent may create guest volumes, and clone them from snapshots; empty: no managed volumes. */
+  readonly zvolParents: readonly string[];
   readonly bootromPrefixes: readonly string[];
   readonly taps: readonly string[];
   /** Interfaces (globs) a switch may have as uplink; null: any interface the host does not depend on. A protected one only when named exactly. */
@@ -45,6 +48,7 @@ export interface Policy {
 /** The defaults: zvols and /vm for disks, the edk2-bhyve firmware directory and /vm for ROMs, tap and vmnet interfaces, no device lists. */
 export const DEFAULT_POLICY: Policy = {
   diskPrefixes: ["/dev/zvol/", "/vm/"],
+  zvolParents: [],
   bootromPrefixes: ["/usr/local/share/uefi-firmware/", "/vm/"],
   taps: ["tap*", "vmnet*"],
   switchUplinks: null,
@@ -82,10 +86,11 @@ export function decodePolicy(data: unknown): { ok: true; policy: Policy } | { ok
   const problems: Problem[] = [];
   if (typeof data !== "object" || Array.isArray(data)) return { ok: false, problems: [{ path: "policy", message: "expected a mapping" }] };
   const d = data as Record<string, unknown>;
-  const known = ["disk_prefixes", "bootrom_prefixes", "taps", "switch_uplinks", "framebuffer_listen", "framebuffer_ports", "ppt", "max_guests", "max_wired_percent", "agent_upgrade"];
+  const known = ["disk_prefixes", "zvol_parents", "bootrom_prefixes", "taps", "switch_uplinks", "framebuffer_listen", "framebuffer_ports", "ppt", "max_guests", "max_wired_percent", "agent_upgrade"];
   for (const k of Object.keys(d)) if (!known.includes(k)) problems.push({ path: `policy.${k}`, message: `unknown key; expected one of ${known.join(", ")}` });
   const p = { ...DEFAULT_POLICY, ppt: { ...DEFAULT_POLICY.ppt } } as { -readonly [K in keyof Policy]: Policy[K] } & { ppt: { allow: readonly string[]; deny: readonly string[]; takeProtected: readonly string[] } };
   if (d.disk_prefixes !== undefined) p.diskPrefixes = strings(d.disk_prefixes, "policy.disk_prefixes", problems, prefixCheck) ?? [];
+  if (d.zvol_parents !== undefined) p.zvolParents = strings(d.zvol_parents, "policy.zvol_parents", problems, (s) => datasetProblem(s.includes("/") ? s : `${s}/x`) ?? null) ?? [];
   if (d.bootrom_prefixes !== undefined) p.bootromPrefixes = strings(d.bootrom_prefixes, "policy.bootrom_prefixes", problems, prefixCheck) ?? [];
   if (d.taps !== undefined) p.taps = strings(d.taps, "policy.taps", problems, (s) => (/^[A-Za-z0-9_.*-]+$/.test(s) ? null : "expected an interface name, * matching any characters")) ?? [];
   if (d.switch_uplinks !== undefined && d.switch_uplinks !== null) {
@@ -134,6 +139,7 @@ export function decodePolicy(data: unknown): { ok: true; policy: Policy } | { ok
 export function policyDocument(p: Policy): Record<string, unknown> {
   return {
     disk_prefixes: [...p.diskPrefixes],
+    zvol_parents: [...p.zvolParents],
     bootrom_prefixes: [...p.bootromPrefixes],
     taps: [...p.taps],
     switch_uplinks: p.switchUplinks === null ? null : [...p.switchUplinks],
@@ -180,6 +186,11 @@ export function underPrefix(path: string, prefixes: readonly string[]): boolean 
   return prefixes.some((p) => path.startsWith(p) && path.length > p.length);
 }
 
+/** Whether a dataset is strictly below one of `parents`, component by component (zroot/vm holds zroot/vm/a, not zroot/vmx). */
+export function underDataset(dataset: string, parents: readonly string[]): boolean {
+  return parents.some((p) => dataset.startsWith(`${p.replace(/\/+$/, "")}/`));
+}
+
 const globToRegExp = (g: string): RegExp => new RegExp(`^${g.split("*").map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
 
 /** Whether a device matches one selector (an address or vendor:device). */
@@ -197,7 +208,15 @@ export function checkPolicy(desired: DesiredState, policy: Policy, ctx: PolicyCo
   const rule = (name: string, value: unknown): string => `policy ${name}${value === undefined ? "" : `: ${Array.isArray(value) ? value.join(", ") || "(none)" : String(value)}`} in ${POLICY_FILE}`;
   desired.guests.forEach((g, i) => {
     g.disks.forEach((d, j) => {
-      if (!underPrefix(d.path, policy.diskPrefixes)) out.push({ path: `guests[${i}].disks[${j}].path`, message: `${d.path} is outside the allowed disk paths (${rule("disk_prefixes", policy.diskPrefixes)})` });
+      const m = d.managed;
+      if (m?.kind === "zvol" && !underDataset(m.dataset!, policy.zvolParents)) {
+        out.push({ path: `guests[${i}].disks[${j}].zvol`, message: `${m.dataset} is outside the datasets the agent may create volumes in (${rule("zvol_parents", policy.zvolParents)}; the default is none: name the parent, e.g. zroot/vm, to let the agent make volumes under it)` });
+      } else if (!underPrefix(d.path, policy.diskPrefixes)) {
+        out.push({ path: `guests[${i}].disks[${j}].${m?.kind ?? "path"}`, message: `${d.path} is outside the allowed disk paths (${rule("disk_prefixes", policy.diskPrefixes)})` });
+      }
+      if (m?.clone !== undefined && !underDataset(m.clone.slice(0, m.clone.indexOf("@")), policy.zvolParents)) {
+        out.push({ path: `guests[${i}].disks[${j}].clone`, message: `${m.clone} is outside the datasets the agent may clone from (${rule("zvol_parents", policy.zvolParents)})` });
+      }
     });
     if (g.bootrom !== undefined && !underPrefix(g.bootrom, policy.bootromPrefixes)) out.push({ path: `guests[${i}].bootrom`, message: `${g.bootrom} is outside the allowed firmware paths (${rule("bootrom_prefixes", policy.bootromPrefixes)})` });
     g.passthru.forEach((p, k) => {

@@ -79,6 +79,8 @@ function slotArg(e: SlotEntry): string {
       return `${e.slot}:0,fbuf,rfb=${rfbAddress(e.item)},w=${e.item.width},h=${e.item.height}${e.item.wait ? ",wait" : ""}`;
     case "tablet":
       return `${e.slot}:0,xhci,tablet`;
+    case "seed":
+      return `${e.slot}:0,ahci-cd,${e.item.path}`;
   }
 }
 

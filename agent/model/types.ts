@@ -85,14 +85,60 @@ export interface PptReservation {
   readonly bind: BindMode;
 }
 
+/** What happens to a managed disk when its guest is deleted. */
+export const ON_DELETE = ["keep", "destroy"] as const;
+/** One of {@link ON_DELETE}. */
+export type OnDelete = (typeof ON_DELETE)[number];
+
+/**
+ * A disk the agent makes before the guest's first start and owns from then on: a ZFS volume
+ * (created sparse or reserved, or cloned from a snapshot) or a sparse image file. The agent marks
+ * a volume it made with the user property {@link DISK_OWNER_PROPERTY} naming the guest, and
+ * records a file it made (path, device, inode) in its state; what carries no such mark it never
+ * resizes or destroys.
+ */
+export interface ManagedDisk {
+  readonly kind: "zvol" | "file";
+  /** The volume's dataset (pool/path), for a zvol. */
+  readonly dataset?: string;
+  /** Bytes. Absent only for a clone without a size (it keeps the snapshot's). Grow only. */
+  readonly size?: number;
+  /** A volume without a reservation (`zfs create -s`). Default true; a file is always sparse. */
+  readonly sparse: boolean;
+  /** The volume's block size in bytes (fixed at creation); absent: the pool's default. */
+  readonly volblocksize?: number;
+  /** The snapshot (pool/path@name) a volume is cloned from. */
+  readonly clone?: string;
+  /** Default keep: deleting the guest leaves the data. */
+  readonly onDelete: OnDelete;
+}
+
+/** The ZFS user property on a volume the agent made: the guest's name. */
+export const DISK_OWNER_PROPERTY = "bhyve-agent:guest";
+
 /** A guest disk. */
 export interface Disk {
+  /** What bhyve opens: `/dev/zvol/DATASET` for a zvol, the file for a file, or a path given as it is (not managed). */
   readonly path: string;
   readonly type: DiskType;
   /** Guest PCI slot; allocated when absent. */
   readonly slot?: number;
   /** UEFI boot order (`bootindex=N`, lowest first; FreeBSD 14.0 and later). */
   readonly bootindex?: number;
+  /** Made and owned by the agent; absent: the disk exists on its own (`path`). */
+  readonly managed?: ManagedDisk;
+}
+
+/**
+ * A NoCloud seed for cloud-init: the agent writes `user-data`, `meta-data` (with the instance id
+ * and the guest's name as its host name) and `network-config` into an ISO 9660 image labelled
+ * `cidata` in the guest's directory and attaches it as a CD.
+ */
+export interface CloudInit {
+  readonly userData: string;
+  /** YAML mapping; merged over the agent's (local-hostname), never over instance-id. */
+  readonly metaData?: string;
+  readonly networkConfig?: string;
 }
 
 /**
@@ -188,6 +234,8 @@ export interface Guest {
   readonly uuid?: string;
   /** A graphical console (UEFI guests only); absent: none. */
   readonly framebuffer?: Framebuffer;
+  /** First-boot configuration (a NoCloud seed attached as a CD); absent: none. */
+  readonly cloudInit?: CloudInit;
 }
 
 /**
@@ -199,7 +247,7 @@ export const DEFAULTS = {
   host: { vmm_load: true, amdvi_enable: "auto", require_iommu: true, require_nested_paging: true },
   ppt: { bind: "boot" },
   guest: { state: "running", restart: "on-reboot", start_order: 0, rtc: "utc", ignore_unknown_msrs: false, hostbridge: "standard", console: true },
-  disk: { type: "virtio-blk" },
+  disk: { type: "virtio-blk", sparse: true, on_delete: "keep" },
   nic: { model: "virtio-net" },
   framebuffer: { width: 1024, height: 768, wait: false, listen: "127.0.0.1" },
 } as const satisfies Record<string, Record<string, unknown>>;

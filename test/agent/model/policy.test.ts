@@ -22,7 +22,7 @@ const policy = (data: unknown): Policy => {
 
 test("the defaults: zvols, /vm, the edk2 firmware directory, tap/vmnet, any unprotected uplink, 64 guests, 80% wired, no upgrades", () => {
   assert.deepEqual(policyDocument(policy(undefined)), {
-    disk_prefixes: ["/dev/zvol/", "/vm/"], bootrom_prefixes: ["/usr/local/share/uefi-firmware/", "/vm/"], taps: ["tap*", "vmnet*"], switch_uplinks: null,
+    disk_prefixes: ["/dev/zvol/", "/vm/"], zvol_parents: [], bootrom_prefixes: ["/usr/local/share/uefi-firmware/", "/vm/"], taps: ["tap*", "vmnet*"], switch_uplinks: null,
     framebuffer_listen: [], framebuffer_ports: [5900, 5999], ppt: { allow: [], deny: [], take_protected: [] }, max_guests: 64, max_wired_percent: 80, agent_upgrade: false,
   });
   assert.deepEqual(checkPolicy(state({ guests: [{ name: "g", cpus: 1, memory: "1G", bootrom: FW, disks: [{ path: "/dev/zvol/zroot/g" }], nics: [{ tap: "tap3" }] }] }), DEFAULT_POLICY, ctx), []);
@@ -124,4 +124,25 @@ test("switch uplinks: a protected NIC only when switch_uplinks names it exactly;
   assert.match(listed[0]!.message, /^ix0 is not an allowed switch uplink \(policy switch_uplinks: igb\* in /);
   assert.deepEqual(checkPolicy(doc("igb1"), policy({ taps: [] }), prot), [], "the taps rule is for taps an operator names");
   assert.equal(decodePolicy({ switch_uplinks: ["igb 1"] }).ok, false);
+});
+
+test("zvol_parents: managed volumes and their clone sources only under the parents named (none by default)", () => {
+  const state = (disk: Record<string, unknown>) => {
+    const r = checkDocumentData({ guests: [{ name: "a", cpus: 1, memory: "1G", disks: [disk] }] });
+    assert.ok(r.ok);
+    return r.state;
+  };
+  const ctx = { protected: [], unmapped: [], hardware: [], physicalMemory: 64 * 2 ** 30 };
+  const vol = state({ zvol: "zroot/vm/a/disk0", size: "20G" });
+  assert.deepEqual(checkPolicy(vol, DEFAULT_POLICY, ctx).map((p) => p.path), ["guests[0].disks[0].zvol"]);
+  assert.match(checkPolicy(vol, DEFAULT_POLICY, ctx)[0]!.message, /zroot\/vm\/a\/disk0 is outside the datasets the agent may create volumes in \(policy zvol_parents: \(none\)/);
+  const allowed = { ...DEFAULT_POLICY, zvolParents: ["zroot/vm"] };
+  assert.deepEqual(checkPolicy(vol, allowed, ctx), []);
+  assert.equal(checkPolicy(state({ zvol: "zroot/vmx/disk0", size: "20G" }), allowed, ctx).length, 1, "a parent is a whole component");
+  const cl = state({ zvol: "zroot/vm/a/disk0", clone: "zroot/images/i@base" });
+  assert.deepEqual(checkPolicy(cl, allowed, ctx).map((p) => p.path), ["guests[0].disks[0].clone"]);
+  assert.deepEqual(checkPolicy(cl, { ...allowed, zvolParents: ["zroot/vm", "zroot/images"] }, ctx), []);
+  assert.deepEqual(checkPolicy(state({ file: "/srv/a.img", size: "1G" }), allowed, ctx).map((p) => p.path), ["guests[0].disks[0].file"]);
+  const bad = decodePolicy({ zvol_parents: ["zroot/vm", "/dev/zvol/zroot"] });
+  assert.equal(bad.ok, false);
 });

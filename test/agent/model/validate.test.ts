@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { checkDocumentData, checkDocumentText, formatProblems, type HostContext } from "../../../agent/model/index.js";
+import { checkDocumentData, checkDocumentText, formatProblems, renderBhyveArgv, type HostContext } from "../../../agent/model/index.js";
+import { instanceId, seedFiles } from "../../../agent/model/cloud-init.js";
 import { clone, repoPath } from "../../support/helpers.js";
 import { readFileSync } from "node:fs";
 
@@ -77,7 +78,8 @@ describe("shape: keys and types, each named by its path", () => {
     refuses((d) => (d.host.vmm = true), /^host\.vmm: unknown key/);
     refuses((d) => (d.ppt[0].driver = "ppt"), /^ppt\[0\]\.driver: unknown key/);
     refuses((d) => (d.guests[0].ram = "1G"), /^guests\[0\]\.ram: unknown key/);
-    refuses((d) => (d.guests[0].disks[0].size = 1), /^guests\[0\]\.disks\[0\]\.size: unknown key/);
+    refuses((d) => (d.guests[0].disks[0].sise = 1), /^guests\[0\]\.disks\[0\]\.sise: unknown key/);
+    refuses((d) => (d.guests[0].disks[0].size = 1), /^guests\[0\]\.disks\[0\]\.size: only a disk the agent makes \(zvol or file\) has size/);
     refuses((d) => (d.guests[0].nics[0].bridge = "bridge0"), /^guests\[0\]\.nics\[0\]\.bridge: unknown key/);
     refuses((d) => (d.guests[0].passthru[0].func = 0), /^guests\[0\]\.passthru\[0\]\.func: unknown key/);
   });
@@ -104,7 +106,7 @@ describe("shape: keys and types, each named by its path", () => {
     refuses((d) => delete d.guests[1].memory, "guests[1].memory: is required");
     refuses((d) => delete d.ppt[1].device, "ppt[1].device: is required");
     refuses((d) => delete d.guests[0].passthru[1].slot, "guests[0].passthru[1].slot: is required");
-    refuses((d) => delete d.guests[1].disks[0].path, "guests[1].disks[0].path: is required");
+    refuses((d) => delete d.guests[1].disks[0].path, "guests[1].disks[0].path: is required: give path (a disk that exists), zvol (a volume the agent makes) or file (an image file the agent makes)");
     refuses((d) => delete d.guests[1].nics[0].tap, "guests[1].nics[0].switch: a NIC needs a switch (the agent makes and attaches its tap) or a tap (one you manage)");
   });
 
@@ -370,5 +372,76 @@ describe("switches: declared once, one per uplink and VLAN, named by the NICs on
     refuses(on((d) => (d.guests[1].nics[0].switch = "wan")), "guests[1].nics[0].switch: there is no switch wan in this document (switches: lan, dmz, internal)");
     refuses(on((d) => (d.guests[1].nics[0].tap = "tap9")), /^guests\[1\]\.nics\[0\]\.tap: a NIC is on a switch or on a tap, not both/);
     refuses((d) => (d.guests[1].nics = [{ switch: "lan" }]), "guests[1].nics[0].switch: there is no switch lan in this document (it declares no switches)");
+  });
+});
+
+describe("managed disks: zvols, clones and image files the agent makes", () => {
+  const GiB = 2 ** 30;
+  const disk = (d: Record<string, unknown>) => (doc: any) => (doc.guests[1].disks = [d]);
+  test("a zvol, a clone and a file decode with their defaults; the path follows", () => {
+    const r = checkDocumentData({ guests: [{ name: "a", cpus: 1, memory: "1G", disks: [
+      { zvol: "zroot/vm/a/disk0", size: "20G", type: "nvme" },
+      { zvol: "zroot/vm/a/data", size: "100G", sparse: false, volblocksize: "16K", on_delete: "destroy" },
+      { zvol: "zroot/vm/a/root", clone: "zroot/images/freebsd-14.3@base" },
+      { file: "/vm/a/disk0.img", size: "20G" },
+      { path: "/dev/zvol/zroot/legacy/disk0" },
+    ] }] });
+    assert.ok(r.ok, r.ok ? "" : formatProblems(r.problems));
+    const [z, thick, cl, file, legacy] = r.state.guests[0]!.disks;
+    assert.deepEqual(z, { path: "/dev/zvol/zroot/vm/a/disk0", type: "nvme", slot: undefined, managed: { kind: "zvol", dataset: "zroot/vm/a/disk0", size: 20 * GiB, sparse: true, onDelete: "keep" } });
+    assert.deepEqual(thick!.managed, { kind: "zvol", dataset: "zroot/vm/a/data", size: 100 * GiB, sparse: false, volblocksize: 16384, onDelete: "destroy" });
+    assert.deepEqual(cl!.managed, { kind: "zvol", dataset: "zroot/vm/a/root", size: undefined, sparse: true, clone: "zroot/images/freebsd-14.3@base", onDelete: "keep" });
+    assert.equal(file!.path, "/vm/a/disk0.img");
+    assert.deepEqual(file!.managed, { kind: "file", size: 20 * GiB, sparse: true, onDelete: "keep" });
+    assert.equal(legacy!.managed, undefined);
+  });
+  test("each mistake is named by its field", () => {
+    refuses(disk({ zvol: "zroot/vm/x", file: "/vm/x.img", size: "1G" }), "guests[1].disks[0].file: give zvol or file, not both");
+    refuses(disk({ zvol: "zroot/vm/x" }), /^guests\[1\]\.disks\[0\]\.size: is required for a zvol/);
+    refuses(disk({ file: "/vm/x.img" }), "guests[1].disks[0].size: is required for a file disk");
+    refuses(disk({ zvol: "zroot", size: "1G" }), /^guests\[1\]\.disks\[0\]\.zvol: "zroot" is a pool, not a dataset in one/);
+    refuses(disk({ zvol: "zroot/vm/x@snap", size: "1G" }), /^guests\[1\]\.disks\[0\]\.zvol: .*letters, digits and _ \. : - only/);
+    refuses(disk({ zvol: "/dev/zvol/zroot/x", size: "1G" }), /^guests\[1\]\.disks\[0\]\.zvol: .*empty component/);
+    refuses(disk({ zvol: "zroot/vm/x", size: "1000K" }), "guests[1].disks[0].size: 1000K is not a multiple of the volume block size (16K, the default); zfs refuses it");
+    assert.deepEqual(problems(disk({ zvol: "zroot/vm/x", size: "24K", volblocksize: "8K" })), [], "a multiple of the block size given");
+    refuses(disk({ zvol: "zroot/vm/x", size: "1G", volblocksize: "3K" }), "guests[1].disks[0].volblocksize: expected a power of two from 512 to 128K (e.g. 16K), got the string \"3K\"");
+    refuses(disk({ zvol: "zroot/vm/x", clone: "zroot/images/i" }), /^guests\[1\]\.disks\[0\]\.clone: "zroot\/images\/i" is not a snapshot/);
+    refuses(disk({ zvol: "zroot/vm/x", clone: "zroot/images/i@base", volblocksize: "8K" }), "guests[1].disks[0].volblocksize: a clone has its snapshot's block size; leave volblocksize out");
+    refuses(disk({ zvol: "zroot/vm/x", clone: "zroot/images/i@base", sparse: false }), /^guests\[1\]\.disks\[0\]\.sparse: a clone shares/);
+    refuses(disk({ path: "/vm/x.img", on_delete: "destroy" }), /^guests\[1\]\.disks\[0\]\.on_delete: only a disk the agent makes/);
+    refuses(disk({ file: "/vm/x.img", size: "1G", sparse: false }), "guests[1].disks[0].sparse: only a zvol has sparse");
+    refuses(disk({ file: "/vm/x.img", size: "1000" }), "guests[1].disks[0].size: 1000 is not a whole number of 512-byte sectors");
+    refuses(disk({ zvol: "zroot/vm/x", size: "1G", on_delete: "wipe" }), /^guests\[1\]\.disks\[0\]\.on_delete: expected one of keep, destroy/);
+    refuses(disk({ zvol: "zroot/vm/x", size: "1G", path: "/dev/zvol/zroot/vm/y" }), "guests[1].disks[0].path: is /dev/zvol/zroot/vm/x for this zvol; leave path out");
+    assert.deepEqual(problems(disk({ zvol: "zroot/vm/x", size: "1G", path: "/dev/zvol/zroot/vm/x" })), [], "the derived path may be written");
+    refuses((d: any) => (d.guests[1].disks = [{ zvol: "zroot/fw1", size: "1G" }, { path: "/dev/zvol/zroot/fw1" }]), /^guests\[1\]\.disks\[1\]\.path: \/dev\/zvol\/zroot\/fw1 is also guests\[1\]\.disks\[0\]\.path/);
+  });
+});
+
+describe("cloud_init: a NoCloud seed attached as a CD after the disks", () => {
+  test("user-data as text, meta-data and network-config as YAML mappings; the seed takes a slot and renders as ahci-cd", () => {
+    const r = checkDocumentData({ guests: [{ name: "web1", cpus: 1, memory: "1G", disks: [{ path: "/vm/a.img" }], cloud_init: { user_data: "#cloud-config\npackages: [nginx]\n", meta_data: "local-hostname: www\n" } }] });
+    assert.ok(r.ok, r.ok ? "" : formatProblems(r.problems));
+    assert.deepEqual(r.state.guests[0]!.cloudInit, { userData: "#cloud-config\npackages: [nginx]\n", metaData: "local-hostname: www\n" });
+    const argv = renderBhyveArgv(r.state.guests[0]!);
+    assert.ok(argv.includes("5:0,ahci-cd,/var/db/bhyve-agent/guests/web1/seed.iso"), argv.join(" "));
+  });
+  test("mistakes: bad YAML in cloud-config, meta-data not a mapping, too large, unknown keys, no user_data", () => {
+    refuses((d) => (d.guests[1].cloud_init = { user_data: "#cloud-config\npackages: [nginx\n" }), /^guests\[1\]\.cloud_init\.user_data: is not valid YAML: /);
+    assert.deepEqual(problems((d) => (d.guests[1].cloud_init = { user_data: "#!/bin/sh\necho [unbalanced\n" })), [], "a script is not YAML");
+    refuses((d) => (d.guests[1].cloud_init = { user_data: "#!/bin/sh\n", meta_data: "- a\n- b\n" }), "guests[1].cloud_init.meta_data: must be a YAML mapping (key: value lines), got a list");
+    refuses((d) => (d.guests[1].cloud_init = { user_data: "x".repeat(70000) }), /^guests\[1\]\.cloud_init\.user_data: is 70000 bytes; a seed file holds at most 65536/);
+    refuses((d) => (d.guests[1].cloud_init = { user_data: "#!/bin/sh\n", vendor_data: "" }), /^guests\[1\]\.cloud_init\.vendor_data: unknown key/);
+    refuses((d) => (d.guests[1].cloud_init = {}), "guests[1].cloud_init.user_data: is required");
+  });
+  test("the instance id follows the name and the content; meta-data keeps the operator's keys under the agent's instance id", () => {
+    const ci = { userData: "#cloud-config\n" };
+    assert.match(instanceId("web1", ci), /^iid-web1-[0-9a-f]{16}$/);
+    assert.notEqual(instanceId("web1", ci), instanceId("web2", ci));
+    assert.notEqual(instanceId("web1", ci), instanceId("web1", { userData: "#cloud-config\n#\n" }));
+    assert.notEqual(instanceId("web1", { userData: "a", metaData: "b" }), instanceId("web1", { userData: "ab" }), "parts are delimited");
+    const files = seedFiles("web1", { userData: "#cloud-config\n", metaData: "local-hostname: www\ninstance-id: mine\n", networkConfig: "version: 2\n" });
+    assert.deepEqual(Object.keys(files), ["user-data", "meta-data", "network-config"]);
+    assert.equal(files["meta-data"], `local-hostname: www\ninstance-id: ${instanceId("web1", { userData: "#cloud-config\n", metaData: "local-hostname: www\ninstance-id: mine\n", networkConfig: "version: 2\n" })}\n`);
   });
 });
