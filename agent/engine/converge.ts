@@ -18,6 +18,7 @@ import { currentManagedSettings, overridingLines, readLoaderConf, strayLines, wr
 import { policyProblems } from "./policy-gate.js";
 import type { HostPaths } from "../host/paths.js";
 import { readAgentState, writeAgentState } from "../host/state.js";
+import { destroyDisks, diskProblems, ensureDisks, ensureSeed, readDisks } from "../guests/disks.js";
 import { deleteGuest, GUEST_FAILURES, hostArgv, listGuestNames, readIfPresent, monitorPaths, readGuest, readGuestEvents, specFor, specOnDisk, startGuest, stopGuest } from "../guests/lifecycle.js";
 import { parseArgvFile, writeMonitorSpec } from "../guests/monitor-spec.js";
 import type { MonitorEvent } from "../parse/monitor-files.js";
@@ -277,6 +278,10 @@ export async function converge(paths: HostPaths, desired: DesiredState, opts: Co
     message: `a VM named ${g.name} already runs on this host and the agent did not create it (started by hand or by another tool); the agent never stops, destroys or reinitialises it. Rename the guest, or stop and destroy that VM yourself (bhyvectl --destroy --vm=${g.name}) if it is not needed`,
   }] : []));
   if (foreign.length) throw problemsError(foreign, { code: "E_FOREIGN_VM" });
+  // 4. Disks the agent makes: none that exists and is not its own for the guest, none to shrink.
+  const disks = await readDisks(paths, desired.guests);
+  const refusedDisks = diskProblems(desired, disks.views, disks.datasets);
+  if (refusedDisks.length) throw problemsError(refusedDisks.map(({ path, message }) => ({ path, message })), { code: refusedDisks[0]!.code });
   const hostDrivers: Record<string, string> = { ...stored.hostDrivers };
   for (const p of facts.pci) if (p.driver && p.driver !== "ppt") hostDrivers[p.device] = p.driver;
   // Devices to give back: those the last desired state reserved and this one does not, and those
@@ -306,7 +311,7 @@ export async function converge(paths: HostPaths, desired: DesiredState, opts: Co
     },
   };
   try {
-    await withInterfaceReading(paths, () => convergeChecked(paths, desired, managed, releasing, hostDrivers, facts, result, opts, run));
+    await withInterfaceReading(paths, () => convergeChecked(paths, desired, stored.desired, managed, releasing, hostDrivers, facts, result, opts, run));
   } finally {
     // What was asked is recorded even when a step failed half way: the next run converges from it.
     record();
@@ -318,6 +323,8 @@ export async function converge(paths: HostPaths, desired: DesiredState, opts: Co
 interface ConvergeContext {
   readonly paths: HostPaths;
   readonly desired: DesiredState;
+  /** The desired state before this converge: what a deleted guest was (its disks' on_delete). */
+  readonly previous: DesiredState;
   readonly hostManaged: boolean;
   /** Devices to give back to their host driver; a step removes those it gave back. */
   readonly releasing: Set<string>;
@@ -331,14 +338,17 @@ interface ConvergeContext {
   settings: Array<[string, string]>;
   /** The desired guests in start order. */
   readonly byStartOrder: Guest[];
+  /** Guests whose disks or seed could not be made: not started. */
+  readonly unready: Set<string>;
 }
 
 /** The steps of a converge, in order; each reads and updates the context. */
-const STEPS: ReadonlyArray<(c: ConvergeContext) => Promise<void>> = [writeLoaderConf, loadVmm, allocateTaps, stopGuestsFirst, switches, releaseDevices, bindLiveDevices, startGuests];
+const STEPS: ReadonlyArray<(c: ConvergeContext) => Promise<void>> = [writeLoaderConf, loadVmm, allocateTaps, stopGuestsFirst, switches, releaseDevices, bindLiveDevices, prepareDisks, startGuests];
 
 async function convergeChecked(
   paths: HostPaths,
   desired: DesiredState,
+  previous: DesiredState,
   hostManaged: boolean,
   releasing: Set<string>,
   hostDrivers: Record<string, string>,
@@ -348,7 +358,7 @@ async function convergeChecked(
   run: ConvergeRun,
 ): Promise<void> {
   const byStartOrder = [...desired.guests].sort((a, b) => a.startOrder - b.startOrder || a.name.localeCompare(b.name));
-  const c: ConvergeContext = { paths, desired, hostManaged, releasing, hostDrivers, facts: initialFacts, result, opts, run, settings: [], byStartOrder };
+  const c: ConvergeContext = { paths, desired, previous, hostManaged, releasing, hostDrivers, facts: initialFacts, result, opts, run, settings: [], byStartOrder, unready: new Set() };
   for (const step of STEPS) await step(c);
 }
 
@@ -435,6 +445,13 @@ async function stopGuestsFirst(c: ConvergeContext): Promise<void> {
   for (const name of listGuestNames(c.paths).filter((n) => !desiredNames.has(n)).reverse()) {
     await deleteGuest(c.paths, name);
     c.result.changed.push({ what: `guest ${name}`, detail: "stopped and deleted (no longer in the desired state)" });
+    // Its disks stay unless they say on_delete: destroy (and then only what the agent made for it).
+    const was = c.previous.guests.find((g) => g.name === name);
+    if (was) {
+      const d = await destroyDisks(c.paths, was, c.desired);
+      c.result.changed.push(...d.changed);
+      c.result.refused.push(...d.refused);
+    }
   }
   for (const g of [...c.byStartOrder].reverse()) {
     const rt = readGuest(c.paths, g.name);
@@ -504,7 +521,27 @@ async function bindLiveDevices(c: ConvergeContext): Promise<void> {
   if (reboot.length) c.result.reboot_required = true;
 }
 
-/** 6. Guests: specs written, running ones started in start order, then watched together for an early failure. */
+/** 6. Disks and cloud-init seeds: made, grown and set right before any guest starts; a guest whose disk failed does not start. */
+async function prepareDisks(c: ConvergeContext): Promise<void> {
+  const d = await ensureDisks(c.paths, c.desired.guests);
+  c.result.changed.push(...d.changed);
+  for (const r of d.refused) {
+    c.result.refused.push(r);
+    c.unready.add(r.what.slice("guest ".length));
+  }
+  for (const g of c.byStartOrder) {
+    try {
+      const seed = await ensureSeed(c.paths, g);
+      if (seed) c.result.changed.push({ what: `guest ${g.name}`, detail: seed });
+    } catch (err) {
+      if (!(err instanceof AgentError)) throw err;
+      c.result.refused.push({ what: `guest ${g.name}`, detail: err.message });
+      c.unready.add(g.name);
+    }
+  }
+}
+
+/** 7. Guests: specs written, running ones started in start order, then watched together for an early failure. */
 async function startGuests(c: ConvergeContext): Promise<void> {
   const started: Array<{ g: Guest; before: number; was: string }> = [];
   for (const g of c.byStartOrder) {
@@ -530,6 +567,10 @@ async function startGuests(c: ConvergeContext): Promise<void> {
           c.result.refused.push({ what: `guest ${g.name}`, detail: err.message });
         }
       }
+      continue;
+    }
+    if (c.unready.has(g.name)) {
+      c.result.refused.push({ what: `guest ${g.name}`, detail: "not started: its disks or cloud-init seed are not ready (above)" });
       continue;
     }
     const b = blockers(g, c.desired, c.facts, c.result.pending);

@@ -2,6 +2,7 @@
  * The agent's operations, shared by the RPC methods and the commands: each change edits the stored
  * desired state, checks the whole of it, and converges the host under the host lock.
  */
+import { readDisks, seedPresent, type DiskView } from "../guests/disks.js";
 import { existsSync } from "node:fs";
 import { readConsoleLog } from "../guests/console.js";
 import { storedUuid, storedVncPort, uefiVarsPresent } from "../guests/identity.js";
@@ -282,6 +283,10 @@ export interface GuestView extends GuestRuntime {
   readonly uefi_vars_present: boolean | null;
   /** Where the guest's framebuffer serves VNC on the host (null: it has none; port null before the agent allocated one). */
   readonly vnc: { readonly listen: string; readonly port: number | null } | null;
+  /** The disks the agent makes for the guest, as the host has them (each with its drift). */
+  readonly disks: DiskView[];
+  /** Whether the cloud-init seed the guest would start with is built (null: it has none). */
+  readonly seed_present: boolean | null;
 }
 
 /** `guest.get`. */
@@ -290,7 +295,8 @@ export async function getGuest(paths: HostPaths, name: string): Promise<GuestVie
   const g = desired.guests.find((x) => x.name === name);
   const doc = g ? (toDocument({ ...desired, guests: [g] }).guests as Array<Record<string, unknown>>)[0]! : null;
   const network = g && g.nics.some((n) => n.switch !== undefined) ? guestNetwork(readNetworkRecord(paths), g, await sessionInterfaces(paths)) : [];
-  return { ...readGuest(paths, name), desired: doc, created_by_agent: listGuestNames(paths).includes(name), events: readGuestEvents(paths, name).slice(-20), network, uuid: g?.uuid ?? storedUuid(paths, name), uefi_vars_present: g ? uefiVarsPresent(paths, g) : null, vnc: g?.framebuffer ? { listen: g.framebuffer.listen, port: g.framebuffer.port ?? storedVncPort(paths, name) } : null };
+  const disks = g ? (await readDisks(paths, [g])).views : [];
+  return { ...readGuest(paths, name), desired: doc, created_by_agent: listGuestNames(paths).includes(name), events: readGuestEvents(paths, name).slice(-20), network, uuid: g?.uuid ?? storedUuid(paths, name), uefi_vars_present: g ? uefiVarsPresent(paths, g) : null, vnc: g?.framebuffer ? { listen: g.framebuffer.listen, port: g.framebuffer.port ?? storedVncPort(paths, name) } : null, disks, seed_present: g ? seedPresent(paths, g) : null };
 }
 
 /** `guest.list`: every guest of the desired state and every guest with monitor files. */
@@ -310,6 +316,8 @@ export interface StatusView {
   readonly switches: ReturnType<typeof switchesNetwork>;
   /** Guest NICs whose tap is not on its switch's bridge (drift the next apply heals). */
   readonly detached_nics: Array<{ guest: string } & NicNetwork>;
+  /** Managed disks that differ from what their guest asks (missing, smaller, a property changed, not the agent's). */
+  readonly disk_drift: Array<{ guest: string; path: string; drift: readonly string[] }>;
 }
 
 /** `status`: guests, reservations, and whether a reboot is pending (under the host lock, as {@link getHost}). */
@@ -330,6 +338,7 @@ async function readStatus(paths: HostPaths): Promise<StatusView> {
     reboot_required: reasons.length > 0,
     reboot_reasons: reasons,
     ...(await networkStatus(paths, desired)),
+    disk_drift: (await readDisks(paths, desired.guests)).views.filter((v) => v.drift.length > 0).map((v) => ({ guest: v.guest, path: v.path, drift: v.drift })),
   };
 }
 

@@ -132,7 +132,7 @@ test("zvol_parents: managed volumes and their clone sources only under the paren
     assert.ok(r.ok);
     return r.state;
   };
-  const ctx = { protected: [], unmapped: [], hardware: [], physicalMemory: 64 * 2 ** 30 };
+  const ctx: PolicyContext = { protected: [], unmapped: [], hardware: new Map(), physicalMemory: 64 * 2 ** 30 };
   const vol = state({ zvol: "zroot/vm/a/disk0", size: "20G" });
   assert.deepEqual(checkPolicy(vol, DEFAULT_POLICY, ctx).map((p) => p.path), ["guests[0].disks[0].zvol"]);
   assert.match(checkPolicy(vol, DEFAULT_POLICY, ctx)[0]!.message, /zroot\/vm\/a\/disk0 is outside the datasets the agent may create volumes in \(policy zvol_parents: \(none\)/);

@@ -1,0 +1,392 @@
+/**
+ * The disks the agent makes and owns: ZFS volumes (created sparse or reserved, or cloned from a
+ * snapshot) and sparse image files, and each guest's cloud-init seed.
+ *
+ * Ownership is what the agent can prove: a volume carries the user property bhyve-agent:guest with
+ * the guest's name (set in the same zfs command that creates it); a file is listed in the agent's
+ * disk-files.json with its device and inode. A volume or file without that mark, or with another
+ * guest's, is refused as a disk to make and never resized or destroyed. Disks only grow; a size
+ * below the disk's is refused (E_SHRINK) before anything changes. Nothing is destroyed with a guest
+ * unless its disk says on_delete: destroy, and then only what the agent made for that guest.
+ * No shell: zfs and makefs run with argv arrays; names and sizes were checked by the model.
+ */
+import { closeSync, constants, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { instanceId, SEED_LABEL, seedFiles } from "../model/cloud-init.js";
+import { AgentError } from "../model/errors.js";
+import type { Problem } from "../model/problems.js";
+import { formatSize } from "../model/size.js";
+import { DISK_OWNER_PROPERTY, type DesiredState, type Disk, type Guest, type ManagedDisk } from "../model/types.js";
+import { runTool } from "../host/exec.js";
+import { writeFileAtomic } from "../host/files.js";
+import type { HostPaths } from "../host/paths.js";
+import { resolveHostPath } from "../host/resolve-path.js";
+import { parseZfsList, zfsBytes, zfsMissing } from "../parse/zfs.js";
+
+/** Columns the agent asks zfs list for. */
+const ZFS_COLUMNS = ["name", "type", "volsize", "volblocksize", "refreservation", "volmode", "origin", DISK_OWNER_PROPERTY] as const;
+
+/** A dataset as zfs lists it. */
+export interface ZfsDataset {
+  readonly name: string;
+  readonly type: string;
+  readonly volsize: number | null;
+  readonly volblocksize: number | null;
+  readonly refreservation: number;
+  readonly volmode: string | null;
+  readonly origin: string | null;
+  /** The guest the agent made it for (bhyve-agent:guest), null when unset. */
+  readonly owner: string | null;
+}
+
+/** One managed disk as the host has it. */
+export interface DiskView {
+  readonly guest: string;
+  /** The disk's index in the guest's list. */
+  readonly index: number;
+  readonly kind: ManagedDisk["kind"];
+  readonly path: string;
+  readonly exists: boolean;
+  /** The guest the agent made it for; null when it is not the agent's (or does not exist). */
+  readonly owner: string | null;
+  /** Bytes now (volsize, or the file's size); null when it does not exist. */
+  readonly size: number | null;
+  readonly volblocksize: number | null;
+  /** A volume without a reservation; null for a file or a missing volume. */
+  readonly sparse: boolean | null;
+  readonly volmode: string | null;
+  /** How it differs from what the guest asks: drift the next apply heals, or a refusal. Empty when as asked. */
+  readonly drift: readonly string[];
+}
+
+/** A file disk the agent made: for whom, and which file (device and inode) it was. */
+interface FileRecord {
+  readonly guest: string;
+  readonly dev: number;
+  readonly ino: number;
+}
+
+function filesRecordPath(paths: HostPaths): string {
+  return join(paths.dbDir, "disk-files.json");
+}
+
+function readFileRecords(paths: HostPaths): Record<string, FileRecord> {
+  try {
+    const data = JSON.parse(readFileSync(filesRecordPath(paths), "utf8")) as unknown;
+    return data && typeof data === "object" && !Array.isArray(data) ? (data as Record<string, FileRecord>) : {};
+  } catch {
+    return {};
+  }
+}
+
+function writeFileRecords(paths: HostPaths, records: Record<string, FileRecord>): void {
+  mkdirSync(paths.dbDir, { recursive: true, mode: 0o700 });
+  writeFileAtomic(filesRecordPath(paths), `${JSON.stringify(records, null, 1)}\n`, 0o600);
+}
+
+/** Every managed disk of the guests, with where it is. */
+function managedDisks(guests: readonly Guest[]): Array<{ guest: Guest; index: number; disk: Disk; m: ManagedDisk }> {
+  return guests.flatMap((guest) => guest.disks.flatMap((disk, index) => (disk.managed ? [{ guest, index, disk, m: disk.managed }] : [])));
+}
+
+/** Reads the named datasets in one zfs list; the ones that do not exist are absent from the map. */
+export async function readDatasets(paths: HostPaths, names: readonly string[]): Promise<Map<string, ZfsDataset>> {
+  const out = new Map<string, ZfsDataset>();
+  const unique = [...new Set(names)].sort();
+  if (unique.length === 0) return out;
+  const r = await runTool(paths.tool("zfs"), ["list", "-H", "-p", "-t", "filesystem,volume,snapshot", "-o", ZFS_COLUMNS.join(","), ...unique]);
+  const { other } = zfsMissing(r.stderr);
+  if ((r.status !== 0 && r.status !== 1) || other.length > 0) {
+    throw new AgentError(`zfs list failed: ${other.join("; ") || r.stderr.trim() || `exit ${r.status}`}`, "E_ZFS");
+  }
+  for (const row of parseZfsList(r.stdout, ZFS_COLUMNS)) {
+    out.set(row.name!, {
+      name: row.name!,
+      type: row.type ?? "",
+      volsize: zfsBytes(row.volsize),
+      volblocksize: zfsBytes(row.volblocksize),
+      refreservation: zfsBytes(row.refreservation) ?? 0,
+      volmode: row.volmode ?? null,
+      origin: row.origin ?? null,
+      owner: row[DISK_OWNER_PROPERTY] ?? null,
+    });
+  }
+  return out;
+}
+
+/** What the host has of the guests' managed disks (one zfs list for every volume and clone source). */
+export async function readDisks(paths: HostPaths, guests: readonly Guest[]): Promise<{ views: DiskView[]; datasets: Map<string, ZfsDataset> }> {
+  const disks = managedDisks(guests);
+  const zvols = disks.filter((d) => d.m.kind === "zvol");
+  const datasets = await readDatasets(paths, zvols.flatMap((d) => [d.m.dataset!, ...(d.m.clone ? [d.m.clone] : [])]));
+  const records = disks.some((d) => d.m.kind === "file") ? readFileRecords(paths) : {};
+  const views = disks.map(({ guest, index, disk, m }): DiskView => {
+    if (m.kind === "zvol") {
+      const ds = datasets.get(m.dataset!);
+      const volume = ds?.type === "volume";
+      const view = {
+        guest: guest.name, index, kind: m.kind, path: disk.path, exists: ds !== undefined,
+        owner: volume ? ds.owner : null, size: volume ? ds.volsize : null, volblocksize: volume ? ds.volblocksize : null,
+        sparse: volume ? ds.refreservation === 0 : null, volmode: volume ? ds.volmode : null,
+      };
+      return { ...view, drift: driftOf(guest, m, view, ds?.type) };
+    }
+    const file = fileState(paths, disk.path, records[disk.path]);
+    const view = { guest: guest.name, index, kind: m.kind, path: disk.path, exists: file.exists, owner: file.owner, size: file.size, volblocksize: null, sparse: null, volmode: null };
+    return { ...view, drift: driftOf(guest, m, view, file.exists ? (file.regular ? "file" : "other") : undefined) };
+  });
+  return { views, datasets };
+}
+
+function fileState(paths: HostPaths, path: string, record: FileRecord | undefined): { exists: boolean; regular: boolean; owner: string | null; size: number | null } {
+  const r = resolveHostPath(paths, path);
+  if (!r.ok || r.stat === null) return { exists: !r.ok, regular: false, owner: null, size: null };
+  const regular = r.stat.isFile();
+  const ours = regular && record !== undefined && !r.viaLink && record.dev === r.stat.dev && record.ino === r.stat.ino;
+  return { exists: true, regular, owner: ours ? record.guest : null, size: regular ? r.stat.size : null };
+}
+
+/** How a disk differs from what its guest asks (empty: as asked). */
+function driftOf(guest: Guest, m: ManagedDisk, v: Omit<DiskView, "drift">, type: string | undefined): string[] {
+  const what = m.kind === "zvol" ? `volume ${m.dataset}` : `file ${v.path}`;
+  if (!v.exists) return [`${what} does not exist`];
+  if (m.kind === "zvol" && type !== "volume") return [`${m.dataset} is a ${type}, not a volume`];
+  if (m.kind === "file" && type !== "file") return [`${v.path} is not a regular file`];
+  if (v.owner !== guest.name) return [`${what} is not the agent's for guest ${guest.name} (${v.owner === null ? `no ${m.kind === "zvol" ? DISK_OWNER_PROPERTY : "record of the agent making it"}` : `made for guest ${v.owner}`})`];
+  const out: string[] = [];
+  if (m.size !== undefined && v.size !== null && v.size !== m.size) out.push(`${what} is ${formatSize(v.size)}, asked ${formatSize(m.size)}`);
+  if (m.kind === "zvol") {
+    if (m.volblocksize !== undefined && v.volblocksize !== null && v.volblocksize !== m.volblocksize) out.push(`${what} has volblocksize ${formatSize(v.volblocksize)}, asked ${formatSize(m.volblocksize)}`);
+    if (m.clone === undefined && v.sparse !== null && v.sparse !== m.sparse) out.push(`${what} is ${v.sparse ? "sparse" : "reserved"}, asked ${m.sparse ? "sparse" : "reserved (sparse: false)"}`);
+    if (v.volmode !== "dev") out.push(`${what} has volmode ${v.volmode ?? "-"}, not dev`);
+  }
+  return out;
+}
+
+/**
+ * What the desired disks cannot be, checked before anything changes: a volume or file that exists
+ * and is not the agent's for the guest (E_DISK_NOT_OURS), a size below the disk's (E_SHRINK), a
+ * block size other than the volume's, a clone smaller than its snapshot.
+ */
+export function diskProblems(desired: DesiredState, views: readonly DiskView[], datasets: ReadonlyMap<string, ZfsDataset>): Array<Problem & { code: string }> {
+  const out: Array<Problem & { code: string }> = [];
+  for (const v of views) {
+    const gi = desired.guests.findIndex((g) => g.name === v.guest);
+    const m = desired.guests[gi]!.disks[v.index]!.managed!;
+    const at = (field: string): string => `guests[${gi}].disks[${v.index}].${field}`;
+    const what = m.kind === "zvol" ? `volume ${m.dataset}` : `file ${v.path}`;
+    if (!v.exists) {
+      if (m.clone !== undefined) {
+        const snap = datasets.get(m.clone);
+        if (snap && snap.volsize !== null && m.size !== undefined && m.size < snap.volsize) {
+          out.push({ path: at("size"), code: "E_SHRINK", message: `size ${formatSize(m.size)} is smaller than the ${formatSize(snap.volsize)} of snapshot ${m.clone}: a clone starts at its snapshot's size and only grows` });
+        }
+      }
+      continue;
+    }
+    if (v.owner !== v.guest) {
+      const field = m.kind;
+      const reason = v.size === null && m.kind === "zvol" ? `${m.dataset} exists and is not a volume` : v.owner === null ? `${what} exists and the agent did not make it (${m.kind === "zvol" ? `no ${DISK_OWNER_PROPERTY} property` : "not in its record of files it made"})` : `${what} exists and the agent made it for guest ${v.owner}`;
+      out.push({ path: at(field), code: "E_DISK_NOT_OURS", message: `${reason}: the agent never resizes or destroys it. Use it as it is with path: ${v.path}, or name a ${m.kind === "zvol" ? "dataset" : "file"} that does not exist` });
+      continue;
+    }
+    if (m.size !== undefined && v.size !== null && m.size < v.size) {
+      out.push({ path: at("size"), code: "E_SHRINK", message: `size ${formatSize(m.size)} is smaller than the ${formatSize(v.size)} ${what} has: disks only grow (shrinking would cut off the guest's data); set size to ${formatSize(v.size)} or more` });
+    }
+    if (m.kind === "zvol" && m.volblocksize !== undefined && v.volblocksize !== null && m.volblocksize !== v.volblocksize) {
+      out.push({ path: at("volblocksize"), code: "E_DISK_FIXED", message: `${what} was made with volblocksize ${formatSize(v.volblocksize)}; a volume's block size is fixed when it is made: set ${formatSize(v.volblocksize)} or leave volblocksize out` });
+    }
+  }
+  return out;
+}
+
+/** A change to the host's disks, as the converge reports it. */
+export interface DiskChange {
+  readonly what: string;
+  readonly detail: string;
+}
+
+async function zfs(paths: HostPaths, args: string[]): Promise<void> {
+  const r = await runTool(paths.tool("zfs"), args);
+  if (r.status !== 0) throw new AgentError(`zfs ${args.join(" ")} failed: ${r.stderr.trim() || `exit ${r.status}`}`, "E_ZFS");
+}
+
+/**
+ * Makes, grows and sets right the managed disks of `guests` (checked by {@link diskProblems}
+ * first): a missing volume created or cloned, a missing file created sparse, a smaller one grown,
+ * a volume's volmode and reservation set as asked. Each failure is the guest's, as a refusal.
+ */
+export async function ensureDisks(paths: HostPaths, guests: readonly Guest[]): Promise<{ changed: DiskChange[]; refused: DiskChange[] }> {
+  const changed: DiskChange[] = [];
+  const refused: DiskChange[] = [];
+  const { views } = await readDisks(paths, guests);
+  const disks = managedDisks(guests);
+  let records: Record<string, FileRecord> | null = null;
+  for (const [i, { guest, disk, m }] of disks.entries()) {
+    const v = views[i]!;
+    const what = `guest ${guest.name}`;
+    try {
+      if (m.kind === "zvol") {
+        const ds = m.dataset!;
+        if (!v.exists) {
+          if (m.clone !== undefined) {
+            await zfs(paths, ["clone", "-p", "-o", "volmode=dev", "-o", `${DISK_OWNER_PROPERTY}=${guest.name}`, m.clone, ds]);
+          } else {
+            await zfs(paths, ["create", "-p", ...(m.sparse ? ["-s"] : []), ...(m.volblocksize !== undefined ? ["-b", String(m.volblocksize)] : []), "-o", "volmode=dev", "-o", `${DISK_OWNER_PROPERTY}=${guest.name}`, "-V", String(m.size), ds]);
+          }
+          // `-p` says nothing when the dataset appeared meanwhile: only a volume marked for this guest counts as made.
+          const now = (await readDatasets(paths, [ds])).get(ds);
+          if (!now || now.type !== "volume" || now.owner !== guest.name) throw new AgentError(`${ds} appeared meanwhile and is not the agent's for guest ${guest.name}; not used`, "E_DISK_NOT_OURS");
+          const grow = m.size !== undefined && now.volsize !== null && m.size > now.volsize;
+          if (grow) await zfs(paths, ["set", `volsize=${m.size}`, ds]);
+          changed.push({ what, detail: m.clone !== undefined ? `volume ${ds} cloned from ${m.clone}${grow ? `, grown to ${formatSize(m.size!)}` : ""}` : `volume ${ds} created (${formatSize(m.size!)}, ${m.sparse ? "sparse" : "reserved"})` });
+          continue;
+        }
+        if (v.owner !== guest.name) continue; // refused before the converge changed anything
+        if (m.size !== undefined && v.size !== null && m.size > v.size) {
+          await zfs(paths, ["set", `volsize=${m.size}`, ds]);
+          changed.push({ what, detail: `volume ${ds} grown from ${formatSize(v.size)} to ${formatSize(m.size)} (a running guest sees the new size when it next starts)` });
+        }
+        if (v.volmode !== "dev") {
+          await zfs(paths, ["set", "volmode=dev", ds]);
+          changed.push({ what, detail: `volume ${ds}: volmode set back to dev (was ${v.volmode ?? "-"})` });
+        }
+        if (m.clone === undefined && v.sparse !== null && v.sparse !== m.sparse) {
+          await zfs(paths, ["set", `refreservation=${m.sparse ? "none" : "auto"}`, ds]);
+          changed.push({ what, detail: `volume ${ds}: ${m.sparse ? "reservation dropped (sparse)" : "space reserved (sparse: false)"}` });
+        }
+        continue;
+      }
+      // An image file: made sparse (a hole of its size), recorded by device and inode.
+      records ??= readFileRecords(paths);
+      const r = resolveHostPath(paths, disk.path);
+      if (!r.ok) throw new AgentError(`${disk.path} does not resolve on this host: ${r.reason}`, "E_DISK");
+      if (!v.exists) {
+        mkdirSync(paths.at(dirname(r.path)), { recursive: true, mode: 0o755 });
+        const fd = openSync(paths.at(r.path), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
+        try {
+          ftruncateSync(fd, m.size!);
+          const st = fstatSync(fd);
+          records[disk.path] = { guest: guest.name, dev: st.dev, ino: st.ino };
+        } finally {
+          closeSync(fd);
+        }
+        writeFileRecords(paths, records);
+        changed.push({ what, detail: `image file ${disk.path} created (${formatSize(m.size!)}, sparse)` });
+        continue;
+      }
+      if (v.owner !== guest.name) continue;
+      if (v.size !== null && m.size! > v.size) {
+        truncateSync(paths.at(r.path), m.size!);
+        changed.push({ what, detail: `image file ${disk.path} grown from ${formatSize(v.size)} to ${formatSize(m.size!)}` });
+      }
+    } catch (err) {
+      if (!(err instanceof AgentError) && !(err as NodeJS.ErrnoException).code) throw err;
+      refused.push({ what, detail: `disk ${disk.path}: ${(err as Error).message}` });
+    }
+  }
+  return { changed, refused };
+}
+
+/**
+ * Destroys the disks of a deleted guest that say on_delete: destroy, and only those the agent
+ * made for it; a disk another desired guest names is kept (it moved). A volume with snapshots or
+ * clones is refused by zfs (no -r): the data stays and the refusal says why.
+ */
+export async function destroyDisks(paths: HostPaths, gone: Guest, desired: DesiredState): Promise<{ changed: DiskChange[]; refused: DiskChange[] }> {
+  const changed: DiskChange[] = [];
+  const refused: DiskChange[] = [];
+  const doomed = gone.disks.filter((d) => d.managed?.onDelete === "destroy");
+  if (doomed.length === 0) return { changed, refused };
+  const stillNamed = new Set(desired.guests.flatMap((g) => g.disks.map((d) => d.path)));
+  const { views } = await readDisks(paths, [{ ...gone, disks: doomed }]);
+  let records: Record<string, FileRecord> | null = null;
+  const what = `guest ${gone.name}`;
+  for (const [i, disk] of doomed.entries()) {
+    const v = views[i]!;
+    if (!v.exists) continue;
+    if (stillNamed.has(disk.path)) {
+      changed.push({ what, detail: `disk ${disk.path} kept: another guest names it` });
+      continue;
+    }
+    if (v.owner !== gone.name) {
+      refused.push({ what, detail: `disk ${disk.path} not destroyed: ${v.owner === null ? "the agent did not make it" : `the agent made it for guest ${v.owner}`}` });
+      continue;
+    }
+    try {
+      if (disk.managed!.kind === "zvol") {
+        await zfs(paths, ["destroy", disk.managed!.dataset!]);
+        changed.push({ what, detail: `volume ${disk.managed!.dataset} destroyed (on_delete: destroy)` });
+      } else {
+        const r = resolveHostPath(paths, disk.path);
+        if (!r.ok || r.viaLink) throw new AgentError(`${disk.path} no longer resolves to the file the agent made`, "E_DISK");
+        unlinkSync(paths.at(r.path));
+        records ??= readFileRecords(paths);
+        delete records[disk.path];
+        writeFileRecords(paths, records);
+        changed.push({ what, detail: `image file ${disk.path} removed (on_delete: destroy)` });
+      }
+    } catch (err) {
+      if (!(err instanceof AgentError) && !(err as NodeJS.ErrnoException).code) throw err;
+      refused.push({ what, detail: `disk ${disk.path} not destroyed: ${(err as Error).message}` });
+    }
+  }
+  return { changed, refused };
+}
+
+/** The seed files in a guest's directory: the image and the instance id it was built for. */
+function seedPaths(paths: HostPaths, name: string): { iso: string; iid: string; work: string } {
+  const dir = paths.guestSpecDir(name);
+  return { iso: join(dir, "seed.iso"), iid: join(dir, "seed.iid"), work: join(dir, ".seed") };
+}
+
+/** The host path (as makefs sees it) of a file in the agent root. */
+function hostPathOf(paths: HostPaths, local: string): string {
+  return paths.root === "/" ? local : local.slice(paths.root.replace(/\/+$/, "").length) || "/";
+}
+
+/**
+ * The guest's cloud-init seed as asked: built again (makefs -t cd9660 -o R,L=cidata) when its
+ * instance id changed or the image is gone, removed when the guest has none. Returns what changed.
+ */
+export async function ensureSeed(paths: HostPaths, guest: Guest): Promise<string | null> {
+  const p = seedPaths(paths, guest.name);
+  if (!guest.cloudInit) {
+    if (!existsSync(p.iso) && !existsSync(p.iid)) return null;
+    rmSync(p.iso, { force: true });
+    rmSync(p.iid, { force: true });
+    return "cloud-init seed removed";
+  }
+  const iid = instanceId(guest.name, guest.cloudInit);
+  if (existsSync(p.iso) && readIfExists(p.iid) === iid) return null;
+  mkdirSync(dirname(p.iso), { recursive: true, mode: 0o700 });
+  rmSync(p.work, { recursive: true, force: true });
+  mkdirSync(p.work, { mode: 0o700 });
+  const tmp = join(dirname(p.iso), `.seed.${process.pid}.iso`);
+  try {
+    for (const [f, text] of Object.entries(seedFiles(guest.name, guest.cloudInit))) writeFileSync(join(p.work, f), text, { mode: 0o600, flag: "wx" });
+    const r = await runTool(paths.tool("makefs"), ["-t", "cd9660", "-o", `R,L=${SEED_LABEL}`, hostPathOf(paths, tmp), hostPathOf(paths, p.work)]);
+    if (r.status !== 0) throw new AgentError(`makefs could not build the cloud-init seed: ${r.stderr.trim() || `exit ${r.status}`}`, "E_SEED");
+    renameSync(tmp, p.iso);
+    writeFileAtomic(p.iid, `${iid}\n`, 0o600);
+  } finally {
+    rmSync(p.work, { recursive: true, force: true });
+    rmSync(tmp, { force: true });
+  }
+  return `cloud-init seed built (instance-id ${iid}; the guest reads it at its next boot)`;
+}
+
+function readIfExists(path: string): string | null {
+  try {
+    return readFileSync(path, "utf8").trim();
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the seed a guest would start with is there (null: it has none). */
+export function seedPresent(paths: HostPaths, guest: Guest): boolean | null {
+  if (!guest.cloudInit) return null;
+  const p = seedPaths(paths, guest.name);
+  return existsSync(p.iso) && readIfExists(p.iid) === instanceId(guest.name, guest.cloudInit);
+}
