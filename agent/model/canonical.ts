@@ -49,10 +49,11 @@ export function diskToDocument(d: Disk): Record<string, unknown> {
     ...(d.slot !== undefined ? { slot: d.slot } : {}),
     ...(d.bootindex !== undefined ? { bootindex: d.bootindex } : {}),
     ...(m?.size !== undefined ? { size: formatSize(m.size) } : {}),
-    ...(m?.kind === "zvol" ? { sparse: m.sparse } : {}),
+    // sparse and on_delete only when they are not their defaults, as the provider's attributes leave them null.
+    ...(m?.kind === "zvol" && !m.sparse ? { sparse: false } : {}),
     ...(m?.volblocksize !== undefined ? { volblocksize: formatSize(m.volblocksize) } : {}),
     ...(m?.clone !== undefined ? { clone: m.clone } : {}),
-    ...(m ? { on_delete: m.onDelete } : {}),
+    ...(m && m.onDelete !== "keep" ? { on_delete: m.onDelete } : {}),
   };
 }
 

@@ -56,7 +56,7 @@ export function providerHandlers(provider: ProviderDef): Record<string, Unary> {
     resource_schemas: Object.fromEntries(Object.entries(provider.resources).map(([n, r]) => [n, protoSchema(r.version, r.schema)])),
     data_source_schemas: Object.fromEntries(Object.entries(provider.dataSources).map(([n, d]) => [n, protoSchema(0, d.schema)])),
     diagnostics: [],
-    server_capabilities: { plan_destroy: false, get_provider_schema_optional: true, move_resource_state: false },
+    server_capabilities: { plan_destroy: true, get_provider_schema_optional: true, move_resource_state: false },
   };
 
   return {
@@ -98,7 +98,7 @@ export function providerHandlers(provider: ProviderDef): Record<string, Unary> {
       const prior = decodeValue(t, req.prior_state?.msgpack) as Record<string, Value> | null;
       const proposed = decodeValue(t, req.proposed_new_state?.msgpack) as Record<string, Value> | null;
       const config = decodeValue(t, req.config?.msgpack) as Record<string, Value> | null;
-      if (proposed === null) return { planned_state: dv(t, null), requires_replace: [], diagnostics: [] };
+      if (proposed === null) return { planned_state: dv(t, null), requires_replace: [], diagnostics: prior ? protoDiagnostics(resource(req.type_name).planDelete?.(prior) ?? []) : [] };
       const out = await resource(req.type_name).plan(prior, proposed, config!);
       return {
         planned_state: dv(t, out.planned),

@@ -19,6 +19,8 @@ export interface ResourceDef {
   readonly schema: BlockDef;
   readonly version: number;
   validate(config: ObjectValue): Diagnostic[];
+  /** What a delete of `prior` would do that the plan should say (warnings); the server plans the delete itself. */
+  planDelete?(prior: ObjectValue): Diagnostic[];
   /** Plans a create (prior null) or an update; deletes are planned by the server. */
   plan(prior: ObjectValue | null, proposed: ObjectValue, config: ObjectValue): Promise<{ planned: ObjectValue; requiresReplace: string[][]; diagnostics: Diagnostic[] }>;
   /** Creates (prior null), updates, or deletes (planned null). Returns the new state, null after a delete. */

@@ -63,7 +63,14 @@ export const GUEST_SCHEMA: BlockDef = {
       block: {
         description: "A disk.",
         attributes: {
-          path: { type: "string", required: true, document: true, description: "Host path of the disk (a zvol or an image file)." },
+          path: { type: "string", optional: true, computed: true, document: true, description: "Host path of a disk that exists (a zvol or an image file), used as it is. For a disk the agent makes (zvol or file), computed: /dev/zvol/DATASET or the file." },
+          zvol: { type: "string", optional: true, document: true, description: "A ZFS volume the agent makes before the guest's first start (zfs create -p -s -V SIZE -o volmode=dev), e.g. zroot/vm/web1/disk0; must be under the host policy's zvol_parents. Marked with the user property bhyve-agent:guest; one that exists without that mark is refused." },
+          file: { type: "string", optional: true, document: true, description: "A sparse image file the agent makes (under the policy's disk_prefixes)." },
+          size: { type: "string", optional: true, document: true, sameValue: sameSize, description: "Size of a zvol or file (20G). Grow only: a larger size grows the disk, a smaller one is refused (E_SHRINK). For a zvol a multiple of volblocksize (16K by default). Reads the disk's size now, so a volume shrunk or missing shows as drift." },
+          sparse: { type: "bool", optional: true, document: true, description: "zvol only: false reserves the whole size (refreservation); default true (zfs create -s)." },
+          volblocksize: { type: "string", optional: true, document: true, sameValue: sameSize, description: "zvol only: block size, a power of two from 512 to 128K (fixed when the volume is made). Default: the pool's (16K on FreeBSD 14.0 and later)." },
+          clone: { type: "string", optional: true, document: true, description: "zvol only: make the volume as a clone of this snapshot (zroot/images/freebsd-14.3@base), the golden-image way; size, when given, grows it after the clone." },
+          on_delete: { type: "string", optional: true, document: true, description: "keep (default) or destroy: destroy the zvol or file when the guest is deleted, and only one the agent made for this guest." },
           type: { type: "string", optional: true, computed: true, document: true, default: DEFAULTS.disk.type, description: "virtio-blk (default), nvme, ahci-hd or ahci-cd." },
           slot: { type: "number", optional: true, document: true, description: "Guest PCI slot; allocated from 4 when absent." },
           bootindex: { type: "number", optional: true, document: true, description: "UEFI boot order (bootindex=N, lowest first); FreeBSD 14.0 and later, refused at apply on older hosts." },
@@ -90,6 +97,19 @@ export const GUEST_SCHEMA: BlockDef = {
         attributes: {
           vcpu: { type: "number", required: true, document: true, description: "The guest's vCPU (0 to cpus-1), each at most once." },
           host_cpu: { type: "number", required: true, document: true, description: "The host CPU it runs on (checked against the host's CPU count at apply)." },
+        },
+      },
+    },
+    cloud_init: {
+      document: "cloud_init",
+      single: true,
+      block: {
+        description: "First-boot configuration: a cloud-init NoCloud seed (user-data, meta-data, network-config on an ISO 9660 image labelled cidata, made with makefs) attached as a CD after the disks.",
+        attributes: {
+          user_data: { type: "string", required: true, document: true, description: "user-data: #cloud-config YAML (checked at plan) or a script. At most 64K." },
+          meta_data: { type: "string", optional: true, document: true, description: "meta-data as a YAML mapping; the agent sets instance-id, and local-hostname (the guest's name) unless given." },
+          network_config: { type: "string", optional: true, document: true, description: "network-config (YAML, version 1 or 2)." },
+          instance_id: { type: "string", computed: true, description: "iid-NAME-HASH: follows the guest's name and the seed's content, so a changed seed is a new instance to cloud-init (its first-boot modules run again at the next boot)." },
         },
       },
     },

@@ -12,6 +12,8 @@ import { formatProblems, pathSegments } from "../../agent/model/problems.js";
 import { GUEST_UP_STATES, type ChangeResult } from "../../agent/rpc/protocol.js";
 import { renderBhyveArgv } from "../../agent/model/render.js";
 import type { Guest } from "../../agent/model/types.js";
+import { instanceId } from "../../agent/model/cloud-init.js";
+import { formatSize } from "../../agent/model/size.js";
 import { replacedAttributes } from "../plugin/schema.js";
 import { DiagnosticError, type Diagnostic, type ObjectValue, type ResourceDef } from "../plugin/types.js";
 import { containsUnknown, isUnknown, UNKNOWN, type Value } from "../plugin/values.js";
@@ -54,6 +56,24 @@ function withTaps(g: Guest, nics: ObjectValue[]): Guest | null {
   return out.some((n) => n === null) ? null : { ...g, nics: out as Guest["nics"] };
 }
 
+/** Each disk's path: given, or for a disk the agent makes, its volume's node or its file (unknown while those are). */
+function planDiskPaths(disks: ObjectValue[]): ObjectValue[] {
+  return disks.map((d) => {
+    if (isUnknown(d.zvol) || isUnknown(d.file)) return { ...d, path: UNKNOWN };
+    if (typeof d.zvol === "string") return { ...d, path: `/dev/zvol/${d.zvol}` };
+    if (typeof d.file === "string") return { ...d, path: d.file };
+    return d;
+  });
+}
+
+/** The cloud-init block with its instance id (unknown while the content is). */
+function planCloudInit(name: Value, blocks: ObjectValue[]): ObjectValue[] {
+  return blocks.map((b) => {
+    const known = typeof name === "string" && typeof b.user_data === "string" && !isUnknown(b.meta_data) && !isUnknown(b.network_config);
+    return { ...b, instance_id: known ? instanceId(name, { userData: b.user_data as string, ...(typeof b.meta_data === "string" ? { metaData: b.meta_data } : {}), ...(typeof b.network_config === "string" ? { networkConfig: b.network_config } : {}) }) : UNKNOWN };
+  });
+}
+
 /** Maps a guest problem's path (passthru[1].slot, also as the agent sends it: guest.passthru[1].slot) to the attribute path. */
 function attributePath(text: string): Array<string | number> | undefined {
   const at = pathSegments(text);
@@ -94,6 +114,18 @@ async function observe(ctx: ProviderContext, address: string, hostKey: string, n
   // Switch NICs: the taps the agent allocated, in NIC order.
   const network = [...(g.network ?? [])];
   values.nic = list(values.nic).map((n) => (typeof n.switch === "string" ? { ...n, tap: network.shift()?.tap ?? null } : n));
+  // A disk the agent makes reads as the host has it: its size now (null when it is missing) and
+  // whether it is sparse, so that a volume shrunk, lost or changed behind the agent's back is drift.
+  const disks = g.disks ?? [];
+  values.disk = list(values.disk).map((d, i) => {
+    const v = disks.find((x) => x.index === i);
+    const m = decoded.guest.disks[i]?.managed;
+    if (!v || !m) return d;
+    const size: Value = m.size === undefined ? (d.size ?? null) : v.exists && v.owner === name && v.size !== null ? (m.size === v.size ? (d.size ?? null) : formatSize(v.size)) : null;
+    const sparse: Value = m.kind === "zvol" && m.clone === undefined && v.sparse !== null && v.sparse !== m.sparse ? v.sparse : (d.sparse ?? null);
+    return { ...d, size, sparse };
+  });
+  values.cloud_init = planCloudInit(name, list(values.cloud_init));
   const d = {
     ...(withTaps(decoded.guest, list(values.nic)) ?? decoded.guest),
     ...(typeof values.uuid === "string" ? { uuid: values.uuid } : {}),
@@ -121,6 +153,11 @@ export function guestResource(ctx: ProviderContext): ResourceDef {
     schema,
     version: 0,
     validate,
+    planDelete(prior) {
+      const doomed = list(prior.disk).filter((d) => d.on_delete === "destroy").map((d) => (typeof d.zvol === "string" ? `volume ${d.zvol}` : `file ${String(d.file)}`));
+      if (doomed.length === 0) return [];
+      return [{ severity: "warning", summary: `Deleting guest ${String(prior.name)} destroys ${doomed.length === 1 ? "a disk" : `${doomed.length} disks`}`, detail: `on_delete = "destroy": ${doomed.join(", ")} (only what the agent made for this guest; its other disks are kept)`, attribute: ["disk"] }];
+    },
     async plan(prior, proposed, config) {
       // Optional attributes with defaults come from the configuration, not from the proposal:
       // Terraform proposes the prior (read) value for them, which would hide drift.
@@ -136,6 +173,8 @@ export function guestResource(ctx: ProviderContext): ResourceDef {
       const replace = requiresReplace.length > 0;
       const diags: Diagnostic[] = [];
       planned.nic = planTaps(list(planned.nic), prior ? list(prior.nic) : null);
+      planned.disk = planDiskPaths(list(planned.disk));
+      planned.cloud_init = planCloudInit(planned.name ?? null, list(planned.cloud_init));
       // The UUID: the configuration's; else the one the agent made (kept from the prior state), unknown until it makes one.
       planned.uuid = typeof config.uuid === "string" ? config.uuid : !replace && typeof prior?.uuid === "string" ? prior.uuid : UNKNOWN;
       // The framebuffer's port: the configuration's; else the one the agent allocated (kept from the prior state), unknown until it does.

@@ -1,5 +1,6 @@
 /** Guest: a bhyve guest on a host (bhyve_guest); it depends on the reservations it passes through. */
 import { Construct } from "constructs";
+import { stringify } from "yaml";
 import { Guest as GuestResource, type GuestConfig } from "../gen/guest/index.js";
 import { documentLeaves, documentOfProps, l1Properties } from "../../resources/document-map.js";
 import { GUEST_SCHEMA } from "../../resources/guest-schema.js";
@@ -8,10 +9,27 @@ import { isPptDevice, PptDevice } from "./ppt-device.js";
 import { isSwitch, type Switch } from "./switch.js";
 import { concrete } from "./tokens.js";
 
-/** A guest disk. */
+/**
+ * A guest disk: one that exists (`path`), or one the agent makes: a ZFS volume (`zvol`, with
+ * `size` or `clone`) or a sparse image file (`file` and `size`). Exactly one of path, zvol, file.
+ */
 export interface GuestDisk {
-  /** Host path of a zvol or image file. */
-  readonly path: string;
+  /** Host path of a zvol or image file that exists, used as it is. @default for zvol or file: /dev/zvol/DATASET or the file */
+  readonly path?: string;
+  /** A ZFS volume the agent makes before the first start (under the host policy's zvol_parents), e.g. "zroot/vm/web1/disk0". @default none */
+  readonly zvol?: string;
+  /** A sparse image file the agent makes (under the policy's disk_prefixes). @default none */
+  readonly file?: string;
+  /** Size of a zvol or file ("20G"); grow only. For a zvol a multiple of volblocksize. @default a clone's snapshot size */
+  readonly size?: string;
+  /** zvol only: false reserves the whole size. @default true */
+  readonly sparse?: boolean;
+  /** zvol only: block size, a power of two from 512 to 128K, fixed at creation. @default the pool's (16K) */
+  readonly volblocksize?: string;
+  /** zvol only: clone the volume from this snapshot ("zroot/images/freebsd-14.3@base"). @default none */
+  readonly clone?: string;
+  /** "destroy": the zvol or file goes with the guest (only one the agent made for it). @default "keep" */
+  readonly onDelete?: "keep" | "destroy";
   /** @default "virtio-blk" */
   readonly type?: "virtio-blk" | "nvme" | "ahci-hd" | "ahci-cd";
   /** Guest PCI slot. @default allocated from 4 */
@@ -62,6 +80,16 @@ export interface GuestFramebuffer {
   readonly port?: number;
 }
 
+/** cloud-init's NoCloud seed: user-data, meta-data and network-config on a CD labelled cidata. */
+export interface GuestCloudInit {
+  /** user-data: a string (a #cloud-config document or a script), or an object written as #cloud-config YAML. */
+  readonly userData: string | Readonly<Record<string, unknown>>;
+  /** meta-data: a YAML mapping as a string or an object; the agent sets instance-id, and local-hostname unless given. @default instance-id and local-hostname */
+  readonly metaData?: string | Readonly<Record<string, unknown>>;
+  /** network-config (version 1 or 2), as a string or an object. @default none */
+  readonly networkConfig?: string | Readonly<Record<string, unknown>>;
+}
+
 /** Props of a {@link Guest}. */
 export interface GuestProps {
   /** The host that runs the guest. */
@@ -108,6 +136,18 @@ export interface GuestProps {
   readonly console?: boolean;
   /** A graphical console (UEFI guests); reach it with cdktf-bhyve vnc. @default none */
   readonly framebuffer?: GuestFramebuffer;
+  /** First-boot configuration: a cloud-init NoCloud seed attached as a CD. @default none */
+  readonly cloudInit?: GuestCloudInit;
+}
+
+/** cloud-init's texts: a string as it is, an object as YAML (user-data with its #cloud-config line). */
+function cloudInitTexts(ci: GuestCloudInit): { userData: string; metaData?: string; networkConfig?: string } {
+  const text = (v: string | Readonly<Record<string, unknown>>, header = ""): string => (typeof v === "string" ? v : `${header}${stringify(v)}`);
+  return {
+    userData: text(ci.userData, "#cloud-config\n"),
+    ...(ci.metaData !== undefined ? { metaData: text(ci.metaData) } : {}),
+    ...(ci.networkConfig !== undefined ? { networkConfig: text(ci.networkConfig) } : {}),
+  };
 }
 
 /** A bhyve guest on a host; it depends on the reservations it passes through. */
@@ -156,7 +196,9 @@ export class Guest extends Construct {
   toDocument(): Record<string, unknown> {
     // The props are read-only: the document is made once (validation asks for it per check).
     // A reservation by its brand, not instanceof: two copies of this module may be loaded.
-    this.document ??= documentOfProps(this.props, { omit: ["host"], value: (v) => (isPptDevice(v) ? v.device : isSwitch(v) ? v.name : v) });
+    // cloud-init's objects become their YAML text first: their keys are cloud-init's, not the document's.
+    const props = this.props.cloudInit ? { ...this.props, cloudInit: cloudInitTexts(this.props.cloudInit) } : this.props;
+    this.document ??= documentOfProps(props, { omit: ["host"], value: (v) => (isPptDevice(v) ? v.device : isSwitch(v) ? v.name : v) });
     return this.document;
   }
 

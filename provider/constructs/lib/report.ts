@@ -3,6 +3,8 @@
  * each reserved device, the guest and slot it goes to, the pptdevs lines loader.conf will get, and
  * each guest's bhyve command line. A pull request that changes passthrough changes this file.
  */
+import { instanceId } from "../../../agent/model/cloud-init.js";
+import { formatSize } from "../../../agent/model/size.js";
 import { App, Aspects, TerraformStack, Token, type IAspect } from "cdktf";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -60,6 +62,18 @@ export function passthruReport(hosts: readonly BhyveHost[]): string {
       const screen = fb ? `framebuffer ${fb.width}x${fb.height}${fb.wait ? ", boot held until a viewer connects" : ""}, VNC on ${fb.listen}:${fb.port ?? "a port the agent allocates from 5900 ({vnc-port} below)"}` : "";
       const notes = [pt ? `passthrough: ${pt}` : "", sw ? `switches: ${sw}, each NIC on a tap the agent allocates ({switch:NAME} below)` : "", screen, g.console ? "" : "no serial console"].filter(Boolean).join("; ");
       lines.push(`Guest \`${g.name}\`${notes ? ` (${notes})` : ""}:`, "", "```", renderBhyveArgv(g).join(" "), "```", "");
+      const made = g.disks.filter((d) => d.managed);
+      if (made.length) {
+        lines.push("| Disk the agent makes | Size | Made as | On delete |", "|---|---|---|---|");
+        for (const d of made) {
+          const m = d.managed!;
+          const size = m.size !== undefined ? formatSize(m.size) : "the snapshot's";
+          const as = m.kind === "file" ? "sparse file" : m.clone !== undefined ? `clone of ${cell(m.clone)}` : `${m.sparse ? "sparse" : "reserved"} volume${m.volblocksize !== undefined ? `, volblocksize ${formatSize(m.volblocksize)}` : ""}`;
+          lines.push(`| ${cell(m.kind === "zvol" ? m.dataset! : d.path)} | ${size} | ${as} | ${m.onDelete === "destroy" ? "**destroyed** with the guest" : "kept"} |`);
+        }
+        lines.push("");
+      }
+      if (g.cloudInit) lines.push(`cloud-init seed: instance-id \`${instanceId(g.name, g.cloudInit)}\` (changes with its content).`, "");
     }
   }
   return `${lines.join("\n").trimEnd()}\n`;

@@ -116,6 +116,12 @@ export interface GuestConfig extends cdktf.TerraformMetaArguments {
   */
   readonly uuid?: string;
   /**
+  * cloud_init block
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#cloud_init Guest#cloud_init}
+  */
+  readonly cloudInit?: GuestCloudInit;
+  /**
   * cpu_pin block
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#cpu_pin Guest#cpu_pin}
@@ -145,6 +151,164 @@ export interface GuestConfig extends cdktf.TerraformMetaArguments {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#passthru Guest#passthru}
   */
   readonly passthru?: GuestPassthru[] | cdktf.IResolvable;
+}
+export interface GuestCloudInit {
+  /**
+  * meta-data as a YAML mapping; the agent sets instance-id, and local-hostname (the guest's name) unless given.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#meta_data Guest#meta_data}
+  */
+  readonly metaData?: string;
+  /**
+  * network-config (YAML, version 1 or 2).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#network_config Guest#network_config}
+  */
+  readonly networkConfig?: string;
+  /**
+  * user-data: #cloud-config YAML (checked at plan) or a script. At most 64K.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#user_data Guest#user_data}
+  */
+  readonly userData: string;
+}
+
+export function guestCloudInitToTerraform(struct?: GuestCloudInitOutputReference | GuestCloudInit): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+    meta_data: cdktf.stringToTerraform(struct!.metaData),
+    network_config: cdktf.stringToTerraform(struct!.networkConfig),
+    user_data: cdktf.stringToTerraform(struct!.userData),
+  }
+}
+
+
+export function guestCloudInitToHclTerraform(struct?: GuestCloudInitOutputReference | GuestCloudInit): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+    meta_data: {
+      value: cdktf.stringToHclTerraform(struct!.metaData),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    network_config: {
+      value: cdktf.stringToHclTerraform(struct!.networkConfig),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    user_data: {
+      value: cdktf.stringToHclTerraform(struct!.userData),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+  };
+
+  // remove undefined attributes
+  return Object.fromEntries(Object.entries(attrs).filter(([_, value]) => value !== undefined && value.value !== undefined));
+}
+
+export class GuestCloudInitOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string) {
+    super(terraformResource, terraformAttribute, false, 0);
+  }
+
+  public get internalValue(): GuestCloudInit | undefined {
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    if (this._metaData !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.metaData = this._metaData;
+    }
+    if (this._networkConfig !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.networkConfig = this._networkConfig;
+    }
+    if (this._userData !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.userData = this._userData;
+    }
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: GuestCloudInit | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+      this._metaData = undefined;
+      this._networkConfig = undefined;
+      this._userData = undefined;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+      this._metaData = value.metaData;
+      this._networkConfig = value.networkConfig;
+      this._userData = value.userData;
+    }
+  }
+
+  // instance_id - computed: true, optional: false, required: false
+  public get instanceId() {
+    return this.getStringAttribute('instance_id');
+  }
+
+  // meta_data - computed: false, optional: true, required: false
+  private _metaData?: string; 
+  public get metaData() {
+    return this.getStringAttribute('meta_data');
+  }
+  public set metaData(value: string) {
+    this._metaData = value;
+  }
+  public resetMetaData() {
+    this._metaData = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get metaDataInput() {
+    return this._metaData;
+  }
+
+  // network_config - computed: false, optional: true, required: false
+  private _networkConfig?: string; 
+  public get networkConfig() {
+    return this.getStringAttribute('network_config');
+  }
+  public set networkConfig(value: string) {
+    this._networkConfig = value;
+  }
+  public resetNetworkConfig() {
+    this._networkConfig = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get networkConfigInput() {
+    return this._networkConfig;
+  }
+
+  // user_data - computed: false, optional: false, required: true
+  private _userData?: string; 
+  public get userData() {
+    return this.getStringAttribute('user_data');
+  }
+  public set userData(value: string) {
+    this._userData = value;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get userDataInput() {
+    return this._userData;
+  }
 }
 export interface GuestCpuPin {
   /**
@@ -301,11 +465,35 @@ export interface GuestDisk {
   */
   readonly bootindex?: number;
   /**
-  * Host path of the disk (a zvol or an image file).
+  * zvol only: make the volume as a clone of this snapshot (zroot/images/freebsd-14.3@base), the golden-image way; size, when given, grows it after the clone.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#clone Guest#clone}
+  */
+  readonly clone?: string;
+  /**
+  * A sparse image file the agent makes (under the policy's disk_prefixes).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#file Guest#file}
+  */
+  readonly file?: string;
+  /**
+  * keep (default) or destroy: destroy the zvol or file when the guest is deleted, and only one the agent made for this guest.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#on_delete Guest#on_delete}
+  */
+  readonly onDelete?: string;
+  /**
+  * Host path of a disk that exists (a zvol or an image file), used as it is. For a disk the agent makes (zvol or file), computed: /dev/zvol/DATASET or the file.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#path Guest#path}
   */
-  readonly path: string;
+  readonly path?: string;
+  /**
+  * Size of a zvol or file (20G). Grow only: a larger size grows the disk, a smaller one is refused (E_SHRINK). For a zvol a multiple of volblocksize (16K by default). Reads the disk's size now, so a volume shrunk or missing shows as drift.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#size Guest#size}
+  */
+  readonly size?: string;
   /**
   * Guest PCI slot; allocated from 4 when absent.
   *
@@ -313,11 +501,29 @@ export interface GuestDisk {
   */
   readonly slot?: number;
   /**
+  * zvol only: false reserves the whole size (refreservation); default true (zfs create -s).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#sparse Guest#sparse}
+  */
+  readonly sparse?: boolean | cdktf.IResolvable;
+  /**
   * virtio-blk (default), nvme, ahci-hd or ahci-cd.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#type Guest#type}
   */
   readonly type?: string;
+  /**
+  * zvol only: block size, a power of two from 512 to 128K (fixed when the volume is made). Default: the pool's (16K on FreeBSD 14.0 and later).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#volblocksize Guest#volblocksize}
+  */
+  readonly volblocksize?: string;
+  /**
+  * A ZFS volume the agent makes before the guest's first start (zfs create -p -s -V SIZE -o volmode=dev), e.g. zroot/vm/web1/disk0; must be under the host policy's zvol_parents. Marked with the user property bhyve-agent:guest; one that exists without that mark is refused.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#zvol Guest#zvol}
+  */
+  readonly zvol?: string;
 }
 
 export function guestDiskToTerraform(struct?: GuestDisk | cdktf.IResolvable): any {
@@ -327,9 +533,16 @@ export function guestDiskToTerraform(struct?: GuestDisk | cdktf.IResolvable): an
   }
   return {
     bootindex: cdktf.numberToTerraform(struct!.bootindex),
+    clone: cdktf.stringToTerraform(struct!.clone),
+    file: cdktf.stringToTerraform(struct!.file),
+    on_delete: cdktf.stringToTerraform(struct!.onDelete),
     path: cdktf.stringToTerraform(struct!.path),
+    size: cdktf.stringToTerraform(struct!.size),
     slot: cdktf.numberToTerraform(struct!.slot),
+    sparse: cdktf.booleanToTerraform(struct!.sparse),
     type: cdktf.stringToTerraform(struct!.type),
+    volblocksize: cdktf.stringToTerraform(struct!.volblocksize),
+    zvol: cdktf.stringToTerraform(struct!.zvol),
   }
 }
 
@@ -346,8 +559,32 @@ export function guestDiskToHclTerraform(struct?: GuestDisk | cdktf.IResolvable):
       type: "simple",
       storageClassType: "number",
     },
+    clone: {
+      value: cdktf.stringToHclTerraform(struct!.clone),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    file: {
+      value: cdktf.stringToHclTerraform(struct!.file),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    on_delete: {
+      value: cdktf.stringToHclTerraform(struct!.onDelete),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
     path: {
       value: cdktf.stringToHclTerraform(struct!.path),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    size: {
+      value: cdktf.stringToHclTerraform(struct!.size),
       isBlock: false,
       type: "simple",
       storageClassType: "string",
@@ -358,8 +595,26 @@ export function guestDiskToHclTerraform(struct?: GuestDisk | cdktf.IResolvable):
       type: "simple",
       storageClassType: "number",
     },
+    sparse: {
+      value: cdktf.booleanToHclTerraform(struct!.sparse),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "boolean",
+    },
     type: {
       value: cdktf.stringToHclTerraform(struct!.type),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    volblocksize: {
+      value: cdktf.stringToHclTerraform(struct!.volblocksize),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    zvol: {
+      value: cdktf.stringToHclTerraform(struct!.zvol),
       isBlock: false,
       type: "simple",
       storageClassType: "string",
@@ -394,17 +649,45 @@ export class GuestDiskOutputReference extends cdktf.ComplexObject {
       hasAnyValues = true;
       internalValueResult.bootindex = this._bootindex;
     }
+    if (this._clone !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.clone = this._clone;
+    }
+    if (this._file !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.file = this._file;
+    }
+    if (this._onDelete !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.onDelete = this._onDelete;
+    }
     if (this._path !== undefined) {
       hasAnyValues = true;
       internalValueResult.path = this._path;
+    }
+    if (this._size !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.size = this._size;
     }
     if (this._slot !== undefined) {
       hasAnyValues = true;
       internalValueResult.slot = this._slot;
     }
+    if (this._sparse !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.sparse = this._sparse;
+    }
     if (this._type !== undefined) {
       hasAnyValues = true;
       internalValueResult.type = this._type;
+    }
+    if (this._volblocksize !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.volblocksize = this._volblocksize;
+    }
+    if (this._zvol !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.zvol = this._zvol;
     }
     return hasAnyValues ? internalValueResult : undefined;
   }
@@ -414,9 +697,16 @@ export class GuestDiskOutputReference extends cdktf.ComplexObject {
       this.isEmptyObject = false;
       this.resolvableValue = undefined;
       this._bootindex = undefined;
+      this._clone = undefined;
+      this._file = undefined;
+      this._onDelete = undefined;
       this._path = undefined;
+      this._size = undefined;
       this._slot = undefined;
+      this._sparse = undefined;
       this._type = undefined;
+      this._volblocksize = undefined;
+      this._zvol = undefined;
     }
     else if (cdktf.Tokenization.isResolvable(value)) {
       this.isEmptyObject = false;
@@ -426,9 +716,16 @@ export class GuestDiskOutputReference extends cdktf.ComplexObject {
       this.isEmptyObject = Object.keys(value).length === 0;
       this.resolvableValue = undefined;
       this._bootindex = value.bootindex;
+      this._clone = value.clone;
+      this._file = value.file;
+      this._onDelete = value.onDelete;
       this._path = value.path;
+      this._size = value.size;
       this._slot = value.slot;
+      this._sparse = value.sparse;
       this._type = value.type;
+      this._volblocksize = value.volblocksize;
+      this._zvol = value.zvol;
     }
   }
 
@@ -448,7 +745,55 @@ export class GuestDiskOutputReference extends cdktf.ComplexObject {
     return this._bootindex;
   }
 
-  // path - computed: false, optional: false, required: true
+  // clone - computed: false, optional: true, required: false
+  private _clone?: string; 
+  public get clone() {
+    return this.getStringAttribute('clone');
+  }
+  public set clone(value: string) {
+    this._clone = value;
+  }
+  public resetClone() {
+    this._clone = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get cloneInput() {
+    return this._clone;
+  }
+
+  // file - computed: false, optional: true, required: false
+  private _file?: string; 
+  public get file() {
+    return this.getStringAttribute('file');
+  }
+  public set file(value: string) {
+    this._file = value;
+  }
+  public resetFile() {
+    this._file = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get fileInput() {
+    return this._file;
+  }
+
+  // on_delete - computed: false, optional: true, required: false
+  private _onDelete?: string; 
+  public get onDelete() {
+    return this.getStringAttribute('on_delete');
+  }
+  public set onDelete(value: string) {
+    this._onDelete = value;
+  }
+  public resetOnDelete() {
+    this._onDelete = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get onDeleteInput() {
+    return this._onDelete;
+  }
+
+  // path - computed: true, optional: true, required: false
   private _path?: string; 
   public get path() {
     return this.getStringAttribute('path');
@@ -456,9 +801,28 @@ export class GuestDiskOutputReference extends cdktf.ComplexObject {
   public set path(value: string) {
     this._path = value;
   }
+  public resetPath() {
+    this._path = undefined;
+  }
   // Temporarily expose input value. Use with caution.
   public get pathInput() {
     return this._path;
+  }
+
+  // size - computed: false, optional: true, required: false
+  private _size?: string; 
+  public get size() {
+    return this.getStringAttribute('size');
+  }
+  public set size(value: string) {
+    this._size = value;
+  }
+  public resetSize() {
+    this._size = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get sizeInput() {
+    return this._size;
   }
 
   // slot - computed: false, optional: true, required: false
@@ -477,6 +841,22 @@ export class GuestDiskOutputReference extends cdktf.ComplexObject {
     return this._slot;
   }
 
+  // sparse - computed: false, optional: true, required: false
+  private _sparse?: boolean | cdktf.IResolvable; 
+  public get sparse() {
+    return this.getBooleanAttribute('sparse');
+  }
+  public set sparse(value: boolean | cdktf.IResolvable) {
+    this._sparse = value;
+  }
+  public resetSparse() {
+    this._sparse = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get sparseInput() {
+    return this._sparse;
+  }
+
   // type - computed: true, optional: true, required: false
   private _type?: string; 
   public get type() {
@@ -491,6 +871,38 @@ export class GuestDiskOutputReference extends cdktf.ComplexObject {
   // Temporarily expose input value. Use with caution.
   public get typeInput() {
     return this._type;
+  }
+
+  // volblocksize - computed: false, optional: true, required: false
+  private _volblocksize?: string; 
+  public get volblocksize() {
+    return this.getStringAttribute('volblocksize');
+  }
+  public set volblocksize(value: string) {
+    this._volblocksize = value;
+  }
+  public resetVolblocksize() {
+    this._volblocksize = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get volblocksizeInput() {
+    return this._volblocksize;
+  }
+
+  // zvol - computed: false, optional: true, required: false
+  private _zvol?: string; 
+  public get zvol() {
+    return this.getStringAttribute('zvol');
+  }
+  public set zvol(value: string) {
+    this._zvol = value;
+  }
+  public resetZvol() {
+    this._zvol = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get zvolInput() {
+    return this._zvol;
   }
 }
 
@@ -1318,6 +1730,7 @@ export class Guest extends cdktf.TerraformResource {
     this._threads = config.threads;
     this._uefiVars = config.uefiVars;
     this._uuid = config.uuid;
+    this._cloudInit.internalValue = config.cloudInit;
     this._cpuPin.internalValue = config.cpuPin;
     this._disk.internalValue = config.disk;
     this._framebuffer.internalValue = config.framebuffer;
@@ -1627,6 +2040,22 @@ export class Guest extends cdktf.TerraformResource {
     return this._uuid;
   }
 
+  // cloud_init - computed: false, optional: true, required: false
+  private _cloudInit = new GuestCloudInitOutputReference(this, "cloud_init");
+  public get cloudInit() {
+    return this._cloudInit;
+  }
+  public putCloudInit(value: GuestCloudInit) {
+    this._cloudInit.internalValue = value;
+  }
+  public resetCloudInit() {
+    this._cloudInit.internalValue = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get cloudInitInput() {
+    return this._cloudInit.internalValue;
+  }
+
   // cpu_pin - computed: false, optional: true, required: false
   private _cpuPin = new GuestCpuPinList(this, "cpu_pin", false);
   public get cpuPin() {
@@ -1731,6 +2160,7 @@ export class Guest extends cdktf.TerraformResource {
       threads: cdktf.numberToTerraform(this._threads),
       uefi_vars: cdktf.booleanToTerraform(this._uefiVars),
       uuid: cdktf.stringToTerraform(this._uuid),
+      cloud_init: guestCloudInitToTerraform(this._cloudInit.internalValue),
       cpu_pin: cdktf.listMapper(guestCpuPinToTerraform, true)(this._cpuPin.internalValue),
       disk: cdktf.listMapper(guestDiskToTerraform, true)(this._disk.internalValue),
       framebuffer: guestFramebufferToTerraform(this._framebuffer.internalValue),
@@ -1848,6 +2278,12 @@ export class Guest extends cdktf.TerraformResource {
         isBlock: false,
         type: "simple",
         storageClassType: "string",
+      },
+      cloud_init: {
+        value: guestCloudInitToHclTerraform(this._cloudInit.internalValue),
+        isBlock: true,
+        type: "list",
+        storageClassType: "GuestCloudInitList",
       },
       cpu_pin: {
         value: cdktf.listMapperHcl(guestCpuPinToHclTerraform, true)(this._cpuPin.internalValue),
