@@ -28,6 +28,8 @@ export interface Observation {
   readonly reboot: Pick<ResultOf<"host.status">, "reboot_required" | "reboot_reasons">;
   /** The switches and detached NICs of `host.status` (absent from agents older than switches). */
   readonly network: Partial<Pick<ResultOf<"host.status">, "switches" | "detached_nics">>;
+  /** Managed disks that differ from what their guest asks (absent from agents older than managed disks). */
+  readonly disks?: ResultOf<"host.status">["disk_drift"];
   readonly guests: readonly ObservedGuest[];
 }
 
@@ -129,6 +131,9 @@ export function hostDifferences(desired: DesiredState, o: Observation): Differen
   }
   for (const n of o.network.detached_nics ?? []) {
     out.push({ field: `guests[${n.guest}].nics[switch ${n.switch}]`, desired: `${n.tap ?? "its tap"} on ${n.bridge ?? "the switch's bridge"}`, actual: n.tap ? "off the bridge" : "no tap" });
+  }
+  for (const d of o.disks ?? []) {
+    for (const why of d.drift) out.push({ field: `guests[${d.guest}].disks[${d.path}]`, desired: "as the guest asks", actual: why });
   }
   const byName = new Map(o.guests.map((g) => [g.name, g]));
   for (const g of desired.guests) {

@@ -80,3 +80,13 @@ test("the agent's stored switches are compared with the stack's, per switch and 
   assert.ok(fields.includes("switches[dmz]: uplink igb0 VLAN 20 / (absent)"), fields.join("\n"));
   assert.ok(fields.includes("switches[old]: (absent) / host-only"), fields.join("\n"));
 });
+
+test("a managed disk's drift (missing, smaller, a property changed) is a difference per reason", () => {
+  const o = { ...observation(), disks: [{ guest: "web1", path: "/dev/zvol/zroot/vm/web1/disk0", drift: ["volume zroot/vm/web1/disk0 is 10G, asked 20G", "volume zroot/vm/web1/disk0 has volmode geom, not dev"] }] };
+  const d = differences(desired, o).filter((x) => x.field.includes("disks"));
+  assert.deepEqual(d, [
+    { field: "guests[web1].disks[/dev/zvol/zroot/vm/web1/disk0]", desired: "as the guest asks", actual: "volume zroot/vm/web1/disk0 is 10G, asked 20G" },
+    { field: "guests[web1].disks[/dev/zvol/zroot/vm/web1/disk0]", desired: "as the guest asks", actual: "volume zroot/vm/web1/disk0 has volmode geom, not dev" },
+  ]);
+  assert.deepEqual(differences(desired, observation()).filter((x) => x.field.includes("disks")), [], "none reported, none shown");
+});
