@@ -43,12 +43,12 @@ describe("the guest through the schema's document mapper", () => {
     const state = fromDocumentForm(GUEST_SCHEMA, guestToDocument(r.guest), config);
     assert.deepEqual(state, {
       name: "ml1", cpus: 8, memory: "32768M", bootrom: "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd", state: "running", restart: "always", start_order: 0,
-      disk: [{ path: "/dev/zvol/zroot/vm/ml1", type: "virtio-blk", slot: null, bootindex: null }],
+      disk: [{ path: "/dev/zvol/zroot/vm/ml1", zvol: null, file: null, size: null, sparse: null, volblocksize: null, clone: null, on_delete: null, type: "virtio-blk", slot: null, bootindex: null }],
       nic: [{ switch: null, tap: "tap0", model: "e1000", mac: "58:9C:FC:00:00:01", slot: 20 }],
       passthru: [{ device: "pci0:3:0:0", slot: 6, function: 0, rom: null, bootindex: null }],
       // Fields the canonical document leaves out at their defaults read as those defaults.
       rtc: "utc", ignore_unknown_msrs: false, hostbridge: "standard", sockets: null, cores: null, threads: null, uuid: null, uefi_vars: null, cpu_pin: [],
-      console: true, framebuffer: [],
+      console: true, framebuffer: [], cloud_init: [],
     });
     const plain = fromDocumentForm(GUEST_SCHEMA, guestToDocument(r.guest));
     assert.deepEqual([plain.memory, (plain.nic as Array<{ mac: string }>)[0]!.mac, (plain.passthru as Array<{ device: string }>)[0]!.device], ["32G", "58:9c:fc:00:00:01", "3/0/0"], "without a prior value: the agent's form");
@@ -109,8 +109,12 @@ describe("a new guest field is its schema entry", () => {
     // a passthrough's function, defaulted from its device in the plan, and a switch NIC's tap,
     // computed: kept from the prior state, unknown until the agent allocates it; and the UUID, given
     // or made and kept by the agent; and uefi_vars, whose default follows the bootrom (read there);
-    // and a framebuffer's port, given or allocated and kept by the agent, as the UUID.
-    const own = new Set(["name", "state", "passthru", "device", "function", "nic", "nics", "switch", "tap", "uuid", "uefi_vars", "bootrom", "framebuffer", "port"]);
+    // and a framebuffer's port, given or allocated and kept by the agent, as the UUID; and the disks
+    // the agent makes (their path computed from zvol or file, size and sparse read back from the
+    // host, on_delete named in a delete's plan), and cloud-init (its instance id computed from the
+    // content, which the constructs write as YAML when given as objects).
+    const own = new Set(["name", "state", "passthru", "device", "function", "nic", "nics", "switch", "tap", "uuid", "uefi_vars", "bootrom", "framebuffer", "port",
+      "disk", "disks", "path", "zvol", "file", "size", "sparse", "clone", "on_delete", "cloud_init", "user_data", "meta_data", "network_config"]);
     const keys = new Set<string>();
     const collect = (b: BlockDef): void => {
       for (const [k, a] of Object.entries(b.attributes)) if (a.document) keys.add(k).add(a.document === true ? k : a.document);
