@@ -54,7 +54,7 @@ export const GUEST_SCHEMA: BlockDef = {
     console: { type: "bool", optional: true, computed: true, document: true, default: DEFAULTS.guest.console, description: "A serial console on com1 through an nmdm pair (bhyve -l com1,/dev/nmdm-NAME.1A; bhyveload -c for a guest it loads): the guest's monitor logs it and lets an operator attach (bhyve-agent console, cdktf-bhyve console). Default true." },
     command_line: { type: ["list", "string"], computed: true, description: "The bhyve command line this configuration renders to." },
     argv: { type: ["list", "string"], computed: true, description: "The bhyve command line running now (empty when the guest is not running)." },
-    status: { type: "string", computed: true, description: "What the guest's monitor reports: running, starting, backoff, stopping, stopped, crashed." },
+    status: { type: "string", computed: true, description: "What the guest's monitor reports: running, starting, backoff, stopping, stopped, crashed; or drift the next apply heals: detached (a switch NIC off its bridge), vars-missing (its UEFI variables file gone), disk-drift (a disk the agent makes changed in a way no attribute shows, e.g. its volmode)." },
     restarts: { type: "number", computed: true, description: "Restarts since the guest's monitor started." },
   },
   blocks: {

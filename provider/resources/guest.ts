@@ -126,6 +126,8 @@ async function observe(ctx: ProviderContext, address: string, hostKey: string, n
     return { ...d, size, sparse };
   });
   values.cloud_init = planCloudInit(name, list(values.cloud_init));
+  // Disk drift no attribute shows (a changed volmode, a disk no longer the agent's) is a status of its own, as a detached NIC.
+  const diskDrift = disks.some((v) => v.drift.some((why) => !/ is \S+, asked |is (sparse|reserved), asked| does not exist$/.test(why)));
   const d = {
     ...(withTaps(decoded.guest, list(values.nic)) ?? decoded.guest),
     ...(typeof values.uuid === "string" ? { uuid: values.uuid } : {}),
@@ -142,7 +144,7 @@ async function observe(ctx: ProviderContext, address: string, hostKey: string, n
     state: running ? "running" : "stopped",
     command_line: renderBhyveArgv(d),
     argv: running ? (g.argv ?? []) : [],
-    status: g.monitor_pid === null && GUEST_UP_STATES.has(g.state) ? "stopped" : detached ? "detached" : running && varsGone ? "vars-missing" : g.state,
+    status: g.monitor_pid === null && GUEST_UP_STATES.has(g.state) ? "stopped" : detached ? "detached" : running && varsGone ? "vars-missing" : running && diskDrift ? "disk-drift" : g.state,
     restarts: g.restarts,
   };
 }

@@ -84,6 +84,14 @@ describe("disks and cloud-init deployed over sshd: made, grown, shrink refused, 
     assert.equal(a.code, 0, explain("apply", a));
     assert.equal(volsize("zroot/vm/www1/root"), String(30 * GiB));
     assert.equal((await plan()).code, 0);
+    // A property no attribute carries: the guest's status says so, and apply sets it back.
+    assert.equal(zfs("set", "volmode=geom", "zroot/vm/www1/data").status, 0);
+    const vm = await plan();
+    assert.equal(vm.code, 2, explain("plan after the volmode change", vm));
+    assert.match(vm.stdout, /status\s+= "disk-drift" -> \(known after apply\)/);
+    assert.equal((await project.terraform("storage", ["apply", "-auto-approve"])).code, 0);
+    assert.equal(zfs("list", "-H", "-o", "volmode", "zroot/vm/www1/data").stdout, "dev\n");
+    assert.equal((await plan()).code, 0);
   });
 
   test("destroy: the plan says which disk goes; the clone is destroyed, the data volume and the file are kept", async () => {

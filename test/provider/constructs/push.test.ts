@@ -116,3 +116,29 @@ describe("push mode: one null_resource per host", () => {
     assert.throws(() => app3.synth(), /\[s3\/g\] a value is known only at apply; push mode writes the whole document at synth/);
   });
 });
+
+describe("push mode carries the disks the agent makes and cloud-init", () => {
+  test("the host document has each zvol, clone, file and seed as the agent decodes it, with cloud-init objects written as YAML", () => {
+    const outdir = mkdtempSync(join(tmpdir(), "cdktf-bhyve-push-"));
+    outdirs.push(outdir);
+    const app = new App({ outdir });
+    const stack = new TerraformStack(app, "s");
+    new BhyvePush(stack, "bhyve");
+    const host = new BhyveHost(stack, "h1", { address: "127.0.1.2", hostKey: KEY });
+    new Guest(stack, "g", {
+      host, name: "g", cpus: 1, memory: "1G",
+      disks: [{ zvol: "zroot/vm/g/root", clone: "zroot/images/freebsd-14.3@base", size: "20G", onDelete: "destroy" }, { file: "/vm/g/data.img", size: "4G" }],
+      cloudInit: { userData: { packages: ["nginx"] }, metaData: { "local-hostname": "www" } },
+    });
+    app.synth();
+    const manifest = JSON.parse(readFileSync(join(outdir, "stacks", "s", "bhyve", "hosts.json"), "utf8")) as Manifest;
+    const doc = checkDocumentText(readFileSync(join(outdir, "stacks", "s", manifest.hosts[0]!.document), "utf8"));
+    assert.ok(doc.ok);
+    const g = doc.state.guests[0]!;
+    assert.deepEqual(g.disks.map((d) => [d.path, d.managed?.kind, d.managed?.clone ?? null, d.managed?.onDelete]), [
+      ["/dev/zvol/zroot/vm/g/root", "zvol", "zroot/images/freebsd-14.3@base", "destroy"],
+      ["/vm/g/data.img", "file", null, "keep"],
+    ]);
+    assert.deepEqual(g.cloudInit, { userData: "#cloud-config\npackages:\n  - nginx\n", metaData: "local-hostname: www\n" });
+  });
+});
