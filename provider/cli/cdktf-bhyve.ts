@@ -20,6 +20,7 @@ commands:
                                 install the agent on a FreeBSD host over an administrator's SSH login
   install-provider [--mirror DIR]   install the Terraform provider into a filesystem mirror
   gen-bindings [DIR]            regenerate the L1 bindings from the provider's schema (development)
+  gen-docs [DIR]                write the provider's registry documentation (docs/) from its schema (development)
   bench [--quick] [--out FILE] [--runs N] [--hosts 1,5,20]
                                 how the cost grows with the fleet (to bench/results.json and a table)
 `;
@@ -39,6 +40,7 @@ const COMMANDS = new Map<string, () => Promise<(args: string[]) => number | Prom
   ["demo", async () => (await import("./dev/demo.js")).demoCommand],
   ["bench", async () => (await import("./dev/bench.js")).benchCommand],
   ["gen-bindings", async () => (await import("./dev/gen-bindings.js")).genBindingsCommand],
+  ["gen-docs", async () => (await import("./dev/gen-docs.js")).genDocsCommand],
 ]);
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,215 @@
+/**
+ * The provider's documentation in the Terraform Registry's layout (docs/index.md,
+ * docs/resources/NAME.md, docs/data-sources/NAME.md), written from the provider's own schema: each
+ * attribute with its type, whether it is required, optional or computed, its default, whether a
+ * change replaces the resource, and its description; an example per resource; import instructions.
+ * Generated, never edited by hand: `cdktf-bhyve gen-docs` writes it, and a test fails when the
+ * committed files differ from what the schema says or an attribute has no description.
+ */
+import type { AttributeDef, BlockDef } from "./schema.js";
+import type { CtyType } from "./unknown.js";
+import type { ProviderDef } from "./types.js";
+
+/** Each resource's and data source's example configuration, and how it is imported. */
+const EXAMPLES: Record<string, { hcl: string; importId?: string; importNote?: string }> = {
+  bhyve_host: {
+    hcl: `resource "bhyve_host" "gpu1" {
+  address      = "10.0.0.5:22"
+  host_key     = "SHA256:Oq4PqC+Jy1ByjMHQ1Wih/YYrLeJ+3E3nmO2pHRlsC78"
+  vmm_load     = true
+  amdvi_enable = "auto"
+}`,
+    importId: "10.0.0.5:22",
+    importNote: "The id is the host's address as the resource gives it.",
+  },
+  bhyve_ppt_device: {
+    hcl: `resource "bhyve_ppt_device" "gpu" {
+  address   = bhyve_host.gpu1.address
+  host_key  = bhyve_host.gpu1.host_key
+  device    = "3/0/0"
+  vendor_id = 4318 # 0x10de
+  device_id = 7687 # 0x1e07
+  bind      = "boot"
+}`,
+    importId: "10.0.0.5:22/3/0/0",
+    importNote: "The id is ADDRESS/B/S/F.",
+  },
+  bhyve_switch: {
+    hcl: `resource "bhyve_switch" "lan" {
+  address  = bhyve_host.gpu1.address
+  host_key = bhyve_host.gpu1.host_key
+  name     = "lan"
+  uplink   = "igb1"
+}`,
+    importId: "10.0.0.5:22/lan",
+    importNote: "The id is ADDRESS/NAME.",
+  },
+  bhyve_guest: {
+    hcl: `resource "bhyve_guest" "ml1" {
+  address  = bhyve_host.gpu1.address
+  host_key = bhyve_host.gpu1.host_key
+  name     = "ml1"
+  cpus     = 8
+  memory   = "32G"
+  bootrom  = "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd"
+
+  disk {
+    zvol  = "zroot/vm/ml1/root"
+    clone = "zroot/images/freebsd-14.3@base"
+    size  = "40G"
+    type  = "nvme"
+  }
+  nic {
+    switch = bhyve_switch.lan.name
+  }
+  passthru {
+    device = bhyve_ppt_device.gpu.device
+    slot   = 6
+  }
+  cloud_init {
+    user_data = "#cloud-config\\npackages: [nginx]\\n"
+  }
+}`,
+    importId: "10.0.0.5:22/ml1",
+    importNote: "The id is ADDRESS/NAME: a guest in the agent's desired state on that host.",
+  },
+  bhyve_host_facts: {
+    hcl: `data "bhyve_host_facts" "gpu1" {
+  address  = "10.0.0.5:22"
+  host_key = "SHA256:Oq4PqC+Jy1ByjMHQ1Wih/YYrLeJ+3E3nmO2pHRlsC78"
+}`,
+  },
+};
+
+/** A type as the registry's docs write it: String, Number, Bool, List of String, Map of String, List of Object. */
+export function typeName(t: CtyType): string {
+  if (typeof t === "string") return t === "bool" ? "Boolean" : t === "dynamic" ? "Dynamic" : t[0]!.toUpperCase() + t.slice(1);
+  if (t[0] === "object") return "Object";
+  return `${t[0] === "list" ? "List" : t[0] === "set" ? "Set" : "Map"} of ${typeName(t[1])}`;
+}
+
+function attributeLine(name: string, a: AttributeDef): string {
+  const notes = [typeName(a.type)];
+  if (a.sensitive) notes.push("Sensitive");
+  if (a.requiresReplace) notes.push("Forces replacement");
+  if (a.default !== undefined) notes.push(`Default: \`${JSON.stringify(a.default)}\``);
+  return `- \`${name}\` (${notes.join(", ")}) ${a.description.trim()}`;
+}
+
+/** The schema's attributes and nested blocks in the registry's three groups, blocks after attributes. */
+function blockSection(b: BlockDef, level: number, anchor: string): string[] {
+  const out: string[] = [];
+  const attrs = Object.entries(b.attributes);
+  const required = attrs.filter(([, a]) => a.required);
+  const optional = attrs.filter(([, a]) => a.optional);
+  const readOnly = attrs.filter(([, a]) => a.computed && !a.optional && !a.required);
+  const blocks = Object.entries(b.blocks ?? {});
+  const heading = "#".repeat(level);
+  if (required.length) out.push(`${heading} Required`, "", ...required.map(([n, a]) => attributeLine(n, a)), "");
+  if (optional.length || blocks.length) {
+    out.push(`${heading} Optional`, "", ...optional.map(([n, a]) => `${attributeLine(n, a)}${a.computed ? " (Computed when not set.)" : ""}`));
+    for (const [n, nb] of blocks) out.push(`- \`${n}\` (Block ${nb.single ? "of at most one" : "List"}, see [below for nested schema](#nestedblock--${anchor}${n})) ${nb.block.description.trim()}`);
+    out.push("");
+  }
+  if (readOnly.length) out.push(`${heading} Read-Only`, "", ...readOnly.map(([n, a]) => attributeLine(n, a)), "");
+  for (const [n, nb] of blocks) {
+    out.push(`<a id="nestedblock--${anchor}${n}"></a>`, `${heading} Nested Schema for \`${anchor.replace(/--/g, ".")}${n}\``, "", ...blockSection(nb.block, level + 1, `${anchor}${n}--`));
+  }
+  return out;
+}
+
+function page(kind: "resource" | "data-source", name: string, b: BlockDef): string {
+  const ex = EXAMPLES[name];
+  const lines = [
+    "---",
+    `page_title: "${name} ${kind === "resource" ? "Resource" : "Data Source"} - bhyve"`,
+    `subcategory: ""`,
+    `description: |-`,
+    `  ${b.description.trim()}`,
+    "---",
+    "",
+    `# ${name} (${kind === "resource" ? "Resource" : "Data Source"})`,
+    "",
+    b.description.trim(),
+    "",
+  ];
+  if (ex) lines.push("## Example Usage", "", "```terraform", ex.hcl, "```", "");
+  lines.push("<!-- schema generated by cdktf-bhyve gen-docs -->", "## Schema", "", ...blockSection(b, 3, ""));
+  if (ex?.importId) {
+    lines.push(
+      "## Import",
+      "",
+      `${ex.importNote ?? ""} Terraform 1.5 and later can import with a block (and write the configuration with \`terraform plan -generate-config-out=FILE\`); the provider reads the host key from its \`host_keys\` setting:`,
+      "",
+      "```terraform",
+      `import {`,
+      `  to = ${name}.example`,
+      `  id = "${ex.importId}"`,
+      `}`,
+      "```",
+      "",
+      "Or on the command line:",
+      "",
+      "```shell",
+      `terraform import ${name}.example ${ex.importId}`,
+      "```",
+      "",
+    );
+  }
+  return `${lines.join("\n").trimEnd()}\n`;
+}
+
+/** Every documentation file, by path under docs/. */
+export function providerDocs(p: ProviderDef): Record<string, string> {
+  const out: Record<string, string> = {};
+  const index = [
+    "---",
+    `page_title: "bhyve Provider"`,
+    `description: |-`,
+    `  ${p.schema.description.trim()}`,
+    "---",
+    "",
+    "# bhyve Provider",
+    "",
+    p.schema.description.trim(),
+    "",
+    "Each resource names its host by `address` and pins its SSH host key (`host_key`); the provider",
+    "reaches the host's `bhyve-agent` over SSH with the key configured here. Resources: " +
+      Object.keys(p.resources).sort().map((r) => `[\`${r}\`](resources/${r.replace(/^bhyve_/, "")}.md)`).join(", ") + "; data sources: " +
+      Object.keys(p.dataSources).sort().map((d) => `[\`${d}\`](data-sources/${d.replace(/^bhyve_/, "")}.md)`).join(", ") + ".",
+    "",
+    "## Example Usage",
+    "",
+    "```terraform",
+    `provider "bhyve" {`,
+    `  ssh_private_key_file = "~/.ssh/deploy_ed25519"`,
+    `  host_keys = {`,
+    `    "10.0.0.5:22" = "SHA256:Oq4PqC+Jy1ByjMHQ1Wih/YYrLeJ+3E3nmO2pHRlsC78"`,
+    `  }`,
+    `}`,
+    "```",
+    "",
+    "<!-- schema generated by cdktf-bhyve gen-docs -->",
+    "## Schema",
+    "",
+    ...blockSection(p.schema, 3, ""),
+  ];
+  out["index.md"] = `${index.join("\n").trimEnd()}\n`;
+  for (const [name, r] of Object.entries(p.resources)) out[`resources/${name.replace(/^bhyve_/, "")}.md`] = page("resource", name, r.schema);
+  for (const [name, d] of Object.entries(p.dataSources)) out[`data-sources/${name.replace(/^bhyve_/, "")}.md`] = page("data-source", name, d.schema);
+  return out;
+}
+
+/** Attributes and blocks without a description, by path (resource.block.attribute). */
+export function undocumented(p: ProviderDef): string[] {
+  const out: string[] = [];
+  const walk = (where: string, b: BlockDef): void => {
+    if (!b.description?.trim()) out.push(where);
+    for (const [n, a] of Object.entries(b.attributes)) if (!a.description?.trim()) out.push(`${where}.${n}`);
+    for (const [n, nb] of Object.entries(b.blocks ?? {})) walk(`${where}.${n}`, nb.block);
+  };
+  walk("provider", p.schema);
+  for (const [n, r] of Object.entries(p.resources)) walk(n, r.schema);
+  for (const [n, d] of Object.entries(p.dataSources)) walk(n, d.schema);
+  return out;
+}
