@@ -18,7 +18,7 @@ import { currentManagedSettings, overridingLines, readLoaderConf, strayLines, wr
 import { policyProblems } from "./policy-gate.js";
 import type { HostPaths } from "../host/paths.js";
 import { readAgentState, writeAgentState } from "../host/state.js";
-import { destroyDisks, diskProblems, ensureDisks, ensureSeed, readDisks } from "../guests/disks.js";
+import { destroyDisks, diskProblems, ensureDisks, ensureSeed, readDisks, recordGuestDisks } from "../guests/disks.js";
 import { deleteGuest, GUEST_FAILURES, hostArgv, listGuestNames, readIfPresent, monitorPaths, readGuest, readGuestEvents, specFor, specOnDisk, startGuest, stopGuest } from "../guests/lifecycle.js";
 import { parseArgvFile, writeMonitorSpec } from "../guests/monitor-spec.js";
 import type { MonitorEvent } from "../parse/monitor-files.js";
@@ -279,9 +279,19 @@ export async function converge(paths: HostPaths, desired: DesiredState, opts: Co
   }] : []));
   if (foreign.length) throw problemsError(foreign, { code: "E_FOREIGN_VM" });
   // 4. Disks the agent makes: none that exists and is not its own for the guest, none to shrink.
+  // A guest whose disks this document asks anew is refused whole, before anything changes; one
+  // whose disks were accepted before and changed on the host since (grown, marked or replaced
+  // behind the agent's back) is not started, and the rest of the host converges.
   const disks = await readDisks(paths, desired.guests);
-  const refusedDisks = diskProblems(desired, disks.views, disks.datasets);
+  const diskIssues = diskProblems(paths, desired, disks.views, disks.datasets);
+  const asked = (name: string): boolean => {
+    const before = stored.desired.guests.find((g) => g.name === name);
+    const now = desired.guests.find((g) => g.name === name);
+    return !before || JSON.stringify(before.disks) !== JSON.stringify(now?.disks);
+  };
+  const refusedDisks = diskIssues.filter((p) => asked(p.guest));
   if (refusedDisks.length) throw problemsError(refusedDisks.map(({ path, message }) => ({ path, message })), { code: refusedDisks[0]!.code });
+  const diskRefusals = diskIssues.map((p) => ({ guest: p.guest, detail: `${p.code}: ${p.path}: ${p.message}` }));
   const hostDrivers: Record<string, string> = { ...stored.hostDrivers };
   for (const p of facts.pci) if (p.driver && p.driver !== "ppt") hostDrivers[p.device] = p.driver;
   // Devices to give back: those the last desired state reserved and this one does not, and those
@@ -311,7 +321,7 @@ export async function converge(paths: HostPaths, desired: DesiredState, opts: Co
     },
   };
   try {
-    await withInterfaceReading(paths, () => convergeChecked(paths, desired, stored.desired, managed, releasing, hostDrivers, facts, result, opts, run));
+    await withInterfaceReading(paths, () => convergeChecked(paths, desired, stored.desired, managed, releasing, hostDrivers, facts, result, opts, run, diskRefusals));
   } finally {
     // What was asked is recorded even when a step failed half way: the next run converges from it.
     record();
@@ -340,6 +350,8 @@ interface ConvergeContext {
   readonly byStartOrder: Guest[];
   /** Guests whose disks or seed could not be made: not started. */
   readonly unready: Set<string>;
+  /** Disk problems of guests accepted before, found on the host now: those guests are not started. */
+  readonly diskRefusals: ReadonlyArray<{ guest: string; detail: string }>;
 }
 
 /** The steps of a converge, in order; each reads and updates the context. */
@@ -356,9 +368,10 @@ async function convergeChecked(
   result: ConvergeResult,
   opts: ConvergeOptions,
   run: ConvergeRun,
+  diskRefusals: ReadonlyArray<{ guest: string; detail: string }>,
 ): Promise<void> {
   const byStartOrder = [...desired.guests].sort((a, b) => a.startOrder - b.startOrder || a.name.localeCompare(b.name));
-  const c: ConvergeContext = { paths, desired, previous, hostManaged, releasing, hostDrivers, facts: initialFacts, result, opts, run, settings: [], byStartOrder, unready: new Set() };
+  const c: ConvergeContext = { paths, desired, previous, hostManaged, releasing, hostDrivers, facts: initialFacts, result, opts, run, settings: [], byStartOrder, unready: new Set(), diskRefusals };
   for (const step of STEPS) await step(c);
 }
 
@@ -443,15 +456,13 @@ async function switches(c: ConvergeContext): Promise<void> {
 async function stopGuestsFirst(c: ConvergeContext): Promise<void> {
   const desiredNames = new Set(c.desired.guests.map((g) => g.name));
   for (const name of listGuestNames(c.paths).filter((n) => !desiredNames.has(n)).reverse()) {
+    // Stopped first; its disks go (only those that say on_delete: destroy, and only what the agent
+    // made for it) while its directory still records them; the directory last.
+    await stopGuest(c.paths, name);
+    const d = await destroyDisks(c.paths, name, c.previous.guests.find((g) => g.name === name), c.desired);
     await deleteGuest(c.paths, name);
-    c.result.changed.push({ what: `guest ${name}`, detail: "stopped and deleted (no longer in the desired state)" });
-    // Its disks stay unless they say on_delete: destroy (and then only what the agent made for it).
-    const was = c.previous.guests.find((g) => g.name === name);
-    if (was) {
-      const d = await destroyDisks(c.paths, was, c.desired);
-      c.result.changed.push(...d.changed);
-      c.result.refused.push(...d.refused);
-    }
+    c.result.changed.push({ what: `guest ${name}`, detail: "stopped and deleted (no longer in the desired state)" }, ...d.changed);
+    c.result.refused.push(...d.refused);
   }
   for (const g of [...c.byStartOrder].reverse()) {
     const rt = readGuest(c.paths, g.name);
@@ -523,7 +534,12 @@ async function bindLiveDevices(c: ConvergeContext): Promise<void> {
 
 /** 6. Disks and cloud-init seeds: made, grown and set right before any guest starts; a guest whose disk failed does not start. */
 async function prepareDisks(c: ConvergeContext): Promise<void> {
-  const d = await ensureDisks(c.paths, c.desired.guests);
+  for (const r of c.diskRefusals) {
+    c.result.refused.push({ what: `guest ${r.guest}`, detail: r.detail });
+    c.unready.add(r.guest);
+  }
+  for (const g of c.desired.guests) recordGuestDisks(c.paths, g);
+  const d = await ensureDisks(c.paths, c.desired.guests.filter((g) => !c.unready.has(g.name)));
   c.result.changed.push(...d.changed);
   for (const r of d.refused) {
     c.result.refused.push(r);

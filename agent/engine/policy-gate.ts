@@ -54,7 +54,7 @@ interface GuestFile {
 
 function guestFiles(desired: DesiredState): GuestFile[] {
   return desired.guests.flatMap((g, i) => [
-    ...g.disks.map((d, j) => ({ guest: g.name, field: `guests[${i}].disks[${j}].path`, given: d.path, kind: "disk" as const, cd: d.type === "ahci-cd" })),
+    ...g.disks.map((d, j) => ({ guest: g.name, field: `guests[${i}].disks[${j}].${d.managed?.kind ?? "path"}`, given: d.path, kind: "disk" as const, cd: d.type === "ahci-cd" })),
     ...(g.bootrom !== undefined ? [{ guest: g.name, field: `guests[${i}].bootrom`, given: g.bootrom, kind: "firmware" as const, cd: false }] : []),
     ...g.passthru.flatMap((p, k) => (p.rom !== undefined ? [{ guest: g.name, field: `guests[${i}].passthru[${k}].rom`, given: p.rom, kind: "firmware" as const, cd: false }] : [])),
   ]);

@@ -10,9 +10,11 @@
  * unless its disk says on_delete: destroy, and then only what the agent made for that guest.
  * No shell: zfs and makefs run with argv arrays; names and sizes were checked by the model.
  */
-import { closeSync, constants, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { instanceId, SEED_LABEL, seedFiles } from "../model/cloud-init.js";
+import { DEFAULT_VOLBLOCKSIZE } from "../model/decode.js";
+import { normalizeHostPath } from "../model/limits.js";
 import { AgentError } from "../model/errors.js";
 import type { Problem } from "../model/problems.js";
 import { formatSize } from "../model/size.js";
@@ -23,8 +25,8 @@ import type { HostPaths } from "../host/paths.js";
 import { resolveHostPath } from "../host/resolve-path.js";
 import { parseZfsList, zfsBytes, zfsMissing } from "../parse/zfs.js";
 
-/** Columns the agent asks zfs list for. */
-const ZFS_COLUMNS = ["name", "type", "volsize", "volblocksize", "refreservation", "volmode", "origin", DISK_OWNER_PROPERTY] as const;
+/** Properties the agent asks zfs get for. */
+const ZFS_PROPERTIES = ["type", "volsize", "volblocksize", "refreservation", "volmode", "origin", DISK_OWNER_PROPERTY] as const;
 
 /** A dataset as zfs lists it. */
 export interface ZfsDataset {
@@ -35,7 +37,7 @@ export interface ZfsDataset {
   readonly refreservation: number;
   readonly volmode: string | null;
   readonly origin: string | null;
-  /** The guest the agent made it for (bhyve-agent:guest), null when unset. */
+  /** The guest the agent made it for: bhyve-agent:guest set on the dataset itself (an inherited value is no mark); null when unset. */
   readonly owner: string | null;
 }
 
@@ -64,6 +66,14 @@ interface FileRecord {
   readonly guest: string;
   readonly dev: number;
   readonly ino: number;
+  /** Birth time (ms) where the file system keeps one (UFS2, ZFS; 0 elsewhere): with the inode, the file's identity even when its device number changes across boots. */
+  readonly birth?: number;
+}
+
+/** Whether `st` is the file `record` describes: same inode, and same birth time where both have one, else same device. */
+function sameFile(record: FileRecord, st: { dev: number; ino: number; birthtimeMs: number }): boolean {
+  if (record.ino !== st.ino) return false;
+  return record.birth && st.birthtimeMs ? Math.round(record.birth) === Math.round(st.birthtimeMs) : record.dev === st.dev;
 }
 
 function filesRecordPath(paths: HostPaths): string {
@@ -89,26 +99,38 @@ function managedDisks(guests: readonly Guest[]): Array<{ guest: Guest; index: nu
   return guests.flatMap((guest) => guest.disks.flatMap((disk, index) => (disk.managed ? [{ guest, index, disk, m: disk.managed }] : [])));
 }
 
-/** Reads the named datasets in one zfs list; the ones that do not exist are absent from the map. */
+/**
+ * Reads the named datasets in one `zfs get -H -p -o name,property,value,source`; the ones that do
+ * not exist are absent from the map. The owner mark counts only where it is set on the dataset
+ * itself (source local): a value inherited from a parent marks nothing.
+ */
 export async function readDatasets(paths: HostPaths, names: readonly string[]): Promise<Map<string, ZfsDataset>> {
   const out = new Map<string, ZfsDataset>();
   const unique = [...new Set(names)].sort();
   if (unique.length === 0) return out;
-  const r = await runTool(paths.tool("zfs"), ["list", "-H", "-p", "-t", "filesystem,volume,snapshot", "-o", ZFS_COLUMNS.join(","), ...unique]);
+  const r = await runTool(paths.tool("zfs"), ["get", "-H", "-p", "-o", "name,property,value,source", ZFS_PROPERTIES.join(","), ...unique]);
   const { other } = zfsMissing(r.stderr);
   if ((r.status !== 0 && r.status !== 1) || other.length > 0) {
-    throw new AgentError(`zfs list failed: ${other.join("; ") || r.stderr.trim() || `exit ${r.status}`}`, "E_ZFS");
+    throw new AgentError(`zfs get failed: ${other.join("; ") || r.stderr.trim() || `exit ${r.status}`}`, "E_ZFS");
   }
-  for (const row of parseZfsList(r.stdout, ZFS_COLUMNS)) {
-    out.set(row.name!, {
-      name: row.name!,
-      type: row.type ?? "",
-      volsize: zfsBytes(row.volsize),
-      volblocksize: zfsBytes(row.volblocksize),
-      refreservation: zfsBytes(row.refreservation) ?? 0,
-      volmode: row.volmode ?? null,
-      origin: row.origin ?? null,
-      owner: row[DISK_OWNER_PROPERTY] ?? null,
+  const props = new Map<string, Map<string, { value: string | null; source: string | null }>>();
+  for (const row of parseZfsList(r.stdout, ["name", "property", "value", "source"])) {
+    if (!unique.includes(row.name!)) continue;
+    if (!props.has(row.name!)) props.set(row.name!, new Map());
+    props.get(row.name!)!.set(row.property!, { value: row.value ?? null, source: row.source ?? null });
+  }
+  for (const [name, p] of props) {
+    const v = (k: string): string | null => p.get(k)?.value ?? null;
+    const mark = p.get(DISK_OWNER_PROPERTY);
+    out.set(name, {
+      name,
+      type: v("type") ?? "",
+      volsize: zfsBytes(v("volsize")),
+      volblocksize: zfsBytes(v("volblocksize")),
+      refreservation: zfsBytes(v("refreservation")) ?? 0,
+      volmode: v("volmode"),
+      origin: v("origin"),
+      owner: mark?.source === "local" ? mark.value : null,
     });
   }
   return out;
@@ -142,7 +164,7 @@ function fileState(paths: HostPaths, path: string, record: FileRecord | undefine
   const r = resolveHostPath(paths, path);
   if (!r.ok || r.stat === null) return { exists: !r.ok, regular: false, owner: null, size: null };
   const regular = r.stat.isFile();
-  const ours = regular && record !== undefined && !r.viaLink && record.dev === r.stat.dev && record.ino === r.stat.ino;
+  const ours = regular && record !== undefined && !r.viaLink && sameFile(record, r.stat);
   return { exists: true, regular, owner: ours ? record.guest : null, size: regular ? r.stat.size : null };
 }
 
@@ -168,33 +190,39 @@ function driftOf(guest: Guest, m: ManagedDisk, v: Omit<DiskView, "drift">, type:
  * and is not the agent's for the guest (E_DISK_NOT_OURS), a size below the disk's (E_SHRINK), a
  * block size other than the volume's, a clone smaller than its snapshot.
  */
-export function diskProblems(desired: DesiredState, views: readonly DiskView[], datasets: ReadonlyMap<string, ZfsDataset>): Array<Problem & { code: string }> {
-  const out: Array<Problem & { code: string }> = [];
+export function diskProblems(paths: HostPaths, desired: DesiredState, views: readonly DiskView[], datasets: ReadonlyMap<string, ZfsDataset>): Array<Problem & { code: string; guest: string }> {
+  const out: Array<Problem & { code: string; guest: string }> = [];
   for (const v of views) {
     const gi = desired.guests.findIndex((g) => g.name === v.guest);
     const m = desired.guests[gi]!.disks[v.index]!.managed!;
     const at = (field: string): string => `guests[${gi}].disks[${v.index}].${field}`;
     const what = m.kind === "zvol" ? `volume ${m.dataset}` : `file ${v.path}`;
+    const push = (p: Problem & { code: string }): void => void out.push({ ...p, guest: v.guest });
     if (!v.exists) {
       if (m.clone !== undefined) {
         const snap = datasets.get(m.clone);
-        if (snap && snap.volsize !== null && m.size !== undefined && m.size < snap.volsize) {
-          out.push({ path: at("size"), code: "E_SHRINK", message: `size ${formatSize(m.size)} is smaller than the ${formatSize(snap.volsize)} of snapshot ${m.clone}: a clone starts at its snapshot's size and only grows` });
-        }
+        if (!snap) push({ path: at("clone"), code: "E_DISK_SOURCE", message: `snapshot ${m.clone} does not exist on this host` });
+        else if (snap.type !== "snapshot" || snap.volsize === null) push({ path: at("clone"), code: "E_DISK_SOURCE", message: `${m.clone} is not a snapshot of a volume (a file system's snapshot would clone into a file system)` });
+        else if (m.size !== undefined && m.size < snap.volsize) push({ path: at("size"), code: "E_SHRINK", message: `size ${formatSize(m.size)} is smaller than the ${formatSize(snap.volsize)} of snapshot ${m.clone}: a clone starts at its snapshot's size and only grows` });
+        else if (m.size !== undefined && snap.volblocksize !== null && m.size % snap.volblocksize !== 0) push({ path: at("size"), code: "E_SPEC_INVALID", message: `size ${formatSize(m.size)} is not a multiple of ${formatSize(snap.volblocksize)}, the block size the clone has from snapshot ${m.clone}; zfs set volsize refuses it` });
+      } else if (m.kind === "file") {
+        // A file is made where the path leads only when it leads there directly: its record names it by that path.
+        const r = resolveHostPath(paths, v.path);
+        if (r.ok && r.viaLink) push({ path: at("file"), code: "E_SPEC_INVALID", message: `${v.path} goes through a symbolic link (to ${r.path}); give the file as the host resolves it` });
       }
       continue;
     }
     if (v.owner !== v.guest) {
       const field = m.kind;
       const reason = v.size === null && m.kind === "zvol" ? `${m.dataset} exists and is not a volume` : v.owner === null ? `${what} exists and the agent did not make it (${m.kind === "zvol" ? `no ${DISK_OWNER_PROPERTY} property` : "not in its record of files it made"})` : `${what} exists and the agent made it for guest ${v.owner}`;
-      out.push({ path: at(field), code: "E_DISK_NOT_OURS", message: `${reason}: the agent never resizes or destroys it. Use it as it is with path: ${v.path}, or name a ${m.kind === "zvol" ? "dataset" : "file"} that does not exist` });
+      push({ path: at(field), code: "E_DISK_NOT_OURS", message: `${reason}: the agent never resizes or destroys it. Use it as it is with path: ${v.path}, or name a ${m.kind === "zvol" ? "dataset" : "file"} that does not exist` });
       continue;
     }
     if (m.size !== undefined && v.size !== null && m.size < v.size) {
-      out.push({ path: at("size"), code: "E_SHRINK", message: `size ${formatSize(m.size)} is smaller than the ${formatSize(v.size)} ${what} has: disks only grow (shrinking would cut off the guest's data); set size to ${formatSize(v.size)} or more` });
+      push({ path: at("size"), code: "E_SHRINK", message: `size ${formatSize(m.size)} is smaller than the ${formatSize(v.size)} ${what} has: disks only grow (shrinking would cut off the guest's data); set size to ${formatSize(v.size)} or more` });
     }
     if (m.kind === "zvol" && m.volblocksize !== undefined && v.volblocksize !== null && m.volblocksize !== v.volblocksize) {
-      out.push({ path: at("volblocksize"), code: "E_DISK_FIXED", message: `${what} was made with volblocksize ${formatSize(v.volblocksize)}; a volume's block size is fixed when it is made: set ${formatSize(v.volblocksize)} or leave volblocksize out` });
+      push({ path: at("volblocksize"), code: "E_DISK_FIXED", message: `${what} was made with volblocksize ${formatSize(v.volblocksize)}; a volume's block size is fixed when it is made: set ${formatSize(v.volblocksize)} or leave volblocksize out` });
     }
   }
   return out;
@@ -232,7 +260,7 @@ export async function ensureDisks(paths: HostPaths, guests: readonly Guest[]): P
           if (m.clone !== undefined) {
             await zfs(paths, ["clone", "-p", "-o", "volmode=dev", "-o", `${DISK_OWNER_PROPERTY}=${guest.name}`, m.clone, ds]);
           } else {
-            await zfs(paths, ["create", "-p", ...(m.sparse ? ["-s"] : []), ...(m.volblocksize !== undefined ? ["-b", String(m.volblocksize)] : []), "-o", "volmode=dev", "-o", `${DISK_OWNER_PROPERTY}=${guest.name}`, "-V", String(m.size), ds]);
+            await zfs(paths, ["create", "-p", ...(m.sparse ? ["-s"] : []), "-b", String(m.volblocksize ?? DEFAULT_VOLBLOCKSIZE), "-o", "volmode=dev", "-o", `${DISK_OWNER_PROPERTY}=${guest.name}`, "-V", String(m.size), ds]);
           }
           // `-p` says nothing when the dataset appeared meanwhile: only a volume marked for this guest counts as made.
           const now = (await readDatasets(paths, [ds])).get(ds);
@@ -263,21 +291,35 @@ export async function ensureDisks(paths: HostPaths, guests: readonly Guest[]): P
       if (!r.ok) throw new AgentError(`${disk.path} does not resolve on this host: ${r.reason}`, "E_DISK");
       if (!v.exists) {
         mkdirSync(paths.at(dirname(r.path)), { recursive: true, mode: 0o755 });
-        const fd = openSync(paths.at(r.path), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
+        const local = paths.at(r.path);
+        const fd = openSync(local, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
         try {
           ftruncateSync(fd, m.size!);
           const st = fstatSync(fd);
-          records[disk.path] = { guest: guest.name, dev: st.dev, ino: st.ino };
+          records[disk.path] = { guest: guest.name, dev: st.dev, ino: st.ino, birth: st.birthtimeMs };
+          writeFileRecords(paths, records);
+        } catch (err) {
+          // Not recorded, so never the agent's: the file it just made goes again.
+          unlinkSync(local);
+          throw err;
         } finally {
           closeSync(fd);
         }
-        writeFileRecords(paths, records);
         changed.push({ what, detail: `image file ${disk.path} created (${formatSize(m.size!)}, sparse)` });
         continue;
       }
       if (v.owner !== guest.name) continue;
       if (v.size !== null && m.size! > v.size) {
-        truncateSync(paths.at(r.path), m.size!);
+        // Grown through a descriptor of the file checked to be the recorded one: a name swapped meanwhile is not truncated.
+        const fd = openSync(paths.at(r.path), constants.O_RDWR | (constants.O_NOFOLLOW ?? 0));
+        try {
+          const st = fstatSync(fd);
+          const record = records[disk.path];
+          if (!record || !st.isFile() || !sameFile(record, st)) throw new AgentError(`${disk.path} is no longer the file the agent made; not grown`, "E_DISK_NOT_OURS");
+          if (st.size < m.size!) ftruncateSync(fd, m.size!);
+        } finally {
+          closeSync(fd);
+        }
         changed.push({ what, detail: `image file ${disk.path} grown from ${formatSize(v.size)} to ${formatSize(m.size!)}` });
       }
     } catch (err) {
@@ -288,28 +330,74 @@ export async function ensureDisks(paths: HostPaths, guests: readonly Guest[]): P
   return { changed, refused };
 }
 
+/** Where a guest's managed disks are recorded beside its spec: what a delete destroys, even when the desired state that named them is gone. */
+function diskRecordPath(paths: HostPaths, name: string): string {
+  return join(paths.guestSpecDir(name), "managed-disks.json");
+}
+
+/** Records the guest's managed disks in its directory (removed last when the guest is deleted); none: the record goes. */
+export function recordGuestDisks(paths: HostPaths, guest: Guest): void {
+  const file = diskRecordPath(paths, guest.name);
+  const disks = guest.disks.filter((d) => d.managed);
+  if (disks.length === 0) {
+    rmSync(file, { force: true });
+    return;
+  }
+  const text = `${JSON.stringify(disks.map((d) => ({ path: d.path, type: d.type, managed: d.managed })), null, 1)}\n`;
+  if (readIfExists(file) === text.trim()) return;
+  mkdirSync(paths.guestSpecDir(guest.name), { recursive: true, mode: 0o700 });
+  writeFileAtomic(file, text, 0o600);
+}
+
+/** The managed disks recorded for a guest, or null without a record. */
+function recordedDisks(paths: HostPaths, name: string): Disk[] | null {
+  const text = readIfExists(diskRecordPath(paths, name));
+  if (text === null) return null;
+  try {
+    const data = JSON.parse(text) as unknown;
+    return Array.isArray(data) ? (data as Disk[]).filter((d) => typeof d?.path === "string" && (d.managed?.kind === "zvol" || d.managed?.kind === "file")) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A disk path as the host resolves it, for comparing two spellings of one disk. */
+function diskKey(paths: HostPaths, path: string): string {
+  const r = resolveHostPath(paths, path);
+  return r.ok ? r.path : normalizeHostPath(path);
+}
+
 /**
  * Destroys the disks of a deleted guest that say on_delete: destroy, and only those the agent
- * made for it; a disk another desired guest names is kept (it moved). A volume with snapshots or
- * clones is refused by zfs (no -r): the data stays and the refusal says why.
+ * made for it; a disk another desired guest names (in any spelling) is kept. The disks are those
+ * recorded in the guest's directory (written at each converge), else `previous` (the desired
+ * state that named it). A volume with snapshots or clones is refused by zfs (no -r): the data
+ * stays and the refusal says why. Run before the guest's directory is removed.
  */
-export async function destroyDisks(paths: HostPaths, gone: Guest, desired: DesiredState): Promise<{ changed: DiskChange[]; refused: DiskChange[] }> {
+export async function destroyDisks(paths: HostPaths, name: string, previous: Guest | undefined, desired: DesiredState): Promise<{ changed: DiskChange[]; refused: DiskChange[] }> {
   const changed: DiskChange[] = [];
   const refused: DiskChange[] = [];
-  const doomed = gone.disks.filter((d) => d.managed?.onDelete === "destroy");
+  const what = `guest ${name}`;
+  const disks = recordedDisks(paths, name) ?? previous?.disks ?? [];
+  const doomed = disks.filter((d) => d.managed?.onDelete === "destroy");
   if (doomed.length === 0) return { changed, refused };
-  const stillNamed = new Set(desired.guests.flatMap((g) => g.disks.map((d) => d.path)));
-  const { views } = await readDisks(paths, [{ ...gone, disks: doomed }]);
+  const stillNamed = new Set(desired.guests.flatMap((g) => g.disks.map((d) => diskKey(paths, d.path))));
+  let views: DiskView[];
+  try {
+    views = (await readDisks(paths, [{ ...(previous ?? ({} as Guest)), name, disks: doomed }])).views;
+  } catch (err) {
+    if (!(err instanceof AgentError)) throw err;
+    return { changed, refused: [{ what, detail: `disks not destroyed: ${err.message}` }] };
+  }
   let records: Record<string, FileRecord> | null = null;
-  const what = `guest ${gone.name}`;
   for (const [i, disk] of doomed.entries()) {
     const v = views[i]!;
     if (!v.exists) continue;
-    if (stillNamed.has(disk.path)) {
+    if (stillNamed.has(diskKey(paths, disk.path))) {
       changed.push({ what, detail: `disk ${disk.path} kept: another guest names it` });
       continue;
     }
-    if (v.owner !== gone.name) {
+    if (v.owner !== name) {
       refused.push({ what, detail: `disk ${disk.path} not destroyed: ${v.owner === null ? "the agent did not make it" : `the agent made it for guest ${v.owner}`}` });
       continue;
     }
@@ -319,9 +407,12 @@ export async function destroyDisks(paths: HostPaths, gone: Guest, desired: Desir
         changed.push({ what, detail: `volume ${disk.managed!.dataset} destroyed (on_delete: destroy)` });
       } else {
         const r = resolveHostPath(paths, disk.path);
-        if (!r.ok || r.viaLink) throw new AgentError(`${disk.path} no longer resolves to the file the agent made`, "E_DISK");
-        unlinkSync(paths.at(r.path));
         records ??= readFileRecords(paths);
+        const record = records[disk.path];
+        // Checked again right before the unlink: the name must still be the recorded file.
+        const st = r.ok && !r.viaLink ? lstatSync(paths.at(r.path)) : null;
+        if (!r.ok || !st || !st.isFile() || !record || !sameFile(record, st)) throw new AgentError(`${disk.path} is no longer the file the agent made`, "E_DISK");
+        unlinkSync(paths.at(r.path));
         delete records[disk.path];
         writeFileRecords(paths, records);
         changed.push({ what, detail: `image file ${disk.path} removed (on_delete: destroy)` });

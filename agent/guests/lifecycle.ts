@@ -174,7 +174,7 @@ function sameSpecFile(file: string, onDisk: Buffer, wanted: Buffer): boolean {
 }
 
 /** Files the agent keeps in a guest's directory beside its monitor spec (its identity): not part of the spec. */
-export const GUEST_KEPT_FILES: ReadonlySet<string> = new Set(["uuid", "uefi-vars.fd", "vnc-port", "seed.iso", "seed.iid"]);
+export const GUEST_KEPT_FILES: ReadonlySet<string> = new Set(["uuid", "uefi-vars.fd", "vnc-port", "seed.iso", "seed.iid", "managed-disks.json"]);
 
 /** True when the spec on disk is `files` (see {@link sameSpecFile}). */
 export function specOnDisk(paths: HostPaths, name: string, files: Record<string, Buffer>): boolean {

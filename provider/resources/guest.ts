@@ -74,6 +74,13 @@ function planCloudInit(name: Value, blocks: ObjectValue[]): ObjectValue[] {
   });
 }
 
+/** What a delete (or a replacement, which deletes first) of `prior` destroys: its disks that say on_delete = "destroy". */
+function destroyWarnings(prior: ObjectValue, what: string): Diagnostic[] {
+  const doomed = list(prior.disk).filter((d) => d.on_delete === "destroy").map((d) => (typeof d.zvol === "string" ? `volume ${d.zvol}` : `file ${String(d.file)}`));
+  if (doomed.length === 0) return [];
+  return [{ severity: "warning", summary: `${what} destroys ${doomed.length === 1 ? "a disk" : `${doomed.length} disks`}`, detail: `on_delete = "destroy": ${doomed.join(", ")} (only what the agent made for this guest; its other disks are kept)`, attribute: ["disk"] }];
+}
+
 /** Maps a guest problem's path (passthru[1].slot, also as the agent sends it: guest.passthru[1].slot) to the attribute path. */
 function attributePath(text: string): Array<string | number> | undefined {
   const at = pathSegments(text);
@@ -121,13 +128,20 @@ async function observe(ctx: ProviderContext, address: string, hostKey: string, n
     const v = disks.find((x) => x.index === i);
     const m = decoded.guest.disks[i]?.managed;
     if (!v || !m) return d;
+    // sparse and on_delete written out at their defaults in the configuration read as written.
+    const before = list(prior?.disk)[i];
+    if (before?.sparse === m.sparse && m.kind === "zvol") d = { ...d, sparse: m.sparse };
+    if (before?.on_delete === m.onDelete) d = { ...d, on_delete: m.onDelete };
     const size: Value = m.size === undefined ? (d.size ?? null) : v.exists && v.owner === name && v.size !== null ? (m.size === v.size ? (d.size ?? null) : formatSize(v.size)) : null;
     const sparse: Value = m.kind === "zvol" && m.clone === undefined && v.sparse !== null && v.sparse !== m.sparse ? v.sparse : (d.sparse ?? null);
     return { ...d, size, sparse };
   });
   values.cloud_init = planCloudInit(name, list(values.cloud_init));
   // Disk drift no attribute shows (a changed volmode, a disk no longer the agent's) is a status of its own, as a detached NIC.
-  const diskDrift = disks.some((v) => v.drift.some((why) => !/ is \S+, asked |is (sparse|reserved), asked| does not exist$/.test(why)));
+  const diskDrift = disks.some((v) => {
+    const sized = decoded.guest.disks[v.index]?.managed?.size !== undefined;
+    return v.drift.some((why) => !/ is \S+, asked |is (sparse|reserved), asked/.test(why) && !(sized && / does not exist$/.test(why)));
+  });
   const d = {
     ...(withTaps(decoded.guest, list(values.nic)) ?? decoded.guest),
     ...(typeof values.uuid === "string" ? { uuid: values.uuid } : {}),
@@ -156,9 +170,7 @@ export function guestResource(ctx: ProviderContext): ResourceDef {
     version: 0,
     validate,
     planDelete(prior) {
-      const doomed = list(prior.disk).filter((d) => d.on_delete === "destroy").map((d) => (typeof d.zvol === "string" ? `volume ${d.zvol}` : `file ${String(d.file)}`));
-      if (doomed.length === 0) return [];
-      return [{ severity: "warning", summary: `Deleting guest ${String(prior.name)} destroys ${doomed.length === 1 ? "a disk" : `${doomed.length} disks`}`, detail: `on_delete = "destroy": ${doomed.join(", ")} (only what the agent made for this guest; its other disks are kept)`, attribute: ["disk"] }];
+      return destroyWarnings(prior, `Deleting guest ${String(prior.name)}`);
     },
     async plan(prior, proposed, config) {
       // Optional attributes with defaults come from the configuration, not from the proposal:
@@ -202,6 +214,7 @@ export function guestResource(ctx: ProviderContext): ResourceDef {
       const changed = configChanged || drifted || prior?.state !== planned.state;
       Object.assign(planned, carry(prior, ["status", "restarts"], changed));
       planned.argv = !changed && prior ? prior.argv! : wantRunning ? UNKNOWN : [];
+      if (prior && replace) diags.push(...destroyWarnings(prior, `Replacing guest ${String(prior.name)}`));
       if (prior && !replace && configChanged && prior.status === "running" && wantRunning && JSON.stringify(prior.command_line) !== JSON.stringify(commandLine)) {
         diags.push({ severity: "warning", summary: `Guest ${planned.name} will be restarted`, detail: "its command line changes: the guest is powered off (ACPI, then forced after the timeout) and started again", attribute: ["command_line"] });
       }

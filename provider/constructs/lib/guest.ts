@@ -24,7 +24,7 @@ export interface GuestDisk {
   readonly size?: string;
   /** zvol only: false reserves the whole size. @default true */
   readonly sparse?: boolean;
-  /** zvol only: block size, a power of two from 512 to 128K, fixed at creation. @default the pool's (16K) */
+  /** zvol only: block size, a power of two from 512 to 128K, fixed at creation. @default "16K" (given to zfs create as -b) */
   readonly volblocksize?: string;
   /** zvol only: clone the volume from this snapshot ("zroot/images/freebsd-14.3@base"). @default none */
   readonly clone?: string;

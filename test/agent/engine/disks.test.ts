@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { getGuest, status } from "../../../agent/engine/service.js";
@@ -126,6 +126,42 @@ describe("managed disks: create, grow, refuse a shrink, keep or destroy with the
     const e = await refusal(h.apply(doc(guest("h", [{ file: "/vm/hand.img", size: "1G" }]))));
     assert.equal(e.code, "E_DISK_NOT_OURS");
     assert.equal(readFileSync(join(h.root, "vm/hand.img"), "utf8"), "data");
+  });
+
+  test("an owner mark inherited from a parent marks nothing: a hand-made volume below a marked file system is refused", async () => {
+    assert.equal(h.run("zfs", ["create", "-o", "bhyve-agent:guest=app9", "zroot/vm/inh"]).status, 0);
+    assert.equal(h.run("zfs", ["create", "-s", "-V", "1G", "zroot/vm/inh/disk"]).status, 0);
+    const e = await refusal(h.apply(doc(guest("app9", [{ zvol: "zroot/vm/inh/disk", size: "1G" }]))));
+    assert.equal(e.code, "E_DISK_NOT_OURS");
+  });
+
+  test("clone sources are checked before anything changes: missing, a file system's snapshot, a size off the snapshot's block size", async () => {
+    const missing = await refusal(h.apply(doc(guest("app8", [{ zvol: "zroot/vm/app8/root", clone: "zroot/images/freebsd-14.3@nope" }]))));
+    assert.equal(missing.code, "E_DISK_SOURCE");
+    assert.match(missing.message, /^guests\[0\]\.disks\[0\]\.clone: snapshot zroot\/images\/freebsd-14\.3@nope does not exist on this host/);
+    assert.equal(h.run("zfs", ["snapshot", "zroot/vm/inh@fs"]).status, 0);
+    const fs = await refusal(h.apply(doc(guest("app8", [{ zvol: "zroot/vm/app8/root", clone: "zroot/vm/inh@fs" }]))));
+    assert.match(fs.message, /is not a snapshot of a volume/);
+    assert.equal(h.run("zfs", ["list", "zroot/vm/app8/root"]).status, 1, "nothing made");
+  });
+
+  test("a file disk through a symbolic link is refused before it is made", async () => {
+    mkdirSync(join(h.root, "vm/real"), { recursive: true });
+    symlinkSync("/vm/real", join(h.root, "vm/linked"));
+    const e = await refusal(h.apply(doc(guest("app7", [{ file: "/vm/linked/disk.img", size: "1G" }]))));
+    assert.match(e.message, /^guests\[0\]\.disks\[0\]\.file: \/vm\/linked\/disk\.img goes through a symbolic link \(to \/vm\/real\/disk\.img\)/);
+    assert.ok(!existsSync(join(h.root, "vm/real/disk.img")));
+  });
+
+  test("a disk accepted before and changed on the host since stops only its own guest: the others converge", async () => {
+    const a = doc(guest("app5", [{ zvol: "zroot/vm/app5/disk0", size: "1G" }]), guest("app6", [{ zvol: "zroot/vm/app6/disk0", size: "1G" }]));
+    assert.deepEqual((await h.apply(a)).refused, []);
+    assert.ok(existsSync(join(h.root, "var/db/bhyve-agent/guests/app5/managed-disks.json")), "the guest's disks recorded beside its spec");
+    // Grown behind the agent's back: the stored size is now a shrink, which the agent never does.
+    assert.equal(h.run("zfs", ["set", "volsize=2G", "zroot/vm/app5/disk0"]).status, 0);
+    const r = await h.apply(doc(guest("app5", [{ zvol: "zroot/vm/app5/disk0", size: "1G" }]), guest("app6", [{ zvol: "zroot/vm/app6/disk0", size: "2G" }])));
+    assert.deepEqual(whatDetails(r.refused).map((d) => d.split(":").slice(0, 2).join(":")), ["guest app5: E_SHRINK"], "app5 keeps running; it is not started again while its disk is off");
+    assert.ok(whatDetails(r.changed).includes("guest app6: volume zroot/vm/app6/disk0 grown from 1G to 2G (a running guest sees the new size when it next starts)"), whatDetails(r.changed).join("\n"));
   });
 
   test("volumes outlive a host reboot", async () => {

@@ -513,7 +513,7 @@ export interface GuestDisk {
   */
   readonly type?: string;
   /**
-  * zvol only: block size, a power of two from 512 to 128K (fixed when the volume is made). Default: the pool's (16K on FreeBSD 14.0 and later).
+  * zvol only: block size, a power of two from 512 to 128K (fixed when the volume is made). Default 16K, given to zfs create as -b so that it does not follow the pool's layout (OpenZFS picks 32K on some raidz and dRAID pools).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#volblocksize Guest#volblocksize}
   */
