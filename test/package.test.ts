@@ -8,7 +8,7 @@ const pkg = JSON.parse(readFileSync(repoPath("package.json"), "utf8"));
 test("the top level holds exactly the agreed entries (besides dotfiles, the lock file and build output)", () => {
   const ignored = new Set(["node_modules", "dist", "cdktf.out", "package-lock.json"]);
   const entries = readdirSync(repoPath(".")).filter((e) => !e.startsWith(".") && !ignored.has(e)).sort();
-  assert.deepEqual(entries, ["README.md", "agent", "bench", "cdktf.json", "examples", "native", "package.json", "provider", "sandbox", "test", "tsconfig.json"]);
+  assert.deepEqual(entries, ["README.md", "agent", "bench", "build.mjs", "cdktf.json", "docs", "examples", "native", "package.json", "provider", "sandbox", "test", "tsconfig.json"]);
   // bench/ holds the benchmarks' committed figures (results.json), where the benchmark issue puts
   // them, and the largest size's run behind real OpenSSH sshd (results-sshd.json, bench --sshd);
   // beside each, the run before it (-previous), kept for comparison.

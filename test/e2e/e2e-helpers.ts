@@ -52,11 +52,12 @@ export function fleetProject(
   return { project, workDir };
 }
 
-/** The gpu-host example pointed at one sshd test host. */
-export function gpuHostProject(fleet: SshdFleet, host: SshdHost, extraEnv: Record<string, string> = {}): { project: CdktfProject; workDir: string } {
+/** The gpu-host example pointed at one sshd test host: as a CDKTF app (cdktf CLI), or as a CDK Terrain app (examples/gpu-host-cdktn, cdktn CLI). */
+export function gpuHostProject(fleet: SshdFleet, host: SshdHost, extraEnv: Record<string, string> = {}, flavour: "cdktf" | "cdktn" = "cdktf"): { project: CdktfProject; workDir: string } {
   const workDir = mkdtempSync(join(tmpdir(), "cdktf-bhyve-e2e-"));
   const project = new CdktfProject({
-    main: repoPath("examples/gpu-host/main.ts"),
+    main: repoPath(flavour === "cdktf" ? "examples/gpu-host/main.ts" : "examples/gpu-host-cdktn/main.ts"),
+    cli: flavour,
     workDir,
     env: {
       BHYVE_HOST_ADDRESS: host.address,

