@@ -6,6 +6,7 @@
  * Usage errors exit 2, failures 1. The pool lives in the machine state (sandbox/zfs-pool.ts).
  */
 import { readMachine, updateMachine } from "../machine.js";
+import { runningPid } from "../vm.js";
 import { available, DEFAULT_VOLBLOCKSIZE, poolOf, syncZvolNode, volsizeToReservation, zfsOf, type ZfsDataset, type ZfsState } from "../zfs-pool.js";
 import { getopt, type ToolIO } from "./tool.js";
 
@@ -319,6 +320,11 @@ function cmdDestroy(io: ToolIO, args: readonly string[]): number {
     if (clones.length && !g.opts.some(([o]) => o === "R")) {
       const snap = z.datasets[clones[0]!]!.origin!;
       fail(`cannot destroy '${snap}': snapshot has dependent clones\nuse '-R' to destroy the following datasets:\n${clones.join("\n")}\n`);
+    }
+    // A volume a running bhyve has open (its /dev/zvol node in a slot's option) cannot go: EBUSY.
+    for (const n of doomed) {
+      const user = Object.values(m.vms).find((vm) => runningPid(vm) !== null && vm.process!.argv.some((a) => a.split(",").includes(`/dev/zvol/${n}`)));
+      if (user) fail(`cannot destroy '${n}': dataset is busy\n`);
     }
     for (const n of doomed) {
       delete z.datasets[n];

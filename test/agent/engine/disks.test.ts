@@ -92,6 +92,8 @@ describe("managed disks: create, grow, refuse a shrink, keep or destroy with the
     assert.ok(whatDetails(r1.changed).includes("guest app3: image file /vm/app3/disk0.img created (2G, sparse)"));
     assert.equal(h.run("zfs", ["list", "-H", "-p", "-o", "origin,volsize", "zroot/vm/app2/disk0"]).stdout, `zroot/images/freebsd-14.3@base\t${10 * GiB}\n`);
     assert.notEqual(h.run("zfs", ["list", "-H", "-p", "-o", "refreservation", "zroot/vm/app2/data"]).stdout, "0\n", "sparse: false reserves");
+    await until(() => h.machine().vms.app2?.process != null, "app2's bhyve");
+    assert.equal(h.run("zfs", ["destroy", "zroot/vm/app2/data"]).stderr, "cannot destroy 'zroot/vm/app2/data': dataset is busy\n", "a volume a running bhyve has open");
     const img = join(h.root, "vm/app3/disk0.img");
     assert.equal(statSync(img).size, 2 * GiB);
     assert.equal(statSync(img).mode & 0o777, 0o600);
