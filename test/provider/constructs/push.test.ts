@@ -34,6 +34,17 @@ function synthFleet(mode: "push" | "provider", webGuests = 2) {
   return { dir, json, manifest };
 }
 
+/** A push-mode stack "s" in a fresh output directory, with one host (127.0.1.2). */
+function pushStack() {
+  const outdir = mkdtempSync(join(tmpdir(), "cdktf-bhyve-push-"));
+  outdirs.push(outdir);
+  const app = new App({ outdir });
+  const stack = new TerraformStack(app, "s");
+  new BhyvePush(stack, "bhyve");
+  const host = new BhyveHost(stack, "h1", { address: "127.0.1.2", hostKey: KEY });
+  return { outdir, app, stack, host };
+}
+
 describe("push mode: one null_resource per host", () => {
   test("the same constructs synthesize null_resources with a document hash and a shell-free local-exec", () => {
     const { dir, json, manifest } = synthFleet("push");
@@ -65,12 +76,7 @@ describe("push mode: one null_resource per host", () => {
   });
 
   test("no secret reaches the synthesized JSON", () => {
-    const outdir = mkdtempSync(join(tmpdir(), "cdktf-bhyve-push-"));
-    outdirs.push(outdir);
-    const app = new App({ outdir });
-    const stack = new TerraformStack(app, "s");
-    new BhyvePush(stack, "bhyve");
-    const host = new BhyveHost(stack, "h1", { address: "127.0.1.2", hostKey: KEY });
+    const { outdir, app, stack, host } = pushStack();
     new Guest(stack, "g", { host, name: "g", cpus: 1, memory: "1G", disks: [{ path: "/dev/zvol/zroot/g" }] });
     app.synth();
     const tfJson = readFileSync(join(outdir, "stacks", "s", "cdk.tf.json"), "utf8");
@@ -119,12 +125,7 @@ describe("push mode: one null_resource per host", () => {
 
 describe("push mode carries the disks the agent makes and cloud-init", () => {
   test("the host document has each zvol, clone, file and seed as the agent decodes it, with cloud-init objects written as YAML", () => {
-    const outdir = mkdtempSync(join(tmpdir(), "cdktf-bhyve-push-"));
-    outdirs.push(outdir);
-    const app = new App({ outdir });
-    const stack = new TerraformStack(app, "s");
-    new BhyvePush(stack, "bhyve");
-    const host = new BhyveHost(stack, "h1", { address: "127.0.1.2", hostKey: KEY });
+    const { outdir, app, stack, host } = pushStack();
     new Guest(stack, "g", {
       host, name: "g", cpus: 1, memory: "1G",
       disks: [{ zvol: "zroot/vm/g/root", clone: "zroot/images/freebsd-14.3@base", size: "20G", onDelete: "destroy" }, { file: "/vm/g/data.img", size: "4G" }],
