@@ -27,6 +27,7 @@ await build({
 
 await build({
   ...common,
+  banner: { js: `// Includes @cdktf/provider-null (MPL-2.0, https://github.com/cdktf/cdktf-provider-null), unchanged but for its cdktf imports read as cdktn.\n${common.banner.js}` },
   entryPoints: ["provider/constructs/index.ts"],
   outfile: "dist/cdktn.mjs",
   alias: { cdktf: "cdktn" },

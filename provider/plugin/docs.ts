@@ -27,8 +27,8 @@ const EXAMPLES: Record<string, { hcl: string; importId?: string; importNote?: st
   address   = bhyve_host.gpu1.address
   host_key  = bhyve_host.gpu1.host_key
   device    = "3/0/0"
-  vendor_id = 4318 # 0x10de
-  device_id = 7687 # 0x1e07
+  vendor_id = "0x10de"
+  device_id = "0x1e07"
   bind      = "boot"
 }`,
     importId: "10.0.0.5:22/3/0/0",
@@ -81,6 +81,9 @@ const EXAMPLES: Record<string, { hcl: string; importId?: string; importNote?: st
   },
 };
 
+/** A description on one line, for the front matter's block scalar. */
+const oneLine = (s: string): string => s.trim().replace(/\s*\n\s*/g, " ");
+
 /** A type as the registry's docs write it: String, Number, Bool, List of String, Map of String, List of Object. */
 export function typeName(t: CtyType): string {
   if (typeof t === "string") return t === "bool" ? "Boolean" : t === "dynamic" ? "Dynamic" : t[0]!.toUpperCase() + t.slice(1);
@@ -96,7 +99,10 @@ function attributeLine(name: string, a: AttributeDef): string {
   return `- \`${name}\` (${notes.join(", ")}) ${a.description.trim()}`;
 }
 
-/** The schema's attributes and nested blocks in the registry's three groups, blocks after attributes. */
+/**
+ * The schema's attributes and nested blocks in the registry's three groups (tfplugindocs' layout:
+ * `### Required` at the top level, `Required:` lines in a nested schema), blocks after attributes.
+ */
 function blockSection(b: BlockDef, level: number, anchor: string): string[] {
   const out: string[] = [];
   const attrs = Object.entries(b.attributes);
@@ -104,16 +110,16 @@ function blockSection(b: BlockDef, level: number, anchor: string): string[] {
   const optional = attrs.filter(([, a]) => a.optional);
   const readOnly = attrs.filter(([, a]) => a.computed && !a.optional && !a.required);
   const blocks = Object.entries(b.blocks ?? {});
-  const heading = "#".repeat(level);
-  if (required.length) out.push(`${heading} Required`, "", ...required.map(([n, a]) => attributeLine(n, a)), "");
+  const group = (name: string): string => (level === 3 ? `### ${name}` : `${name}:`);
+  if (required.length) out.push(group("Required"), "", ...required.map(([n, a]) => attributeLine(n, a)), "");
   if (optional.length || blocks.length) {
-    out.push(`${heading} Optional`, "", ...optional.map(([n, a]) => `${attributeLine(n, a)}${a.computed ? " (Computed when not set.)" : ""}`));
-    for (const [n, nb] of blocks) out.push(`- \`${n}\` (Block ${nb.single ? "of at most one" : "List"}, see [below for nested schema](#nestedblock--${anchor}${n})) ${nb.block.description.trim()}`);
+    out.push(group("Optional"), "", ...optional.map(([n, a]) => `${attributeLine(n, a)}${a.computed ? " (Computed when not set.)" : ""}`));
+    for (const [n, nb] of blocks) out.push(`- \`${n}\` (Block List${nb.single ? ", Max: 1" : ""}) ${nb.block.description.trim()} (see [below for nested schema](#nestedblock--${anchor}${n}))`);
     out.push("");
   }
-  if (readOnly.length) out.push(`${heading} Read-Only`, "", ...readOnly.map(([n, a]) => attributeLine(n, a)), "");
+  if (readOnly.length) out.push(group("Read-Only"), "", ...readOnly.map(([n, a]) => attributeLine(n, a)), "");
   for (const [n, nb] of blocks) {
-    out.push(`<a id="nestedblock--${anchor}${n}"></a>`, `${heading} Nested Schema for \`${anchor.replace(/--/g, ".")}${n}\``, "", ...blockSection(nb.block, level + 1, `${anchor}${n}--`));
+    out.push(`<a id="nestedblock--${anchor}${n}"></a>`, `### Nested Schema for \`${anchor.replace(/--/g, ".")}${n}\``, "", ...blockSection(nb.block, level + 1, `${anchor}${n}--`));
   }
   return out;
 }
@@ -125,7 +131,7 @@ function page(kind: "resource" | "data-source", name: string, b: BlockDef): stri
     `page_title: "${name} ${kind === "resource" ? "Resource" : "Data Source"} - bhyve"`,
     `subcategory: ""`,
     `description: |-`,
-    `  ${b.description.trim()}`,
+    `  ${oneLine(b.description)}`,
     "---",
     "",
     `# ${name} (${kind === "resource" ? "Resource" : "Data Source"})`,
@@ -166,7 +172,7 @@ export function providerDocs(p: ProviderDef): Record<string, string> {
     "---",
     `page_title: "bhyve Provider"`,
     `description: |-`,
-    `  ${p.schema.description.trim()}`,
+    `  ${oneLine(p.schema.description)}`,
     "---",
     "",
     "# bhyve Provider",
@@ -175,14 +181,14 @@ export function providerDocs(p: ProviderDef): Record<string, string> {
     "",
     "Each resource names its host by `address` and pins its SSH host key (`host_key`); the provider",
     "reaches the host's `bhyve-agent` over SSH with the key configured here. Resources: " +
-      Object.keys(p.resources).sort().map((r) => `[\`${r}\`](resources/${r.replace(/^bhyve_/, "")}.md)`).join(", ") + "; data sources: " +
-      Object.keys(p.dataSources).sort().map((d) => `[\`${d}\`](data-sources/${d.replace(/^bhyve_/, "")}.md)`).join(", ") + ".",
+      Object.keys(p.resources).sort().map((r) => `\`${r}\``).join(", ") + "; data sources: " +
+      Object.keys(p.dataSources).sort().map((d) => `\`${d}\``).join(", ") + ".",
     "",
     "## Example Usage",
     "",
     "```terraform",
     `provider "bhyve" {`,
-    `  ssh_private_key_file = "~/.ssh/deploy_ed25519"`,
+    `  ssh_private_key_file = pathexpand("~/.ssh/deploy_ed25519")`,
     `  host_keys = {`,
     `    "10.0.0.5:22" = "SHA256:Oq4PqC+Jy1ByjMHQ1Wih/YYrLeJ+3E3nmO2pHRlsC78"`,
     `  }`,

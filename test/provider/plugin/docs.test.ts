@@ -45,23 +45,66 @@ test("each page names every attribute with its type and kind; defaults, replacem
   assert.match(docs["index.md"]!, /- `ssh_private_key` \(String, Sensitive\)/);
 });
 
-test("the examples use only attributes and blocks the schema has", () => {
-  for (const [name, r] of [...Object.entries(provider.resources), ...Object.entries(provider.dataSources)]) {
-    const text = docs[`${name in provider.resources ? "resources" : "data-sources"}/${name.replace(/^bhyve_/, "")}.md`]!;
-    const hcl = /```terraform\n([\s\S]*?)```/.exec(text)![1]!;
-    // Walk the example's lines with the schema: `key =` an attribute of the block we are in, `key {` one of its blocks.
-    const stack: BlockDef[] = [];
-    for (const line of hcl.split("\n")) {
-      const open = /^\s*(?:resource|data) "[^"]+" "[^"]+" \{$/.exec(line);
-      const block = /^\s*(\w+) \{$/.exec(line);
-      const attr = /^\s*(\w+)\s*=/.exec(line);
-      if (open) stack.push(r.schema);
-      else if (block) {
-        const nb = stack.at(-1)!.blocks?.[block[1]!];
-        assert.ok(nb, `${name}: block ${block[1]} is not in the schema`);
-        stack.push(nb.block);
-      } else if (attr) assert.ok(stack.at(-1)!.attributes[attr[1]!], `${name}: ${attr[1]} is not an attribute here`);
-      else if (/^\s*\}$/.test(line)) stack.pop();
+test("every example block names only attributes and blocks its schema has, with values of their types, and every required one", () => {
+  const schemas: Record<string, BlockDef> = {
+    ...Object.fromEntries(Object.entries(provider.resources).map(([n, r]) => [`resource ${n}`, r.schema])),
+    ...Object.fromEntries(Object.entries(provider.dataSources).map(([n, d]) => [`data ${n}`, d.schema])),
+    "provider bhyve": provider.schema,
+    import: { description: "import", attributes: { to: { type: "string", required: true, description: "to" }, id: { type: "string", required: true, description: "id" } } },
+  };
+  // A value as an example writes it: a quoted string, a heredoc, a number, a bool, a reference or a function call.
+  const kind = (v: string): string => (/^"/.test(v) || /^<</.test(v) ? "string" : /^\d+$/.test(v) ? "number" : /^(true|false)$/.test(v) ? "bool" : /^[a-z_]+\(/.test(v) ? "call" : /^[a-z_][\w.-]*$/.test(v) ? "reference" : "other");
+  let blocks = 0;
+  for (const [page, text] of Object.entries(docs)) {
+    for (const [, hcl] of text.matchAll(/```terraform\n([\s\S]*?)```/g)) {
+      const stack: Array<{ b: BlockDef; seen: Set<string>; where: string }> = [];
+      let skipDepth = 0;
+      const close = (): void => {
+        const top = stack.pop()!;
+        for (const [n, a] of Object.entries(top.b.attributes)) if (a.required) assert.ok(top.seen.has(n), `${page}: ${top.where} lacks the required ${n}`);
+      };
+      for (const line of hcl!.split("\n")) {
+        const t = line.trim();
+        if (t === "" || t.startsWith("#")) continue;
+        if (skipDepth > 0) {
+          if (t.endsWith("{")) skipDepth++;
+          if (t === "}") skipDepth--;
+          continue;
+        }
+        const open = /^(resource|data|provider) "([^"]+)"(?: "[^"]+")? \{$/.exec(t) ?? (/^import \{$/.test(t) ? [t, "import", ""] : null);
+        if (open) {
+          const b = schemas[open[1] === "import" ? "import" : `${open[1]} ${open[2]}`];
+          assert.ok(b, `${page}: ${t} is not a block of this provider`);
+          stack.push({ b: b!, seen: new Set(), where: t });
+          blocks++;
+          continue;
+        }
+        const top = stack.at(-1);
+        assert.ok(top, `${page}: ${t} outside a block`);
+        const nested = /^(\w+) \{$/.exec(t);
+        const attr = /^(\w+)\s*=\s*(.*)$/.exec(t);
+        if (nested) {
+          const nb = top!.b.blocks?.[nested[1]!];
+          assert.ok(nb, `${page}: block ${nested[1]} is not in ${top!.where}`);
+          stack.push({ b: nb!.block, seen: new Set(), where: nested[1]! });
+        } else if (attr) {
+          const a = top!.b.attributes[attr[1]!];
+          assert.ok(a, `${page}: ${attr[1]} is not an attribute of ${top!.where}`);
+          top!.seen.add(attr[1]!);
+          const v = attr[2]!;
+          if (v === "{") {
+            skipDepth = 1;
+            assert.ok(Array.isArray(a!.type) && a!.type[0] === "map", `${page}: ${attr[1]} is not a map`);
+            continue;
+          }
+          const k = kind(v);
+          const want = typeof a!.type === "string" ? a!.type : "collection";
+          assert.ok(k === "reference" || k === "call" || k === want, `${page}: ${attr[1]} = ${v} is a ${k}, the schema's type is ${want}`);
+        } else if (t === "}") close();
+        else assert.fail(`${page}: cannot read the example line ${t}`);
+      }
+      assert.equal(stack.length, 0, `${page}: an example block is not closed`);
     }
   }
+  assert.ok(blocks >= 10, `examples and import blocks read: ${blocks}`);
 });
