@@ -502,7 +502,13 @@ function decodeCloudInit(value: unknown, path: string, problems: ProblemList): P
     if (yamlMapping || /^#cloud-config[ \t]*\r?\n/.test(v) || v.trim() === "#cloud-config") {
       const doc = parseYamlDocument(v);
       if (doc.errors.length) return f.fail(key, `is not valid YAML: ${doc.errors[0]!.message.split("\n")[0]}`);
-      const data = doc.toJS() as unknown;
+      let data: unknown;
+      try {
+        // Aliases bounded: a document that expands them without end is refused, not followed.
+        data = doc.toJS({ maxAliasCount: 100 });
+      } catch (err) {
+        return f.fail(key, `is not usable YAML: ${(err as Error).message.split("\n")[0]}`);
+      }
       if (data !== null && data !== undefined && !isMapping(data)) return f.fail(key, `must be a YAML mapping (key: value lines), got ${describe(data)}`);
     }
     return v;

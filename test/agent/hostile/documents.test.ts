@@ -723,3 +723,32 @@ describe("documents: bytes that are not UTF-8", () => {
     refuseBytes(Uint8Array.from([0xef, 0xbb, 0xbf, ...Buffer.from('guests: [{ name: "a\\0", cpus: 1, memory: 1G }]\n')]), invalid("guests[0].name", /U\+0000/));
   });
 });
+
+describe("hostile managed disks and cloud-init: each refused at its field, nothing reaches zfs or makefs", () => {
+  const zvol = (d: Record<string, unknown>) => edited((doc) => (doc.guests[1].disks = [d]));
+  const cases: ReadonlyArray<[string, Doc, string, RegExp]> = [
+    ["a dataset that reads as an option", zvol({ zvol: "-o/x", size: "1G" }), "guests[1].disks[0].zvol", /pool name starts with a letter/],
+    ["a dataset with a snapshot delimiter", zvol({ zvol: "zroot/vm/x@s", size: "1G" }), "guests[1].disks[0].zvol", /letters, digits and _ \. : - only/],
+    ["a dataset with a space", zvol({ zvol: "zroot/vm/a b", size: "1G" }), "guests[1].disks[0].zvol", /white space/],
+    ["a dataset climbing up", zvol({ zvol: "zroot/../etc", size: "1G" }), "guests[1].disks[0].zvol", /component "\.\."/],
+    ["a dataset of 300 bytes", zvol({ zvol: `zroot/${"a".repeat(300)}`, size: "1G" }), "guests[1].disks[0].zvol", /longer than 255 bytes/],
+    ["a dataset with a bidi override", zvol({ zvol: "zroot/vm/\u202ex", size: "1G" }), "guests[1].disks[0].zvol", /U\+202E/],
+    ["a clone source that reads as an option", zvol({ zvol: "zroot/vm/x", clone: "-x@s" }), "guests[1].disks[0].clone", /"-x" is a pool, not a dataset/],
+    ["a clone source with two snapshots", zvol({ zvol: "zroot/vm/x", clone: "zroot/i@a@b" }), "guests[1].disks[0].clone", /is not a snapshot/],
+    ["a negative size", zvol({ zvol: "zroot/vm/x", size: -1 }), "guests[1].disks[0].size", /not a whole number of bytes/],
+    ["a size in exponent form", zvol({ zvol: "zroot/vm/x", size: "1e12" }), "guests[1].disks[0].size", /is not a size/],
+    ["a size as a list", zvol({ zvol: "zroot/vm/x", size: ["1G"] }), "guests[1].disks[0].size", /expected a size/],
+    ["a file with a comma (a bhyve option)", zvol({ file: "/vm/a,ro.img", size: "1G" }), "guests[1].disks[0].file", /comma/],
+    ["a relative file", zvol({ file: "vm/a.img", size: "1G" }), "guests[1].disks[0].file", /not an absolute path/],
+    ["on_delete not a word it knows", zvol({ zvol: "zroot/vm/x", size: "1G", on_delete: "rm -rf" }), "guests[1].disks[0].on_delete", /expected one of keep, destroy/],
+    ["user-data with a NUL", edited((d) => (d.guests[1].cloud_init = { user_data: "#!/bin/sh\n\u0000rm\n" })), "guests[1].cloud_init.user_data", /U\+0000/],
+    ["user-data with a bidi override", edited((d) => (d.guests[1].cloud_init = { user_data: "#cloud-config\nruncmd: [\u202e]\n" })), "guests[1].cloud_init.user_data", /U\+202E/],
+    ["user-data not text", edited((d) => (d.guests[1].cloud_init = { user_data: { runcmd: ["x"] } })), "guests[1].cloud_init.user_data", /expected a string/],
+    ["meta-data YAML with an alias bomb", edited((d) => (d.guests[1].cloud_init = { user_data: "#!/bin/sh\n", meta_data: `a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n` })), "guests[1].cloud_init.meta_data", /^is not usable YAML: Excessive alias count/],
+  ];
+  for (const [what, doc, path, message] of cases) {
+    test(what, () => {
+      assertRefused(checkWholeDocument(doc), { code: "E_SPEC_INVALID", path, message }, what);
+    });
+  }
+});
