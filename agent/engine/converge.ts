@@ -303,6 +303,9 @@ export async function converge(paths: HostPaths, desired: DesiredState, opts: Co
   // leave a state from which the next run finds what it may have changed, e.g. a device it bound.
   const save = (): void => writeAgentState(paths, { desired, hostDrivers, releasing: [...releasing].sort(), hostManaged: managed });
   save();
+  // Each guest's managed disks recorded beside it with the state that names them, before any step:
+  // what a later delete destroys is what this accepted document says.
+  for (const g of desired.guests) recordGuestDisks(paths, g);
   let recorded = false;
   const record = (): void => {
     if (recorded) return;
@@ -538,7 +541,6 @@ async function prepareDisks(c: ConvergeContext): Promise<void> {
     c.result.refused.push({ what: `guest ${r.guest}`, detail: r.detail });
     c.unready.add(r.guest);
   }
-  for (const g of c.desired.guests) recordGuestDisks(c.paths, g);
   const d = await ensureDisks(c.paths, c.desired.guests.filter((g) => !c.unready.has(g.name)));
   c.result.changed.push(...d.changed);
   for (const r of d.refused) {

@@ -10,10 +10,10 @@
  * unless its disk says on_delete: destroy, and then only what the agent made for that guest.
  * No shell: zfs and makefs run with argv arrays; names and sizes were checked by the model.
  */
-import { closeSync, constants, existsSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { closeSync, constants, existsSync, fstatSync, ftruncateSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { instanceId, SEED_LABEL, seedFiles } from "../model/cloud-init.js";
-import { DEFAULT_VOLBLOCKSIZE } from "../model/decode.js";
+import { DEFAULT_VOLBLOCKSIZE, GUEST_NAME } from "../model/decode.js";
 import { normalizeHostPath } from "../model/limits.js";
 import { AgentError } from "../model/errors.js";
 import type { Problem } from "../model/problems.js";
@@ -23,7 +23,7 @@ import { runTool } from "../host/exec.js";
 import { writeFileAtomic } from "../host/files.js";
 import type { HostPaths } from "../host/paths.js";
 import { resolveHostPath } from "../host/resolve-path.js";
-import { parseZfsList, zfsBytes, zfsMissing } from "../parse/zfs.js";
+import { zfsBytes, zfsMissing } from "../parse/zfs.js";
 
 /** Properties the agent asks zfs get for. */
 const ZFS_PROPERTIES = ["type", "volsize", "volblocksize", "refreservation", "volmode", "origin", DISK_OWNER_PROPERTY] as const;
@@ -73,7 +73,8 @@ interface FileRecord {
 /** Whether `st` is the file `record` describes: same inode, and same birth time where both have one, else same device. */
 function sameFile(record: FileRecord, st: { dev: number; ino: number; birthtimeMs: number }): boolean {
   if (record.ino !== st.ino) return false;
-  return record.birth && st.birthtimeMs ? Math.round(record.birth) === Math.round(st.birthtimeMs) : record.dev === st.dev;
+  // FreeBSD reports -1 where a file system keeps no birth time: then the device number decides.
+  return record.birth !== undefined && record.birth > 0 && st.birthtimeMs > 0 ? Math.round(record.birth) === Math.round(st.birthtimeMs) : record.dev === st.dev;
 }
 
 function filesRecordPath(paths: HostPaths): string {
@@ -113,11 +114,21 @@ export async function readDatasets(paths: HostPaths, names: readonly string[]): 
   if ((r.status !== 0 && r.status !== 1) || other.length > 0) {
     throw new AgentError(`zfs get failed: ${other.join("; ") || r.stderr.trim() || `exit ${r.status}`}`, "E_ZFS");
   }
+  // name, property, value, source: a value may itself hold tabs (a user property's), and a line
+  // break in one would forge a line; so the value is what lies between the first two fields and
+  // the last, and a (dataset, property) seen twice, or not asked for, refuses the whole reading.
   const props = new Map<string, Map<string, { value: string | null; source: string | null }>>();
-  for (const row of parseZfsList(r.stdout, ["name", "property", "value", "source"])) {
-    if (!unique.includes(row.name!)) continue;
-    if (!props.has(row.name!)) props.set(row.name!, new Map());
-    props.get(row.name!)!.set(row.property!, { value: row.value ?? null, source: row.source ?? null });
+  for (const line of r.stdout.split("\n")) {
+    if (line === "") continue;
+    const cells = line.split("\t");
+    const [name, property] = cells;
+    const value = cells.slice(2, -1).join("\t");
+    const source = cells.at(-1)!;
+    if (cells.length < 4 || !unique.includes(name!) || !(ZFS_PROPERTIES as readonly string[]).includes(property!) || props.get(name!)?.has(property!)) {
+      throw new AgentError(`zfs get printed a line the agent did not ask for: ${JSON.stringify(line.slice(0, 120))} (a property value with a line break?); not read`, "E_ZFS");
+    }
+    if (!props.has(name!)) props.set(name!, new Map());
+    props.get(name!)!.set(property!, { value: value === "-" ? null : value, source: source === "-" ? null : source });
   }
   for (const [name, p] of props) {
     const v = (k: string): string | null => p.get(k)?.value ?? null;
@@ -130,7 +141,8 @@ export async function readDatasets(paths: HostPaths, names: readonly string[]): 
       refreservation: zfsBytes(v("refreservation")) ?? 0,
       volmode: v("volmode"),
       origin: v("origin"),
-      owner: mark?.source === "local" ? mark.value : null,
+      // Only a guest name counts as a mark (anything else is no guest's).
+      owner: mark?.source === "local" && mark.value !== null && GUEST_NAME.test(mark.value) ? mark.value : null,
     });
   }
   return out;
@@ -140,7 +152,8 @@ export async function readDatasets(paths: HostPaths, names: readonly string[]): 
 export async function readDisks(paths: HostPaths, guests: readonly Guest[]): Promise<{ views: DiskView[]; datasets: Map<string, ZfsDataset> }> {
   const disks = managedDisks(guests);
   const zvols = disks.filter((d) => d.m.kind === "zvol");
-  const datasets = await readDatasets(paths, zvols.flatMap((d) => [d.m.dataset!, ...(d.m.clone ? [d.m.clone] : [])]));
+  // A clone's snapshot, and the volume it is of: zfs prints a snapshot's volblocksize as "-" (the property is a volume's).
+  const datasets = await readDatasets(paths, zvols.flatMap((d) => [d.m.dataset!, ...(d.m.clone ? [d.m.clone, d.m.clone.slice(0, d.m.clone.indexOf("@"))] : [])]));
   const records = disks.some((d) => d.m.kind === "file") ? readFileRecords(paths) : {};
   const views = disks.map(({ guest, index, disk, m }): DiskView => {
     if (m.kind === "zvol") {
@@ -204,7 +217,10 @@ export function diskProblems(paths: HostPaths, desired: DesiredState, views: rea
         if (!snap) push({ path: at("clone"), code: "E_DISK_SOURCE", message: `snapshot ${m.clone} does not exist on this host` });
         else if (snap.type !== "snapshot" || snap.volsize === null) push({ path: at("clone"), code: "E_DISK_SOURCE", message: `${m.clone} is not a snapshot of a volume (a file system's snapshot would clone into a file system)` });
         else if (m.size !== undefined && m.size < snap.volsize) push({ path: at("size"), code: "E_SHRINK", message: `size ${formatSize(m.size)} is smaller than the ${formatSize(snap.volsize)} of snapshot ${m.clone}: a clone starts at its snapshot's size and only grows` });
-        else if (m.size !== undefined && snap.volblocksize !== null && m.size % snap.volblocksize !== 0) push({ path: at("size"), code: "E_SPEC_INVALID", message: `size ${formatSize(m.size)} is not a multiple of ${formatSize(snap.volblocksize)}, the block size the clone has from snapshot ${m.clone}; zfs set volsize refuses it` });
+        else {
+          const block = snap.volblocksize ?? datasets.get(m.clone.slice(0, m.clone.indexOf("@")))?.volblocksize ?? null;
+          if (m.size !== undefined && block !== null && m.size % block !== 0) push({ path: at("size"), code: "E_SPEC_INVALID", message: `size ${formatSize(m.size)} is not a multiple of ${formatSize(block)}, the block size the clone has from snapshot ${m.clone}; zfs set volsize refuses it` });
+        }
       } else if (m.kind === "file") {
         // A file is made where the path leads only when it leads there directly: its record names it by that path.
         const r = resolveHostPath(paths, v.path);
@@ -220,6 +236,10 @@ export function diskProblems(paths: HostPaths, desired: DesiredState, views: rea
     }
     if (m.size !== undefined && v.size !== null && m.size < v.size) {
       push({ path: at("size"), code: "E_SHRINK", message: `size ${formatSize(m.size)} is smaller than the ${formatSize(v.size)} ${what} has: disks only grow (shrinking would cut off the guest's data); set size to ${formatSize(v.size)} or more` });
+    }
+    const origin = m.kind === "zvol" ? (datasets.get(m.dataset!)?.origin ?? null) : null;
+    if (m.clone !== undefined && origin !== m.clone) {
+      push({ path: at("clone"), code: "E_DISK_FIXED", message: `${what} ${origin === null ? "was not made as a clone" : `was cloned from ${origin}`}; a volume's origin is fixed when it is made: write clone as it was, or name a new volume` });
     }
     if (m.kind === "zvol" && m.volblocksize !== undefined && v.volblocksize !== null && m.volblocksize !== v.volblocksize) {
       push({ path: at("volblocksize"), code: "E_DISK_FIXED", message: `${what} was made with volblocksize ${formatSize(v.volblocksize)}; a volume's block size is fixed when it is made: set ${formatSize(v.volblocksize)} or leave volblocksize out` });
@@ -290,20 +310,27 @@ export async function ensureDisks(paths: HostPaths, guests: readonly Guest[]): P
       const r = resolveHostPath(paths, disk.path);
       if (!r.ok) throw new AgentError(`${disk.path} does not resolve on this host: ${r.reason}`, "E_DISK");
       if (!v.exists) {
+        // Checked again now (the check before the converge may be minutes old): no link on the way.
+        if (r.viaLink) throw new AgentError(`${disk.path} goes through a symbolic link (to ${r.path}); not made`, "E_DISK");
         mkdirSync(paths.at(dirname(r.path)), { recursive: true, mode: 0o755 });
         const local = paths.at(r.path);
-        const fd = openSync(local, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
+        // Made under a temporary name and recorded, then linked to its name (which fails if that
+        // exists): a crash leaves at most a temporary file, never a disk without its record.
+        const tmp = join(dirname(local), `.${basename(local)}.${process.pid}.bhyve-agent.tmp`);
+        const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
         try {
           ftruncateSync(fd, m.size!);
           const st = fstatSync(fd);
           records[disk.path] = { guest: guest.name, dev: st.dev, ino: st.ino, birth: st.birthtimeMs };
           writeFileRecords(paths, records);
+          linkSync(tmp, local);
         } catch (err) {
-          // Not recorded, so never the agent's: the file it just made goes again.
-          unlinkSync(local);
+          delete records[disk.path];
+          writeFileRecords(paths, records);
           throw err;
         } finally {
           closeSync(fd);
+          unlinkSync(tmp);
         }
         changed.push({ what, detail: `image file ${disk.path} created (${formatSize(m.size!)}, sparse)` });
         continue;
@@ -378,8 +405,10 @@ export async function destroyDisks(paths: HostPaths, name: string, previous: Gue
   const changed: DiskChange[] = [];
   const refused: DiskChange[] = [];
   const what = `guest ${name}`;
+  // Destroyed only where the record and the last accepted document (when there is one) both say so.
   const disks = recordedDisks(paths, name) ?? previous?.disks ?? [];
-  const doomed = disks.filter((d) => d.managed?.onDelete === "destroy");
+  const saysDestroy = (d: Disk): boolean => d.managed?.onDelete === "destroy";
+  const doomed = disks.filter((d) => saysDestroy(d) && (!previous || previous.disks.some((p) => p.path === d.path && saysDestroy(p))));
   if (doomed.length === 0) return { changed, refused };
   const stillNamed = new Set(desired.guests.flatMap((g) => g.disks.map((d) => diskKey(paths, d.path))));
   let views: DiskView[];
@@ -451,6 +480,8 @@ export async function ensureSeed(paths: HostPaths, guest: Guest): Promise<string
   const iid = instanceId(guest.name, guest.cloudInit);
   if (existsSync(p.iso) && readIfExists(p.iid) === iid) return null;
   mkdirSync(dirname(p.iso), { recursive: true, mode: 0o700 });
+  // What a build killed half way left in the guest's directory (its own): gone before this one.
+  for (const f of readdirSync(dirname(p.iso))) if (/^\.seed\.\d+\.iso$/.test(f)) rmSync(join(dirname(p.iso), f), { force: true });
   rmSync(p.work, { recursive: true, force: true });
   mkdirSync(p.work, { mode: 0o700 });
   const tmp = join(dirname(p.iso), `.seed.${process.pid}.iso`);

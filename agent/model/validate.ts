@@ -220,6 +220,21 @@ const uniqueDiskPaths: Rule = (s, problems) => {
   });
 };
 
+/**
+ * No managed volume inside another: zfs create -p of zroot/vm/a/b would make zroot/vm/a a file
+ * system (not the other guest's volume), and a volume cannot hold another.
+ */
+const nestedVolumes: Rule = (s, problems) => {
+  const volumes: Array<{ dataset: string; field: string }> = [];
+  s.guests.forEach((g, gi) => (g.disks ?? []).forEach((d, di) => {
+    if (d.managed?.kind === "zvol" && d.managed.dataset !== undefined) volumes.push({ dataset: d.managed.dataset, field: at(at(at(guestPath(gi), "disks"), di), "zvol") });
+  }));
+  for (const v of volumes) {
+    const outer = volumes.find((o) => v.dataset.startsWith(`${o.dataset}/`));
+    if (outer) problems.add(v.field, `${v.dataset} is inside ${outer.dataset}, the volume of ${outer.field}: a volume cannot hold another; put them side by side`);
+  }
+};
+
 /** One VNC server per port: two framebuffers on one port, the second bhyve could not bind it. */
 const uniqueFramebufferPorts: Rule = (s, problems) => {
   const seen = new Map<number, string>();
@@ -291,6 +306,7 @@ const RULES: readonly Rule[] = [
   uniqueNicSettings,
   switchesHold,
   uniqueDiskPaths,
+  nestedVolumes,
   uniqueFramebufferPorts,
   wiredWithinLimit,
 ];

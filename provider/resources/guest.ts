@@ -59,7 +59,7 @@ function withTaps(g: Guest, nics: ObjectValue[]): Guest | null {
 /** Each disk's path: given, or for a disk the agent makes, its volume's node or its file (unknown while those are). */
 function planDiskPaths(disks: ObjectValue[]): ObjectValue[] {
   return disks.map((d) => {
-    if (isUnknown(d.zvol) || isUnknown(d.file)) return { ...d, path: UNKNOWN };
+    if (isUnknown(d.zvol) || isUnknown(d.file)) return typeof d.path === "string" ? d : { ...d, path: UNKNOWN };
     if (typeof d.zvol === "string") return { ...d, path: `/dev/zvol/${d.zvol}` };
     if (typeof d.file === "string") return { ...d, path: d.file };
     return d;

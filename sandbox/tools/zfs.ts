@@ -200,7 +200,8 @@ function property(z: ZfsState, name: string, prop: string, parsable: boolean): {
     case "volsize":
       return ds.volsize === undefined ? na : { value: num(ds.volsize), source: ds.type === "snapshot" ? "-" : "local" };
     case "volblocksize":
-      return ds.volblocksize === undefined ? na : { value: num(ds.volblocksize), source: "default" };
+      // A volume's property: a snapshot of a volume has none to show (zprop_valid_for_type).
+      return ds.volblocksize === undefined || ds.type === "snapshot" ? na : { value: num(ds.volblocksize), source: "default" };
     case "refreservation":
       return ds.type === "snapshot" ? na : { value: ds.refreservation === 0 ? (parsable ? "0" : "none") : num(ds.refreservation), source: ds.refreservation === 0 ? "default" : "local" };
     case "volmode":

@@ -29,6 +29,7 @@ describe("zfs, as OpenZFS 2.2's zfs(8) behaves", () => {
     const r = list("-t", "volume,snapshot", "-o", "name,type,volsize,volmode", "-r", "zroot/images");
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, `zroot/images/freebsd-14.3\tvolume\t${8 * GiB}\tdev\nzroot/images/freebsd-14.3@base\tsnapshot\t${8 * GiB}\t-\n`);
+    assert.equal(list("-t", "snapshot", "-o", "volblocksize", "zroot/images/freebsd-14.3@base").stdout, "-\n", "volblocksize is a volume's property, not its snapshot's");
     assert.ok(existsSync(join(sb.root, "dev/zvol/zroot/vm/web1")));
   });
 

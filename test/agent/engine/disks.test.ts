@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { getGuest, status } from "../../../agent/engine/service.js";
@@ -164,6 +164,27 @@ describe("managed disks: create, grow, refuse a shrink, keep or destroy with the
     const r = await h.apply(doc(guest("app5", [{ zvol: "zroot/vm/app5/disk0", size: "1G" }]), guest("app6", [{ zvol: "zroot/vm/app6/disk0", size: "2G" }])));
     assert.deepEqual(whatDetails(r.refused).map((d) => d.split(":").slice(0, 2).join(":")), ["guest app5: E_SHRINK"], "app5 keeps running; it is not started again while its disk is off");
     assert.ok(whatDetails(r.changed).includes("guest app6: volume zroot/vm/app6/disk0 grown from 1G to 2G (a running guest sees the new size when it next starts)"), whatDetails(r.changed).join("\n"));
+  });
+
+  test("a volume's origin is fixed: another clone source for an existing volume is refused", async () => {
+    assert.deepEqual((await h.apply(doc(guest("app4", [{ zvol: "zroot/vm/app4/root", clone: "zroot/images/freebsd-14.3@base" }])))).refused, []);
+    assert.equal(h.run("zfs", ["snapshot", "zroot/images/freebsd-14.3@v2"]).status, 0);
+    const e = await refusal(h.apply(doc(guest("app4", [{ zvol: "zroot/vm/app4/root", clone: "zroot/images/freebsd-14.3@v2" }]))));
+    assert.equal(e.code, "E_DISK_FIXED");
+    assert.match(e.message, /^guests\[0\]\.disks\[0\]\.clone: volume zroot\/vm\/app4\/root was cloned from zroot\/images\/freebsd-14\.3@base; a volume's origin is fixed/);
+  });
+
+  test("a mark with a line break cannot forge another volume's owner line: the reading is refused, nothing is taken", async () => {
+    assert.equal(h.run("zfs", ["create", "-s", "-V", "1G", "-o", "bhyve-agent:guest=x\nzroot/vm/app4/root\tbhyve-agent:guest\tapp3\tlocal", "zroot/vm/forged"]).status, 0);
+    const e = await refusal(h.apply(doc(guest("app4", [{ zvol: "zroot/vm/app4/root", clone: "zroot/images/freebsd-14.3@base" }]), guest("app3", [{ zvol: "zroot/vm/forged", size: "1G" }]))));
+    assert.equal(e.code, "E_ZFS");
+    assert.match(e.message, /zfs get printed a line the agent did not ask for/);
+    assert.equal(h.run("zfs", ["destroy", "zroot/vm/forged"]).status, 0);
+  });
+
+  test("a file disk is made under a temporary name and linked: no temporary file is left", async () => {
+    assert.deepEqual((await h.apply(doc(guest("app4", [{ zvol: "zroot/vm/app4/root", clone: "zroot/images/freebsd-14.3@base" }, { file: "/vm/app4/scratch.img", size: "1M" }])))).refused, []);
+    assert.deepEqual(readdirSync(join(h.root, "vm/app4")), ["scratch.img"]);
   });
 
   test("volumes outlive a host reboot", async () => {

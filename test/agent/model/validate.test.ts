@@ -414,6 +414,7 @@ describe("managed disks: zvols, clones and image files the agent makes", () => {
     refuses(disk({ zvol: "zroot/vm/x", size: "1G", on_delete: "wipe" }), /^guests\[1\]\.disks\[0\]\.on_delete: expected one of keep, destroy/);
     refuses(disk({ zvol: "zroot/vm/x", size: "1G", path: "/dev/zvol/zroot/vm/y" }), "guests[1].disks[0].path: is /dev/zvol/zroot/vm/x for this zvol; leave path out");
     assert.deepEqual(problems(disk({ zvol: "zroot/vm/x", size: "1G", path: "/dev/zvol/zroot/vm/x" })), [], "the derived path may be written");
+    refuses((d: any) => (d.guests[1].disks = [{ zvol: "zroot/vm/a/b", size: "1G" }, { zvol: "zroot/vm/a", size: "1G" }]), "guests[1].disks[0].zvol: zroot/vm/a/b is inside zroot/vm/a, the volume of guests[1].disks[1].zvol: a volume cannot hold another; put them side by side");
     refuses((d: any) => (d.guests[1].disks = [{ zvol: "zroot/fw1", size: "1G" }, { path: "/dev/zvol/zroot/fw1" }]), /^guests\[1\]\.disks\[1\]\.path: \/dev\/zvol\/zroot\/fw1 is also guests\[1\]\.disks\[0\]\.path/);
   });
 });
