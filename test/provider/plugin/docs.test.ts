@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { providerDocs, undocumented } from "../../../provider/plugin/docs.js";
+import { attributeExample, providerDocs, undocumented } from "../../../provider/plugin/docs.js";
 import type { BlockDef } from "../../../provider/plugin/schema.js";
 import { bhyveProvider } from "../../../provider/resources/provider.js";
 import { repoPath } from "../../support/helpers.js";
@@ -107,4 +107,26 @@ test("every example block names only attributes and blocks its schema has, with 
     }
   }
   assert.ok(blocks >= 10, `examples and import blocks read: ${blocks}`);
+});
+
+test("every attribute has an example value of its type, written on its line", () => {
+  const missing: string[] = [];
+  const walk = (where: string, b: BlockDef, page: string): void => {
+    for (const [n, a] of Object.entries(b.attributes)) {
+      const ex = attributeExample(`${where}.${n}`);
+      if (ex === undefined) {
+        missing.push(`${where}.${n}`);
+        continue;
+      }
+      const t = a.type;
+      const ok = typeof t !== "string" ? /^[[{]/.test(ex) || /^[a-z_]+\(/.test(ex) : t === "string" ? /^"/.test(ex) || /^[a-z_]+\(/.test(ex) : t === "number" ? /^\d+$/.test(ex) : t === "bool" ? /^(true|false)$/.test(ex) : true;
+      assert.ok(ok, `${where}.${n}: the example ${ex} is not a ${JSON.stringify(t)}`);
+      assert.ok(docs[page]!.includes(`Example: \`${n} = ${ex}\``), `${where}.${n}: its example is on its line in ${page}`);
+    }
+    for (const [n, nb] of Object.entries(b.blocks ?? {})) walk(`${where}.${n}`, nb.block, page);
+  };
+  walk("provider", provider.schema, "index.md");
+  for (const [n, r] of Object.entries(provider.resources)) walk(n, r.schema, `resources/${n.replace(/^bhyve_/, "")}.md`);
+  for (const [n, d] of Object.entries(provider.dataSources)) walk(n, d.schema, `data-sources/${n.replace(/^bhyve_/, "")}.md`);
+  assert.deepEqual(missing, []);
 });
