@@ -72,7 +72,7 @@ export function createSandbox(dir: string, profileName: string, opts: CreateOpti
   if (/\s/.test(node) || /\s/.test(script) || direct.length > 255) {
     throw new AgentError(`cannot write a #! line for ${node} and ${script} (white space, or over 255 characters)`, "E_SHEBANG");
   }
-  for (const d of ["boot", "dev/vmm", "dev/zvol/zroot/vm", "var/run", "var/db", "var/log", FIRMWARE_DIR, "sbin", "usr/sbin", "usr/local/etc"]) {
+  for (const d of ["boot", "bin", "dev/vmm", "dev/zvol/zroot/vm", "var/run", "var/db", "var/log", FIRMWARE_DIR, "sbin", "usr/sbin", "usr/local/etc"]) {
     mkdirSync(join(root, d), { recursive: true });
   }
   for (const rel of Object.values(TOOL_PATHS)) {

@@ -19,11 +19,12 @@ import { pciconf } from "./tools/pciconf.js";
 import { sysctl } from "./tools/sysctl.js";
 import { camcontrol, glabel, gmirror, ifconfig, mount, route, swapctl, zpool } from "./tools/host-tools.js";
 import { makefs } from "./tools/makefs.js";
+import { ps } from "./tools/ps.js";
 import type { Tool, ToolIO } from "./tools/tool.js";
 import { zfs } from "./tools/zfs.js";
 import { serveTools } from "./tool-server.js";
 
-const TOOLS: Record<ToolName, Tool> = { sysctl, kldstat, kldload, pciconf, devctl, acpidump, bhyve, bhyvectl, bhyveload, ifconfig, route, mount, zpool, camcontrol, glabel, gmirror, swapctl, zfs, makefs };
+const TOOLS: Record<ToolName, Tool> = { sysctl, kldstat, kldload, pciconf, devctl, acpidump, bhyve, bhyvectl, bhyveload, ifconfig, route, mount, zpool, camcontrol, glabel, gmirror, swapctl, zfs, makefs, ps };
 
 /**
  * Counts each tool run in the host's var/sandbox/tool-calls, one line per run (O_APPEND writes of

@@ -22,6 +22,7 @@ export const TOOL_PATHS = {
   swapctl: "sbin/swapctl",
   zfs: "sbin/zfs",
   makefs: "usr/sbin/makefs",
+  ps: "bin/ps",
 } as const;
 
 /** A simulated tool's name. */

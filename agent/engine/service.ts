@@ -3,7 +3,9 @@
  * desired state, checks the whole of it, and converges the host under the host lock.
  */
 import { readDisks, seedPresent, type DiskView } from "../guests/disks.js";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
+import { runTool } from "../host/exec.js";
+import { parseBhyveTitles } from "../parse/ps.js";
 import { readConsoleLog } from "../guests/console.js";
 import { storedUuid, storedVncPort, uefiVarsPresent } from "../guests/identity.js";
 import { guestNetwork, hostInterfaces, readNetworkRecord, switchesNetwork, type NicNetwork } from "../guests/network.js";
@@ -23,7 +25,7 @@ import { currentManagedSettings, readLoaderConf, strayLines } from "../host/load
 import type { HostPaths } from "../host/paths.js";
 import { readAgentState } from "../host/state.js";
 import { readAgentConfig } from "../host/config.js";
-import { isUnspecifiedAddress } from "../model/decode.js";
+import { GUEST_NAME, isUnspecifiedAddress } from "../model/decode.js";
 import { listGuestNames, readGuest, readGuestEvents, stopGuest, type GuestRuntime } from "../guests/lifecycle.js";
 import { converge, managedSettingsFor, rebootReasons, type ConvergeOptions, type ConvergeResult } from "./converge.js";
 import { AgentError, problemsError, isProblemsError } from "../model/errors.js";
@@ -318,6 +320,13 @@ export interface StatusView {
   readonly detached_nics: Array<{ guest: string } & NicNetwork>;
   /** Managed disks that differ from what their guest asks (missing, smaller, a property changed, not the agent's). */
   readonly disk_drift: Array<{ guest: string; path: string; drift: readonly string[] }>;
+  /**
+   * VMs on the host the agent did not create (started by hand or another tool): it never stops,
+   * destroys or changes them. `pid`: their bhyve's, found by the title bhyve gives itself (ps shows
+   * `bhyve: NAME`; bhyve replaces its arguments with it, so its command line cannot be read); null
+   * when no bhyve runs for it (a VM created and left, or one whose bhyve exited).
+   */
+  readonly foreign_vms: Array<{ name: string; pid: number | null }>;
 }
 
 /** `status`: guests, reservations, and whether a reboot is pending (under the host lock, as {@link getHost}). */
@@ -339,7 +348,17 @@ async function readStatus(paths: HostPaths): Promise<StatusView> {
     reboot_reasons: reasons,
     ...(await networkStatus(paths, desired)),
     disk_drift: (await readDisks(paths, desired.guests)).views.filter((v) => v.drift.length > 0).map((v) => ({ guest: v.guest, path: v.path, drift: v.drift })),
+    foreign_vms: await foreignVms(paths),
   };
+}
+
+/** The VMs in /dev/vmm that are not the agent's, each with its bhyve's pid (one ps run, only when there is one). */
+async function foreignVms(paths: HostPaths): Promise<StatusView["foreign_vms"]> {
+  const names = existsSync(paths.devVmm) ? readdirSync(paths.devVmm).filter((n) => GUEST_NAME.test(n) && readGuest(paths, n).vm_foreign).sort() : [];
+  if (names.length === 0) return [];
+  const r = await runTool(paths.tool("ps"), ["-ax", "-o", "pid=", "-o", "command="]);
+  const pids = r.status === 0 ? parseBhyveTitles(r.stdout) : new Map<string, number>();
+  return names.map((name) => ({ name, pid: pids.get(name) ?? null }));
 }
 
 /** Switches and detached guest NICs, read with one `ifconfig -a` (none when the host has no switches). */

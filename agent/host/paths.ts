@@ -33,6 +33,7 @@ export const TOOLS = {
   swapctl: "/sbin/swapctl",
   zfs: "/sbin/zfs",
   makefs: "/usr/sbin/makefs",
+  ps: "/bin/ps",
 } as const;
 
 /** Paths of one agent root. */

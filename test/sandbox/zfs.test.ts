@@ -117,6 +117,18 @@ describe("zfs, as OpenZFS 2.2's zfs(8) behaves", () => {
   });
 });
 
+describe("ps, as FreeBSD's shows bhyve", () => {
+  const sb = new TestSandbox("intel-vtd");
+  after(() => sb.destroy());
+  test("no bhyve: nothing listed; header only without '='; an unknown keyword refused", () => {
+    assert.equal(sb.run("ps", ["-ax", "-o", "pid=", "-o", "command="]).stdout, "");
+    assert.equal(sb.run("ps", ["-ax", "-o", "pid,command"]).stdout, "  PID COMMAND\n");
+    const bad = sb.run("ps", ["-ax", "-o", "rss="]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /^ps: rss: keyword not found/);
+  });
+});
+
 describe("makefs -t cd9660, as usr.sbin/makefs behaves", () => {
   const sb = new TestSandbox("intel-vtd");
   after(() => sb.destroy());

@@ -30,6 +30,8 @@ export interface Observation {
   readonly network: Partial<Pick<ResultOf<"host.status">, "switches" | "detached_nics">>;
   /** Managed disks that differ from what their guest asks (absent from agents older than managed disks). */
   readonly disks?: ResultOf<"host.status">["disk_drift"];
+  /** VMs the agent did not create (absent from agents older than this report). */
+  readonly foreign?: ResultOf<"host.status">["foreign_vms"];
   readonly guests: readonly ObservedGuest[];
 }
 

@@ -54,7 +54,7 @@ export async function observe(host: FleetHost, ssh: SshSettings): Promise<Outcom
     ]);
     const hello = conn.hello!;
     const network = { switches: reboot.switches, detached_nics: reboot.detached_nics };
-    return { ok: true, observation: { agent: { version: hello.version, protocol: hello.protocol }, document, loader, facts, reboot, network, disks: reboot.disk_drift ?? [], guests } };
+    return { ok: true, observation: { agent: { version: hello.version, protocol: hello.protocol }, document, loader, facts, reboot, network, disks: reboot.disk_drift ?? [], foreign: reboot.foreign_vms ?? [], guests } };
   } catch (err) {
     if (err instanceof AgentCallError || err instanceof UserError) return { ok: false, error: err.message, code: err.code };
     throw err;

@@ -7,7 +7,9 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { spawn, type ChildProcess } from "node:child_process";
 import { readGuest, vmOwned } from "../../../agent/guests/lifecycle.js";
+import { status } from "../../../agent/engine/service.js";
 import { AgentHost, FW, until } from "../../support/agent-host.js";
 
 const guest = (name: string, state: "running" | "stopped" = "running") => ({ name, cpus: 1, memory: "512M", bootrom: FW, disks: [{ path: "/dev/zvol/zroot/vm/disk0" }], state });
@@ -72,5 +74,26 @@ describe("ownership: only the agent's own VMs", () => {
     await h.apply({ guests: [] });
     assert.ok(h.machine().vms.late, "the foreign VM is not destroyed");
     assert.equal(existsSync(h.paths.guestSpecDir("late")), false, "the agent's files for it are gone");
+  });
+});
+
+describe("status lists the VMs the agent did not create, with their bhyve's pid from its title", () => {
+  const h = new AgentHost("intel-vtd");
+  let child: ChildProcess | undefined;
+  after(async () => {
+    if (child?.pid) process.kill(child.pid, "SIGKILL");
+    await h.destroy();
+  });
+
+  test("a bhyve started by hand and a VM left by bhyvectl: both foreign, the running one with its pid; the agent's own guest is not among them", async () => {
+    await h.apply({ guests: [guest("mine")] });
+    assert.equal(h.run("bhyvectl", ["--create", "--vm=left"]).status, 0);
+    child = spawn(join(h.root, "usr/sbin/bhyve"), ["-c", "1", "-m", "256M", "-s", "0,hostbridge", "-s", "31,lpc", "-l", `bootrom,${FW}`, "handmade"], { stdio: "ignore", detached: false });
+    await until(() => h.machine().vms.handmade?.process != null, "the hand-made bhyve");
+    const pid = h.machine().vms.handmade!.process!.pid;
+    const ps = h.run("ps", ["-ax", "-o", "pid=", "-o", "command="]);
+    assert.match(ps.stdout, new RegExp(`^\\s*${pid} bhyve: handmade \\(bhyve\\)$`, "m"), "bhyve's title, not its arguments");
+    const s = await status(h.paths);
+    assert.deepEqual(s.foreign_vms, [{ name: "handmade", pid }, { name: "left", pid: null }]);
   });
 });
