@@ -13,7 +13,7 @@ import { GUEST_UP_STATES, type ChangeResult } from "../../agent/rpc/protocol.js"
 import { renderBhyveArgv } from "../../agent/model/render.js";
 import type { Guest } from "../../agent/model/types.js";
 import { instanceId } from "../../agent/model/cloud-init.js";
-import { formatSize } from "../../agent/model/size.js";
+import { formatSize, parseSize } from "../../agent/model/size.js";
 import { replacedAttributes } from "../plugin/schema.js";
 import { DiagnosticError, type Diagnostic, type ObjectValue, type ResourceDef } from "../plugin/types.js";
 import { containsUnknown, isUnknown, UNKNOWN, type Value } from "../plugin/values.js";
@@ -72,6 +72,22 @@ function planCloudInit(name: Value, blocks: ObjectValue[]): ObjectValue[] {
     const known = typeof name === "string" && typeof b.user_data === "string" && !isUnknown(b.meta_data) && !isUnknown(b.network_config);
     return { ...b, instance_id: known ? instanceId(name, { userData: b.user_data as string, ...(typeof b.meta_data === "string" ? { metaData: b.meta_data } : {}), ...(typeof b.network_config === "string" ? { networkConfig: b.network_config } : {}) }) : UNKNOWN };
   });
+}
+
+/** A planned disk size below the size the same disk has now (its prior, read value): E_SHRINK at plan, naming the attribute. */
+function shrinkDiagnostics(prior: ObjectValue[], planned: ObjectValue[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  planned.forEach((d, i) => {
+    const same = (p: ObjectValue): boolean => (typeof d.zvol === "string" && p.zvol === d.zvol) || (typeof d.file === "string" && p.file === d.file);
+    const before = prior.find(same);
+    if (!before || typeof before.size !== "string" || typeof d.size !== "string") return;
+    const was = parseSize(before.size);
+    const now = parseSize(d.size);
+    if (!was.ok || !now.ok || now.bytes >= was.bytes) return;
+    const what = typeof d.zvol === "string" ? `volume ${d.zvol}` : `file ${String(d.file)}`;
+    out.push({ severity: "error", summary: "A disk cannot shrink (E_SHRINK)", detail: `size ${formatSize(now.bytes)} is smaller than the ${formatSize(was.bytes)} ${what} has: disks only grow (shrinking would cut off the guest's data); set size to ${formatSize(was.bytes)} or more`, attribute: ["disk", i, "size"] });
+  });
+  return out;
 }
 
 /** What a delete (or a replacement, which deletes first) of `prior` destroys: its disks that say on_delete = "destroy". */
@@ -188,6 +204,8 @@ export function guestResource(ctx: ProviderContext): ResourceDef {
       const diags: Diagnostic[] = [];
       planned.nic = planTaps(list(planned.nic), prior ? list(prior.nic) : null);
       planned.disk = planDiskPaths(list(planned.disk));
+      // Disks only grow: a size below the one the disk has (read into the prior state) fails the plan, as the agent would refuse it.
+      if (prior && !replace) diags.push(...shrinkDiagnostics(list(prior.disk), list(planned.disk)));
       planned.cloud_init = planCloudInit(planned.name ?? null, list(planned.cloud_init));
       // The UUID: the configuration's; else the one the agent made (kept from the prior state), unknown until it makes one.
       planned.uuid = typeof config.uuid === "string" ? config.uuid : !replace && typeof prior?.uuid === "string" ? prior.uuid : UNKNOWN;
