@@ -20,10 +20,11 @@ import type { Problem } from "../model/problems.js";
 import { formatSize } from "../model/size.js";
 import { DISK_OWNER_PROPERTY, type DesiredState, type Disk, type Guest, type ManagedDisk } from "../model/types.js";
 import { runTool } from "../host/exec.js";
-import { writeFileAtomic } from "../host/files.js";
+import { readIfPresent } from "./lifecycle.js";
+import { fileHolds, writeFileAtomic } from "../host/files.js";
 import type { HostPaths } from "../host/paths.js";
 import { resolveHostPath } from "../host/resolve-path.js";
-import { zfsBytes, zfsMissing } from "../parse/zfs.js";
+import { parseZfsGet, zfsBytes, zfsMissing } from "../parse/zfs.js";
 
 /** Properties the agent asks zfs get for. */
 const ZFS_PROPERTIES = ["type", "volsize", "volblocksize", "refreservation", "volmode", "origin", DISK_OWNER_PROPERTY] as const;
@@ -114,23 +115,9 @@ export async function readDatasets(paths: HostPaths, names: readonly string[]): 
   if ((r.status !== 0 && r.status !== 1) || other.length > 0) {
     throw new AgentError(`zfs get failed: ${other.join("; ") || r.stderr.trim() || `exit ${r.status}`}`, "E_ZFS");
   }
-  // name, property, value, source: a value may itself hold tabs (a user property's), and a line
-  // break in one would forge a line; so the value is what lies between the first two fields and
-  // the last, and a (dataset, property) seen twice, or not asked for, refuses the whole reading.
-  const props = new Map<string, Map<string, { value: string | null; source: string | null }>>();
-  for (const line of r.stdout.split("\n")) {
-    if (line === "") continue;
-    const cells = line.split("\t");
-    const [name, property] = cells;
-    const value = cells.slice(2, -1).join("\t");
-    const source = cells.at(-1)!;
-    if (cells.length < 4 || !unique.includes(name!) || !(ZFS_PROPERTIES as readonly string[]).includes(property!) || props.get(name!)?.has(property!)) {
-      throw new AgentError(`zfs get printed a line the agent did not ask for: ${JSON.stringify(line.slice(0, 120))} (a property value with a line break?); not read`, "E_ZFS");
-    }
-    if (!props.has(name!)) props.set(name!, new Map());
-    props.get(name!)!.set(property!, { value: value === "-" ? null : value, source: source === "-" ? null : source });
-  }
-  for (const [name, p] of props) {
+  const parsed = parseZfsGet(r.stdout, unique, ZFS_PROPERTIES);
+  if (!parsed.ok) throw new AgentError(`zfs get printed a line the agent did not ask for: ${JSON.stringify(parsed.line.slice(0, 120))} (a property value with a line break?); not read`, "E_ZFS");
+  for (const [name, p] of parsed.props) {
     const v = (k: string): string | null => p.get(k)?.value ?? null;
     const mark = p.get(DISK_OWNER_PROPERTY);
     out.set(name, {
@@ -371,14 +358,14 @@ export function recordGuestDisks(paths: HostPaths, guest: Guest): void {
     return;
   }
   const text = `${JSON.stringify(disks.map((d) => ({ path: d.path, type: d.type, managed: d.managed })), null, 1)}\n`;
-  if (readIfExists(file) === text.trim()) return;
+  if (fileHolds(file, text)) return;
   mkdirSync(paths.guestSpecDir(guest.name), { recursive: true, mode: 0o700 });
   writeFileAtomic(file, text, 0o600);
 }
 
 /** The managed disks recorded for a guest, or null without a record. */
 function recordedDisks(paths: HostPaths, name: string): Disk[] | null {
-  const text = readIfExists(diskRecordPath(paths, name));
+  const text = readIfPresent(diskRecordPath(paths, name));
   if (text === null) return null;
   try {
     const data = JSON.parse(text) as unknown;
@@ -460,11 +447,6 @@ function seedPaths(paths: HostPaths, name: string): { iso: string; iid: string; 
   return { iso: join(dir, "seed.iso"), iid: join(dir, "seed.iid"), work: join(dir, ".seed") };
 }
 
-/** The host path (as makefs sees it) of a file in the agent root. */
-function hostPathOf(paths: HostPaths, local: string): string {
-  return paths.root === "/" ? local : local.slice(paths.root.replace(/\/+$/, "").length) || "/";
-}
-
 /**
  * The guest's cloud-init seed as asked: built again (makefs -t cd9660 -o R,L=cidata) when its
  * instance id changed or the image is gone, removed when the guest has none. Returns what changed.
@@ -478,7 +460,7 @@ export async function ensureSeed(paths: HostPaths, guest: Guest): Promise<string
     return "cloud-init seed removed";
   }
   const iid = instanceId(guest.name, guest.cloudInit);
-  if (existsSync(p.iso) && readIfExists(p.iid) === iid) return null;
+  if (existsSync(p.iso) && readIfPresent(p.iid)?.trim() === iid) return null;
   mkdirSync(dirname(p.iso), { recursive: true, mode: 0o700 });
   // What a build killed half way left in the guest's directory (its own): gone before this one.
   for (const f of readdirSync(dirname(p.iso))) if (/^\.seed\.\d+\.iso$/.test(f)) rmSync(join(dirname(p.iso), f), { force: true });
@@ -487,7 +469,7 @@ export async function ensureSeed(paths: HostPaths, guest: Guest): Promise<string
   const tmp = join(dirname(p.iso), `.seed.${process.pid}.iso`);
   try {
     for (const [f, text] of Object.entries(seedFiles(guest.name, guest.cloudInit))) writeFileSync(join(p.work, f), text, { mode: 0o600, flag: "wx" });
-    const r = await runTool(paths.tool("makefs"), ["-t", "cd9660", "-o", `R,L=${SEED_LABEL}`, hostPathOf(paths, tmp), hostPathOf(paths, p.work)]);
+    const r = await runTool(paths.tool("makefs"), ["-t", "cd9660", "-o", `R,L=${SEED_LABEL}`, paths.hostPath(tmp)!, paths.hostPath(p.work)!]);
     if (r.status !== 0) throw new AgentError(`makefs could not build the cloud-init seed: ${r.stderr.trim() || `exit ${r.status}`}`, "E_SEED");
     renameSync(tmp, p.iso);
     writeFileAtomic(p.iid, `${iid}\n`, 0o600);
@@ -498,17 +480,9 @@ export async function ensureSeed(paths: HostPaths, guest: Guest): Promise<string
   return `cloud-init seed built (instance-id ${iid}; the guest reads it at its next boot)`;
 }
 
-function readIfExists(path: string): string | null {
-  try {
-    return readFileSync(path, "utf8").trim();
-  } catch {
-    return null;
-  }
-}
-
 /** Whether the seed a guest would start with is there (null: it has none). */
 export function seedPresent(paths: HostPaths, guest: Guest): boolean | null {
   if (!guest.cloudInit) return null;
   const p = seedPaths(paths, guest.name);
-  return existsSync(p.iso) && readIfExists(p.iid) === instanceId(guest.name, guest.cloudInit);
+  return existsSync(p.iso) && readIfPresent(p.iid)?.trim() === instanceId(guest.name, guest.cloudInit);
 }

@@ -72,8 +72,8 @@ function readArgv(path: string): string[] | null {
 
 /** The argv with its program path as the host names it (the agent root taken off). */
 export function hostArgv(paths: HostPaths, argv: string[] | null): string[] | null {
-  if (!argv || paths.root === "/" || !argv[0]?.startsWith(`${paths.root}/`)) return argv;
-  return [argv[0].slice(paths.root.length), ...argv.slice(1)];
+  const program = argv?.[0] !== undefined ? paths.hostPath(argv[0]) : null;
+  return !argv || program === null ? argv : [program, ...argv.slice(1)];
 }
 
 /**

@@ -19,7 +19,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runTool, type ToolResult } from "../host/exec.js";
-import { agentDirectory, writeFileAtomic } from "../host/files.js";
+import { agentDirectory, fileHolds, writeFileAtomic } from "../host/files.js";
 import type { HostPaths } from "../host/paths.js";
 import { readingChanged } from "../host/snapshot.js";
 import { AgentError } from "../model/errors.js";
@@ -78,11 +78,7 @@ export function readNetworkRecord(paths: HostPaths): NetworkRecord {
 /** Replaces the record atomically (not when it already holds the same). */
 export function writeNetworkRecord(paths: HostPaths, rec: NetworkRecord): void {
   const text = `${JSON.stringify(rec, null, 1)}\n`;
-  try {
-    if (readFileSync(recordFile(paths), "utf8") === text) return;
-  } catch {
-    // not there yet (or unreadable): written below
-  }
+  if (fileHolds(recordFile(paths), text)) return;
   agentDirectory(paths.dbDir, 0o700);
   writeFileAtomic(recordFile(paths), text, 0o600);
 }

@@ -5,7 +5,7 @@
  * that the rename itself is on disk. A reader, or the next boot, sees the old file or the new one,
  * never a mix. Temporary files left by a writer that was killed are removed by the next write.
  */
-import { chmodSync, closeSync, constants, fchmodSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, constants, fchmodSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { processAlive } from "./pid-lock.js";
@@ -63,6 +63,15 @@ export function fsyncDirectory(dir: string): void {
     // EINVAL/EBADF on file systems without directory fsync: the rename is still atomic.
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Whether the file at `path` holds exactly `text` (false when it is missing or unreadable): an unchanged file need not be written again. */
+export function fileHolds(path: string, text: string): boolean {
+  try {
+    return readFileSync(path, "utf8") === text;
+  } catch {
+    return false;
   }
 }
 

@@ -45,6 +45,12 @@ export class HostPaths {
     return this.root === "/" ? hostPath : join(this.root, hostPath);
   }
 
+  /** The inverse of {@link at}: the host path of a path under the root, or null for one outside it. */
+  hostPath(local: string): string | null {
+    if (this.root === "/") return local;
+    return local === this.root ? "/" : local.startsWith(`${this.root}/`) ? local.slice(this.root.length) : null;
+  }
+
   tool(name: keyof typeof TOOLS): string {
     return this.at(TOOLS[name]);
   }

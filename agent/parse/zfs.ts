@@ -1,20 +1,35 @@
 /**
- * zfs-list(8) in scripted form (`-H -p -o COLUMNS`): one line per dataset, columns separated by
- * single tabs, `-` for a property that does not apply or a user property that is not set, exact
- * numbers; and the "cannot open 'X': dataset does not exist" lines it prints for operands that
- * are not there (it goes on with the others and exits 1).
+ * zfs-get(8) in scripted form (`-H -p -o name,property,value,source`): one line per dataset and
+ * property, fields separated by tabs, `-` for a property that does not apply or a user property
+ * that is not set, exact numbers; and the "cannot open 'X': dataset does not exist" lines zfs
+ * prints for operands that are not there (it goes on with the others and exits 1).
  */
 
-/** Rows of `zfs list -H -p -o COLUMNS`, each as a column-name → value map ("-" kept as null). */
-export function parseZfsList(text: string, columns: readonly string[]): Array<Record<string, string | null>> {
-  const rows: Array<Record<string, string | null>> = [];
+/** A property's value and source as zfs get printed them ("-" as null). */
+export interface ZfsProperty {
+  readonly value: string | null;
+  readonly source: string | null;
+}
+
+/**
+ * The lines of `zfs get -H -p -o name,property,value,source`, by dataset and property. A value
+ * may itself hold tabs (a user property's), so it is what lies between the first two fields and
+ * the last; a line break in one would forge a line, so a (dataset, property) seen twice, or one
+ * not asked for, makes the reading fail (null, with the line) rather than be guessed.
+ */
+export function parseZfsGet(text: string, names: readonly string[], properties: readonly string[]): { ok: true; props: Map<string, Map<string, ZfsProperty>> } | { ok: false; line: string } {
+  const props = new Map<string, Map<string, ZfsProperty>>();
   for (const line of text.split("\n")) {
     if (line === "") continue;
     const cells = line.split("\t");
-    if (cells.length !== columns.length) throw new Error(`zfs list printed ${cells.length} columns where ${columns.length} were asked for: ${JSON.stringify(line.slice(0, 200))}`);
-    rows.push(Object.fromEntries(columns.map((c, i) => [c, cells[i] === "-" ? null : cells[i]!])));
+    const [name, property] = cells as [string, string];
+    if (cells.length < 4 || !names.includes(name) || !properties.includes(property) || props.get(name)?.has(property)) return { ok: false, line };
+    const value = cells.slice(2, -1).join("\t");
+    const source = cells.at(-1)!;
+    if (!props.has(name)) props.set(name, new Map());
+    props.get(name)!.set(property, { value: value === "-" ? null : value, source: source === "-" ? null : source });
   }
-  return rows;
+  return { ok: true, props };
 }
 
 /** The datasets zfs reported missing, and every other complaint on its standard error. */
