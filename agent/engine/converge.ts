@@ -18,7 +18,7 @@ import { currentManagedSettings, overridingLines, readLoaderConf, strayLines, wr
 import { policyProblems } from "./policy-gate.js";
 import type { HostPaths } from "../host/paths.js";
 import { readAgentState, writeAgentState } from "../host/state.js";
-import { destroyDisks, diskProblems, ensureDisks, ensureSeed, readDisks, recordGuestDisks } from "../guests/disks.js";
+import { destroyDisks, diskProblems, disksMayHaveChanged, ensureDisks, ensureSeed, readDisks, recordGuestDisks } from "../guests/disks.js";
 import { deleteGuest, GUEST_FAILURES, hostArgv, listGuestNames, readIfPresent, monitorPaths, readGuest, readGuestEvents, specFor, specOnDisk, startGuest, stopGuest } from "../guests/lifecycle.js";
 import { parseArgvFile, writeMonitorSpec } from "../guests/monitor-spec.js";
 import type { MonitorEvent } from "../parse/monitor-files.js";
@@ -463,6 +463,7 @@ async function stopGuestsFirst(c: ConvergeContext): Promise<void> {
     // made for it) while its directory still records them; the directory last.
     await stopGuest(c.paths, name);
     const d = await destroyDisks(c.paths, name, c.previous.guests.find((g) => g.name === name), c.desired);
+    if (d.changed.length) disksMayHaveChanged(c.paths);
     await deleteGuest(c.paths, name);
     c.result.changed.push({ what: `guest ${name}`, detail: "stopped and deleted (no longer in the desired state)" }, ...d.changed);
     c.result.refused.push(...d.refused);
@@ -537,6 +538,16 @@ async function bindLiveDevices(c: ConvergeContext): Promise<void> {
 
 /** 6. Disks and cloud-init seeds: made, grown and set right before any guest starts; a guest whose disk failed does not start. */
 async function prepareDisks(c: ConvergeContext): Promise<void> {
+  try {
+    await makeDisks(c);
+  } finally {
+    // Reads after this converge read the disks again, where disks are or were managed (after the
+    // changes, so that no session keeps a reading taken half way as the new one).
+    if ([...c.desired.guests, ...c.previous.guests].some((g) => g.disks.some((d) => d.managed))) disksMayHaveChanged(c.paths);
+  }
+}
+
+async function makeDisks(c: ConvergeContext): Promise<void> {
   for (const r of c.diskRefusals) {
     c.result.refused.push({ what: `guest ${r.guest}`, detail: r.detail });
     c.unready.add(r.guest);

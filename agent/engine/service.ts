@@ -2,7 +2,7 @@
  * The agent's operations, shared by the RPC methods and the commands: each change edits the stored
  * desired state, checks the whole of it, and converges the host under the host lock.
  */
-import { readDisks, seedPresent, type DiskView } from "../guests/disks.js";
+import { seedPresent, sessionDisks, type DiskView } from "../guests/disks.js";
 import { existsSync, readdirSync } from "node:fs";
 import { runTool } from "../host/exec.js";
 import { parseBhyveTitles } from "../parse/ps.js";
@@ -297,7 +297,7 @@ export async function getGuest(paths: HostPaths, name: string): Promise<GuestVie
   const g = desired.guests.find((x) => x.name === name);
   const doc = g ? (toDocument({ ...desired, guests: [g] }).guests as Array<Record<string, unknown>>)[0]! : null;
   const network = g && g.nics.some((n) => n.switch !== undefined) ? guestNetwork(readNetworkRecord(paths), g, await sessionInterfaces(paths)) : [];
-  const disks = g ? (await readDisks(paths, [g])).views : [];
+  const disks = g ? (await sessionDisks(paths, desired)).filter((v) => v.guest === name) : [];
   return { ...readGuest(paths, name), desired: doc, created_by_agent: listGuestNames(paths).includes(name), events: readGuestEvents(paths, name).slice(-20), network, uuid: g?.uuid ?? storedUuid(paths, name), uefi_vars_present: g ? uefiVarsPresent(paths, g) : null, vnc: g?.framebuffer ? { listen: g.framebuffer.listen, port: g.framebuffer.port ?? storedVncPort(paths, name) } : null, disks, seed_present: g ? seedPresent(paths, g) : null };
 }
 
@@ -347,7 +347,7 @@ async function readStatus(paths: HostPaths): Promise<StatusView> {
     reboot_required: reasons.length > 0,
     reboot_reasons: reasons,
     ...(await networkStatus(paths, desired)),
-    disk_drift: (await readDisks(paths, desired.guests)).views.filter((v) => v.drift.length > 0).map((v) => ({ guest: v.guest, path: v.path, drift: v.drift })),
+    disk_drift: (await sessionDisks(paths, desired)).filter((v) => v.drift.length > 0).map((v) => ({ guest: v.guest, path: v.path, drift: v.drift })),
     foreign_vms: await foreignVms(paths),
   };
 }

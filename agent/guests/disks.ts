@@ -24,6 +24,7 @@ import { readIfPresent } from "./lifecycle.js";
 import { fileHolds, writeFileAtomic } from "../host/files.js";
 import type { HostPaths } from "../host/paths.js";
 import { resolveHostPath } from "../host/resolve-path.js";
+import { readingChanged, sessionReading } from "../host/snapshot.js";
 import { parseZfsGet, zfsBytes, zfsMissing } from "../parse/zfs.js";
 
 /** Properties the agent asks zfs get for. */
@@ -158,6 +159,24 @@ export async function readDisks(paths: HostPaths, guests: readonly Guest[]): Pro
     return { ...view, drift: driftOf(guest, m, view, file.exists ? (file.regular ? "file" : "other") : undefined) };
   });
   return { views, datasets };
+}
+
+/** The name of the disks' reading in a session (see {@link sessionReading}). */
+const DISKS_READING = "disks";
+
+/**
+ * The desired guests' managed disks, read once per session: the reads of a plan (a guest.get per
+ * guest) share one zfs get, as they share one ifconfig. A converge that may have changed them
+ * says so with {@link disksMayHaveChanged}.
+ */
+export function sessionDisks(paths: HostPaths, desired: DesiredState): Promise<DiskView[]> {
+  if (!desired.guests.some((g) => g.disks.some((d) => d.managed))) return Promise.resolve([]);
+  return sessionReading(paths, DISKS_READING, async () => (await readDisks(paths, desired.guests)).views);
+}
+
+/** Marks the session reading of the disks as changed (a converge made, grew, destroyed or marked one, or the desired disks changed). */
+export function disksMayHaveChanged(paths: HostPaths): void {
+  readingChanged(paths, DISKS_READING);
 }
 
 function fileState(paths: HostPaths, path: string, record: FileRecord | undefined): { exists: boolean; regular: boolean; owner: string | null; size: number | null } {

@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { getGuest, status } from "../../../agent/engine/service.js";
+import { SessionSnapshots, withSessionSnapshots } from "../../../agent/host/snapshot.js";
+import { TOOL_CALLS_FILE } from "../../../sandbox/tool-paths.js";
 import { readGuest } from "../../../agent/guests/lifecycle.js";
 import { instanceId } from "../../../agent/model/cloud-init.js";
 import { readSandboxIso } from "../../../sandbox/tools/makefs.js";
@@ -185,6 +187,20 @@ describe("managed disks: create, grow, refuse a shrink, keep or destroy with the
   test("a file disk is made under a temporary name and linked: no temporary file is left", async () => {
     assert.deepEqual((await h.apply(doc(guest("app4", [{ zvol: "zroot/vm/app4/root", clone: "zroot/images/freebsd-14.3@base" }, { file: "/vm/app4/scratch.img", size: "1M" }])))).refused, []);
     assert.deepEqual(readdirSync(join(h.root, "vm/app4")), ["scratch.img"]);
+  });
+
+  test("the reads of one session share one zfs get, whatever the number of guests; a converge's changes are read again", async () => {
+    const three = doc(...["app5", "app6", "app4"].map((n) => guest(n, [{ zvol: `zroot/vm/${n}/disk0`, size: "2G" }])));
+    await h.apply(three);
+    const zfsRuns = () => readFileSync(join(h.root, TOOL_CALLS_FILE), "utf8").split("\n").filter((l) => l === "zfs").length;
+    const before = zfsRuns();
+    await withSessionSnapshots(new SessionSnapshots(), async () => {
+      for (const n of ["app5", "app6", "app4"]) assert.equal((await getGuest(h.paths, n)).disks.length, 1);
+      await status(h.paths);
+      assert.equal(zfsRuns() - before, 1, "one zfs get for three guest.get and a status");
+      await h.apply(doc(...["app5", "app6", "app4"].map((n) => guest(n, [{ zvol: `zroot/vm/${n}/disk0`, size: n === "app4" ? "3G" : "2G" }]))));
+      assert.equal((await getGuest(h.paths, "app4")).disks[0]!.size, 3 * GiB, "read again after the converge grew it");
+    });
   });
 
   test("volumes outlive a host reboot", async () => {
