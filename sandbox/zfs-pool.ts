@@ -56,6 +56,11 @@ export function volsizeToReservation(volsize: number, volblocksize: number): num
   return volsize + numdb * 128 * 1024;
 }
 
+/** A new, empty file system dataset (what `zfs create -p` makes of each missing parent). */
+export function newFilesystem(creation: number, props: Record<string, string> = {}): ZfsDataset {
+  return { type: "filesystem", creation, refreservation: 0, referenced: 96 * 1024, props };
+}
+
 /** Where a volume's device node is in a sandbox tree. */
 export function zvolNode(root: string, name: string): string {
   return join(root, "dev/zvol", name);
@@ -93,7 +98,7 @@ export function available(z: ZfsState, pool: string): number {
 
 /** The pool a new sandbox host has: its root datasets, the shared guest volumes, a swap volume when the profile swaps on one, and an image to clone. */
 export function initialPool(profile: Profile, volumes: readonly string[], now: number): ZfsState {
-  const fs = (): ZfsDataset => ({ type: "filesystem", creation: now, refreservation: 0, referenced: 96 * 1024, props: {} });
+  const fs = (): ZfsDataset => newFilesystem(now);
   const vol = (size: number, referenced: number, props: Record<string, string> = {}): ZfsDataset => ({ type: "volume", creation: now, volsize: size, volblocksize: DEFAULT_VOLBLOCKSIZE, refreservation: 0, referenced, props: { volmode: "dev", ...props } });
   const datasets: Record<string, ZfsDataset> = { zroot: fs(), "zroot/ROOT": fs(), "zroot/ROOT/default": { ...fs(), referenced: 2 * GiB }, "zroot/vm": fs(), "zroot/images": fs() };
   for (const v of volumes) datasets[`zroot/vm/${v}`] = vol(20 * GiB, 0);
@@ -108,6 +113,6 @@ export function initialPool(profile: Profile, volumes: readonly string[], now: n
 
 /** The machine's pool state, made on first use for a sandbox from before pools. */
 export function zfsOf(m: MachineState & { zfs?: ZfsState }): ZfsState {
-  m.zfs ??= { pools: { zroot: { size: SANDBOX_POOL_BYTES } }, datasets: { zroot: { type: "filesystem", creation: 0, refreservation: 0, referenced: 0, props: {} } } };
+  m.zfs ??= { pools: { zroot: { size: SANDBOX_POOL_BYTES } }, datasets: { zroot: { ...newFilesystem(0), referenced: 0 } } };
   return m.zfs;
 }

@@ -7,7 +7,7 @@
  */
 import { readMachine, updateMachine } from "../machine.js";
 import { runningPid } from "../vm.js";
-import { available, DEFAULT_VOLBLOCKSIZE, poolOf, syncZvolNode, volsizeToReservation, zfsOf, type ZfsDataset, type ZfsState } from "../zfs-pool.js";
+import { available, DEFAULT_VOLBLOCKSIZE, newFilesystem, poolOf, syncZvolNode, volsizeToReservation, zfsOf, type ZfsDataset, type ZfsState } from "../zfs-pool.js";
 import { getopt, type ToolIO } from "./tool.js";
 
 /** A failure reported as zfs does, with its exit status. */
@@ -84,6 +84,26 @@ function nameProblem(name: string, snapshot: "no" | "yes" | "any"): string | nul
   }
   if (!/^[A-Za-z]/.test(name)) return "pool doesn't begin with a letter";
   return null;
+}
+
+/**
+ * The parents `target` needs, checked as libzfs' check_parents() does: each one there must be a
+ * file system, and a missing one is refused unless `-p` makes it (see {@link makeParents}).
+ */
+function parentsOf(z: ZfsState, target: string, action: string, withP: boolean): string[] {
+  const parent = target.slice(0, target.lastIndexOf("/"));
+  const ancestors = parent.split("/").map((_, i, a) => a.slice(0, i + 1).join("/"));
+  for (const a of ancestors) {
+    const d = z.datasets[a];
+    if (d && d.type !== "filesystem") fail(`${action}: parent is not a filesystem\n`);
+    if (!d && !withP) fail(`${action}: parent does not exist\n`);
+  }
+  return ancestors;
+}
+
+/** Makes the missing ones of `ancestors` as file systems (zfs_create_ancestors). */
+function makeParents(z: ZfsState, ancestors: readonly string[], now: number): void {
+  for (const a of ancestors) z.datasets[a] ??= newFilesystem(now);
 }
 
 /** A user property: a colon in the name, lowercase letters, digits and - _ . : only (zfs_prop_user). */
@@ -261,15 +281,9 @@ function cmdCreate(io: ToolIO, args: readonly string[]): number {
     if (why) fail(`${action}: ${why}\n`);
     const type = volsize !== undefined ? "volume" : "filesystem";
     const valid = validProps(z, props, type, action);
-    const parent = name.slice(0, name.lastIndexOf("/"));
     if (!name.includes("/")) fail(`${action}: missing dataset name\n`);
     if (!z.pools[pool]) fail(`${action}: no such pool '${pool}'\n`);
-    const ancestors = parent.split("/").map((_, i, a) => a.slice(0, i + 1).join("/"));
-    for (const a of ancestors) {
-      const d = z.datasets[a];
-      if (d && d.type !== "filesystem") fail(`${action}: parent is not a filesystem\n`);
-      if (!d && !has("p")) fail(`${action}: parent does not exist\n`);
-    }
+    const ancestors = parentsOf(z, name, action, has("p"));
     if (z.datasets[name]) {
       if (has("p")) return 0;
       fail(`${action}: dataset already exists\n`);
@@ -287,9 +301,9 @@ function cmdCreate(io: ToolIO, args: readonly string[]): number {
       const { volblocksize: _b, volsize: _v, refreservation: _r, ...rest } = valid;
       ds = { type, creation: now, volsize: size, volblocksize: bs, refreservation: refres, referenced: 0, props: rest };
     } else {
-      ds = { type, creation: now, refreservation: 0, referenced: 96 * 1024, props: valid };
+      ds = newFilesystem(now, valid);
     }
-    for (const a of ancestors) z.datasets[a] ??= { type: "filesystem", creation: now, refreservation: 0, referenced: 96 * 1024, props: {} };
+    makeParents(z, ancestors, now);
     z.datasets[name] = ds;
     syncZvolNode(io.root, name, ds);
     return 0;
@@ -505,15 +519,9 @@ function cmdClone(io: ToolIO, args: readonly string[]): number {
       if (g.opts.some(([o]) => o === "p")) return 0;
       fail(`${action}: dataset already exists\n`);
     }
-    const parent = target.slice(0, target.lastIndexOf("/"));
-    const ancestors = parent.split("/").map((_, i, a) => a.slice(0, i + 1).join("/"));
-    for (const a of ancestors) {
-      const d = z.datasets[a];
-      if (d && d.type !== "filesystem") fail(`${action}: parent is not a filesystem\n`);
-      if (!d && !g.opts.some(([o]) => o === "p")) fail(`${action}: parent does not exist\n`);
-    }
+    const ancestors = parentsOf(z, target, action, g.opts.some(([o]) => o === "p"));
     const now = Math.floor(Date.now() / 1000);
-    for (const a of ancestors) z.datasets[a] ??= { type: "filesystem", creation: now, refreservation: 0, referenced: 96 * 1024, props: {} };
+    makeParents(z, ancestors, now);
     const { volblocksize: _b, volsize: _v, refreservation: _r, ...rest } = valid;
     const ds: ZfsDataset = { type, creation: now, ...(snap!.volsize !== undefined ? { volsize: snap!.volsize, volblocksize: snap!.volblocksize } : {}), refreservation: 0, referenced: snap!.referenced, origin: source, props: rest };
     z.datasets[target] = ds;
