@@ -554,9 +554,9 @@ async function makeDisks(c: ConvergeContext): Promise<void> {
   }
   const d = await ensureDisks(c.paths, c.desired.guests.filter((g) => !c.unready.has(g.name)));
   c.result.changed.push(...d.changed);
-  for (const r of d.refused) {
+  for (const { guest, ...r } of d.refused) {
     c.result.refused.push(r);
-    c.unready.add(r.what.slice("guest ".length));
+    c.unready.add(guest);
   }
   for (const g of c.byStartOrder) {
     try {

@@ -270,9 +270,9 @@ async function zfs(paths: HostPaths, args: string[]): Promise<void> {
  * first): a missing volume created or cloned, a missing file created sparse, a smaller one grown,
  * a volume's volmode and reservation set as asked. Each failure is the guest's, as a refusal.
  */
-export async function ensureDisks(paths: HostPaths, guests: readonly Guest[]): Promise<{ changed: DiskChange[]; refused: DiskChange[] }> {
+export async function ensureDisks(paths: HostPaths, guests: readonly Guest[]): Promise<{ changed: DiskChange[]; refused: Array<DiskChange & { guest: string }> }> {
   const changed: DiskChange[] = [];
-  const refused: DiskChange[] = [];
+  const refused: Array<DiskChange & { guest: string }> = [];
   const { views } = await readDisks(paths, guests);
   const disks = managedDisks(guests);
   let records: Record<string, FileRecord> | null = null;
@@ -357,7 +357,7 @@ export async function ensureDisks(paths: HostPaths, guests: readonly Guest[]): P
       }
     } catch (err) {
       if (!(err instanceof AgentError) && !(err as NodeJS.ErrnoException).code) throw err;
-      refused.push({ what, detail: `disk ${disk.path}: ${(err as Error).message}` });
+      refused.push({ guest: guest.name, what, detail: `disk ${disk.path}: ${(err as Error).message}` });
     }
   }
   return { changed, refused };

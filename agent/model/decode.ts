@@ -116,6 +116,16 @@ class Fields {
     return why === undefined ? v : this.fail(key, why);
   }
 
+  /** A size in bytes (a number, or a string with K/M/G/T); `example` names one in the message for a value of another type. */
+  size(key: string, example: string): number | undefined {
+    const raw = this.raw(key);
+    if (raw === undefined) return undefined;
+    const r = typeof raw === "string" || typeof raw === "number" ? parseSize(raw) : undefined;
+    if (!r) return this.fail(key, `expected a size such as ${example}, got ${describe(raw)}`);
+    if (!r.ok) return this.fail(key, r.reason);
+    return r.bytes;
+  }
+
   fail(key: string, message: string): undefined {
     this.problems.add(at(this.path, key), message);
     return undefined;
@@ -281,13 +291,8 @@ function datasetOf(f: Fields, key: string): string | undefined {
 }
 
 function sizeOf(f: Fields, key: string): number | undefined {
-  const raw = f.raw(key);
-  if (raw === undefined) return undefined;
-  const r = typeof raw === "string" || typeof raw === "number" ? parseSize(raw) : undefined;
-  if (!r) return f.fail(key, `expected a size such as 20G, got ${describe(raw)}`);
-  if (!r.ok) return f.fail(key, r.reason);
-  if (r.bytes === 0) return f.fail(key, "a disk cannot be 0 bytes");
-  return r.bytes;
+  const bytes = f.size(key, "20G");
+  return bytes === 0 ? f.fail(key, "a disk cannot be 0 bytes") : bytes;
 }
 
 function decodeDisk(value: unknown, path: string, problems: ProblemList): NonNullable<DraftState["guests"][number]["disks"]>[number] {
@@ -541,16 +546,9 @@ function decodeGuest(value: unknown, path: string, problems: ProblemList): Draft
     name = f.fail("name", `${quote(name)} is not a guest name: 1-31 characters, letters, digits, _ . -, starting with a letter or digit`);
   }
   const cpus = f.int("cpus", 1, 4096);
-  let memory: number | undefined;
-  const rawMemory = f.raw("memory");
-  if (rawMemory !== undefined) {
-    const r = typeof rawMemory === "string" || typeof rawMemory === "number" ? parseSize(rawMemory) : undefined;
-    if (!r) f.fail("memory", `expected a size such as 32G, got ${describe(rawMemory)}`);
-    else if (!r.ok) f.fail("memory", r.reason);
-    else if (r.bytes < MIN_MEMORY) f.fail("memory", `${rawMemory} is below the smallest guest, 128M`);
-    else if (r.bytes % MIB !== 0) f.fail("memory", `${rawMemory} is not a whole number of megabytes`);
-    else memory = r.bytes;
-  }
+  let memory = f.size("memory", "32G");
+  if (memory !== undefined && memory < MIN_MEMORY) memory = f.fail("memory", `${f.raw("memory")} is below the smallest guest, 128M`);
+  else if (memory !== undefined && memory % MIB !== 0) memory = f.fail("memory", `${f.raw("memory")} is not a whole number of megabytes`);
   const bootrom = f.hostPath("bootrom");
   let uefiVars = f.bool("uefi_vars");
   if (uefiVars === true && f.raw("bootrom") === undefined) uefiVars = f.fail("uefi_vars", "UEFI variables need a UEFI guest: set bootrom, or drop uefi_vars");

@@ -74,6 +74,9 @@ function planCloudInit(name: Value, blocks: ObjectValue[]): ObjectValue[] {
   });
 }
 
+/** A disk the agent makes, as messages name it. */
+const diskLabel = (d: ObjectValue): string => (typeof d.zvol === "string" ? `volume ${d.zvol}` : `file ${String(d.file)}`);
+
 /** A planned disk size below the size the same disk has now (its prior, read value): E_SHRINK at plan, naming the attribute. */
 function shrinkDiagnostics(prior: ObjectValue[], planned: ObjectValue[]): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -84,15 +87,14 @@ function shrinkDiagnostics(prior: ObjectValue[], planned: ObjectValue[]): Diagno
     const was = parseSize(before.size);
     const now = parseSize(d.size);
     if (!was.ok || !now.ok || now.bytes >= was.bytes) return;
-    const what = typeof d.zvol === "string" ? `volume ${d.zvol}` : `file ${String(d.file)}`;
-    out.push({ severity: "error", summary: "A disk cannot shrink (E_SHRINK)", detail: `size ${formatSize(now.bytes)} is smaller than the ${formatSize(was.bytes)} ${what} has: disks only grow (shrinking would cut off the guest's data); set size to ${formatSize(was.bytes)} or more`, attribute: ["disk", i, "size"] });
+    out.push({ severity: "error", summary: "A disk cannot shrink (E_SHRINK)", detail: `size ${formatSize(now.bytes)} is smaller than the ${formatSize(was.bytes)} ${diskLabel(d)} has: disks only grow (shrinking would cut off the guest's data); set size to ${formatSize(was.bytes)} or more`, attribute: ["disk", i, "size"] });
   });
   return out;
 }
 
 /** What a delete (or a replacement, which deletes first) of `prior` destroys: its disks that say on_delete = "destroy". */
 function destroyWarnings(prior: ObjectValue, what: string): Diagnostic[] {
-  const doomed = list(prior.disk).filter((d) => d.on_delete === "destroy").map((d) => (typeof d.zvol === "string" ? `volume ${d.zvol}` : `file ${String(d.file)}`));
+  const doomed = list(prior.disk).filter((d) => d.on_delete === "destroy").map(diskLabel);
   if (doomed.length === 0) return [];
   return [{ severity: "warning", summary: `${what} destroys ${doomed.length === 1 ? "a disk" : `${doomed.length} disks`}`, detail: `on_delete = "destroy": ${doomed.join(", ")} (only what the agent made for this guest; its other disks are kept)`, attribute: ["disk"] }];
 }
@@ -153,10 +155,13 @@ async function observe(ctx: ProviderContext, address: string, hostKey: string, n
     return { ...d, size, sparse };
   });
   values.cloud_init = planCloudInit(name, list(values.cloud_init));
-  // Disk drift no attribute shows (a changed volmode, a disk no longer the agent's) is a status of its own, as a detached NIC.
+  // Disk drift no attribute shows is a status of its own, as a detached NIC: a missing disk without a
+  // size, one that is no longer the agent's or not a volume (or file), a changed volmode or block size.
   const diskDrift = disks.some((v) => {
-    const sized = decoded.guest.disks[v.index]?.managed?.size !== undefined;
-    return v.drift.some((why) => !/ is \S+, asked |is (sparse|reserved), asked/.test(why) && !(sized && / does not exist$/.test(why)));
+    const m = decoded.guest.disks[v.index]?.managed;
+    if (!m || v.drift.length === 0) return false;
+    if (!v.exists) return m.size === undefined;
+    return v.owner !== name || v.size === null || (m.kind === "zvol" && (v.volmode !== "dev" || (m.volblocksize !== undefined && v.volblocksize !== m.volblocksize)));
   });
   const d = {
     ...(withTaps(decoded.guest, list(values.nic)) ?? decoded.guest),

@@ -111,10 +111,10 @@ describe("a new guest field is its schema entry", () => {
     // or made and kept by the agent; and uefi_vars, whose default follows the bootrom (read there);
     // and a framebuffer's port, given or allocated and kept by the agent, as the UUID; and the disks
     // the agent makes (their path computed from zvol or file, size and sparse read back from the
-    // host, on_delete named in a delete's plan), and cloud-init (its instance id computed from the
+    // host, on_delete named in a delete's plan, volblocksize compared for the disk-drift status), and cloud-init (its instance id computed from the
     // content, which the constructs write as YAML when given as objects).
     const own = new Set(["name", "state", "passthru", "device", "function", "nic", "nics", "switch", "tap", "uuid", "uefi_vars", "bootrom", "framebuffer", "port",
-      "disk", "disks", "path", "zvol", "file", "size", "sparse", "clone", "on_delete", "cloud_init", "user_data", "meta_data", "network_config"]);
+      "disk", "disks", "path", "zvol", "file", "size", "sparse", "volblocksize", "clone", "on_delete", "cloud_init", "user_data", "meta_data", "network_config"]);
     const keys = new Set<string>();
     const collect = (b: BlockDef): void => {
       for (const [k, a] of Object.entries(b.attributes)) if (a.document) keys.add(k).add(a.document === true ? k : a.document);
