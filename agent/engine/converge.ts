@@ -25,6 +25,7 @@ import type { MonitorEvent } from "../parse/monitor-files.js";
 import { ensureUefiVars, uefiVarsPresent } from "../guests/identity.js";
 import { convergeSwitches, withInterfaceReading, recordedGuest, releaseMajor, releaseStaleTaps, tapPlans, tapsUp, withAllocatedTaps } from "../guests/network.js";
 import { AgentError, problemsError } from "../model/errors.js";
+import { adoptGuest, checkAdoptions, type Adoption } from "../guests/adopt.js";
 
 /** One thing done, waiting, or refused. */
 export interface ChangeItem {
@@ -272,10 +273,14 @@ export async function converge(paths: HostPaths, desired: DesiredState, opts: Co
   // 2. The host's policy: paths, interfaces, devices (the ones the host depends on above all), limits.
   const refusedByPolicy = await policyProblems(paths, desired, facts);
   if (refusedByPolicy.length) throw problemsError(refusedByPolicy, { code: "E_POLICY" });
-  // 3. Only the agent's own VMs: a desired guest whose name a foreign VM holds is refused whole.
-  const foreign = desired.guests.flatMap((g, i) => (readGuest(paths, g.name).vm_foreign ? [{
+  // 3. Only the agent's own VMs: a desired guest whose name a foreign VM holds is refused whole,
+  // unless it says adopt and the VM runs exactly what the guest renders to (taken over below).
+  const adoption = await checkAdoptions(paths, desired, facts.os.release);
+  if (adoption.problems.length) throw problemsError(adoption.problems.map(({ path, message }) => ({ path, message })), { code: adoption.problems[0]!.code });
+  const adopting = new Set(adoption.adoptions.map((a) => a.guest.name));
+  const foreign = desired.guests.flatMap((g, i) => (!adopting.has(g.name) && readGuest(paths, g.name).vm_foreign ? [{
     path: `guests[${i}].name`,
-    message: `a VM named ${g.name} already runs on this host and the agent did not create it (started by hand or by another tool); the agent never stops, destroys or reinitialises it. Rename the guest, or stop and destroy that VM yourself (bhyvectl --destroy --vm=${g.name}) if it is not needed`,
+    message: `a VM named ${g.name} already runs on this host and the agent did not create it (started by hand or by another tool); the agent never stops, destroys or reinitialises it. Rename the guest, stop and destroy that VM yourself (bhyvectl --destroy --vm=${g.name}) if it is not needed, or set adopt on the guest to take it over as it runs (cdktf-bhyve adopt writes such guests)`,
   }] : []));
   if (foreign.length) throw problemsError(foreign, { code: "E_FOREIGN_VM" });
   // 4. Disks the agent makes: none that exists and is not its own for the guest, none to shrink.
@@ -324,7 +329,7 @@ export async function converge(paths: HostPaths, desired: DesiredState, opts: Co
     },
   };
   try {
-    await withInterfaceReading(paths, () => convergeChecked(paths, desired, stored.desired, managed, releasing, hostDrivers, facts, result, opts, run, diskRefusals));
+    await withInterfaceReading(paths, () => convergeChecked(paths, desired, stored.desired, managed, releasing, hostDrivers, facts, result, opts, run, diskRefusals, adoption.adoptions));
   } finally {
     // What was asked is recorded even when a step failed half way: the next run converges from it.
     record();
@@ -355,10 +360,12 @@ interface ConvergeContext {
   readonly unready: Set<string>;
   /** Disk problems of guests accepted before, found on the host now: those guests are not started. */
   readonly diskRefusals: ReadonlyArray<{ guest: string; detail: string }>;
+  /** Foreign VMs to take over as they run (checked before any change). */
+  readonly adoptions: readonly Adoption[];
 }
 
 /** The steps of a converge, in order; each reads and updates the context. */
-const STEPS: ReadonlyArray<(c: ConvergeContext) => Promise<void>> = [writeLoaderConf, loadVmm, allocateTaps, stopGuestsFirst, switches, releaseDevices, bindLiveDevices, prepareDisks, startGuests];
+const STEPS: ReadonlyArray<(c: ConvergeContext) => Promise<void>> = [adoptForeignVms, writeLoaderConf, loadVmm, allocateTaps, stopGuestsFirst, switches, releaseDevices, bindLiveDevices, prepareDisks, startGuests];
 
 async function convergeChecked(
   paths: HostPaths,
@@ -372,10 +379,29 @@ async function convergeChecked(
   opts: ConvergeOptions,
   run: ConvergeRun,
   diskRefusals: ReadonlyArray<{ guest: string; detail: string }>,
+  adoptions: readonly Adoption[],
 ): Promise<void> {
   const byStartOrder = [...desired.guests].sort((a, b) => a.startOrder - b.startOrder || a.name.localeCompare(b.name));
-  const c: ConvergeContext = { paths, desired, previous, hostManaged, releasing, hostDrivers, facts: initialFacts, result, opts, run, settings: [], byStartOrder, unready: new Set(), diskRefusals };
+  const c: ConvergeContext = { paths, desired, previous, hostManaged, releasing, hostDrivers, facts: initialFacts, result, opts, run, settings: [], byStartOrder, unready: new Set(), diskRefusals, adoptions };
   for (const step of STEPS) await step(c);
+}
+
+/**
+ * 1. Foreign VMs the document adopts, taken over as they run (checked in step 3 of converge): the
+ * guest's monitor supervises the running bhyve from now on. One that cannot be taken over after all
+ * (its bhyve ended meanwhile) is refused and not started: its VM is still not the agent's.
+ */
+async function adoptForeignVms(c: ConvergeContext): Promise<void> {
+  for (const a of c.adoptions) {
+    try {
+      c.result.changed.push({ what: `guest ${a.guest.name}`, detail: await adoptGuest(c.paths, a, c.desired, c.facts.os.release) });
+      for (const n of a.vm.notes) c.result.warnings.push(`guest ${a.guest.name}: ${n}`);
+    } catch (err) {
+      if (!(err instanceof AgentError)) throw err;
+      c.result.refused.push({ what: `guest ${a.guest.name}`, detail: `${err.code}: ${err.message}` });
+      c.unready.add(a.guest.name);
+    }
+  }
 }
 
 /** 2. loader.conf: the managed block written when it differs; hand edits inside it and lines overriding it reported. */
@@ -599,7 +625,7 @@ async function startGuests(c: ConvergeContext): Promise<void> {
       continue;
     }
     if (c.unready.has(g.name)) {
-      c.result.refused.push({ what: `guest ${g.name}`, detail: "not started: its disks or cloud-init seed are not ready (above)" });
+      c.result.refused.push({ what: `guest ${g.name}`, detail: "not started: it is not ready (above: its disks, its cloud-init seed, or its takeover)" });
       continue;
     }
     const b = blockers(g, c.desired, c.facts, c.result.pending);

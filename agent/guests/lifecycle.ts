@@ -218,6 +218,29 @@ export async function startGuest(paths: HostPaths, guest: Guest): Promise<void> 
 }
 
 /**
+ * Writes the guest's spec and starts its monitor on a bhyve that already runs (`bhyve-monitor -a
+ * PID`): the monitor marks the VM as the agent's and supervises that process as its own, without a
+ * restart. The caller has checked that `pid` is the VM's bhyve and that it runs what the spec says.
+ */
+export async function adoptRunningVm(paths: HostPaths, name: string, files: Record<string, Buffer>, pid: number): Promise<void> {
+  const exe = monitorExecutable();
+  if (!exe) throw new AgentError("bhyve-monitor is not built (native/build/Release/bhyve-monitor is missing; npm install builds it)", "E_NO_MONITOR");
+  const mp = monitorPaths(paths, name);
+  writeMonitorSpec(mp, files);
+  const r = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+    execFile(exe, ["-a", String(pid), mp.specDir], { encoding: "utf8", timeout: 30_000, killSignal: "SIGKILL" }, (err, _stdout, stderr) => {
+      resolve({ status: err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : null) : 0, stderr });
+    });
+  });
+  interfacesMayHaveChanged();
+  const said = r.stderr.trim().replace(/^bhyve-monitor: /, "");
+  if (r.status === 0) return;
+  if (r.status === 66) throw new AgentError(`VM ${name} could not be adopted: ${said || `its bhyve (pid ${pid}) or its VM is gone`}`, "E_ADOPT_GONE");
+  if (r.status === 75) throw new AgentError(`VM ${name} is already monitored: ${said}`, "E_MONITOR_START");
+  throw new AgentError(`could not start the monitor of guest ${name} on its running bhyve (pid ${pid}): ${said || `exit ${r.status}`}`, "E_MONITOR_START");
+}
+
+/**
  * Makes the taps of a spec's net.json ready (see tapsUp), read afresh; false when that cannot be
  * done, whatever the reason: the monitor's prestart then tries, and its failure is the guest's own.
  */

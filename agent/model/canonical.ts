@@ -88,6 +88,7 @@ export function guestToDocument(g: Guest): Record<string, unknown> {
     ...(g.rtc !== "utc" ? { rtc: g.rtc } : {}),
     ...(g.ignoreUnknownMsrs ? { ignore_unknown_msrs: true } : {}),
     ...(g.hostbridge !== "standard" ? { hostbridge: g.hostbridge } : {}),
+    ...(!g.exitOnPause ? { exit_on_pause: false } : {}),
     ...(g.sockets !== undefined ? { sockets: g.sockets } : {}),
     ...(g.cores !== undefined ? { cores: g.cores } : {}),
     ...(g.threads !== undefined ? { threads: g.threads } : {}),
@@ -95,6 +96,7 @@ export function guestToDocument(g: Guest): Record<string, unknown> {
     ...(g.uuid !== undefined ? { uuid: g.uuid } : {}),
     ...(g.uefiVars !== (g.bootrom !== undefined) ? { uefi_vars: g.uefiVars } : {}),
     ...(!g.console ? { console: false } : {}),
+    ...(g.adopt ? { adopt: true } : {}),
     ...(g.framebuffer !== undefined
       ? { framebuffer: { width: g.framebuffer.width, height: g.framebuffer.height, wait: g.framebuffer.wait, listen: g.framebuffer.listen, ...(g.framebuffer.port !== undefined ? { port: g.framebuffer.port } : {}) } }
       : {}),

@@ -452,7 +452,7 @@ function decodeSwitch(value: unknown, path: string, problems: ProblemList): Draf
 
 const GUEST_KEYS = [
   "name", "cpus", "memory", "bootrom", "wired", "disks", "nics", "passthru", "state", "restart", "start_order",
-  "rtc", "ignore_unknown_msrs", "hostbridge", "sockets", "cores", "threads", "cpu_pinning", "uuid", "uefi_vars", "console",
+  "rtc", "ignore_unknown_msrs", "hostbridge", "sockets", "cores", "threads", "cpu_pinning", "uuid", "uefi_vars", "console", "adopt", "exit_on_pause",
   "framebuffer", "cloud_init",
 ] as const;
 
@@ -611,6 +611,7 @@ function decodeGuest(value: unknown, path: string, problems: ProblemList): Draft
     rtc: f.orDefault("rtc", f.oneOf("rtc", RTC_MODES), DEFAULTS.guest.rtc),
     ignoreUnknownMsrs: f.orDefault("ignore_unknown_msrs", f.bool("ignore_unknown_msrs"), DEFAULTS.guest.ignore_unknown_msrs),
     hostbridge: f.orDefault("hostbridge", f.oneOf("hostbridge", HOSTBRIDGES), DEFAULTS.guest.hostbridge),
+    exitOnPause: f.orDefault("exit_on_pause", f.bool("exit_on_pause"), DEFAULTS.guest.exit_on_pause),
     ...(sockets !== undefined ? { sockets } : {}),
     ...(cores !== undefined ? { cores } : {}),
     ...(threads !== undefined ? { threads } : {}),
@@ -618,6 +619,7 @@ function decodeGuest(value: unknown, path: string, problems: ProblemList): Draft
     ...(uuid !== undefined ? { uuid } : {}),
     ...(framebuffer !== undefined ? { framebuffer: framebuffer as Framebuffer } : {}),
     ...(cloudInit?.userData !== undefined ? { cloudInit: cloudInit as CloudInit } : {}),
+    adopt: f.orDefault("adopt", f.bool("adopt"), DEFAULTS.guest.adopt),
   };
 }
 

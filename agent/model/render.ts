@@ -155,15 +155,16 @@ export function consoleDevice(name: string, side: "A" | "B"): string {
 export const UUID_PENDING = "{uuid}";
 
 /**
- * bhyve's argv for a guest. `-A -H -P` as vm-bhyve passes them (ACPI tables, which 13.x needs
- * asked for; yield the vCPU on HLT; exit on PAUSE), `-S` for wired memory (mandatory with
+ * bhyve's argv for a guest. `-A -H -P` as vm-bhyve passes them to a guest it loads (ACPI tables,
+ * which 13.x needs asked for; yield the vCPU on HLT; exit on PAUSE, unless exit_on_pause is off), `-S` for wired memory (mandatory with
  * passthrough), `-u` for an RTC in UTC, `-w` to ignore unknown MSRs, `-p` per pinned vCPU, `-U`
  * the SMBIOS UUID, host bridge at slot 0, LPC at 31, the VM name last.
  */
 export function renderBhyveArgv(guest: Guest): string[] {
   const argv = [BHYVE, "-c", cpuArg(guest), "-m", formatSize(guest.memory)];
   if (guest.wired) argv.push("-S");
-  argv.push("-A", "-H", "-P");
+  argv.push("-A", "-H");
+  if (guest.exitOnPause) argv.push("-P");
   if (guest.rtc === "utc") argv.push("-u");
   if (guest.ignoreUnknownMsrs) argv.push("-w");
   for (const p of guest.cpuPinning) argv.push("-p", `${p.vcpu}:${p.hostCpu}`);

@@ -221,6 +221,8 @@ export interface Guest {
   readonly ignoreUnknownMsrs: boolean;
   /** The slot-0 host bridge. Default standard. */
   readonly hostbridge: Hostbridge;
+  /** `-P`: a vCPU that spins on PAUSE exits to the host (vm-bhyve leaves it out for UEFI guests). Default true. */
+  readonly exitOnPause: boolean;
   /** CPU topology (`-c cpus=N,sockets=S,cores=C,threads=T`); when any is given, their product is `cpus` (absent ones count 1). */
   readonly sockets?: number;
   readonly cores?: number;
@@ -236,6 +238,13 @@ export interface Guest {
   readonly framebuffer?: Framebuffer;
   /** First-boot configuration (a NoCloud seed attached as a CD); absent: none. */
   readonly cloudInit?: CloudInit;
+  /**
+   * Take over a VM of this name that the agent did not create (started by vm-bhyve or by hand) when
+   * it runs exactly what this guest renders to, without restarting it: the one deliberate exception
+   * to the ownership rule. A VM that runs anything else is refused (E_ADOPT_MISMATCH) and left
+   * alone. No effect on a guest that is already the agent's. Default false.
+   */
+  readonly adopt: boolean;
 }
 
 /**
@@ -246,7 +255,7 @@ export interface Guest {
 export const DEFAULTS = {
   host: { vmm_load: true, amdvi_enable: "auto", require_iommu: true, require_nested_paging: true },
   ppt: { bind: "boot" },
-  guest: { state: "running", restart: "on-reboot", start_order: 0, rtc: "utc", ignore_unknown_msrs: false, hostbridge: "standard", console: true },
+  guest: { state: "running", restart: "on-reboot", start_order: 0, rtc: "utc", ignore_unknown_msrs: false, hostbridge: "standard", console: true, adopt: false, exit_on_pause: true },
   disk: { type: "virtio-blk", sparse: true, on_delete: "keep" },
   nic: { model: "virtio-net" },
   framebuffer: { width: 1024, height: 768, wait: false, listen: "127.0.0.1" },

@@ -18,6 +18,7 @@ import { shown } from "../model/limits.js";
 import { relativeTo } from "../model/problems.js";
 import { PROTOCOL_VERSION, type MethodName, type ResultOf } from "./protocol.js";
 import { AgentError, problemsError } from "../model/errors.js";
+import { foreignReport } from "../guests/adopt.js";
 
 
 /** Params that do not have the method's shape (JSON-RPC -32602, no problems list). */
@@ -97,6 +98,10 @@ const IMPLEMENTATIONS: { readonly [M in MethodName]: Impl<M> } = {
   "host.status": (paths, p) => {
     only(p, []);
     return svc.status(paths);
+  },
+  "host.foreign": (paths, p) => {
+    only(p, []);
+    return withHostLock(paths, () => foreignReport(paths));
   },
   "host.get": (paths, p) => {
     only(p, []);

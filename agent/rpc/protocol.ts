@@ -10,6 +10,7 @@ import type { DocumentView, GuestView, HostView, ReservationView, StatusView, Sw
 import type { GuestRuntime } from "../guests/lifecycle.js";
 import type { HostFacts } from "../host/facts.js";
 import type { BundleResult } from "../host/install.js";
+import type { ForeignReport } from "../guests/adopt.js";
 
 /** Version of the method set; bumped on incompatible changes. */
 export const PROTOCOL_VERSION = 1;
@@ -46,6 +47,7 @@ export interface Methods {
   "agent.upgrade": { params: { bundle: string; sha256: string; version?: string }; result: UpgradeResult; changes: true };
   "host.facts": { params: Record<string, never>; result: HostFacts; changes: false };
   "host.status": { params: Record<string, never>; result: StatusView; changes: false };
+  "host.foreign": { params: Record<string, never>; result: ForeignReport; changes: false };
   "host.get": { params: Record<string, never>; result: HostView; changes: false };
   "host.document": { params: Record<string, never>; result: DocumentView; changes: false };
   "host.release": { params: Record<string, never>; result: ConvergeResult; changes: true };
@@ -89,6 +91,7 @@ export const CHANGES: { readonly [M in MethodName]: Methods[M]["changes"] } = {
   "agent.upgrade": true,
   "host.facts": false,
   "host.status": false,
+  "host.foreign": false,
   "host.get": false,
   "host.document": false,
   "host.release": true,

@@ -3,11 +3,11 @@
  * that the agent (a short-lived process started over SSH) can come and go without losing the
  * guest, its exit status or its console output.
  *
- *   bhyve-monitor [-f] [-n] SPECDIR
+ *   bhyve-monitor [-f] [-n] [-a PID] SPECDIR
  *
  * -f stays in the foreground; -n says the caller has just done what prestart does (the agent makes
  * the guest's taps ready itself as it starts the monitor): the first start skips prestart, every
- * later one (a reboot, a restart after a crash) runs it.
+ * later one (a reboot, a restart after a crash) runs it. -a adopts a running guest (see Adoption).
  *
  * SPECDIR holds what the agent rendered, in forms C reads without a parser library:
  *   bhyve.argv, bhyveload.argv (optional), prestart.argv (optional), destroy.argv, poweroff.argv
@@ -32,10 +32,10 @@
  * marks the kernel VM named vm_dev as this guest's. Before anything creates or touches the VM, the
  * monitor checks: a VM that exists without the owner file belongs to someone else, and the monitor
  * leaves it alone (no destroy, no bhyveload, no bhyve), records state stopped, reason foreign-vm,
- * and exits 78 (EX_CONFIG) with a message on stderr when it finds this before detaching. Otherwise
- * it writes the owner file (name=NAME, created=TIME) before the first bhyveload or bhyve. It runs
- * the destroy command only while the owner file exists, and removes the file once its final
- * destroy has left no VM behind.
+ * and exits 78 (EX_CONFIG) with a message on stderr when it finds this before detaching (-a is the
+ * one exception, see Adoption). Otherwise it writes the owner file (name=NAME, created=TIME) before
+ * the first bhyveload or bhyve. It runs the destroy command only while the owner file exists, and
+ * removes the file once its final destroy has left no VM behind.
  *
  * bhyve, bhyveload and bhyvectl run with PATH=/sbin:/bin:/usr/sbin:/usr/bin and the caller's
  * locale variables (LANG, LC_*) only, and with no descriptors but 0-2; the monitor drops any other
@@ -50,8 +50,31 @@
  * good it runs the destroy command (bhyvectl --destroy), because a VM outlives its bhyve process
  * and keeps its wired memory and passthrough devices until destroyed.
  *
- * Exit status: 0 once detached (or, with -f, when it stopped), 64 usage, 65 bad spec, 71 system
- * error, 73 the owner file cannot be written, 75 the guest is already monitored, 78 a foreign VM.
+ * Adoption (-a PID): the VM at vm_dev exists and is run by the bhyve process PID, which the monitor
+ * did not start (vm-bhyve's, or one started by hand); the caller has checked that PID is that VM's
+ * bhyve. The monitor takes the guest over without restarting it. After the pid-file lock (75 as
+ * ever), it refuses with 66 (EX_NOINPUT) when no VM exists at vm_dev or PID is not a running
+ * process, and with 71 when this system cannot watch a process it did not fork. It then claims the
+ * VM although it exists (the one deliberate exception to the foreign-VM rule): it writes the owner
+ * file with a line adopted_pid=PID, or keeps one that is already there. It watches PID through a
+ * descriptor of the process itself, never by polling its bare pid, which an unrelated process may
+ * take once PID ended: a kqueue EVFILT_PROC/NOTE_EXIT on the BSDs, whose event carries the wait(2)
+ * status, a pidfd on Linux (pidfd_open(2); its signals go through pidfd_send_signal(2)), where the
+ * status of a process that is not the monitor's child cannot be read. The watch starts before the
+ * caller is told the monitor is ready, so an end in between is seen (a kqueue does not cross
+ * fork(2): the BSDs register again after detaching, a window of two forks, shorter than the one
+ * between the caller's check and this monitor's start). PID is supervised as the monitor's own
+ * bhyve: status running with its pid, an adopt event, the same SIGTERM sequence, an exit event when
+ * it ends (code=unknown when its status cannot be read). Its output is not the monitor's (the guest
+ * log only notes the adoption). run_dir/bhyve.argv is written from the spec as at any start: the
+ * caller adopts a bhyve only when the spec describes the machine it runs (the agent checks this).
+ * After PID ended, a known status is read as bhyve(8)'s exit status; an unknown one stops the
+ * monitor for good, reason exit-unknown (fail closed: a guest whose last run cannot be read is not
+ * started again). A restart runs prestart (unless -n), bhyveload and bhyve from the spec, as ever.
+ *
+ * Exit status: 0 once detached (or, with -f, when it stopped), 64 usage, 65 bad spec, 66 nothing to
+ * adopt (-a), 71 system error, 73 the owner file cannot be written, 75 the guest is already
+ * monitored, 78 a foreign VM.
  *
  * Portable POSIX; runs on FreeBSD in production and on Linux in tests.
  */
@@ -83,6 +106,26 @@
 #include "deadline.h"
 #include "decide.h"
 
+/*
+ * Watching a process the monitor did not fork (-a): by a descriptor that names the process itself,
+ * never by its bare pid, which another process may take once it ended. The BSDs: a kqueue(2) with
+ * EVFILT_PROC/NOTE_EXIT, whose event carries the wait(2) status. Linux (tests): a pidfd, readable
+ * once the process ended; its status is not ours to read there.
+ */
+#if defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || defined(__DragonFly__)
+#include <sys/event.h>
+#define WATCH_KQUEUE 1
+#elif defined(__linux__)
+#include <sys/syscall.h>
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#define WATCH_PIDFD 1
+#endif
+
 /* closefrom(2): FreeBSD (8.0 and later) and the other BSDs, glibc 2.34 and later. */
 #if defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || defined(__DragonFly__) || \
     (defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34)))
@@ -91,6 +134,7 @@
 
 #define EX_USAGE 64
 #define EX_DATAERR 65
+#define EX_NOINPUT 66
 #define EX_OSERR 71
 #define EX_CANTCREAT 73
 #define EX_TEMPFAIL 75
@@ -100,6 +144,8 @@
 #define WAIT_FOREVER (-1)
 /* How often a new bhyve is looked at until its VM exists (a few stat calls per start). */
 #define VM_SEEN_POLL_MS 50
+/* The wait(2) status of a bhyve that ended in a way the monitor cannot read (adopted, on Linux). */
+#define STATUS_UNKNOWN (-2)
 
 #define FOREIGN_VM_MSG "a VM named %s exists that the agent did not create; not touching it " \
 	"(rename the guest, or stop that VM yourself)"
@@ -170,6 +216,18 @@ static struct {
 	int last_signal;	/* 0 when none */
 	char last_at[32];
 } st = { "starting", "", 0, 0, "", -1, 0, "" };
+
+/*
+ * The adopted bhyve (-a): a process the monitor did not fork, so neither waitpid(2) nor SIGCHLD
+ * tells of its end; the watch (see WATCH_KQUEUE, WATCH_PIDFD) does.
+ */
+static struct {
+	pid_t pid;	/* 0: nothing adopted, or its run is over */
+	int fd;		/* the watch: a kqueue or a pidfd; -1 when none */
+	int ended;	/* its end was seen */
+	int status;	/* then: its wait(2) status, or STATUS_UNKNOWN */
+	int owner_written;	/* this monitor wrote the owner file for it (undone when the adoption fails) */
+} adopted = { 0, -1, 0, 0, 0 };
 
 static long
 now_ms(void)
@@ -715,6 +773,116 @@ drain_signals(void)
 }
 
 /*
+ * Starts watching the adopted process. -1 with errno: ESRCH (EINVAL on Linux for a pid that is not
+ * a process) when there is no such process, ENOSYS when this system has no way to watch it; there
+ * is no fallback to polling the bare pid, which could by then name an unrelated process.
+ */
+static int
+adopt_watch(void)
+{
+#if defined(WATCH_KQUEUE)
+	struct kevent kev;
+	int kq, saved;
+
+	kq = kqueue();
+	if (kq < 0)
+		return -1;
+	EV_SET(&kev, (uintptr_t)adopted.pid, EVFILT_PROC, EV_ADD | EV_ONESHOT, NOTE_EXIT, 0, 0);
+	if (kevent(kq, &kev, 1, NULL, 0, NULL) != 0 || set_flags(kq, FD_CLOEXEC, 0) != 0) {
+		saved = errno;
+		close(kq);
+		errno = saved;
+		return -1;
+	}
+	adopted.fd = kq;
+	return 0;
+#elif defined(WATCH_PIDFD)
+	long fd = syscall(SYS_pidfd_open, (long)adopted.pid, 0L);	/* close-on-exec always */
+
+	if (fd < 0)
+		return -1;
+	adopted.fd = (int)fd;
+	return 0;
+#else
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/*
+ * In the detached monitor, before it reports ready: a kqueue does not cross fork(2), so the BSDs
+ * watch again (a pidfd does). A process that ended meanwhile is then noticed: a zombie fires the
+ * new watch at once with its status; one already reaped is gone (ESRCH), its status unknown.
+ */
+static int
+adopt_watch_after_fork(void)
+{
+#if defined(WATCH_KQUEUE)
+	adopted.fd = -1;	/* the parent's kqueue did not come along: there is nothing to close */
+	if (adopt_watch() == 0)
+		return 0;
+	if (errno != ESRCH)
+		return -1;
+	adopted.ended = 1;
+	adopted.status = STATUS_UNKNOWN;
+#endif
+	return 0;
+}
+
+/* Notes, without waiting, whether the adopted process has ended. */
+static void
+adopt_poll(void)
+{
+#if defined(WATCH_KQUEUE)
+	struct kevent kev;
+	struct timespec zero = { 0, 0 };
+#elif defined(WATCH_PIDFD)
+	struct pollfd p;
+#endif
+
+	if (adopted.fd < 0 || adopted.ended)
+		return;
+#if defined(WATCH_KQUEUE)
+	if (kevent(adopted.fd, NULL, 0, &kev, 1, &zero) == 1 && (kev.fflags & NOTE_EXIT) != 0) {
+		adopted.ended = 1;
+		adopted.status = (int)kev.data;	/* as wait(2) gives it (FreeBSD's kqueue(2)) */
+	}
+#elif defined(WATCH_PIDFD)
+	p.fd = adopted.fd;
+	p.events = POLLIN;
+	p.revents = 0;
+	if (poll(&p, 1, 0) > 0) {
+		adopted.ended = 1;
+		adopted.status = STATUS_UNKNOWN;	/* only its parent can read it */
+	}
+#endif
+}
+
+/* Signals the adopted process: through its pidfd on Linux; kill(2) on the BSDs, only while its watch has not fired. */
+static void
+adopt_signal(int sig)
+{
+	adopt_poll();
+	if (adopted.ended)
+		return;
+#if defined(WATCH_PIDFD)
+	(void)syscall(SYS_pidfd_send_signal, (long)adopted.fd, (long)sig, NULL, 0L);
+#else
+	(void)kill(adopted.pid, sig);
+#endif
+}
+
+/* Ends the watch once the adopted run is over: from then on the monitor runs its own bhyve. */
+static void
+adopt_release(void)
+{
+	if (adopted.fd >= 0)
+		close(adopted.fd);
+	adopted.fd = -1;
+	adopted.pid = 0;
+}
+
+/*
  * The serial console. bhyve's com1 is the A side of an nmdm(4) pair; the monitor holds the B side
  * (opening it creates the pair on FreeBSD, so nothing bhyve writes is lost), keeps what the guest
  * prints in console_log (rotated to console_log.0 past console_log_max), and serves attach
@@ -894,15 +1062,15 @@ console_teardown(void)
 }
 
 /*
- * Waits for a signal, child output or console traffic, up to timeout_ms: WAIT_FOREVER, or a
- * timeout from ms_until(), which is never negative. While the console's B side is not open, the
- * wait is at most CONSOLE_RETRY_MS, so that it is tried again.
+ * Waits for a signal, child output, console traffic or the end of the adopted process, up to
+ * timeout_ms: WAIT_FOREVER, or a timeout from ms_until(), which is never negative. While the
+ * console's B side is not open, the wait is at most CONSOLE_RETRY_MS, so that it is tried again.
  */
 static void
 wait_events(int timeout_ms)
 {
-	struct pollfd fds[4 + CONSOLE_CLIENTS];
-	int slot[4 + CONSOLE_CLIENTS];
+	struct pollfd fds[5 + CONSOLE_CLIENTS];
+	int slot[5 + CONSOLE_CLIENTS];
 	nfds_t n = 2, k;
 	int i;
 
@@ -911,6 +1079,12 @@ wait_events(int timeout_ms)
 	fds[0].events = POLLIN;
 	fds[1].fd = log_pipe[0];
 	fds[1].events = POLLIN;
+	if (adopted.fd >= 0 && !adopted.ended) {
+		/* Only until its end is noted: a pidfd stays readable, which would spin the loop. */
+		fds[n].fd = adopted.fd;
+		fds[n].events = POLLIN;
+		slot[n++] = -3;
+	}
 	if (con_fd >= 0) {
 		fds[n].fd = con_fd;
 		fds[n].events = POLLIN;
@@ -940,7 +1114,9 @@ wait_events(int timeout_ms)
 		for (k = 2; k < n; k++) {
 			if (fds[k].revents == 0)
 				continue;
-			if (slot[k] == -1) {
+			if (slot[k] == -3) {
+				adopt_poll();
+			} else if (slot[k] == -1) {
 				if (con_fd >= 0)
 					console_output();
 			} else if (slot[k] == -2) {
@@ -1022,6 +1198,20 @@ vm_owned(void)
 
 enum claim { CLAIM_OK, CLAIM_FOREIGN, CLAIM_ERROR };
 
+/* Writes the owner file: name, creation time, and the pid of an adopted bhyve (adopted_pid > 0). */
+static int
+write_owner_file(pid_t adopted_pid)
+{
+	char buf[sizeof(cfg.name) + 96], stamp[32];
+	int n;
+
+	iso_now(stamp, sizeof(stamp));
+	n = snprintf(buf, sizeof(buf), "name=%s\ncreated=%s\n", cfg.name, stamp);
+	if (adopted_pid > 0)
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "adopted_pid=%ld\n", (long)adopted_pid);
+	return write_atomic(cfg.owner_file, buf, (size_t)n, 0644);
+}
+
 /*
  * Before anything creates or touches the VM: with the owner file there the VM is ours; a VM without
  * it belongs to someone else; with neither, the owner file is written (so that the VM bhyveload or
@@ -1030,16 +1220,37 @@ enum claim { CLAIM_OK, CLAIM_FOREIGN, CLAIM_ERROR };
 static enum claim
 claim_vm(void)
 {
-	char buf[sizeof(cfg.name) + 64], stamp[32];
-	int n;
-
 	if (vm_owned())
 		return CLAIM_OK;
 	if (vm_exists())
 		return CLAIM_FOREIGN;
-	iso_now(stamp, sizeof(stamp));
-	n = snprintf(buf, sizeof(buf), "name=%s\ncreated=%s\n", cfg.name, stamp);
-	return write_atomic(cfg.owner_file, buf, (size_t)n, 0644) == 0 ? CLAIM_OK : CLAIM_ERROR;
+	return write_owner_file(0) == 0 ? CLAIM_OK : CLAIM_ERROR;
+}
+
+/*
+ * -a: the one deliberate exception to "a VM without the owner file is someone else's". The caller
+ * has identified the adopted process as the bhyve of the VM at vm_dev and hands that VM over, so
+ * the owner file is written (with adopted_pid) although the VM exists. An owner file already there
+ * says the VM was the agent's before; it is kept as it is.
+ */
+static enum claim
+claim_adopted(void)
+{
+	if (vm_owned())
+		return CLAIM_OK;
+	if (write_owner_file(adopted.pid) != 0)
+		return CLAIM_ERROR;
+	adopted.owner_written = 1;
+	return CLAIM_OK;
+}
+
+/* Undoes claim_adopted() when the monitor fails before it watches: the VM is left as it was found. */
+static void
+unclaim_adopted(void)
+{
+	if (adopted.owner_written)
+		(void)unlink(cfg.owner_file);
+	adopted.owner_written = 0;
 }
 
 /* Says, in the guest log and the events, that the VM is someone else's. */
@@ -1067,39 +1278,61 @@ destroy_vm(int final)
 		log_note("cannot remove %s: %s", cfg.owner_file, strerror(errno));
 }
 
-/* Runs bhyve until it exits; handles SIGTERM (power button, then force-poweroff, then SIGKILL). */
+/* True once the bhyve being supervised has ended, with its wait status (see supervise()). */
 static int
-run_bhyve(long *ran_ms, int *vm_seen)
+bhyve_ended(pid_t pid, int adopted_run, int *status)
+{
+	pid_t r;
+
+	if (adopted_run) {
+		adopt_poll();
+		*status = adopted.status;
+		return adopted.ended;
+	}
+	r = waitpid(pid, status, WNOHANG);
+	if (r == pid)
+		return 1;
+	if (r < 0 && errno != EINTR) {
+		*status = -1;
+		return 1;
+	}
+	return 0;
+}
+
+static void
+bhyve_signal(pid_t pid, int adopted_run, int sig)
+{
+	if (adopted_run)
+		adopt_signal(sig);
+	else
+		kill(pid, sig);
+}
+
+/*
+ * Supervises a running bhyve until it ends: the monitor's own child, or (adopted_run) the adopted
+ * process, alike. Handles SIGTERM (power button, then force-poweroff, then SIGKILL) and records the
+ * exit. Returns the wait status, -1 when it could not be waited for, STATUS_UNKNOWN when it ended
+ * in a way that cannot be read.
+ */
+static int
+supervise(pid_t pid, int adopted_run, long *ran_ms, int *vm_seen)
 {
 	long started = now_ms(), deadline = -1;
 	int status, stage = 0;	/* 0 running, 1 power button sent, 2 force-poweroff sent, 3 killed */
-	pid_t pid, r;
 	char started_iso[32], ended_iso[32];
 
 	iso_now(started_iso, sizeof(started_iso));
-	pid = spawn(&bhyve_cmd);
-	if (pid < 0) {
-		event("start", "error=\"fork: %s\"", strerror(errno));
-		return -1;
-	}
 	st.bhyve_pid = pid;
 	copy_str(st.started_at, sizeof(st.started_at), started_iso);
-	event("start", "pid=%ld restarts=%ld", (long)pid, st.restarts);
 	set_state("running", "");
-	*vm_seen = 0;
 	for (;;) {
 		/* Whether bhyve got as far as its VM: only then can the VM be destroyed under it. */
 		if (!*vm_seen)
 			*vm_seen = vm_exists();
-		r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
+		if (bhyve_ended(pid, adopted_run, &status))
 			break;
-		if (r < 0 && errno != EINTR) {
-			status = -1;
-			break;
-		}
 		if (stop_requested && stage == 0) {
-			kill(pid, SIGTERM);
+			bhyve_signal(pid, adopted_run, SIGTERM);
 			event("stop", "pid=%ld action=acpi-poweroff timeout_ms=%ld", (long)pid, cfg.stop_timeout_ms);
 			set_state("stopping", "requested");
 			stage = 1;
@@ -1111,7 +1344,7 @@ run_bhyve(long *ran_ms, int *vm_seen)
 			deadline = deadline_after(now_ms(), cfg.kill_timeout_ms);
 		} else if (stage == 2 && now_ms() >= deadline) {
 			event("stop", "pid=%ld action=kill", (long)pid);
-			kill(pid, SIGKILL);
+			bhyve_signal(pid, adopted_run, SIGKILL);
 			stage = 3;
 			deadline = -1;
 		}
@@ -1125,7 +1358,11 @@ run_bhyve(long *ran_ms, int *vm_seen)
 	iso_now(ended_iso, sizeof(ended_iso));
 	st.bhyve_pid = 0;
 	copy_str(st.last_at, sizeof(st.last_at), ended_iso);
-	if (status != -1 && WIFEXITED(status)) {
+	if (status == STATUS_UNKNOWN) {
+		st.last_code = -1;
+		st.last_signal = 0;
+		event("exit", "pid=%ld code=unknown started=%s ended=%s", (long)pid, started_iso, ended_iso);
+	} else if (status != -1 && WIFEXITED(status)) {
 		st.last_code = WEXITSTATUS(status);
 		st.last_signal = 0;
 		event("exit", "pid=%ld code=%d started=%s ended=%s", (long)pid, st.last_code, started_iso, ended_iso);
@@ -1134,6 +1371,40 @@ run_bhyve(long *ran_ms, int *vm_seen)
 		st.last_signal = WTERMSIG(status);
 		event("exit", "pid=%ld signal=%s started=%s ended=%s", (long)pid, signame(st.last_signal), started_iso, ended_iso);
 	}
+	return status;
+}
+
+/* Runs bhyve from the spec until it exits (see supervise()). */
+static int
+run_bhyve(long *ran_ms, int *vm_seen)
+{
+	pid_t pid = spawn(&bhyve_cmd);
+
+	if (pid < 0) {
+		event("start", "error=\"fork: %s\"", strerror(errno));
+		return -1;
+	}
+	event("start", "pid=%ld restarts=%ld", (long)pid, st.restarts);
+	*vm_seen = 0;
+	return supervise(pid, 0, ran_ms, vm_seen);
+}
+
+/*
+ * Supervises the adopted bhyve until it ends, as its own (see supervise()). Its VM existed when it
+ * was adopted, so a VM gone after it ended was destroyed under it. Its output is not the monitor's
+ * to log: it went wherever whoever started it sent it.
+ */
+static int
+run_adopted(long *ran_ms, int *vm_seen)
+{
+	pid_t pid = adopted.pid;
+	int status;
+
+	event("adopt", "pid=%ld", (long)pid);
+	log_note("adopted pid %ld, the running bhyve of VM %s; its output does not come to this log", (long)pid, cfg.name);
+	*vm_seen = 1;
+	status = supervise(pid, 1, ran_ms, vm_seen);
+	adopt_release();
 	return status;
 }
 
@@ -1261,6 +1532,13 @@ daemonize(void)
 			close(devnull);
 	}
 	write_pidfile();
+	/* The adopted process is watched before the caller hears "ready", so that its end is never missed. */
+	if (adopted.pid > 0 && adopt_watch_after_fork() != 0) {
+		log_note("cannot watch pid %ld: %s; not adopting it", (long)adopted.pid, strerror(errno));
+		unclaim_adopted();
+		unlink(pid_path);
+		_exit(EX_OSERR);
+	}
 	c = 'R';
 	(void)write_all(ready[1], &c, 1);
 	close(ready[1]);
@@ -1280,8 +1558,40 @@ ensure_dir(const char *path, mode_t mode)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: bhyve-monitor [-f] [-n] SPECDIR\n");
+	fprintf(stderr, "usage: bhyve-monitor [-f] [-n] [-a PID] SPECDIR\n");
 	exit(EX_USAGE);
+}
+
+/*
+ * -a, before anything is claimed: the VM must exist, and the process must be running; its watch
+ * starts here, so that an end from now on is seen. 0, or the exit status of the refusal.
+ */
+static int
+adopt_check(void)
+{
+	struct stat sb;
+
+	if (lstat(cfg.vm_dev, &sb) != 0) {
+		fprintf(stderr, "bhyve-monitor: cannot adopt pid %ld: no VM %s (%s: %s)\n",
+		    (long)adopted.pid, cfg.name, cfg.vm_dev, strerror(errno));
+		return EX_NOINPUT;
+	}
+	if (adopt_watch() != 0) {
+		if (errno == ESRCH || errno == EINVAL) {
+			fprintf(stderr, "bhyve-monitor: cannot adopt pid %ld: no such process\n", (long)adopted.pid);
+			return EX_NOINPUT;
+		}
+		fprintf(stderr, "bhyve-monitor: cannot adopt pid %ld: cannot watch a process this monitor did not start: %s\n",
+		    (long)adopted.pid, strerror(errno));
+		return EX_OSERR;
+	}
+	adopt_poll();
+	if (adopted.ended) {
+		fprintf(stderr, "bhyve-monitor: cannot adopt pid %ld: it has ended\n", (long)adopted.pid);
+		adopt_release();
+		return EX_NOINPUT;
+	}
+	return 0;
 }
 
 int
@@ -1290,6 +1600,7 @@ main(int argc, char **argv)
 	const char *spec;
 	int foreground = 0, prestart_done = 0, skip_prestart, ch, rc, status;
 	long failures[MAX_FAILURES], ran_ms = 0, backoff, now, end;
+	long pid_arg;
 	int nfail = 0, i, j, vm_seen = 0;
 	const char *final_state = "stopped", *final_reason = "";
 	char log_dir[PATH_MAX], *slash;
@@ -1300,13 +1611,21 @@ main(int argc, char **argv)
 	standard_fds();
 	clean_environment();
 
-	while ((ch = getopt(argc, argv, "fn")) != -1) {
-		if (ch == 'f')
+	while ((ch = getopt(argc, argv, "fna:")) != -1) {
+		if (ch == 'f') {
 			foreground = 1;
-		else if (ch == 'n')
+		} else if (ch == 'n') {
 			prestart_done = 1;
-		else
+		} else if (ch == 'a') {
+			/* Never 0 or 1: kill(2) reads 0 as the process group, and 1 is init, never a bhyve. */
+			if (parse_long(optarg, &pid_arg) != 0 || pid_arg < 2 || (long)(pid_t)pid_arg != pid_arg) {
+				fprintf(stderr, "bhyve-monitor: -a %s: expected the pid of a bhyve process\n", optarg);
+				return EX_USAGE;
+			}
+			adopted.pid = (pid_t)pid_arg;
+		} else {
 			usage();
+		}
 	}
 	if (argc - optind != 1)
 		usage();
@@ -1346,6 +1665,10 @@ main(int argc, char **argv)
 		return EX_OSERR;
 	if ((rc = lock_pidfile()) != 0)
 		return rc;
+	if (adopted.pid > 0 && (rc = adopt_check()) != 0) {
+		unlink(pid_path);
+		return rc;
+	}
 	log_fd = open(cfg.log_file, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
 	events_fd = open(events_path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (log_fd < 0 || events_fd < 0) {
@@ -1354,7 +1677,7 @@ main(int argc, char **argv)
 		return EX_OSERR;
 	}
 	/* Whose VM is it? Decided here, before detaching, so that the caller gets the answer. */
-	switch (claim_vm()) {
+	switch (adopted.pid > 0 ? claim_adopted() : claim_vm()) {
 	case CLAIM_OK:
 		break;
 	case CLAIM_FOREIGN:
@@ -1373,11 +1696,13 @@ main(int argc, char **argv)
 	    set_flags(sig_pipe[0], FD_CLOEXEC, O_NONBLOCK) != 0 || set_flags(sig_pipe[1], FD_CLOEXEC, O_NONBLOCK) != 0 ||
 	    set_flags(log_pipe[0], FD_CLOEXEC, O_NONBLOCK) != 0 || set_flags(log_pipe[1], FD_CLOEXEC, 0) != 0) {
 		fprintf(stderr, "bhyve-monitor: pipe: %s\n", strerror(errno));
+		unclaim_adopted();
 		unlink(pid_path);
 		return EX_OSERR;
 	}
 	if (!foreground && daemonize() != 0) {
 		fprintf(stderr, "bhyve-monitor: cannot detach: %s\n", strerror(errno));
+		unclaim_adopted();
 		unlink(pid_path);
 		return EX_OSERR;
 	}
@@ -1392,7 +1717,12 @@ main(int argc, char **argv)
 	event("monitor-start", "monitor_pid=%ld restart=%s", (long)getpid(), cfg.restart);
 	set_state("starting", "");
 
-	while (!stop_requested) {
+	/* The adopted bhyve is supervised even when a stop came first: it gets the power button, as any. */
+	while (adopted.pid > 0 || !stop_requested) {
+		if (adopted.pid > 0) {
+			status = run_adopted(&ran_ms, &vm_seen);
+			goto ended;
+		}
 		/* Checked again before each run: the VM may have been replaced while none ran. */
 		switch (claim_vm()) {
 		case CLAIM_OK:
@@ -1419,9 +1749,15 @@ main(int argc, char **argv)
 		if (stop_requested)
 			break;
 		status = run_bhyve(&ran_ms, &vm_seen);
+ended:
 		if (stop_requested) {
 			final_reason = "requested";
 			break;
+		}
+		/* Fail closed: a guest whose last run cannot be read is not started again (a converge may). */
+		if (status == STATUS_UNKNOWN) {
+			final_reason = "exit-unknown";
+			goto done;
 		}
 		d = decide(status != -1 && WIFEXITED(status), status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1, vm_seen && !vm_exists(), cfg.restart);
 		if (d.next == NEXT_RESTART) {

@@ -16,6 +16,8 @@ commands:
                                 a guest's serial console over the deploy key (~. detaches); --log: what it printed
   vnc ADDRESS GUEST --host-key SHA256:... [--listen [HOST:]PORT] [--ssh-user U] [--ssh-key-file F]
                                 a guest's framebuffer on this machine's loopback, through the deploy key
+  adopt ADDRESS --host-key SHA256:... [--out DIR] [--force] [--ssh-user U] [--ssh-key-file F]
+                                write a CDKTF app for a running host: its VMs taken over as they run (adopt)
   bootstrap ADDRESS --host-key SHA256:... [--deploy-key FILE.pub] [--ssh-user U] [--ssh-key-file F]
                                 install the agent on a FreeBSD host over an administrator's SSH login
   install-provider [--mirror DIR]   install the Terraform provider into a filesystem mirror
@@ -35,6 +37,7 @@ const COMMANDS = new Map<string, () => Promise<(args: string[]) => number | Prom
   ["console", async () => (await import("./console.js")).consoleCommand],
   ["vnc", async () => (await import("./vnc.js")).vncCommand],
   ["drift", async () => (await import("./drift.js")).driftCommand],
+  ["adopt", async () => (await import("./adopt.js")).adoptCommand],
   ["bootstrap", async () => (await import("./bootstrap.js")).bootstrapCommand],
   ["install-provider", async () => (await import("./install-provider.js")).installProviderCommand],
   ["demo", async () => (await import("./dev/demo.js")).demoCommand],

@@ -138,6 +138,8 @@ const ATTRIBUTE_EXAMPLES: Record<string, string> = {
   "bhyve_guest.uefi_vars": "true",
   "bhyve_guest.rtc": `"localtime"`,
   "bhyve_guest.ignore_unknown_msrs": "true",
+  "bhyve_guest.adopt": "true",
+  "bhyve_guest.exit_on_pause": "false",
   "bhyve_guest.hostbridge": `"amd"`,
   "bhyve_guest.sockets": "1",
   "bhyve_guest.cores": "4",

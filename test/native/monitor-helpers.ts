@@ -44,9 +44,10 @@ export class MonitoredGuest {
     writeMonitorSpec(this.paths, renderMonitorSpec(guest, this.paths, policy));
   }
 
-  /** Starts the monitor detached (it daemonizes); returns its exit status and output. */
-  start(opts: { env?: NodeJS.ProcessEnv; stdio?: StdioOptions } = {}): { status: number | null; stderr: string } {
-    const r = spawnSync(monitorExecutable()!, [this.paths.specDir], { encoding: "utf8", timeout: 10_000, ...opts });
+  /** Starts the monitor detached (it daemonizes), with `args` (options) before the spec directory; returns its exit status and output. */
+  start(opts: { args?: string[]; env?: NodeJS.ProcessEnv; stdio?: StdioOptions } = {}): { status: number | null; stderr: string } {
+    const { args = [], ...spawnOpts } = opts;
+    const r = spawnSync(monitorExecutable()!, [...args, this.paths.specDir], { encoding: "utf8", timeout: 10_000, ...spawnOpts });
     return { status: r.status, stderr: r.stderr };
   }
 

@@ -246,7 +246,7 @@ describe("bad specs are refused before anything runs", () => {
     const exe = monitorExecutable()!;
     const usage = spawnSync(exe, [], { encoding: "utf8" });
     assert.equal(usage.status, 64);
-    assert.equal(usage.stderr, "usage: bhyve-monitor [-f] [-n] SPECDIR\n");
+    assert.equal(usage.stderr, "usage: bhyve-monitor [-f] [-n] [-a PID] SPECDIR\n");
     const missing = spawnSync(exe, ["/nonexistent/spec"], { encoding: "utf8" });
     assert.equal(missing.status, 65);
     assert.match(missing.stderr, /monitor\.conf: No such file or directory/);

@@ -122,6 +122,8 @@ export interface GuestProps {
   readonly ignoreUnknownMsrs?: boolean;
   /** The slot-0 host bridge: "standard", or "amd" (amd_hostbridge, which some AMD GPU drivers want). @default "standard" */
   readonly hostbridge?: "standard" | "amd";
+  /** bhyve -P: a vCPU spinning on PAUSE exits to the host. @default true */
+  readonly exitOnPause?: boolean;
   /** CPU topology: sockets x cores x threads must be `cpus` (absent ones count 1). @default none: bhyve's */
   readonly sockets?: number;
   /** CPU topology: cores per socket. @default none */
@@ -138,6 +140,13 @@ export interface GuestProps {
   readonly framebuffer?: GuestFramebuffer;
   /** First-boot configuration: a cloud-init NoCloud seed attached as a CD. @default none */
   readonly cloudInit?: GuestCloudInit;
+  /**
+   * Take over a running VM of this name that the agent did not create (vm-bhyve's, or one started
+   * by hand) without restarting it, when it runs exactly what this guest renders to; otherwise the
+   * apply is refused (E_ADOPT_MISMATCH) and the VM left alone. `cdktf-bhyve adopt` writes these.
+   * @default false
+   */
+  readonly adopt?: boolean;
 }
 
 /** cloud-init's texts: a string as it is, an object as YAML (user-data with its #cloud-config line). */

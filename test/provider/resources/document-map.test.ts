@@ -47,7 +47,7 @@ describe("the guest through the schema's document mapper", () => {
       nic: [{ switch: null, tap: "tap0", model: "e1000", mac: "58:9C:FC:00:00:01", slot: 20 }],
       passthru: [{ device: "pci0:3:0:0", slot: 6, function: 0, rom: null, bootindex: null }],
       // Fields the canonical document leaves out at their defaults read as those defaults.
-      rtc: "utc", ignore_unknown_msrs: false, hostbridge: "standard", sockets: null, cores: null, threads: null, uuid: null, uefi_vars: null, cpu_pin: [],
+      rtc: "utc", ignore_unknown_msrs: false, hostbridge: "standard", exit_on_pause: true, adopt: false, sockets: null, cores: null, threads: null, uuid: null, uefi_vars: null, cpu_pin: [],
       console: true, framebuffer: [], cloud_init: [],
     });
     const plain = fromDocumentForm(GUEST_SCHEMA, guestToDocument(r.guest));

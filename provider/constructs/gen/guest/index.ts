@@ -14,6 +14,12 @@ export interface GuestConfig extends cdktf.TerraformMetaArguments {
   */
   readonly address: string;
   /**
+  * Take over a running VM of this name that the agent did not create (started by vm-bhyve or by hand) without restarting it, when it runs exactly the command line this configuration renders to; a VM that runs anything else is refused (E_ADOPT_MISMATCH) and left alone. cdktf-bhyve adopt writes such configurations. No effect on a guest that is already the agent's. Default false.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#adopt Guest#adopt}
+  */
+  readonly adopt?: boolean | cdktf.IResolvable;
+  /**
   * UEFI firmware (e.g. /usr/local/share/uefi-firmware/BHYVE_UEFI.fd). Without it the guest boots with bhyveload from its first disk.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#bootrom Guest#bootrom}
@@ -37,6 +43,12 @@ export interface GuestConfig extends cdktf.TerraformMetaArguments {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#cpus Guest#cpus}
   */
   readonly cpus: number;
+  /**
+  * bhyve -P: a vCPU spinning on PAUSE exits to the host, which lets another vCPU run. Default true; vm-bhyve leaves it out for its UEFI guests, so an adopted one may say false.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#exit_on_pause Guest#exit_on_pause}
+  */
+  readonly exitOnPause?: boolean | cdktf.IResolvable;
   /**
   * The host's SSH host key fingerprint, SHA256:... as ssh-keygen -l prints it. The connection is refused when the host offers another key.
   *
@@ -1713,10 +1725,12 @@ export class Guest extends cdktf.TerraformResource {
       forEach: config.forEach
     });
     this._address = config.address;
+    this._adopt = config.adopt;
     this._bootrom = config.bootrom;
     this._console = config.console;
     this._cores = config.cores;
     this._cpus = config.cpus;
+    this._exitOnPause = config.exitOnPause;
     this._hostKey = config.hostKey;
     this._hostbridge = config.hostbridge;
     this._ignoreUnknownMsrs = config.ignoreUnknownMsrs;
@@ -1753,6 +1767,22 @@ export class Guest extends cdktf.TerraformResource {
   // Temporarily expose input value. Use with caution.
   public get addressInput() {
     return this._address;
+  }
+
+  // adopt - computed: true, optional: true, required: false
+  private _adopt?: boolean | cdktf.IResolvable; 
+  public get adopt() {
+    return this.getBooleanAttribute('adopt');
+  }
+  public set adopt(value: boolean | cdktf.IResolvable) {
+    this._adopt = value;
+  }
+  public resetAdopt() {
+    this._adopt = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get adoptInput() {
+    return this._adopt;
   }
 
   // argv - computed: true, optional: false, required: false
@@ -1824,6 +1854,22 @@ export class Guest extends cdktf.TerraformResource {
   // Temporarily expose input value. Use with caution.
   public get cpusInput() {
     return this._cpus;
+  }
+
+  // exit_on_pause - computed: true, optional: true, required: false
+  private _exitOnPause?: boolean | cdktf.IResolvable; 
+  public get exitOnPause() {
+    return this.getBooleanAttribute('exit_on_pause');
+  }
+  public set exitOnPause(value: boolean | cdktf.IResolvable) {
+    this._exitOnPause = value;
+  }
+  public resetExitOnPause() {
+    this._exitOnPause = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get exitOnPauseInput() {
+    return this._exitOnPause;
   }
 
   // host_key - computed: false, optional: false, required: true
@@ -2143,10 +2189,12 @@ export class Guest extends cdktf.TerraformResource {
   protected synthesizeAttributes(): { [name: string]: any } {
     return {
       address: cdktf.stringToTerraform(this._address),
+      adopt: cdktf.booleanToTerraform(this._adopt),
       bootrom: cdktf.stringToTerraform(this._bootrom),
       console: cdktf.booleanToTerraform(this._console),
       cores: cdktf.numberToTerraform(this._cores),
       cpus: cdktf.numberToTerraform(this._cpus),
+      exit_on_pause: cdktf.booleanToTerraform(this._exitOnPause),
       host_key: cdktf.stringToTerraform(this._hostKey),
       hostbridge: cdktf.stringToTerraform(this._hostbridge),
       ignore_unknown_msrs: cdktf.booleanToTerraform(this._ignoreUnknownMsrs),
@@ -2177,6 +2225,12 @@ export class Guest extends cdktf.TerraformResource {
         type: "simple",
         storageClassType: "string",
       },
+      adopt: {
+        value: cdktf.booleanToHclTerraform(this._adopt),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "boolean",
+      },
       bootrom: {
         value: cdktf.stringToHclTerraform(this._bootrom),
         isBlock: false,
@@ -2200,6 +2254,12 @@ export class Guest extends cdktf.TerraformResource {
         isBlock: false,
         type: "simple",
         storageClassType: "number",
+      },
+      exit_on_pause: {
+        value: cdktf.booleanToHclTerraform(this._exitOnPause),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "boolean",
       },
       host_key: {
         value: cdktf.stringToHclTerraform(this._hostKey),

@@ -1,0 +1,314 @@
+/**
+ * VMs the agent did not create, read for adoption, and their takeover. bhyve replaces its process
+ * arguments with the VM name, so a running VM's command line is known only where its starter wrote
+ * it down: vm-bhyve logs it (vm-bhyve.log, ` [bhyve options: ...]` and the lines beside it) for each
+ * start. A VM whose command line is known, that the model can express, whose bhyve runs and is
+ * supervised by vm-bhyve's runner (or by nobody), can be adopted: the agent's monitor takes over the
+ * running bhyve (bhyve-monitor -a PID) without restarting it, and vm-bhyve's runner, which would
+ * otherwise restart or tear the VM down beside it, is stopped. Everything else is reported, never
+ * touched.
+ */
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync } from "node:fs";
+import { join } from "node:path";
+import { acpiAlwaysOn, parseBhyveArgv } from "../model/bhyve-argv.js";
+import { proposeGuest, renderingDifferences } from "../model/adopt.js";
+import { GUEST_NAME } from "../model/decode.js";
+import { AgentError } from "../model/errors.js";
+import { formatBsf, parsePciAddress } from "../model/pci-address.js";
+import { framebufferOf, PPTDEVS_VARIABLES } from "../model/render.js";
+import type { Guest } from "../model/types.js";
+import { parseLoaderConf } from "../parse/loader-conf.js";
+import { bhyveOf, isVmBhyveRunner, latestVmBhyveRun, parsePsTable, parseVmBhyveConf, rcConfValue, type PsProcess } from "../parse/vm-bhyve.js";
+import { runTool } from "../host/exec.js";
+import type { HostPaths } from "../host/paths.js";
+import { processAlive } from "../host/pid-lock.js";
+import { monitorExecutable } from "../host/native.js";
+import { hostFacts } from "../host/snapshot.js";
+import { ensureUuid, ensureVncPort, storedUuid, storedVncPort } from "./identity.js";
+import { adoptRunningVm, hostArgv, listGuestNames, readGuest, specFor } from "./lifecycle.js";
+import { parseArgvFile } from "./monitor-spec.js";
+import { readAgentConfig } from "../host/config.js";
+import type { DesiredState } from "../model/types.js";
+
+/** The rc.conf files that set vm-bhyve's variables, in the order rc.subr's load_rc_config reads them (the last assignment wins). */
+const RC_FILES = ["/etc/rc.conf", "/etc/rc.conf.local", "/etc/rc.conf.d/vm", "/usr/local/etc/rc.conf.d/vm"];
+
+/** The most of a file read: vm-bhyve rotates its log at 1 MiB; configurations are small. */
+const MAX_READ = 2 * 1024 * 1024;
+
+/** A host file's text (its last MAX_READ bytes), or null when it is not a regular file there. */
+function readHostFile(paths: HostPaths, hostPath: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(paths.at(hostPath), "r");
+  } catch {
+    return null;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return null;
+    const len = Math.min(st.size, MAX_READ);
+    const buf = Buffer.alloc(len);
+    let got = 0;
+    while (got < len) {
+      const n = readSync(fd, buf, got, len - got, st.size - len + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got).toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** What rc.conf says of vm-bhyve, and where its guests live. */
+export interface VmBhyveLayout {
+  readonly enabled: boolean;
+  /** $vm_dir as a directory (a `zfs:` dataset resolved to its mountpoint); null when vm_dir is not set or cannot be resolved. */
+  readonly vm_dir: string | null;
+  /** The directories holding guests: vm_dir, then system.conf's datastores. */
+  readonly stores: string[];
+  /** rc.conf's vm_list: the guests vm-bhyve starts at boot. */
+  readonly vm_list: string[];
+  readonly problems: string[];
+}
+
+/** A `zfs:pool/ds` store resolved to its mountpoint, a path as it is. */
+async function storePath(paths: HostPaths, spec: string, problems: string[]): Promise<string | null> {
+  if (!spec.startsWith("zfs:")) return spec.startsWith("/") ? spec.replace(/\/+$/, "") || "/" : null;
+  const ds = spec.slice(4);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/.test(ds) || ds.includes("..")) {
+    problems.push(`vm_dir ${spec}: not a dataset name`);
+    return null;
+  }
+  const r = await runTool(paths.tool("zfs"), ["get", "-H", "-o", "value", "mountpoint", ds]);
+  const mp = r.stdout.trim();
+  if (r.status !== 0 || !mp.startsWith("/")) {
+    problems.push(`vm_dir ${spec}: its mountpoint cannot be read (${r.stderr.trim() || mp || `zfs exit ${r.status}`})`);
+    return null;
+  }
+  return mp;
+}
+
+/** vm-bhyve's settings from rc.conf and its system.conf. */
+export async function vmBhyveLayout(paths: HostPaths): Promise<VmBhyveLayout> {
+  const problems: string[] = [];
+  let vmDirSpec: string | undefined;
+  let enable: string | undefined;
+  let list: string | undefined;
+  for (const f of RC_FILES) {
+    const text = readHostFile(paths, f);
+    if (text === null) continue;
+    vmDirSpec = rcConfValue(text, "vm_dir") ?? vmDirSpec;
+    enable = rcConfValue(text, "vm_enable") ?? enable;
+    list = rcConfValue(text, "vm_list") ?? list;
+  }
+  const vmDir = vmDirSpec ? await storePath(paths, vmDirSpec, problems) : null;
+  const stores = vmDir ? [vmDir] : [];
+  const system = vmDir ? readHostFile(paths, join(vmDir, ".config/system.conf")) : null;
+  if (system !== null) {
+    const conf = parseVmBhyveConf(system);
+    for (const ds of (conf.get("datastore_list") ?? "").split(/\s+/).filter(Boolean)) {
+      const spec = conf.get(`path_${ds}`);
+      const p = spec ? await storePath(paths, spec, problems) : null;
+      if (p && !stores.includes(p)) stores.push(p);
+    }
+  }
+  return { enabled: /^(yes|true|on|1)$/i.test(enable ?? ""), vm_dir: vmDir, stores, vm_list: (list ?? "").split(/\s+/).filter(Boolean), problems };
+}
+
+/** A VM the agent did not create, as it can be read. */
+export interface ForeignVm {
+  readonly name: string;
+  /** Its bhyve's pid (from the process title), or null when none runs for it. */
+  readonly pid: number | null;
+  /** The process whose child the bhyve is, and what it is: vm-bhyve's runner, init (nobody supervises it), or something else. */
+  readonly parent: { readonly pid: number; readonly command: string; readonly kind: "vm-bhyve" | "init" | "other" } | null;
+  /** vm-bhyve's files of the guest, when vm-bhyve knows it. */
+  readonly vm_bhyve: { readonly dir: string; readonly config: Record<string, string>; readonly locked: boolean; readonly run: number | null } | null;
+  /** The command line it runs, where that is written down; null when it is not. */
+  readonly argv: string[] | null;
+  /** Where `argv` was read. */
+  readonly argv_from: string | null;
+  /** The guest document it reads as (null without a command line). */
+  readonly document: Record<string, unknown> | null;
+  /** Why it cannot be adopted; empty: it can. */
+  readonly unsupported: string[];
+  readonly adoptable: boolean;
+  /** What an operator should know about taking it over. */
+  readonly notes: string[];
+}
+
+/** `host.foreign`: the VMs the agent did not create, and what adopting them needs. */
+export interface ForeignReport {
+  /** kern.osrelease. */
+  readonly release: string | null;
+  readonly vm_bhyve: VmBhyveLayout;
+  /** The devices loader.conf's pptdevs, pptdevs2 and pptdevs3 reserve (the last assignment of each), as B/S/F. */
+  readonly pptdevs: string[];
+  readonly vms: ForeignVm[];
+}
+
+/** The devices loader.conf reserves for ppt, whoever wrote the lines. */
+export function loaderPptdevs(paths: HostPaths): string[] {
+  const text = readHostFile(paths, "/boot/loader.conf") ?? "";
+  const last = new Map<string, string>();
+  for (const l of parseLoaderConf(text).lines) if (l.name !== undefined && (PPTDEVS_VARIABLES as readonly string[]).includes(l.name)) last.set(l.name, l.value ?? "");
+  const out: string[] = [];
+  for (const v of last.values()) {
+    for (const w of v.split(/\s+/).filter(Boolean)) {
+      const r = parsePciAddress(w);
+      if (r.ok && !out.includes(formatBsf(r.address))) out.push(formatBsf(r.address));
+    }
+  }
+  return out;
+}
+
+/** The process table with parents: one ps run. */
+async function processTable(paths: HostPaths): Promise<PsProcess[]> {
+  const r = await runTool(paths.tool("ps"), ["-ax", "-o", "pid=", "-o", "ppid=", "-o", "command="]);
+  if (r.status !== 0) throw new AgentError(`ps could not list the processes: ${r.stderr.trim() || `exit ${r.status}`}`, "E_TOOL_FAILED");
+  return parsePsTable(r.stdout);
+}
+
+/** One foreign VM read against the process table and vm-bhyve's files. */
+function readForeign(paths: HostPaths, name: string, table: readonly PsProcess[], layout: VmBhyveLayout, acpiAlways: boolean): ForeignVm {
+  const bhyve = bhyveOf(table, name);
+  const parentProc = bhyve ? table.find((p) => p.pid === bhyve.ppid) : undefined;
+  const parent = bhyve ? {
+    pid: bhyve.ppid,
+    command: parentProc?.command ?? "",
+    kind: parentProc && isVmBhyveRunner(parentProc, name) ? "vm-bhyve" as const : bhyve.ppid === 1 ? "init" as const : "other" as const,
+  } : null;
+  const unsupported: string[] = [];
+  const notes: string[] = [];
+  let vmb: ForeignVm["vm_bhyve"] = null;
+  let argv: string[] | null = null;
+  let argvFrom: string | null = null;
+  const store = layout.stores.find((s) => readHostFile(paths, join(s, name, `${name}.conf`)) !== null);
+  if (store !== undefined) {
+    const dir = join(store, name);
+    const config = Object.fromEntries(parseVmBhyveConf(readHostFile(paths, join(dir, `${name}.conf`)) ?? ""));
+    const log = readHostFile(paths, join(dir, "vm-bhyve.log"));
+    const run = log === null ? null : latestVmBhyveRun(log, name);
+    vmb = { dir, config, locked: existsSync(paths.at(join(dir, "run.lock"))), run: run?.run ?? null };
+    if (!run) unsupported.push(`vm-bhyve's log (${join(dir, "vm-bhyve.log")}) shows no bhyve start`);
+    else if (!run.open) unsupported.push(`vm-bhyve's log (${join(dir, "vm-bhyve.log")}) shows its last bhyve (run ${run.run}) ended: what runs now was not started by vm-bhyve`);
+    else if (parent?.kind === "other") unsupported.push(`its bhyve (pid ${bhyve!.pid}) is a child of pid ${parent.pid} (${parent.command || "unknown"}), not of vm-bhyve's runner: the log does not describe it`);
+    else {
+      argv = run.argv;
+      argvFrom = `${join(dir, "vm-bhyve.log")} (run ${run.run})`;
+    }
+    if (layout.vm_list.includes(name)) notes.push(`rc.conf's vm_list names ${name}: vm-bhyve would start it at boot beside the agent; remove it there (sysrc vm_list-=${name}) when the agent has it`);
+    if (vmb.locked) notes.push(`vm-bhyve's run.lock and console files stay in ${dir} after the takeover: vm-bhyve reads the guest as running or locked and will not start it`);
+  } else {
+    unsupported.push(`no starter of it wrote its command line down (bhyve shows only its name in the process table${layout.stores.length ? `; vm-bhyve has no ${name} in ${layout.stores.join(", ")}` : ""}): the agent adopts only what it can compare`);
+  }
+  if (!bhyve) unsupported.push("no bhyve runs for it (the VM is left in the kernel); destroy it (bhyvectl --destroy --vm=" + name + ") and let the agent start the guest instead");
+  else if (parent?.kind === "other" && argv === null && store === undefined) unsupported.push(`its bhyve (pid ${bhyve.pid}) is a child of pid ${parent.pid} (${parent.command || "unknown"}), which may restart or stop it`);
+  let document: Record<string, unknown> | null = null;
+  if (argv) {
+    const p = proposeGuest(argv, { acpiAlways });
+    document = p.document;
+    unsupported.push(...p.unsupported);
+    const nics = Array.isArray(document?.nics) ? (document!.nics as Array<Record<string, unknown>>) : [];
+    nics.forEach((n, i) => notes.push(`nics[${i}] is on ${String(n.tap)}, which its starter made for this run: it stays after the takeover until the host reboots; put the NIC on a bhyve_switch after that (the guest restarts once)`));
+  }
+  return { name, pid: bhyve?.pid ?? null, parent, vm_bhyve: vmb, argv, argv_from: argvFrom, document, unsupported, adoptable: unsupported.length === 0, notes };
+}
+
+/** The names of the VMs in /dev/vmm that are not the agent's. */
+export function foreignVmNames(paths: HostPaths): string[] {
+  return existsSync(paths.devVmm) ? readdirSync(paths.devVmm).filter((n) => GUEST_NAME.test(n) && readGuest(paths, n).vm_foreign).sort() : [];
+}
+
+/** `host.foreign`: reads, changes nothing. */
+export async function foreignReport(paths: HostPaths): Promise<ForeignReport> {
+  const facts = await hostFacts(paths);
+  const names = foreignVmNames(paths);
+  const layout = await vmBhyveLayout(paths);
+  const table = names.length ? await processTable(paths) : [];
+  const acpiAlways = acpiAlwaysOn(facts.os.release);
+  return { release: facts.os.release, vm_bhyve: layout, pptdevs: loaderPptdevs(paths), vms: names.map((n) => readForeign(paths, n, table, layout, acpiAlways)) };
+}
+
+/** What taking one guest over needs: the VM as read, and the comparison already made. */
+export interface Adoption {
+  readonly guest: Guest;
+  readonly vm: ForeignVm;
+}
+
+/**
+ * The guest with the identity its running VM has where the document leaves it to the agent: the
+ * UUID and the framebuffer port it runs with (the agent keeps them from then on).
+ */
+function withRunningIdentity(paths: HostPaths, g: Guest, argv: readonly string[]): Guest {
+  const i = argv.indexOf("-U");
+  const uuid = g.uuid ?? storedUuid(paths, g.name) ?? (i >= 0 ? argv[i + 1]?.toLowerCase() : undefined);
+  const port = g.framebuffer ? (g.framebuffer.port ?? storedVncPort(paths, g.name) ?? framebufferOf(argv)?.port) : undefined;
+  return { ...g, ...(uuid ? { uuid } : {}), ...(g.framebuffer ? { framebuffer: { ...g.framebuffer, ...(port !== undefined ? { port } : {}) } } : {}) };
+}
+
+/**
+ * For each desired guest with adopt set whose VM is foreign: whether it can be taken over as it
+ * runs. Problems (with the document path and the code) for those that cannot; nothing changes.
+ */
+export async function checkAdoptions(paths: HostPaths, desired: DesiredState, release: string | null): Promise<{ adoptions: Adoption[]; problems: Array<{ path: string; message: string; code: string }> }> {
+  const wanted = desired.guests.map((g, i) => ({ g, i })).filter(({ g }) => g.adopt && readGuest(paths, g.name).vm_foreign);
+  if (wanted.length === 0) return { adoptions: [], problems: [] };
+  const layout = await vmBhyveLayout(paths);
+  const table = await processTable(paths);
+  const acpiAlways = acpiAlwaysOn(release);
+  const adoptions: Adoption[] = [];
+  const problems: Array<{ path: string; message: string; code: string }> = [];
+  for (const { g, i } of wanted) {
+    const vm = readForeign(paths, g.name, table, layout, acpiAlways);
+    const path = `guests[${i}].adopt`;
+    // What stands in the way of reading it (no command line, no bhyve, another supervisor); the
+    // model's limits are checked against this guest's own rendering instead.
+    const blocking = vm.argv === null || vm.pid === null ? vm.unsupported : [];
+    if (blocking.length) {
+      problems.push({ path, message: `VM ${g.name} cannot be adopted: ${blocking.join("; ")}`, code: "E_ADOPT_UNKNOWN" });
+      continue;
+    }
+    const diff = renderingDifferences(vm.argv!, withRunningIdentity(paths, g, vm.argv!), { acpiAlways });
+    if (diff.length) {
+      problems.push({ path, message: `VM ${g.name} runs another machine than this guest renders to, so it is not adopted (it is left as it runs): ${diff.join("; ")}`, code: "E_ADOPT_MISMATCH" });
+      continue;
+    }
+    adoptions.push({ guest: g, vm });
+  }
+  return { adoptions, problems };
+}
+
+/**
+ * Takes a checked VM over: the guest's identity kept as it runs, its spec written, vm-bhyve's
+ * runner stopped (it would restart or tear down the VM beside the agent's monitor), and the guest's
+ * monitor started on the running bhyve (bhyve-monitor -a PID). Returns what was done, in words.
+ */
+export async function adoptGuest(paths: HostPaths, a: Adoption, desired: DesiredState, release: string | null): Promise<string> {
+  const { guest: g, vm } = a;
+  if (!monitorExecutable()) throw new AgentError("bhyve-monitor is not built (native/build/Release/bhyve-monitor is missing; npm install builds it)", "E_NO_MONITOR");
+  const running = (): string[] => vm.argv!;
+  ensureUuid(paths, g, running);
+  if (g.framebuffer) ensureVncPort(paths, g, desired, listGuestNames(paths), running, readAgentConfig(paths).policy.framebufferPorts);
+  const files = specFor(paths, g, desired);
+  // What the monitor would run from now on must be the machine that runs: checked on the spec itself.
+  const specArgv = hostArgv(paths, parseArgvFile(files["bhyve.argv"]!.toString("utf8")))!;
+  const r = parseBhyveArgv(specArgv);
+  const diff = r.ok ? renderingDifferences(vm.argv!, withRunningIdentity(paths, g, vm.argv!), { acpiAlways: acpiAlwaysOn(release) }) : [r.reason];
+  if (diff.length) throw new AgentError(`VM ${g.name} is not adopted: ${diff.join("; ")}`, "E_ADOPT_MISMATCH");
+  let stoppedRunner = "";
+  if (vm.parent?.kind === "vm-bhyve") {
+    // SIGKILL: its shell runs no trap, so it neither stops the bhyve nor destroys the VM on its way out.
+    try {
+      process.kill(vm.parent.pid, "SIGKILL");
+      stoppedRunner = `; vm-bhyve's runner (pid ${vm.parent.pid}) stopped`;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw new AgentError(`vm-bhyve's runner of ${g.name} (pid ${vm.parent.pid}) could not be stopped: ${(err as Error).message}; the VM is not adopted`, "E_ADOPT_RUNNER");
+    }
+  }
+  if (!processAlive(vm.pid!)) throw new AgentError(`VM ${g.name}'s bhyve (pid ${vm.pid}) ended before the agent took it over`, "E_ADOPT_GONE");
+  await adoptRunningVm(paths, g.name, files, vm.pid!);
+  return `adopted: its bhyve (pid ${vm.pid}) runs on unchanged under the agent's monitor${stoppedRunner}`;
+}
