@@ -1,6 +1,7 @@
 /** Shared test helpers. */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
@@ -46,4 +47,15 @@ export function prerequisite(suite: string, reason: string | undefined, env: Nod
     });
   }
   return { skip: reason };
+}
+
+/**
+ * Makes a directory outside the repository able to run an app that imports cdktf-bhyve (a generated
+ * app, as `npm install` would leave it): node_modules links to this checkout and to its cdktf,
+ * constructs and tsx, so that the app and the constructs share one copy of each.
+ */
+export function linkAppDependencies(dir: string): void {
+  mkdirSync(join(dir, "node_modules"), { recursive: true });
+  symlinkSync(repoPath("."), join(dir, "node_modules", "cdktf-bhyve"));
+  for (const dep of ["cdktf", "constructs", "tsx"]) symlinkSync(repoPath(`node_modules/${dep}`), join(dir, "node_modules", dep));
 }

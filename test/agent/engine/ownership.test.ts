@@ -28,7 +28,7 @@ describe("ownership: only the agent's own VMs", () => {
         assert.equal(err.code, "E_FOREIGN_VM");
         assert.equal(err.problems?.[0]?.path, "guests[0].name");
         assert.match(err.problems![0]!.message, /a VM named byhand already runs on this host and the agent did not create it/);
-        assert.match(err.problems![0]!.message, /Rename the guest, or stop and destroy that VM yourself/);
+        assert.match(err.problems![0]!.message, /Rename the guest, stop and destroy that VM yourself.*or set adopt on the guest/);
         return true;
       });
       assert.ok(h.machine().vms.byhand, `the foreign VM is still there (state ${state})`);
