@@ -1,11 +1,13 @@
 /**
- * `bhyve-sandbox create|profiles|reboot|guest|network|destroy`: sandbox FreeBSD hosts for tests, the
- * demo and the bench. A command of its own, never part of the agent that is installed on hosts.
+ * `bhyve-sandbox create|profiles|reboot|guest|network|vm-bhyve|destroy`: sandbox FreeBSD hosts for
+ * tests, the demo and the bench. A command of its own, never part of the agent that is installed on hosts.
  */
+import { existsSync, readFileSync } from "node:fs";
 import { GUEST_ACTIONS, machineProfile, readMachine, type GuestAction } from "./machine.js";
 import { mgmtInterface } from "./host-view.js";
 import { createSandbox, destroySandbox, guestAction, ignoreAcpi, rebootSandbox, setSandboxNetwork } from "./host.js";
 import { PROFILES } from "./profiles.js";
+import { setupVmBhyve, vmBhyveStart, vmBhyveStop, writeVmBhyveGuest } from "./vm-bhyve.js";
 import { asUserError, UserError } from "../agent/cli/errors.js";
 import { AgentError } from "../agent/model/errors.js";
 
@@ -14,6 +16,9 @@ const USAGE = `usage: bhyve-sandbox create DIR --profile NAME
        bhyve-sandbox reboot DIR
        bhyve-sandbox guest DIR NAME ${Object.keys(GUEST_ACTIONS).join("|")}|ignore-acpi
        bhyve-sandbox network DIR --address A.B.C.D [--prefix N] [--lagg NIC,NIC | --bridge NIC,NIC] [--vlan TAG] [--tunnel wgN]
+       bhyve-sandbox vm-bhyve DIR setup [--vm-dir PATH] [--switch NAME]...
+       bhyve-sandbox vm-bhyve DIR create NAME CONFFILE
+       bhyve-sandbox vm-bhyve DIR start|stop NAME
        bhyve-sandbox destroy DIR`;
 
 function usage(): never {
@@ -81,6 +86,8 @@ export async function sandboxMain(args: string[]): Promise<number> {
         process.stdout.write(`${dir}: ${net.address}/${net.prefix} on ${holder}${net.vlan ? ` (vlan ${net.vlan})` : ""}${under}\n`);
         return 0;
       }
+      case "vm-bhyve":
+        return await vmBhyveCommand(rest);
       case "destroy":
         if (rest.length !== 1) usage();
         await destroySandbox(rest[0]!);
@@ -90,5 +97,48 @@ export async function sandboxMain(args: string[]): Promise<number> {
     }
   } catch (err) {
     throw asUserError(err, `sandbox ${sub}`);
+  }
+}
+
+/** `bhyve-sandbox vm-bhyve DIR setup|create|start|stop ...`: vm-bhyve on a sandbox host (sandbox/vm-bhyve.ts). */
+async function vmBhyveCommand(args: string[]): Promise<number> {
+  const [dir, action, ...rest] = args;
+  const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  if (!dir) usage();
+  switch (action) {
+    case "setup": {
+      const switches: string[] = [];
+      let vmDir: string | undefined;
+      for (let i = 0; i < rest.length; i += 2) {
+        const value = rest[i + 1];
+        if (value === undefined) usage();
+        if (rest[i] === "--switch") switches.push(value);
+        else if (rest[i] === "--vm-dir") vmDir = value;
+        else usage();
+      }
+      const r = setupVmBhyve(dir, { switches, ...(vmDir ? { vmDir } : {}) });
+      const list = Object.entries(r.bridges).map(([sw, br]) => `${sw} (${br})`).join(", ");
+      say(`${dir}: vm-bhyve enabled, vm_dir ${r.vmDir}${list ? `; switches: ${list}` : ""}`);
+      return 0;
+    }
+    case "create": {
+      const [name, file] = rest;
+      if (rest.length !== 2) usage();
+      if (!existsSync(file!)) throw new UserError(`${file}: no such file`, "E_USAGE");
+      say(`${name}: ${writeVmBhyveGuest(dir, name!, readFileSync(file!, "utf8"))}`);
+      return 0;
+    }
+    case "start": {
+      if (rest.length !== 1) usage();
+      const r = await vmBhyveStart(dir, rest[0]!, { out: say });
+      say(`${rest[0]}: vm _run is pid ${r.runnerPid}, bhyve pid ${r.bhyvePid}`);
+      return 0;
+    }
+    case "stop":
+      if (rest.length !== 1) usage();
+      await vmBhyveStop(dir, rest[0]!, { out: say });
+      return 0;
+    default:
+      return usage();
   }
 }

@@ -12,7 +12,8 @@ import { findProfile, PROFILES, type Profile } from "./profiles.js";
 import { TOOL_PATHS } from "./tool-paths.js";
 import { distFile, packageRoot } from "../agent/package-files.js";
 import { DEFAULT_NET, nicInterfaces, storageNodes, type SandboxNet } from "./host-view.js";
-import { runningPid } from "./vm.js";
+import { liveRunners, runningPid } from "./vm.js";
+import { vmBhyveBoot } from "./vm-bhyve.js";
 import { initialPool, syncZvolNode } from "./zfs-pool.js";
 import { AgentError } from "../agent/model/errors.js";
 
@@ -153,13 +154,21 @@ export function monitorPids(root: string): number[] {
   });
 }
 
-/** PIDs of every process the sandbox runs: guest monitors first (so that none restarts a guest), then bhyve processes. */
+/** PIDs of the vm-bhyve supervisors (`vm _run NAME`, sandbox/vm-bhyve.ts) that run on this sandbox. */
+export function vmRunnerPids(m: MachineState): number[] {
+  return liveRunners(m).map((r) => r.pid);
+}
+
+/**
+ * PIDs of every process the sandbox runs: guest monitors first and vm-bhyve supervisors next (so
+ * that none restarts a guest), then bhyve processes.
+ */
 export function sandboxPids(root: string, m: MachineState): number[] {
   const bhyves = Object.values(m.vms).flatMap((vm) => {
     const pid = runningPid(vm);
     return pid === null ? [] : [pid];
   });
-  return [...monitorPids(root), ...bhyves];
+  return [...monitorPids(root), ...vmRunnerPids(m), ...bhyves];
 }
 
 /** True when the process is gone or only a zombie waiting for its parent. */
@@ -185,22 +194,38 @@ async function killAndWait(pids: number[], timeoutMs = 5000): Promise<void> {
 }
 
 /**
- * A reboot: every process of the host dies (monitors, then guests), /dev/vmm empties, /var/run is
- * cleaned (rc.d/cleanvar), loader.conf is read again (vmm_load, pptdevs*, tunables).
+ * Kills every process of the sandbox by PID: the guest monitors, then the vm-bhyve supervisors,
+ * then the bhyves, with the bhyve a supervisor had just started (not yet recorded by the bhyve
+ * itself) among them.
+ */
+async function stopAll(root: string): Promise<void> {
+  await killAndWait(monitorPids(root));
+  const before = readMachine(root);
+  const starting = (before.vmRunners ?? []).flatMap((r) => (r.bhyvePid !== null && processAlive(r.pid) ? [r.bhyvePid] : []));
+  await killAndWait(vmRunnerPids(before));
+  await killAndWait([...new Set([...sandboxPids(root, readMachine(root)), ...starting])]);
+}
+
+/**
+ * A reboot: every process of the host dies (monitors and vm-bhyve supervisors, then guests),
+ * /dev/vmm empties, /var/run is cleaned (rc.d/cleanvar), loader.conf is read again (vmm_load,
+ * pptdevs*, tunables); with vm_enable in rc.conf, rc.d/vm's `vm init` makes vm-bhyve's switches again.
  */
 export async function rebootSandbox(dir: string): Promise<MachineState> {
   const root = resolve(dir);
-  await killAndWait(monitorPids(root));
-  await killAndWait(sandboxPids(root, readMachine(root)));
+  await stopAll(root);
   const varRun = join(root, "var/run");
   for (const f of readdirSync(varRun)) rmSync(join(varRun, f), { recursive: true, force: true });
   const loaderConf = existsSync(sandboxPaths(root).loaderConf) ? readFileSync(sandboxPaths(root).loaderConf, "utf8") : "";
-  const m = updateMachine(root, (mm) => {
+  updateMachine(root, (mm) => {
     boot(mm, machineProfile(mm), loaderConf, new Date().toISOString());
-    return mm;
+    delete mm.vmRunners;
   });
   const devVmm = sandboxPaths(root).devVmm;
   for (const f of readdirSync(devVmm)) rmSync(join(devVmm, f), { force: true });
+  // rc.d/vm at boot; its failure (printed on the console, which the sandbox does not keep) does not stop the boot.
+  vmBhyveBoot(root);
+  const m = readMachine(root);
   // The pool is imported again: every volume's node is there as devfs makes it at boot.
   for (const [name, ds] of Object.entries(m.zfs?.datasets ?? {})) syncZvolNode(root, name, ds);
   writeFileSync(sandboxPaths(root).dmesgBoot, dmesgBootText(m, machineProfile(m)));
@@ -239,7 +264,6 @@ export function ignoreAcpi(dir: string, name: string): void {
 export async function destroySandbox(dir: string): Promise<void> {
   const root = resolve(dir);
   if (!existsSync(sandboxPaths(root).state)) throw new AgentError(`${root} is not a sandbox host; not removing it`, "E_NOT_SANDBOX");
-  await killAndWait(monitorPids(root));
-  await killAndWait(sandboxPids(root, readMachine(root)));
+  await stopAll(root);
   rmSync(root, { recursive: true, force: true });
 }

@@ -27,8 +27,11 @@ export interface MachineVm {
   wired: boolean;
   /** Devices assigned to the VM (B/S/F), held until the VM is destroyed or reinitialised. */
   ppt: string[];
-  /** The running bhyve process, if any. */
-  process: { pid: number; startedAt: string; argv: string[] } | null;
+  /**
+   * The running bhyve process, if any; `ppid` is its parent when it started (ps reads the live
+   * parent where /proc has it: a bhyve whose vm-bhyve runner was killed is reparented).
+   */
+  process: { pid: number; startedAt: string; argv: string[]; ppid?: number } | null;
   /** A control request for the running bhyve (reboot, poweroff, …), read by it on SIGUSR1. */
   request: GuestAction | "destroyed" | null;
   lastExit: { code: number | null; signal: string | null; at: string } | null;
@@ -45,6 +48,24 @@ export interface MachineVm {
   debugCpus?: number[];
   /** The guest OS ignores the ACPI power button (SIGTERM to bhyve does nothing). */
   ignoresAcpi?: boolean;
+}
+
+/**
+ * A vm-bhyve supervisor, `/bin/sh /usr/local/sbin/vm _run NAME` (sandbox/vm-bhyve.ts): shown by
+ * ps, and stopped by PID with the sandbox (before the bhyves, so that none is started again).
+ */
+export interface MachineVmRunner {
+  pid: number;
+  /** Its parent when it started (ps reads the live one where /proc has it). */
+  ppid: number;
+  /** The guest it runs. */
+  vm: string;
+  startedAt: string;
+  /** The bhyve it waits for now (null before the first and between runs), and that bhyve's argv as vm-bhyve built it (argv[0] `bhyve`). */
+  bhyvePid: number | null;
+  argv: string[] | null;
+  /** vm-bhyve's run counter: 1, then one more per restart. */
+  run: number;
 }
 
 /** How `sandbox guest` can make a running guest exit. */
@@ -83,6 +104,8 @@ export interface MachineState {
   sysctl?: Record<string, string>;
   /** The ZFS pool (datasets and space); kept across reboots. Absent in a sandbox from before pools: made on first use. */
   zfs?: ZfsState;
+  /** vm-bhyve supervisors started since boot (sandbox/vm-bhyve.ts); an entry stays when its process was killed (ps skips it). */
+  vmRunners?: MachineVmRunner[];
 }
 
 import type { SandboxNet } from "./host-view.js";

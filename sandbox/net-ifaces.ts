@@ -3,7 +3,10 @@
  * bridges, tap(4) interfaces and vlan(4) interfaces, with `create`/`destroy`, `addm`/`deletem`,
  * `up`/`down`, `description`, `mtu`, `vlan`/`vlandev` and, on 15, the bridge's `vlanfilter` with a
  * member's `untagged` and `tagged` VLANs. They live in machine.json (`ifaces`) and vanish at a
- * reboot, as cloned interfaces do. bhyve opens a tap through /dev/tapN: opening a tap that does not
+ * reboot, as cloned interfaces do. `name` renames a cloned interface (ifconfig then prints the new
+ * name, which is how `ifconfig bridge create name vm-public` answers), `group`/`-group` add and
+ * remove interface groups (printed after the cloner's own group, in the order they were added).
+ * bhyve opens a tap through /dev/tapN: opening a tap that does not
  * exist creates it (devfs cloning, `net.link.tap.devfs_cloning`, default 1), opening one that is
  * open already fails (EBUSY), and the tap goes up on open when `net.link.tap.up_on_open` is 1.
  */
@@ -28,6 +31,8 @@ export interface SandboxIface {
   vlanfilter: boolean;
   untagged: Record<string, number>;
   tagged: Record<string, number[]>;
+  /** Groups added with `ifconfig NAME group G`, after the cloner's own (absent: none added). */
+  groups?: string[];
 }
 
 /** Outcome of one ifconfig run on cloned interfaces. */
@@ -105,6 +110,25 @@ function destroyIface(m: MachineState, name: string): void {
   delete all[name];
   // vlan interfaces on a destroyed parent go with it.
   for (const [n, i] of Object.entries(all)) if (i.kind === "vlan" && i.vlandev === name) destroyIface(m, n);
+}
+
+/** SIOCSIFNAME: the interface takes its new name everywhere it is referred to (bridge membership, vlan parents). */
+function renameIface(m: MachineState, from: string, to: string): void {
+  const all = clonedIfaces(m);
+  all[to] = all[from]!;
+  delete all[from];
+  for (const i of Object.values(all)) {
+    if (i.kind === "bridge") {
+      i.members = i.members.map((x) => (x === from ? to : x));
+      for (const map of [i.untagged, i.tagged] as Array<Record<string, unknown>>) {
+        if (from in map) {
+          map[to] = map[from];
+          delete map[from];
+        }
+      }
+    }
+    if (i.kind === "vlan" && i.vlandev === from) i.vlandev = to;
+  }
 }
 
 /** `IF.TAG` names a vlan interface over IF (ifconfig's short form). */
@@ -203,7 +227,7 @@ export function ifconfigChange(m: MachineState, s: StaticView, name: string, par
     destroyIface(m, target);
     return { status: 0, out: out.join(""), err: "" };
   }
-  const self = all[target];
+  let self = all[target];
   for (let i = 0; i < rest.length; i++) {
     const p = rest[i]!;
     const arg = (): string | null => (i + 1 < rest.length ? rest[++i]! : null);
@@ -225,6 +249,32 @@ export function ifconfigChange(m: MachineState, s: StaticView, name: string, par
       case "-descr":
         if (self) self.description = null;
         break;
+      case "name": {
+        // setifname(): SIOCSIFNAME, then ifconfig prints the interface's new name (once, at the end).
+        const v = arg();
+        if (v === null) return fail("'name' requires argument");
+        if (!self) return fail(`the sandbox renames only interfaces cloned at run time, not ${target}`);
+        if (v !== target && exists(m, s, v)) return fail(`ioctl SIOCSIFNAME (set name): ${STRERROR.EEXIST}`);
+        renameIface(m, target, v);
+        const printed = out.indexOf(`${target}\n`);
+        if (printed >= 0) out.splice(printed, 1);
+        out.push(`${v}\n`);
+        target = v;
+        self = all[v];
+        break;
+      }
+      case "group":
+      case "-group": {
+        // setifgroup()/unsetifgroup(): an existing group (or a missing one, for -group) is not an error.
+        const g = arg();
+        if (g === null) return fail(`'${p}' requires argument`);
+        if (g.length >= 16) return fail(`${p === "group" ? "setifgroup" : "unsetifgroup"}: group name too long`);
+        if (p === "group" && /\d$/.test(g)) return fail("setifgroup: group names may not end in a digit");
+        if (!self) return fail(`the sandbox sets groups only on interfaces cloned at run time, not ${target}`);
+        const groups = self.groups ?? [];
+        self.groups = p === "group" ? (groups.includes(g) || g === self.kind ? groups : [...groups, g]) : groups.filter((x) => x !== g);
+        break;
+      }
       case "mtu": {
         const v = arg();
         if (v === null) return fail("'mtu' requires argument");
@@ -317,6 +367,16 @@ function etherOf(name: string): string {
   return `58:9c:fc:${[16, 8, 0].map((s) => ((h >>> s) & 255).toString(16).padStart(2, "0")).join(":")}`;
 }
 
+/** The `groups:` of a cloned interface: its cloner's group, then the ones added. */
+function groupsOf(i: SandboxIface): string {
+  return [i.kind, ...(i.groups ?? [])].join(" ");
+}
+
+/** The cloned interfaces in a group (what `ifconfig -g GROUP` lists), in creation order. */
+export function groupMembers(m: MachineState, group: string): string[] {
+  return Object.entries(clonedIfaces(m)).filter(([, i]) => i.kind === group || (i.groups ?? []).includes(group)).map(([n]) => n);
+}
+
 /** The ifconfig(8) block of a cloned interface. */
 export function clonedBlock(m: MachineState, name: string, i: SandboxIface, major: number): string {
   const open = i.kind === "tap" && tapOpen(i);
@@ -343,12 +403,12 @@ export function clonedBlock(m: MachineState, name: string, i: SandboxIface, majo
         b += `\t        port ${k + 1} priority 128 path cost 2000000 vlan protocol 802.1q${untagged}${tagged}\n`;
       }
     });
-    b += "\tgroups: bridge\n\tnd6 options=9<PERFORMNUD,IFDISABLED>\n";
+    b += `\tgroups: ${groupsOf(i)}\n\tnd6 options=9<PERFORMNUD,IFDISABLED>\n`;
   } else if (i.kind === "tap") {
-    b += `\toptions=80000<LINKSTATE>\n\tether ${etherOf(name)}\n\tgroups: tap\n\tmedia: Ethernet autoselect\n\tstatus: ${open ? "active" : "no carrier"}\n\tnd6 options=29<PERFORMNUD,IFDISABLED,AUTO_LINKLOCAL>\n`;
+    b += `\toptions=80000<LINKSTATE>\n\tether ${etherOf(name)}\n\tgroups: ${groupsOf(i)}\n\tmedia: Ethernet autoselect\n\tstatus: ${open ? "active" : "no carrier"}\n\tnd6 options=29<PERFORMNUD,IFDISABLED,AUTO_LINKLOCAL>\n`;
     if (open) b += `\tOpened by PID ${i.openedBy}\n`;
   } else {
-    b += `\toptions=0\n\tether ${etherOf(name)}\n\tgroups: vlan\n`;
+    b += `\toptions=0\n\tether ${etherOf(name)}\n\tgroups: ${groupsOf(i)}\n`;
     if (i.vlan !== null && i.vlandev !== null) b += `\tvlan: ${i.vlan} vlanproto: 802.1q vlanpcp: 0 parent interface: ${i.vlandev}\n`;
     b += "\tmedia: Ethernet autoselect\n\tstatus: active\n\tnd6 options=29<PERFORMNUD,IFDISABLED,AUTO_LINKLOCAL>\n";
   }

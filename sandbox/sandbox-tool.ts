@@ -3,7 +3,8 @@
  * `#!<node> <this bundle>` (or `#!<tool client> <node> <this bundle>`, which hands the run to the
  * host's tool server when one listens and otherwise becomes the former), so the kernel runs node
  * with this script and the tool's own path, from which the tool's name and the sandbox root
- * follow. No shell is involved. `--serve ROOT...` runs the tool server (tool-server.ts).
+ * follow. No shell is involved. `--serve ROOT...` runs the tool server (tool-server.ts);
+ * `--vm-bhyve-run ROOT NAME` is a vm-bhyve supervisor, `vm _run NAME` (vm-bhyve.ts).
  */
 import { appendFileSync } from "node:fs";
 import { join, resolve, sep } from "node:path";
@@ -23,6 +24,7 @@ import { ps } from "./tools/ps.js";
 import type { Tool, ToolIO } from "./tools/tool.js";
 import { zfs } from "./tools/zfs.js";
 import { serveTools } from "./tool-server.js";
+import { VM_BHYVE_RUN_FLAG, vmBhyveRun } from "./vm-bhyve.js";
 
 const TOOLS: Record<ToolName, Tool> = { sysctl, kldstat, kldload, pciconf, devctl, acpidump, bhyve, bhyvectl, bhyveload, ifconfig, route, mount, zpool, camcontrol, glabel, gmirror, swapctl, zfs, makefs, ps };
 
@@ -65,6 +67,7 @@ async function runTool(self: string, args: readonly string[], env: ToolIO["env"]
 async function main(): Promise<number> {
   const self = process.argv[2];
   if (self === "--serve") return serveTools(process.argv.slice(3), runTool);
+  if (self === VM_BHYVE_RUN_FLAG) return vmBhyveRun(process.argv[3]!, process.argv[4]!);
   if (!self) {
     process.stderr.write("sandbox-tool: run through a tool of a sandbox host (e.g. DIR/sbin/sysctl)\n");
     return 64;

@@ -1,12 +1,43 @@
 /** VMs in the simulated kernel: create, set up memory (wired against vm.max_user_wired), destroy. */
-import { rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { wiredPages } from "./kernel.js";
-import { PAGE_SIZE, processAlive, sandboxPaths, type MachineState, type MachineVm } from "./machine.js";
+import { PAGE_SIZE, processAlive, sandboxPaths, type MachineState, type MachineVm, type MachineVmRunner } from "./machine.js";
 
 /** The running bhyve process of a VM, if it is still alive. */
 export function runningPid(vm: MachineVm): number | null {
   return vm.process && processAlive(vm.process.pid) ? vm.process.pid : null;
+}
+
+/**
+ * The vm-bhyve runners (sandbox/vm-bhyve.ts) whose process still runs: not a zombie either (a
+ * runner started by a test is its child, and lingers as one until the test's event loop reaps it;
+ * on a host, init reaps it at once).
+ */
+export function liveRunners(m: MachineState): MachineVmRunner[] {
+  return (m.vmRunners ?? []).filter((r) => processAlive(r.pid) && procStat(r.pid)?.state !== "Z");
+}
+
+/** The state and parent of a process from /proc/PID/stat (after the parenthesised command name), or null without /proc. */
+function procStat(pid: number): { state: string; ppid: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const [state = "", ppid = ""] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { state, ppid: Number(ppid) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A process's parent now. Linux has it in /proc/PID/stat (the field after the state, which
+ * follows the parenthesised command name); without /proc it is the recorded parent while that
+ * still runs, else init, which adopts orphans.
+ */
+export function parentPid(pid: number, recorded: number): number {
+  const ppid = procStat(pid)?.ppid;
+  if (ppid !== undefined && Number.isInteger(ppid)) return ppid;
+  return processAlive(recorded) ? recorded : 1;
 }
 
 /** Creates `/dev/vmm/NAME` and the kernel's VM (hw.vmm.create). */

@@ -340,7 +340,7 @@ function setUp(io: ToolIO, fbuf: FbufBinding, held: boolean): Setup {
     // vCPU the guest does not have is ignored.
     if (pins.some((p) => p.vcpu < cpus && p.hostCpu >= profile.cpu.ncpu)) return { ok: false, status: 134, message: "", abort: true };
     if (bootrom && !profile.cpu.unrestrictedGuest) return fail("ROM boot failed: unrestricted guest capability not available\n");
-    vm.process = { pid: process.pid, startedAt: now, argv: ["/usr/sbin/bhyve", ...io.args] };
+    vm.process = { pid: process.pid, startedAt: now, argv: ["/usr/sbin/bhyve", ...io.args], ppid: process.ppid };
     vm.request = null;
     const vcpus = Array.from({ length: cpus }, (_, i) => i);
     if (!held) activateCpus(vm, vcpus);
@@ -477,6 +477,10 @@ function serialConsole(root: string, aPath: string, name: string, m: MachineStat
   // The master is a terminal: read through the event loop (a tty handle), so that nothing blocks a
   // thread and the process can exit when bhyve ends.
   const input = new ReadStream(pt.fd);
+  // The terminal's modes are the B side's (termios on a pty master applies to its slave): raw, so
+  // that what the guest writes is not echoed back to it as if typed while nobody has opened B (an
+  // nmdm(4) B side that is not open takes nothing; a reader that opens it sets its own modes).
+  input.setRawMode(true);
   input.on("data", (d: Buffer | string) => {
     for (const ch of d.toString("latin1")) {
       if (ch === "\r" || ch === "\n") {

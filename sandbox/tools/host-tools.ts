@@ -51,7 +51,7 @@ export function ifconfig(io: ToolIO): number {
 }
 
 /** The interfaces that are not cloned, for ifconfig's changes: which exist, which hold an address, which the management network's lagg or bridge holds. */
-function staticView(m: MachineState, p: Profile): StaticView {
+export function staticView(m: MachineState, p: Profile): StaticView {
   const blocks = ifconfigBlocks(m, p);
   const net = machineNet(m);
   return {
