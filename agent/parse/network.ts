@@ -32,7 +32,7 @@ export interface IfconfigInterface {
 export function parseIfconfig(text: string): IfconfigInterface[] {
   const out: Array<{ -readonly [K in keyof IfconfigInterface]: IfconfigInterface[K] extends readonly string[] ? string[] : IfconfigInterface[K] }> = [];
   for (const line of text.split("\n")) {
-    const head = /^([A-Za-z0-9_.]+): flags=[0-9a-f]+<([^>]*)>(?:.*\smtu (\d+))?/.exec(line);
+    const head = /^([^\s:]+): flags=[0-9a-f]+<([^>]*)>(?:.*\smtu (\d+))?/.exec(line);
     if (head) {
       out.push({ name: head[1]!, flags: head[2] ? head[2].split(",") : [], inet: [], inet6: [], laggPorts: [], bridgeMembers: [], groups: [], parent: null, vlan: null, description: null, mtu: head[3] ? Number(head[3]) : null, openedBy: null });
       continue;

@@ -97,3 +97,16 @@ test("swapctl -l: the active swap devices, with or without the Total line of -s"
   assert.deepEqual(parseSwapctl(fixture("storage/constructed-swapctl-ls-eli.txt")), ["/dev/ada0p3.eli"]);
   assert.deepEqual(parseSwapctl("Device:       512-blocks      Used:\n"), [], "no swap configured");
 });
+
+test("ifconfig: an interface renamed with a dash (vm-bhyve's bridges are vm-NAME) keeps its own members", () => {
+  const text = [
+    "tap0: flags=1008943<UP,BROADCAST,RUNNING,PROMISC,SIMPLEX,MULTICAST,LOWER_UP> metric 0 mtu 1500",
+    "\tdescription: vmnet/web/0/public",
+    "vm-public: flags=1008843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST,LOWER_UP> metric 0 mtu 1500",
+    "\tmember: tap0 flags=143<LEARNING,DISCOVER,AUTOEDGE,AUTOPTP>",
+    "\tgroups: bridge vm-switch viid-4c918@",
+    "",
+  ].join("\n");
+  const ifs = parseIfconfig(text);
+  assert.deepEqual(ifs.map((i) => [i.name, i.bridgeMembers]), [["tap0", []], ["vm-public", ["tap0"]]]);
+});

@@ -1,0 +1,114 @@
+/**
+ * Adoption on a sandbox host where vm-bhyve runs four guests (a UEFI guest on a switch, a guest it
+ * loads with bhyveload, a GPU passthrough guest, and one with a device the model lacks): host.foreign
+ * reads each with its command line from vm-bhyve's log; a guest with adopt that renders to another
+ * machine is refused and nothing changes; one that renders to the running machine is taken over
+ * without a restart (the same bhyve, vm-bhyve's runner stopped), after which it is the agent's like
+ * any guest; the VM adopt does not name stays vm-bhyve's.
+ */
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { foreignReport, type ForeignReport } from "../../../agent/guests/adopt.js";
+import { readGuest } from "../../../agent/guests/lifecycle.js";
+import { isZombie, processAlive } from "../../../agent/host/pid-lock.js";
+import { guestAction, rebootSandbox, STOCK_LOADER_CONF } from "../../../sandbox/host.js";
+import { setupVmBhyve, vmBhyveStart, writeVmBhyveGuest, type VmBhyveStarted } from "../../../sandbox/vm-bhyve.js";
+import { AgentHost, until } from "../../support/agent-host.js";
+
+/** A process that runs (not one that ended and waits to be collected: pid 1 collects orphans when it gets to it). */
+const runs = (pid: number): boolean => processAlive(pid) && !isZombie(pid);
+const CONFS: Record<string, string> = {
+  web: 'loader="uefi"\ncpu=2\nmemory=1G\ndisk0_type="virtio-blk"\ndisk0_dev="custom"\ndisk0_name="/dev/zvol/zroot/vm/disk1"\nnetwork0_type="virtio-net"\nnetwork0_switch="public"\n',
+  fbsd: 'loader="bhyveload"\ncpu=1\nmemory=512M\ndisk0_type="virtio-blk"\ndisk0_dev="custom"\ndisk0_name="/dev/zvol/zroot/vm/disk2"\n',
+  gpu: 'loader="uefi"\ncpu=4\nmemory=2G\ndisk0_type="nvme"\ndisk0_dev="custom"\ndisk0_name="/dev/zvol/zroot/vm/disk3"\npassthru0="3/0/0"\npassthru1="3/0/1"\n',
+  rnd: 'loader="uefi"\ncpu=1\nmemory=512M\ndisk0_type="virtio-blk"\ndisk0_dev="custom"\ndisk0_name="/dev/zvol/zroot/vm/disk0"\nvirt_random="yes"\n',
+};
+const PPT = [{ device: "3/0/0", bind: "boot" }, { device: "3/0/1", bind: "boot" }];
+
+describe("adopting vm-bhyve's guests", () => {
+  const h = new AgentHost("intel-vtd");
+  const started: Record<string, VmBhyveStarted> = {};
+  let report: ForeignReport;
+  const doc = (name: string, extra: Record<string, unknown> = {}) => ({ ...report.vms.find((v) => v.name === name)!.document!, adopt: true, ...extra });
+  const bhyvePid = (name: string) => h.machine().vms[name]?.process?.pid ?? null;
+
+  before(async () => {
+    writeFileSync(join(h.root, "boot/loader.conf"), `${STOCK_LOADER_CONF}vmm_load="YES"\npptdevs="3/0/0 3/0/1"\n`);
+    await rebootSandbox(h.root);
+    setupVmBhyve(h.root, { switches: ["public"] });
+    for (const [name, conf] of Object.entries(CONFS)) {
+      writeVmBhyveGuest(h.root, name, conf);
+      started[name] = await vmBhyveStart(h.root, name);
+    }
+  });
+  after(() => h.destroy());
+
+  test("host.foreign: each VM with its bhyve, vm-bhyve's runner, the command line from its log, the guest it reads as; what the model lacks named", async () => {
+    report = await foreignReport(h.paths);
+    assert.deepEqual(report.vms.map((v) => v.name), ["fbsd", "gpu", "rnd", "web"]);
+    assert.deepEqual(report.pptdevs, ["3/0/0", "3/0/1"]);
+    assert.equal(report.vm_bhyve.vm_dir, "/vm");
+    for (const v of report.vms) {
+      assert.equal(v.pid, started[v.name]!.bhyvePid, v.name);
+      assert.deepEqual([v.parent?.pid, v.parent?.kind], [started[v.name]!.runnerPid, "vm-bhyve"], v.name);
+      assert.deepEqual(v.argv?.slice(1), started[v.name]!.argv.slice(1), `${v.name}: the log's command line is the one vm-bhyve ran`);
+    }
+    const by = (n: string) => report.vms.find((v) => v.name === n)!;
+    for (const n of ["web", "fbsd", "gpu"]) assert.deepEqual([n, by(n).unsupported], [n, []]);
+    assert.match(by("rnd").unsupported.join(), /the model has no virtio-rnd device/);
+    assert.equal(by("rnd").adoptable, false);
+    assert.deepEqual((by("gpu").document!.passthru as unknown[]).length, 2);
+    assert.equal(by("web").document!.exit_on_pause, false, "vm-bhyve's UEFI guests run without -P");
+    assert.match(by("web").notes.join(), /nics\[0\] is on tap\d+/);
+  });
+
+  test("a guest with adopt that renders another machine is refused (E_ADOPT_MISMATCH, the difference named); nothing changes", async () => {
+    const loader = readFileSync(join(h.root, "boot/loader.conf"), "utf8");
+    await assert.rejects(h.apply({ ppt: PPT, guests: [doc("web", { memory: "2G" })] }), (err: Error & { code?: string; problems?: Array<{ path: string; message: string }> }) => {
+      assert.equal(err.code, "E_ADOPT_MISMATCH");
+      assert.equal(err.problems?.[0]?.path, "guests[0].adopt");
+      assert.match(err.problems![0]!.message, /VM web runs another machine than this guest renders to.*-m: runs 1G, renders 2G/);
+      return true;
+    });
+    assert.equal(readFileSync(join(h.root, "boot/loader.conf"), "utf8"), loader, "loader.conf untouched");
+    assert.equal(bhyvePid("web"), started.web!.bhyvePid);
+    assert.ok(runs(started.web!.runnerPid), "vm-bhyve's runner goes on");
+    assert.equal(readGuest(h.paths, "web").vm_foreign, true);
+  });
+
+  test("adopt: the three are taken over as they run (the same bhyve, its runner stopped, the agent's monitor on it); a second apply changes nothing", async () => {
+    const r = await h.apply({ ppt: PPT, guests: ["web", "fbsd", "gpu"].map((n) => doc(n)) });
+    assert.deepEqual(r.refused, []);
+    for (const n of ["web", "fbsd", "gpu"]) {
+      assert.ok(r.changed.some((c) => c.what === `guest ${n}` && /^adopted: its bhyve \(pid \d+\) runs on unchanged/.test(c.detail)), `${n}: ${JSON.stringify(r.changed)}`);
+      assert.equal(bhyvePid(n), started[n]!.bhyvePid, `${n} was not restarted`);
+      const g = readGuest(h.paths, n);
+      assert.deepEqual([g.state, g.pid, g.vm_foreign], ["running", started[n]!.bhyvePid, false], n);
+      assert.notEqual(g.monitor_pid, null);
+      await until(() => !runs(started[n]!.runnerPid), `${n}'s vm-bhyve runner stopped`);
+    }
+    assert.ok(!r.changed.some((c) => /^guest .* (started|restarted)/.test(`${c.what} ${c.detail}`)), JSON.stringify(r.changed));
+    const again = await h.apply({ ppt: PPT, guests: ["web", "fbsd", "gpu"].map((n) => doc(n)) });
+    assert.deepEqual(again.changed.filter((c) => c.what.startsWith("guest ")), []);
+    for (const n of ["web", "fbsd", "gpu"]) assert.equal(bhyvePid(n), started[n]!.bhyvePid);
+    // The VM the document does not adopt is still vm-bhyve's.
+    assert.equal(readGuest(h.paths, "rnd").vm_foreign, true);
+    assert.ok(runs(started.rnd!.runnerPid));
+  });
+
+  test("once adopted it is the agent's: a reboot of the adopted bhyve (its exit status unknown here) stops it, the next apply starts it as the monitor's own; a stop powers it off", async () => {
+    const all = () => ({ ppt: PPT, guests: ["web", "fbsd", "gpu"].map((n) => doc(n)) });
+    assert.equal(await guestAction(h.root, "fbsd", "reboot"), 0);
+    await until(() => readGuest(h.paths, "fbsd").monitor_pid === null, "fbsd's monitor stopped");
+    assert.equal(readGuest(h.paths, "fbsd").reason, "exit-unknown");
+    const r = await h.apply(all());
+    assert.ok(r.changed.some((c) => c.what === "guest fbsd"), JSON.stringify(r.changed));
+    await until(() => readGuest(h.paths, "fbsd").state === "running", "fbsd running again");
+    assert.notEqual(bhyvePid("fbsd"), started.fbsd!.bhyvePid);
+    await h.apply({ ppt: PPT, guests: [doc("web", { state: "stopped" }), doc("fbsd"), doc("gpu")] });
+    assert.equal(runs(started.web!.bhyvePid), false, "the adopted bhyve was powered off");
+    assert.equal(h.machine().vms.web, undefined, "its VM destroyed");
+  });
+});
