@@ -44,6 +44,7 @@ export async function adoptCommand(args: string[]): Promise<number> {
     process.stdout.write(`deploy it with: cd ${out} && cdktf deploy   (cdktf-bhyve must be installed there: npm install)\n`);
     return 0;
   } catch (err) {
+    if (err instanceof AgentCallError && err.code === "E_NO_METHOD") throw new UserError(`${address}: its bhyve-agent is older than adopt (it has no host.foreign); upgrade it with cdktf-bhyve bootstrap, or agent_upgrade = true in the provider configuration`, err.code);
     if (err instanceof AgentCallError) throw new UserError(`${address}: ${err.message}`, err.code);
     throw err;
   } finally {
