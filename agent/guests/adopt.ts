@@ -124,8 +124,8 @@ export interface ForeignVm {
   readonly pid: number | null;
   /** The process whose child the bhyve is, and what it is: vm-bhyve's runner, init (nobody supervises it), or something else. */
   readonly parent: { readonly pid: number; readonly command: string; readonly kind: "vm-bhyve" | "init" | "other" } | null;
-  /** vm-bhyve's files of the guest, when vm-bhyve knows it. */
-  readonly vm_bhyve: { readonly dir: string; readonly config: Record<string, string>; readonly locked: boolean; readonly run: number | null } | null;
+  /** vm-bhyve's directory of the guest (its NAME.conf is there), when vm-bhyve knows it; whether its run.lock is there; the run its log shows. */
+  readonly vm_bhyve: { readonly dir: string; readonly locked: boolean; readonly run: number | null } | null;
   /** The command line it runs, where that is written down; null when it is not. */
   readonly argv: string[] | null;
   /** Where `argv` was read. */
@@ -188,10 +188,9 @@ function readForeign(paths: HostPaths, name: string, table: readonly PsProcess[]
   const store = layout.stores.find((s) => readHostFile(paths, join(s, name, `${name}.conf`)) !== null);
   if (store !== undefined) {
     const dir = join(store, name);
-    const config = Object.fromEntries(parseVmBhyveConf(readHostFile(paths, join(dir, `${name}.conf`)) ?? ""));
     const log = readHostFile(paths, join(dir, "vm-bhyve.log"));
     const run = log === null ? null : latestVmBhyveRun(log, name);
-    vmb = { dir, config, locked: existsSync(paths.at(join(dir, "run.lock"))), run: run?.run ?? null };
+    vmb = { dir, locked: existsSync(paths.at(join(dir, "run.lock"))), run: run?.run ?? null };
     if (!run) unsupported.push(`vm-bhyve's log (${join(dir, "vm-bhyve.log")}) shows no bhyve start`);
     else if (!run.open) unsupported.push(`vm-bhyve's log (${join(dir, "vm-bhyve.log")}) shows its last bhyve (run ${run.run}) ended: what runs now was not started by vm-bhyve`);
     else if (parent?.kind === "other") unsupported.push(`its bhyve (pid ${bhyve!.pid}) is a child of pid ${parent.pid} (${parent.command || "unknown"}), not of vm-bhyve's runner: the log does not describe it`);
@@ -298,14 +297,22 @@ export async function adoptGuest(paths: HostPaths, a: Adoption, desired: Desired
   const r = parseBhyveArgv(specArgv);
   const diff = r.ok ? renderingDifferences(vm.argv!, withRunningIdentity(paths, g, vm.argv!), { acpiAlways: acpiAlwaysOn(release) }) : [r.reason];
   if (diff.length) throw new AgentError(`VM ${g.name} is not adopted: ${diff.join("; ")}`, "E_ADOPT_MISMATCH");
+  // The process table read again, right before anything is signalled: the bhyve and its parent
+  // must still be the ones checked (a pid is not reused under the agent's hands).
+  const table = await processTable(paths);
+  const bhyve = bhyveOf(table, g.name);
+  if (!bhyve || bhyve.pid !== vm.pid) throw new AgentError(`VM ${g.name}'s bhyve (pid ${vm.pid}) is no longer the one that runs it; nothing was taken over`, "E_ADOPT_GONE");
+  const parent = table.find((p) => p.pid === bhyve.ppid);
+  const runner = parent && isVmBhyveRunner(parent, g.name) ? parent : null;
+  if (!runner && bhyve.ppid !== 1) throw new AgentError(`VM ${g.name}'s bhyve (pid ${bhyve.pid}) is now a child of pid ${bhyve.ppid} (${parent?.command ?? "unknown"}), which may restart or stop it; nothing was taken over`, "E_ADOPT_UNKNOWN");
   let stoppedRunner = "";
-  if (vm.parent?.kind === "vm-bhyve") {
+  if (runner) {
     // SIGKILL: its shell runs no trap, so it neither stops the bhyve nor destroys the VM on its way out.
     try {
-      process.kill(vm.parent.pid, "SIGKILL");
-      stoppedRunner = `; vm-bhyve's runner (pid ${vm.parent.pid}) stopped`;
+      process.kill(runner.pid, "SIGKILL");
+      stoppedRunner = `; vm-bhyve's runner (pid ${runner.pid}) stopped`;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw new AgentError(`vm-bhyve's runner of ${g.name} (pid ${vm.parent.pid}) could not be stopped: ${(err as Error).message}; the VM is not adopted`, "E_ADOPT_RUNNER");
+      if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw new AgentError(`vm-bhyve's runner of ${g.name} (pid ${runner.pid}) could not be stopped: ${(err as Error).message}; the VM is not adopted`, "E_ADOPT_RUNNER");
     }
   }
   if (!processAlive(vm.pid!)) throw new AgentError(`VM ${g.name}'s bhyve (pid ${vm.pid}) ended before the agent took it over`, "E_ADOPT_GONE");
