@@ -14,12 +14,12 @@ import { AgentCallError, AgentConnection } from "../ssh/agent-client.js";
 import { adoptedApp } from "./lib/adopt-app.js";
 import { clientOptions, requireHostKey, sshFromFlags, SSH_OPTIONS } from "./lib/ssh-options.js";
 
-const USAGE = "usage: cdktf-bhyve adopt ADDRESS --host-key SHA256:... [--out DIR] [--force] [--ssh-user USER] [--ssh-key-file FILE]";
+const USAGE = "usage: cdktf-bhyve adopt ADDRESS --host-key SHA256:... [--out DIR] [--force] [--cdktn] [--ssh-user USER] [--ssh-key-file FILE]";
 
 export async function adoptCommand(args: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args, options: { "host-key": { type: "string" }, out: { type: "string" }, force: { type: "boolean" }, ...SSH_OPTIONS }, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args, options: { "host-key": { type: "string" }, out: { type: "string" }, force: { type: "boolean" }, cdktn: { type: "boolean" }, ...SSH_OPTIONS }, strict: true, allowPositionals: true });
   } catch (err) {
     throw new UserError(`${(err as Error).message}\n${USAGE}`, "E_USAGE", 64);
   }
@@ -35,13 +35,13 @@ export async function adoptCommand(args: string[]): Promise<number> {
   try {
     const hello = await conn.call("agent.hello");
     const [report, facts, managed] = [await conn.call("host.foreign"), await conn.call("host.facts"), await conn.call("host.document")];
-    const app = adoptedApp({ address, hostKey, ...(ssh.user ? { sshUser: ssh.user } : {}), report, facts, managed, agentVersion: hello.version, at: new Date().toISOString() });
+    const app = adoptedApp({ address, hostKey, ...(ssh.user ? { sshUser: ssh.user } : {}), report, facts, managed, agentVersion: hello.version, at: new Date().toISOString(), flavour: parsed.values.cdktn === true ? "cdktn" : "cdktf" });
     mkdirSync(out, { recursive: true });
     for (const [name, text] of Object.entries(app.files)) writeFileSync(join(out, name), text);
     process.stdout.write(`${out}/main.ts: ${app.adopted.length ? `adopts ${app.adopted.join(", ")}` : "adopts no VM"}${app.left.length ? `; leaves ${app.left.join(", ")} alone (why: in the file)` : ""}${app.imported.length ? `; imports ${app.imported.join(", ")}` : ""}\n`);
     for (const vm of report.vms) for (const n of vm.notes) process.stdout.write(`  ${vm.name}: ${n}\n`);
     for (const p of report.vm_bhyve.problems) process.stdout.write(`  vm-bhyve: ${p}\n`);
-    process.stdout.write(`deploy it with: cd ${out} && cdktf deploy   (cdktf-bhyve must be installed there: npm install)\n`);
+    process.stdout.write(`deploy it with: cd ${out} && npm install && ${parsed.values.cdktn === true ? "cdktn" : "cdktf"} deploy\n`);
     return 0;
   } catch (err) {
     if (err instanceof AgentCallError && err.code === "E_NO_METHOD") throw new UserError(`${address}: its bhyve-agent is older than adopt (it has no host.foreign); upgrade it with cdktf-bhyve bootstrap, or agent_upgrade = true in the provider configuration`, err.code);

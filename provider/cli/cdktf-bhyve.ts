@@ -16,8 +16,8 @@ commands:
                                 a guest's serial console over the deploy key (~. detaches); --log: what it printed
   vnc ADDRESS GUEST --host-key SHA256:... [--listen [HOST:]PORT] [--ssh-user U] [--ssh-key-file F]
                                 a guest's framebuffer on this machine's loopback, through the deploy key
-  adopt ADDRESS --host-key SHA256:... [--out DIR] [--force] [--ssh-user U] [--ssh-key-file F]
-                                write a CDKTF app for a running host: its VMs taken over as they run (adopt)
+  adopt ADDRESS --host-key SHA256:... [--out DIR] [--force] [--cdktn] [--ssh-user U] [--ssh-key-file F]
+                                write a CDKTF (or CDK Terrain) app for a running host: its VMs taken over as they run
   bootstrap ADDRESS --host-key SHA256:... [--deploy-key FILE.pub] [--ssh-user U] [--ssh-key-file F]
                                 install the agent on a FreeBSD host over an administrator's SSH login
   install-provider [--mirror DIR]   install the Terraform provider into a filesystem mirror

@@ -59,7 +59,7 @@ export function statusTable(hosts: readonly FleetHost[], outcomes: readonly Outc
       notes.push(`  ${label(h)}: guest ${n.guest}'s ${n.tap ?? "tap"} is not on switch ${n.switch}'s ${n.bridge ?? "bridge"} (the next apply puts it back)`);
     }
     for (const d of ob.disks ?? []) for (const why of d.drift) notes.push(`  ${label(h)}: guest ${d.guest}'s disk ${d.path}: ${why}`);
-    for (const v of ob.foreign ?? []) notes.push(`  ${label(h)}: VM ${v.name}${v.pid !== null ? ` (bhyve pid ${v.pid})` : " (no bhyve runs for it)"} is not the agent's: it never stops, destroys or changes it`);
+    for (const v of ob.foreign ?? []) notes.push(`  ${label(h)}: VM ${v.name}${v.pid !== null ? ` (bhyve pid ${v.pid})` : " (no bhyve runs for it)"} is not the agent's: it never stops, destroys or changes it (cdktf-bhyve adopt ${h.address} reads whether it can be taken over as it runs)`);
     for (const p of ob.facts.problems) notes.push(`  ${label(h)}: ${p.code}: ${p.message}`);
     for (const r of ob.reboot.reboot_reasons) notes.push(`  ${label(h)}: after a reboot: ${r.what}: ${r.detail}`);
   });

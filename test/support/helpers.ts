@@ -57,5 +57,5 @@ export function prerequisite(suite: string, reason: string | undefined, env: Nod
 export function linkAppDependencies(dir: string): void {
   mkdirSync(join(dir, "node_modules"), { recursive: true });
   symlinkSync(repoPath("."), join(dir, "node_modules", "cdktf-bhyve"));
-  for (const dep of ["cdktf", "constructs", "tsx"]) symlinkSync(repoPath(`node_modules/${dep}`), join(dir, "node_modules", dep));
+  for (const dep of ["cdktf", "cdktn", "constructs", "tsx"]) symlinkSync(repoPath(`node_modules/${dep}`), join(dir, "node_modules", dep));
 }

@@ -21,6 +21,8 @@ export interface AdoptInput {
   readonly agentVersion: string;
   /** When it was generated (ISO time), for the header. */
   readonly at: string;
+  /** The CDK the app is written for: CDKTF (cdktf 0.21, the default) or CDK Terrain (cdktn 0.24). */
+  readonly flavour?: "cdktf" | "cdktn";
 }
 
 /** A value printed as code as it is (a variable name). */
@@ -164,6 +166,7 @@ export function adoptedApp(input: AdoptInput): { files: Record<string, string>; 
       left.push(vm.name);
     }
   }
+  const cdk = input.flavour ?? "cdktf";
   const stack = `adopted-${input.address.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "")}`;
   const header = [
     "/**",
@@ -176,11 +179,11 @@ export function adoptedApp(input: AdoptInput): { files: Record<string, string>; 
   ].filter(Boolean);
   const main = [
     ...header,
-    'import { App, TerraformStack } from "cdktf";',
+    `import { App, TerraformStack } from "${cdk}";`,
     'import type { Construct } from "constructs";',
     'import { homedir } from "node:os";',
     'import { join } from "node:path";',
-    'import { BhyveHost, BhyveProvider, Guest } from "cdktf-bhyve";',
+    `import { BhyveHost, BhyveProvider, Guest } from "${cdk === "cdktn" ? "cdktf-bhyve/cdktn" : "cdktf-bhyve"}";`,
     "",
     `const ADDRESS = ${JSON.stringify(input.address)};`,
     `const HOST_KEY = ${JSON.stringify(input.hostKey)};`,
@@ -199,7 +202,7 @@ export function adoptedApp(input: AdoptInput): { files: Record<string, string>; 
     "",
   ].join("\n");
   const cdktfJson = `${JSON.stringify({ language: "typescript", app: "npx tsx main.ts", sendCrashReports: "false", terraformProviders: [], terraformModules: [], context: {} }, null, 2)}\n`;
-  const pkg = `${JSON.stringify({ name: stack, private: true, type: "module", dependencies: { "cdktf-bhyve": "*", cdktf: "^0.21.0", constructs: "^10.4.2" }, devDependencies: { tsx: "^4.0.0" } }, null, 2)}\n`;
+  const pkg = `${JSON.stringify({ name: stack, private: true, type: "module", dependencies: cdk === "cdktn" ? { "cdktf-bhyve": "*", cdktn: "^0.24.0", constructs: ">=10.4.2 <10.8.0" } : { "cdktf-bhyve": "*", cdktf: "^0.21.0", constructs: "^10.4.2" }, devDependencies: { tsx: "^4.0.0" } }, null, 2)}\n`;
   return { files: { "main.ts": main, "cdktf.json": cdktfJson, "package.json": pkg }, adopted, left, imported };
 }
 

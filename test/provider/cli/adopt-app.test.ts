@@ -106,4 +106,17 @@ describe("cdktf-bhyve adopt's app", () => {
     assert.ok(!main.includes("\u2028"));
     synth(app.files); // exits 0: process.exit(3) never ran
   });
+
+  test("--cdktn: the same app for CDK Terrain (cdktn and cdktf-bhyve/cdktn) synthesizes the same documents and resources", () => {
+    const vms = [vm("gpu", GPU)];
+    const a = adoptedApp(input(vms));
+    const b = adoptedApp({ ...input(vms), flavour: "cdktn" });
+    assert.match(b.files["main.ts"]!, /from "cdktn";/);
+    assert.match(b.files["main.ts"]!, /from "cdktf-bhyve\/cdktn";/);
+    assert.match(b.files["package.json"]!, /"cdktn": "\^0.24.0"/);
+    const [x, y] = [synth(a.files), synth(b.files)];
+    assert.equal(readFileSync(join(y, "bhyve", "host.json"), "utf8"), readFileSync(join(x, "bhyve", "host.json"), "utf8"));
+    const resources = (dir: string) => (JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8")) as { resource: unknown }).resource;
+    assert.deepEqual(resources(y), resources(x));
+  });
 });
