@@ -8,9 +8,9 @@
  * otherwise restart or tear the VM down beside it, is stopped. Everything else is reported, never
  * touched.
  */
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readdirSync, readSync, type Stats } from "node:fs";
 import { join } from "node:path";
-import { acpiAlwaysOn, parseBhyveArgv } from "../model/bhyve-argv.js";
+import { acpiAlwaysOn, machineDifferences, parseBhyveArgv, redactArgv } from "../model/bhyve-argv.js";
 import { proposeGuest, renderingDifferences } from "../model/adopt.js";
 import { GUEST_NAME } from "../model/decode.js";
 import { AgentError } from "../model/errors.js";
@@ -18,10 +18,13 @@ import { formatBsf, parsePciAddress } from "../model/pci-address.js";
 import { framebufferOf, PPTDEVS_VARIABLES } from "../model/render.js";
 import type { Guest } from "../model/types.js";
 import { parseLoaderConf } from "../parse/loader-conf.js";
-import { bhyveOf, isVmBhyveRunner, latestVmBhyveRun, parsePsTable, parseVmBhyveConf, rcConfValue, type PsProcess } from "../parse/vm-bhyve.js";
+import { bhyveOf, bhyvesOf, isVmBhyveRunner, latestVmBhyveRun, parsePsTable, parseVmBhyveConf, PS_TABLE_ARGS, rcConfValue, vmBhyveStampTime, type PsProcess } from "../parse/vm-bhyve.js";
+import { checkGuestAlone } from "../model/validate.js";
+import { POLICY_FILE } from "../model/policy.js";
+import { policyProblems } from "../engine/policy-gate.js";
+import type { HostFacts } from "../host/facts.js";
 import { runTool } from "../host/exec.js";
 import type { HostPaths } from "../host/paths.js";
-import { processAlive } from "../host/pid-lock.js";
 import { monitorExecutable } from "../host/native.js";
 import { hostFacts } from "../host/snapshot.js";
 import { ensureUuid, ensureVncPort, storedUuid, storedVncPort } from "./identity.js";
@@ -36,17 +39,29 @@ const RC_FILES = ["/etc/rc.conf", "/etc/rc.conf.local", "/etc/rc.conf.d/vm", "/u
 /** The most of a file read: vm-bhyve rotates its log at 1 MiB; configurations are small. */
 const MAX_READ = 2 * 1024 * 1024;
 
-/** A host file's text (its last MAX_READ bytes), or null when it is not a regular file there. */
+/**
+ * A host file's text (its last MAX_READ bytes), or null when it is not a regular file there. Read
+ * only as a regular file that is not a link (a FIFO would block the agent, a device act when
+ * opened), never following a link planted in its place between the look and the open.
+ */
 function readHostFile(paths: HostPaths, hostPath: string): string | null {
+  const path = paths.at(hostPath);
+  let before: Stats;
+  try {
+    before = lstatSync(path);
+  } catch {
+    return null;
+  }
+  if (!before.isFile()) return null;
   let fd: number;
   try {
-    fd = openSync(paths.at(hostPath), "r");
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
   } catch {
     return null;
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) return null;
+    if (!st.isFile() || st.dev !== before.dev || st.ino !== before.ino) return null;
     const len = Math.min(st.size, MAX_READ);
     const buf = Buffer.alloc(len);
     let got = 0;
@@ -60,6 +75,18 @@ function readHostFile(paths: HostPaths, hostPath: string): string | null {
     closeSync(fd);
   }
 }
+
+/** Whether a regular file (not a link) is at a host path. */
+function isHostFile(paths: HostPaths, hostPath: string): boolean {
+  try {
+    return lstatSync(paths.at(hostPath)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The most datastores read from system.conf (each a zfs run when it is a dataset). */
+const MAX_STORES = 16;
 
 /** What rc.conf says of vm-bhyve, and where its guests live. */
 export interface VmBhyveLayout {
@@ -108,7 +135,7 @@ export async function vmBhyveLayout(paths: HostPaths): Promise<VmBhyveLayout> {
   const system = vmDir ? readHostFile(paths, join(vmDir, ".config/system.conf")) : null;
   if (system !== null) {
     const conf = parseVmBhyveConf(system);
-    for (const ds of (conf.get("datastore_list") ?? "").split(/\s+/).filter(Boolean)) {
+    for (const ds of (conf.get("datastore_list") ?? "").split(/\s+/).filter(Boolean).slice(0, MAX_STORES)) {
       const spec = conf.get(`path_${ds}`);
       const p = spec ? await storePath(paths, spec, problems) : null;
       if (p && !stores.includes(p)) stores.push(p);
@@ -120,13 +147,13 @@ export async function vmBhyveLayout(paths: HostPaths): Promise<VmBhyveLayout> {
 /** A VM the agent did not create, as it can be read. */
 export interface ForeignVm {
   readonly name: string;
-  /** Its bhyve's pid (from the process title), or null when none runs for it. */
+  /** Its bhyve's pid (from the process title, root's and the only one with it), or null when none runs for it. */
   readonly pid: number | null;
   /** The process whose child the bhyve is, and what it is: vm-bhyve's runner, init (nobody supervises it), or something else. */
   readonly parent: { readonly pid: number; readonly command: string; readonly kind: "vm-bhyve" | "init" | "other" } | null;
   /** vm-bhyve's directory of the guest (its NAME.conf is there), when vm-bhyve knows it; whether its run.lock is there; the run its log shows. */
   readonly vm_bhyve: { readonly dir: string; readonly locked: boolean; readonly run: number | null } | null;
-  /** The command line it runs, where that is written down; null when it is not. */
+  /** The command line it runs, where that is written down, secrets (a VNC password) hidden; null when it is not. */
   readonly argv: string[] | null;
   /** Where `argv` was read. */
   readonly argv_from: string | null;
@@ -164,47 +191,79 @@ export function loaderPptdevs(paths: HostPaths): string[] {
   return out;
 }
 
-/** The process table with parents: one ps run. */
+/** The process table with parents, owners and ages: one ps run. */
 async function processTable(paths: HostPaths): Promise<PsProcess[]> {
-  const r = await runTool(paths.tool("ps"), ["-ax", "-o", "pid=", "-o", "ppid=", "-o", "command="]);
+  const r = await runTool(paths.tool("ps"), PS_TABLE_ARGS);
   if (r.status !== 0) throw new AgentError(`ps could not list the processes: ${r.stderr.trim() || `exit ${r.status}`}`, "E_TOOL_FAILED");
   return parsePsTable(r.stdout);
 }
 
+/** How far a bhyve's start may lie from the log line that says vm-bhyve started it: the log's second, then bhyveload's time and a busy host. */
+const START_SLACK_BEFORE_MS = 2_000;
+const START_SLACK_AFTER_MS = 120_000;
+
+/** vm-bhyve settings that act on the bhyve process from outside its command line: not carried over. */
+const OUTSIDE_ARGV = ["priority", "limit_pcpu", "limit_rbps", "limit_wbps", "limit_riops", "limit_wiops", "prestart"];
+
+/** A foreign VM as read, with its real command line (the report's hides secrets). */
+interface ReadVm {
+  readonly vm: ForeignVm;
+  readonly argv: string[] | null;
+}
+
 /** One foreign VM read against the process table and vm-bhyve's files. */
-function readForeign(paths: HostPaths, name: string, table: readonly PsProcess[], layout: VmBhyveLayout, acpiAlways: boolean): ForeignVm {
+function readForeign(paths: HostPaths, name: string, table: readonly PsProcess[], layout: VmBhyveLayout, acpiAlways: boolean, now: Date): ReadVm {
+  const unsupported: string[] = [];
+  const notes: string[] = [];
+  const titled = bhyvesOf(table, name);
   const bhyve = bhyveOf(table, name);
+  if (titled.length > 1) unsupported.push(`${titled.length} processes carry the title bhyve: ${name} (pids ${titled.map((p) => p.pid).join(", ")}): which one is its bhyve cannot be told`);
+  else if (titled.length === 1 && !bhyve) unsupported.push(`the process titled bhyve: ${name} (pid ${titled[0]!.pid}) runs as uid ${titled[0]!.uid}, not root: it is not a bhyve`);
   const parentProc = bhyve ? table.find((p) => p.pid === bhyve.ppid) : undefined;
   const parent = bhyve ? {
     pid: bhyve.ppid,
     command: parentProc?.command ?? "",
     kind: parentProc && isVmBhyveRunner(parentProc, name) ? "vm-bhyve" as const : bhyve.ppid === 1 ? "init" as const : "other" as const,
   } : null;
-  const unsupported: string[] = [];
-  const notes: string[] = [];
+  const runner = table.find((p) => isVmBhyveRunner(p, name));
   let vmb: ForeignVm["vm_bhyve"] = null;
   let argv: string[] | null = null;
   let argvFrom: string | null = null;
-  const store = layout.stores.find((s) => readHostFile(paths, join(s, name, `${name}.conf`)) !== null);
+  const store = GUEST_NAME.test(name) ? layout.stores.find((st) => isHostFile(paths, join(st, name, `${name}.conf`))) : undefined;
   if (store !== undefined) {
     const dir = join(store, name);
-    const log = readHostFile(paths, join(dir, "vm-bhyve.log"));
+    const conf = parseVmBhyveConf(readHostFile(paths, join(dir, `${name}.conf`)) ?? "");
+    const logPath = join(dir, "vm-bhyve.log");
+    const log = readHostFile(paths, logPath);
     const run = log === null ? null : latestVmBhyveRun(log, name);
-    vmb = { dir, locked: existsSync(paths.at(join(dir, "run.lock"))), run: run?.run ?? null };
-    if (!run) unsupported.push(`vm-bhyve's log (${join(dir, "vm-bhyve.log")}) shows no bhyve start`);
-    else if (!run.open) unsupported.push(`vm-bhyve's log (${join(dir, "vm-bhyve.log")}) shows its last bhyve (run ${run.run}) ended: what runs now was not started by vm-bhyve`);
+    vmb = { dir, locked: isHostFile(paths, join(dir, "run.lock")), run: run?.run ?? null };
+    const logged = run ? vmBhyveStampTime(run.stamp, now) : null;
+    const started = bhyve ? now.getTime() - bhyve.etimes * 1000 : null;
+    if (!run) unsupported.push(`vm-bhyve's log (${logPath}) shows no bhyve start`);
+    else if (!run.open) unsupported.push(`vm-bhyve's log (${logPath}) shows its last bhyve (run ${run.run}) ended: what runs now was not started by vm-bhyve`);
     else if (parent?.kind === "other") unsupported.push(`its bhyve (pid ${bhyve!.pid}) is a child of pid ${parent.pid} (${parent.command || "unknown"}), not of vm-bhyve's runner: the log does not describe it`);
-    else {
+    else if (bhyve && (logged === null || started! < logged - START_SLACK_BEFORE_MS || started! > logged + START_SLACK_AFTER_MS)) {
+      unsupported.push(`its bhyve (pid ${bhyve.pid}) started at ${new Date(started!).toISOString()}, vm-bhyve's log says it started run ${run.run} at ${run.stamp} (local time): the log does not describe the bhyve that runs`);
+    } else {
       argv = run.argv;
-      argvFrom = `${join(dir, "vm-bhyve.log")} (run ${run.run})`;
+      argvFrom = `${logPath} (run ${run.run})`;
     }
     if (layout.vm_list.includes(name)) notes.push(`rc.conf's vm_list names ${name}: vm-bhyve would start it at boot beside the agent; remove it there (sysrc vm_list-=${name}) when the agent has it`);
     if (vmb.locked) notes.push(`vm-bhyve's run.lock and console files stay in ${dir} after the takeover: vm-bhyve reads the guest as running or locked and will not start it`);
+    const outside = OUTSIDE_ARGV.filter((k) => conf.has(k));
+    if (outside.length) notes.push(`vm-bhyve's ${outside.join(", ")} act on the bhyve from outside its command line: they are not carried over (the renice or rctl limits vm-bhyve set stay on this bhyve until it ends)`);
+  } else if (!GUEST_NAME.test(name)) {
+    unsupported.push(`the VM name ${name} is not a guest name here (1-31 of A-Z a-z 0-9 _ . -, starting with a letter or digit)`);
   } else {
     unsupported.push(`no starter of it wrote its command line down (bhyve shows only its name in the process table${layout.stores.length ? `; vm-bhyve has no ${name} in ${layout.stores.join(", ")}` : ""}): the agent adopts only what it can compare`);
   }
-  if (!bhyve) unsupported.push("no bhyve runs for it (the VM is left in the kernel); destroy it (bhyvectl --destroy --vm=" + name + ") and let the agent start the guest instead");
-  else if (parent?.kind === "other" && argv === null && store === undefined) unsupported.push(`its bhyve (pid ${bhyve.pid}) is a child of pid ${parent.pid} (${parent.command || "unknown"}), which may restart or stop it`);
+  if (titled.length === 0) {
+    unsupported.push(runner
+      ? `vm-bhyve's runner (pid ${runner.pid}) is between two runs of it (a reboot): read it again in a moment`
+      : `no bhyve runs for it (the VM is left in the kernel); destroy it (bhyvectl --destroy --vm=${name}) and let the agent start the guest instead`);
+  } else if (parent?.kind === "other" && store === undefined) {
+    unsupported.push(`its bhyve (pid ${bhyve!.pid}) is a child of pid ${parent.pid} (${parent.command || "unknown"}), which may restart or stop it`);
+  }
   let document: Record<string, unknown> | null = null;
   if (argv) {
     const p = proposeGuest(argv, { acpiAlways });
@@ -213,12 +272,30 @@ function readForeign(paths: HostPaths, name: string, table: readonly PsProcess[]
     const nics = Array.isArray(document?.nics) ? (document!.nics as Array<Record<string, unknown>>) : [];
     nics.forEach((n, i) => notes.push(`nics[${i}] is on ${String(n.tap)}, which its starter made for this run: it stays after the takeover until the host reboots; put the NIC on a bhyve_switch after that (the guest restarts once)`));
   }
-  return { name, pid: bhyve?.pid ?? null, parent, vm_bhyve: vmb, argv, argv_from: argvFrom, document, unsupported, adoptable: unsupported.length === 0, notes };
+  const vm: ForeignVm = { name, pid: bhyve?.pid ?? null, parent, vm_bhyve: vmb, argv: argv ? redactArgv(argv) : null, argv_from: argvFrom, document, unsupported, adoptable: unsupported.length === 0, notes };
+  return { vm, argv };
 }
 
-/** The names of the VMs in /dev/vmm that are not the agent's. */
+/** VM names /dev/vmm may hold (vm-bhyve allows up to 229 bytes); what else is there is not a VM name to report. */
+const VM_NODE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,228}$/;
+
+/** The names of the VMs in /dev/vmm that are not the agent's (a name the agent cannot have is never its). */
 export function foreignVmNames(paths: HostPaths): string[] {
-  return existsSync(paths.devVmm) ? readdirSync(paths.devVmm).filter((n) => GUEST_NAME.test(n) && readGuest(paths, n).vm_foreign).sort() : [];
+  return existsSync(paths.devVmm) ? readdirSync(paths.devVmm).filter((n) => VM_NODE.test(n) && (!GUEST_NAME.test(n) || readGuest(paths, n).vm_foreign)).sort() : [];
+}
+
+/** What the host's policy says of adopting a proposed guest (with its passthrough devices reserved): problems in words. */
+async function policyRefusals(paths: HostPaths, document: Record<string, unknown>, facts: HostFacts): Promise<string[]> {
+  const g = checkGuestAlone(document);
+  if (!g.ok) return [];
+  const desired: DesiredState = {
+    host: { vmmLoad: true, amdviEnable: "auto", requireIommu: true, requireNestedPaging: true },
+    ppt: g.guest.passthru.map((p) => ({ device: p.device, bind: "boot" as const })),
+    switches: [],
+    guests: [g.guest],
+  };
+  const problems = await policyProblems(paths, desired, facts);
+  return problems.map((p) => `the host's policy (${POLICY_FILE}) refuses it: ${p.path}: ${p.message}`);
 }
 
 /** `host.foreign`: reads, changes nothing. */
@@ -228,13 +305,21 @@ export async function foreignReport(paths: HostPaths): Promise<ForeignReport> {
   const layout = await vmBhyveLayout(paths);
   const table = names.length ? await processTable(paths) : [];
   const acpiAlways = acpiAlwaysOn(facts.os.release);
-  return { release: facts.os.release, vm_bhyve: layout, pptdevs: loaderPptdevs(paths), vms: names.map((n) => readForeign(paths, n, table, layout, acpiAlways)) };
+  const now = new Date();
+  const vms: ForeignVm[] = [];
+  for (const n of names) {
+    const { vm } = readForeign(paths, n, table, layout, acpiAlways, now);
+    const refusals = vm.adoptable && vm.document ? await policyRefusals(paths, vm.document, facts) : [];
+    vms.push(refusals.length ? { ...vm, unsupported: refusals, adoptable: false } : vm);
+  }
+  return { release: facts.os.release, vm_bhyve: layout, pptdevs: loaderPptdevs(paths), vms };
 }
 
-/** What taking one guest over needs: the VM as read, and the comparison already made. */
+/** What taking one guest over needs: the VM as read (with its real command line), the comparison already made. */
 export interface Adoption {
   readonly guest: Guest;
   readonly vm: ForeignVm;
+  readonly argv: string[];
 }
 
 /**
@@ -258,45 +343,60 @@ export async function checkAdoptions(paths: HostPaths, desired: DesiredState, re
   const layout = await vmBhyveLayout(paths);
   const table = await processTable(paths);
   const acpiAlways = acpiAlwaysOn(release);
+  const now = new Date();
   const adoptions: Adoption[] = [];
   const problems: Array<{ path: string; message: string; code: string }> = [];
   for (const { g, i } of wanted) {
-    const vm = readForeign(paths, g.name, table, layout, acpiAlways);
+    const { vm, argv } = readForeign(paths, g.name, table, layout, acpiAlways, now);
     const path = `guests[${i}].adopt`;
     // What stands in the way of reading it (no command line, no bhyve, another supervisor); the
     // model's limits are checked against this guest's own rendering instead.
-    const blocking = vm.argv === null || vm.pid === null ? vm.unsupported : [];
-    if (blocking.length) {
-      problems.push({ path, message: `VM ${g.name} cannot be adopted: ${blocking.join("; ")}`, code: "E_ADOPT_UNKNOWN" });
+    if (argv === null || vm.pid === null) {
+      problems.push({ path, message: `VM ${g.name} cannot be adopted: ${vm.unsupported.join("; ")}`, code: "E_ADOPT_UNKNOWN" });
       continue;
     }
-    const diff = renderingDifferences(vm.argv!, withRunningIdentity(paths, g, vm.argv!), { acpiAlways });
+    const diff = renderingDifferences(argv, withRunningIdentity(paths, g, argv), { acpiAlways });
     if (diff.length) {
       problems.push({ path, message: `VM ${g.name} runs another machine than this guest renders to, so it is not adopted (it is left as it runs): ${diff.join("; ")}`, code: "E_ADOPT_MISMATCH" });
       continue;
     }
-    adoptions.push({ guest: g, vm });
+    adoptions.push({ guest: g, vm, argv });
   }
   return { adoptions, problems };
 }
 
+/** Sends a signal to a process, false when it is gone. */
+function signal(pid: number, sig: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ESRCH") return false;
+    throw err;
+  }
+}
+
 /**
- * Takes a checked VM over: the guest's identity kept as it runs, its spec written, vm-bhyve's
- * runner stopped (it would restart or tear down the VM beside the agent's monitor), and the guest's
- * monitor started on the running bhyve (bhyve-monitor -a PID). Returns what was done, in words.
+ * Takes a checked VM over: the guest's identity kept as it runs, its spec written and checked to be
+ * the machine that runs, vm-bhyve's runner held (SIGSTOP: it can neither restart nor tear down the
+ * VM meanwhile), the guest's monitor started on the running bhyve (bhyve-monitor -a PID), and then
+ * the runner stopped for good (SIGKILL: its shell runs no trap, so it neither stops the bhyve nor
+ * destroys the VM on its way out). When the monitor cannot take over, the runner goes on as it was
+ * (SIGCONT). Returns what was done, in words.
  */
 export async function adoptGuest(paths: HostPaths, a: Adoption, desired: DesiredState, release: string | null): Promise<string> {
-  const { guest: g, vm } = a;
+  const { guest: g, vm, argv } = a;
   if (!monitorExecutable()) throw new AgentError("bhyve-monitor is not built (native/build/Release/bhyve-monitor is missing; npm install builds it)", "E_NO_MONITOR");
-  const running = (): string[] => vm.argv!;
+  const o = { acpiAlways: acpiAlwaysOn(release) };
+  const running = (): string[] => argv;
   ensureUuid(paths, g, running);
   if (g.framebuffer) ensureVncPort(paths, g, desired, listGuestNames(paths), running, readAgentConfig(paths).policy.framebufferPorts);
   const files = specFor(paths, g, desired);
   // What the monitor would run from now on must be the machine that runs: checked on the spec itself.
-  const specArgv = hostArgv(paths, parseArgvFile(files["bhyve.argv"]!.toString("utf8")))!;
-  const r = parseBhyveArgv(specArgv);
-  const diff = r.ok ? renderingDifferences(vm.argv!, withRunningIdentity(paths, g, vm.argv!), { acpiAlways: acpiAlwaysOn(release) }) : [r.reason];
-  if (diff.length) throw new AgentError(`VM ${g.name} is not adopted: ${diff.join("; ")}`, "E_ADOPT_MISMATCH");
+  const spec = parseBhyveArgv(hostArgv(paths, parseArgvFile(files["bhyve.argv"]!.toString("utf8")))!);
+  const now = parseBhyveArgv(argv);
+  const diff = spec.ok && now.ok ? machineDifferences(now.machine, spec.machine, o) : [spec.ok ? (now as { reason: string }).reason : spec.reason];
+  if (diff.length) throw new AgentError(`VM ${g.name} is not adopted: the guest's spec is another machine than the one that runs: ${diff.join("; ")}`, "E_ADOPT_MISMATCH");
   // The process table read again, right before anything is signalled: the bhyve and its parent
   // must still be the ones checked (a pid is not reused under the agent's hands).
   const table = await processTable(paths);
@@ -305,17 +405,13 @@ export async function adoptGuest(paths: HostPaths, a: Adoption, desired: Desired
   const parent = table.find((p) => p.pid === bhyve.ppid);
   const runner = parent && isVmBhyveRunner(parent, g.name) ? parent : null;
   if (!runner && bhyve.ppid !== 1) throw new AgentError(`VM ${g.name}'s bhyve (pid ${bhyve.pid}) is now a child of pid ${bhyve.ppid} (${parent?.command ?? "unknown"}), which may restart or stop it; nothing was taken over`, "E_ADOPT_UNKNOWN");
-  let stoppedRunner = "";
-  if (runner) {
-    // SIGKILL: its shell runs no trap, so it neither stops the bhyve nor destroys the VM on its way out.
-    try {
-      process.kill(runner.pid, "SIGKILL");
-      stoppedRunner = `; vm-bhyve's runner (pid ${runner.pid}) stopped`;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw new AgentError(`vm-bhyve's runner of ${g.name} (pid ${runner.pid}) could not be stopped: ${(err as Error).message}; the VM is not adopted`, "E_ADOPT_RUNNER");
-    }
+  const held = runner !== null && signal(runner.pid, "SIGSTOP");
+  try {
+    await adoptRunningVm(paths, g.name, files, bhyve.pid);
+  } catch (err) {
+    if (held) signal(runner!.pid, "SIGCONT");
+    throw err;
   }
-  if (!processAlive(vm.pid!)) throw new AgentError(`VM ${g.name}'s bhyve (pid ${vm.pid}) ended before the agent took it over`, "E_ADOPT_GONE");
-  await adoptRunningVm(paths, g.name, files, vm.pid!);
-  return `adopted: its bhyve (pid ${vm.pid}) runs on unchanged under the agent's monitor${stoppedRunner}`;
+  const stopped = held && signal(runner!.pid, "SIGKILL");
+  return `adopted: its bhyve (pid ${bhyve.pid}) runs on unchanged under the agent's monitor${stopped ? `; vm-bhyve's runner (pid ${runner!.pid}) stopped` : ""}`;
 }

@@ -96,7 +96,8 @@ function getopt(args: readonly string[]): { opts: Array<[string, string]>; opera
 
 /** vm_parse_memsize(): a number with an optional K/M/G/T suffix; a bare number below 1 MiB is megabytes. */
 export function parseBhyveMemsize(text: string): number | null {
-  const m = /^(\d+)([kKmMgGtT]?)$/.exec(text);
+  // expand_number() reads the number in base 0: "010" is octal, "0x10" hex. Only plain decimal is read here.
+  const m = /^(0|[1-9]\d*)([kKmMgGtT]?)$/.exec(text);
   if (!m) return null;
   const n = Number(m[1]);
   const unit = m[2]!.toUpperCase();
@@ -112,7 +113,8 @@ function parseTopology(text: string): { topology: BhyveMachine["topology"]; give
   const v: Record<string, number> = {};
   const parts = text.split(",");
   for (const [i, p] of parts.entries()) {
-    const m = /^(?:(cpus|sockets|cores|threads)=)?(\d+)$/.exec(p);
+    // Plain decimal only: a leading zero could be read as octal.
+    const m = /^(?:(cpus|sockets|cores|threads)=)?([1-9]\d*)$/.exec(p);
     if (!m || (m[1] === undefined && i > 0)) return null;
     const key = m[1] ?? "cpus";
     if (key in v) return null;
@@ -167,6 +169,8 @@ export function parseBhyveArgv(argv: readonly string[]): ParseResult {
   let topology: ReturnType<typeof parseTopology> = { topology: { cpus: 1, sockets: 1, cores: 1, threads: 1 }, given: false };
   let memory = 256 * 2 ** 20; // bhyve's default (DEFAULT_GUEST_MEMSIZE)
   let uuid: string | null = null;
+  // bhyve merges repeated -c settings and keeps the last -m and -U: a command line that repeats them is not read.
+  for (const once of ["c", "m", "U"]) if (g.opts.filter(([o]) => o === once).length > 1) return { ok: false, reason: `-${once} is given more than once` };
   for (const [o, v] of g.opts) {
     switch (o) {
       case "c":
@@ -213,7 +217,18 @@ export function parseBhyveArgv(argv: readonly string[]): ParseResult {
 }
 
 const slotLabel = (s: MachineSlot): string => `${s.bus ? `${s.bus}:` : ""}${s.slot}:${s.func}`;
-const slotText = (s: MachineSlot): string => [s.emul, ...(s.first !== null ? [s.first] : []), ...s.options].join(",");
+/** A slot as words for messages: a VNC password (fbuf's password=) never shown. */
+const slotText = (s: MachineSlot): string => [s.emul, ...(s.first !== null ? [s.first] : []), ...s.options.map(redactOption)].join(",");
+
+/** An option with a secret value hidden (fbuf's password=). */
+function redactOption(o: string): string {
+  return o.startsWith("password=") ? "password=(hidden)" : o;
+}
+
+/** A bhyve argv with its secrets hidden (fbuf's password=), for reports and messages. */
+export function redactArgv(argv: readonly string[]): string[] {
+  return argv.map((a, i) => (argv[i - 1] === "-s" ? a.replace(/(^|,)password=[^,]*/g, "$1password=(hidden)") : a));
+}
 const flagText = (f: string): string => `-${f} (${FLAG_MEANING[f] ?? "unknown"})`;
 
 /** How to compare: `acpiAlways` when the host's bhyve builds ACPI tables whether asked or not (FreeBSD 14.0 and later: -A is a no-op there). */

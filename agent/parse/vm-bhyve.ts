@@ -47,6 +47,8 @@ export function vmBhyveYes(value: string | undefined): boolean {
 export interface VmBhyveRun {
   /** `starting bhyve (run N)`'s N. */
   readonly run: number;
+  /** That line's time stamp as written (`MMM DD HH:MM:SS`, the host's local time, no year). */
+  readonly stamp: string;
   /** Whether the log says this bhyve is still going (no exit and no stop after its start). */
   readonly open: boolean;
   /** bhyve's argv as vm-bhyve ran it: `bhyve OPTIONS DEVICES [ISO] CONSOLE NAME`, split at blanks as sh does. */
@@ -62,9 +64,9 @@ export function latestVmBhyveRun(log: string, name: string): VmBhyveRun | null {
   let parts: Record<string, string> = {};
   let latest: VmBhyveRun | null = null;
   for (const line of log.split("\n")) {
-    const m = /^[A-Z][a-z]{2} [ 0-3]\d \d\d:\d\d:\d\d: (.*)$/.exec(line);
+    const m = /^([A-Z][a-z]{2} [ 0-3]\d \d\d:\d\d:\d\d): (.*)$/.exec(line);
     if (!m) continue;
-    const msg = m[1]!;
+    const msg = m[2]!;
     const detail = /^ \[bhyve (options|devices|iso device|console): (.*)\]$/.exec(msg);
     if (msg === "initialising") {
       parts = {};
@@ -74,7 +76,7 @@ export function latestVmBhyveRun(log: string, name: string): VmBhyveRun | null {
       const start = /^starting bhyve \(run (\d+)\)$/.exec(msg);
       if (start) {
         const words = (k: string): string[] => (parts[k] ?? "").split(/[ \t\n]+/).filter((w) => w !== "");
-        latest = { run: Number(start[1]), open: true, argv: ["/usr/sbin/bhyve", ...words("options"), ...words("devices"), ...words("iso device"), ...words("console"), name] };
+        latest = { run: Number(start[1]), stamp: m[1]!, open: true, argv: ["/usr/sbin/bhyve", ...words("options"), ...words("devices"), ...words("iso device"), ...words("console"), name] };
       } else if (latest && (/^bhyve exited with status \d+$/.test(msg) || msg === "stopped")) {
         latest = { ...(latest as VmBhyveRun), open: false };
       }
@@ -83,32 +85,56 @@ export function latestVmBhyveRun(log: string, name: string): VmBhyveRun | null {
   return latest;
 }
 
-/** One process of `ps -ax -o pid= -o ppid= -o command=`. */
+/** The time of a vm-bhyve log stamp (`MMM DD HH:MM:SS`, local time, no year): the latest such time not after `now` (a day of slack). */
+export function vmBhyveStampTime(stamp: string, now: Date): number | null {
+  const m = /^([A-Z][a-z]{2}) ([ 0-3]\d) (\d\d):(\d\d):(\d\d)$/.exec(stamp);
+  const month = m ? ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"].indexOf(m[1]!) : -1;
+  if (!m || month < 0) return null;
+  for (const year of [now.getFullYear(), now.getFullYear() - 1]) {
+    const t = new Date(year, month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])).getTime();
+    if (t <= now.getTime() + 86_400_000) return t;
+  }
+  return null;
+}
+
+/** One process of `ps -axww -o pid= -o ppid= -o uid= -o etimes= -o command=`. */
 export interface PsProcess {
   readonly pid: number;
   readonly ppid: number;
+  readonly uid: number;
+  /** Seconds since it started. */
+  readonly etimes: number;
   readonly command: string;
 }
 
-/** The lines of `ps -ax -o pid= -o ppid= -o command=`. */
+/** The `ps` arguments whose output {@link parsePsTable} reads (-ww: the command never cut). */
+export const PS_TABLE_ARGS = ["-axww", "-o", "pid=", "-o", "ppid=", "-o", "uid=", "-o", "etimes=", "-o", "command="];
+
+/** The lines of `ps -axww -o pid= -o ppid= -o uid= -o etimes= -o command=`. */
 export function parsePsTable(text: string): PsProcess[] {
   const out: PsProcess[] = [];
   for (const line of text.split("\n")) {
-    const m = /^\s*(\d+)\s+(\d+)\s(.*)$/.exec(line);
-    if (m) out.push({ pid: Number(m[1]), ppid: Number(m[2]), command: m[3]!.trim() });
+    const m = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s(.*)$/.exec(line);
+    if (m) out.push({ pid: Number(m[1]), ppid: Number(m[2]), uid: Number(m[3]), etimes: Number(m[4]), command: m[5]!.trim() });
   }
   return out;
 }
 
-/** The bhyve of VM `name` in a process table: its title after setproctitle (`bhyve: NAME`, FreeBSD adds ` (bhyve)`). */
-export function bhyveOf(table: readonly PsProcess[], name: string): PsProcess | undefined {
-  return table.find((p) => p.command === `bhyve: ${name}` || p.command === `bhyve: ${name} (bhyve)`);
+/** The processes titled as VM `name`'s bhyve (setproctitle: `bhyve: NAME`, FreeBSD's ps adds ` (bhyve)`), whoever runs them. */
+export function bhyvesOf(table: readonly PsProcess[], name: string): PsProcess[] {
+  return table.filter((p) => p.command === `bhyve: ${name}` || p.command === `bhyve: ${name} (bhyve)`);
 }
 
-/** Whether a process is vm-bhyve's runner of guest `name`: `/bin/sh /usr/local/sbin/vm [-f|-t...] _run [-f...] NAME [ISO]`. */
+/** VM `name`'s bhyve: the one process with its title, run by root (anyone may set any title on a process of theirs); undefined otherwise. */
+export function bhyveOf(table: readonly PsProcess[], name: string): PsProcess | undefined {
+  const all = bhyvesOf(table, name);
+  return all.length === 1 && all[0]!.uid === 0 ? all[0] : undefined;
+}
+
+/** Whether a process is vm-bhyve's runner of guest `name`: root's `/bin/sh /usr/local/sbin/vm [-f|-t...] _run [-f...] NAME [ISO]`. */
 export function isVmBhyveRunner(p: PsProcess, name: string): boolean {
   const w = p.command.split(/\s+/);
-  if (w[0] !== "/bin/sh" || !/^(\/usr\/local\/sbin\/)?vm$/.test(w[1] ?? "")) return false;
+  if (p.uid !== 0 || w[0] !== "/bin/sh" || w[1] !== "/usr/local/sbin/vm") return false;
   const rest = w.slice(2).filter((x) => !x.startsWith("-"));
   return rest[0] === "_run" && rest[1] === name;
 }

@@ -1700,6 +1700,12 @@ main(int argc, char **argv)
 		unlink(pid_path);
 		return EX_OSERR;
 	}
+	/*
+	 * What runs is on record before the caller hears that the monitor is ready: the agent compares
+	 * it with the spec right after (an adopted guest's converge goes on at once, and a file missing
+	 * then would read as a changed configuration).
+	 */
+	write_running_argv();
 	if (!foreground && daemonize() != 0) {
 		fprintf(stderr, "bhyve-monitor: cannot detach: %s\n", strerror(errno));
 		unclaim_adopted();
@@ -1713,7 +1719,6 @@ main(int argc, char **argv)
 #endif
 	install_signals();
 	console_setup();
-	write_running_argv();
 	event("monitor-start", "monitor_pid=%ld restart=%s", (long)getpid(), cfg.restart);
 	set_state("starting", "");
 

@@ -1,10 +1,11 @@
 /**
  * Simulated ps(1), for the forms the agent and the tests use: `ps -ax -o pid= -o command=`,
- * `ps -ax -o pid= -o ppid= -o command=` (also `-axww`, `-o pid,ppid,command`), and `-p PID[,PID]`
+ * `ps -axww -o pid= -o ppid= -o uid= -o etimes= -o command=` (also `-o pid,ppid,command`), and `-p PID[,PID]`
  * (or PIDs as operands). The sandbox's processes that stand for the host's are its bhyves, shown
  * as FreeBSD's bhyve is after setproctitle, `bhyve: NAME (bhyve)`, and the vm-bhyve runners,
  * `/bin/sh /usr/local/sbin/vm _run NAME` (sandbox/vm-bhyve.ts). The host's other processes are not
- * simulated. A process's ppid is its parent now (a bhyve whose runner was killed has a new one).
+ * simulated. A process's ppid is its parent now (a bhyve whose runner was killed has a new one);
+ * its uid is 0 (they stand for root's processes); etimes the seconds since it started.
  *
  * Output as FreeBSD 13+'s ps formats it: columns separated by one space, each as wide as its
  * header or its widest value, numbers right-aligned, COMMAND left-aligned and unpadded when last;
@@ -23,6 +24,10 @@ const USAGE = "usage: ps [--libxo] [-aCcdefHhjlmrSTuvwXxZ] [-O fmt | -o fmt]\n  
 const KEYWORDS: Record<string, { header: string; numeric: boolean }> = {
   pid: { header: "PID", numeric: true },
   ppid: { header: "PPID", numeric: true },
+  // The processes the sandbox simulates stand for root's on the host.
+  uid: { header: "UID", numeric: true },
+  // Elapsed time since the process started, in seconds (keyword.c: etimes, header ELAPSED).
+  etimes: { header: "ELAPSED", numeric: true },
   command: { header: "COMMAND", numeric: false },
   // keyword.c: args is an alias of command.
   args: { header: "COMMAND", numeric: false },
@@ -32,6 +37,8 @@ const KEYWORDS: Record<string, { header: string; numeric: boolean }> = {
 interface Row {
   pid: number;
   ppid: number;
+  /** When it started (ms since the epoch). */
+  started: number;
   command: string;
 }
 
@@ -39,10 +46,10 @@ interface Row {
 function processes(m: MachineState): Row[] {
   const bhyves = Object.values(m.vms).flatMap((vm) => {
     const pid = runningPid(vm);
-    return pid === null ? [] : [{ pid, ppid: parentPid(pid, vm.process?.ppid ?? 1), command: `bhyve: ${vm.name} (bhyve)` }];
+    return pid === null ? [] : [{ pid, ppid: parentPid(pid, vm.process?.ppid ?? 1), started: Date.parse(vm.process!.startedAt), command: `bhyve: ${vm.name} (bhyve)` }];
   });
   // `vm start` runs `$0 _run NAME "$_iso"`: ps leaves out the empty argument (fmt.c shquote()).
-  const runners = liveRunners(m).map((r) => ({ pid: r.pid, ppid: parentPid(r.pid, r.ppid), command: `/bin/sh /usr/local/sbin/vm _run ${r.vm}` }));
+  const runners = liveRunners(m).map((r) => ({ pid: r.pid, ppid: parentPid(r.pid, r.ppid), started: Date.parse(r.startedAt), command: `/bin/sh /usr/local/sbin/vm _run ${r.vm}` }));
   return [...bhyves, ...runners].sort((a, b) => a.pid - b.pid);
 }
 
@@ -131,7 +138,14 @@ export function ps(io: ToolIO): number {
   io.err(warnings);
   const columns = usedFormat ? cols : [{ key: "pid", header: "PID" }, { key: "command", header: "COMMAND" }];
   const rows = processes(readMachine(io.root)).filter((r) => !pidSelect || pids.includes(r.pid));
-  const value = (r: Row, key: string): string => (key === "pid" ? String(r.pid) : key === "ppid" ? String(r.ppid) : r.command);
+  const now = Date.now();
+  const value = (r: Row, key: string): string => {
+    if (key === "pid") return String(r.pid);
+    if (key === "ppid") return String(r.ppid);
+    if (key === "uid") return "0";
+    if (key === "etimes") return String(Math.max(0, Math.floor((now - r.started) / 1000)));
+    return r.command;
+  };
   const widths = columns.map((c) => Math.max(c.header.length, KEYWORDS[c.key]!.numeric ? 5 : 0, ...rows.map((r) => value(r, c.key).length)));
   const line = (cells: string[]): string =>
     `${cells.map((text, i) => {

@@ -81,8 +81,10 @@ describe("cdktf-bhyve adopt over sshd: three hand-made VMs taken over, nothing r
     project = new CdktfProject({ main: join(app, "main.ts"), workDir: work, env: { BHYVE_SSH_KEY_FILE: fleet.keyFile, BHYVE_SSH_USER: fleet.account.user } });
     const d = await project.deploy();
     assert.equal(d.code, 0, explain("cdktf deploy", d));
+    // What the guest's monitor and vm-bhyve recorded, for a failure's message.
+    const story = (n: string) => ["var/run/bhyve-agent/guests/" + n + "/events", "var/run/bhyve-agent/guests/" + n + "/bhyve.argv", "var/db/bhyve-agent/guests/" + n + "/bhyve.argv", "var/db/bhyve-agent/guests/" + n + "/bhyveload.argv", "var/db/bhyve-agent/guests/" + n + "/monitor.conf", "var/db/bhyve-agent/audit.log", `vm/${n}/vm-bhyve.log`].map((f) => { try { return `${f}:\n${readFileSync(join(host.sandbox.root, f), "utf8")}`; } catch { return `${f}: none`; } }).join("\n");
     for (const n of ADOPTED) {
-      assert.equal(bhyvePid(n), started[n]!.bhyvePid, `${n} was not restarted`);
+      assert.equal(bhyvePid(n), started[n]!.bhyvePid, `${n} was not restarted\n${story(n)}`);
       const g = readGuest(host.sandbox.paths, n);
       assert.deepEqual([g.state, g.pid, g.vm_foreign], ["running", started[n]!.bhyvePid, false], n);
       await until(() => !runs(started[n]!.runnerPid), `${n}'s vm-bhyve runner stopped`);

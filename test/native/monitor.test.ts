@@ -33,6 +33,8 @@ describe("bhyve-monitor runs one guest's bhyve and applies bhyve(8)'s exit codes
     const m = monitor(uefiGuest("web", { passthru: [{ device: "3/0/0", slot: 6 }, { device: "3/0/1", slot: 6 }] }), "on-reboot");
     const r = m.start();
     assert.equal(r.status, 0, r.stderr);
+    // What it runs is on record by the time the caller hears it is ready (the agent compares it with the spec at once).
+    assert.equal(readFileSync(join(m.paths.runDir, "bhyve.argv"), "utf8"), readFileSync(join(m.paths.specDir, "bhyve.argv"), "utf8"));
     const pid = m.pid!;
     assert.ok(processAlive(pid));
     const s1 = await m.waitFor((s) => s.state === "running" && s.bhyve_pid !== "0", "running");

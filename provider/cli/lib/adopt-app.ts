@@ -8,6 +8,7 @@
 import type { ForeignReport } from "../../../agent/guests/adopt.js";
 import type { HostFacts } from "../../../agent/host/facts.js";
 import { formatBsf, parsePciAddress } from "../../../agent/model/pci-address.js";
+import { GUEST_NAME } from "../../../agent/model/decode.js";
 
 /** What the generator reads. */
 export interface AdoptInput {
@@ -32,9 +33,15 @@ class Code {
 
 const IDENT = /^[A-Za-z_$][\w$]*$/;
 
-/** A comment's text on one line: no line terminators JavaScript knows, no control characters. */
+/** A comment's text on one line: no line terminators JavaScript knows, no control characters, no end of a block comment. */
 function commentText(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, " ");
+  return String(s).replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, " ").replace(/\*\//g, "* /");
+}
+
+/** A device the report names, as B/S/F (null when it is not one: the report came from a host, and is checked as input). */
+function bsfOf(v: unknown): string | null {
+  const r = typeof v === "string" ? parsePciAddress(v) : null;
+  return r?.ok ? formatBsf(r.address) : null;
 }
 
 /** A TypeScript literal of a JSON-like value, objects with unquoted keys where they can be. */
@@ -115,10 +122,16 @@ export function adoptedApp(input: AdoptInput): { files: Record<string, string>; 
     const r = typeof p.device === "string" ? parsePciAddress(p.device) : null;
     if (r?.ok) devices.set(formatBsf(r.address), { ...p, device: formatBsf(r.address), imported: true });
   }
-  for (const bsf of report.pptdevs) if (!devices.has(bsf)) devices.set(bsf, { device: bsf, bind: "boot" });
+  for (const d of report.pptdevs) {
+    const bsf = bsfOf(d);
+    if (bsf !== null && !devices.has(bsf)) devices.set(bsf, { device: bsf, bind: "boot" });
+  }
   // A device an adoptable VM passes through that loader.conf does not name (bound by hand with devctl): reserved live, as it is now.
   for (const vm of report.vms.filter((v) => v.adoptable)) {
-    for (const p of (vm.document?.passthru ?? []) as Array<Record<string, unknown>>) if (!devices.has(String(p.device))) devices.set(String(p.device), { device: p.device, bind: "live" });
+    for (const p of (vm.document?.passthru ?? []) as Array<Record<string, unknown>>) {
+      const bsf = bsfOf(p.device);
+      if (bsf !== null && !devices.has(bsf)) devices.set(bsf, { device: bsf, bind: "live" });
+    }
   }
   if (devices.size) {
     say();
@@ -130,11 +143,11 @@ export function adoptedApp(input: AdoptInput): { files: Record<string, string>; 
     if (d.vendor_id !== undefined || hw) spec.vendorId = d.vendor_id ?? hw!.vendor_id;
     if (d.device_id !== undefined || hw) spec.deviceId = d.device_id ?? hw!.device_id;
     spec.bind = d.bind ?? "boot";
-    if (hw) say(`// ${bsf}: ${commentText([hw.vendor_name, hw.device_name].filter(Boolean).join(" ") || "unnamed device")}, driver ${hw.driver ? `${hw.driver}${hw.unit}` : "none"} now`);
+    if (hw) say(`// ${bsf}: ${commentText([hw.vendor_name, hw.device_name].filter(Boolean).join(" ") || "unnamed device")}, driver ${hw.driver ? commentText(`${hw.driver}${hw.unit}`) : "none"} now`);
     else say(`// ${bsf}: not present in pciconf now`);
     say(`const ${pptVar(bsf)} = host.reservePpt(${JSON.stringify(`ppt-${bsf.replace(/\//g, "-")}`)}, ${literal(spec, "    ")});`);
     if (d.imported) {
-      say(`${pptVar(bsf)}.resource?.importFrom(\`\${ADDRESS}/${bsf}\`);`);
+      say(`${pptVar(bsf)}.resource?.importFrom(\`\${ADDRESS}/\` + ${JSON.stringify(bsf)});`);
       imported.push(`bhyve_ppt_device ${bsf}`);
     }
   }
@@ -144,18 +157,23 @@ export function adoptedApp(input: AdoptInput): { files: Record<string, string>; 
     return { host: new Code("host"), ...p };
   };
   // The guests the agent already has: declared as they are stored, and imported.
-  for (const g of docGuests) {
+  for (const g of docGuests.filter((x) => typeof x.name === "string" && GUEST_NAME.test(x.name))) {
     say();
     say(`// Guest ${String(g.name)}: the agent's already; imported as it is stored.`);
     say(`const ${guestVar(String(g.name))} = new Guest(this, ${JSON.stringify(String(g.name))}, ${literal(guestProps(g), "    ")});`);
-    say(`${guestVar(String(g.name))}.resource?.importFrom(\`\${ADDRESS}/${String(g.name)}\`);`);
+    say(`${guestVar(String(g.name))}.resource?.importFrom(\`\${ADDRESS}/\` + ${JSON.stringify(String(g.name))});`);
     imported.push(`bhyve_guest ${String(g.name)}`);
   }
   // The VMs the agent did not create.
   for (const vm of report.vms) {
     say();
+    if (typeof vm.name !== "string" || !GUEST_NAME.test(vm.name)) {
+      say(`// A VM named ${commentText(JSON.stringify(String(vm.name)).slice(0, 240))} is left alone: it is not a guest name here.`);
+      left.push(commentText(String(vm.name)).slice(0, 64));
+      continue;
+    }
     if (vm.adoptable && vm.document) {
-      say(`// VM ${vm.name}: bhyve pid ${vm.pid}, its command line from ${commentText(vm.argv_from ?? "")}; adopted as it runs, nothing restarts.`);
+      say(`// VM ${vm.name}: bhyve pid ${Number(vm.pid)}, its command line from ${commentText(vm.argv_from ?? "")}; adopted as it runs, nothing restarts.`);
       for (const n of vm.notes) say(`// Note: ${commentText(n)}`);
       say(`new Guest(this, ${JSON.stringify(vm.name)}, ${literal({ ...guestProps(vm.document), adopt: true }, "    ")});`);
       adopted.push(vm.name);

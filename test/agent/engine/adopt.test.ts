@@ -7,7 +7,7 @@
  * any guest; the VM adopt does not name stays vm-bhyve's.
  */
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { foreignReport, type ForeignReport } from "../../../agent/guests/adopt.js";
@@ -31,6 +31,7 @@ describe("adopting vm-bhyve's guests", () => {
   const h = new AgentHost("intel-vtd");
   const started: Record<string, VmBhyveStarted> = {};
   let report: ForeignReport;
+  const doc_ = (name: string) => ({ ...report.vms.find((v) => v.name === name)!.document!, adopt: true, ...(name === "web" ? { state: "stopped" } : {}) });
   const doc = (name: string, extra: Record<string, unknown> = {}) => ({ ...report.vms.find((v) => v.name === name)!.document!, adopt: true, ...extra });
   const bhyvePid = (name: string) => h.machine().vms[name]?.process?.pid ?? null;
 
@@ -110,5 +111,38 @@ describe("adopting vm-bhyve's guests", () => {
     await h.apply({ ppt: PPT, guests: [doc("web", { state: "stopped" }), doc("fbsd"), doc("gpu")] });
     assert.equal(runs(started.web!.bhyvePid), false, "the adopted bhyve was powered off");
     assert.equal(h.machine().vms.web, undefined, "its VM destroyed");
+  });
+
+  test("a bhyve vm-bhyve's log does not describe is refused (E_ADOPT_UNKNOWN): its runner gone and the log's run older than the bhyve", async () => {
+    writeVmBhyveGuest(h.root, "late", CONFS.fbsd!.replace("disk2", "disk0").replace("512M", "256M"));
+    const s = await vmBhyveStart(h.root, "late");
+    process.kill(s.runnerPid, "SIGKILL");
+    await until(() => !runs(s.runnerPid), "the runner gone");
+    // The log's start line said an hour earlier than the bhyve that runs.
+    const log = join(h.root, "vm/late/vm-bhyve.log");
+    const text = readFileSync(log, "utf8").split("\n");
+    const at = text.findLastIndex((l) => l.includes("starting bhyve (run 1)"));
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const stamp = `${hourAgo.toLocaleString("en-US", { month: "short" })} ${String(hourAgo.getDate()).padStart(2, "0")} ${hourAgo.toTimeString().slice(0, 8)}`;
+    text[at] = `${stamp}: starting bhyve (run 1)`;
+    writeFileSync(log, text.join("\n"));
+    const late = (await foreignReport(h.paths)).vms.find((v) => v.name === "late")!;
+    assert.equal(late.adoptable, false);
+    const ppid = late.parent?.pid;
+    assert.match(late.unsupported.join(), ppid === 1 ? /vm-bhyve's log says it started run 1 at .*: the log does not describe the bhyve that runs/ : /not of vm-bhyve's runner: the log does not describe it/);
+    const doc = { ...report.vms.find((v) => v.name === "fbsd")!.document!, name: "late", memory: "256M", disks: [{ path: "/dev/zvol/zroot/vm/disk0", type: "virtio-blk", slot: 4 }], adopt: true };
+    await assert.rejects(h.apply({ ppt: PPT, guests: [...["web", "fbsd", "gpu"].map((n) => doc_(n)), doc] }), (err: Error & { code?: string }) => err.code === "E_ADOPT_UNKNOWN");
+    assert.equal(bhyvePid("late"), s.bhyvePid, "left as it runs");
+  });
+
+  test("a VM the host's policy would refuse (a disk outside disk_prefixes) is reported with the policy's words, not as adoptable", async () => {
+    mkdirSync(join(h.root, "srv"), { recursive: true });
+    writeFileSync(join(h.root, "srv/far.img"), Buffer.alloc(1024 * 1024));
+    writeVmBhyveGuest(h.root, "far", 'loader="uefi"\ncpu=1\nmemory=256M\ndisk0_type="virtio-blk"\ndisk0_dev="custom"\ndisk0_name="/srv/far.img"\n');
+    const s = await vmBhyveStart(h.root, "far");
+    const far = (await foreignReport(h.paths)).vms.find((v) => v.name === "far")!;
+    assert.equal(far.adoptable, false);
+    assert.match(far.unsupported.join(), /the host's policy \(.*\) refuses it: .*\/srv\/far\.img/);
+    assert.equal(bhyvePid("far"), s.bhyvePid);
   });
 });

@@ -1,7 +1,7 @@
 /** What vm-bhyve leaves on a host, read: rc.conf values, NAME.conf as vm-bhyve reads it, the run going on from its log, ps with parents. */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { bhyveOf, isVmBhyveRunner, latestVmBhyveRun, parsePsTable, parseVmBhyveConf, rcConfValue, vmBhyveYes } from "../../../agent/parse/vm-bhyve.js";
+import { bhyveOf, bhyvesOf, isVmBhyveRunner, latestVmBhyveRun, parsePsTable, parseVmBhyveConf, rcConfValue, vmBhyveStampTime, vmBhyveYes } from "../../../agent/parse/vm-bhyve.js";
 
 describe("rc.conf and vm-bhyve's configuration files", () => {
   test("rc.conf: the last assignment wins, in its three quotings, with a comment after", () => {
@@ -40,6 +40,7 @@ describe("latestVmBhyveRun", () => {
     const r = latestVmBhyveRun(log(RUN1), "web");
     assert.deepEqual(r, {
       run: 1,
+      stamp: "Jan 05 14:03:07",
       open: true,
       argv: ["/usr/sbin/bhyve", "-c", "2", "-m", "1G", "-Hwl", "bootrom,/usr/local/share/uefi-firmware/BHYVE_UEFI.fd", "-U", "0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0", "-u",
         "-s", "0,hostbridge", "-s", "31,lpc", "-s", "4:0,virtio-blk,/vm/web/disk0.img", "-s", "15:0,virtio-net,tap0,mac=58:9c:fc:00:00:01", "-l", "com1,/dev/nmdm-web.1A", "web"],
@@ -72,17 +73,22 @@ describe("latestVmBhyveRun", () => {
 
 describe("ps with parents", () => {
   const table = parsePsTable([
-    "    1     0 /sbin/init --",
-    "  900     1 /bin/sh /usr/local/sbin/vm _run web",
-    "  901   900 bhyve: web (bhyve)",
-    "  950     1 /bin/sh /usr/local/sbin/vm _run -f db",
-    "  951   950 bhyve: db",
-    "  960     1 /bin/sh /usr/local/sbin/vm _run webx",
-    "  970   960 sh -c bhyve: web (bhyve)",
+    "    1     0    0 86400 /sbin/init --",
+    "  900     1    0  3600 /bin/sh /usr/local/sbin/vm _run web",
+    "  901   900    0  3599 bhyve: web (bhyve)",
+    "  950     1    0    60 /bin/sh /usr/local/sbin/vm _run -f db",
+    "  951   950    0    59 bhyve: db",
+    "  960     1    0    10 /bin/sh /usr/local/sbin/vm _run webx",
+    "  970   960    0    10 sh -c bhyve: web (bhyve)",
+    "  980     1 1001    10 /bin/sh /usr/local/sbin/vm _run mail",
+    "  981   980 1001    10 bhyve: mail (bhyve)",
+    "  990     1    0    10 /bin/sh vm _run two",
+    "  991     1    0    10 bhyve: two (bhyve)",
+    "  992     1    0    10 bhyve: two (bhyve)",
     "",
   ].join("\n"));
-  test("each bhyve by its title, its parent, and vm-bhyve's runner by its command", () => {
-    assert.deepEqual(bhyveOf(table, "web"), { pid: 901, ppid: 900, command: "bhyve: web (bhyve)" });
+  test("each bhyve by its title (root's, and the only one), its parent, and vm-bhyve's runner (root's, by its full command)", () => {
+    assert.deepEqual(bhyveOf(table, "web"), { pid: 901, ppid: 900, uid: 0, etimes: 3599, command: "bhyve: web (bhyve)" });
     assert.equal(bhyveOf(table, "db")?.pid, 951);
     assert.equal(bhyveOf(table, "nope"), undefined);
     const runner = (pid: number) => table.find((p) => p.pid === pid)!;
@@ -90,5 +96,18 @@ describe("ps with parents", () => {
     assert.equal(isVmBhyveRunner(runner(950), "db"), true);
     assert.equal(isVmBhyveRunner(runner(960), "web"), false, "another guest's runner");
     assert.equal(isVmBhyveRunner(runner(1), "web"), false);
+    // Anyone may title a process of theirs "bhyve: NAME" or run a script called vm: only root's count, and one title names one bhyve.
+    assert.equal(bhyveOf(table, "mail"), undefined);
+    assert.equal(isVmBhyveRunner(runner(980), "mail"), false);
+    assert.equal(isVmBhyveRunner(runner(990), "two"), false, "vm found by PATH, not vm-bhyve's");
+    assert.equal(bhyveOf(table, "two"), undefined);
+    assert.equal(bhyvesOf(table, "two").length, 2);
+  });
+
+  test("a log stamp's time: local time, this year, or last year when that would lie ahead", () => {
+    const now = new Date(2026, 0, 2, 12, 0, 0);
+    assert.equal(vmBhyveStampTime("Jan 02 11:59:00", now), new Date(2026, 0, 2, 11, 59, 0).getTime());
+    assert.equal(vmBhyveStampTime("Dec 31 23:00:00", now), new Date(2025, 11, 31, 23, 0, 0).getTime());
+    assert.equal(vmBhyveStampTime("Foo 01 00:00:00", now), null);
   });
 });

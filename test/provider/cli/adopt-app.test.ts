@@ -107,6 +107,15 @@ describe("cdktf-bhyve adopt's app", () => {
     synth(app.files); // exits 0: process.exit(3) never ran
   });
 
+  test("a hostile report (a compromised host's agent) is checked as input: names, devices, versions cannot become code", () => {
+    const bad = input([{ ...vm("gpu", GPU), name: "x`);process.exit(4);//" }, { ...vm("ok", null), name: "ok\nprocess.exit(5)" }]);
+    const app = adoptedApp({ ...bad, report: { ...bad.report, release: "14.3 */ process.exit(6); /*", pptdevs: ["2/0/0", "3/0/0);process.exit(7);//"] }, agentVersion: "1 */ process.exit(8) /*" });
+    assert.deepEqual(app.adopted, []);
+    const main = app.files["main.ts"]!;
+    assert.ok(!/process\.exit\(7\)/.test(main.split("\n").filter((l) => !l.trimStart().startsWith("//") && !l.trimStart().startsWith("*")).join("\n")), main);
+    synth(app.files); // exits 0: none of the process.exit calls ran
+  });
+
   test("--cdktn: the same app for CDK Terrain (cdktn and cdktf-bhyve/cdktn) synthesizes the same documents and resources", () => {
     const vms = [vm("gpu", GPU)];
     const a = adoptedApp(input(vms));
