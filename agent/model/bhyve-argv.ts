@@ -7,6 +7,7 @@
  * it did not start). Pure code: no I/O.
  */
 import { formatSize } from "./size.js";
+import { getopt } from "./getopt.js";
 import { formatBsf, parsePciAddress } from "./pci-address.js";
 import { FRAMEBUFFER_SLOT, GUEST_NAME, IFNAME, TABLET_SLOT, UUID } from "./decode.js";
 import { consoleDevice, uefiVarsPath } from "./render.js";
@@ -66,33 +67,6 @@ export interface BhyveMachine {
 }
 
 export type ParseResult = { ok: true; machine: BhyveMachine } | { ok: false; reason: string };
-
-/** getopt(3) as bhyve runs it: clusters (`-AHPw`), a value joined or in the next argument, operands after the options. */
-function getopt(args: readonly string[]): { opts: Array<[string, string]>; operands: string[] } | string {
-  const opts: Array<[string, string]> = [];
-  let i = 0;
-  for (; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === "--") {
-      i++;
-      break;
-    }
-    if (!a.startsWith("-") || a === "-") break;
-    for (let j = 1; j < a.length; j++) {
-      const c = a[j]!;
-      const at = BHYVE_OPTIONS.indexOf(c);
-      if (at < 0 || c === ":") return `-${c} is not a bhyve option`;
-      if (BHYVE_OPTIONS[at + 1] === ":") {
-        const value = j + 1 < a.length ? a.slice(j + 1) : args[++i];
-        if (value === undefined) return `-${c} lacks its value`;
-        opts.push([c, value]);
-        break;
-      }
-      opts.push([c, ""]);
-    }
-  }
-  return { opts, operands: args.slice(i) };
-}
 
 /** vm_parse_memsize(): a number with an optional K/M/G/T suffix; a bare number below 1 MiB is megabytes. */
 export function parseBhyveMemsize(text: string): number | null {
@@ -158,8 +132,8 @@ function parseSlot(text: string): MachineSlot | null {
 /** Reads a bhyve command line (argv[0] is bhyve itself). */
 export function parseBhyveArgv(argv: readonly string[]): ParseResult {
   if (argv.length < 2) return { ok: false, reason: "the command line is empty" };
-  const g = getopt(argv.slice(1));
-  if (typeof g === "string") return { ok: false, reason: g };
+  const g = getopt(argv.slice(1), BHYVE_OPTIONS);
+  if ("bad" in g) return { ok: false, reason: g.missingArg ? `-${g.bad} lacks its value` : `-${g.bad} is not a bhyve option` };
   if (g.operands.length !== 1) return { ok: false, reason: `bhyve takes one VM name after its options, here ${g.operands.length ? g.operands.map((o) => JSON.stringify(o)).join(" ") : "none"}` };
   const flags = new Set<string>();
   const pins: string[] = [];

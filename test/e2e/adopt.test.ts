@@ -19,6 +19,7 @@ import { rebootSandbox, STOCK_LOADER_CONF } from "../../sandbox/host.js";
 import { setupVmBhyve, vmBhyveStart, writeVmBhyveGuest, type VmBhyveStarted } from "../../sandbox/vm-bhyve.js";
 import { runBin } from "../support/cli.js";
 import { until } from "../support/agent-host.js";
+import { VM_BHYVE_GUESTS } from "../support/vm-bhyve-guests.js";
 import { linkAppDependencies, prerequisite } from "../support/helpers.js";
 import { SshdFleet, sshdSkipReason, type SshdHost } from "../support/sshd-hosts.js";
 import { explain, removeWork } from "./e2e-helpers.js";
@@ -26,12 +27,7 @@ import { explain, removeWork } from "./e2e-helpers.js";
 const skip = sshdSkipReason();
 /** A process that runs (not one that ended and waits to be collected: pid 1 collects orphans when it gets to it). */
 const runs = (pid: number): boolean => processAlive(pid) && !isZombie(pid);
-const CONFS: Record<string, string> = {
-  web: 'loader="uefi"\ncpu=2\nmemory=1G\ndisk0_type="virtio-blk"\ndisk0_dev="custom"\ndisk0_name="/dev/zvol/zroot/vm/disk1"\nnetwork0_type="virtio-net"\nnetwork0_switch="public"\n',
-  fbsd: 'loader="bhyveload"\ncpu=1\nmemory=512M\ndisk0_type="virtio-blk"\ndisk0_dev="custom"\ndisk0_name="/dev/zvol/zroot/vm/disk2"\n',
-  gpu: 'loader="uefi"\ncpu=4\nmemory=2G\ndisk0_type="nvme"\ndisk0_dev="custom"\ndisk0_name="/dev/zvol/zroot/vm/disk3"\npassthru0="3/0/0"\npassthru1="3/0/1"\n',
-  rnd: 'loader="uefi"\ncpu=1\nmemory=512M\ndisk0_type="virtio-blk"\ndisk0_dev="custom"\ndisk0_name="/dev/zvol/zroot/vm/disk0"\nvirt_random="yes"\n',
-};
+const CONFS = VM_BHYVE_GUESTS;
 const ADOPTED = ["fbsd", "gpu", "web"];
 
 describe("cdktf-bhyve adopt over sshd: three hand-made VMs taken over, nothing restarts, the next plan is empty", prerequisite("adoption over sshd", skip), () => {

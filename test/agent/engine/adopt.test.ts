@@ -16,15 +16,11 @@ import { isZombie, processAlive } from "../../../agent/host/pid-lock.js";
 import { guestAction, rebootSandbox, STOCK_LOADER_CONF } from "../../../sandbox/host.js";
 import { setupVmBhyve, vmBhyveStart, writeVmBhyveGuest, type VmBhyveStarted } from "../../../sandbox/vm-bhyve.js";
 import { AgentHost, until } from "../../support/agent-host.js";
+import { VM_BHYVE_GUESTS } from "../../support/vm-bhyve-guests.js";
 
 /** A process that runs (not one that ended and waits to be collected: pid 1 collects orphans when it gets to it). */
 const runs = (pid: number): boolean => processAlive(pid) && !isZombie(pid);
-const CONFS: Record<string, string> = {
-  web: 'loader="uefi"\ncpu=2\nmemory=1G\ndisk0_type="virtio-blk"\ndisk0_dev="custom"\ndisk0_name="/dev/zvol/zroot/vm/disk1"\nnetwork0_type="virtio-net"\nnetwork0_switch="public"\n',
-  fbsd: 'loader="bhyveload"\ncpu=1\nmemory=512M\ndisk0_type="virtio-blk"\ndisk0_dev="custom"\ndisk0_name="/dev/zvol/zroot/vm/disk2"\n',
-  gpu: 'loader="uefi"\ncpu=4\nmemory=2G\ndisk0_type="nvme"\ndisk0_dev="custom"\ndisk0_name="/dev/zvol/zroot/vm/disk3"\npassthru0="3/0/0"\npassthru1="3/0/1"\n',
-  rnd: 'loader="uefi"\ncpu=1\nmemory=512M\ndisk0_type="virtio-blk"\ndisk0_dev="custom"\ndisk0_name="/dev/zvol/zroot/vm/disk0"\nvirt_random="yes"\n',
-};
+const CONFS = VM_BHYVE_GUESTS;
 const PPT = [{ device: "3/0/0", bind: "boot" }, { device: "3/0/1", bind: "boot" }];
 
 describe("adopting vm-bhyve's guests", () => {
