@@ -355,15 +355,13 @@ export function guestFromMachine(m: BhyveMachine, o: CompareOptions): Reconstruc
     } else if (DISK_EMULATIONS.has(s.emul)) {
       const extra = [...opts.keys()].filter((k) => k !== "bootindex");
       if (s.first === null) no.push(`${where}: a disk without a path`);
-      else if (s.func !== 0) no.push(`${where}: the model gives each disk a slot of its own (function 0)`);
       else if (extra.length) no.push(`${where}: the model has no disk option ${extra.join(", ")}`);
-      else disks.push({ path: s.first, type: s.emul, slot: s.slot, ...(opts.has("bootindex") ? { bootindex: Number(opts.get("bootindex")) } : {}) });
+      else disks.push({ path: s.first, type: s.emul, slot: s.slot, ...(s.func !== 0 ? { function: s.func } : {}), ...(opts.has("bootindex") ? { bootindex: Number(opts.get("bootindex")) } : {}) });
     } else if (NIC_EMULATIONS.has(s.emul)) {
       const extra = [...opts.keys()].filter((k) => k !== "mac");
       if (s.first === null || !IFNAME.test(s.first) || /^(vale|netgraph)/.test(s.first)) no.push(`${where}: the model's NICs are on tap interfaces`);
-      else if (s.func !== 0) no.push(`${where}: the model gives each NIC a slot of its own (function 0)`);
       else if (extra.length) no.push(`${where}: the model has no NIC option ${extra.join(", ")}`);
-      else nics.push({ tap: s.first, model: s.emul, slot: s.slot, ...(opts.get("mac") ? { mac: opts.get("mac") } : {}) });
+      else nics.push({ tap: s.first, model: s.emul, slot: s.slot, ...(s.func !== 0 ? { function: s.func } : {}), ...(opts.get("mac") ? { mac: opts.get("mac") } : {}) });
     } else if (s === fbuf || s === tablet) {
       // Placed below, as a pair.
     } else {

@@ -47,6 +47,7 @@ export function diskToDocument(d: Disk): Record<string, unknown> {
     path: d.path,
     type: d.type,
     ...(d.slot !== undefined ? { slot: d.slot } : {}),
+    ...(d.function !== undefined ? { function: d.function } : {}),
     ...(d.bootindex !== undefined ? { bootindex: d.bootindex } : {}),
     ...(m?.size !== undefined ? { size: formatSize(m.size) } : {}),
     // sparse and on_delete only when they are not their defaults, as the provider's attributes leave them null.
@@ -72,6 +73,7 @@ export function guestToDocument(g: Guest): Record<string, unknown> {
       model: n.model,
       ...(n.mac !== undefined ? { mac: n.mac } : {}),
       ...(n.slot !== undefined ? { slot: n.slot } : {}),
+      ...(n.function !== undefined ? { function: n.function } : {}),
     })),
     passthru: g.passthru.map((p) => ({
       device: formatBsf(p.device),

@@ -298,11 +298,13 @@ function sizeOf(f: Fields, key: string): number | undefined {
 function decodeDisk(value: unknown, path: string, problems: ProblemList): NonNullable<DraftState["guests"][number]["disks"]>[number] {
   const f = mapping(value, path, problems);
   if (!f) return {};
-  f.keys(["path", "zvol", "file", "size", "sparse", "volblocksize", "clone", "on_delete", "type", "slot", "bootindex"]);
+  f.keys(["path", "zvol", "file", "size", "sparse", "volblocksize", "clone", "on_delete", "type", "slot", "function", "bootindex"]);
   const bootindex = f.int("bootindex", 0, 65535);
+  const fn = slotFunction(f);
   const common = {
     type: f.orDefault("type", f.oneOf("type", DISK_TYPES), DEFAULTS.disk.type),
     slot: f.slot("slot"),
+    ...(fn !== undefined ? { function: fn } : {}),
     ...(bootindex !== undefined ? { bootindex } : {}),
   };
   const given = (["zvol", "file", "path"] as const).filter((k) => f.raw(k) !== undefined);
@@ -382,7 +384,7 @@ function decodeDisk(value: unknown, path: string, problems: ProblemList): NonNul
 function decodeNic(value: unknown, path: string, problems: ProblemList): NonNullable<DraftState["guests"][number]["nics"]>[number] {
   const f = mapping(value, path, problems);
   if (!f) return {};
-  f.keys(["tap", "switch", "model", "mac", "slot"]);
+  f.keys(["tap", "switch", "model", "mac", "slot", "function"]);
   let tap = f.string("tap");
   if (tap !== undefined && !IFNAME.test(tap)) {
     tap = f.fail("tap", `${quote(tap)} is not an interface name (a letter, then letters, digits, _ or .; at most 15 characters)`);
@@ -394,6 +396,7 @@ function decodeNic(value: unknown, path: string, problems: ProblemList): NonNull
     f.fail("tap", "a NIC is on a switch or on a tap, not both: with switch, the agent allocates the tap; drop one of the two");
     tap = undefined;
   }
+  const fn = slotFunction(f);
   let mac = f.string("mac");
   if (mac !== undefined) {
     if (!MAC.test(mac)) {
@@ -414,7 +417,18 @@ function decodeNic(value: unknown, path: string, problems: ProblemList): NonNull
     model: f.orDefault("model", f.oneOf("model", NIC_MODELS), DEFAULTS.nic.model),
     mac,
     slot: f.slot("slot"),
+    ...(fn !== undefined ? { function: fn } : {}),
   };
+}
+
+/**
+ * A disk's or NIC's PCI function within its slot (0-7; vm-bhyve packs a guest's NICs, and a loaded
+ * guest's disks, as functions of one slot): only with a slot given.
+ */
+function slotFunction(f: Fields): number | undefined {
+  const fn = f.int("function", 0, 7);
+  if (fn !== undefined && f.raw("slot") === undefined) return f.fail("function", "a function is within a slot: give slot as well");
+  return fn;
 }
 
 function decodePassthru(value: unknown, path: string, problems: ProblemList): NonNullable<DraftState["guests"][number]["passthru"]>[number] {

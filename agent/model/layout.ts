@@ -20,8 +20,8 @@ export const NIC_SLOT_START = 15;
 /** One occupied guest slot/function. */
 export type SlotEntry =
   | { readonly kind: "passthru"; readonly slot: number; readonly function: number; readonly index: number; readonly item: Passthru }
-  | { readonly kind: "disk"; readonly slot: number; readonly function: 0; readonly index: number; readonly item: Disk }
-  | { readonly kind: "nic"; readonly slot: number; readonly function: 0; readonly index: number; readonly item: Nic }
+  | { readonly kind: "disk"; readonly slot: number; readonly function: number; readonly index: number; readonly item: Disk }
+  | { readonly kind: "nic"; readonly slot: number; readonly function: number; readonly index: number; readonly item: Nic }
   | { readonly kind: "framebuffer"; readonly slot: number; readonly function: 0; readonly index: 0; readonly item: Framebuffer }
   | { readonly kind: "tablet"; readonly slot: number; readonly function: 0; readonly index: 0; readonly item: Framebuffer }
   /** The cloud-init seed (an ISO image in the guest's directory), a CD placed after the disks. */
@@ -66,17 +66,6 @@ export function layoutGuest(guest: Draft<Guest>, path: string, problems: Problem
     place({ kind: "passthru", slot: p.slot, function: p.function, index, item: p as Passthru });
   });
 
-  // With a passthru entry that did not decode, a slot may look empty only because of it: skip the check.
-  const allDecoded = (guest.passthru ?? []).every((p) => p.device !== undefined && p.slot !== undefined && p.function !== undefined);
-  for (const [slot, list] of allDecoded ? bySlot : []) {
-    if (!list.some((e) => e.function === 0)) {
-      const first = list[0]!;
-      problems.add(at(at(at(path, "passthru"), first.index), "function"),
-        `slot ${slot} has no function 0, so the guest will not see ${list.map(label).join(", ")}; ` +
-        "give one device of the slot function 0");
-    }
-  }
-
   // Disks and NICs whose own fields decoded; explicit slots are honoured first, then the rest are placed.
   type Emulated =
     | { kind: "disk"; key: "disks"; index: number; item: Disk; start: number }
@@ -91,21 +80,22 @@ export function layoutGuest(guest: Draft<Guest>, path: string, problems: Problem
     ...(guest.nics ?? []).flatMap((n, index) =>
       (n.tap !== undefined || n.switch !== undefined) && n.model !== undefined ? [{ kind: "nic" as const, key: "nics" as const, index, item: n as Nic, start: NIC_SLOT_START }] : []),
   ];
-  const entryAt = (e: Emulated, slot: number): SlotEntry =>
+  const entryAt = (e: Emulated, slot: number, fn: number): SlotEntry =>
     e.kind === "disk"
-      ? { kind: "disk", slot, function: 0, index: e.index, item: e.item }
+      ? { kind: "disk", slot, function: fn, index: e.index, item: e.item }
       : e.kind === "seed"
         ? { kind: "seed", slot, function: 0, index: 0, item: e.item }
-        : { kind: "nic", slot, function: 0, index: e.index, item: e.item };
+        : { kind: "nic", slot, function: fn, index: e.index, item: e.item };
 
   for (const e of emulated) {
     if (e.item.slot === undefined) continue;
-    const clash = bySlot.get(e.item.slot);
+    const fn = e.kind === "seed" ? 0 : (e.item.function ?? 0);
+    const clash = bySlot.get(e.item.slot)?.find((x) => x.function === fn);
     if (clash) {
-      problems.add(at(at(at(path, e.key), e.index), "slot"), `slot ${e.item.slot} is already taken by ${label(clash[0]!)}`);
+      problems.add(at(at(at(path, e.key), e.index), "slot"), `slot ${e.item.slot}${fn ? ` function ${fn}` : ""} is already taken by ${label(clash)}`);
       continue;
     }
-    place(entryAt(e, e.item.slot));
+    place(entryAt(e, e.item.slot, fn));
   }
   for (const e of emulated) {
     if (e.item.slot !== undefined) continue;
@@ -115,7 +105,21 @@ export function layoutGuest(guest: Draft<Guest>, path: string, problems: Problem
         `no free guest PCI slot left (slots ${FIRST_DEVICE_SLOT}-${LAST_DEVICE_SLOT} are all in use)`);
       continue;
     }
-    place(entryAt(e, slot));
+    place(entryAt(e, slot, 0));
+  }
+
+  // With a passthru entry that did not decode, a slot may look empty only because of it: skip the check.
+  const allDecoded = (guest.passthru ?? []).every((p) => p.device !== undefined && p.slot !== undefined && p.function !== undefined) &&
+    (guest.disks ?? []).every((d) => d.path !== undefined && d.type !== undefined) &&
+    (guest.nics ?? []).every((n) => (n.tap !== undefined || n.switch !== undefined) && n.model !== undefined);
+  for (const [slot, list] of allDecoded ? bySlot : []) {
+    if (!list.some((e) => e.function === 0)) {
+      const first = list[0]!;
+      const key = first.kind === "disk" ? "disks" : first.kind === "nic" ? "nics" : "passthru";
+      problems.add(at(at(at(path, key), first.index), "function"),
+        `slot ${slot} has no function 0, so the guest will not see ${list.map(label).join(", ")}; ` +
+        "give one device of the slot function 0");
+    }
   }
 
   return entries.sort((a, b) => a.slot - b.slot || a.function - b.function);

@@ -70,11 +70,11 @@ function slotArg(e: SlotEntry): string {
     case "passthru":
       return `${e.slot}:${e.function},passthru,${formatBsf(e.item.device)}${e.item.rom ? `,rom=${e.item.rom}` : ""}${e.item.bootindex !== undefined ? `,bootindex=${e.item.bootindex}` : ""}`;
     case "disk":
-      return `${e.slot}:0,${e.item.type},${e.item.path}${e.item.bootindex !== undefined ? `,bootindex=${e.item.bootindex}` : ""}`;
+      return `${e.slot}:${e.function},${e.item.type},${e.item.path}${e.item.bootindex !== undefined ? `,bootindex=${e.item.bootindex}` : ""}`;
     case "nic":
       // A switch NIC renders its allocated tap; before the agent allocates one (`bhyve-agent render`
       // of a document) it shows as {switch:NAME}, which no host interface can be called.
-      return `${e.slot}:0,${e.item.model},${e.item.tap ?? `{switch:${e.item.switch}}`}${e.item.mac ? `,mac=${e.item.mac}` : ""}`;
+      return `${e.slot}:${e.function},${e.item.model},${e.item.tap ?? `{switch:${e.item.switch}}`}${e.item.mac ? `,mac=${e.item.mac}` : ""}`;
     case "framebuffer":
       return `${e.slot}:0,fbuf,rfb=${rfbAddress(e.item)},w=${e.item.width},h=${e.item.height}${e.item.wait ? ",wait" : ""}`;
     case "tablet":

@@ -123,6 +123,8 @@ export interface Disk {
   readonly type: DiskType;
   /** Guest PCI slot; allocated when absent. */
   readonly slot?: number;
+  /** PCI function within `slot` (0-7); absent: 0. A slot with a device at another function needs one at function 0. */
+  readonly function?: number;
   /** UEFI boot order (`bootindex=N`, lowest first; FreeBSD 14.0 and later). */
   readonly bootindex?: number;
   /** Made and owned by the agent; absent: the disk exists on its own (`path`). */
@@ -170,6 +172,8 @@ export interface Nic {
   readonly mac?: string;
   /** Guest PCI slot; allocated when absent. */
   readonly slot?: number;
+  /** PCI function within `slot` (0-7); absent: 0 (vm-bhyve puts a guest's NICs at 15:0, 15:1, ...). */
+  readonly function?: number;
 }
 
 /** A host PCI function handed to the guest. */

@@ -34,6 +34,8 @@ export interface GuestDisk {
   readonly type?: "virtio-blk" | "nvme" | "ahci-hd" | "ahci-cd";
   /** Guest PCI slot. @default allocated from 4 */
   readonly slot?: number;
+  /** PCI function within slot (0-7; needs slot). @default 0 */
+  readonly function?: number;
   /** UEFI boot order, lowest first (FreeBSD 14.0 and later). @default none */
   readonly bootindex?: number;
 }
@@ -50,6 +52,8 @@ export interface GuestNic {
   readonly mac?: string;
   /** Guest PCI slot. @default allocated from 15 */
   readonly slot?: number;
+  /** PCI function within slot (0-7; needs slot), as vm-bhyve packs NICs into slot 15. @default 0 */
+  readonly function?: number;
 }
 
 /** A passthrough slot. */

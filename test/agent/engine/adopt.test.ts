@@ -59,6 +59,7 @@ describe("adopting vm-bhyve's guests", () => {
     assert.deepEqual((by("gpu").document!.passthru as unknown[]).length, 2);
     assert.equal(by("web").document!.exit_on_pause, false, "vm-bhyve's UEFI guests run without -P");
     assert.match(by("web").notes.join(), /nics\[0\] is on tap\d+/);
+    assert.deepEqual((by("web").document!.nics as Array<Record<string, unknown>>).map((n) => [n.slot, n.function ?? 0]), [[15, 0], [15, 1]], "vm-bhyve's NIC packing kept");
   });
 
   test("a guest with adopt that renders another machine is refused (E_ADOPT_MISMATCH, the difference named); nothing changes", async () => {

@@ -43,8 +43,8 @@ describe("the guest through the schema's document mapper", () => {
     const state = fromDocumentForm(GUEST_SCHEMA, guestToDocument(r.guest), config);
     assert.deepEqual(state, {
       name: "ml1", cpus: 8, memory: "32768M", bootrom: "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd", state: "running", restart: "always", start_order: 0,
-      disk: [{ path: "/dev/zvol/zroot/vm/ml1", zvol: null, file: null, size: null, sparse: null, volblocksize: null, clone: null, on_delete: null, type: "virtio-blk", slot: null, bootindex: null }],
-      nic: [{ switch: null, tap: "tap0", model: "e1000", mac: "58:9C:FC:00:00:01", slot: 20 }],
+      disk: [{ path: "/dev/zvol/zroot/vm/ml1", zvol: null, file: null, size: null, sparse: null, volblocksize: null, clone: null, on_delete: null, type: "virtio-blk", slot: null, function: null, bootindex: null }],
+      nic: [{ switch: null, tap: "tap0", model: "e1000", mac: "58:9C:FC:00:00:01", slot: 20, function: null }],
       passthru: [{ device: "pci0:3:0:0", slot: 6, function: 0, rom: null, bootindex: null }],
       // Fields the canonical document leaves out at their defaults read as those defaults.
       rtc: "utc", ignore_unknown_msrs: false, hostbridge: "standard", exit_on_pause: true, adopt: false, sockets: null, cores: null, threads: null, uuid: null, uefi_vars: null, cpu_pin: [],

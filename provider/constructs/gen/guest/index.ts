@@ -489,6 +489,12 @@ export interface GuestDisk {
   */
   readonly file?: string;
   /**
+  * PCI function within slot (0-7; needs slot). Default 0. A slot with a device at another function needs one at function 0.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#function Guest#function}
+  */
+  readonly function?: number;
+  /**
   * keep (default) or destroy: destroy the zvol or file when the guest is deleted, and only one the agent made for this guest.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#on_delete Guest#on_delete}
@@ -547,6 +553,7 @@ export function guestDiskToTerraform(struct?: GuestDisk | cdktf.IResolvable): an
     bootindex: cdktf.numberToTerraform(struct!.bootindex),
     clone: cdktf.stringToTerraform(struct!.clone),
     file: cdktf.stringToTerraform(struct!.file),
+    function: cdktf.numberToTerraform(struct!.function),
     on_delete: cdktf.stringToTerraform(struct!.onDelete),
     path: cdktf.stringToTerraform(struct!.path),
     size: cdktf.stringToTerraform(struct!.size),
@@ -582,6 +589,12 @@ export function guestDiskToHclTerraform(struct?: GuestDisk | cdktf.IResolvable):
       isBlock: false,
       type: "simple",
       storageClassType: "string",
+    },
+    function: {
+      value: cdktf.numberToHclTerraform(struct!.function),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
     },
     on_delete: {
       value: cdktf.stringToHclTerraform(struct!.onDelete),
@@ -669,6 +682,10 @@ export class GuestDiskOutputReference extends cdktf.ComplexObject {
       hasAnyValues = true;
       internalValueResult.file = this._file;
     }
+    if (this._function !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.function = this._function;
+    }
     if (this._onDelete !== undefined) {
       hasAnyValues = true;
       internalValueResult.onDelete = this._onDelete;
@@ -711,6 +728,7 @@ export class GuestDiskOutputReference extends cdktf.ComplexObject {
       this._bootindex = undefined;
       this._clone = undefined;
       this._file = undefined;
+      this._function = undefined;
       this._onDelete = undefined;
       this._path = undefined;
       this._size = undefined;
@@ -730,6 +748,7 @@ export class GuestDiskOutputReference extends cdktf.ComplexObject {
       this._bootindex = value.bootindex;
       this._clone = value.clone;
       this._file = value.file;
+      this._function = value.function;
       this._onDelete = value.onDelete;
       this._path = value.path;
       this._size = value.size;
@@ -787,6 +806,22 @@ export class GuestDiskOutputReference extends cdktf.ComplexObject {
   // Temporarily expose input value. Use with caution.
   public get fileInput() {
     return this._file;
+  }
+
+  // function - computed: false, optional: true, required: false
+  private _function?: number; 
+  public get function() {
+    return this.getNumberAttribute('function');
+  }
+  public set function(value: number) {
+    this._function = value;
+  }
+  public resetFunction() {
+    this._function = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get functionInput() {
+    return this._function;
   }
 
   // on_delete - computed: false, optional: true, required: false
@@ -1165,6 +1200,12 @@ export class GuestFramebufferOutputReference extends cdktf.ComplexObject {
 }
 export interface GuestNic {
   /**
+  * PCI function within slot (0-7; needs slot), as vm-bhyve packs a guest's NICs into slot 15. Default 0.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#function Guest#function}
+  */
+  readonly function?: number;
+  /**
   * Fixed MAC address.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cdktf-bhyve/bhyve/0.1.0/docs/resources/guest#mac Guest#mac}
@@ -1202,6 +1243,7 @@ export function guestNicToTerraform(struct?: GuestNic | cdktf.IResolvable): any 
     throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
   }
   return {
+    function: cdktf.numberToTerraform(struct!.function),
     mac: cdktf.stringToTerraform(struct!.mac),
     model: cdktf.stringToTerraform(struct!.model),
     slot: cdktf.numberToTerraform(struct!.slot),
@@ -1217,6 +1259,12 @@ export function guestNicToHclTerraform(struct?: GuestNic | cdktf.IResolvable): a
     throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
   }
   const attrs = {
+    function: {
+      value: cdktf.numberToHclTerraform(struct!.function),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
+    },
     mac: {
       value: cdktf.stringToHclTerraform(struct!.mac),
       isBlock: false,
@@ -1273,6 +1321,10 @@ export class GuestNicOutputReference extends cdktf.ComplexObject {
     }
     let hasAnyValues = this.isEmptyObject;
     const internalValueResult: any = {};
+    if (this._function !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.function = this._function;
+    }
     if (this._mac !== undefined) {
       hasAnyValues = true;
       internalValueResult.mac = this._mac;
@@ -1300,6 +1352,7 @@ export class GuestNicOutputReference extends cdktf.ComplexObject {
     if (value === undefined) {
       this.isEmptyObject = false;
       this.resolvableValue = undefined;
+      this._function = undefined;
       this._mac = undefined;
       this._model = undefined;
       this._slot = undefined;
@@ -1313,12 +1366,29 @@ export class GuestNicOutputReference extends cdktf.ComplexObject {
     else {
       this.isEmptyObject = Object.keys(value).length === 0;
       this.resolvableValue = undefined;
+      this._function = value.function;
       this._mac = value.mac;
       this._model = value.model;
       this._slot = value.slot;
       this._switch = value.switch;
       this._tap = value.tap;
     }
+  }
+
+  // function - computed: false, optional: true, required: false
+  private _function?: number; 
+  public get function() {
+    return this.getNumberAttribute('function');
+  }
+  public set function(value: number) {
+    this._function = value;
+  }
+  public resetFunction() {
+    this._function = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get functionInput() {
+    return this._function;
   }
 
   // mac - computed: false, optional: true, required: false
