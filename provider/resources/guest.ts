@@ -279,7 +279,12 @@ export function guestResource(ctx: ProviderContext): ResourceDef {
       const m = /^(.+)\/([A-Za-z0-9][A-Za-z0-9_.-]{0,30})$/.exec(id);
       if (!m) throw new DiagnosticError("Invalid import id", `expected ADDRESS/NAME (e.g. 10.0.0.5/ml1), got "${id}"`);
       const state = await observe(ctx, m[1]!, ctx.importKey(m[1]!), m[2]!);
-      if (!state) throw new DiagnosticError("No such guest", `the agent on ${m[1]} has no guest ${m[2]} in its desired state`);
+      if (!state) {
+        // A VM of that name that the agent did not create has no state to import: it is taken over with adopt instead.
+        const g = await ctx.call(m[1]!, ctx.importKey(m[1]!), "guest.get", { name: m[2]! });
+        if (g.vm_foreign) throw new DiagnosticError("Not the agent's guest", `a VM named ${m[2]} runs on ${m[1]}, but the agent did not create it, so it has nothing of it to import; declare the guest with adopt = true instead (cdktf-bhyve adopt ${m[1]} writes that configuration when the VM can be taken over as it runs) and apply`);
+        throw new DiagnosticError("No such guest", `the agent on ${m[1]} has no guest ${m[2]} in its desired state`);
+      }
       return { state, diagnostics: [] };
     },
   };

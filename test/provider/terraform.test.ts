@@ -102,6 +102,21 @@ describe("the provider through the real terraform CLI, against a sandbox host ov
     assert.equal(p.code, 0, p.stdout + p.stderr);
   });
 
+  test("importing a VM the agent did not create is refused with what to do instead (adopt)", async () => {
+    assert.equal(h.host.run("bhyvectl", ["--create", "--vm=byhand"]).status, 0);
+    const c = config() as { resource: { bhyve_guest: Record<string, unknown> } };
+    c.resource.bhyve_guest.byhand = { ...conn, name: "byhand", cpus: 1, memory: "256M", bootrom: FW };
+    tf.config(c);
+    try {
+      const r = await tf.tf(["import", "-input=false", "bhyve_guest.byhand", `${conn.address}/byhand`]);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stderr.replace(/[\s│]+/g, " "), /Not the agent's guest .*a VM named byhand runs on .*, but the agent did not create it.*declare the guest with adopt = true/);
+    } finally {
+      tf.config(config());
+      h.host.run("bhyvectl", ["--destroy", "--vm=byhand"]);
+    }
+  });
+
   test("import blocks: terraform plan -generate-config-out writes configuration for the host, the reservation and the guest that imports them with no change", async () => {
     for (const addr of ["bhyve_guest.fw1", "bhyve_ppt_device.nic", "bhyve_host.h"]) assert.equal((await tf.tf(["state", "rm", addr])).code, 0);
     const ids = { "bhyve_host.h": conn.address, "bhyve_ppt_device.nic": `${conn.address}/4/0/1`, "bhyve_guest.fw1": `${conn.address}/fw1` };
