@@ -35,6 +35,9 @@ import { liveRunners, runningPid } from "./vm.js";
 import { AgentError } from "../agent/model/errors.js";
 
 /** The argument of the simulator bundle (sandbox-tool.ts) that makes it a `vm _run` supervisor: `--vm-bhyve-run ROOT NAME`. */
+/** The files vm-bhyve writes, as root's umask (022) leaves them, whatever the umask the sandbox runs with. */
+const FILE_MODE = 0o644;
+
 export const VM_BHYVE_RUN_FLAG = "--vm-bhyve-run";
 
 /** vm-bhyve's own path on a host: `$0` of its commands, in its messages. */
@@ -107,12 +110,12 @@ function sysrc(file: string, name: string, value: string, append = false): void 
   }
   const edited = last < 0 ? null : editAssignment(re.exec(lines[last]!)!, v);
   if (edited === null) {
-    writeFileSync(file, `${text}${name}="${v}"\n`);
+    writeFileSync(file, `${text}${name}="${v}"\n`, { mode: FILE_MODE });
     return;
   }
   lines[last] = edited;
   while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
-  writeFileSync(file, `${lines.join("\n")}\n`);
+  writeFileSync(file, `${lines.join("\n")}\n`, { mode: FILE_MODE });
 }
 
 /** f_sysrc_set_awk on one assignment (`prefix` is up to the `=`): the edited line, or null when it leaves it alone. */
@@ -363,7 +366,7 @@ export function writeVmBhyveGuest(dir: string, name: string, conf: string): stri
   if (!validName(name, 46)) throw vmError(`${VM}: ERROR: invalid virtual machine name - '${name}'`, "E_USAGE");
   const file = `${vmDir}/${name}/${name}.conf`;
   mkdirSync(at(root, `${vmDir}/${name}`), { recursive: true });
-  writeFileSync(at(root, file), conf);
+  writeFileSync(at(root, file), conf, { mode: FILE_MODE });
   return file;
 }
 
@@ -384,7 +387,7 @@ function logTo(file: string, messages: readonly string[]): void {
     if (msg === "") break;
     text += `${stamp()}: ${msg}\n`;
   }
-  if (text) appendFileSync(file, text);
+  if (text) appendFileSync(file, text, { mode: FILE_MODE });
 }
 
 /** util::log_rotate: a log of 1 MiB or more becomes vm-bhyve.log.0.gz (one old copy kept). */
@@ -613,7 +616,7 @@ class VmRun {
     for (const port of words(this.get("comports", "com1"))) {
       const portName = `/dev/nmdm-${this.name}.${num}`;
       if (num === 1) this.com = `${portName}A`;
-      appendFileSync(this.at("console"), `${port}=${portName}B\n`);
+      appendFileSync(this.at("console"), `${port}=${portName}B\n`, { mode: FILE_MODE });
       this.comstring = `${this.comstring}${this.comstring ? " " : ""}-l ${port},${portName}A`;
       num++;
     }
@@ -795,7 +798,7 @@ class VmRun {
     if (vga) fbuf += `,vga=${vga}`;
     if (pass) fbuf += `,password=${pass}`;
     if (vmBhyveYesNo(wait)) fbuf += ",wait";
-    appendFileSync(this.at("console"), `vnc=${listen}:${port}\n`);
+    appendFileSync(this.at("console"), `vnc=${listen}:${port}\n`, { mode: FILE_MODE });
     this.devices += ` -s ${this.get("fbuf_slot", "30")}:0,fbuf,${fbuf}`;
   }
 
@@ -947,7 +950,7 @@ async function runGuest(root: string, name: string): Promise<number> {
   await run.deviceRest();
 
   // vm::lock: the host's name, so that another host sharing the storage sees who runs it.
-  writeFileSync(run.at("run.lock"), `${host.hostname}\n`);
+  writeFileSync(run.at("run.lock"), `${host.hostname}\n`, { mode: FILE_MODE });
   run.log("booting");
 
   let exit = 0;

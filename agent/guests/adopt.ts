@@ -39,12 +39,16 @@ const RC_FILES = ["/etc/rc.conf", "/etc/rc.conf.local", "/etc/rc.conf.d/vm", "/u
 /** The most of a file read: vm-bhyve rotates its log at 1 MiB; configurations are small. */
 const MAX_READ = 2 * 1024 * 1024;
 
+/** A host file as read: its text, or why it was not read (null: it is not there). */
+type HostFile = { readonly text: string } | { readonly why: string } | null;
+
 /**
- * A host file's text (its last MAX_READ bytes), or null when it is not a regular file there. Read
- * only as a regular file that is not a link (a FIFO would block the agent, a device act when
- * opened), never following a link planted in its place between the look and the open.
+ * A host file (its last MAX_READ bytes). Read only as a regular file that is not a link (a FIFO
+ * would block the agent, a device act when opened), never following a link planted in its place
+ * between the look and the open, and only when nobody but its owner can write it and that owner is
+ * root (or the agent's own user): what these files say decides which VM the agent takes over.
  */
-function readHostFile(paths: HostPaths, hostPath: string): string | null {
+function readHostFileChecked(paths: HostPaths, hostPath: string, anyWriter = false): HostFile {
   const path = paths.at(hostPath);
   let before: Stats;
   try {
@@ -52,16 +56,18 @@ function readHostFile(paths: HostPaths, hostPath: string): string | null {
   } catch {
     return null;
   }
-  if (!before.isFile()) return null;
+  if (!before.isFile()) return { why: `${hostPath} is not a regular file` };
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
-  } catch {
-    return null;
+  } catch (err) {
+    return { why: `${hostPath} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile() || st.dev !== before.dev || st.ino !== before.ino) return null;
+    if (!st.isFile() || st.dev !== before.dev || st.ino !== before.ino) return { why: `${hostPath} changed while it was read` };
+    if (!anyWriter && (st.mode & 0o022) !== 0) return { why: `${hostPath} can be written by others than its owner (mode ${(st.mode & 0o777).toString(8)})` };
+    if (!anyWriter && st.uid !== 0 && st.uid !== process.getuid?.()) return { why: `${hostPath} belongs to uid ${st.uid}, not root` };
     const len = Math.min(st.size, MAX_READ);
     const buf = Buffer.alloc(len);
     let got = 0;
@@ -70,10 +76,17 @@ function readHostFile(paths: HostPaths, hostPath: string): string | null {
       if (n === 0) break;
       got += n;
     }
-    return buf.subarray(0, got).toString("utf8");
+    return { text: buf.subarray(0, got).toString("utf8") };
   } finally {
     closeSync(fd);
   }
+}
+
+/** A host file's text, or null when it is not there or not to be trusted (see {@link readHostFileChecked}); `problems` gets why. */
+function readHostFile(paths: HostPaths, hostPath: string, problems?: string[]): string | null {
+  const f = readHostFileChecked(paths, hostPath);
+  if (f !== null && "why" in f) problems?.push(f.why);
+  return f !== null && "text" in f ? f.text : null;
 }
 
 /** Whether a regular file (not a link) is at a host path. */
@@ -124,7 +137,7 @@ export async function vmBhyveLayout(paths: HostPaths): Promise<VmBhyveLayout> {
   let enable: string | undefined;
   let list: string | undefined;
   for (const f of RC_FILES) {
-    const text = readHostFile(paths, f);
+    const text = readHostFile(paths, f, problems);
     if (text === null) continue;
     vmDirSpec = rcConfValue(text, "vm_dir") ?? vmDirSpec;
     enable = rcConfValue(text, "vm_enable") ?? enable;
@@ -132,7 +145,7 @@ export async function vmBhyveLayout(paths: HostPaths): Promise<VmBhyveLayout> {
   }
   const vmDir = vmDirSpec ? await storePath(paths, vmDirSpec, problems) : null;
   const stores = vmDir ? [vmDir] : [];
-  const system = vmDir ? readHostFile(paths, join(vmDir, ".config/system.conf")) : null;
+  const system = vmDir ? readHostFile(paths, join(vmDir, ".config/system.conf"), problems) : null;
   if (system !== null) {
     const conf = parseVmBhyveConf(system);
     for (const ds of (conf.get("datastore_list") ?? "").split(/\s+/).filter(Boolean).slice(0, MAX_STORES)) {
@@ -178,7 +191,9 @@ export interface ForeignReport {
 
 /** The devices loader.conf reserves for ppt, whoever wrote the lines. */
 export function loaderPptdevs(paths: HostPaths): string[] {
-  const text = readHostFile(paths, "/boot/loader.conf") ?? "";
+  // loader.conf as the agent reads it everywhere: it only names devices for the generated app to reserve.
+  const f = readHostFileChecked(paths, "/boot/loader.conf", true);
+  const text = f !== null && "text" in f ? f.text : "";
   const last = new Map<string, string>();
   for (const l of parseLoaderConf(text).lines) if (l.name !== undefined && (PPTDEVS_VARIABLES as readonly string[]).includes(l.name)) last.set(l.name, l.value ?? "");
   const out: string[] = [];
@@ -232,14 +247,18 @@ function readForeign(paths: HostPaths, name: string, table: readonly PsProcess[]
   const store = GUEST_NAME.test(name) ? layout.stores.find((st) => isHostFile(paths, join(st, name, `${name}.conf`))) : undefined;
   if (store !== undefined) {
     const dir = join(store, name);
-    const conf = parseVmBhyveConf(readHostFile(paths, join(dir, `${name}.conf`)) ?? "");
+    const unread: string[] = [];
+    const conf = parseVmBhyveConf(readHostFile(paths, join(dir, `${name}.conf`), unread) ?? "");
     const logPath = join(dir, "vm-bhyve.log");
-    const log = readHostFile(paths, logPath);
+    const log = readHostFile(paths, logPath, unread);
+    unsupported.push(...unread.map((w) => `${w}: vm-bhyve's record of it is not to be trusted`));
     const run = log === null ? null : latestVmBhyveRun(log, name);
     vmb = { dir, locked: isHostFile(paths, join(dir, "run.lock")), run: run?.run ?? null };
     const logged = run ? vmBhyveStampTime(run.stamp, now) : null;
     const started = bhyve ? now.getTime() - bhyve.etimes * 1000 : null;
-    if (!run) unsupported.push(`vm-bhyve's log (${logPath}) shows no bhyve start`);
+    if (unread.length) {
+      // Said above.
+    } else if (!run) unsupported.push(`vm-bhyve's log (${logPath}) shows no bhyve start`);
     else if (!run.open) unsupported.push(`vm-bhyve's log (${logPath}) shows its last bhyve (run ${run.run}) ended: what runs now was not started by vm-bhyve`);
     else if (parent?.kind === "other") unsupported.push(`its bhyve (pid ${bhyve!.pid}) is a child of pid ${parent.pid} (${parent.command || "unknown"}), not of vm-bhyve's runner: the log does not describe it`);
     else if (bhyve && (logged === null || started! < logged - START_SLACK_BEFORE_MS || started! > logged + START_SLACK_AFTER_MS)) {

@@ -7,7 +7,7 @@
  * any guest; the VM adopt does not name stays vm-bhyve's.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { foreignReport, type ForeignReport } from "../../../agent/guests/adopt.js";
@@ -141,5 +141,17 @@ describe("adopting vm-bhyve's guests", () => {
     assert.equal(far.adoptable, false);
     assert.match(far.unsupported.join(), /the host's policy \(.*\) refuses it: .*\/srv\/far\.img/);
     assert.equal(bhyvePid("far"), s.bhyvePid);
+  });
+
+  test("vm-bhyve's files count only when nobody but root can write them: a log others may write is not read", async () => {
+    const log = join(h.root, "vm/rnd/vm-bhyve.log");
+    chmodSync(log, 0o666);
+    try {
+      const rnd = (await foreignReport(h.paths)).vms.find((v) => v.name === "rnd")!;
+      assert.equal(rnd.argv, null);
+      assert.match(rnd.unsupported.join(), /\/vm\/rnd\/vm-bhyve\.log can be written by others than its owner \(mode 666\): vm-bhyve's record of it is not to be trusted/);
+    } finally {
+      chmodSync(log, 0o644);
+    }
   });
 });
