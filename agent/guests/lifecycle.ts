@@ -235,6 +235,12 @@ export async function adoptRunningVm(paths: HostPaths, name: string, files: Reco
   interfacesMayHaveChanged();
   const said = r.stderr.trim().replace(/^bhyve-monitor: /, "");
   if (r.status === 0) return;
+  // A monitor that failed without undoing its claim (killed at the deadline, say) leaves an owner
+  // file naming this bhyve while no monitor runs: the VM would read as the agent's and its next
+  // start would destroy it as a stale VM under its starter. Nothing took it over: the mark goes.
+  if (monitorPid(mp) === null && (readIfPresent(paths.guestOwnerFile(name)) ?? "").split("\n").includes(`adopted_pid=${pid}`)) {
+    rmSync(paths.guestOwnerFile(name), { force: true });
+  }
   if (r.status === 66) throw new AgentError(`VM ${name} could not be adopted: ${said || `its bhyve (pid ${pid}) or its VM is gone`}`, "E_ADOPT_GONE");
   if (r.status === 75) throw new AgentError(`VM ${name} is already monitored: ${said}`, "E_MONITOR_START");
   throw new AgentError(`could not start the monitor of guest ${name} on its running bhyve (pid ${pid}): ${said || `exit ${r.status}`}`, "E_MONITOR_START");

@@ -7,15 +7,16 @@
  * any guest; the VM adopt does not name stays vm-bhyve's.
  */
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { foreignReport, type ForeignReport } from "../../../agent/guests/adopt.js";
-import { readGuest } from "../../../agent/guests/lifecycle.js";
+import { adoptRunningVm, readGuest, specFor } from "../../../agent/guests/lifecycle.js";
+import { checkGuestAlone } from "../../../agent/model/validate.js";
 import { isZombie, processAlive } from "../../../agent/host/pid-lock.js";
 import { guestAction, rebootSandbox, STOCK_LOADER_CONF } from "../../../sandbox/host.js";
 import { setupVmBhyve, vmBhyveStart, writeVmBhyveGuest, type VmBhyveStarted } from "../../../sandbox/vm-bhyve.js";
-import { AgentHost, until } from "../../support/agent-host.js";
+import { AgentHost, FW, until } from "../../support/agent-host.js";
 import { VM_BHYVE_GUESTS } from "../../support/vm-bhyve-guests.js";
 
 /** A process that runs (not one that ended and waits to be collected: pid 1 collects orphans when it gets to it). */
@@ -153,5 +154,18 @@ describe("adopting vm-bhyve's guests", () => {
     } finally {
       chmodSync(log, 0o644);
     }
+  });
+
+  test("a takeover that fails leaves no mark: an owner file naming the bhyve it was to adopt goes when its monitor fails (the VM stays foreign)", async () => {
+    assert.equal(h.run("bhyvectl", ["--create", "--vm=orphan"]).status, 0);
+    mkdirSync(h.paths.guestRunDir("orphan"), { recursive: true });
+    // As a monitor killed at the agent's deadline, after its claim and before it undid it, leaves it.
+    writeFileSync(h.paths.guestOwnerFile("orphan"), "name=orphan\ncreated=2026-12-03T00:00:00Z\nadopted_pid=999999\n");
+    const g = checkGuestAlone({ name: "orphan", cpus: 1, memory: "256M", bootrom: FW, uuid: "0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0" });
+    assert.ok(g.ok);
+    await assert.rejects(adoptRunningVm(h.paths, "orphan", specFor(h.paths, g.guest, { host: { vmmLoad: true, amdviEnable: "auto", requireIommu: true, requireNestedPaging: true }, ppt: [], switches: [], guests: [g.guest] }), 999999), (err: Error & { code?: string }) => err.code === "E_ADOPT_GONE");
+    assert.equal(existsSync(h.paths.guestOwnerFile("orphan")), false);
+    assert.equal(readGuest(h.paths, "orphan").vm_foreign, true);
+    assert.ok(h.machine().vms.orphan, "the VM is untouched");
   });
 });
