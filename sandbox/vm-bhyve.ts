@@ -19,6 +19,7 @@
  * addresses, `link random`, prestart scripts, rctl limits and priority, iSCSI disks, autostart
  * (vm_list) at boot.
  */
+import { parseVmBhyveConf, rcYes, vmBhyveYes } from "../agent/parse/vm-bhyve.js";
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -74,16 +75,6 @@ function rcConf(root: string): Map<string, string> {
   return out;
 }
 
-/** rc.subr's checkyesno: YES, TRUE, ON or 1, in any case. */
-function checkYesNo(value: string | undefined): boolean {
-  return /^(yes|true|on|1)$/i.test(value ?? "");
-}
-
-/** util::yesno: empty is no; no, false, off and 0 (any case) are no; anything else is yes. */
-function vmBhyveYesNo(value: string | undefined): boolean {
-  return !!value && !/^(no|false|off|0)$/i.test(value);
-}
-
 /**
  * `sysrc -f FILE NAME=VALUE` as sysrc.subr's f_sysrc_set does it (`NAME+=VALUE` adds a word to
  * the list unless it is there). No assignment (`^[[:space:]]*NAME=`, indented ones included): the
@@ -132,25 +123,6 @@ function editAssignment([, prefix, value]: RegExpExecArray, v: string): string |
   return `${prefix}${v}`;
 }
 
-/**
- * vm-bhyve's reading of a guest config or system.conf (config::load, config::get): only lines that
- * start with a lowercase letter, cut at the first `#` (even inside quotes), trailing spaces off,
- * every double quote deleted; the key is the text before the first `=`, and the first line with a
- * key wins.
- */
-export function parseVmBhyveConfig(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const raw of text.split("\n")) {
-    if (!/^[a-z]/.test(raw)) continue;
-    const line = raw.split("#")[0]!.replace(/ *$/, "").replaceAll('"', "");
-    if (line === "") continue;
-    const eq = line.indexOf("=");
-    const key = eq < 0 ? line : line.slice(0, eq);
-    if (!out.has(key)) out.set(key, eq < 0 ? line : line.slice(eq + 1));
-  }
-  return out;
-}
-
 /** Splits as an unquoted shell expansion does (vm-bhyve passes its strings unquoted). */
 const words = (s: string): string[] => s.split(/\s+/).filter(Boolean);
 
@@ -183,8 +155,8 @@ function hostName(root: string, m: MachineState): string {
 /** `util::load_module vmm` and the sysctl checks of util::check_bhyve_support; then $vm_dir made ready. */
 function vmBase(root: string): VmHost {
   const rc = rcConf(root);
-  if (!checkYesNo(rc.get("vm_enable"))) throw vmError(`${VM}: ERROR: $vm_enable is not enabled in /etc/rc.conf!`);
-  const noHostChecks = vmBhyveYesNo(rc.get("vm_disable_host_checks"));
+  if (!rcYes(rc.get("vm_enable"))) throw vmError(`${VM}: ERROR: $vm_enable is not enabled in /etc/rc.conf!`);
+  const noHostChecks = vmBhyveYes(rc.get("vm_disable_host_checks"));
   const m = updateMachine(root, (mm) => {
     if (!mm.vmmLoaded) loadVmm(mm, machineProfile(mm));
     return mm;
@@ -211,7 +183,7 @@ function vmBase(root: string): VmHost {
 /** `$vm_dir/.config/system.conf`, as config::core::load reads it. */
 function coreConfig(host: VmHost): Map<string, string> {
   const file = at(host.root, `${host.vmDir}/.config/system.conf`);
-  return parseVmBhyveConfig(existsSync(file) ? readFileSync(file, "utf8") : "");
+  return parseVmBhyveConf(existsSync(file) ? readFileSync(file, "utf8") : "");
 }
 
 /** util::check_name with vm-bhyve's pattern (maxlen 46 for guests, 30 by default). */
@@ -340,7 +312,7 @@ function sandboxRoot(dir: string): string {
  * rc script does not stop a boot, and its message goes to the console.
  */
 export function vmBhyveBoot(root: string): string | null {
-  if (!checkYesNo(rcConf(root).get("vm_enable"))) return null;
+  if (!rcYes(rcConf(root).get("vm_enable"))) return null;
   try {
     vmInit(vmBase(root));
     return null;
@@ -469,7 +441,7 @@ export async function vmBhyveStart(dir: string, name: string, opts: VmBhyveComma
   if (!existsSync(confFile)) refuse(`${name} does not seem to be a valid virtual machine`);
   out(`  * found guest in ${guestDir(host, name)}`);
   if (confirmStopped(host, name, true) !== 0) refuse("guest appears to be running already");
-  const conf = parseVmBhyveConfig(readFileSync(confFile, "utf8"));
+  const conf = parseVmBhyveConf(readFileSync(confFile, "utf8"));
   if (!conf.get("cpu") || !conf.get("memory")) refuse("incomplete virtual machine configuration");
   const loader = conf.get("loader") ?? "";
   if (host.noUg && loader !== "bhyveload") refuse("no unrestricted guest support in cpu. only single vcpu FreeBSD guests supported");
@@ -542,7 +514,7 @@ class VmRun {
     this.dir = guestDir(host, name);
     const logFile = this.at("vm-bhyve.log");
     this.log = (...messages: string[]): void => logTo(logFile, messages);
-    this.conf = parseVmBhyveConfig(readFileSync(this.at(`${name}.conf`), "utf8"));
+    this.conf = parseVmBhyveConf(readFileSync(this.at(`${name}.conf`), "utf8"));
   }
 
   /** A file of the guest's directory, in the sandbox tree. */
@@ -557,7 +529,7 @@ class VmRun {
 
   /** config::yesno. */
   yes(key: string, def = ""): boolean {
-    return vmBhyveYesNo(this.conf.get(key) ?? def);
+    return vmBhyveYes(this.conf.get(key) ?? def);
   }
 
   /** config::set: written back to NAME.conf (and kept for this run). */
@@ -730,7 +702,7 @@ class VmRun {
           if (ifconfig(root, sid, [member, tap]).status !== 0) this.log(`failed to add ${tap} to ${sid}`);
           this.log(`bring up ${tap} -> ${sid} (${sw} ${member})`);
           if (ifconfig(root, tap, ["up"]).status !== 0) this.log(`failed to bring up ${tap} in ${sid}`);
-          if (vmBhyveYesNo(coreConfig(this.host).get(`private_${sw}`))) ifconfig(root, sid, ["private", tap]);
+          if (vmBhyveYes(coreConfig(this.host).get(`private_${sw}`))) ifconfig(root, sid, ["private", tap]);
         } else {
           this.log(`failed to find virtual switch '${sw}'`);
         }
@@ -797,7 +769,7 @@ class VmRun {
     if (res) fbuf += `,w=${res.split("x")[0]},h=${res.split("x").pop()}`;
     if (vga) fbuf += `,vga=${vga}`;
     if (pass) fbuf += `,password=${pass}`;
-    if (vmBhyveYesNo(wait)) fbuf += ",wait";
+    if (vmBhyveYes(wait)) fbuf += ",wait";
     appendFileSync(this.at("console"), `vnc=${listen}:${port}\n`, { mode: FILE_MODE });
     this.devices += ` -s ${this.get("fbuf_slot", "30")}:0,fbuf,${fbuf}`;
   }
@@ -940,7 +912,7 @@ async function runGuest(root: string, name: string): Promise<number> {
     if (host.versionBsd >= 1002000) run.opts += " -u";
     else run.log("warning; utc time requested but not available pre FreeBSD 10.2");
   }
-  if (vmBhyveYesNo(debug)) run.logpath = `${run.dir}/bhyve.log`;
+  if (vmBhyveYes(debug)) run.logpath = `${run.dir}/bhyve.log`;
   if (bootdiskName) run.bootdisk = run.diskPath(bootdiskName, bootdiskDev);
 
   run.deviceComports();

@@ -18,17 +18,16 @@ import { formatBsf, parsePciAddress } from "../model/pci-address.js";
 import { framebufferOf, PPTDEVS_VARIABLES } from "../model/render.js";
 import type { Guest } from "../model/types.js";
 import { parseLoaderConf } from "../parse/loader-conf.js";
-import { bhyveOf, bhyvesOf, isVmBhyveRunner, latestVmBhyveRun, parsePsTable, parseVmBhyveConf, PS_TABLE_ARGS, rcConfValue, vmBhyveStampTime, type PsProcess } from "../parse/vm-bhyve.js";
+import { bhyveOf, bhyvesOf, isVmBhyveRunner, latestVmBhyveRun, parsePsTable, parseVmBhyveConf, PS_TABLE_ARGS, rcConfValue, rcYes, vmBhyveStampTime, type PsProcess } from "../parse/vm-bhyve.js";
 import { checkGuestAlone } from "../model/validate.js";
 import { POLICY_FILE } from "../model/policy.js";
 import { policyProblems } from "../engine/policy-gate.js";
 import type { HostFacts } from "../host/facts.js";
 import { runTool } from "../host/exec.js";
 import type { HostPaths } from "../host/paths.js";
-import { monitorExecutable } from "../host/native.js";
 import { hostFacts } from "../host/snapshot.js";
-import { ensureUuid, ensureVncPort, storedUuid, storedVncPort } from "./identity.js";
-import { adoptRunningVm, hostArgv, listGuestNames, readGuest, specFor } from "./lifecycle.js";
+import { ensureUuid, ensureVncPort, runningUuid, storedUuid, storedVncPort } from "./identity.js";
+import { adoptRunningVm, hostArgv, listGuestNames, readGuest, requireMonitor, specFor } from "./lifecycle.js";
 import { parseArgvFile } from "./monitor-spec.js";
 import { readAgentConfig } from "../host/config.js";
 import type { DesiredState } from "../model/types.js";
@@ -154,7 +153,7 @@ export async function vmBhyveLayout(paths: HostPaths): Promise<VmBhyveLayout> {
       if (p && !stores.includes(p)) stores.push(p);
     }
   }
-  return { enabled: /^(yes|true|on|1)$/i.test(enable ?? ""), vm_dir: vmDir, stores, vm_list: (list ?? "").split(/\s+/).filter(Boolean), problems };
+  return { enabled: rcYes(enable), vm_dir: vmDir, stores, vm_list: (list ?? "").split(/\s+/).filter(Boolean), problems };
 }
 
 /** A VM the agent did not create, as it can be read. */
@@ -346,8 +345,7 @@ export interface Adoption {
  * UUID and the framebuffer port it runs with (the agent keeps them from then on).
  */
 function withRunningIdentity(paths: HostPaths, g: Guest, argv: readonly string[]): Guest {
-  const i = argv.indexOf("-U");
-  const uuid = g.uuid ?? storedUuid(paths, g.name) ?? (i >= 0 ? argv[i + 1]?.toLowerCase() : undefined);
+  const uuid = g.uuid ?? storedUuid(paths, g.name) ?? runningUuid(argv);
   const port = g.framebuffer ? (g.framebuffer.port ?? storedVncPort(paths, g.name) ?? framebufferOf(argv)?.port) : undefined;
   return { ...g, ...(uuid ? { uuid } : {}), ...(g.framebuffer ? { framebuffer: { ...g.framebuffer, ...(port !== undefined ? { port } : {}) } } : {}) };
 }
@@ -405,7 +403,7 @@ function signal(pid: number, sig: NodeJS.Signals): boolean {
  */
 export async function adoptGuest(paths: HostPaths, a: Adoption, desired: DesiredState, release: string | null): Promise<string> {
   const { guest: g, vm, argv } = a;
-  if (!monitorExecutable()) throw new AgentError("bhyve-monitor is not built (native/build/Release/bhyve-monitor is missing; npm install builds it)", "E_NO_MONITOR");
+  requireMonitor();
   const o = { acpiAlways: acpiAlwaysOn(release) };
   const running = (): string[] => argv;
   ensureUuid(paths, g, running);

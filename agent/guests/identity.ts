@@ -44,10 +44,10 @@ export function ensureUuid(paths: HostPaths, guest: Guest, running: () => readon
   return uuid;
 }
 
-/** The `-U` of a command line, when it is a UUID. */
-function runningUuid(argv: readonly string[] | null): string | null {
+/** The `-U` of a command line, when it is a UUID (in lower case, as the agent keeps one; bhyve reads either). */
+export function runningUuid(argv: readonly string[] | null): string | null {
   const i = argv ? argv.indexOf("-U") : -1;
-  const v = i >= 0 ? argv![i + 1] : undefined;
+  const v = i >= 0 ? argv![i + 1]?.toLowerCase() : undefined;
   return v !== undefined && UUID.test(v) ? v : null;
 }
 

@@ -185,9 +185,17 @@ export function specOnDisk(paths: HostPaths, name: string, files: Record<string,
   return Object.entries(files).every(([f, data]) => existsSync(join(dir, f)) && sameSpecFile(f, readFileSync(join(dir, f)), data));
 }
 
-function runMonitor(exe: string, specDir: string, netReady = false): Promise<{ status: number | null; stderr: string }> {
+/** The monitor executable; E_NO_MONITOR when it is not built. */
+export function requireMonitor(): string {
+  const exe = monitorExecutable();
+  if (!exe) throw new AgentError("bhyve-monitor is not built (native/build/Release/bhyve-monitor is missing; npm install builds it)", "E_NO_MONITOR");
+  return exe;
+}
+
+/** Runs bhyve-monitor with `args` (its options, then the spec directory) until it has detached or failed. */
+function runMonitor(exe: string, args: readonly string[]): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(exe, [...(netReady ? ["-n"] : []), specDir], { encoding: "utf8", timeout: 30_000, killSignal: "SIGKILL" }, (err, _stdout, stderr) => {
+    execFile(exe, args, { encoding: "utf8", timeout: 30_000, killSignal: "SIGKILL" }, (err, _stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : null) : 0;
       resolve({ status: code, stderr });
     });
@@ -196,8 +204,7 @@ function runMonitor(exe: string, specDir: string, netReady = false): Promise<{ s
 
 /** Writes the guest's spec and starts its monitor (which detaches); no-op when a monitor runs. */
 export async function startGuest(paths: HostPaths, guest: Guest): Promise<void> {
-  const exe = monitorExecutable();
-  if (!exe) throw new AgentError("bhyve-monitor is not built (native/build/Release/bhyve-monitor is missing; npm install builds it)", "E_NO_MONITOR");
+  const exe = requireMonitor();
   const mp = monitorPaths(paths, guest.name);
   if (monitorPid(mp) !== null) return;
   // The guest's UEFI variables: copied from the firmware's template at its first start, then kept.
@@ -208,9 +215,9 @@ export async function startGuest(paths: HostPaths, guest: Guest): Promise<void> 
   // start: a node process less per guest started. The monitor runs prestart at every later start.
   // When it cannot be done here, the monitor's prestart tries, and its failure is reported as before.
   const netReady = files["net.json"] !== undefined && (await tapsReady(paths, files["net.json"]));
-  let r = await runMonitor(exe, mp.specDir, netReady);
+  let r = await runMonitor(exe, [...(netReady ? ["-n"] : []), mp.specDir]);
   // A monitor from before -n (an agent upgraded without its native part) refuses it: start it as before.
-  if (netReady && r.status === 64) r = await runMonitor(exe, mp.specDir);
+  if (netReady && r.status === 64) r = await runMonitor(exe, [mp.specDir]);
   interfacesMayHaveChanged();
   if (r.status === 75) return; // another agent started it a moment ago
   if (r.status === MONITOR_FOREIGN_VM) throw new AgentError(r.stderr.trim().replace(/^bhyve-monitor: /, "") || `a VM named ${guest.name} exists that the agent did not create; not touching it`, "E_FOREIGN_VM");
@@ -223,15 +230,10 @@ export async function startGuest(paths: HostPaths, guest: Guest): Promise<void> 
  * restart. The caller has checked that `pid` is the VM's bhyve and that it runs what the spec says.
  */
 export async function adoptRunningVm(paths: HostPaths, name: string, files: Record<string, Buffer>, pid: number): Promise<void> {
-  const exe = monitorExecutable();
-  if (!exe) throw new AgentError("bhyve-monitor is not built (native/build/Release/bhyve-monitor is missing; npm install builds it)", "E_NO_MONITOR");
+  const exe = requireMonitor();
   const mp = monitorPaths(paths, name);
   writeMonitorSpec(mp, files);
-  const r = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
-    execFile(exe, ["-a", String(pid), mp.specDir], { encoding: "utf8", timeout: 30_000, killSignal: "SIGKILL" }, (err, _stdout, stderr) => {
-      resolve({ status: err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : null) : 0, stderr });
-    });
-  });
+  const r = await runMonitor(exe, ["-a", String(pid), mp.specDir]);
   interfacesMayHaveChanged();
   const said = r.stderr.trim().replace(/^bhyve-monitor: /, "");
   if (r.status === 0) return;

@@ -21,26 +21,33 @@ export function rcConfValue(text: string, name: string): string | undefined {
 }
 
 /**
- * A vm-bhyve guest or system configuration, as vm-bhyve reads it (config::load): only lines that
- * start with a lower-case letter, cut at the first `#` (even inside quotes), trailing blanks off,
- * every double quote removed, the key before the first `=`; the first line of a key counts.
+ * A vm-bhyve guest configuration or system.conf as vm-bhyve reads it (config::load, config::get):
+ * only lines that start with a lower-case letter, cut at the first `#` (even inside quotes),
+ * trailing spaces off (`sed 's@ *$@@'`: spaces only), every double quote deleted; the key is the
+ * text before the first `=` (a line without one is its own key and value), the first line of a key
+ * wins, empty lines are none.
  */
 export function parseVmBhyveConf(text: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const raw of text.split("\n")) {
     if (!/^[a-z]/.test(raw)) continue;
-    const line = raw.split("#")[0]!.replace(/\s+$/, "").replace(/"/g, "");
+    const line = raw.split("#")[0]!.replace(/ *$/, "").replaceAll('"', "");
+    if (line === "") continue;
     const eq = line.indexOf("=");
-    if (eq < 0) continue;
-    const key = line.slice(0, eq);
-    if (!out.has(key)) out.set(key, line.slice(eq + 1));
+    const key = eq < 0 ? line : line.slice(0, eq);
+    if (!out.has(key)) out.set(key, eq < 0 ? line : line.slice(eq + 1));
   }
   return out;
 }
 
-/** vm-bhyve's yes/no (util::yesno): empty, no, false, off and 0 are no; anything else yes. */
+/** vm-bhyve's yes/no (util::yesno): empty, no, false, off and 0 (any case) are no; anything else yes. */
 export function vmBhyveYes(value: string | undefined): boolean {
   return value !== undefined && value !== "" && !/^(no|false|off|0)$/i.test(value);
+}
+
+/** rc.subr's checkyesno: YES, TRUE, ON or 1, in any case. */
+export function rcYes(value: string | undefined): boolean {
+  return /^(yes|true|on|1)$/i.test(value ?? "");
 }
 
 /** The run of a guest that vm-bhyve's log shows, read from the lines of its latest `_run`. */

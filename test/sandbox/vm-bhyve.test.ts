@@ -5,6 +5,7 @@
  * supervisor as ps shows it, and what the supervisor does when bhyve exits or when it is killed.
  * Every process a test starts is stopped by PID in after().
  */
+import { parseVmBhyveConf } from "../../agent/parse/vm-bhyve.js";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,7 +13,7 @@ import { after, before, describe, test } from "node:test";
 import { destroySandbox, guestAction, rebootSandbox, STOCK_LOADER_CONF } from "../../sandbox/host.js";
 import { isZombie } from "../../agent/host/pid-lock.js";
 import { processAlive } from "../../sandbox/machine.js";
-import { parseVmBhyveConfig, setupVmBhyve, vmBhyveStart, vmBhyveStop, writeVmBhyveGuest, type VmBhyveStarted } from "../../sandbox/vm-bhyve.js";
+import { setupVmBhyve, vmBhyveStart, vmBhyveStop, writeVmBhyveGuest, type VmBhyveStarted } from "../../sandbox/vm-bhyve.js";
 import { runBin } from "../support/cli.js";
 import { freePort } from "../support/rfb-client.js";
 import { FW, TestSandbox } from "../support/sandbox.js";
@@ -79,7 +80,7 @@ class VmBhyveHost {
     return lines.map((l) => l.replace(STAMP, ""));
   }
   conf(name: string): Map<string, string> {
-    return parseVmBhyveConfig(readFileSync(join(this.root, `vm/${name}/${name}.conf`), "utf8"));
+    return parseVmBhyveConf(readFileSync(join(this.root, `vm/${name}/${name}.conf`), "utf8"));
   }
   iface(name: string) {
     const r = this.sb.run("ifconfig", [name]);
@@ -187,7 +188,7 @@ describe("vm-bhyve set up on a sandbox host: rc.conf, $vm_dir, switches", () => 
   });
 
   test("the config is read as vm-bhyve reads it: lowercase lines, cut at #, quotes dropped, the first line of a key wins", () => {
-    const c = parseVmBhyveConfig('cpu="2" # two\n  memory=1G\nMemory=2G\nmemory=512M\nmemory=4G\ngraphics_res="1280x720"#x\nnote="a # b"\nempty=\n');
+    const c = parseVmBhyveConf('cpu="2" # two\n  memory=1G\nMemory=2G\nmemory=512M\nmemory=4G\ngraphics_res="1280x720"#x\nnote="a # b"\nempty=\n');
     assert.deepEqual([...c], [["cpu", "2"], ["memory", "512M"], ["graphics_res", "1280x720"], ["note", "a"], ["empty", ""]]);
   });
 });

@@ -9,6 +9,7 @@ import type { ForeignReport } from "../../../agent/guests/adopt.js";
 import type { HostFacts } from "../../../agent/host/facts.js";
 import { formatBsf, parsePciAddress } from "../../../agent/model/pci-address.js";
 import { GUEST_NAME } from "../../../agent/model/decode.js";
+import { camelCase } from "../../resources/document-map.js";
 
 /** What the generator reads. */
 export interface AdoptInput {
@@ -63,12 +64,10 @@ function literal(v: unknown, indent: string): string {
   return flat.length <= 100 && !flat.includes("\n") ? flat : `{\n${parts.map((p) => `${inner}${p},`).join("\n")}\n${indent}}`;
 }
 
-const camel = (k: string): string => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-
 /** A document value with the construct props' names (snake_case keys to camelCase, deeply). */
 function props(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(props);
-  if (v !== null && typeof v === "object" && !(v instanceof Code)) return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [camel(k), props(x)]));
+  if (v !== null && typeof v === "object" && !(v instanceof Code)) return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [camelCase(k), props(x)]));
   return v;
 }
 
