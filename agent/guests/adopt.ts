@@ -12,7 +12,7 @@ import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readd
 import { join } from "node:path";
 import { acpiAlwaysOn, machineDifferences, parseBhyveArgv, redactArgv } from "../model/bhyve-argv.js";
 import { proposeGuest, renderingDifferences } from "../model/adopt.js";
-import { GUEST_NAME } from "../model/decode.js";
+import { DEFAULT_HOST_SETTINGS, GUEST_NAME } from "../model/decode.js";
 import { AgentError } from "../model/errors.js";
 import { formatBsf, parsePciAddress } from "../model/pci-address.js";
 import { framebufferOf, PPTDEVS_VARIABLES } from "../model/render.js";
@@ -307,7 +307,7 @@ async function policyRefusals(paths: HostPaths, document: Record<string, unknown
   const g = checkGuestAlone(document);
   if (!g.ok) return [];
   const desired: DesiredState = {
-    host: { vmmLoad: true, amdviEnable: "auto", requireIommu: true, requireNestedPaging: true },
+    host: DEFAULT_HOST_SETTINGS,
     ppt: g.guest.passthru.map((p) => ({ device: p.device, bind: "boot" as const })),
     switches: [],
     guests: [g.guest],

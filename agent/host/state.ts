@@ -13,6 +13,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { checkDocumentData } from "../model/validate.js";
 import { toDocument } from "../model/document.js";
 import type { DesiredState } from "../model/types.js";
+import { DEFAULT_HOST_SETTINGS } from "../model/decode.js";
 import { agentDirectory, writeFileAtomic } from "./files.js";
 import type { HostPaths } from "./paths.js";
 import { AgentError } from "../model/errors.js";
@@ -56,7 +57,7 @@ export function previousStateFile(paths: HostPaths): string {
 }
 
 const EMPTY: DesiredState = {
-  host: { vmmLoad: true, amdviEnable: "auto", requireIommu: true, requireNestedPaging: true },
+  host: DEFAULT_HOST_SETTINGS,
   ppt: [],
   switches: [],
   guests: [],

@@ -228,8 +228,11 @@ function mapping(value: unknown, path: string, problems: ProblemList): Fields | 
 
 const HOST_KEYS = ["vmm_load", "amdvi_enable", "require_iommu", "require_nested_paging"] as const;
 
+/** The host settings of a document that gives none: the model's defaults. */
+export const DEFAULT_HOST_SETTINGS: HostSettings = { vmmLoad: DEFAULTS.host.vmm_load, amdviEnable: DEFAULTS.host.amdvi_enable, requireIommu: DEFAULTS.host.require_iommu, requireNestedPaging: DEFAULTS.host.require_nested_paging };
+
 function decodeHost(value: unknown, problems: ProblemList): HostSettings {
-  const defaults: HostSettings = { vmmLoad: DEFAULTS.host.vmm_load, amdviEnable: DEFAULTS.host.amdvi_enable, requireIommu: DEFAULTS.host.require_iommu, requireNestedPaging: DEFAULTS.host.require_nested_paging };
+  const defaults = DEFAULT_HOST_SETTINGS;
   if (value === undefined || value === null) return defaults;
   const f = mapping(value, "host", problems);
   if (!f) return defaults;
